@@ -1,0 +1,3 @@
+from fsm_cli.main import main
+
+main()

@@ -1,0 +1,420 @@
+"""``fsm objects|work-types|stages|sla``: what we service and how orders flow."""
+
+from typing import Annotated
+
+import typer
+
+from fsm_cli import output
+from fsm_cli.context import STATE, company
+from fsm_cli.options import Json, JsonLines, Limit, Offset, Search
+
+objects = typer.Typer(no_args_is_help=True, help="Serviced objects (объекты): sites and equipment.")
+work_types = typer.Typer(no_args_is_help=True, help="Work types (виды работ) and their prices.")
+stages = typer.Typer(
+    no_args_is_help=True, help="Order stages and the transitions allowed between them."
+)
+sla = typer.Typer(
+    no_args_is_help=True, help="SLA policies: reaction and resolution times by criticality."
+)
+
+
+Opt = Annotated[str | None, typer.Option()]
+
+
+def _label(key: str) -> str:
+    from fsm_core.i18n import label
+
+    return label(key, STATE.language)
+
+
+# --- objects ---------------------------------------------------------------------------
+
+
+@objects.command("list")
+def objects_list(
+    customer: Annotated[str | None, typer.Option("--customer", "-c")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Only what is under this.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind")] = None,
+    search: Search = None,
+    limit: Limit = 0,
+    offset: Offset = 0,
+    json_: Json = False,
+    nl: JsonLines = False,
+) -> None:
+    """List serviced objects."""
+    from fsm_core.services import lookup
+    from fsm_core.services import objects as service
+
+    with STATE.reader() as session:
+        customer_id = lookup.resolve_company(session, customer).id if customer else None
+        parent_id = (
+            lookup.resolve_object(session, parent, customer_id=customer_id).id if parent else None
+        )
+        rows = [
+            obj.model_dump() | {"customer": name}
+            for obj, name in service.list_objects(
+                session=session,
+                customer_id=customer_id,
+                parent_id=parent_id,
+                kind=kind,
+                text=search,
+                limit=limit or None,
+                offset=offset,
+            )
+        ]
+    if json_ or nl:
+        (output.emit_lines if nl else output.emit_json)(rows)
+        return
+    output.table(
+        [
+            "#",
+            _label("object"),
+            _label("kind"),
+            _label("customer"),
+            _label("address"),
+            _label("inventory_number"),
+        ],
+        [
+            [r["id"], r["name"], r["kind"], r["customer"], r["address"], r["inventory_number"]]
+            for r in rows
+        ],
+    )
+
+
+@objects.command("show")
+def objects_show(
+    ref: Annotated[str, typer.Argument(help="Name, inventory/serial no., external id or #id.")],
+    json_: Json = False,
+) -> None:
+    """Show an object: where it is, what it contains, its recent orders."""
+    from fsm_core.models import Company
+    from fsm_core.services import lookup, order_queries
+    from fsm_core.services import object_tree as service
+    from fsm_core.services import objects as objects_service
+
+    with STATE.reader() as session:
+        obj = lookup.resolve_object(session, ref)
+        path = service.object_path(session, obj)
+        owner = session.get(Company, obj.customer_id)
+        record = obj.model_dump() | {
+            "customer": owner.name if owner else None,
+            "path": [p.name for p in path],
+            "effective_address": service.effective_address(session, obj),
+            "children": [
+                {"id": c.id, "name": c.name, "kind": c.kind}
+                for c, _ in objects_service.list_objects(session=session, parent_id=obj.id)
+            ],
+            "recent_orders": [
+                {k: r[k] for k in ("number", "created_at", "stage_code", "description")}
+                for r in order_queries.list_orders(
+                    session=session,
+                    filters=order_queries.OrderFilter(object_ids=[obj.id]),
+                    limit=10,
+                )
+            ],
+        }
+    if json_:
+        output.emit_json(record)
+        return
+    coordinates = (
+        f"{record['latitude']:.6f}, {record['longitude']:.6f}"
+        if record["latitude"] is not None
+        else None
+    )
+    output.fields(
+        [
+            (_label("object"), " › ".join(record["path"])),
+            (_label("kind"), record["kind"]),
+            (_label("customer"), record["customer"]),
+            (_label("address"), record["effective_address"]),
+            (_label("coordinates"), coordinates),
+            (_label("location_hint"), record["location_hint"]),
+            (_label("building"), record["building"]),
+            (_label("floor"), record["floor"]),
+            (_label("inventory_number"), record["inventory_number"]),
+            (_label("serial_number"), record["serial_number"]),
+            (_label("external_id"), record["external_id"]),
+            ("", ", ".join(c["name"] for c in record["children"])),
+            (_label("orders"), ", ".join(o["number"] for o in record["recent_orders"])),
+        ],
+        title=record["name"],
+    )
+
+
+@objects.command("create")
+def objects_create(
+    customer: Annotated[str, typer.Argument(help="The customer who owns it.")],
+    name: Annotated[str, typer.Argument(help="Object name, e.g. 'Кондиционер Daikin FTXB35C'.")],
+    kind: Annotated[str, typer.Option("--kind", help="site, air conditioner, generator...")] = (
+        "equipment"
+    ),
+    parent: Annotated[str | None, typer.Option("--parent", help="The site it belongs to.")] = None,
+    address: Opt = None,
+    lat: Annotated[str | None, typer.Option("--lat", help="Latitude, e.g. 59.9343.")] = None,
+    lon: Annotated[str | None, typer.Option("--lon", help="Longitude, e.g. 30.3351.")] = None,
+    hint: Annotated[str | None, typer.Option("--hint", help="How to find it on site.")] = None,
+    building: Opt = None,
+    floor: Opt = None,
+    inventory_number: Annotated[str | None, typer.Option("--inventory-number")] = None,
+    serial_number: Annotated[str | None, typer.Option("--serial-number")] = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    json_: Json = False,
+) -> None:
+    """Add a serviced object (a site, or equipment on a site with --parent)."""
+    from fsm_core.services import lookup
+    from fsm_core.services import objects as service
+
+    with STATE.transaction() as session:
+        owner = lookup.resolve_company(session, customer)
+        parent_id = (
+            lookup.resolve_object(session, parent, customer_id=owner.id).id if parent else None
+        )
+        obj = service.create_object(
+            session=session,
+            data={
+                "customer_id": owner.id,
+                "parent_id": parent_id,
+                "name": name,
+                "kind": kind,
+                "address": address,
+                "latitude": lat,
+                "longitude": lon,
+                "location_hint": hint,
+                "building": building,
+                "floor": floor,
+                "inventory_number": inventory_number,
+                "serial_number": serial_number,
+                "external_id": external_id,
+            },
+        )
+    if json_:
+        output.emit_json(obj.model_dump())
+    else:
+        output.done(f"Created object #{obj.id} {obj.name}.")
+
+
+# --- work types ------------------------------------------------------------------------
+
+
+@work_types.command("list")
+def work_types_list(search: Search = None, json_: Json = False, nl: JsonLines = False) -> None:
+    """List work types with prices."""
+    from fsm_core.formatting import money
+    from fsm_core.services import objects as service
+
+    with STATE.reader() as session:
+        rows = [w.model_dump() for w in service.list_work_types(session=session, text=search)]
+        currency = company(session)["currency"]
+    if json_ or nl:
+        (output.emit_lines if nl else output.emit_json)(rows)
+        return
+    lang = STATE.language
+    output.table(
+        [_label("name"), (_label("price"), {"justify": "right"}), _label("unit")],
+        [[r["name"], money(r["price"], lang=lang, currency=currency), r["unit"]] for r in rows],
+    )
+
+
+@work_types.command("show")
+def work_types_show(ref: Annotated[str, typer.Argument()], json_: Json = False) -> None:
+    """Show one work type."""
+    from fsm_core.formatting import money
+    from fsm_core.services import lookup
+
+    with STATE.reader() as session:
+        record = lookup.resolve_work_type(session, ref).model_dump()
+    if json_:
+        output.emit_json(record)
+        return
+    output.fields(
+        [
+            (_label("name"), record["name"]),
+            (_label("price"), money(record["price"], lang=STATE.language)),
+            (_label("unit"), record["unit"]),
+            (_label("description"), record["description"]),
+            (_label("external_id"), record["external_id"]),
+        ],
+    )
+
+
+@work_types.command("create")
+def work_types_create(
+    name: Annotated[str, typer.Argument(help="E.g. 'Чистка радиатора испарителя'.")],
+    price: Annotated[str, typer.Argument(help="Price, e.g. '3 500,00'.")],
+    unit: Annotated[str, typer.Option("--unit")] = "усл.",
+    description: Opt = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    json_: Json = False,
+) -> None:
+    """Add a work type with its price."""
+    from fsm_core.services import objects as service
+
+    with STATE.transaction() as session:
+        work_type = service.create_work_type(
+            session=session,
+            data={
+                "name": name,
+                "price": price,
+                "unit": unit,
+                "description": description,
+                "external_id": external_id,
+            },
+        )
+    if json_:
+        output.emit_json(work_type.model_dump())
+    else:
+        output.done(f"Created work type #{work_type.id} {work_type.name}.")
+
+
+# --- stages ----------------------------------------------------------------------------
+
+
+@stages.command("list")
+def stages_list(json_: Json = False) -> None:
+    """List the stages in board order with where each may move next."""
+    from fsm_core.services.stages import load_workflow
+
+    with STATE.reader() as session:
+        workflow = load_workflow(session)
+    records = [
+        s.model_dump() | {"next": [n.code for n in workflow.allowed_from(s.code)]}
+        for s in workflow.stages.values()
+    ]
+    if json_:
+        output.emit_json(records)
+        return
+    lang = STATE.language
+    output.table(
+        [
+            _label("code"),
+            _label("name"),
+            _label("category"),
+            _label("needs_assignee"),
+            _label("allowed_stages"),
+        ],
+        [
+            [
+                r["code"],
+                r["name_ru"] if lang == "ru" else r["name_en"],
+                r["category"],
+                "✓" if r["requires_assignee"] else "",
+                ", ".join(r["next"]),
+            ]
+            for r in records
+        ],
+    )
+
+
+@stages.command("allow")
+def stages_allow(
+    src: Annotated[str, typer.Argument(help="From stage.")],
+    dst: Annotated[str, typer.Argument(help="To stage.")],
+) -> None:
+    """Allow orders to move from one stage to another."""
+    from fsm_core.services import stages as service
+
+    with STATE.transaction() as session:
+        added = service.allow_transition(session=session, src=src, dst=dst)
+    output.done("Allowed." if added else "It was already allowed.")
+
+
+@stages.command("forbid")
+def stages_forbid(
+    src: Annotated[str, typer.Argument(help="From stage.")],
+    dst: Annotated[str, typer.Argument(help="To stage.")],
+) -> None:
+    """Forbid a move between two stages."""
+    from fsm_core.services import stages as service
+
+    with STATE.transaction() as session:
+        removed = service.forbid_transition(session=session, src=src, dst=dst)
+    output.done("Forbidden." if removed else "It was not allowed anyway.")
+
+
+@stages.command("add")
+def stages_add(
+    code: Annotated[str, typer.Argument(help="Latin code, e.g. waiting_parts.")],
+    name_en: Annotated[str, typer.Option("--en", help="English name.")],
+    name_ru: Annotated[str, typer.Option("--ru", help="Russian name.")],
+    category: Annotated[
+        str, typer.Option("--category", help="new, active, paused, done, closed, cancelled.")
+    ],
+    position: Annotated[int | None, typer.Option("--position")] = None,
+    needs_assignee: Annotated[bool, typer.Option("--needs-assignee")] = False,
+) -> None:
+    """Add a stage (then allow transitions to and from it)."""
+    from fsm_core.services import stages as service
+
+    with STATE.transaction() as session:
+        stage = service.create_stage(
+            session=session,
+            code=code,
+            name_en=name_en,
+            name_ru=name_ru,
+            category=category,
+            position=position,
+            requires_assignee=needs_assignee,
+        )
+    output.done(f"Added stage {stage.code}; allow transitions with `fsm stages allow`.")
+
+
+# --- SLA -------------------------------------------------------------------------------
+
+
+@sla.command("list")
+def sla_list(json_: Json = False) -> None:
+    """List the SLA policies (the default and customers' own)."""
+    from fsm_core.formatting import duration
+    from fsm_core.i18n import criticality_name
+    from fsm_core.services import sla as service
+
+    with STATE.reader() as session:
+        records = [
+            p.model_dump() | {"customer": name} for p, name in service.list_policies(session)
+        ]
+    if json_:
+        output.emit_json(records)
+        return
+    from datetime import timedelta
+
+    lang = STATE.language
+    output.table(
+        [_label("customer"), _label("criticality"), _label("reaction"), _label("resolution")],
+        [
+            [
+                r["customer"] or _label("default"),
+                criticality_name(r["criticality"], lang),
+                duration(timedelta(minutes=r["reaction_minutes"]), lang=lang),
+                duration(timedelta(minutes=r["resolution_minutes"]), lang=lang),
+            ]
+            for r in records
+        ],
+    )
+
+
+@sla.command("set")
+def sla_set(
+    criticality: Annotated[str, typer.Argument(help="low, normal, high, critical.")],
+    reaction: Annotated[str, typer.Argument(help="Reaction time: 30m, 4h, 1d...")],
+    resolution: Annotated[str, typer.Argument(help="Resolution time: 8h, 2d...")],
+    customer: Annotated[
+        str | None, typer.Option("--customer", "-c", help="Only for this customer.")
+    ] = None,
+) -> None:
+    """Set reaction and resolution times for a criticality (new orders use them)."""
+    from fsm_core.models.orders import parse_criticality
+    from fsm_core.services import lookup
+    from fsm_core.services import sla as service
+    from fsm_core.timeparse import parse_minutes
+
+    crit = parse_criticality(criticality)
+    with STATE.transaction() as session:
+        customer_id = lookup.resolve_company(session, customer).id if customer else None
+        service.set_policy(
+            session=session,
+            criticality=crit,
+            customer_id=customer_id,
+            reaction_minutes=parse_minutes(reaction, field="reaction"),
+            resolution_minutes=parse_minutes(resolution, field="resolution"),
+        )
+    output.done(f"SLA for {crit.value} set.")

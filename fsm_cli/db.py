@@ -1,0 +1,95 @@
+"""``fsm init``, ``fsm demo`` and ``fsm db``: creating, upgrading and filling a database."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fsm_cli import output
+from fsm_cli.context import STATE
+
+app = typer.Typer(no_args_is_help=True, help="The database: schema revision and upgrades.")
+
+
+def init_database(*, demo: bool) -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    database = STATE.database()
+    before, after = database.upgrade()
+    if before == after:
+        output.done(f"Database {database.display_url} is up to date (schema {after}).")
+    elif before is None:
+        output.done(f"Created database {database.display_url} (schema {after}).")
+    else:
+        output.done(f"Upgraded database {database.display_url} from schema {before} to {after}.")
+    if demo:
+        load_demo(if_empty=True, directory=None)
+
+
+def load_demo(*, if_empty: bool, directory: str | None) -> None:
+    """Load the demo data set (``fsm demo``)."""
+    from sqlmodel import select
+
+    from fsm_core.demo import load_demo as load_demo_data
+    from fsm_core.models import Company
+
+    with STATE.transaction() as session:
+        if if_empty and session.exec(select(Company.id)).first() is not None:
+            output.done("The database already has data; demo data not loaded.")
+            return
+        summary = load_demo_data(session=session, directory=Path(directory) if directory else None)
+    counts = ", ".join(f"{n} {what}" for what, n in summary.counts.items())
+    output.done(f"Loaded demo data into {STATE.database().display_url}: {counts}.")
+
+
+@app.command("status")
+def status(json_: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show the database, its schema revision and whether it needs an upgrade."""
+    from fsm_core.migrations import HEAD, is_known_revision
+
+    database = STATE.database()
+    current = database.current_revision()
+    if current is None:
+        state = "empty (it will be created on first use, or by `fsm init`)"
+    elif current == HEAD:
+        state = "up to date"
+    elif is_known_revision(current):
+        state = "needs an upgrade: run `fsm db upgrade`"
+    else:
+        state = "written by a newer fsm: upgrade fsm"
+    if json_:
+        output.emit_json(
+            {
+                "url": database.display_url,
+                "revision": current,
+                "head": HEAD,
+                "up_to_date": current == HEAD,
+            }
+        )
+        return
+    output.fields(
+        [
+            ("Database", database.display_url),
+            ("Schema revision", current or "none"),
+            ("This fsm needs", HEAD),
+            ("State", state),
+        ]
+    )
+
+
+@app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Upgrade the database schema (back it up first)."""
+    database = STATE.database()
+    before, after = database.upgrade(revision)
+    if before == after:
+        output.done(f"Already at schema {after}.")
+    else:
+        output.done(f"Upgraded {database.display_url} from {before or 'empty'} to {after}.")
+
+
+@app.command("path")
+def path() -> None:
+    """Print the database URL in use (where the default SQLite file lives)."""
+    typer.echo(STATE.database().display_url)

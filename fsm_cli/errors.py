@@ -1,0 +1,78 @@
+"""The root command group: sub-apps loaded on demand, and failures turned into one line
+on stderr (exit 1 for errors a user can fix, 2 for usage errors, as click does).
+
+The handling sits in the group itself, so ``fsm`` and ``CliRunner`` behave alike.
+"""
+
+import importlib
+from typing import Any
+
+import click
+from typer.core import TyperGroup
+
+# name on the command line: (module, attribute) of its Typer sub-app, in help order
+SUB_APPS: dict[str, tuple[str, str]] = {
+    "orders": ("fsm_cli.orders", "app"),
+    "companies": ("fsm_cli.parties", "companies"),
+    "contacts": ("fsm_cli.parties", "contacts"),
+    "employees": ("fsm_cli.parties", "employees"),
+    "crews": ("fsm_cli.parties", "crews"),
+    "objects": ("fsm_cli.catalog", "objects"),
+    "work-types": ("fsm_cli.catalog", "work_types"),
+    "stages": ("fsm_cli.catalog", "stages"),
+    "sla": ("fsm_cli.catalog", "sla"),
+    "settings": ("fsm_cli.settings", "app"),
+    "db": ("fsm_cli.db", "app"),
+}
+
+
+def describe(exc: BaseException) -> str | None:
+    """The one-line message for an error the user can act on, or None for a bug."""
+    from fsm_core.errors import FsmError
+
+    if isinstance(exc, FsmError):
+        return exc.one_line()
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            return f"database error: {reason}"
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    return None
+
+
+class FsmGroup(TyperGroup):
+    """The root group of ``fsm``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*SUB_APPS, *(n for n in super().list_commands(ctx) if n not in SUB_APPS)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in SUB_APPS:
+            import typer.main
+
+            module, attribute = SUB_APPS[cmd_name]
+            sub_app = getattr(importlib.import_module(module), attribute)
+            command = typer.main.get_group(sub_app)
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from fsm_cli import context
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            message = describe(exc)
+            if message is None:
+                raise
+            click.echo(f"Error: {message}", err=True)
+            raise click.exceptions.Exit(1) from None
+        finally:
+            context.STATE.close()

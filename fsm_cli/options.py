@@ -1,0 +1,22 @@
+"""Option bundles shared by commands (as sqlite-utils shares --csv/--nl and friends)."""
+
+from typing import Annotated
+
+import typer
+
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+JsonLines = Annotated[bool, typer.Option("--nl", help="Print one JSON object per line.")]
+Limit = Annotated[
+    int, typer.Option("--limit", "-n", min=0, help="At most this many rows (0: all).")
+]
+Offset = Annotated[int, typer.Option("--offset", min=0, help="Skip this many rows first.")]
+Search = Annotated[
+    str | None, typer.Option("--search", "-s", help="Free text, case- and ё-insensitive.")
+]
+IfVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--if-version",
+        help="Refuse the change unless the order is still at this version (as you saw it).",
+    ),
+]

@@ -1,0 +1,117 @@
+"""Printing: rich tables for people, JSON (or JSON lines) for scripts, one-line errors."""
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import typer
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False)
+
+
+def emit_json(value: Any) -> None:
+    """A JSON document; a list is written one element per line (readable, and encoded by
+    the C encoder: indenting would fall back to the slow pure-Python one)."""
+    if isinstance(value, list):
+        body = ",\n ".join(to_json(item) for item in value)
+        sys.stdout.write(f"[{body}]\n" if value else "[]\n")
+    else:
+        sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_lines(rows: Iterable[Any]) -> None:
+    write = sys.stdout.write
+    for row in rows:
+        write(to_json(row) + "\n")
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; piped into a file or a pager it is wide rather than 80 columns."""
+    import os
+
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None
+    if not stream.isatty() and "COLUMNS" not in os.environ:
+        width = 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def table(
+    columns: Sequence[str | tuple[str, dict[str, Any]]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    title: str | None = None,
+    caption: str | None = None,
+) -> None:
+    """Print a table; a column is a header or (header, rich column options).
+
+    The extra option ``squeeze=True`` keeps a column's cells on one line, cut with an
+    ellipsis when the terminal is narrow, while the columns without it stay whole.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(title=title, caption=caption, header_style="bold", title_justify="left")
+    squeezed = []
+    for column in columns:
+        header, options = column if isinstance(column, tuple) else (column, {})
+        options = dict(options)
+        squeezed.append(options.pop("squeeze", False))
+        grid.add_column(header, **options)
+    for row in rows:
+        cells = []
+        for value, squeeze in zip(row, squeezed, strict=True):
+            cell = "" if value is None else str(value) if isinstance(value, int | float) else value
+            if squeeze:
+                cell = Text(cell) if isinstance(cell, str) else cell
+                cell.no_wrap = True
+                cell.overflow = "ellipsis"
+            cells.append(cell)
+        grid.add_row(*cells)
+    console().print(grid)
+
+
+def fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> None:
+    """Print a record as a two-column list of label and value."""
+    from rich.table import Table
+
+    grid = Table(show_header=False, box=None, title=title, title_justify="left", pad_edge=False)
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in pairs:
+        if value is None or value == "":
+            continue
+        grid.add_row(name, value if not isinstance(value, str | int | float) else str(value))
+    console().print(grid)
+
+
+def done(message: str) -> None:
+    """A short confirmation on stderr, so stdout stays clean for scripts."""
+    typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)

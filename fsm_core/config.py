@@ -1,0 +1,60 @@
+"""Process settings, read from the environment (prefix ``FSM_``).
+
+Company-wide settings that every dispatcher must share (order number pattern, time zone,
+company name) live in the database instead: see :mod:`fsm_core.services.settings`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Lang = Literal["ru", "en"]
+
+
+def _default_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("fsm", appauthor=False)
+
+
+def _default_lang() -> Lang:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "ru" if value.lower().startswith("ru") else "en"
+    return "en"
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers): still record someone
+        return "dispatcher"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FSM_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: an SQLite file in data_dir"
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    lang: Lang = Field(default_factory=_default_lang)
+    user: str = Field(default_factory=_default_user, description="who is acting (history)")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'fsm.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

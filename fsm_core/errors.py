@@ -1,0 +1,100 @@
+"""The errors a user can cause. Each says what went wrong and where, in one line.
+
+Front ends print ``str(error)`` and exit 1 (CLI) or show a notification (TUI);
+nothing here is meant to be shown with a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+class FsmError(Exception):
+    """Base of every error a user can cause or fix."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def one_line(self) -> str:
+        """The message and its hint, as the CLI prints them."""
+        text = " ".join(self.message.split())
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class InvalidInput(FsmError):
+    """A value the user typed or imported cannot be accepted."""
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class NotFound(FsmError):
+    """A reference (customer, object, order, ...) matches nothing."""
+
+    def __init__(self, kind: str, ref: object, *, hint: str | None = None) -> None:
+        super().__init__(f"no {kind} matches {str(ref)!r}", hint=hint)
+        self.kind = kind
+        self.ref = ref
+
+
+class Ambiguous(FsmError):
+    """A reference matches several records; the message names them."""
+
+    def __init__(self, kind: str, ref: object, candidates: Iterable[str]) -> None:
+        names = list(candidates)
+        shown = "; ".join(names[:5]) + (f"; and {len(names) - 5} more" if len(names) > 5 else "")
+        super().__init__(
+            f"{kind} {str(ref)!r} is ambiguous: it matches {shown}",
+            hint="use the external id or a more precise name",
+        )
+        self.kind = kind
+        self.ref = ref
+        self.candidates = names
+
+
+class Duplicate(FsmError):
+    """A record with the same unique key already exists."""
+
+
+class TransitionNotAllowed(FsmError):
+    """An order cannot move to the requested stage, or a guard refuses the move."""
+
+
+class Conflict(FsmError):
+    """The record changed since the user read it (optimistic locking)."""
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        expected_version: int | None,
+        current_version: int,
+        current: Mapping[str, Any] | None = None,
+    ) -> None:
+        seen = f"version {expected_version}" if expected_version is not None else "an older version"
+        super().__init__(
+            f"{what} was changed by someone else (you edited {seen}, it is now at version "
+            f"{current_version}); nothing was saved",
+            hint="reload it and apply your change again",
+        )
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.current = dict(current or {})
+
+
+class SchemaOutOfDate(FsmError):
+    """The database schema is behind (or ahead of) this version of the program."""
+
+
+class DatabaseUnavailable(FsmError):
+    """The database cannot be opened or reached."""

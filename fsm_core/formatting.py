@@ -1,0 +1,87 @@
+"""Showing values to people: local times, roubles, durations, in their language.
+
+Babel does the locale work (grouping, currency signs, plural-free short units); it is
+imported on first use so that commands which print JSON never pay for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+_LOCALES = {"ru": "ru_RU", "en": "en_US"}
+
+
+def local_time(
+    value: datetime | None,
+    tz: tzinfo,
+    *,
+    lang: str = "ru",
+    seconds: bool = False,
+    compact_year: int | None = None,
+) -> str:
+    """``14.04.2022 16:40`` (ru) or ``2022-04-14 16:40`` (en), in the company's zone.
+
+    With ``compact_year``, a time in that year drops the year (``14.04 16:40``), as a
+    board shows it.
+    """
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    if compact_year is not None and local.year == compact_year:
+        return local.strftime("%d.%m %H:%M" if lang == "ru" else "%m-%d %H:%M")
+    if lang == "ru":
+        return local.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+@lru_cache(maxsize=4)
+def _locale(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(_LOCALES.get(lang, "en_US"))
+
+
+def money(amount: Decimal | None, *, lang: str = "ru", currency: str = "RUB") -> str:
+    """``13 414,00 ₽`` (ru) or ``13,414.00 RUB`` (en), grouped by Babel's locale rules."""
+    if amount is None:
+        return ""
+    from babel.numbers import format_currency
+
+    return format_currency(
+        amount, currency, locale=_locale(lang), format="#,##0.00\u00a0¤", currency_digits=False
+    )
+
+
+def number(value: Decimal | float | int | None, *, lang: str = "ru", digits: int = 2) -> str:
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(value, format=pattern, locale=_locale(lang))
+
+
+_UNITS = {
+    "ru": ("д", "ч", "мин"),
+    "en": ("d", "h", "min"),
+}
+
+
+def duration(delta: timedelta, *, lang: str = "ru", parts: int = 2) -> str:
+    """``2 д 4 ч``, ``3 h 20 min``, ``-1 ч 5 мин`` (negative: overdue). Whole minutes."""
+    total = (
+        int(delta.total_seconds() // 60)
+        if delta >= timedelta(0)
+        else -int((-delta).total_seconds() // 60)
+    )
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 1440)
+    hours, minutes = divmod(rest, 60)
+    day_u, hour_u, min_u = _UNITS.get(lang, _UNITS["en"])
+    chunks = [(days, day_u), (hours, hour_u), (minutes, min_u)]
+    shown = [f"{n} {u}" for n, u in chunks if n][:parts] or [f"0 {min_u}"]
+    return sign + " ".join(shown)

@@ -1,0 +1,100 @@
+"""The product's shared vocabulary in English and Russian (labels both front ends use).
+
+Stage names live in the database (they are configurable); everything else a user reads
+in a table header or a status comes from here.
+"""
+
+from __future__ import annotations
+
+from fsm_core.models.orders import CRITICALITY_NAMES, Criticality, SlaStatus
+
+LABELS: dict[str, tuple[str, str]] = {
+    # key: (English, Russian)
+    "number": ("Number", "Номер"),
+    "created": ("Created", "Создана"),
+    "updated": ("Updated", "Изменена"),
+    "stage": ("Stage", "Стадия"),
+    "criticality": ("Criticality", "Критичность"),
+    "crit": ("Crit.", "Крит."),
+    "customer": ("Customer", "Заказчик"),
+    "object": ("Object", "Объект"),
+    "address": ("Address", "Адрес"),
+    "location_hint": ("Where exactly", "Как найти"),
+    "assignee": ("Assignee", "Исполнитель"),
+    "crew": ("Crew", "Бригада"),
+    "contact": ("Contact", "Контакт"),
+    "description": ("Description", "Описание"),
+    "sla": ("SLA", "SLA"),
+    "planned": ("Planned visit", "Плановый визит"),
+    "reaction_due": ("Reaction due", "Срок реакции"),
+    "resolution_due": ("Resolution due", "Срок решения"),
+    "source": ("Source", "Источник"),
+    "external_id": ("External id", "Внешний код"),
+    "version": ("Version", "Версия"),
+    "closed": ("Closed", "Закрыта"),
+    "allowed_stages": ("Can move to", "Можно перевести в"),
+    "name": ("Name", "Название"),
+    "full_name": ("Full name", "ФИО"),
+    "short_name": ("Short name", "Кратко"),
+    "inn": ("INN", "ИНН"),
+    "phone": ("Phone", "Телефон"),
+    "email": ("E-mail", "E-mail"),
+    "position": ("Position", "Должность"),
+    "area": ("Area", "Участок"),
+    "hourly_rate": ("Rate/h", "Ставка/ч"),
+    "skills": ("Skills", "Навыки"),
+    "active": ("Active", "Активен"),
+    "kind": ("Kind", "Тип"),
+    "parent": ("Part of", "Входит в"),
+    "coordinates": ("Coordinates", "Координаты"),
+    "inventory_number": ("Inventory no.", "Инв. №"),
+    "serial_number": ("Serial no.", "Зав. №"),
+    "building": ("Building", "Здание"),
+    "floor": ("Floor", "Этаж"),
+    "passport_token": ("Passport token", "Токен паспорта"),
+    "price": ("Price", "Цена"),
+    "unit": ("Unit", "Ед."),
+    "members": ("Members", "Состав"),
+    "leader": ("Leader", "Бригадир"),
+    "when": ("When", "Когда"),
+    "who": ("Who", "Кто"),
+    "what": ("What", "Что"),
+    "old": ("Was", "Было"),
+    "new": ("Now", "Стало"),
+    "code": ("Code", "Код"),
+    "category": ("Category", "Категория"),
+    "needs_assignee": ("Needs assignee", "Нужен исполнитель"),
+    "reaction": ("Reaction", "Реакция"),
+    "resolution": ("Resolution", "Решение"),
+    "orders": ("Orders", "Заявки"),
+    "shown_of": ("shown {shown} of {total}", "показано {shown} из {total}"),
+    "overdue": ("overdue", "просрочено"),
+    "done_in_time": ("met", "в срок"),
+    "default": ("default", "по умолчанию"),
+    "setting": ("Setting", "Параметр"),
+    "value": ("Value", "Значение"),
+}
+
+SLA_NAMES: dict[SlaStatus, tuple[str, str]] = {
+    SlaStatus.NONE: ("—", "—"),
+    SlaStatus.OK: ("ok", "в норме"),
+    SlaStatus.AT_RISK: ("at risk", "под угрозой"),
+    SlaStatus.VIOLATED: ("violated", "нарушен"),
+}
+
+
+def label(key: str, lang: str) -> str:
+    en, ru = LABELS[key]
+    return ru if lang == "ru" else en
+
+
+def criticality_name(code: str, lang: str) -> str:
+    try:
+        return CRITICALITY_NAMES[Criticality(code)][lang if lang in ("ru", "en") else "en"]
+    except ValueError:
+        return code
+
+
+def sla_name(status: str, lang: str) -> str:
+    en, ru = SLA_NAMES[SlaStatus(status)]
+    return ru if lang == "ru" else en

@@ -1,0 +1,138 @@
+"""Input models for companies, contacts, employees and crews."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from fsm_core import values
+
+
+def _phone(value: str | None) -> str | None:
+    return values.normalize_phone(value)
+
+
+def _email(value: str | None) -> str | None:
+    return values.normalize_email(value)
+
+
+def _inn(value: str | None) -> str | None:
+    return values.normalize_inn(value)
+
+
+def _line(value: Any) -> Any:
+    return values.single_line(value) if isinstance(value, str) else value
+
+
+def _text(value: Any) -> Any:
+    return values.clean_text(value) if isinstance(value, str) else value
+
+
+def _money(value: Any) -> Any:
+    return values.parse_money(value, field="amount") if value is not None else None
+
+
+def _skills(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.replace(";", ",").split(",")
+    if isinstance(value, list | tuple):
+        seen: dict[str, None] = {}
+        for item in value:
+            skill = values.single_line(str(item))
+            if skill:
+                seen.setdefault(skill.lower(), None)
+        return list(seen)
+    return value
+
+
+Line = Annotated[str, BeforeValidator(_line)]
+
+
+def opt_line(max_length: int) -> Any:
+    """An optional single-line text of at most ``max_length`` characters; blank is None."""
+    return Annotated[
+        Annotated[str, StringConstraints(max_length=max_length)] | None, BeforeValidator(_line)
+    ]
+
+
+OptText = Annotated[str | None, BeforeValidator(_text)]
+Phone = Annotated[str | None, BeforeValidator(_line), AfterValidator(_phone)]
+Email = Annotated[str | None, BeforeValidator(_line), AfterValidator(_email)]
+Inn = Annotated[str | None, BeforeValidator(_line), AfterValidator(_inn)]
+Rate = Annotated[Decimal | None, BeforeValidator(_money)]
+ExternalId = opt_line(100)
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CompanyCreate(Input):
+    name: Line = Field(min_length=1, max_length=300)
+    inn: Inn = None
+    address: opt_line(500) = None
+    phone: Phone = None
+    email: Email = None
+    external_id: ExternalId = None
+    notes: OptText = None
+
+
+class CompanyUpdate(Input):
+    name: opt_line(300) = None
+    inn: Inn = None
+    address: opt_line(500) = None
+    phone: Phone = None
+    email: Email = None
+    external_id: ExternalId = None
+    notes: OptText = None
+
+
+class ContactCreate(Input):
+    company_id: int
+    full_name: Line = Field(min_length=1, max_length=200)
+    position: opt_line(200) = None
+    phone: Phone = None
+    email: Email = None
+    external_id: ExternalId = None
+
+
+class EmployeeCreate(Input):
+    full_name: Line = Field(min_length=1, max_length=200)
+    short_name: opt_line(100) = None
+    position: opt_line(200) = None
+    area: opt_line(200) = None
+    phone: Phone = None
+    email: Email = None
+    hourly_rate: Rate = None
+    skills: Annotated[list[str], BeforeValidator(_skills)] = Field(default_factory=list)
+    active: bool = True
+    external_id: ExternalId = None
+
+
+class EmployeeUpdate(Input):
+    full_name: opt_line(200) = None
+    short_name: opt_line(100) = None
+    position: opt_line(200) = None
+    area: opt_line(200) = None
+    phone: Phone = None
+    email: Email = None
+    hourly_rate: Rate = None
+    skills: Annotated[list[str] | None, BeforeValidator(_skills)] = None
+    active: bool | None = None
+    external_id: ExternalId = None
+
+
+class CrewCreate(Input):
+    name: Line = Field(min_length=1, max_length=200)
+    leader_id: int | None = None
+    member_ids: list[int] = Field(default_factory=list)
+    external_id: ExternalId = None

@@ -1,0 +1,235 @@
+"""Finding records by what people call them: an id, an external id, an INN, a name.
+
+Every front end resolves references here, so ``--customer "СМ-Трейд"`` on the command
+line, a name in an imported sheet and a pick in the dashboard mean the same record.
+A reference that matches nothing raises :class:`NotFound`; one that matches several raises
+:class:`Ambiguous` naming them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, or_
+from sqlmodel import Session, SQLModel, select
+
+from fsm_core.db import folded, search_fold, text_filter
+from fsm_core.errors import Ambiguous, InvalidInput, NotFound
+from fsm_core.models import (
+    Company,
+    Contact,
+    Crew,
+    Employee,
+    Order,
+    ServiceObject,
+    WorkType,
+)
+from fsm_core.values import normalize_phone
+
+T = TypeVar("T", bound=SQLModel)
+
+_ID_REF = re.compile(r"^#(\d+)$")
+_INITIALS_SPACES = re.compile(r"\.\s*")
+_LIMIT = 6
+
+
+def _by_id(session: Session, model: type[T], ref: str | int) -> T | None:
+    if isinstance(ref, int):
+        return session.get(model, ref)
+    match = _ID_REF.match(ref.strip())
+    return session.get(model, int(match.group(1))) if match else None
+
+
+def _one(
+    kind: str,
+    ref: object,
+    rows: Sequence[T],
+    describe: Callable[[T], str],
+) -> T | None:
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) > 1:
+        raise Ambiguous(kind, ref, [describe(r) for r in rows])
+    return None
+
+
+def _resolve(
+    session: Session,
+    model: type[T],
+    kind: str,
+    ref: str | int,
+    *,
+    exact: Sequence[ColumnElement[Any]],
+    names: Sequence[Any],
+    describe: Callable[[T], str],
+    scope: Sequence[ColumnElement[bool]] = (),
+) -> T:
+    found = _by_id(session, model, ref)
+    if found is not None:
+        return found
+    text = str(ref).strip()
+    if not text:
+        raise NotFound(kind, ref)
+    for condition in exact:
+        rows = session.exec(select(model).where(condition, *scope).limit(_LIMIT)).all()
+        hit = _one(kind, ref, rows, describe)
+        if hit is not None:
+            return hit
+    key = search_fold(text) or ""
+    rows = session.exec(
+        select(model).where(or_(*(folded(c) == key for c in names)), *scope).limit(_LIMIT)
+    ).all()
+    hit = _one(kind, ref, rows, describe)
+    if hit is not None:
+        return hit
+    rows = session.exec(select(model).where(*text_filter(text, *names), *scope).limit(_LIMIT)).all()
+    hit = _one(kind, ref, rows, describe)
+    if hit is not None:
+        return hit
+    raise NotFound(kind, ref)
+
+
+def describe_company(c: Company) -> str:
+    return f"{c.name} (INN {c.inn})" if c.inn else f"{c.name} (#{c.id})"
+
+
+def resolve_company(session: Session, ref: str | int) -> Company:
+    text = str(ref).strip()
+    exact: list[ColumnElement[bool]] = [Company.external_id == text]
+    if text.isdigit() and len(text) in (10, 12):
+        exact.insert(0, Company.inn == text)
+    return _resolve(
+        session,
+        Company,
+        "customer",
+        ref,
+        exact=exact,
+        names=[Company.name],
+        describe=describe_company,
+    )
+
+
+def resolve_contact(session: Session, ref: str | int, *, company_id: int | None = None) -> Contact:
+    text = str(ref).strip()
+    exact: list[ColumnElement[bool]] = [Contact.external_id == text]
+    phone = _maybe_phone(text)
+    if phone:
+        exact.append(Contact.phone == phone)
+    if "@" in text:
+        exact.append(folded(Contact.email) == search_fold(text))
+    scope = [Contact.company_id == company_id] if company_id is not None else []
+    return _resolve(
+        session,
+        Contact,
+        "contact",
+        ref,
+        exact=exact,
+        names=[Contact.full_name],
+        describe=lambda c: f"{c.full_name} (#{c.id})",
+        scope=scope,
+    )
+
+
+def describe_employee(e: Employee) -> str:
+    return f"{e.short_name} ({e.position})" if e.position else f"{e.short_name} (#{e.id})"
+
+
+def _short_name_key(text: str) -> str:
+    """``Иванов К.П.`` and ``Иванов К. П.`` are the same short name."""
+    return _INITIALS_SPACES.sub(". ", text.strip()).strip()
+
+
+def resolve_employee(session: Session, ref: str | int) -> Employee:
+    text = str(ref).strip()
+    exact: list[ColumnElement[bool]] = [Employee.external_id == text]
+    phone = _maybe_phone(text)
+    if phone:
+        exact.append(Employee.phone == phone)
+    if "@" in text:
+        exact.append(folded(Employee.email) == search_fold(text))
+    exact.append(folded(Employee.short_name) == search_fold(_short_name_key(text)))
+    return _resolve(
+        session,
+        Employee,
+        "employee",
+        ref,
+        exact=exact,
+        names=[Employee.full_name, Employee.short_name],
+        describe=describe_employee,
+    )
+
+
+def resolve_crew(session: Session, ref: str | int) -> Crew:
+    return _resolve(
+        session,
+        Crew,
+        "crew",
+        ref,
+        exact=[Crew.external_id == str(ref).strip()],
+        names=[Crew.name],
+        describe=lambda c: f"{c.name} (#{c.id})",
+    )
+
+
+def describe_object(o: ServiceObject) -> str:
+    where = f", {o.address}" if o.address else ""
+    return f"{o.name}{where} (#{o.id})"
+
+
+def resolve_object(
+    session: Session, ref: str | int, *, customer_id: int | None = None
+) -> ServiceObject:
+    text = str(ref).strip()
+    scope = [ServiceObject.customer_id == customer_id] if customer_id is not None else []
+    return _resolve(
+        session,
+        ServiceObject,
+        "object",
+        ref,
+        exact=[
+            ServiceObject.external_id == text,
+            ServiceObject.passport_token == text,
+            ServiceObject.inventory_number == text,
+            ServiceObject.serial_number == text,
+        ],
+        names=[ServiceObject.name],
+        describe=describe_object,
+        scope=scope,
+    )
+
+
+def resolve_work_type(session: Session, ref: str | int) -> WorkType:
+    return _resolve(
+        session,
+        WorkType,
+        "work type",
+        ref,
+        exact=[WorkType.external_id == str(ref).strip()],
+        names=[WorkType.name],
+        describe=lambda w: f"{w.name} (#{w.id})",
+    )
+
+
+def resolve_order(session: Session, ref: str | int) -> Order:
+    """An order by its number (``26-0012``), external id or ``#id``; never by a guess."""
+    found = _by_id(session, Order, ref)
+    if found is not None:
+        return found
+    text = str(ref).strip()
+    for condition in (Order.number == text, Order.external_id == text):
+        hit = session.exec(select(Order).where(condition)).first()
+        if hit is not None:
+            return hit
+    raise NotFound("order", ref, hint="give the order number, e.g. 26-0012")
+
+
+def _maybe_phone(text: str) -> str | None:
+    digits = sum(ch.isdigit() for ch in text)
+    if digits < 7 or any(ch.isalpha() for ch in text.replace("доб", "").replace("ext", "")):
+        return None
+    try:
+        return normalize_phone(text)
+    except InvalidInput:
+        return None

@@ -1,0 +1,295 @@
+"""Reading orders: the board (filtered, paged lists and counts), one order's details and
+its change history. Nothing here writes; the lifecycle is in :mod:`fsm_core.services.orders`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+from sqlmodel import select as sqlmodel_select
+
+from fsm_core import clock
+from fsm_core.db import text_filter
+from fsm_core.models import (
+    Company,
+    Contact,
+    Crew,
+    Employee,
+    Order,
+    OrderHistory,
+    ServiceObject,
+    SlaStatus,
+    Stage,
+    StageCategory,
+)
+from fsm_core.services import sla
+from fsm_core.services.object_tree import descendant_ids, effective_address
+from fsm_core.services.stages import load_workflow
+
+REFERENCE_FIELDS: dict[str, tuple[type, str]] = {
+    "customer_id": (Company, "name"),
+    "object_id": (ServiceObject, "name"),
+    "contact_id": (Contact, "full_name"),
+    "assignee_id": (Employee, "short_name"),
+    "crew_id": (Crew, "name"),
+}
+
+
+def display_value(session: Session, name: str, value: Any) -> str | None:
+    """How a value is kept in the history: names rather than ids, UTC ISO times."""
+    if value is None:
+        return None
+    if name in REFERENCE_FIELDS:
+        model, attribute = REFERENCE_FIELDS[name]
+        record = session.get(model, value)
+        return str(getattr(record, attribute)) if record is not None else f"#{value}"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def history_field(name: str) -> str:
+    return name.removesuffix("_id") if name in REFERENCE_FIELDS else name
+
+
+def history(session: Session, order_id: int) -> Sequence[OrderHistory]:
+    query = (
+        sqlmodel_select(OrderHistory)
+        .where(OrderHistory.order_id == order_id)
+        .order_by(col(OrderHistory.at), col(OrderHistory.id))
+    )
+    return session.exec(query).all()
+
+
+@dataclass
+class OrderFilter:
+    """What a dispatcher narrows the board by; empty means no restriction."""
+
+    stages: Sequence[str] = ()
+    assignee_ids: Sequence[int] = ()
+    unassigned: bool = False
+    crew_ids: Sequence[int] = ()
+    customer_ids: Sequence[int] = ()
+    object_ids: Sequence[int] = ()
+    criticalities: Sequence[str] = ()
+    sla: Sequence[SlaStatus] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+    open_only: bool = False
+    include_sub_objects: bool = True
+
+
+_LIST_COLUMNS = (
+    Order.id,
+    Order.number,
+    Order.external_id,
+    Order.created_at,
+    Order.updated_at,
+    Order.stage_code,
+    Order.criticality,
+    Order.customer_id,
+    Order.object_id,
+    Order.assignee_id,
+    Order.crew_id,
+    Order.planned_start,
+    Order.planned_end,
+    Order.reaction_due,
+    Order.resolution_due,
+    Order.closed_at,
+    Order.description,
+    Order.source,
+    Order.version,
+)
+
+
+UNASSIGNED_WORDS = ("none", "-", "нет", "никто")
+
+
+def filter_from_text(
+    session: Session,
+    *,
+    stages: Sequence[str] | None = None,
+    assignees: Sequence[str] | None = None,
+    crews: Sequence[str] | None = None,
+    customers: Sequence[str] | None = None,
+    objects: Sequence[str] | None = None,
+    criticalities: Sequence[str] | None = None,
+    sla_statuses: Sequence[str] | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    text: str | None = None,
+    open_only: bool = False,
+) -> OrderFilter:
+    """An :class:`OrderFilter` from what a person typed: names, codes, day-first dates.
+
+    ``assignees`` may contain ``none`` for unassigned orders; ``since``/``until`` are
+    calendar days in the company's time zone, both included.
+    """
+    from fsm_core.models.orders import parse_criticality
+    from fsm_core.services import lookup
+
+    flt = OrderFilter(open_only=open_only, text=text)
+    if stages:
+        workflow = load_workflow(session)
+        flt.stages = [workflow.stage(s).code for s in stages]
+    if assignees:
+        wanted = [a for a in assignees if a.strip().lower() not in UNASSIGNED_WORDS]
+        flt.unassigned = len(wanted) < len(assignees)
+        flt.assignee_ids = [lookup.resolve_employee(session, a).id for a in wanted]
+    flt.crew_ids = [lookup.resolve_crew(session, c).id for c in crews or ()]
+    flt.customer_ids = [lookup.resolve_company(session, c).id for c in customers or ()]
+    flt.object_ids = [lookup.resolve_object(session, o).id for o in objects or ()]
+    flt.criticalities = [parse_criticality(c).value for c in criticalities or ()]
+    flt.sla = [sla.parse_status(s) for s in sla_statuses or ()]
+    if since or until:
+        from fsm_core.services.settings import load as load_settings
+        from fsm_core.timeparse import local_day_bounds, parse_date
+
+        tz = load_settings(session).tz
+        if since:
+            day = parse_date(since, tz=tz, field="since")
+            flt.created_from = local_day_bounds(day, tz)[0] if day else None
+        if until:
+            day = parse_date(until, tz=tz, field="until")
+            flt.created_to = local_day_bounds(day, tz)[1] if day else None
+    return flt
+
+
+def _filtered(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
+    if flt.stages:
+        query = query.where(col(Order.stage_code).in_(flt.stages))
+    if flt.open_only:
+        final = sqlmodel_select(Stage.code).where(
+            col(Stage.category).in_([StageCategory.CLOSED.value, StageCategory.CANCELLED.value])
+        )
+        query = query.where(col(Order.stage_code).not_in(final))
+    if flt.assignee_ids and flt.unassigned:
+        query = query.where(
+            col(Order.assignee_id).in_(flt.assignee_ids) | col(Order.assignee_id).is_(None)
+        )
+    elif flt.assignee_ids:
+        ids = list(flt.assignee_ids)
+        query = query.where(
+            Order.assignee_id == ids[0] if len(ids) == 1 else col(Order.assignee_id).in_(ids)
+        )
+    elif flt.unassigned:
+        query = query.where(col(Order.assignee_id).is_(None), col(Order.crew_id).is_(None))
+    if flt.crew_ids:
+        query = query.where(col(Order.crew_id).in_(flt.crew_ids))
+    if flt.customer_ids:
+        query = query.where(col(Order.customer_id).in_(flt.customer_ids))
+    if flt.object_ids:
+        ids = (
+            descendant_ids(session, flt.object_ids)
+            if flt.include_sub_objects
+            else list(flt.object_ids)
+        )
+        query = query.where(col(Order.object_id).in_(ids))
+    if flt.criticalities:
+        query = query.where(col(Order.criticality).in_([str(c) for c in flt.criticalities]))
+    if flt.created_from is not None:
+        query = query.where(Order.created_at >= flt.created_from)
+    if flt.created_to is not None:
+        query = query.where(Order.created_at < flt.created_to)
+    if flt.sla:
+        query = query.where(sla.status_expression(now).in_([s.value for s in flt.sla]))
+    if flt.text:
+        query = query.where(
+            *text_filter(
+                flt.text,
+                Order.number,
+                Order.description,
+                Order.external_id,
+                Company.name,
+                ServiceObject.name,
+                ServiceObject.address,
+            )
+        )
+    return query
+
+
+def _joined(query: Any) -> Any:
+    return (
+        query.join(Company, Company.id == Order.customer_id)
+        .outerjoin(ServiceObject, ServiceObject.id == Order.object_id)
+        .outerjoin(Employee, Employee.id == Order.assignee_id)
+        .outerjoin(Crew, Crew.id == Order.crew_id)
+    )
+
+
+def list_orders(
+    *,
+    session: Session,
+    filters: OrderFilter | None = None,
+    limit: int | None = 50,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The orders matching ``filters``, newest first, with names and the SLA status."""
+    flt = filters or OrderFilter()
+    now = now or clock.now()
+    query = _joined(
+        select(
+            *_LIST_COLUMNS,
+            Company.name.label("customer"),  # type: ignore[attr-defined]
+            ServiceObject.name.label("object"),  # type: ignore[attr-defined]
+            ServiceObject.address.label("address"),  # type: ignore[attr-defined]
+            Employee.short_name.label("assignee"),  # type: ignore[attr-defined]
+            Crew.name.label("crew"),  # type: ignore[attr-defined]
+            sla.status_expression(now).label("sla_status"),
+        ).select_from(Order)
+    )
+    query = _filtered(query, session, flt, now)
+    query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
+    query = query.offset(offset).limit(limit)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def count_orders(
+    *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
+) -> int:
+    flt = filters or OrderFilter()
+    query = _joined(select(func.count()).select_from(Order))
+    return int(session.execute(_filtered(query, session, flt, now or clock.now())).scalar_one())
+
+
+def stage_counts(
+    *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """How many orders match in each stage (the board's column headers)."""
+    flt = filters or OrderFilter()
+    query = _joined(select(Order.stage_code, func.count()).select_from(Order))
+    query = _filtered(query, session, flt, now or clock.now()).group_by(Order.stage_code)
+    return {code: int(n) for code, n in session.execute(query)}
+
+
+def order_details(session: Session, order: Order, *, now: datetime | None = None) -> dict[str, Any]:
+    """Everything ``orders show`` prints: the order's fields with names resolved."""
+    workflow = load_workflow(session)
+    values = order.model_dump()
+    values.pop("sla_manual", None)
+    for name in REFERENCE_FIELDS:
+        values[history_field(name)] = display_value(session, name, getattr(order, name))
+    if order.contact_id is not None:
+        contact = session.get(Contact, order.contact_id)
+        values["contact_phone"] = contact.phone if contact else None
+    if order.object_id is not None:
+        obj = session.get(ServiceObject, order.object_id)
+        values["address"] = effective_address(session, obj) if obj else None
+        values["location_hint"] = obj.location_hint if obj else None
+    values["stage"] = order.stage_code
+    values["stage_name_en"] = workflow.stages[order.stage_code].name_en
+    values["stage_name_ru"] = workflow.stages[order.stage_code].name_ru
+    values["sla_status"] = sla.status_of(order, now or clock.now()).value
+    values["sla_manual"] = order.sla_manual
+    values["allowed_stages"] = [s.code for s in workflow.allowed_from(order.stage_code)]
+    return values

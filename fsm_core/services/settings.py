@@ -1,0 +1,119 @@
+"""Company-wide settings every dispatcher shares, stored in the database."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from decimal import Decimal, InvalidOperation
+
+from sqlmodel import Session, select
+
+from fsm_core.errors import InvalidInput
+from fsm_core.models import Setting
+from fsm_core.timeparse import zone
+
+NUMBER_FIELDS = {"yy", "yyyy", "mm", "seq"}
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as exc:
+        raise InvalidInput(f"order number pattern {value!r}: {exc}") from None
+    unknown = fields - NUMBER_FIELDS
+    if unknown:
+        raise InvalidInput(
+            f"order number pattern {value!r} uses unknown field(s) {', '.join(sorted(unknown))}",
+            hint="use {yy}, {yyyy}, {mm} and {seq}, e.g. {yy}-{seq:04d}",
+        )
+    if "seq" not in fields:
+        raise InvalidInput(f"order number pattern {value!r} has no {{seq}}")
+    try:
+        value.format(yy="26", yyyy="2026", mm="01", seq=1)
+    except (ValueError, KeyError) as exc:
+        raise InvalidInput(f"order number pattern {value!r}: {exc}") from None
+    return value
+
+
+def _check_zone(value: str) -> str:
+    zone(value)
+    return value
+
+
+def _check_share(value: str) -> str:
+    try:
+        share = Decimal(value)
+    except InvalidOperation:
+        raise InvalidInput(f"sla_risk_share: {value!r} is not a number") from None
+    if not Decimal(0) < share < Decimal(1):
+        raise InvalidInput(f"sla_risk_share: {value!r} must be between 0 and 1")
+    return str(share)
+
+
+def _any(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    default: str
+    check: Callable[[str], str]
+    description: str
+
+
+SPECS: dict[str, SettingSpec] = {
+    "company_name": SettingSpec("", _any, "the service company's name on documents"),
+    "company_phone": SettingSpec("", _any, "the service company's phone on documents"),
+    "timezone": SettingSpec("Europe/Moscow", _check_zone, "the company's time zone"),
+    "currency": SettingSpec("RUB", _any, "currency of prices (ISO 4217)"),
+    "order_number_pattern": SettingSpec(
+        "{yy}-{seq:04d}", _check_pattern, "order numbers; {yy} {yyyy} {mm} {seq}"
+    ),
+    "sla_risk_share": SettingSpec(
+        "0.25", _check_share, "an order is at risk when this share of its SLA time is left"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CompanySettings:
+    values: dict[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.values["timezone"])
+
+    @property
+    def order_number_pattern(self) -> str:
+        return self.values["order_number_pattern"]
+
+    @property
+    def sla_risk_share(self) -> Decimal:
+        return Decimal(self.values["sla_risk_share"])
+
+
+def load(session: Session) -> CompanySettings:
+    values = {key: spec.default for key, spec in SPECS.items()}
+    for row in session.exec(select(Setting)):
+        if row.key in values:
+            values[row.key] = row.value
+    return CompanySettings(values)
+
+
+def set_value(*, session: Session, key: str, value: str) -> str:
+    spec = SPECS.get(key)
+    if spec is None:
+        raise InvalidInput(f"unknown setting {key!r}", hint="known: " + ", ".join(sorted(SPECS)))
+    checked = spec.check(value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=checked))
+    else:
+        row.value = checked
+    session.flush()
+    return checked

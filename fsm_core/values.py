@@ -1,0 +1,170 @@
+"""Reading and normalising the values people type: phones, e-mails, INNs, names, money.
+
+Each reader returns the clean value or raises :class:`InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from fsm_core.errors import InvalidInput
+
+KOPECK = Decimal("0.01")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_EXTENSION = re.compile(r"\s*(?:доб\.?|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+_NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f']")
+
+
+def clean_text(value: str | None) -> str | None:
+    """Strip a free-text value; blank becomes None."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def single_line(value: str | None) -> str | None:
+    """Collapse runs of white space (names, addresses) into single spaces."""
+    value = clean_text(value)
+    return _SPACES.sub(" ", value) if value else None
+
+
+def normalize_phone(value: str | None, *, field: str = "phone") -> str | None:
+    """A phone number as ``+7XXXXXXXXXX`` (Russian numbers) or ``+<digits>``.
+
+    Accepts what people write: ``8 (812) 555-12-34``, ``+7 911 123 45 67 доб. 12``.
+    An extension is kept after ``;ext=``.
+    """
+    value = clean_text(value)
+    if value is None:
+        return None
+    extension = None
+    match = _EXTENSION.search(value)
+    if match:
+        extension = match.group(1)
+        value = value[: match.start()]
+    international = value.lstrip().startswith("+")
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not 5 <= len(digits) <= 15 or any(ch.isalpha() for ch in value):
+        raise InvalidInput(f"{field}: cannot read phone number {value!r}", field=field)
+    if len(digits) == 11 and digits[0] in "78" and not (international and digits[0] == "8"):
+        digits = "7" + digits[1:]
+    elif len(digits) == 10 and not international and digits[0] in "3489":
+        digits = "7" + digits
+    phone = "+" + digits if (international or len(digits) == 11) else digits
+    return f"{phone};ext={extension}" if extension else phone
+
+
+def format_phone(value: str | None) -> str:
+    """``+79111234567`` → ``+7 911 123-45-67``; anything else as stored."""
+    if not value:
+        return ""
+    main, _, ext = value.partition(";ext=")
+    if len(main) == 12 and main.startswith("+7"):
+        d = main[2:]
+        main = f"+7 {d[:3]} {d[3:6]}-{d[6:8]}-{d[8:]}"
+    return f"{main} доб. {ext}" if ext else main
+
+
+def normalize_email(value: str | None, *, field: str = "email") -> str | None:
+    value = clean_text(value)
+    if value is None:
+        return None
+    if not _EMAIL.match(value):
+        raise InvalidInput(f"{field}: {value!r} is not an e-mail address", field=field)
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+_INN10 = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN11 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+
+
+def _inn_digit(digits: list[int], weights: tuple[int, ...]) -> int:
+    return sum(d * w for d, w in zip(digits, weights, strict=False)) % 11 % 10
+
+
+def inn_is_valid(inn: str) -> bool:
+    """True when ``inn`` is a Russian tax id (ИНН) with correct control digits."""
+    if not inn.isdigit() or len(inn) not in (10, 12):
+        return False
+    d = [int(c) for c in inn]
+    if len(d) == 10:
+        return _inn_digit(d, _INN10) == d[9]
+    return _inn_digit(d, _INN11) == d[10] and _inn_digit(d, _INN12) == d[11]
+
+
+def normalize_inn(value: str | None, *, field: str = "inn") -> str | None:
+    value = clean_text(value)
+    if value is None:
+        return None
+    value = value.replace(" ", "")
+    if not value.isdigit() or len(value) not in (10, 12):
+        raise InvalidInput(f"{field}: INN {value!r} must have 10 or 12 digits", field=field)
+    if not inn_is_valid(value):
+        raise InvalidInput(f"{field}: INN {value!r} has a wrong control digit", field=field)
+    return value
+
+
+def short_name(full_name: str) -> str:
+    """``Иванов Кирилл Петрович`` → ``Иванов К. П.`` (surname first, as Russians write).
+
+    A name already in short form, or a single word, is returned as is.
+    """
+    parts = _SPACES.split(full_name.strip())
+    if len(parts) < 2:
+        return full_name.strip()
+    initials = []
+    for part in parts[1:]:
+        if part.endswith(".") and len(part.rstrip(".")) <= 2:
+            initials.append(part)
+        else:
+            initials.append("-".join(p[:1].upper() + "." for p in part.split("-") if p))
+    return f"{parts[0]} {' '.join(initials)}"
+
+
+def parse_decimal(value: str | int | float | Decimal | None, *, field: str) -> Decimal | None:
+    """Read a number as people write it: ``1 750,00``, ``1750.5``, ``1,750.50``."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        text = _NUMBER_SPACES.sub("", value.strip()).replace("₽", "").replace("руб.", "")
+        text = text.removesuffix("р.").strip()
+        if not text:
+            return None
+        if "," in text and "." in text:
+            # the right-most mark is the decimal one: 1,750.50 or 1.750,50
+            if text.rfind(",") > text.rfind("."):
+                text = text.replace(".", "").replace(",", ".")
+            else:
+                text = text.replace(",", "")
+        else:
+            text = text.replace(",", ".")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise InvalidInput(f"{field}: cannot read number {value!r}", field=field) from None
+    if not result.is_finite():
+        raise InvalidInput(f"{field}: cannot read number {value!r}", field=field)
+    return result
+
+
+def parse_money(value: str | int | float | Decimal | None, *, field: str) -> Decimal | None:
+    amount = parse_decimal(value, field=field)
+    if amount is None:
+        return None
+    if amount < 0:
+        raise InvalidInput(f"{field}: amount {value!r} is negative", field=field)
+    if amount >= Decimal("1e13"):
+        raise InvalidInput(f"{field}: amount {value!r} is too large", field=field)
+    return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)

@@ -1,0 +1,320 @@
+"""The command line, end to end through Typer's CliRunner, on both back-ends."""
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from fsm_cli.main import app
+
+runner = CliRunner()
+
+
+class Fsm:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __call__(self, *args: str, code: int = 0, user: str = "Орлова В. П.") -> str:
+        result = runner.invoke(app, ["--db", self.url, "--as", user, "--lang", "en", *args])
+        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+        if result.exit_code == 1:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1, result.stderr
+            assert lines[0].startswith("Error: "), result.stderr
+            return lines[0]
+        if code == 0 and result.exception is not None:
+            raise result.exception
+        return result.stdout
+
+    def json(self, *args: str) -> object:
+        return json.loads(self(*args, "--json"))
+
+
+@pytest.fixture
+def fsm(db_url):
+    return Fsm(db_url)
+
+
+@pytest.fixture
+def demo(fsm):
+    fsm("demo")
+    return fsm
+
+
+def test_demo_data_is_a_realistic_company(demo):
+    orders = demo.json("orders", "list", "--limit", "0")
+    assert len(orders) >= 80
+    stages = {o["stage_code"] for o in orders}
+    assert stages == {
+        "new",
+        "assigned",
+        "en_route",
+        "in_progress",
+        "on_hold",
+        "done",
+        "closed",
+        "cancelled",
+    }
+    assert sum(o["sla_status"] == "violated" for o in orders) >= 3
+    assert sum(o["criticality"] in ("high", "critical") for o in orders) >= 10
+    assert all(o["customer"] for o in orders)
+    assert any("Течёт" in o["description"] or "течь" in o["description"].lower() for o in orders)
+    assert len(demo.json("companies", "list")) >= 3
+    assert len(demo.json("objects", "list")) >= 25
+    assert len(demo.json("employees", "list")) >= 10
+    assert all(o["latitude"] for o in demo.json("objects", "list", "--kind", "site"))
+
+
+def test_demo_refuses_a_database_with_data(demo):
+    assert "already holds data" in demo("demo", code=1)
+    demo("demo", "--if-empty")  # make run: no error, nothing loaded twice
+    assert len(demo.json("companies", "list")) == 5
+
+
+def test_create_assign_move_end_to_end(demo):
+    number = demo(
+        "orders",
+        "create",
+        "--object",
+        "СМТ-000114",
+        "-d",
+        "Течёт вода из внутреннего блока",
+        "--criticality",
+        "высокая",
+        "--contact",
+        "Смирнова",
+    ).strip()
+    order = demo.json("orders", "show", number)
+    assert order["customer"] == "ООО «СМ-Трейд»"
+    assert order["object"].startswith("Кондиционер Daikin")
+    assert (order["stage"], order["criticality"], order["created_by"]) == (
+        "new",
+        "high",
+        "Орлова В. П.",
+    )
+    demo("orders", "assign", number, "Иванов К.П.")
+    demo("orders", "move", number, "В пути", user="Иванов К. П.")
+    demo("orders", "move", number, "in_progress", user="Иванов К. П.")
+    demo("orders", "move", number, "done", user="Иванов К. П.")
+    order = demo.json("orders", "show", number)
+    assert (order["stage"], order["assignee"]) == ("done", "Иванов К. П.")
+    history = demo.json("orders", "history", number)
+    assert [(h["field"], h["new"], h["actor"]) for h in history[1:]] == [
+        ("assignee", "Иванов К. П.", "Орлова В. П."),
+        ("stage", "assigned", "Орлова В. П."),
+        ("stage", "en_route", "Иванов К. П."),
+        ("stage", "in_progress", "Иванов К. П."),
+        ("stage", "done", "Иванов К. П."),
+    ]
+    listed = demo.json("orders", "list", "--stage", "done", "--assignee", "Иванов К. П.")
+    assert number in [o["number"] for o in listed]
+
+
+def test_errors_are_one_line_and_change_nothing(demo):
+    number = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не работает").strip()
+    before = demo.json("orders", "show", number)
+    assert demo("orders", "move", number, "closed", code=1) == (
+        f"Error: order {number} cannot move from New (new) to Closed (closed); allowed from "
+        "here: Assigned (assigned), En route (en_route), In progress (in_progress), "
+        "On hold (on_hold), Cancelled (cancelled)"
+    )
+    assert "needs an assignee" in demo("orders", "move", number, "in_progress", code=1)
+    assert demo("orders", "assign", number, "Сидоров", code=1) == (
+        "Error: no employee matches 'Сидоров'"
+    )
+    assert "no customer matches" in demo("orders", "create", "-c", "Рога", "-d", "x", code=1)
+    assert "ambiguous: it matches" in demo("orders", "assign", number, "ова", code=1)
+    assert "unknown stage" in demo("orders", "move", number, "finished", code=1)
+    assert "--planned-start: cannot read date '31.02.2026 10:00'" in demo(
+        "orders", "update", number, "--planned-start", "31.02.2026 10:00", code=1
+    )
+    assert "no order matches" in demo("orders", "show", "99-9999", code=1)
+    assert demo.json("orders", "show", number) == before
+    assert len(demo.json("orders", "history", number)) == 1
+
+
+def test_a_stale_edit_is_refused(demo):
+    number = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не работает").strip()
+    demo("orders", "update", number, "--criticality", "high", "--if-version", "1")
+    line = demo("orders", "update", number, "-d", "Другое", "--if-version", "1", code=1)
+    assert line.startswith(f"Error: order {number} was changed by someone else")
+    assert "nothing was saved" in line
+    assert demo.json("orders", "show", number)["description"] == "Не работает"
+
+
+def test_usage_errors_exit_2(fsm):
+    result = runner.invoke(app, ["--db", fsm.url, "orders", "list", "--limit", "lots"])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["--db", fsm.url, "orders", "assign", "26-0001"])
+    assert result.exit_code == 2
+    assert "name an employee" in result.stderr
+
+
+def test_list_filters(demo):
+    everything = demo.json("orders", "list", "--limit", "0")
+    open_orders = demo.json("orders", "list", "--open", "--limit", "0")
+    assert {o["stage_code"] for o in open_orders}.isdisjoint({"closed", "cancelled"})
+    assert len(open_orders) < len(everything)
+    violated = demo.json("orders", "list", "--sla", "violated", "--limit", "0")
+    assert violated
+    assert all(o["sla_status"] == "violated" for o in violated)
+    unassigned = demo.json("orders", "list", "--assignee", "none", "--limit", "0")
+    assert unassigned
+    assert all(o["assignee_id"] is None for o in unassigned)
+    site = demo.json("orders", "list", "--object", "Магазин «СМ-Трейд» на Невском", "-n", "0")
+    assert {o["object"] for o in site} > {"Кондиционер Daikin FTXB35C (торговый зал)"}
+    page = demo.json("orders", "list", "--limit", "5", "--offset", "5")
+    assert [o["number"] for o in page] == [o["number"] for o in everything[5:10]]
+    lines = demo("orders", "list", "--nl", "--limit", "3").strip().splitlines()
+    assert [json.loads(line)["number"] for line in lines] == [o["number"] for o in everything[:3]]
+
+
+def test_board_table_is_readable(demo):
+    text = demo("orders", "list", "--limit", "5")
+    assert "Number" in text
+    assert "shown 5 of" in text
+    assert everything_first_number(demo) in text
+
+
+def everything_first_number(demo) -> str:
+    return demo.json("orders", "list", "--limit", "1")[0]["number"]
+
+
+def test_reference_data_commands(fsm):
+    fsm(
+        "companies",
+        "create",
+        "ООО «Ромашка»",
+        "--inn",
+        "7707083893",
+        "--phone",
+        "8 (812) 555-12-34",
+    )
+    assert "INN '7707083894' has a wrong control digit" in fsm(
+        "companies", "create", "Другая", "--inn", "7707083894", code=1
+    )
+    assert "INN '7707083893' is already used by ООО «Ромашка»" in fsm(
+        "companies", "create", "Третья", "--inn", "7707083893", code=1
+    )
+    fsm("contacts", "create", "Ромашка", "Петрова Анна", "--email", "anna@romashka.example")
+    fsm(
+        "employees",
+        "create",
+        "Сидоров Пётр Ильич",
+        "--rate",
+        "1 200,50",
+        "--skills",
+        "ДГУ, электрика",
+    )
+    fsm("crews", "create", "Бригада А", "--member", "Сидоров П. И.")
+    fsm(
+        "objects",
+        "create",
+        "Ромашка",
+        "Котельная",
+        "--kind",
+        "site",
+        "--lat",
+        "59.9",
+        "--lon",
+        "30.3",
+        "--address",
+        "Санкт-Петербург, ул. Садовая, 1",
+    )
+    fsm(
+        "objects",
+        "create",
+        "Ромашка",
+        "Котёл Viessmann",
+        "--parent",
+        "Котельная",
+        "--inventory-number",
+        "INV-1",
+    )
+    fsm("work-types", "create", "Чистка радиатора испарителя", "3 500")
+    employee = fsm.json("employees", "show", "Сидоров П. И.")
+    assert (employee["short_name"], employee["hourly_rate"], employee["skills"]) == (
+        "Сидоров П. И.",
+        "1200.50",
+        ["дгу", "электрика"],
+    )
+    company = fsm.json("companies", "show", "7707083893")
+    assert company["phone"] == "+78125551234"
+    assert [c["full_name"] for c in company["contacts"]] == ["Петрова Анна"]
+    boiler = fsm.json("objects", "show", "INV-1")
+    assert boiler["path"] == ["Котельная", "Котёл Viessmann"]
+    assert boiler["effective_address"] == "Санкт-Петербург, ул. Садовая, 1"
+    assert fsm.json("crews", "show", "Бригада А")["members"][0]["short_name"] == "Сидоров П. И."
+    assert fsm.json("work-types", "list")[0]["price"] == "3500.00"
+    assert "latitude and longitude go together" in fsm(
+        "objects", "create", "Ромашка", "Щит", "--lat", "59.9", code=1
+    )
+
+
+def test_stages_sla_and_settings(fsm):
+    fsm(
+        "stages",
+        "add",
+        "waiting_parts",
+        "--en",
+        "Waiting for parts",
+        "--ru",
+        "Ожидание запчастей",
+        "--category",
+        "paused",
+    )
+    fsm("stages", "allow", "in_progress", "waiting_parts")
+    stages = {s["code"]: s for s in fsm.json("stages", "list")}
+    assert "waiting_parts" in stages["in_progress"]["next"]
+    fsm("sla", "set", "high", "30m", "6h")
+    high = [p for p in fsm.json("sla", "list") if p["criticality"] == "high"]
+    assert (high[0]["reaction_minutes"], high[0]["resolution_minutes"]) == (30, 360)
+    assert "cannot read duration" in fsm("sla", "set", "high", "soon", "6h", code=1)
+    fsm("settings", "set", "timezone", "Asia/Yekaterinburg")
+    assert fsm.json("settings", "list")["timezone"] == "Asia/Yekaterinburg"
+    assert "unknown time zone" in fsm("settings", "set", "timezone", "Mars/Olympus", code=1)
+
+
+def test_db_commands(fsm):
+    status = fsm.json("db", "status")
+    assert status["up_to_date"] is True
+    assert "up to date" in runner.invoke(app, ["--db", fsm.url, "init"]).stderr
+
+
+def test_every_command_has_help():
+    root = typer.main.get_command(app)
+    ctx = click.Context(root)
+    missing = []
+
+    def walk(group, prefix):
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if not (command.help or "").strip():
+                missing.append(f"{prefix}{name}")
+            if isinstance(command, click.Group):
+                walk(command, f"{prefix}{name} ")
+
+    walk(root, "")
+    assert missing == []
+
+
+def test_help_and_lists_do_not_load_the_dashboard_or_documents(db_url):
+    """Start-up stays lean: no textual, reportlab or segno for `--help` or a list."""
+    probe = (
+        "import sys, runpy; sys.argv = ['fsm'] + sys.argv[1:];\n"
+        "try:\n    runpy.run_module('fsm_cli', run_name='__main__')\n"
+        "except SystemExit: pass\n"
+        "heavy = [m for m in ('textual', 'reportlab', 'segno', 'alembic') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)"
+    )
+    env = dict(os.environ, FSM_DATABASE_URL=db_url)
+    for args in (["--help"], ["orders", "list", "--json"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True
+        )
+        assert "HEAVY []" in result.stderr, (args, result.stderr)

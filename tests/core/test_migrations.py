@@ -1,0 +1,115 @@
+"""The schema is owned by the migrations: they build it, and they agree with the models."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from fsm_core import migrations
+from fsm_core.db import Database
+from fsm_core.errors import SchemaOutOfDate
+from fsm_core.models import metadata
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"{server.prefix}_empty"
+    url = server.create(name)
+    try:
+        yield url
+    finally:
+        server.drop(name)
+
+
+def test_upgrade_builds_the_schema_the_models_describe(empty_url):
+    database = Database(empty_url)
+    try:
+        assert database.current_revision() is None
+        before, after = database.upgrade()
+        assert (before, after) == (None, migrations.HEAD)
+        with database.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "render_as_batch": True}
+            )
+            diff = compare_metadata(context, metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        with database.engine.connect() as conn:
+            stages = conn.execute(text("SELECT count(*) FROM stage")).scalar()
+            transitions = conn.execute(text("SELECT count(*) FROM stage_transition")).scalar()
+            policies = conn.execute(text("SELECT count(*) FROM sla_policy")).scalar()
+        assert (stages, transitions, policies) == (8, 24, 4)
+    finally:
+        database.dispose()
+
+
+def test_downgrade_to_base_and_back(empty_url):
+    from alembic import command
+
+    database = Database(empty_url)
+    try:
+        database.upgrade()
+        with database.engine.connect() as conn:
+            command.downgrade(migrations.alembic_config(conn), "base")
+            conn.commit()
+        with database.engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        database.upgrade()
+        assert database.current_revision() == migrations.HEAD
+    finally:
+        database.dispose()
+
+
+def test_head_constant_matches_the_newest_migration():
+    assert migrations.script_directory().get_current_head() == migrations.HEAD
+
+
+def test_an_empty_database_is_created_on_first_use(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'sub' / 'dir' / 'fsm.db'}")
+    with database.reader() as session:
+        assert session.execute(text("SELECT count(*) FROM orders")).scalar() == 0
+    assert (tmp_path / "sub" / "dir" / "fsm.db").exists()
+    database.dispose()
+
+
+def test_an_older_schema_is_refused_with_the_command_to_run(db, monkeypatch):
+    db.upgrade()
+    monkeypatch.setattr(migrations, "HEAD", "0999")
+    fresh = Database(db.url)
+    with pytest.raises(SchemaOutOfDate) as err, fresh.reader():
+        pass
+    fresh.dispose()
+    assert err.value.one_line() == (
+        "the database is at schema revision 0001, this fsm needs 0999 "
+        "(back it up, then run `fsm db upgrade`)"
+    )
+
+
+def test_a_schema_from_a_newer_fsm_is_refused(db):
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaOutOfDate, match="newer version"), Database(db.url).reader():
+        pass
+
+
+def test_a_foreign_database_is_not_touched(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(SchemaOutOfDate, match="no fsm schema version"), database.reader():
+        pass
+    with database.engine.connect() as conn:
+        assert inspect(conn).get_table_names() == ["invoices"]
+    database.dispose()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'fsm.db'}")
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+    database.dispose()
