@@ -30,8 +30,12 @@ class FsmError(Exception):
         return f"{text} ({self.hint})" if self.hint else text
 
 
-class InvalidInput(FsmError):
-    """A value the user typed or imported cannot be accepted."""
+class InvalidInput(FsmError, ValueError):
+    """A value the user typed or imported cannot be accepted.
+
+    It is a ValueError too, so that pydantic validators that raise it report it against
+    the field being validated.
+    """
 
     def __init__(self, message: str, *, field: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)

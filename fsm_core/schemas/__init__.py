@@ -31,7 +31,12 @@ def describe_validation_error(exc: ValidationError) -> str:
         field = ".".join(str(p) for p in error["loc"]) or "value"
         cause = error.get("ctx", {}).get("error")
         if isinstance(cause, FsmError):
-            parts.append(cause.message)
+            # a value reader names a generic field ("phone: ..."); name the real one
+            message = cause.message
+            own = getattr(cause, "field", None)
+            if own and message.startswith(f"{own}: "):
+                message = message[len(own) + 2 :]
+            parts.append(f"{field}: {message}")
             continue
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{field}: {message}")
