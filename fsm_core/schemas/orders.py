@@ -45,6 +45,10 @@ class OrderCreate(Input):
     number: opt_line(40) = None
     external_id: ExternalId = None
     created_at: AwareDatetime | None = None
+    # for orders brought over from another system: when they were taken, done, closed
+    reacted_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
     source: OrderSource = OrderSource.MANUAL
 
     @model_validator(mode="after")

@@ -8,17 +8,18 @@ changed field with the actor and the time. A change made on a stale copy of the 
 from __future__ import annotations
 
 import string
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock
+from fsm_core.bulk import insert_rows
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
@@ -29,6 +30,7 @@ from fsm_core.models import (
     OrderCounter,
     OrderHistory,
     ServiceObject,
+    SlaPolicy,
     Stage,
     StageCategory,
 )
@@ -55,8 +57,8 @@ def _pattern_fields(pattern: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
 
 
-def _bump_counter(session: Session, scope: str) -> int:
-    """Increment the scope's counter and return the new value.
+def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
+    """Increase the scope's counter by ``amount`` and return the new value.
 
     The UPDATE takes the counter row's lock until the transaction ends, so concurrent
     creators queue behind it, and a rolled-back creation gives its number back: numbers
@@ -65,7 +67,7 @@ def _bump_counter(session: Session, scope: str) -> int:
     bump = (
         update(OrderCounter)
         .where(col(OrderCounter.scope) == scope)
-        .values(value=OrderCounter.value + 1)
+        .values(value=OrderCounter.value + amount)
         .returning(OrderCounter.value)
     )
     value = session.execute(bump).scalar()
@@ -82,24 +84,9 @@ def _bump_counter(session: Session, scope: str) -> int:
 
 def next_number(session: Session, *, created_at: datetime) -> str:
     """The next order number by the company's pattern (default ``{yy}-{seq:04d}``)."""
-    settings = company_settings.load(session)
-    pattern = settings.order_number_pattern
-    fields = _pattern_fields(pattern)
-    local = created_at.astimezone(settings.tz)
-    scope = "all"
-    if fields & {"yy", "yyyy"}:
-        scope = f"{local.year:04d}"
-        if "mm" in fields:
-            scope += f"-{local.month:02d}"
-    for _ in range(1000):
-        seq = _bump_counter(session, scope)
-        number = pattern.format(
-            yy=f"{local.year % 100:02d}", yyyy=f"{local.year:04d}", mm=f"{local.month:02d}", seq=seq
-        )
-        taken = session.exec(sqlmodel_select(Order.id).where(Order.number == number)).first()
-        if taken is None:  # an imported order may already carry this number
-            return number
-    raise InvalidInput(f"order number pattern {pattern!r} gives no free number")
+    row: dict[str, Any] = {"created_at": created_at, "number": None}
+    _assign_numbers(OrderContext(session), [row], reserved=set())
+    return str(row["number"])
 
 
 # --- history ---------------------------------------------------------------------------
@@ -135,186 +122,447 @@ def _record(
         )
 
 
-# --- checks shared by create and update ------------------------------------------------
+# --- what the rules need, loaded once per action -------------------------------------
 
 
-def _customer(session: Session, customer_id: int) -> Company:
-    customer = session.get(Company, customer_id)
-    if customer is None:
-        raise NotFound("customer", f"#{customer_id}")
-    return customer
+class OrderContext:
+    """The settings, workflow, SLA policies and referenced records the order rules consult.
 
+    One action builds one context; a bulk import builds one for the whole file and calls
+    :meth:`preload`, so that checking 100,000 rows costs dictionary lookups, not queries.
+    """
 
-def _check_object(session: Session, object_id: int | None, customer: Company) -> None:
-    if object_id is None:
-        return
-    obj = session.get(ServiceObject, object_id)
-    if obj is None:
-        raise NotFound("object", f"#{object_id}")
-    if obj.customer_id != customer.id:
-        owner = session.get(Company, obj.customer_id)
-        raise InvalidInput(
-            f"object {obj.name!r} belongs to {owner.name if owner else 'another customer'}, "
-            f"not to {customer.name}",
-            field="object",
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.settings = company_settings.load(session)
+        self.workflow = load_workflow(session)
+        self._policies: dict[tuple[int | None, str], tuple[int, int]] | None = None
+        self._companies: dict[int, str] = {}
+        self._objects: dict[int, tuple[int, str]] = {}
+        self._contacts: dict[int, tuple[int, str]] = {}
+        self._employees: dict[int, tuple[bool, str]] = {}
+        self._crews: dict[int, tuple[bool, str]] = {}
+        self._complete = False
+
+    def preload(self) -> OrderContext:
+        s = self.session
+        self._companies = dict(s.execute(select(Company.id, Company.name)).all())
+        self._objects = {
+            i: (c, n)
+            for i, c, n in s.execute(
+                select(ServiceObject.id, ServiceObject.customer_id, ServiceObject.name)
+            )
+        }
+        self._contacts = {
+            i: (c, n)
+            for i, c, n in s.execute(select(Contact.id, Contact.company_id, Contact.full_name))
+        }
+        self._employees = {
+            i: (a, n)
+            for i, a, n in s.execute(select(Employee.id, Employee.active, Employee.short_name))
+        }
+        self._crews = {i: (a, n) for i, a, n in s.execute(select(Crew.id, Crew.active, Crew.name))}
+        self.policies()
+        self._complete = True
+        return self
+
+    def remember_company(self, company_id: int, name: str) -> None:
+        self._companies[company_id] = name
+
+    def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
+        self._objects[object_id] = (customer_id, name)
+
+    def _fetch(self, cache: dict[int, Any], model: type, key: int, make: Any) -> Any:
+        if key in cache:
+            return cache[key]
+        if self._complete:
+            return None
+        record = self.session.get(model, key)
+        if record is None:
+            return None
+        cache[key] = make(record)
+        return cache[key]
+
+    def company(self, company_id: int) -> str | None:
+        return self._fetch(self._companies, Company, company_id, lambda r: r.name)
+
+    def object(self, object_id: int) -> tuple[int, str] | None:
+        return self._fetch(
+            self._objects, ServiceObject, object_id, lambda r: (r.customer_id, r.name)
         )
 
-
-def _check_contact(session: Session, contact_id: int | None, customer: Company) -> None:
-    if contact_id is None:
-        return
-    contact = session.get(Contact, contact_id)
-    if contact is None:
-        raise NotFound("contact", f"#{contact_id}")
-    if contact.company_id != customer.id:
-        raise InvalidInput(
-            f"contact {contact.full_name!r} is not a contact of {customer.name}", field="contact"
+    def contact(self, contact_id: int) -> tuple[int, str] | None:
+        return self._fetch(
+            self._contacts, Contact, contact_id, lambda r: (r.company_id, r.full_name)
         )
 
+    def employee(self, employee_id: int) -> tuple[bool, str] | None:
+        return self._fetch(
+            self._employees, Employee, employee_id, lambda r: (r.active, r.short_name)
+        )
 
-def _check_assignee(session: Session, assignee_id: int | None) -> None:
-    if assignee_id is None:
-        return
-    employee = session.get(Employee, assignee_id)
-    if employee is None:
-        raise NotFound("employee", f"#{assignee_id}")
-    if not employee.active:
-        raise InvalidInput(f"employee {employee.short_name} is not active", field="assignee")
+    def crew(self, crew_id: int) -> tuple[bool, str] | None:
+        return self._fetch(self._crews, Crew, crew_id, lambda r: (r.active, r.name))
 
+    def policies(self) -> dict[tuple[int | None, str], tuple[int, int]]:
+        if self._policies is None:
+            rows = self.session.execute(
+                select(
+                    SlaPolicy.customer_id,
+                    SlaPolicy.criticality,
+                    SlaPolicy.reaction_minutes,
+                    SlaPolicy.resolution_minutes,
+                )
+            )
+            self._policies = {(c, k): (r, res) for c, k, r, res in rows}
+        return self._policies
 
-def _check_crew(session: Session, crew_id: int | None) -> None:
-    if crew_id is None:
-        return
-    crew = session.get(Crew, crew_id)
-    if crew is None:
-        raise NotFound("crew", f"#{crew_id}")
-    if not crew.active:
-        raise InvalidInput(f"crew {crew.name} is not active", field="crew")
+    def deadlines(self, customer_id: int, criticality: str, created_at: datetime) -> sla.Deadlines:
+        policies = self.policies()
+        minutes = policies.get((customer_id, criticality)) or policies.get((None, criticality))
+        if minutes is None:
+            return sla.Deadlines(None, None, None)
+        reaction = created_at + timedelta(minutes=minutes[0])
+        resolution = created_at + timedelta(minutes=minutes[1])
+        risk = sla.at_risk_moment(created_at, resolution, self.settings.sla_risk_share)
+        return sla.Deadlines(reaction, resolution, risk)
+
+    # -- checks shared by create and update --
+
+    def check_customer(self, customer_id: int) -> str:
+        name = self.company(customer_id)
+        if name is None:
+            raise NotFound("customer", f"#{customer_id}")
+        return name
+
+    def check_object(self, object_id: int | None, customer_id: int) -> None:
+        if object_id is None:
+            return
+        found = self.object(object_id)
+        if found is None:
+            raise NotFound("object", f"#{object_id}")
+        owner_id, name = found
+        if owner_id != customer_id:
+            owner = self.company(owner_id) or "another customer"
+            raise InvalidInput(
+                f"object {name!r} belongs to {owner}, not to {self.company(customer_id)}",
+                field="object",
+            )
+
+    def check_contact(self, contact_id: int | None, customer_id: int) -> None:
+        if contact_id is None:
+            return
+        found = self.contact(contact_id)
+        if found is None:
+            raise NotFound("contact", f"#{contact_id}")
+        if found[0] != customer_id:
+            raise InvalidInput(
+                f"contact {found[1]!r} is not a contact of {self.company(customer_id)}",
+                field="contact",
+            )
+
+    def check_assignee(self, assignee_id: int | None) -> None:
+        if assignee_id is None:
+            return
+        found = self.employee(assignee_id)
+        if found is None:
+            raise NotFound("employee", f"#{assignee_id}")
+        if not found[0]:
+            raise InvalidInput(f"employee {found[1]} is not active", field="assignee")
+
+    def check_crew(self, crew_id: int | None) -> None:
+        if crew_id is None:
+            return
+        found = self.crew(crew_id)
+        if found is None:
+            raise NotFound("crew", f"#{crew_id}")
+        if not found[0]:
+            raise InvalidInput(f"crew {found[1]} is not active", field="crew")
 
 
 def _stage_label(stage: Stage) -> str:
     return f"{stage.name_en} ({stage.code})"
 
 
-def _require_assignee(order: Order, stage: Stage) -> None:
-    if stage.requires_assignee and order.assignee_id is None and order.crew_id is None:
+def _require_assignee(number: str, values: Mapping[str, Any], stage: Stage) -> None:
+    if stage.requires_assignee and values["assignee_id"] is None and values["crew_id"] is None:
         raise TransitionNotAllowed(
-            f"order {order.number} needs an assignee or a crew to be in stage "
+            f"order {number or '(new)'} needs an assignee or a crew to be in stage "
             f"{_stage_label(stage)}",
             hint="assign it first: fsm orders assign",
         )
 
 
-def _stage_timestamps(order: Order, stage: Stage, at: datetime) -> dict[str, Any]:
+def _stage_timestamps(values: Mapping[str, Any], stage: Stage, at: datetime) -> dict[str, Any]:
     """The reaction/resolution/closing timestamps entering ``stage`` implies."""
     category = StageCategory(stage.category)
-    values: dict[str, Any] = {}
-    if category not in (StageCategory.NEW, StageCategory.CANCELLED) and order.reacted_at is None:
-        values["reacted_at"] = at
+    result: dict[str, Any] = {}
+    if category not in (StageCategory.NEW, StageCategory.CANCELLED) and not values["reacted_at"]:
+        result["reacted_at"] = at
     if category == StageCategory.DONE:
-        values["resolved_at"] = order.resolved_at or at
-        values["closed_at"] = None
+        result["resolved_at"] = values["resolved_at"] or at
+        result["closed_at"] = None
     elif category == StageCategory.CLOSED:
-        values["resolved_at"] = order.resolved_at or at
-        values["closed_at"] = at
+        result["resolved_at"] = values["resolved_at"] or at
+        result["closed_at"] = values["closed_at"] or at
     elif category == StageCategory.CANCELLED:
-        values["resolved_at"] = None
-        values["closed_at"] = at
+        result["resolved_at"] = None
+        result["closed_at"] = values["closed_at"] or at
     else:
-        values["resolved_at"] = None
-        values["closed_at"] = None
-    return {k: v for k, v in values.items() if getattr(order, k) != v}
+        result["resolved_at"] = None
+        result["closed_at"] = None
+    return {k: v for k, v in result.items() if values[k] != v}
 
 
-def _apply_deadlines(session: Session, order: Order, *, risk_share: Decimal) -> None:
-    if order.sla_manual:
-        order.sla_at_risk_at = sla.at_risk_moment(
-            order.created_at, order.resolution_due, risk_share
+def _sla_values(ctx: OrderContext, values: Mapping[str, Any]) -> dict[str, Any]:
+    """reaction_due / resolution_due / sla_at_risk_at for ``values``: typed-in deadlines are
+    kept (and mark the order manual), otherwise the policy's from the creation time."""
+    if values["sla_manual"]:
+        risk = sla.at_risk_moment(
+            values["created_at"], values["resolution_due"], ctx.settings.sla_risk_share
         )
-        return
-    policy = sla.policy_for(session, customer_id=order.customer_id, criticality=order.criticality)
-    deadlines = sla.compute_deadlines(
-        created_at=order.created_at, policy=policy, risk_share=risk_share
-    )
-    order.reaction_due = deadlines.reaction_due
-    order.resolution_due = deadlines.resolution_due
-    order.sla_at_risk_at = deadlines.at_risk_at
+        return {"sla_at_risk_at": risk}
+    d = ctx.deadlines(values["customer_id"], values["criticality"], values["created_at"])
+    return {
+        "reaction_due": d.reaction_due,
+        "resolution_due": d.resolution_due,
+        "sla_at_risk_at": d.at_risk_at,
+    }
 
 
 # --- create ----------------------------------------------------------------------------
 
+ORDER_COLUMNS = (
+    "number",
+    "external_id",
+    "customer_id",
+    "object_id",
+    "contact_id",
+    "description",
+    "criticality",
+    "stage_code",
+    "assignee_id",
+    "crew_id",
+    "planned_start",
+    "planned_end",
+    "reaction_due",
+    "resolution_due",
+    "sla_at_risk_at",
+    "sla_manual",
+    "reacted_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+    "source",
+    "created_by",
+    "version",
+)
 
-def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: str) -> Order:
-    """Create an order: number it, compute its SLA deadlines, record it in the history."""
-    data = validated(OrderCreate, data)
-    settings = company_settings.load(session)
-    workflow = load_workflow(session)
-    customer = _customer(session, data.customer_id)
-    _check_object(session, data.object_id, customer)
-    _check_contact(session, data.contact_id, customer)
-    _check_assignee(session, data.assignee_id)
-    _check_crew(session, data.crew_id)
 
-    now = clock.now()
-    created_at = data.created_at or now
+def prepare_new_order(ctx: OrderContext, data: OrderCreate, *, now: datetime) -> dict[str, Any]:
+    """Apply every rule of creation to ``data``; returns the row to insert (its number is
+    still None unless given). Raises for anything that breaks a rule; touches nothing."""
+    ctx.check_customer(data.customer_id)
+    ctx.check_object(data.object_id, data.customer_id)
+    ctx.check_contact(data.contact_id, data.customer_id)
+    ctx.check_assignee(data.assignee_id)
+    ctx.check_crew(data.crew_id)
+    workflow = ctx.workflow
     if data.stage:
         stage = workflow.stage(data.stage)
     else:
         stage = workflow.initial()
         if data.assignee_id is not None or data.crew_id is not None:
             stage = workflow.first_of(StageCategory.ACTIVE, reachable_from=stage.code) or stage
+    created_at = data.created_at or now
+    reaction_due = data.reaction_due
+    resolution_due = data.resolution_due
+    manual = reaction_due is not None or resolution_due is not None
+    if manual:
+        policy = ctx.deadlines(data.customer_id, data.criticality.value, created_at)
+        # deadlines equal to the policy's (an exported order coming back) are not "typed in"
+        manual = (reaction_due, resolution_due) != (policy.reaction_due, policy.resolution_due)
+    row: dict[str, Any] = {
+        "number": data.number,
+        "external_id": data.external_id,
+        "customer_id": data.customer_id,
+        "object_id": data.object_id,
+        "contact_id": data.contact_id,
+        "description": data.description,
+        "criticality": data.criticality.value,
+        "stage_code": stage.code,
+        "assignee_id": data.assignee_id,
+        "crew_id": data.crew_id,
+        "planned_start": data.planned_start,
+        "planned_end": data.planned_end,
+        "reaction_due": reaction_due,
+        "resolution_due": resolution_due,
+        "sla_manual": manual,
+        "reacted_at": data.reacted_at,
+        "resolved_at": data.resolved_at,
+        "closed_at": data.closed_at,
+        "created_at": created_at,
+        "updated_at": now,
+        "source": data.source.value,
+        "version": 1,
+    }
+    _require_assignee(data.number or "", row, stage)
+    row.update(_sla_values(ctx, row))
+    for name, value in _stage_timestamps(row, stage, now).items():
+        row[name] = min(value, created_at) if name == "reacted_at" and value else value
+    return row
 
-    if data.number:
-        if session.exec(sqlmodel_select(Order.id).where(Order.number == data.number)).first():
-            raise Duplicate(f"order number {data.number!r} is already taken")
-        number = data.number
-    else:
-        number = next_number(session, created_at=created_at)
-    if (
-        data.external_id is not None
-        and session.exec(
-            sqlmodel_select(Order.id).where(Order.external_id == data.external_id)
-        ).first()
-    ):
-        raise Duplicate(f"external id {data.external_id!r} is already used by another order")
 
-    order = Order(
-        number=number,
-        external_id=data.external_id,
-        customer_id=customer.id,
-        object_id=data.object_id,
-        contact_id=data.contact_id,
-        description=data.description,
-        criticality=data.criticality.value,
-        stage_code=stage.code,
-        assignee_id=data.assignee_id,
-        crew_id=data.crew_id,
-        planned_start=data.planned_start,
-        planned_end=data.planned_end,
-        reaction_due=data.reaction_due,
-        resolution_due=data.resolution_due,
-        sla_manual=data.reaction_due is not None or data.resolution_due is not None,
-        created_at=created_at,
-        updated_at=now,
-        source=data.source.value,
-        created_by=actor,
+def _creation_note(ctx: OrderContext, row: Mapping[str, Any]) -> str:
+    parts = [row["number"], f"stage={row['stage_code']}", f"criticality={row['criticality']}"]
+    if row["assignee_id"] is not None:
+        found = ctx.employee(row["assignee_id"])
+        parts.append(f"assignee={found[1] if found else row['assignee_id']}")
+    if row["crew_id"] is not None:
+        found = ctx.crew(row["crew_id"])
+        parts.append(f"crew={found[1] if found else row['crew_id']}")
+    return "; ".join(parts)
+
+
+def insert_new_orders(
+    ctx: OrderContext, rows: Sequence[dict[str, Any]], *, actor: str, now: datetime
+) -> list[int]:
+    """Number, insert and record prepared orders in one go; returns their ids in order.
+
+    Explicit numbers and external ids must be free (checked here, in one query each);
+    the others get the next numbers of their scope, the counter bumped once per scope.
+    """
+    session = ctx.session
+    given = [r["number"] for r in rows if r["number"]]
+    if len(set(given)) != len(given):
+        raise Duplicate("the same order number appears twice")
+    taken = _existing(session, Order.number, given)
+    if taken:
+        raise Duplicate(f"order number {sorted(taken)[0]!r} is already taken")
+    external = [r["external_id"] for r in rows if r["external_id"]]
+    if len(set(external)) != len(external):
+        raise Duplicate("the same external id appears twice")
+    taken = _existing(session, Order.external_id, external)
+    if taken:
+        raise Duplicate(f"external id {sorted(taken)[0]!r} is already used by another order")
+    _assign_numbers(ctx, [r for r in rows if not r["number"]], reserved=set(given))
+    for row in rows:
+        row["created_by"] = actor
+    insert_rows(session, "orders", ORDER_COLUMNS, ([r[c] for c in ORDER_COLUMNS] for r in rows))
+    numbers = [r["number"] for r in rows]
+    ids = _ids_by_number(session, numbers)
+    insert_rows(
+        session,
+        "order_history",
+        ("order_id", "at", "actor", "action", "new_value"),
+        ((ids[r["number"]], now, actor, "create", _creation_note(ctx, r)) for r in rows),
     )
-    _require_assignee(order, stage)
-    _apply_deadlines(session, order, risk_share=settings.sla_risk_share)
-    for name, value in _stage_timestamps(order, stage, now).items():
-        setattr(order, name, value if name != "reacted_at" else min(value, created_at))
-    session.add(order)
-    session.flush()
-    summary = [f"stage={stage.code}", f"criticality={order.criticality}"]
-    if order.assignee_id is not None:
-        summary.append(f"assignee={display_value(session, 'assignee_id', order.assignee_id)}")
-    if order.crew_id is not None:
-        summary.append(f"crew={display_value(session, 'crew_id', order.crew_id)}")
-    _record(session, order, actor=actor, action="create", note=f"{number}; " + "; ".join(summary))
+    return [ids[n] for n in numbers]
+
+
+def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(values), 5000):
+        chunk = values[start : start + 5000]
+        found.update(session.execute(select(column).where(column.in_(chunk))).scalars())
+    return found
+
+
+def _ids_by_number(session: Session, numbers: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 5000):
+        chunk = numbers[start : start + 5000]
+        query = select(Order.number, Order.id).where(col(Order.number).in_(chunk))
+        ids.update((number, id_) for number, id_ in session.execute(query))
+    return ids
+
+
+def _assign_numbers(ctx: OrderContext, rows: Sequence[dict[str, Any]], reserved: set[str]) -> None:
+    """Give each row the next number of its scope (year, or year and month)."""
+    if not rows:
+        return
+    session = ctx.session
+    pattern = ctx.settings.order_number_pattern
+    fields = _pattern_fields(pattern)
+    tz = ctx.settings.tz
+    by_scope: dict[str, list[tuple[dict[str, Any], datetime]]] = {}
+    for row in rows:
+        local = row["created_at"].astimezone(tz)
+        scope = "all"
+        if fields & {"yy", "yyyy"}:
+            scope = f"{local.year:04d}" + (f"-{local.month:02d}" if "mm" in fields else "")
+        by_scope.setdefault(scope, []).append((row, local))
+    for scope, members in by_scope.items():
+        pending = members
+        while pending:
+            last = _bump_counter(session, scope, len(pending))
+            candidates = []
+            for offset, (row, local) in enumerate(pending):
+                seq = last - len(pending) + 1 + offset
+                number = pattern.format(
+                    yy=f"{local.year % 100:02d}",
+                    yyyy=f"{local.year:04d}",
+                    mm=f"{local.month:02d}",
+                    seq=seq,
+                )
+                candidates.append((row, local, number))
+            clashes = _existing(session, Order.number, [c[2] for c in candidates]) | {
+                c[2] for c in candidates if c[2] in reserved
+            }
+            pending = []
+            for row, local, number in candidates:
+                if number in clashes:  # an imported order already carries it: skip it
+                    pending.append((row, local))
+                else:
+                    row["number"] = number
+
+
+def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: str) -> Order:
+    """Create an order: number it, compute its SLA deadlines, record it in the history."""
+    data = validated(OrderCreate, data)
+    ctx = OrderContext(session)
+    now = clock.now()
+    row = prepare_new_order(ctx, data, now=now)
+    (order_id,) = insert_new_orders(ctx, [row], actor=actor, now=now)
+    order = session.get(Order, order_id)
+    assert order is not None
     return order
 
 
 # --- changes to an existing order ------------------------------------------------------
+
+EDITABLE = (
+    "customer_id",
+    "object_id",
+    "contact_id",
+    "description",
+    "criticality",
+    "planned_start",
+    "planned_end",
+    "reaction_due",
+    "resolution_due",
+    "external_id",
+)
+_STATE = (
+    "number",
+    "version",
+    "stage_code",
+    "assignee_id",
+    "crew_id",
+    "sla_manual",
+    "sla_at_risk_at",
+    "reacted_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+)
+_SLA_FIELDS = ("reaction_due", "resolution_due", "sla_at_risk_at")
+
+
+def values_of(order: Order) -> dict[str, Any]:
+    """The order's fields as a plain dict (what the rules below work on)."""
+    return {name: getattr(order, name) for name in (*EDITABLE, *_STATE)}
 
 
 def _load(session: Session, order_id: int, expected_version: int | None) -> Order:
@@ -350,25 +598,42 @@ def _save(session: Session, order: Order, expected_version: int | None) -> Order
 
 def snapshot(order: Order) -> dict[str, Any]:
     """The order's editable fields, as a conflict reports them."""
-    return order.model_dump(
-        include={
-            "number",
-            "version",
-            "customer_id",
-            "object_id",
-            "contact_id",
-            "description",
-            "criticality",
-            "stage_code",
-            "assignee_id",
-            "crew_id",
-            "planned_start",
-            "planned_end",
-            "reaction_due",
-            "resolution_due",
-            "external_id",
-        }
-    )
+    return {name: getattr(order, name) for name in ("number", "version", "stage_code", *EDITABLE)}
+
+
+def plan_update(
+    ctx: OrderContext, current: Mapping[str, Any], requested: Mapping[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """Every rule of changing an order's fields, on plain values.
+
+    ``current`` holds the order's fields (:func:`values_of`), ``requested`` the editable
+    fields to set. Returns {field: (old, new)} for what really changes, SLA deadlines
+    recomputed included; an empty dict means nothing to do. Raises for a broken rule.
+    """
+    changes = {k: v for k, v in requested.items() if current[k] != v}
+    if not changes:
+        return {}
+    merged = {**current, **changes}
+    if "customer_id" in changes:
+        ctx.check_customer(merged["customer_id"])
+    if "customer_id" in changes or "object_id" in changes:
+        ctx.check_object(merged["object_id"], merged["customer_id"])
+    if "customer_id" in changes or "contact_id" in changes:
+        ctx.check_contact(merged["contact_id"], merged["customer_id"])
+    start, end = merged["planned_start"], merged["planned_end"]
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("planned end is before planned start", field="planned_end")
+    if "reaction_due" in changes or "resolution_due" in changes:
+        merged["sla_manual"] = (
+            merged["reaction_due"] is not None or merged["resolution_due"] is not None
+        )
+    if {"criticality", "customer_id", "reaction_due", "resolution_due"} & changes.keys():
+        merged.update(_sla_values(ctx, merged))
+    names = [*changes, *(f for f in (*_SLA_FIELDS, "sla_manual") if f not in changes)]
+    return {n: (current[n], merged[n]) for n in names if current[n] != merged[n]}
+
+
+_QUIET = {"sla_at_risk_at", "sla_manual"}  # derived: changed with their causes, not shown
 
 
 def update_order(
@@ -384,51 +649,27 @@ def update_order(
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
         requested = data.model_dump(exclude_unset=True)
-        if "criticality" in requested:
-            requested["criticality"] = data.criticality.value if data.criticality else None
-        changes = {k: v for k, v in requested.items() if getattr(order, k) != v}
+        if requested.get("criticality") is not None:
+            requested["criticality"] = data.criticality.value  # type: ignore[union-attr]
+        ctx = OrderContext(session)
+        changes = plan_update(ctx, values_of(order), requested)
         if not changes:
             return order
-
-        customer = _customer(session, changes.get("customer_id", order.customer_id))
-        object_id = changes.get("object_id", order.object_id)
-        contact_id = changes.get("contact_id", order.contact_id)
-        if "customer_id" in changes or "object_id" in changes:
-            _check_object(session, object_id, customer)
-        if "customer_id" in changes or "contact_id" in changes:
-            _check_contact(session, contact_id, customer)
-        start = changes.get("planned_start", order.planned_start)
-        end = changes.get("planned_end", order.planned_end)
-        if start is not None and end is not None and end < start:
-            raise InvalidInput("planned end is before planned start", field="planned_end")
-        if "external_id" in changes and changes["external_id"] is not None:
+        if "external_id" in changes and changes["external_id"][1] is not None:
             clash = session.exec(
                 sqlmodel_select(Order.number).where(
-                    Order.external_id == changes["external_id"], Order.id != order.id
+                    Order.external_id == changes["external_id"][1], Order.id != order.id
                 )
             ).first()
             if clash:
-                raise Duplicate(f"external id {changes['external_id']!r} is used by order {clash}")
-
-        names = [*changes, *(f for f in _SLA_FIELDS if f not in changes)]
-        old = {name: getattr(order, name) for name in names}
-        for name, value in changes.items():
-            setattr(order, name, value)
-        if "reaction_due" in changes or "resolution_due" in changes:
-            order.sla_manual = order.reaction_due is not None or order.resolution_due is not None
-        if {"criticality", "customer_id", *_SLA_FIELDS} & changes.keys():
-            settings = company_settings.load(session)
-            _apply_deadlines(session, order, risk_share=settings.sla_risk_share)
-        recorded = {
-            name: (old[name], getattr(order, name))
-            for name in old
-            if old[name] != getattr(order, name)
-        }
-        _record(session, order, actor=actor, action="update", changes=recorded)
+                raise Duplicate(
+                    f"external id {changes['external_id'][1]!r} is used by order {clash}"
+                )
+        for name, (_, new) in changes.items():
+            setattr(order, name, new)
+        shown = {k: v for k, v in changes.items() if k not in _QUIET}
+        _record(session, order, actor=actor, action="update", changes=shown)
     return _save(session, order, expected_version)
-
-
-_SLA_FIELDS = ("reaction_due", "resolution_due")
 
 
 def _enter_stage(
@@ -450,16 +691,14 @@ def _enter_stage(
             f"order {order.number} cannot move from {_stage_label(src)} to {_stage_label(dst)}; "
             f"allowed from here: {allowed}"
         )
-    _require_assignee(order, dst)
+    current = values_of(order)
+    _require_assignee(order.number, current, dst)
     for guard in guards():
         guard(session, order, src, dst)
-    now = clock.now()
-    changes: dict[str, tuple[Any, Any]] = {"stage_code": (src.code, dst.code)}
     order.stage_code = dst.code
-    for name, value in _stage_timestamps(order, dst, now).items():
-        changes[name] = (getattr(order, name), value)
+    for name, value in _stage_timestamps(current, dst, clock.now()).items():
         setattr(order, name, value)
-    _record(session, order, actor=actor, action="stage", changes={"stage": changes["stage_code"]})
+    _record(session, order, actor=actor, action="stage", changes={"stage": (src.code, dst.code)})
     if note:
         _record(session, order, actor=actor, action="comment", note=note)
 
@@ -498,12 +737,13 @@ def assign_order(
     """
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
+        ctx = OrderContext(session)
         changes: dict[str, tuple[Any, Any]] = {}
         if assignee_id is not KEEP and assignee_id != order.assignee_id:
-            _check_assignee(session, assignee_id)
+            ctx.check_assignee(assignee_id)
             changes["assignee_id"] = (order.assignee_id, assignee_id)
         if crew_id is not KEEP and crew_id != order.crew_id:
-            _check_crew(session, crew_id)
+            ctx.check_crew(crew_id)
             changes["crew_id"] = (order.crew_id, crew_id)
         if not changes:
             return order
@@ -511,7 +751,7 @@ def assign_order(
             setattr(order, name, new)
         _record(session, order, actor=actor, action="assign", changes=changes)
 
-        workflow = load_workflow(session)
+        workflow = ctx.workflow
         stage = workflow.stages[order.stage_code]
         has_someone = order.assignee_id is not None or order.crew_id is not None
         if has_someone and stage.category == StageCategory.NEW:
