@@ -272,12 +272,14 @@ def work_types_create(
 @stages.command("list")
 def stages_list(json_: Json = False) -> None:
     """List the stages in board order with where each may move next."""
+    from dataclasses import asdict
+
     from fsm_core.services.stages import load_workflow
 
     with STATE.reader() as session:
         workflow = load_workflow(session)
     records = [
-        s.model_dump() | {"next": [n.code for n in workflow.allowed_from(s.code)]}
+        asdict(s) | {"next": [n.code for n in workflow.allowed_from(s.code)]}
         for s in workflow.stages.values()
     ]
     if json_:

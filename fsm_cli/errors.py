@@ -21,6 +21,8 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "work-types": ("fsm_cli.catalog", "work_types"),
     "stages": ("fsm_cli.catalog", "stages"),
     "sla": ("fsm_cli.catalog", "sla"),
+    "import": ("fsm_cli.transfer", "import_app"),
+    "export": ("fsm_cli.transfer", "export_app"),
     "settings": ("fsm_cli.settings", "app"),
     "db": ("fsm_cli.db", "app"),
 }
@@ -56,7 +58,7 @@ class FsmGroup(TyperGroup):
 
             module, attribute = SUB_APPS[cmd_name]
             sub_app = getattr(importlib.import_module(module), attribute)
-            command = typer.main.get_group(sub_app)
+            command = typer.main.get_command(sub_app)  # a group, or a lone command
             command.name = cmd_name
             self.commands[cmd_name] = command
         return command

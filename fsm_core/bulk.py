@@ -9,6 +9,7 @@ UTC-aware datetimes (converted here to SQLite's text form), integers for money i
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,19 +29,17 @@ def kopecks(amount: Decimal | None) -> int | None:
 
 def sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores for a UTC moment (kept identical, so
-    that rows written here and through the ORM sort and compare alike)."""
-    v = value.astimezone(UTC)
-    return (
-        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
-        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
-    )
+    that rows written here and through the ORM sort and compare alike):
+    ``2026-11-26 09:00:00.000000``."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
-def _for_sqlite(row: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple(
-        sqlite_time(v) if isinstance(v, datetime) else (int(v) if isinstance(v, bool) else v)
-        for v in row
-    )
+# Rows handed to sqlite3 directly carry aware datetimes; the adapter turns them into the
+# stored text inside the driver's loop, with no per-value check on our side. (SQLAlchemy
+# never passes a datetime to sqlite3 itself: its DateTime type sends text.)
+sqlite3.register_adapter(datetime, sqlite_time)
 
 
 def insert_rows(
@@ -60,7 +59,7 @@ def insert_rows(
         return count
     placeholders = ", ".join("?" for _ in columns)
     statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-    batch = [_for_sqlite(row) for row in rows]
+    batch = rows if isinstance(rows, list) else list(rows)
     if batch:
         connection.connection.driver_connection.executemany(statement, batch)
     return len(batch)
@@ -77,7 +76,34 @@ def execute_many(session: Session, statement: str, rows: Iterable[Sequence[Any]]
             return cursor.rowcount
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(statement, [_for_sqlite(r) for r in rows])
+        cursor.executemany(statement, list(rows))
         return cursor.rowcount
     finally:
         cursor.close()
+
+
+def select_in(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM table WHERE key IN values`` through the driver, for thousands
+    of values at once (one array parameter on PostgreSQL, chunks on SQLite)."""
+    if not values:
+        return []
+    connection = session.connection()
+    wanted = ", ".join(columns)
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor:
+            cursor.execute(f"SELECT {wanted} FROM {table} WHERE {key} = ANY(%s)", (list(values),))
+            return list(cursor.fetchall())
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), 30000):
+        chunk = values[start : start + 30000]
+        marks = ", ".join("?" * len(chunk))
+        cursor = driver.execute(f"SELECT {wanted} FROM {table} WHERE {key} IN ({marks})", chunk)
+        found.extend(cursor.fetchall())
+    return found

@@ -32,11 +32,13 @@ def ensure_unique(
 
 
 def flush_or_duplicate(session: Session, what: str) -> None:
-    """Flush; a unique-constraint race lost to another writer becomes a one-line error."""
+    """Flush; a unique-constraint race lost to another writer becomes a one-line error.
+
+    The caller's transaction (or savepoint) is left to roll back: rolling back here would
+    undo more than this one record inside an import."""
     try:
         session.flush()
     except IntegrityError as exc:
-        session.rollback()
         raise Duplicate(f"{what} already exists (saved by someone else just now)") from exc
 
 
@@ -48,4 +50,35 @@ def apply_changes(record: SQLModel, changes: dict[str, Any]) -> dict[str, tuple[
         if old != value:
             setattr(record, name, value)
             changed[name] = (old, value)
+    return changed
+
+
+def update_record(
+    session: Session,
+    record: SQLModel,
+    schema: type[Any],
+    changes: dict[str, Any],
+    *,
+    unique: dict[str, tuple[Any, str]] | None = None,
+    what: str,
+) -> dict[str, tuple[Any, Any]]:
+    """Change ``record`` by ``changes`` after validating the result with ``schema`` (the
+    entity's create schema, so a record is held to the same rules whether new or edited).
+
+    ``unique`` maps a field to (column, label) whose new value must not belong to another
+    row. Returns {field: (old, new)} of what changed.
+    """
+    from fsm_core.schemas import validated
+
+    current = {name: getattr(record, name) for name in schema.model_fields if hasattr(record, name)}
+    checked = validated(schema, {**current, **changes})
+    clean = {name: getattr(checked, name) for name in changes if name in schema.model_fields}
+    for name, (column, label) in (unique or {}).items():
+        if name in clean and clean[name] != current.get(name):
+            ensure_unique(
+                session, type(record), column, clean[name], what=label, exclude_id=record.id
+            )
+    changed = apply_changes(record, clean)
+    if changed:
+        flush_or_duplicate(session, what)
     return changed

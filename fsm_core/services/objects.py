@@ -12,7 +12,7 @@ from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, ServiceObject, WorkType
 from fsm_core.schemas import validated
 from fsm_core.schemas.objects import ServiceObjectCreate, WorkTypeCreate
-from fsm_core.services.common import ensure_unique, flush_or_duplicate
+from fsm_core.services.common import ensure_unique, flush_or_duplicate, update_record
 
 
 def create_object(*, session: Session, data: ServiceObjectCreate | dict[str, Any]) -> ServiceObject:
@@ -92,3 +92,55 @@ def list_work_types(
         query = query.where(WorkType.active == active)
     query = query.where(*text_filter(text, WorkType.name))
     return session.exec(query).all()
+
+
+def update_object(*, session: Session, object_id: int, data: dict[str, Any]) -> ServiceObject:
+    """Change an object; a new parent must be the same customer's and not below it."""
+    obj = session.get(ServiceObject, object_id)
+    if obj is None:
+        raise NotFound("object", f"#{object_id}")
+    customer_id = data.get("customer_id", obj.customer_id)
+    if session.get(Company, customer_id) is None:
+        raise NotFound("customer", f"#{customer_id}")
+    parent_id = data.get("parent_id", obj.parent_id)
+    if parent_id is not None:
+        from fsm_core.services.object_tree import descendant_ids
+
+        parent = session.get(ServiceObject, parent_id)
+        if parent is None:
+            raise NotFound("object", f"#{parent_id}")
+        if parent.customer_id != customer_id:
+            raise InvalidInput(
+                f"parent object {parent.name!r} belongs to another customer", field="parent"
+            )
+        if parent_id in descendant_ids(session, [obj.id]):
+            raise InvalidInput(
+                f"object {obj.name!r} cannot be placed inside itself", field="parent"
+            )
+    update_record(
+        session,
+        obj,
+        ServiceObjectCreate,
+        data,
+        unique={"external_id": (ServiceObject.external_id, "external id")},
+        what=f"object {obj.name!r}",
+    )
+    return obj
+
+
+def update_work_type(*, session: Session, work_type_id: int, data: dict[str, Any]) -> WorkType:
+    work_type = session.get(WorkType, work_type_id)
+    if work_type is None:
+        raise NotFound("work type", f"#{work_type_id}")
+    update_record(
+        session,
+        work_type,
+        WorkTypeCreate,
+        data,
+        unique={
+            "name": (WorkType.name, "work type name"),
+            "external_id": (WorkType.external_id, "external id"),
+        },
+        what=f"work type {work_type.name!r}",
+    )
+    return work_type

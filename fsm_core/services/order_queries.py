@@ -164,7 +164,7 @@ def filter_from_text(
     return flt
 
 
-def _filtered(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
+def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
@@ -217,7 +217,7 @@ def _filtered(query: Any, session: Session, flt: OrderFilter, now: datetime) -> 
     return query
 
 
-def _joined(query: Any) -> Any:
+def with_names(query: Any) -> Any:
     return (
         query.join(Company, Company.id == Order.customer_id)
         .outerjoin(ServiceObject, ServiceObject.id == Order.object_id)
@@ -237,7 +237,7 @@ def list_orders(
     """The orders matching ``filters``, newest first, with names and the SLA status."""
     flt = filters or OrderFilter()
     now = now or clock.now()
-    query = _joined(
+    query = with_names(
         select(
             *_LIST_COLUMNS,
             Company.name.label("customer"),  # type: ignore[attr-defined]
@@ -248,7 +248,7 @@ def list_orders(
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )
-    query = _filtered(query, session, flt, now)
+    query = apply_filter(query, session, flt, now)
     query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
     query = query.offset(offset).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
@@ -258,8 +258,8 @@ def count_orders(
     *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
 ) -> int:
     flt = filters or OrderFilter()
-    query = _joined(select(func.count()).select_from(Order))
-    return int(session.execute(_filtered(query, session, flt, now or clock.now())).scalar_one())
+    query = with_names(select(func.count()).select_from(Order))
+    return int(session.execute(apply_filter(query, session, flt, now or clock.now())).scalar_one())
 
 
 def stage_counts(
@@ -267,8 +267,8 @@ def stage_counts(
 ) -> dict[str, int]:
     """How many orders match in each stage (the board's column headers)."""
     flt = filters or OrderFilter()
-    query = _joined(select(Order.stage_code, func.count()).select_from(Order))
-    query = _filtered(query, session, flt, now or clock.now()).group_by(Order.stage_code)
+    query = with_names(select(Order.stage_code, func.count()).select_from(Order))
+    query = apply_filter(query, session, flt, now or clock.now()).group_by(Order.stage_code)
     return {code: int(n) for code, n in session.execute(query)}
 
 

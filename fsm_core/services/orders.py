@@ -7,6 +7,7 @@ changed field with the actor and the time. A change made on a stale copy of the 
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -19,19 +20,20 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock
-from fsm_core.bulk import insert_rows
+from fsm_core.bulk import insert_rows, select_in
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
     Contact,
     Crew,
+    Criticality,
     Employee,
     Order,
     OrderCounter,
     OrderHistory,
+    OrderSource,
     ServiceObject,
     SlaPolicy,
-    Stage,
     StageCategory,
 )
 from fsm_core.schemas import validated
@@ -39,7 +41,7 @@ from fsm_core.schemas.orders import OrderCreate, OrderUpdate
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
 from fsm_core.services.order_queries import display_value, history_field
-from fsm_core.services.stages import Workflow, guards, load_workflow
+from fsm_core.services.stages import StageView, Workflow, guards, load_workflow
 
 
 class _Keep(Enum):
@@ -137,6 +139,7 @@ class OrderContext:
         self.settings = company_settings.load(session)
         self.workflow = load_workflow(session)
         self._policies: dict[tuple[int | None, str], tuple[int, int]] | None = None
+        self._offsets: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
         self._companies: dict[int, str] = {}
         self._objects: dict[int, tuple[int, str]] = {}
         self._contacts: dict[int, tuple[int, str]] = {}
@@ -218,14 +221,23 @@ class OrderContext:
         return self._policies
 
     def deadlines(self, customer_id: int, criticality: str, created_at: datetime) -> sla.Deadlines:
-        policies = self.policies()
-        minutes = policies.get((customer_id, criticality)) or policies.get((None, criticality))
-        if minutes is None:
+        offsets = self._offsets.get((customer_id, criticality))
+        if offsets is None:
+            policies = self.policies()
+            minutes = policies.get((customer_id, criticality)) or policies.get((None, criticality))
+            if minutes is None:
+                offsets = None, None, None
+            else:
+                reaction = timedelta(minutes=minutes[0])
+                resolution = timedelta(minutes=minutes[1])
+                # the same arithmetic as sla.at_risk_moment, done once per policy
+                risk = resolution - resolution * float(self.settings.sla_risk_share)
+                offsets = reaction, resolution, risk
+            self._offsets[(customer_id, criticality)] = offsets
+        reaction, resolution, risk = offsets
+        if reaction is None:
             return sla.Deadlines(None, None, None)
-        reaction = created_at + timedelta(minutes=minutes[0])
-        resolution = created_at + timedelta(minutes=minutes[1])
-        risk = sla.at_risk_moment(created_at, resolution, self.settings.sla_risk_share)
-        return sla.Deadlines(reaction, resolution, risk)
+        return sla.Deadlines(created_at + reaction, created_at + resolution, created_at + risk)
 
     # -- checks shared by create and update --
 
@@ -280,11 +292,11 @@ class OrderContext:
             raise InvalidInput(f"crew {found[1]} is not active", field="crew")
 
 
-def _stage_label(stage: Stage) -> str:
+def _stage_label(stage: StageView) -> str:
     return f"{stage.name_en} ({stage.code})"
 
 
-def _require_assignee(number: str, values: Mapping[str, Any], stage: Stage) -> None:
+def _require_assignee(number: str, values: Mapping[str, Any], stage: StageView) -> None:
     if stage.requires_assignee and values["assignee_id"] is None and values["crew_id"] is None:
         raise TransitionNotAllowed(
             f"order {number or '(new)'} needs an assignee or a crew to be in stage "
@@ -293,19 +305,19 @@ def _require_assignee(number: str, values: Mapping[str, Any], stage: Stage) -> N
         )
 
 
-def _stage_timestamps(values: Mapping[str, Any], stage: Stage, at: datetime) -> dict[str, Any]:
+def _stage_timestamps(values: Mapping[str, Any], stage: StageView, at: datetime) -> dict[str, Any]:
     """The reaction/resolution/closing timestamps entering ``stage`` implies."""
-    category = StageCategory(stage.category)
+    category = stage.category
     result: dict[str, Any] = {}
-    if category not in (StageCategory.NEW, StageCategory.CANCELLED) and not values["reacted_at"]:
+    if category != "new" and category != "cancelled" and not values["reacted_at"]:
         result["reacted_at"] = at
-    if category == StageCategory.DONE:
+    if category == "done":
         result["resolved_at"] = values["resolved_at"] or at
         result["closed_at"] = None
-    elif category == StageCategory.CLOSED:
+    elif category == "closed":
         result["resolved_at"] = values["resolved_at"] or at
         result["closed_at"] = values["closed_at"] or at
-    elif category == StageCategory.CANCELLED:
+    elif category == "cancelled":
         result["resolved_at"] = None
         result["closed_at"] = values["closed_at"] or at
     else:
@@ -360,54 +372,69 @@ ORDER_COLUMNS = (
 )
 
 
-def prepare_new_order(ctx: OrderContext, data: OrderCreate, *, now: datetime) -> dict[str, Any]:
-    """Apply every rule of creation to ``data``; returns the row to insert (its number is
-    still None unless given). Raises for anything that breaks a rule; touches nothing."""
-    ctx.check_customer(data.customer_id)
-    ctx.check_object(data.object_id, data.customer_id)
-    ctx.check_contact(data.contact_id, data.customer_id)
-    ctx.check_assignee(data.assignee_id)
-    ctx.check_crew(data.crew_id)
+def prepare_new_order(
+    ctx: OrderContext, data: Mapping[str, Any], *, now: datetime
+) -> dict[str, Any]:
+    """Apply every rule of creation to ``data`` (the fields of :class:`OrderCreate`, absent
+    ones at their defaults); returns the row to insert, its number still None unless
+    given. Raises for anything that breaks a rule; touches nothing."""
+    get = data.get
+    customer_id = data["customer_id"]
+    object_id, contact_id = get("object_id"), get("contact_id")
+    assignee_id, crew_id = get("assignee_id"), get("crew_id")
+    ctx.check_customer(customer_id)
+    ctx.check_object(object_id, customer_id)
+    ctx.check_contact(contact_id, customer_id)
+    ctx.check_assignee(assignee_id)
+    ctx.check_crew(crew_id)
+    description = (get("description") or "").strip()
+    if not description:
+        raise InvalidInput("description: an order needs a description", field="description")
+    if len(description) > 4000:
+        raise InvalidInput("description: longer than 4000 characters", field="description")
+    planned_start, planned_end = get("planned_start"), get("planned_end")
+    if planned_start is not None and planned_end is not None and planned_end < planned_start:
+        raise InvalidInput("planned end is before planned start", field="planned_end")
     workflow = ctx.workflow
-    if data.stage:
-        stage = workflow.stage(data.stage)
+    if get("stage"):
+        stage = workflow.stage(data["stage"])
     else:
         stage = workflow.initial()
-        if data.assignee_id is not None or data.crew_id is not None:
+        if assignee_id is not None or crew_id is not None:
             stage = workflow.first_of(StageCategory.ACTIVE, reachable_from=stage.code) or stage
-    created_at = data.created_at or now
-    reaction_due = data.reaction_due
-    resolution_due = data.resolution_due
+    criticality = str(get("criticality") or Criticality.NORMAL)
+    created_at = get("created_at") or now
+    reaction_due, resolution_due = get("reaction_due"), get("resolution_due")
     manual = reaction_due is not None or resolution_due is not None
     if manual:
-        policy = ctx.deadlines(data.customer_id, data.criticality.value, created_at)
+        policy = ctx.deadlines(customer_id, criticality, created_at)
         # deadlines equal to the policy's (an exported order coming back) are not "typed in"
         manual = (reaction_due, resolution_due) != (policy.reaction_due, policy.resolution_due)
     row: dict[str, Any] = {
-        "number": data.number,
-        "external_id": data.external_id,
-        "customer_id": data.customer_id,
-        "object_id": data.object_id,
-        "contact_id": data.contact_id,
-        "description": data.description,
-        "criticality": data.criticality.value,
+        "number": get("number"),
+        "external_id": get("external_id"),
+        "customer_id": customer_id,
+        "object_id": object_id,
+        "contact_id": contact_id,
+        "description": description,
+        "criticality": criticality,
         "stage_code": stage.code,
-        "assignee_id": data.assignee_id,
-        "crew_id": data.crew_id,
-        "planned_start": data.planned_start,
-        "planned_end": data.planned_end,
+        "assignee_id": assignee_id,
+        "crew_id": crew_id,
+        "planned_start": planned_start,
+        "planned_end": planned_end,
         "reaction_due": reaction_due,
         "resolution_due": resolution_due,
         "sla_manual": manual,
-        "reacted_at": data.reacted_at,
-        "resolved_at": data.resolved_at,
-        "closed_at": data.closed_at,
+        "reacted_at": get("reacted_at"),
+        "resolved_at": get("resolved_at"),
+        "closed_at": get("closed_at"),
         "created_at": created_at,
         "updated_at": now,
-        "source": data.source.value,
+        "source": str(get("source") or OrderSource.MANUAL),
         "version": 1,
     }
-    _require_assignee(data.number or "", row, stage)
+    _require_assignee(row["number"] or "", row, stage)
     row.update(_sla_values(ctx, row))
     for name, value in _stage_timestamps(row, stage, now).items():
         row[name] = min(value, created_at) if name == "reacted_at" and value else value
@@ -447,6 +474,7 @@ def insert_new_orders(
     if taken:
         raise Duplicate(f"external id {sorted(taken)[0]!r} is already used by another order")
     _assign_numbers(ctx, [r for r in rows if not r["number"]], reserved=set(given))
+    _advance_counters(ctx, given)
     for row in rows:
         row["created_by"] = actor
     insert_rows(session, "orders", ORDER_COLUMNS, ([r[c] for c in ORDER_COLUMNS] for r in rows))
@@ -462,20 +490,12 @@ def insert_new_orders(
 
 
 def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(values), 5000):
-        chunk = values[start : start + 5000]
-        found.update(session.execute(select(column).where(column.in_(chunk))).scalars())
-    return found
+    """Which of ``values`` an order already has in ``column`` (number or external_id)."""
+    return {row[0] for row in select_in(session, "orders", (column.key,), column.key, values)}
 
 
 def _ids_by_number(session: Session, numbers: Sequence[str]) -> dict[str, int]:
-    ids: dict[str, int] = {}
-    for start in range(0, len(numbers), 5000):
-        chunk = numbers[start : start + 5000]
-        query = select(Order.number, Order.id).where(col(Order.number).in_(chunk))
-        ids.update((number, id_) for number, id_ in session.execute(query))
-    return ids
+    return dict(select_in(session, "orders", ("number", "id"), "number", numbers))
 
 
 def _assign_numbers(ctx: OrderContext, rows: Sequence[dict[str, Any]], reserved: set[str]) -> None:
@@ -497,14 +517,14 @@ def _assign_numbers(ctx: OrderContext, rows: Sequence[dict[str, Any]], reserved:
         pending = members
         while pending:
             last = _bump_counter(session, scope, len(pending))
+            first = last - len(pending) + 1
             candidates = []
             for offset, (row, local) in enumerate(pending):
-                seq = last - len(pending) + 1 + offset
                 number = pattern.format(
                     yy=f"{local.year % 100:02d}",
                     yyyy=f"{local.year:04d}",
                     mm=f"{local.month:02d}",
-                    seq=seq,
+                    seq=first + offset,
                 )
                 candidates.append((row, local, number))
             clashes = _existing(session, Order.number, [c[2] for c in candidates]) | {
@@ -518,12 +538,50 @@ def _assign_numbers(ctx: OrderContext, rows: Sequence[dict[str, Any]], reserved:
                     row["number"] = number
 
 
+def _number_regex(pattern: str) -> re.Pattern[str]:
+    """A regular expression that reads a number back into its pattern's fields."""
+    groups = {"yy": r"(?P<yy>\d{2})", "yyyy": r"(?P<yyyy>\d{4})", "mm": r"(?P<mm>\d{2})"}
+    parts = []
+    for literal, name, _spec, _conv in string.Formatter().parse(pattern):
+        parts.append(re.escape(literal))
+        if name == "seq":
+            parts.append(r"(?P<seq>\d+)")
+        elif name:
+            parts.append(groups[name])
+    return re.compile("^" + "".join(parts) + "$")
+
+
+def _advance_counters(ctx: OrderContext, numbers: Sequence[str]) -> None:
+    """Orders imported with their own numbers (``26-0417``) move the counter of their scope
+    past them, so the next order created here does not have to skip over them one by one."""
+    if not numbers:
+        return
+    pattern = ctx.settings.order_number_pattern
+    regex = _number_regex(pattern)
+    fields = _pattern_fields(pattern)
+    highest: dict[str, int] = {}
+    for number in numbers:
+        match = regex.match(number)
+        if match is None:
+            continue
+        found = match.groupdict()
+        scope = "all"
+        if fields & {"yy", "yyyy"}:
+            year = int(found["yyyy"]) if found.get("yyyy") else 2000 + int(found["yy"])
+            scope = f"{year:04d}" + (f"-{found['mm']}" if "mm" in fields else "")
+        highest[scope] = max(highest.get(scope, 0), int(found["seq"]))
+    for scope, seq in highest.items():
+        current = _bump_counter(ctx.session, scope, 0)
+        if seq > current:
+            _bump_counter(ctx.session, scope, seq - current)
+
+
 def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: str) -> Order:
     """Create an order: number it, compute its SLA deadlines, record it in the history."""
-    data = validated(OrderCreate, data)
+    values = validated(OrderCreate, data).model_dump()
     ctx = OrderContext(session)
     now = clock.now()
-    row = prepare_new_order(ctx, data, now=now)
+    row = prepare_new_order(ctx, values, now=now)
     (order_id,) = insert_new_orders(ctx, [row], actor=actor, now=now)
     order = session.get(Order, order_id)
     assert order is not None
@@ -585,8 +643,10 @@ def _save(session: Session, order: Order, expected_version: int | None) -> Order
     try:
         session.flush()
     except StaleDataError:
-        session.rollback()
-        current = session.get(Order, order.id, populate_existing=True)
+        # this session's transaction is spoilt; read what won on a connection of its own
+        reader = session.get_bind().execution_options(fsm_begin="DEFERRED")
+        with Session(reader) as fresh:
+            current = fresh.get(Order, order.id)
         raise Conflict(
             f"order {order.number}",
             expected_version=expected_version,
@@ -676,7 +736,7 @@ def _enter_stage(
     session: Session,
     order: Order,
     workflow: Workflow,
-    dst: Stage,
+    dst: StageView,
     *,
     actor: str,
     note: str | None = None,

@@ -20,7 +20,12 @@ from fsm_core.schemas.parties import (
     EmployeeCreate,
     EmployeeUpdate,
 )
-from fsm_core.services.common import apply_changes, ensure_unique, flush_or_duplicate
+from fsm_core.services.common import (
+    apply_changes,
+    ensure_unique,
+    flush_or_duplicate,
+    update_record,
+)
 from fsm_core.values import short_name
 
 # --- companies -------------------------------------------------------------------------
@@ -216,3 +221,57 @@ def list_crews(*, session: Session, active: bool | None = True) -> Sequence[tupl
     if active is not None:
         query = query.where(Crew.active == active)
     return session.exec(query).all()
+
+
+def update_contact(*, session: Session, contact_id: int, data: dict[str, Any]) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("contact", f"#{contact_id}")
+    if "company_id" in data and session.get(Company, data["company_id"]) is None:
+        raise NotFound("customer", f"#{data['company_id']}")
+    update_record(
+        session,
+        contact,
+        ContactCreate,
+        data,
+        unique={"external_id": (Contact.external_id, "external id")},
+        what=f"contact {contact.full_name!r}",
+    )
+    return contact
+
+
+def update_crew(*, session: Session, crew_id: int, data: dict[str, Any]) -> Crew:
+    """Rename a crew, change its leader, or (with ``member_ids``) replace its members."""
+    crew = session.get(Crew, crew_id)
+    if crew is None:
+        raise NotFound("crew", f"#{crew_id}")
+    changes = dict(data)
+    member_ids = changes.pop("member_ids", None)
+    update_record(
+        session,
+        crew,
+        CrewCreate,
+        changes,
+        unique={
+            "name": (Crew.name, "crew name"),
+            "external_id": (Crew.external_id, "external id"),
+        },
+        what=f"crew {crew.name!r}",
+    )
+    if member_ids is not None:
+        wanted = list(dict.fromkeys(member_ids))
+        if crew.leader_id is not None and crew.leader_id not in wanted:
+            wanted.insert(0, crew.leader_id)
+        current = {m.id for m in crew_members(session=session, crew_id=crew.id)}
+        for employee_id in wanted:
+            if employee_id not in current:
+                employee = session.get(Employee, employee_id)
+                if employee is None:
+                    raise NotFound("employee", f"#{employee_id}")
+                session.add(CrewMember(crew_id=crew.id, employee_id=employee_id))
+        for employee_id in current - set(wanted):
+            member = session.get(CrewMember, (crew.id, employee_id))
+            if member is not None:
+                session.delete(member)
+        session.flush()
+    return crew

@@ -12,37 +12,54 @@ from fsm_core.models import Order, Stage, StageCategory, StageTransition
 
 
 @dataclass(frozen=True)
+class StageView:
+    """A stage as the rules read it: a plain, immutable copy of its row (cheap to read a
+    million times, and still valid after the session that loaded it is gone)."""
+
+    code: str
+    name_en: str
+    name_ru: str
+    category: str
+    position: int
+    requires_assignee: bool
+
+    def name(self, lang: str) -> str:
+        return self.name_ru if lang == "ru" else self.name_en
+
+
+def _name_key(text: str) -> str:
+    return " ".join(text.strip().lower().replace("ё", "е").replace("_", " ").split())
+
+
+@dataclass(frozen=True)
 class Workflow:
     """The stages (by code, in board order) and the allowed transitions."""
 
-    stages: dict[str, Stage]
+    stages: dict[str, StageView]
     transitions: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    by_name: dict[str, StageView] = field(default_factory=dict)
 
-    def stage(self, ref: str) -> Stage:
+    def stage(self, ref: str) -> StageView:
         """A stage by its code or its English or Russian name."""
-        key = ref.strip().lower().replace("ё", "е").replace(" ", "_")
-        if key in self.stages:
-            return self.stages[key]
-        spaced = key.replace("_", " ")
-        for stage in self.stages.values():
-            if spaced in (stage.name_en.lower(), stage.name_ru.lower().replace("ё", "е")):
-                return stage
+        found = self.stages.get(ref) or self.by_name.get(_name_key(ref))
+        if found is not None:
+            return found
         known = ", ".join(f"{s.code} ({s.name_ru})" for s in self.stages.values())
         raise InvalidInput(f"unknown stage {ref!r}; known: {known}", field="stage")
 
-    def allowed_from(self, code: str) -> list[Stage]:
+    def allowed_from(self, code: str) -> list[StageView]:
         return [s for s in self.stages.values() if (code, s.code) in self.transitions]
 
     def can_move(self, src: str, dst: str) -> bool:
         return (src, dst) in self.transitions
 
-    def initial(self) -> Stage:
+    def initial(self) -> StageView:
         for stage in self.stages.values():
             if stage.category == StageCategory.NEW:
                 return stage
         raise InvalidInput("no stage of category 'new' is configured")
 
-    def first_of(self, category: StageCategory, *, reachable_from: str) -> Stage | None:
+    def first_of(self, category: StageCategory, *, reachable_from: str) -> StageView | None:
         for stage in self.allowed_from(reachable_from):
             if stage.category == category:
                 return stage
@@ -50,15 +67,24 @@ class Workflow:
 
 
 def load_workflow(session: Session) -> Workflow:
-    stages = session.exec(select(Stage).order_by(Stage.position, Stage.code)).all()
+    rows = session.exec(select(Stage).order_by(Stage.position, Stage.code)).all()
     transitions = session.exec(select(StageTransition)).all()
+    stages = {
+        r.code: StageView(r.code, r.name_en, r.name_ru, r.category, r.position, r.requires_assignee)
+        for r in rows
+    }
+    by_name: dict[str, StageView] = {}
+    for view in stages.values():
+        for name in (view.code, view.name_en, view.name_ru):
+            by_name.setdefault(_name_key(name), view)
     return Workflow(
-        stages={s.code: s for s in stages},
+        stages=stages,
         transitions=frozenset((t.from_code, t.to_code) for t in transitions),
+        by_name=by_name,
     )
 
 
-StageGuard = Callable[[Session, Order, Stage, Stage], None]
+StageGuard = Callable[[Session, Order, StageView, StageView], None]
 """Called before an order moves from one stage to another; raises to refuse the move."""
 
 _guards: list[StageGuard] = []

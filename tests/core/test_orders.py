@@ -64,11 +64,16 @@ def test_number_pattern_is_a_company_setting(db, world):
         settings.set_value(session=s, key="order_number_pattern", value="{year}-{seq}")
 
 
-def test_an_explicit_number_is_kept_and_skipped_by_the_sequence(db, world):
-    world.order(number="26-0002")
-    assert [world.order().number, world.order().number] == ["26-0001", "26-0003"]
-    with pytest.raises(Duplicate, match="26-0001"):
-        world.order(number="26-0001")
+def test_an_explicit_number_is_kept_and_the_sequence_continues_after_it(db, world):
+    """Orders brought over with their numbers (26-0417 from the old system) must not be
+    followed by a new 26-0001: the counter moves past the highest one of its year."""
+    assert world.order().number == "26-0001"
+    world.order(number="26-0417")
+    world.order(number="А191118")  # another system's number: the sequence ignores it
+    world.order(number="25-0900")  # last year's: moves last year's counter only
+    assert [world.order().number, world.order().number] == ["26-0418", "26-0419"]
+    with pytest.raises(Duplicate, match="26-0417"):
+        world.order(number="26-0417")
 
 
 def test_sla_deadlines_come_from_the_policy_at_creation(db, world):

@@ -1,0 +1,165 @@
+"""How fast is a validated `fsm import orders` next to a raw `sqlite-utils insert`?
+
+Generates a CSV of 100,000 orders as a Russian back office would send it (Cyrillic text,
+day-first dates, customers by name or INN, objects by inventory number, technicians by
+short name; 10 columns), then, in one run:
+
+  reference:  sqlite-utils insert DB orders FILE --csv      (raw insert, no validation)
+  measured:   fsm import orders FILE                        (SQLite: validated, all or nothing)
+  and, with --pg URL, the same import on PostgreSQL (rows/s).
+
+It prints wall times, the ratio (goal <= 0.5) and each command's peak memory (from
+/usr/bin/time when present, else the child's ru_maxrss).
+
+    python bench/import_orders.py [--rows 100000] [--pg postgresql+psycopg://postgres@127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DESCRIPTIONS = [
+    "Прекращается ток воздуха из устройства",
+    "Течёт вода из внутреннего блока, капает на витрину",
+    "ДГУ не запустился при пропадании сети",
+    "Турникет не пропускает по картам сотрудников",
+    "ТРК не отпускает топливо, ошибка E-12",
+    "Нет изображения с камеры над островком № 2",
+    "Температура в холодильной камере +9 °C вместо +2 °C",
+    "Заклинило замок входной двери, магазин не открыть",
+]
+HEADERS = [
+    "Внешний код", "Дата создания", "Заказчик", "Объект", "Описание", "Критичность",
+    "Стадия", "Исполнитель", "Плановая дата", "Срок",
+]
+
+
+def make_csv(path: Path, rows: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    demo = ROOT / "data" / "demo"
+    with (demo / "objects.csv").open(encoding="utf-8") as fh:
+        objects = [o for o in csv.DictReader(fh) if o["inventory_number"]]
+    with (demo / "companies.csv").open(encoding="utf-8") as fh:
+        companies = {c["external_id"]: c for c in csv.DictReader(fh)}
+    with (demo / "employees.csv").open(encoding="utf-8") as fh:
+        employees = [e["full_name"].split()[0] + " " + "".join(
+            p[0] + ". " for p in e["full_name"].split()[1:]).strip() for e in csv.DictReader(fh)]
+    rng = random.Random(11)
+    start = datetime(2024, 1, 1, 8, 0)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADERS)
+        for i in range(rows):
+            obj = rng.choice(objects)
+            company = companies[obj["customer"]]
+            created = start + timedelta(minutes=7 * i + rng.randint(0, 6))
+            stage = rng.choice(["Новая", "Назначена", "В работе", "new", "assigned"])
+            assignee = "" if stage in ("Новая", "new") else rng.choice(employees)
+            planned = created + timedelta(hours=rng.randint(2, 48))
+            writer.writerow([
+                f"1C-{i:07d}",
+                created.strftime("%d.%m.%Y %H:%M"),
+                company["name"] if i % 3 else company["inn"],
+                obj["inventory_number"],
+                rng.choice(DESCRIPTIONS),
+                rng.choice(["обычная", "высокая", "normal", "low", "Высокая"]),
+                stage,
+                assignee,
+                planned.strftime("%d.%m.%Y %H:%M") if assignee else "",
+                (created + timedelta(days=3)).strftime("%d.%m.%Y") if i % 4 == 0 else "",
+            ])
+
+
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one command."""
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    full = [timer, "-f", "%M", *cmd] if timer else cmd
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run(full, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    if timer:
+        peak = int(result.stderr.strip().splitlines()[-1])
+    else:
+        peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return elapsed, peak
+
+
+def fsm_env(url: str) -> dict[str, str]:
+    return dict(os.environ, FSM_DATABASE_URL=url, FSM_USER="bench")
+
+
+def prepare(url: str) -> None:
+    """A database with the demo company's customers, objects and technicians."""
+    env = fsm_env(url)
+    subprocess.run([str(BIN / "fsm"), "init"], env=env, check=True, capture_output=True)
+    subprocess.run([str(BIN / "fsm"), "demo"], env=env, check=True, capture_output=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pg", help="PostgreSQL server URL (a scratch database is made)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = work / "orders.csv"
+        make_csv(data, args.rows)
+        size = data.stat().st_size / 1e6
+        print(f"{args.rows} rows, {len(HEADERS)} columns, {size:.1f} MB: {data.name}")
+
+        ref_seconds, ref_peak = run(
+            [str(BIN / "sqlite-utils"), "insert", str(work / "raw.db"), "orders", str(data),
+             "--csv"]
+        )
+        url = f"sqlite:///{work / 'fsm.db'}"
+        prepare(url)
+        seconds, peak = run([str(BIN / "fsm"), "import", "orders", str(data), "-q"], fsm_env(url))
+        print(
+            f"  sqlite-utils insert --csv (raw)   {ref_seconds:6.2f} s   "
+            f"peak {ref_peak / 1024:6.0f} MB"
+        )
+        print(f"  fsm import orders (SQLite)        {seconds:6.2f} s   peak {peak / 1024:6.0f} MB"
+              f"   {args.rows / seconds:,.0f} rows/s")
+        print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
+
+        if args.pg:
+            from sqlalchemy import create_engine
+            from sqlalchemy.engine import make_url
+
+            server = make_url(args.pg).set(drivername="postgresql+psycopg")
+            name = f"fsm_bench_import_{os.getpid()}"
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            try:
+                pg_url = server.set(database=name).render_as_string(hide_password=False)
+                prepare(pg_url)
+                seconds, peak = run(
+                    [str(BIN / "fsm"), "import", "orders", str(data), "-q"], fsm_env(pg_url)
+                )
+                print(f"  fsm import orders (PostgreSQL)    {seconds:6.2f} s   peak "
+                      f"{peak / 1024:6.0f} MB   {args.rows / seconds:,.0f} rows/s (goal >= 50,000)")
+            finally:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

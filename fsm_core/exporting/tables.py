@@ -1,0 +1,323 @@
+"""What ``fsm export`` writes: every entity as rows with the columns ``fsm import`` reads.
+
+References are written the way the importer resolves them, preferring the keys that stay
+unique (external id, then INN, e-mail, inventory number, and the name last), so that the
+export of a database imported into an empty one, entity by entity in the order of
+:data:`EXPORT_ORDER`, reproduces the same export. Times are ISO 8601 in the company's time
+zone (with their offset: nothing is lost), money is plain decimal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from fsm_core.models import (
+    Company,
+    Contact,
+    Crew,
+    CrewMember,
+    Employee,
+    Order,
+    ServiceObject,
+    WorkType,
+)
+
+EXPORT_ORDER = ("companies", "contacts", "employees", "crews", "work-types", "objects", "orders")
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: Callable[[Session, Any], Iterator[dict[str, Any]]]
+
+
+def _time(value: datetime | None, tz: tzinfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
+
+
+class Refs:
+    """How each referenced record is named in an export (loaded once per export)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._cache: dict[str, dict[int, str]] = {}
+
+    def _load(self, kind: str) -> dict[int, str]:
+        if kind not in self._cache:
+            self._cache[kind] = getattr(self, f"_{kind}")()
+        return self._cache[kind]
+
+    def name(self, kind: str, record_id: int | None) -> str | None:
+        return None if record_id is None else self._load(kind).get(record_id)
+
+    def _company(self) -> dict[int, str]:
+        rows = self.session.execute(
+            select(Company.id, Company.external_id, Company.inn, Company.name)
+        )
+        return {i: ext or inn or name for i, ext, inn, name in rows}
+
+    def _employee(self) -> dict[int, str]:
+        rows = self.session.execute(
+            select(
+                Employee.id,
+                Employee.external_id,
+                Employee.email,
+                Employee.phone,
+                Employee.short_name,
+            )
+        )
+        return {i: ext or email or phone or short for i, ext, email, phone, short in rows}
+
+    def _object(self) -> dict[int, str]:
+        rows = self.session.execute(
+            select(
+                ServiceObject.id,
+                ServiceObject.external_id,
+                ServiceObject.inventory_number,
+                ServiceObject.serial_number,
+                ServiceObject.name,
+            )
+        )
+        return {i: ext or inv or serial or name for i, ext, inv, serial, name in rows}
+
+    def _contact(self) -> dict[int, str]:
+        rows = self.session.execute(
+            select(Contact.id, Contact.external_id, Contact.email, Contact.phone, Contact.full_name)
+        )
+        return {i: ext or email or phone or name for i, ext, email, phone, name in rows}
+
+    def _crew(self) -> dict[int, str]:
+        rows = self.session.execute(select(Crew.id, Crew.external_id, Crew.name))
+        return {i: ext or name for i, ext, name in rows}
+
+
+def _companies(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for c in session.execute(select(Company).order_by(Company.id)).scalars():
+        yield {
+            "external_id": c.external_id,
+            "name": c.name,
+            "inn": c.inn,
+            "address": c.address,
+            "phone": c.phone,
+            "email": c.email,
+            "notes": c.notes,
+        }
+
+
+def _contacts(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for c in session.execute(select(Contact).order_by(Contact.id)).scalars():
+        yield {
+            "external_id": c.external_id,
+            "customer": ctx.refs.name("company", c.company_id),
+            "full_name": c.full_name,
+            "position": c.position,
+            "phone": c.phone,
+            "email": c.email,
+        }
+
+
+def _employees(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for e in session.execute(select(Employee).order_by(Employee.id)).scalars():
+        yield {
+            "external_id": e.external_id,
+            "full_name": e.full_name,
+            "short_name": e.short_name,
+            "position": e.position,
+            "area": e.area,
+            "phone": e.phone,
+            "email": e.email,
+            "hourly_rate": e.hourly_rate,
+            "skills": "; ".join(e.skills),
+            "active": "yes" if e.active else "no",
+        }
+
+
+def _crews(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    members: dict[int, list[int]] = {}
+    for crew_id, employee_id in session.execute(
+        select(CrewMember.crew_id, CrewMember.employee_id).order_by(CrewMember.employee_id)
+    ):
+        members.setdefault(crew_id, []).append(employee_id)
+    for c in session.execute(select(Crew).order_by(Crew.id)).scalars():
+        yield {
+            "external_id": c.external_id,
+            "name": c.name,
+            "leader": ctx.refs.name("employee", c.leader_id),
+            "members": "; ".join(
+                ctx.refs.name("employee", m) or "" for m in members.get(c.id or 0, [])
+            ),
+        }
+
+
+def _work_types(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for w in session.execute(select(WorkType).order_by(WorkType.id)).scalars():
+        yield {
+            "external_id": w.external_id,
+            "name": w.name,
+            "price": w.price,
+            "unit": w.unit,
+            "description": w.description,
+        }
+
+
+def _objects(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    # parents before their children, at any depth, so the file imports in one pass
+    objects = list(session.execute(select(ServiceObject).order_by(ServiceObject.id)).scalars())
+    depth: dict[int | None, int] = {None: 0}
+    parent_of = {o.id: o.parent_id for o in objects}
+
+    def level(object_id: int | None) -> int:
+        if object_id not in depth:
+            depth[object_id] = level(parent_of.get(object_id)) + 1
+        return depth[object_id]
+
+    for o in sorted(objects, key=lambda o: (level(o.id), o.id)):
+        yield {
+            "external_id": o.external_id,
+            "customer": ctx.refs.name("company", o.customer_id),
+            "parent": ctx.refs.name("object", o.parent_id),
+            "name": o.name,
+            "kind": o.kind,
+            "address": o.address,
+            "latitude": o.latitude,
+            "longitude": o.longitude,
+            "location_hint": o.location_hint,
+            "building": o.building,
+            "floor": o.floor,
+            "plan_x": o.plan_x,
+            "plan_y": o.plan_y,
+            "serial_number": o.serial_number,
+            "inventory_number": o.inventory_number,
+        }
+
+
+def _orders(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    from fsm_core import clock
+    from fsm_core.services.order_queries import apply_filter, with_names
+
+    tz = ctx.tz
+    refs = ctx.refs
+    query = select(Order).order_by(Order.id)
+    if ctx.filters is not None:
+        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+    result = session.execute(query.execution_options(yield_per=2000)).scalars()
+    for o in result:
+        yield {
+            "number": o.number,
+            "external_id": o.external_id,
+            "created_at": _time(o.created_at, tz),
+            "customer": refs.name("company", o.customer_id),
+            "object": refs.name("object", o.object_id),
+            "contact": refs.name("contact", o.contact_id),
+            "description": o.description,
+            "criticality": o.criticality,
+            "stage": o.stage_code,
+            "assignee": refs.name("employee", o.assignee_id),
+            "crew": refs.name("crew", o.crew_id),
+            "planned_start": _time(o.planned_start, tz),
+            "planned_end": _time(o.planned_end, tz),
+            "reaction_due": _time(o.reaction_due, tz),
+            "resolution_due": _time(o.resolution_due, tz),
+            "reacted_at": _time(o.reacted_at, tz),
+            "resolved_at": _time(o.resolved_at, tz),
+            "closed_at": _time(o.closed_at, tz),
+        }
+        session.expunge(o)
+
+
+TABLES: dict[str, Table] = {
+    "companies": Table(
+        ("external_id", "name", "inn", "address", "phone", "email", "notes"), _companies
+    ),
+    "contacts": Table(
+        ("external_id", "customer", "full_name", "position", "phone", "email"), _contacts
+    ),
+    "employees": Table(
+        (
+            "external_id",
+            "full_name",
+            "short_name",
+            "position",
+            "area",
+            "phone",
+            "email",
+            "hourly_rate",
+            "skills",
+            "active",
+        ),
+        _employees,
+    ),
+    "crews": Table(("external_id", "name", "leader", "members"), _crews),
+    "work-types": Table(("external_id", "name", "price", "unit", "description"), _work_types),
+    "objects": Table(
+        (
+            "external_id",
+            "customer",
+            "parent",
+            "name",
+            "kind",
+            "address",
+            "latitude",
+            "longitude",
+            "location_hint",
+            "building",
+            "floor",
+            "plan_x",
+            "plan_y",
+            "serial_number",
+            "inventory_number",
+        ),
+        _objects,
+    ),
+    "orders": Table(
+        (
+            "number",
+            "external_id",
+            "created_at",
+            "customer",
+            "object",
+            "contact",
+            "description",
+            "criticality",
+            "stage",
+            "assignee",
+            "crew",
+            "planned_start",
+            "planned_end",
+            "reaction_due",
+            "resolution_due",
+            "reacted_at",
+            "resolved_at",
+            "closed_at",
+        ),
+        _orders,
+    ),
+}
+
+
+@dataclass
+class ExportContext:
+    refs: Refs
+    tz: tzinfo
+    filters: Any = None
+
+
+def export_rows(
+    session: Session, entity: str, *, filters: Any = None
+) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
+    """The headers and the (streamed) rows of ``entity``; ``filters`` is an OrderFilter
+    for orders."""
+    from fsm_core.errors import InvalidInput
+    from fsm_core.services.settings import load
+
+    table = TABLES.get(entity)
+    if table is None:
+        raise InvalidInput(f"cannot export {entity!r}", hint="one of: " + ", ".join(TABLES))
+    ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters)
+    return table.headers, table.rows(session, ctx)

@@ -1,0 +1,436 @@
+"""Running an import: columns matched, every row read and checked, written all or nothing.
+
+By default the whole file is one transaction: every invalid row is reported (through
+``on_error``, as ``FILE:LINE: column 'Срок': cannot read date '31.02.2024'``), and if there
+was any, nothing is written. ``skip_invalid`` writes the valid rows and leaves the rest
+out (and in the ``rejects`` file, with an ``error`` column, ready to be fixed and imported
+again); ``dry_run`` checks everything and writes nothing. Rows stream through in batches:
+memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session
+
+from fsm_core import clock
+from fsm_core.db import Database
+from fsm_core.errors import FsmError, InvalidInput, NotFound
+from fsm_core.importing.entities import ENTITIES, Column, Entity, RecordEntity, Row
+from fsm_core.importing.fields import CellError
+from fsm_core.importing.readers import Source
+from fsm_core.importing.resolver import Resolver
+
+
+@dataclass
+class ImportOptions:
+    mapping: dict[str, str] = field(default_factory=dict)  # source column -> field
+    strict: bool = False
+    key: str | None = None
+    create_missing: bool = False
+    dry_run: bool = False
+    skip_invalid: bool = False
+    rejects: str | Path | None = None
+    batch_size: int = 2000
+    actor: str = "import"
+
+
+@dataclass
+class ImportReport:
+    entity: str
+    source: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    checked: int = 0  # valid rows not written because another row was invalid
+    seconds: float = 0.0
+    unknown_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header -> field
+    key: str | None = None
+    dry_run: bool = False
+    committed: bool = False
+    rejects_path: str | None = None
+    first_errors: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.rejected + self.checked
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every row is in (or would be, in a dry run); 1 otherwise."""
+        if self.rejected:
+            return 1
+        if not self.committed and not self.dry_run and self.rows:
+            return 1
+        return 0
+
+    def summary(self) -> str:
+        verb = "would be " if self.dry_run else ""
+        parts = [
+            f"{self.inserted} {verb}inserted",
+            f"{self.updated} {verb}updated",
+            f"{self.unchanged} unchanged",
+            f"{self.rejected} rejected",
+        ]
+        if self.checked and not self.committed:
+            parts.append(f"{self.checked} valid but not written")
+        text = f"{self.source}: {', '.join(parts)} in {self.seconds:.2f} s"
+        if self.rejected and not self.committed and not self.dry_run:
+            text += " (nothing written: fix the rows or use --skip-invalid)"
+        if self.dry_run:
+            text += " (dry run: nothing written)"
+        return text
+
+
+MAX_KEPT_ERRORS = 50
+
+
+def normalize_header(text: str) -> str:
+    """How headers are compared: case, ё, spaces, and trailing ``:`` ``*`` do not matter."""
+    folded = " ".join(text.replace("\ufeff", "").strip().lower().replace("ё", "е").split())
+    return folded.rstrip(":*").strip().replace("_", " ")
+
+
+def column_table(entity: type[Entity]) -> dict[str, Column]:
+    """Every accepted header of ``entity`` (field name, English label, Russian aliases)."""
+    table: dict[str, Column] = {}
+    for column in entity.columns:
+        for name in (column.name, column.name.replace("_", " "), *column.aliases):
+            table.setdefault(normalize_header(name), column)
+    return table
+
+
+def plan_columns(
+    entity: type[Entity], headers: list[str], options: ImportOptions
+) -> tuple[list[tuple[str, Column]], list[str]]:
+    """Match the file's headers to the entity's fields; returns the plan and the unknown
+    headers. Refuses (before any row is read) missing required fields, two columns for one
+    field, a ``--map`` to an unknown field, and with ``strict`` any unknown column."""
+    table = column_table(entity)
+    by_name = {c.name: c for c in entity.columns}
+    mapping = {normalize_header(k): v for k, v in options.mapping.items()}
+    for source, target in options.mapping.items():
+        if target not in by_name:
+            known = ", ".join(by_name)
+            raise InvalidInput(
+                f"--map {source}={target}: {entity.name} have no field {target!r}",
+                hint=f"fields: {known}",
+            )
+        if normalize_header(source) not in {normalize_header(h) for h in headers}:
+            raise InvalidInput(f"--map {source}={target}: the file has no column {source!r}")
+    plan: list[tuple[str, Column]] = []
+    unknown: list[str] = []
+    seen: dict[str, str] = {}
+    for header in headers:
+        key = normalize_header(header)
+        column = by_name.get(mapping[key]) if key in mapping else table.get(key)
+        if column is None:
+            unknown.append(header)
+            continue
+        if column.name in seen:
+            raise InvalidInput(
+                f"columns {seen[column.name]!r} and {header!r} both mean {column.name!r}",
+                hint="drop one, or --map one of them to another field",
+            )
+        seen[column.name] = header
+        plan.append((header, column))
+    if unknown and options.strict:
+        raise InvalidInput(
+            f"unknown column(s): {', '.join(repr(u) for u in unknown)}",
+            hint="--map 'Column=field' or drop --strict",
+        )
+    present = {c.name for _, c in plan}
+    missing = [c for c in entity.columns if c.required and c.name not in present]
+    if entity.name == "orders" and not present & {"customer", "object"}:
+        missing.insert(0, next(c for c in entity.columns if c.name == "customer"))
+    if missing:
+        names = ", ".join(f"{c.name} ({c.aliases[0]})" if c.aliases else c.name for c in missing)
+        raise InvalidInput(f"missing required column(s): {names}")
+    return plan, unknown
+
+
+class ImportRun:
+    """The state of one import: its session, counts, and what rows refer to."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        entity_name: str,
+        source: Source,
+        options: ImportOptions,
+        report: ImportReport,
+        plan: list[tuple[str, Column]],
+        on_error: Callable[[str], None] | None,
+    ) -> None:
+        from fsm_core.services.settings import load as load_settings
+
+        self.session = session
+        self.source = source
+        self.options = options
+        self.report = report
+        self.actor = options.actor
+        self.dry_run = options.dry_run
+        self.now = clock.now()
+        self.tz = load_settings(session).tz
+        self.resolver = Resolver(session)
+        self.fields = [column.name for _, column in plan]
+        self.header_of = {column.name: header for header, column in plan}
+        self.key = report.key or ""
+        self.on_error = on_error
+        self.stop_writing = False
+        self._orders_ctx: Any = None
+        self._fake = 0
+        self._spool: Any = None
+
+    # counting ---------------------------------------------------------------------
+
+    def count(self, outcome: str, n: int = 1) -> None:
+        setattr(self.report, outcome, getattr(self.report, outcome) + n)
+
+    def reject(self, row: Row, problem: str | FsmError) -> None:
+        if isinstance(problem, FsmError):
+            message = problem.one_line()
+            name = getattr(problem, "field", None)
+            header = self.header_of.get(name or "")
+            if header and not message.startswith("column "):
+                prefix = f"{name}: "
+                message = message[len(prefix) :] if message.startswith(prefix) else message
+                message = f"column {header!r}: {message}"
+        else:
+            message = problem
+        line = f"{self.source.name}:{row.line}: {message}"
+        self.report.rejected += 1
+        if len(self.report.first_errors) < MAX_KEPT_ERRORS:
+            self.report.first_errors.append(line)
+        if self.on_error is not None:
+            self.on_error(line)
+        if not self.options.skip_invalid:
+            self.stop_writing = True
+        if self.options.rejects is not None:
+            if self._spool is None:
+                # closed with the run (see rejected_rows); rows are spooled, not kept in memory
+                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+            record = {**{k: _plain(v) for k, v in row.raw.items()}, "error": line}
+            self._spool.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def rejected_rows(self) -> Iterator[dict[str, Any]]:
+        if self._spool is None:
+            return
+        with self._spool:
+            self._spool.seek(0)
+            for text in self._spool:
+                yield json.loads(text)
+
+    def fake_id(self) -> int:
+        """An id for a record a dry run would create, so later rows can refer to it."""
+        self._fake -= 1
+        return self._fake
+
+    # references -------------------------------------------------------------------
+
+    def _column_error(self, name: str, exc: FsmError) -> InvalidInput:
+        header = self.header_of.get(name, name)
+        return InvalidInput(f"column {header!r}: {exc.message}", hint=exc.hint)
+
+    def customer_id(self, ref: str, row: Row) -> int:
+        try:
+            return self.resolver.customer(ref)
+        except NotFound as exc:
+            if not self.options.create_missing:
+                raise self._column_error("customer", exc) from None
+        except FsmError as exc:
+            raise self._column_error("customer", exc) from None
+        return self._create_customer(ref)
+
+    def _create_customer(self, name: str) -> int:
+        from fsm_core.services import parties
+
+        if self.dry_run:
+            company_id = self.fake_id()
+        else:
+            with self.session.begin_nested():
+                company_id = parties.create_company(session=self.session, data={"name": name}).id
+        self.resolver.add_company(company_id, name, inn=None, external_id=None)
+        if self._orders_ctx is not None:
+            self._orders_ctx.remember_company(company_id, name)
+        return company_id
+
+    def object_id(self, ref: str, customer_id: int | None, row: Row) -> int:
+        try:
+            return self.resolver.object(ref, customer_id=customer_id)
+        except NotFound as exc:
+            if not (self.options.create_missing and customer_id is not None):
+                raise self._column_error("object", exc) from None
+        except FsmError as exc:
+            raise self._column_error("object", exc) from None
+        return self._create_object(ref, customer_id)
+
+    def _create_object(self, name: str, customer_id: int) -> int:
+        from fsm_core.services import objects
+
+        if self.dry_run:
+            object_id = self.fake_id()
+        else:
+            with self.session.begin_nested():
+                object_id = objects.create_object(
+                    session=self.session, data={"customer_id": customer_id, "name": name}
+                ).id
+        self.remember_object(object_id, customer_id, name)
+        self.resolver.add_object(object_id, customer_id, name)
+        return object_id
+
+    def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
+        if self._orders_ctx is not None:
+            self._orders_ctx.remember_object(object_id, customer_id, name)
+
+    def employee_id(self, ref: str) -> int:
+        try:
+            return self.resolver.employee(ref)
+        except FsmError as exc:
+            name = "assignee" if "assignee" in self.header_of else "leader"
+            if "members" in self.header_of and name not in self.header_of:
+                name = "members"
+            raise self._column_error(name, exc) from None
+
+    def orders_context(self) -> Any:
+        if self._orders_ctx is None:
+            from fsm_core.services.orders import OrderContext
+
+            self._orders_ctx = OrderContext(self.session).preload()
+        return self._orders_ctx
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+class _Rollback(Exception):
+    """Leaves the import's transaction without committing."""
+
+
+def run_import(
+    db: Database,
+    *,
+    entity: str,
+    source: Source,
+    options: ImportOptions | None = None,
+    on_error: Callable[[str], None] | None = None,
+) -> ImportReport:
+    """Import ``source`` as ``entity`` rows into ``db``; see the module docstring."""
+    options = options or ImportOptions()
+    try:
+        entity_cls = ENTITIES[entity]
+    except KeyError:
+        known = ", ".join(ENTITIES)
+        raise InvalidInput(f"cannot import {entity!r}", hint=f"one of: {known}") from None
+    started = time.perf_counter()
+    plan, unknown = plan_columns(entity_cls, source.headers, options)
+    key = options.key or entity_cls.keys[0]
+    if key not in entity_cls.keys:
+        raise InvalidInput(f"--key {key}: {entity} can be matched by {', '.join(entity_cls.keys)}")
+    report = ImportReport(
+        entity=entity,
+        source=source.name,
+        unknown_columns=unknown,
+        columns={header: column.name for header, column in plan},
+        key=key if any(c.name == key for _, c in plan) else None,
+        dry_run=options.dry_run,
+    )
+    run: ImportRun | None = None
+    try:
+        with db.transaction() as session:
+            run = ImportRun(
+                session,
+                entity_name=entity,
+                source=source,
+                options=options,
+                report=report,
+                plan=plan,
+                on_error=on_error,
+            )
+            _process(run, entity_cls(run), plan, options)
+            if options.dry_run or (report.rejected and not options.skip_invalid):
+                raise _Rollback
+            report.committed = True
+    except _Rollback:
+        pass
+    if not report.committed:
+        report.checked += report.inserted + report.updated
+        if not options.dry_run:
+            report.inserted = report.updated = 0
+    if options.rejects is not None and run is not None:
+        from fsm_core.exporting.writers import fmt_for_path, write_rows
+
+        target = str(options.rejects)
+        fmt = fmt_for_path(target) or "csv"
+        write_rows(
+            run.rejected_rows(),
+            headers=[*source.headers, "error"],
+            fmt=fmt,
+            out=target,
+            bom=fmt in ("csv", "tsv"),  # so Excel shows the Cyrillic of a CSV right
+        )
+        report.rejects_path = target
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _process(
+    run: ImportRun, entity: Entity, plan: list[tuple[str, Column]], options: ImportOptions
+) -> None:
+    readers = [(header, column.name, column.read(run)) for header, column in plan]
+    required = [(header, column.name) for header, column in plan if column.required]
+    key = run.report.key
+    seen_keys: dict[str, int] = {}
+    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
+    batch: list[Row] = []
+    for source_row in run.source.rows():
+        raw = source_row.values
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for header, name, read in readers:
+            if header not in raw:  # a JSON line without the key: the field is not given
+                continue
+            try:
+                values[name] = read(raw[header])
+            except CellError as exc:
+                problems.append(f"column {header!r}: {exc}")
+        for header, name in required:
+            if values.get(name) is None and not any(
+                p.startswith(f"column {header!r}") for p in problems
+            ):
+                problems.append(f"column {header!r}: a value is required")
+        row = Row(line=source_row.line, values=values, raw=raw)
+        if problems:
+            run.reject(row, "; ".join(problems))
+            continue
+        if key is not None and values.get(key) is not None:
+            row.key = str(values[key])
+            first = seen_keys.get(row.key)
+            if first is not None:
+                run.reject(row, f"{key} {row.key!r} appears again (first at line {first})")
+                continue
+            seen_keys[row.key] = row.line
+        try:
+            entity.resolve(row)
+        except FsmError as exc:
+            run.reject(row, exc)
+            continue
+        batch.append(row)
+        if len(batch) >= batch_size:
+            entity.apply(batch)
+            batch = []
+    if batch:
+        entity.apply(batch)

@@ -1,0 +1,876 @@
+"""What each importable entity's rows mean: columns, aliases, keys, and how a row is
+written (always through the entity's own service, so imported data obeys every rule).
+
+The column aliases are the headers a Russian back office's sheets carry (1C exports,
+Excel registers); the table is documented in README.md. Reference entities (customers,
+contacts, employees, crews, objects, work types) go row by row through their services
+inside a savepoint each; orders, which come by the hundred thousand, go through the
+order service's bulk path: the same rules, applied to a batch at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from fsm_core import bulk
+from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.importing import fields as f
+from fsm_core.models import (
+    Company,
+    Contact,
+    Crew,
+    Employee,
+    Order,
+    ServiceObject,
+    WorkType,
+)
+from fsm_core.models.orders import CRITICALITY_NAMES
+
+if TYPE_CHECKING:
+    from fsm_core.importing.engine import ImportRun
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field an entity's rows may carry, and the headers that mean it."""
+
+    name: str
+    aliases: tuple[str, ...]
+    read: Callable[[ImportRun], Callable[[Any], Any]]
+    required: bool = False
+    help: str = ""
+
+
+def _text(n: int) -> Callable[[ImportRun], Callable[[Any], Any]]:
+    reader = f.text(n)
+    return lambda run: reader
+
+
+def _long_text(n: int) -> Callable[[ImportRun], Callable[[Any], Any]]:
+    reader = f.text(n, single_line=False)
+    return lambda run: reader
+
+
+def _const(reader: Callable[[Any], Any]) -> Callable[[ImportRun], Callable[[Any], Any]]:
+    return lambda run: reader
+
+
+def _moment(*, end_of_day: bool = False) -> Callable[[ImportRun], Callable[[Any], Any]]:
+    return lambda run: f.datetime_reader(run.tz, end_of_day=end_of_day)
+
+
+EXTERNAL_ID = Column(
+    "external_id",
+    ("Внешний код", "Внешний ID", "Код", "ID", "Идентификатор", "Код 1С", "GUID"),
+    _text(100),
+    help="the record's id in your other system; the default upsert key",
+)
+
+
+@dataclass
+class Row:
+    """A row after reading its cells: typed values by field name, and its origin."""
+
+    line: int
+    values: dict[str, Any]
+    raw: dict[str, Any]
+    key: str | None = None
+    record_id: int | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Entity:
+    """An importable kind of record. Subclasses declare their columns and write rows."""
+
+    name: str
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...] = ("external_id",)
+    key_help: str = ""
+
+    def __init__(self, run: ImportRun) -> None:
+        self.run = run
+        self.session = run.session
+
+    # reading ----------------------------------------------------------------------
+    def resolve(self, row: Row) -> None:
+        """Turn names in ``row.values`` into ids (raises for an unknown reference)."""
+
+    # writing ----------------------------------------------------------------------
+    def apply(self, rows: Sequence[Row]) -> None:
+        """Insert, update or leave each row; count it in the run's report."""
+        raise NotImplementedError  # pragma: no cover - every entity defines it
+
+
+class RecordEntity(Entity):
+    """Customers, contacts, employees, crews, objects, work types: one row, one service
+    call, each inside a savepoint so a refused row takes nothing else with it."""
+
+    model: type[Any]
+    unique_key_columns: dict[str, Any]
+
+    def __init__(self, run: ImportRun) -> None:
+        super().__init__(run)
+        self._by_key: dict[str, int] | None = None
+
+    def existing_id(self, key_field: str, key: str) -> int | None:
+        if self._by_key is None:
+            column = self.unique_key_columns[key_field]
+            self._by_key = {}
+            duplicated: set[str] = set()
+            for value, record_id in self.session.execute(select(column, self.model.id)):
+                if value in self._by_key:
+                    duplicated.add(value)
+                self._by_key[value] = record_id
+            self._duplicated = duplicated
+        if key in getattr(self, "_duplicated", set()):
+            raise InvalidInput(f"{key_field} {key!r} belongs to several records; use another --key")
+        return self._by_key.get(key)
+
+    def remember(self, key: str | None, record_id: int) -> None:
+        if key is not None and self._by_key is not None:
+            self._by_key[key] = record_id
+
+    def data(self, row: Row) -> dict[str, Any]:
+        """The service's fields for this row (only the columns the file has)."""
+        return dict(row.values)
+
+    def apply(self, rows: Sequence[Row]) -> None:
+        run = self.run
+        for row in rows:
+            if run.stop_writing:
+                run.count("checked")
+                continue
+            try:
+                with self.session.begin_nested():
+                    outcome = self.write(row)
+            except FsmError as exc:
+                run.reject(row, exc.one_line())
+                continue
+            run.count(outcome)
+
+    def write(self, row: Row) -> str:
+        key = row.key
+        existing = self.existing_id(self.run.key, key) if key is not None else None
+        data = self.data(row)
+        if existing is None:
+            record_id = self.run.fake_id() if self.run.dry_run else self.create(data)
+            self.remember(key, record_id)
+            self.after_write(row, record_id, data)
+            return "inserted"
+        record = self.session.get(self.model, existing)
+        changes = {k: v for k, v in data.items() if getattr(record, k, v) != v}
+        changes = self.real_changes(record, changes)
+        if not changes:
+            return "unchanged"
+        if not self.run.dry_run:
+            self.update(existing, changes)
+        self.after_write(row, existing, {**data})
+        return "updated"
+
+    def real_changes(self, record: Any, changes: dict[str, Any]) -> dict[str, Any]:
+        return changes
+
+    def create(self, data: dict[str, Any]) -> int:
+        raise NotImplementedError  # pragma: no cover
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        """Teach the resolver a record this file created or renamed."""
+
+
+# --- companies -------------------------------------------------------------------------
+
+
+class Companies(RecordEntity):
+    name = "companies"
+    model = Company
+    keys = ("external_id", "inn", "name")
+    columns = (
+        Column(
+            "name",
+            ("Наименование", "Название", "Компания", "Заказчик", "Организация", "Контрагент"),
+            _text(300),
+            required=True,
+        ),
+        Column("inn", ("ИНН",), _const(f.inn)),
+        Column(
+            "address",
+            ("Адрес", "Юридический адрес", "Фактический адрес", "Юр. адрес"),
+            _text(500),
+        ),
+        Column("phone", ("Телефон", "Тел.", "Тел"), _const(f.phone)),
+        Column(
+            "email", ("Email", "E-mail", "Эл. почта", "Электронная почта", "Почта"), _const(f.email)
+        ),
+        EXTERNAL_ID,
+        Column("notes", ("Примечание", "Комментарий", "Заметки"), _long_text(4000)),
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"external_id": Company.external_id, "inn": Company.inn, "name": Company.name}
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import parties
+
+        return parties.create_company(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import parties
+
+        parties.update_company(session=self.session, company_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(Company, record_id)
+        self.run.resolver.add_company(
+            record_id,
+            data.get("name") or (record.name if record else "?"),
+            inn=data.get("inn"),
+            external_id=data.get("external_id"),
+        )
+
+
+# --- contacts --------------------------------------------------------------------------
+
+CUSTOMER = Column(
+    "customer",
+    ("Заказчик", "Клиент", "Контрагент", "Компания", "Организация"),
+    _text(300),
+    help="name, INN or external id of the customer",
+)
+
+
+class Contacts(RecordEntity):
+    name = "contacts"
+    model = Contact
+    keys = ("external_id", "email", "phone")
+    columns = (
+        replace(CUSTOMER, required=True),
+        Column(
+            "full_name", ("ФИО", "Контактное лицо", "Имя", "Контакт"), _text(200), required=True
+        ),
+        Column("position", ("Должность",), _text(200)),
+        Column("phone", ("Телефон", "Мобильный", "Тел."), _const(f.phone)),
+        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), _const(f.email)),
+        EXTERNAL_ID,
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"external_id": Contact.external_id, "email": Contact.email, "phone": Contact.phone}
+
+    def resolve(self, row: Row) -> None:
+        ref = row.values.pop("customer", None)
+        if ref is not None:
+            row.values["company_id"] = self.run.customer_id(ref, row)
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import parties
+
+        return parties.create_contact(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import parties
+
+        parties.update_contact(session=self.session, contact_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        if "company_id" in data:
+            self.run.resolver.add_contact(
+                record_id,
+                data["company_id"],
+                data.get("full_name", ""),
+                data.get("external_id"),
+                data.get("phone"),
+                data.get("email"),
+            )
+
+
+# --- employees -------------------------------------------------------------------------
+
+
+class Employees(RecordEntity):
+    name = "employees"
+    model = Employee
+    keys = ("external_id", "email", "phone", "short_name")
+    columns = (
+        Column(
+            "full_name",
+            ("ФИО", "Сотрудник", "Имя", "Фамилия Имя Отчество"),
+            _text(200),
+            required=True,
+        ),
+        Column("short_name", ("Краткое имя", "ФИО кратко", "Фамилия И. О."), _text(100)),
+        Column("position", ("Должность",), _text(200)),
+        Column("area", ("Участок", "Район", "Зона", "Подразделение"), _text(200)),
+        Column("phone", ("Телефон", "Мобильный", "Тел."), _const(f.phone)),
+        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), _const(f.email)),
+        Column(
+            "hourly_rate",
+            ("Ставка", "Ставка в час", "Часовая ставка", "Стоимость часа", "Ставка, руб./ч"),
+            _const(f.money),
+        ),
+        Column(
+            "skills",
+            ("Навыки", "Квалификация", "Специализация", "Компетенции"),
+            _const(f.word_list),
+        ),
+        Column("active", ("Активен", "Активный", "Работает", "Действующий"), _const(f.boolean)),
+        Column(
+            "external_id",
+            ("Табельный номер", "Таб. №", "Табельный №", *EXTERNAL_ID.aliases),
+            _text(100),
+        ),
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {
+            "external_id": Employee.external_id,
+            "email": Employee.email,
+            "phone": Employee.phone,
+            "short_name": Employee.short_name,
+        }
+
+    def data(self, row: Row) -> dict[str, Any]:
+        data = dict(row.values)
+        if data.get("skills") is None:
+            data.pop("skills", None)
+        if data.get("active") is None:
+            data.pop("active", None)
+        return data
+
+    def real_changes(self, record: Any, changes: dict[str, Any]) -> dict[str, Any]:
+        if "skills" in changes:
+            normalized = [s.lower() for s in changes["skills"]]
+            if normalized == list(record.skills):
+                changes.pop("skills")
+        return changes
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import parties
+
+        return parties.create_employee(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import parties
+
+        parties.update_employee(session=self.session, employee_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(Employee, record_id)
+        if record is not None:
+            self.run.resolver.add_employee(
+                record_id,
+                record.full_name,
+                record.short_name,
+                record.external_id,
+                record.email,
+                record.phone,
+            )
+
+
+# --- crews -----------------------------------------------------------------------------
+
+
+class Crews(RecordEntity):
+    name = "crews"
+    model = Crew
+    keys = ("external_id", "name")
+    columns = (
+        Column("name", ("Бригада", "Название", "Наименование"), _text(200), required=True),
+        Column("leader", ("Бригадир", "Старший", "Руководитель"), _text(200)),
+        Column(
+            "members",
+            ("Состав", "Участники", "Сотрудники", "Члены бригады"),
+            _const(f.word_list),
+            help="employees separated by ; or new lines",
+        ),
+        EXTERNAL_ID,
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"external_id": Crew.external_id, "name": Crew.name}
+
+    def resolve(self, row: Row) -> None:
+        values = row.values
+        if values.get("leader") is not None:
+            values["leader_id"] = self.run.employee_id(values.pop("leader"))
+        else:
+            values.pop("leader", None)
+        if "members" in values:
+            members = values.pop("members") or []
+            values["member_ids"] = [self.run.employee_id(m) for m in members]
+
+    def real_changes(self, record: Any, changes: dict[str, Any]) -> dict[str, Any]:
+        if "member_ids" in changes:
+            from fsm_core.services.parties import crew_members
+
+            current = {m.id for m in crew_members(session=self.session, crew_id=record.id)}
+            wanted = set(changes["member_ids"]) | (
+                {record.leader_id} if record.leader_id else set()
+            )
+            if current == wanted:
+                changes.pop("member_ids")
+        return changes
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import parties
+
+        return parties.create_crew(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import parties
+
+        parties.update_crew(session=self.session, crew_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        self.run.resolver.add_crew(record_id, data.get("name", ""), data.get("external_id"))
+
+
+# --- objects ---------------------------------------------------------------------------
+
+
+class Objects(RecordEntity):
+    name = "objects"
+    model = ServiceObject
+    keys = ("external_id", "inventory_number", "serial_number")
+    columns = (
+        replace(CUSTOMER, required=True),
+        Column(
+            "parent",
+            ("Площадка", "Родитель", "Входит в", "Расположен на", "Родительский объект"),
+            _text(300),
+            help="the site this equipment belongs to (external id, inventory no. or name)",
+        ),
+        Column(
+            "name",
+            ("Наименование", "Название", "Объект", "Оборудование", "Объект обслуживания"),
+            _text(300),
+            required=True,
+        ),
+        Column("kind", ("Тип", "Вид", "Вид объекта", "Тип оборудования", "Категория"), _text(100)),
+        Column("address", ("Адрес",), _text(500)),
+        Column("latitude", ("Широта", "Lat", "Latitude"), _const(f.number)),
+        Column("longitude", ("Долгота", "Lon", "Lng", "Longitude"), _const(f.number)),
+        Column(
+            "location_hint",
+            ("Как найти", "Расположение", "Местоположение", "Подсказка", "Ориентир"),
+            _long_text(2000),
+        ),
+        Column("building", ("Здание", "Корпус", "Строение"), _text(100)),
+        Column("floor", ("Этаж",), _text(50)),
+        Column("plan_x", ("План X", "X на плане"), _const(f.number)),
+        Column("plan_y", ("План Y", "Y на плане"), _const(f.number)),
+        Column(
+            "serial_number",
+            ("Заводской номер", "Зав. №", "Зав. номер", "Серийный номер", "S/N", "SN"),
+            _text(100),
+        ),
+        Column(
+            "inventory_number",
+            ("Инвентарный номер", "Инв. №", "Инв. номер", "Инвентарный №"),
+            _text(100),
+        ),
+        EXTERNAL_ID,
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {
+            "external_id": ServiceObject.external_id,
+            "inventory_number": ServiceObject.inventory_number,
+            "serial_number": ServiceObject.serial_number,
+        }
+
+    def resolve(self, row: Row) -> None:
+        values = row.values
+        customer_id = self.run.customer_id(values.pop("customer"), row)
+        values["customer_id"] = customer_id
+        if "parent" in values:
+            parent = values.pop("parent")
+            values["parent_id"] = (
+                self.run.resolver.object(parent, customer_id=customer_id) if parent else None
+            )
+        if values.get("kind") is None:
+            values.pop("kind", None)
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import objects
+
+        return objects.create_object(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import objects
+
+        objects.update_object(session=self.session, object_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        self.run.resolver.add_object(
+            record_id,
+            data["customer_id"],
+            data.get("name", ""),
+            external_id=data.get("external_id"),
+            inventory_number=data.get("inventory_number"),
+            serial_number=data.get("serial_number"),
+        )
+        self.run.orders_context().remember_object(
+            record_id, data["customer_id"], data.get("name", "")
+        )
+
+
+# --- work types ------------------------------------------------------------------------
+
+
+class WorkTypes(RecordEntity):
+    name = "work-types"
+    model = WorkType
+    keys = ("external_id", "name")
+    columns = (
+        Column(
+            "name",
+            ("Наименование", "Название", "Вид работ", "Работа", "Услуга"),
+            _text(300),
+            required=True,
+        ),
+        Column("price", ("Цена", "Стоимость", "Цена, руб.", "Цена руб"), _const(f.money)),
+        Column("unit", ("Ед. изм.", "Единица", "Ед.", "Единица измерения"), _text(20)),
+        Column("description", ("Описание", "Примечание"), _long_text(4000)),
+        EXTERNAL_ID,
+    )
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+        return {"external_id": WorkType.external_id, "name": WorkType.name}
+
+    def data(self, row: Row) -> dict[str, Any]:
+        return {k: v for k, v in row.values.items() if not (k in ("price", "unit") and v is None)}
+
+    def create(self, data: dict[str, Any]) -> int:
+        from fsm_core.services import objects
+
+        return objects.create_work_type(session=self.session, data=data).id
+
+    def update(self, record_id: int, changes: dict[str, Any]) -> None:
+        from fsm_core.services import objects
+
+        objects.update_work_type(session=self.session, work_type_id=record_id, data=changes)
+
+    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        self.run.resolver.add_work_type(record_id, data.get("name", ""), data.get("external_id"))
+
+
+# --- orders ----------------------------------------------------------------------------
+
+_CRITICALITY = {
+    **{c.value: c.value for c in CRITICALITY_NAMES},
+    **{names["ru"]: c.value for c, names in CRITICALITY_NAMES.items()},
+    **{names["en"]: c.value for c, names in CRITICALITY_NAMES.items()},
+    "срочная": "high",
+    "аварийная": "critical",
+    "плановая": "low",
+}
+
+
+class Orders(Entity):
+    """Orders, in batches through the order service's bulk path."""
+
+    name = "orders"
+    keys = ("external_id", "number")
+    columns = (
+        Column("number", ("Номер", "Номер заявки", "№ заявки", "№"), _text(40)),
+        EXTERNAL_ID,
+        Column(
+            "created_at",
+            ("Дата создания", "Создана", "Дата", "Дата заявки", "Дата поступления"),
+            _moment(),
+        ),
+        CUSTOMER,
+        Column(
+            "object",
+            ("Объект", "Объект обслуживания", "Оборудование"),
+            _text(300),
+            help="external id, inventory or serial number, or name within the customer",
+        ),
+        Column("contact", ("Контакт", "Контактное лицо", "Заявитель"), _text(200)),
+        Column(
+            "description",
+            ("Описание", "Описание проблемы", "Суть заявки", "Неисправность", "Текст заявки"),
+            _long_text(4000),
+            required=True,
+        ),
+        Column(
+            "criticality",
+            ("Критичность", "Приоритет", "Важность", "Срочность"),
+            _const(f.choice(_CRITICALITY, "criticality")),
+        ),
+        Column("stage", ("Стадия", "Статус", "Состояние"), _text(100)),
+        Column(
+            "assignee",
+            ("Исполнитель", "Ответственный", "Инженер", "Техник", "Мастер"),
+            _text(200),
+            help="short name (Иванов К. П.), full name, e-mail, phone or external id",
+        ),
+        Column("crew", ("Бригада",), _text(200)),
+        Column(
+            "planned_start",
+            ("Плановое начало", "Плановая дата", "Дата визита", "Время визита", "Начало"),
+            _moment(),
+        ),
+        Column("planned_end", ("Плановое окончание", "Окончание", "Конец визита"), _moment()),
+        Column("reaction_due", ("Срок реакции",), _moment(end_of_day=True)),
+        Column(
+            "resolution_due",
+            ("Срок", "Срок исполнения", "Срок решения", "Крайний срок", "Дедлайн", "Выполнить до"),
+            _moment(end_of_day=True),
+        ),
+        Column("reacted_at", ("Дата реакции", "Принята в работу", "Взята в работу"), _moment()),
+        Column("resolved_at", ("Дата выполнения", "Выполнена"), _moment()),
+        Column("closed_at", ("Дата закрытия", "Закрыта"), _moment()),
+    )
+
+    _REF_FIELDS = ("customer_id", "object_id", "contact_id", "assignee_id", "crew_id")
+
+    def __init__(self, run: ImportRun) -> None:
+        super().__init__(run)
+        self.ctx = run.orders_context()
+        self.workflow = self.ctx.workflow
+        self.has_column = set(run.fields)
+
+    def resolve(self, row: Row) -> None:
+        run = self.run
+        v = row.values
+        customer_id = None
+        if v.get("customer") is not None:
+            customer_id = run.customer_id(v.pop("customer"), row)
+        else:
+            v.pop("customer", None)
+        if v.get("object") is not None:
+            object_ref = v.pop("object")
+            v["object_id"] = run.object_id(object_ref, customer_id, row)
+            if customer_id is None:
+                customer_id = run.resolver.object_customer[v["object_id"]]
+        elif "object" in v:
+            v.pop("object")
+            v["object_id"] = None
+        if customer_id is None:
+            raise InvalidInput("a customer (or an object) is needed", field="customer")
+        v["customer_id"] = customer_id
+        if "contact" in v:
+            ref = v.pop("contact")
+            v["contact_id"] = run.resolver.contact(ref, company_id=customer_id) if ref else None
+        if "assignee" in v:
+            ref = v.pop("assignee")
+            v["assignee_id"] = run.employee_id(ref) if ref else None
+        if "crew" in v:
+            ref = v.pop("crew")
+            v["crew_id"] = run.resolver.crew(ref) if ref else None
+        if v.get("stage") is not None:
+            v["stage"] = self.workflow.stage(v["stage"]).code
+        if v.get("criticality") is None:
+            v.pop("criticality", None)
+
+    def apply(self, rows: Sequence[Row]) -> None:
+        """New rows and plain field changes go in bulk; a row that also reassigns or moves
+        the order goes through the services one by one, in a savepoint of its own."""
+        from fsm_core.services import orders as service
+
+        run = self.run
+        existing = self._existing(run.key, [r.key for r in rows if r.key is not None])
+        new_rows: list[dict[str, Any]] = []
+        changed: list[tuple[dict[str, Any], dict[str, tuple[Any, Any]]]] = []
+        one_by_one: list[tuple[Row, int, dict[str, Any], dict[str, Any]]] = []
+        taken = self._taken_numbers(rows, existing)
+        for row in rows:
+            current = existing.get(row.key) if row.key is not None else None
+            try:
+                _check_text(row.values)
+                if current is None:
+                    if row.values.get("number") in taken:
+                        raise InvalidInput(
+                            f"order number {row.values['number']!r} is already taken",
+                            field="number",
+                        )
+                    row.values["source"] = "import"
+                    new_rows.append(service.prepare_new_order(self.ctx, row.values, now=run.now))
+                    continue
+                requested, changes, moving = self._plan_existing(row, current)
+                if moving:
+                    one_by_one.append((row, current["id"], requested, moving))
+                elif changes:
+                    changed.append((current, changes))
+                else:
+                    run.count("unchanged")
+            except FsmError as exc:
+                run.reject(row, exc.one_line())
+        if run.stop_writing:
+            run.count("checked", len(new_rows) + len(changed) + len(one_by_one))
+            return
+        if new_rows and not run.dry_run:
+            service.insert_new_orders(self.ctx, new_rows, actor=run.actor, now=run.now)
+        run.count("inserted", len(new_rows))
+        if changed and not run.dry_run:
+            self._write_updates(changed)
+        run.count("updated", len(changed))
+        for row, order_id, requested, moving in one_by_one:
+            try:
+                if not run.dry_run:
+                    with self.session.begin_nested():
+                        self._change_one(order_id, requested, moving)
+                run.count("updated")
+            except FsmError as exc:
+                run.reject(row, exc.one_line())
+
+    # -- helpers --
+
+    def _existing(self, key_field: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if not keys:
+            return {}
+        from fsm_core.services.orders import _STATE, EDITABLE
+
+        column = getattr(Order, key_field)
+        names = ("id", *EDITABLE, *_STATE)
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 5000):
+            chunk = list(keys[start : start + 5000])
+            query = select(*(getattr(Order, n) for n in names)).where(col(column).in_(chunk))
+            for values in self.session.execute(query):
+                record = dict(zip(names, values, strict=True))
+                found[record[key_field]] = record
+        return found
+
+    def _taken_numbers(self, rows: Sequence[Row], existing: dict[str, Any]) -> set[str]:
+        numbers = [
+            r.values["number"] for r in rows if r.values.get("number") and r.key not in existing
+        ]
+        if not numbers:
+            return set()
+        from fsm_core.services.orders import _existing
+
+        return _existing(self.session, Order.number, numbers)
+
+    def _plan_existing(
+        self, row: Row, current: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]], dict[str, Any]]:
+        """(fields to set, their planned changes, assignee/crew/stage moves) for a row
+        that names an existing order."""
+        from fsm_core.services.orders import EDITABLE, plan_update
+
+        v = row.values
+        requested = {k: v[k] for k in EDITABLE if k in v and (v[k] is not None or k in _CLEARABLE)}
+        if "reaction_due" in requested or "resolution_due" in requested:
+            policy = self.ctx.deadlines(
+                requested.get("customer_id", current["customer_id"]),
+                requested.get("criticality", current["criticality"]),
+                current["created_at"],
+            )
+            same = (
+                requested.get("reaction_due", current["reaction_due"]),
+                requested.get("resolution_due", current["resolution_due"]),
+            ) == (policy.reaction_due, policy.resolution_due)
+            if same and not current["sla_manual"]:
+                requested.pop("reaction_due", None)
+                requested.pop("resolution_due", None)
+        changes = plan_update(self.ctx, current, requested)
+        moving: dict[str, Any] = {}
+        for name in ("assignee_id", "crew_id"):
+            if name in v and v[name] != current[name]:
+                moving[name] = v[name]
+        if v.get("stage") and v["stage"] != current["stage_code"]:
+            moving["stage"] = v["stage"]
+        return requested, changes, moving
+
+    def _write_updates(self, changed: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        from fsm_core.services.order_queries import display_value, history_field
+        from fsm_core.services.orders import _QUIET, EDITABLE
+
+        run = self.run
+        columns = (*EDITABLE, "sla_manual", "sla_at_risk_at")
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        statement = (
+            f"UPDATE orders SET {assignments}, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?"
+        )
+        params = []
+        history = []
+        for current, changes in changed:
+            merged = {**current, **{k: new for k, (_, new) in changes.items()}}
+            params.append(
+                [merged[c] for c in columns] + [run.now, current["id"], current["version"]]
+            )
+            for name, (old, new) in changes.items():
+                if name in _QUIET:
+                    continue
+                history.append(
+                    (
+                        current["id"],
+                        run.now,
+                        run.actor,
+                        "update",
+                        history_field(name),
+                        display_value(self.session, name, old),
+                        display_value(self.session, name, new),
+                    )
+                )
+        touched = bulk.execute_many(self.session, statement, params)
+        if touched != len(params):
+            raise InvalidInput(
+                "some orders were changed by someone else during the import; nothing was saved",
+                hint="run the import again",
+            )
+        bulk.insert_rows(
+            self.session,
+            "order_history",
+            ("order_id", "at", "actor", "action", "field", "old_value", "new_value"),
+            history,
+        )
+
+    def _change_one(self, order_id: int, requested: dict[str, Any], moving: dict[str, Any]) -> None:
+        from fsm_core.services import orders as service
+
+        self.session.expire_all()
+        if requested:
+            service.update_order(
+                session=self.session, order_id=order_id, data=requested, actor=self.run.actor
+            )
+        if "assignee_id" in moving or "crew_id" in moving:
+            service.assign_order(
+                session=self.session,
+                order_id=order_id,
+                actor=self.run.actor,
+                **{k: moving[k] for k in ("assignee_id", "crew_id") if k in moving},
+            )
+        if "stage" in moving:
+            order = self.session.get(Order, order_id)
+            if order is not None and order.stage_code != moving["stage"]:
+                service.move_order(
+                    session=self.session,
+                    order_id=order_id,
+                    stage=moving["stage"],
+                    actor=self.run.actor,
+                )
+
+
+_CLEARABLE = {"object_id", "contact_id", "planned_start", "planned_end"}
+
+
+def _check_text(values: dict[str, Any]) -> None:
+    description = values.get("description")
+    if description is not None and not description.strip():
+        raise InvalidInput("description is empty", field="description")
+    start, end = values.get("planned_start"), values.get("planned_end")
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("planned end is before planned start", field="planned_end")
+
+
+ENTITIES: dict[str, type[Entity]] = {
+    e.name: e for e in (Companies, Contacts, Employees, Crews, Objects, WorkTypes, Orders)
+}

@@ -1,0 +1,270 @@
+"""Reading one cell: text, numbers, dates, flags and codes as sheets carry them.
+
+Each reader takes the raw cell (a string from CSV, a JSON value, or an Excel-typed value)
+and returns the typed value, or raises :class:`CellError` with a message that the engine
+prefixes with ``FILE:LINE: column 'Срок': ``. The common shapes are read with plain string
+operations; dateutil is the last resort for dates (it costs ~40 µs a value).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, tzinfo
+from decimal import Decimal
+from typing import Any
+
+from fsm_core.errors import InvalidInput
+from fsm_core.values import (
+    normalize_email,
+    normalize_inn,
+    normalize_phone,
+    parse_decimal,
+    parse_money,
+)
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; the message says why (not where)."""
+
+
+Reader = Callable[[Any], Any]
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(max_length: int, *, single_line: bool = True) -> Reader:
+    def read(value: Any) -> str | None:
+        if value is None:
+            return None
+        result = (value if type(value) is str else str(value)).strip()
+        if not result:
+            return None
+        if single_line and ("  " in result or "\n" in result or "\t" in result):
+            result = " ".join(result.split())
+        if len(result) > max_length:
+            raise CellError(f"text is longer than {max_length} characters")
+        return result
+
+    return read
+
+
+def integer(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"cannot read whole number {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    try:
+        return int(str(value).strip().replace(" ", "").replace("\u00a0", ""))
+    except ValueError:
+        raise CellError(f"cannot read whole number {value!r}") from None
+
+
+def _wrap(reader: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the shared value readers' InvalidInput into a CellError without their prefix."""
+
+    def read(value: Any, **kwargs: Any) -> Any:
+        try:
+            return reader(value, **kwargs)
+        except InvalidInput as exc:
+            message = exc.message
+            if exc.field and message.startswith(f"{exc.field}: "):
+                message = message[len(exc.field) + 2 :]
+            raise CellError(message) from None
+
+    return read
+
+
+_decimal = _wrap(parse_decimal)
+_money = _wrap(parse_money)
+phone = _wrap(normalize_phone)
+email = _wrap(normalize_email)
+inn = _wrap(normalize_inn)
+
+
+def decimal(value: Any) -> Decimal | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return _decimal(value if isinstance(value, Decimal | int) else str(value), field="value")
+
+
+def money(value: Any) -> Decimal | None:
+    if _blank(value):
+        return None
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return _money(value if isinstance(value, Decimal | int) else str(value), field="value")
+
+
+def number(value: Any) -> float | None:
+    result = decimal(value)
+    return float(result) if result is not None else None
+
+
+_TRUE = {"1", "да", "д", "yes", "y", "true", "t", "+", "истина", "активен", "да."}
+_FALSE = {"0", "нет", "н", "no", "n", "false", "f", "-", "ложь", "неактивен", "уволен"}
+
+
+def boolean(value: Any) -> bool | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    key = str(value).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise CellError(f"cannot read yes/no {value!r} (да/нет, yes/no, 1/0)")
+
+
+def word_list(value: Any) -> list[str] | None:
+    if _blank(value):
+        return None
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [part.strip() for part in re.split(r"[;,\n]", str(value)) if part.strip()]
+
+
+# --- dates -----------------------------------------------------------------------------
+
+
+def _excel_serial(value: float) -> datetime:
+    """An Excel date serial number (a date cell that lost its format) as a datetime."""
+    from fsm_core.importing.readers import excel_serial_to_datetime
+
+    try:
+        return excel_serial_to_datetime(value)
+    except InvalidInput as exc:
+        raise CellError(f"cannot read date {value!r}: {exc.message}") from None
+
+
+def _from_digits(text: str, end_of_day: bool) -> datetime | None:
+    """``14.04.2022``, ``14.04.2022 16:40``, ``14.04.2022 16:40:05``, ``14/04/22 9.05``."""
+    n = len(text)
+    if (n == 16 or n == 10) and text[2] == "." and text[5] == ".":
+        # the shape Russian sheets nearly always carry: read it by position
+        try:
+            if n == 10:
+                day = date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
+                return datetime.combine(day, time(23, 59) if end_of_day else time(0))
+            if text[10] == " " and text[13] == ":":
+                return datetime(
+                    int(text[6:10]),
+                    int(text[3:5]),
+                    int(text[0:2]),
+                    int(text[11:13]),
+                    int(text[14:16]),
+                )
+        except ValueError:
+            return None
+    date_part, _, time_part = text.partition(" ")
+    pieces = date_part.replace("/", ".").split(".")
+    if len(pieces) != 3:
+        return None
+    d, m, y = pieces
+    if not (d.isdigit() and m.isdigit() and y.isdigit()) or len(y) not in (2, 4):
+        return None
+    year = int(y) + (2000 if len(y) == 2 else 0)
+    try:
+        if not time_part.strip():
+            day = date(year, int(m), int(d))
+            return datetime.combine(day, time(23, 59) if end_of_day else time(0))
+        clock = time_part.strip().replace(".", ":").split(":")
+        if len(clock) not in (2, 3) or not all(c.isdigit() for c in clock):
+            return None
+        return datetime(
+            year,
+            int(m),
+            int(d),
+            int(clock[0]),
+            int(clock[1]),
+            int(clock[2]) if len(clock) == 3 else 0,
+        )
+    except ValueError:
+        return None
+
+
+def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
+    """A reader of moments in the company's zone, returned as UTC-aware datetimes.
+
+    ``end_of_day``: a date without a time means its last minute (a deadline "до 14.04").
+    """
+
+    def read(value: Any) -> datetime | None:
+        if _blank(value):
+            return None
+        if isinstance(value, datetime):
+            local = value
+        elif isinstance(value, date):
+            local = datetime.combine(value, time(23, 59) if end_of_day else time(0))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            local = _excel_serial(float(value))
+            if end_of_day and local.time() == time(0):
+                local = local.replace(hour=23, minute=59)
+        else:
+            raw = str(value).strip()
+            local = _from_digits(raw, end_of_day) if raw[:1].isdigit() else None
+            if local is None:
+                local = _iso(raw, end_of_day)
+            if local is None:
+                local = _fallback(raw, end_of_day)
+            if local is None:
+                raise CellError(f"cannot read date {raw!r}")
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=tz)
+        return local.astimezone(UTC)
+
+    return read
+
+
+def _iso(raw: str, end_of_day: bool) -> datetime | None:
+    if len(raw) < 10 or raw[4] != "-":
+        return None
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if len(raw) == 10 and end_of_day:
+        parsed = parsed.replace(hour=23, minute=59)
+    return parsed
+
+
+def _fallback(raw: str, end_of_day: bool) -> datetime | None:
+    if not any(ch.isdigit() for ch in raw):
+        return None
+    from dateutil import parser
+
+    try:
+        parsed = parser.parse(raw, dayfirst=True)
+    except (ValueError, OverflowError):
+        return None
+    if end_of_day and parsed.time() == time(0) and ":" not in raw:
+        parsed = parsed.replace(hour=23, minute=59)
+    return parsed
+
+
+def choice(options: dict[str, str], what: str) -> Reader:
+    """A code given by itself or by one of its names (case- and ё-insensitive)."""
+    table = {k.lower().replace("ё", "е"): v for k, v in options.items()}
+    known = ", ".join(sorted(set(options.values())))
+
+    def read(value: Any) -> str | None:
+        if _blank(value):
+            return None
+        key = str(value).strip().lower().replace("ё", "е")
+        if key in table:
+            return table[key]
+        raise CellError(f"unknown {what} {str(value).strip()!r}; known: {known}")
+
+    return read

@@ -1,0 +1,428 @@
+"""`fsm import` and `fsm export`: every entity, format and encoding, every refusal, and
+export → import round trips, on SQLite and PostgreSQL."""
+
+import io
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from fsm_cli.main import app
+from fsm_core.db import Database
+from fsm_core.exporting.tables import EXPORT_ORDER
+from fsm_core.importing.engine import ImportOptions, run_import
+from fsm_core.importing.readers import open_source
+from fsm_core.models import Company, Employee, Order, OrderHistory, ServiceObject
+
+runner = CliRunner()
+
+
+def fsm(url: str, *args: str, code: int | None = 0, stdin: bytes | None = None):
+    result = runner.invoke(app, ["--db", url, "--as", "Орлова В. П.", *args], input=stdin)
+    if code is not None:
+        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+def count(db: Database, model) -> int:
+    with db.reader() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def demo(db_url, db):
+    fsm(db_url, "demo")
+    return db
+
+
+COMPANIES_RU = (
+    "Наименование;ИНН;Адрес;Телефон;Внешний код\r\n"
+    "ООО «Ромашка»;7707083893;Санкт-Петербург, ул. Садовая, 1;8 (812) 555-12-34;1C-001\r\n"
+    'ООО «Василёк»;;"Санкт-Петербург; Литейный пр., 10";+7 911 000-00-01;1C-002\r\n'
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251"])
+def test_companies_from_a_russian_sheet_in_any_encoding(db_url, db, tmp_path, encoding):
+    path = write(tmp_path / "companies.csv", COMPANIES_RU, encoding)
+    result = fsm(db_url, "import", "companies", str(path))
+    assert "2 inserted, 0 updated, 0 unchanged, 0 rejected" in result.stderr
+    with db.reader() as s:
+        romashka = s.execute(select(Company).where(Company.external_id == "1C-001")).scalar_one()
+        vasilek = s.execute(select(Company).where(Company.external_id == "1C-002")).scalar_one()
+    assert (romashka.name, romashka.inn, romashka.phone) == (
+        "ООО «Ромашка»",
+        "7707083893",
+        "+78125551234",
+    )
+    assert vasilek.address == "Санкт-Петербург; Литейный пр., 10"
+    again = fsm(db_url, "import", "companies", str(path))
+    assert "0 inserted, 0 updated, 2 unchanged" in again.stderr
+
+
+def test_upsert_updates_only_what_changed(db_url, db, tmp_path):
+    fsm(db_url, "import", "companies", str(write(tmp_path / "a.csv", COMPANIES_RU)))
+    changed = COMPANIES_RU.replace("ул. Садовая, 1", "ул. Садовая, 2")
+    result = fsm(db_url, "import", "companies", str(write(tmp_path / "b.csv", changed)))
+    assert "0 inserted, 1 updated, 1 unchanged" in result.stderr
+    by_inn = "ИНН;Наименование\r\n7707083893;ООО «Ромашка» (СПб)\r\n"
+    result = fsm(
+        db_url, "import", "companies", str(write(tmp_path / "c.csv", by_inn)), "--key", "inn"
+    )
+    assert "1 updated" in result.stderr
+    assert count(db, Company) == 2
+
+
+def test_orders_with_russian_headers_dates_and_references(demo, db_url, tmp_path):
+    sheet = (
+        "Номер;Дата создания;Заказчик;Объект;Описание;Критичность;Стадия;Исполнитель;Срок\n"
+        "А191118;14.11.2026 16:40;7801234564;СМТ-000114;Течёт вода из блока;Высокая;"
+        "Назначена;Иванов К.П.;20.11.2026\n"
+        ";15.11.2026;ООО «СМ-Трейд»;Кондиционер Ballu BSW-09HN1 (подсобка);Не охлаждает;обычная;;;\n"
+    )
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet, "cp1251")))
+    assert "2 inserted" in result.stderr
+    first = json.loads(fsm(db_url, "orders", "show", "А191118", "--json").stdout)
+    assert (first["stage"], first["criticality"], first["assignee"]) == (
+        "assigned",
+        "high",
+        "Иванов К. П.",
+    )
+    assert first["created_at"] == "2026-11-14T13:40:00Z".replace("Z", "+00:00")
+    assert first["resolution_due"] == "2026-11-20T20:59:00+00:00"  # the end of 20.11 in Moscow
+    history = json.loads(fsm(db_url, "orders", "history", "А191118", "--json").stdout)
+    assert history[0]["actor"] == "Орлова В. П."
+    second = json.loads(fsm(db_url, "orders", "list", "--search", "Не охлаждает", "--json").stdout)
+    assert second[0]["number"].startswith("26-")  # numbered by the company's pattern
+    assert second[0]["object"] == "Кондиционер Ballu BSW-09HN1 (подсобка)"
+
+
+def test_every_invalid_row_is_reported_and_nothing_is_written(demo, db_url, db, tmp_path):
+    before = count(db, Order)
+    sheet = (
+        "Внешний код,Заказчик,Описание,Срок,Критичность,Исполнитель\n"
+        "X-1,ООО «СМ-Трейд»,Хорошая строка,,,\n"
+        "X-2,ООО «СМ-Трейд»,Плохая дата,31.02.2024,,\n"
+        "X-3,Рога и копыта,Нет такого заказчика,,,\n"
+        "X-4,ООО «СМ-Трейд»,Неизвестная критичность,,срочнейшая,\n"
+        "X-5,ООО «СМ-Трейд»,Неоднозначный исполнитель,,,ова\n"
+        "X-1,ООО «СМ-Трейд»,Повтор ключа,,,\n"
+        "X-7,ООО «СМ-Трейд»,,,,\n"
+    )
+    path = write(tmp_path / "orders.csv", sheet)
+    result = fsm(db_url, "import", "orders", str(path), code=1)
+    lines = result.stderr.strip().splitlines()
+    name = str(path)
+    assert f"{name}:3: column 'Срок': cannot read date '31.02.2024'" in lines
+    assert f"{name}:4: column 'Заказчик': no customer matches 'Рога и копыта'" in lines
+    assert any(
+        line.startswith(f"{name}:5: column 'Критичность': unknown criticality") for line in lines
+    )
+    assert any(
+        line.startswith(f"{name}:6: column 'Исполнитель': employee 'ова' is ambiguous")
+        for line in lines
+    )
+    assert f"{name}:7: external_id 'X-1' appears again (first at line 2)" in lines
+    assert f"{name}:8: column 'Описание': a value is required" in lines
+    assert "0 inserted" in lines[-1]
+    assert "6 rejected" in lines[-1]
+    assert "nothing written" in lines[-1]
+    assert count(db, Order) == before
+
+
+def test_skip_invalid_writes_the_rest_and_a_rejects_file_to_fix(demo, db_url, db, tmp_path):
+    before = count(db, Order)
+    sheet = (
+        "Внешний код;Заказчик;Описание;Срок\n"
+        "R-1;ООО «СМ-Трейд»;Первая;\n"
+        "R-2;ООО «СМ-Трейд»;Вторая;32.13.2026\n"
+        "R-3;ООО «СМ-Трейд»;Третья;\n"
+    )
+    path = write(tmp_path / "o.csv", sheet, "cp1251")
+    rejects = tmp_path / "rejects.csv"
+    result = fsm(
+        db_url, "import", "orders", str(path), "--skip-invalid", "--rejects", str(rejects), code=1
+    )
+    assert "2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stderr
+    assert count(db, Order) == before + 2
+    with open_source(str(rejects)) as source:
+        rows = list(source.rows())
+    assert len(rows) == 1
+    assert rows[0].values["Срок"] == "32.13.2026"
+    assert "cannot read date" in rows[0].values["error"]
+    fixed = rejects.read_text(encoding="utf-8-sig").replace("32.13.2026", "30.12.2026")
+    rejects.write_text(fixed, encoding="utf-8-sig")
+    result = fsm(db_url, "import", "orders", str(rejects))  # re-imported as is
+    assert "1 inserted" in result.stderr
+    assert "Ignored column(s): 'error'" in result.stderr
+
+
+def test_dry_run_writes_nothing(demo, db_url, db, tmp_path):
+    before = count(db, Order)
+    path = write(tmp_path / "o.csv", "Заказчик,Описание\nООО «СМ-Трейд»,Проверка\n")
+    result = fsm(db_url, "import", "orders", str(path), "--dry-run")
+    assert "1 would be inserted" in result.stderr
+    assert count(db, Order) == before
+
+
+def test_column_problems_are_refused_before_any_row(demo, db_url, db, tmp_path):
+    path = write(
+        tmp_path / "o.csv", "Заказчик;Номер;Комментарий диспетчера\nООО «СМ-Трейд»;Z-1;x\n"
+    )
+    result = fsm(db_url, "import", "orders", str(path), code=1)
+    assert result.stderr.strip() == ("Error: missing required column(s): description (Описание)")
+    path = write(
+        tmp_path / "p.csv", "Заказчик;Описание;Комментарий диспетчера\nООО «СМ-Трейд»;x;y\n"
+    )
+    result = fsm(db_url, "import", "orders", str(path), "--strict", code=1)
+    assert "unknown column(s): 'Комментарий диспетчера'" in result.stderr
+    result = fsm(db_url, "import", "orders", str(path))
+    assert "Ignored column(s): 'Комментарий диспетчера'" in result.stderr
+    mapped = write(tmp_path / "m.csv", "Клиент организации;Суть\nООО «СМ-Трейд»;Через map\n")
+    result = fsm(
+        db_url,
+        "import",
+        "orders",
+        str(mapped),
+        "--map",
+        "Клиент организации=customer",
+        "--map",
+        "Суть=description",
+    )
+    assert "1 inserted" in result.stderr
+    result = fsm(db_url, "import", "orders", str(mapped), "--map", "Суть=subject", code=1)
+    assert "have no field 'subject'" in result.stderr
+    both = write(tmp_path / "b.csv", "Описание;Суть заявки;Заказчик\nа;б;ООО «СМ-Трейд»\n")
+    assert "both mean 'description'" in fsm(db_url, "import", "orders", str(both), code=1).stderr
+
+
+def test_create_missing_creates_customers_and_objects(demo, db_url, db, tmp_path):
+    sheet = "Заказчик;Объект;Описание\nООО «Новый клиент»;Котельная № 3;Не греет\n"
+    path = write(tmp_path / "o.csv", sheet)
+    assert "no customer matches" in fsm(db_url, "import", "orders", str(path), code=1).stderr
+    result = fsm(db_url, "import", "orders", str(path), "--create-missing")
+    assert "1 inserted" in result.stderr
+    with db.reader() as s:
+        obj = s.execute(
+            select(ServiceObject).where(ServiceObject.name == "Котельная № 3")
+        ).scalar_one()
+        owner = s.get(Company, obj.customer_id)
+    assert owner.name == "ООО «Новый клиент»"
+
+
+def test_an_object_of_another_customer_is_refused(demo, db_url, tmp_path):
+    sheet = "Заказчик;Объект;Описание\nООО «СМ-Трейд»;ПТК-12-ДГУ;Чужой генератор\n"
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)), code=1)
+    assert (
+        "column 'Объект': object 'Дизель-генератор FG Wilson P110-3' belongs to АО" in result.stderr
+    )
+
+
+def test_updating_orders_by_external_id_moves_them_through_the_rules(demo, db_url, db, tmp_path):
+    first = "Внешний код;Заказчик;Описание\nU-1;ООО «СМ-Трейд»;Не работает\n"
+    fsm(db_url, "import", "orders", str(write(tmp_path / "a.csv", first)))
+    moved = "Внешний код;Заказчик;Описание;Исполнитель;Стадия\nU-1;ООО «СМ-Трейд»;Не работает;Иванов К. П.;В пути\n"
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "b.csv", moved)))
+    assert "1 updated" in result.stderr
+    number = json.loads(fsm(db_url, "orders", "list", "--search", "Не работает", "--json").stdout)[
+        0
+    ]["number"]
+    history = json.loads(fsm(db_url, "orders", "history", number, "--json").stdout)
+    assert [(h["field"], h["new"]) for h in history[1:]] == [
+        ("assignee", "Иванов К. П."),
+        ("stage", "assigned"),
+        ("stage", "en_route"),
+    ]
+    closed = moved.replace("В пути", "Закрыта")
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "c.csv", closed)), code=1)
+    assert "cannot move from En route (en_route) to Closed (closed)" in result.stderr
+
+
+def test_json_lines_from_standard_input(demo, db_url, db):
+    lines = "\n".join(
+        json.dumps(
+            {
+                "customer": "ООО «СМ-Трейд»",
+                "description": f"Из конвейера {i}",
+                "external_id": f"CI-{i}",
+                "criticality": "high",
+            },
+            ensure_ascii=False,
+        )
+        for i in range(3)
+    )
+    result = fsm(db_url, "import", "orders", "-", "--nl", stdin=lines.encode())
+    assert "3 inserted" in result.stderr
+    result = fsm(db_url, "import", "orders", "-", stdin=lines.encode())  # sniffed as JSON lines
+    assert "3 unchanged" in result.stderr
+
+
+def test_excel_with_dates_and_numbers(db_url, db, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["ФИО", "Должность", "Ставка", "Навыки", "Табельный номер", "Активен"])
+    sheet.append(["Иванов Кирилл Петрович", "Инженер", 1750.5, "кондиционеры; холод", 101, "да"])
+    sheet.append(["Петров Пётр", "Техник", "1 200,00", "", 102, "нет"])
+    book.create_sheet("Прочее").append(["x"])
+    path = tmp_path / "employees.xlsx"
+    book.save(path)
+    result = fsm(db_url, "import", "employees", str(path))
+    assert "2 inserted" in result.stderr
+    with db.reader() as s:
+        ivanov = s.execute(select(Employee).where(Employee.external_id == "101")).scalar_one()
+        petrov = s.execute(select(Employee).where(Employee.external_id == "102")).scalar_one()
+    assert (str(ivanov.hourly_rate), ivanov.skills, ivanov.short_name) == (
+        "1750.50",
+        ["кондиционеры", "холод"],
+        "Иванов К. П.",
+    )
+    assert (str(petrov.hourly_rate), petrov.active) == ("1200.00", False)
+    refused = fsm(db_url, "import", "employees", str(path), "--sheet", "Нет", code=1).stderr
+    assert f"{path}: no sheet named 'Нет' (sheets: 'Sheet', 'Прочее')" in refused
+
+
+def test_excel_serial_dates_in_an_order_sheet(demo, db_url, tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Заказчик", "Описание", "Дата создания", "Срок"])
+    sheet.append(["ООО «СМ-Трейд»", "Из Excel", 46340.5, None])  # 14.11.2026 12:00
+    path = tmp_path / "o.xlsx"
+    book.save(path)
+    fsm(db_url, "import", "orders", str(path))
+    row = json.loads(fsm(db_url, "orders", "list", "--search", "Из Excel", "--json").stdout)[0]
+    assert row["created_at"] == "2026-11-14T09:00:00+00:00"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "nl", "xlsx", "tsv"])
+def test_export_then_import_into_an_empty_database_reproduces_the_data(
+    demo, db_url, tmp_path, fmt, request
+):
+    first = {}
+    for entity in EXPORT_ORDER:
+        path = tmp_path / f"{entity}.{fmt}"
+        fsm(db_url, "export", entity, "-o", str(path), "--format", fmt)
+        first[entity] = path
+    other = request.getfixturevalue("second_db_url")
+    for entity in EXPORT_ORDER:
+        result = fsm(other, "import", entity, str(first[entity]), "--format", fmt)
+        assert "0 rejected" in result.stderr, result.stderr
+    for entity in EXPORT_ORDER:
+        again = tmp_path / f"{entity}.again.{fmt}"
+        fsm(other, "export", entity, "-o", str(again), "--format", fmt)
+        with open_source(str(first[entity]), fmt=fmt) as a, open_source(str(again), fmt=fmt) as b:
+            assert [r.values for r in a.rows()] == [r.values for r in b.rows()], entity
+
+
+@pytest.fixture
+def second_db_url(request, tmp_path):
+    """Another empty database on the same back-end as ``db_url``."""
+    url = request.getfixturevalue("db_url")
+    if url.startswith("sqlite"):
+        target = tmp_path / "second.db"
+        import shutil
+
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    from tests.conftest import _fresh_pg
+
+    server = request.getfixturevalue("pg_server")
+    name, other = _fresh_pg(server)
+    try:
+        yield other
+    finally:
+        server.drop(name)
+
+
+def test_export_filters_and_formats_for_excel(demo, db_url, tmp_path):
+    out = tmp_path / "open.csv"
+    fsm(
+        db_url,
+        "export",
+        "orders",
+        "--open",
+        "--stage",
+        "in_progress",
+        "-o",
+        str(out),
+        "--encoding",
+        "cp1251",
+        "--delimiter",
+        ";",
+    )
+    text = out.read_bytes().decode("cp1251")
+    assert text.splitlines()[0].startswith("number;external_id;created_at")
+    assert all(";in_progress;" in line for line in text.splitlines()[1:])
+    stdout = fsm(db_url, "export", "companies", "--format", "nl").stdout
+    assert json.loads(stdout.splitlines()[0])["name"]
+
+
+def test_usage_errors_exit_2(db_url, tmp_path):
+    path = write(tmp_path / "x.csv", "a\n1\n")
+    assert fsm(db_url, "import", "orders", str(path), "--format", "pdf", code=2).exit_code == 2
+    assert fsm(db_url, "import", "orders", str(path), "--map", "broken", code=2).exit_code == 2
+    assert "cannot import 'invoices'" in fsm(db_url, "import", "invoices", str(path), code=1).stderr
+    assert "no such file" in fsm(db_url, "import", "orders", "nope.csv", code=1).stderr
+
+
+# --- mangled input never crashes and never half-writes ---------------------------------
+
+cells = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.lists(cells, min_size=0, max_size=5), min_size=1, max_size=6),
+    header=st.sampled_from(
+        [
+            ["Заказчик", "Описание", "Срок"],
+            ["Внешний код", "Заказчик", "Описание", "Критичность", "Исполнитель"],
+            ["Наименование", "ИНН"],
+        ]
+    ),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
+def test_mangled_csv_gives_one_line_errors_and_no_partial_write(db, world, rows, header, delimiter):
+    text = delimiter.join(header) + "\n" + "\n".join(delimiter.join(r) for r in rows) + "\n"
+    before = {m: count(db, m) for m in (Order, OrderHistory, Company)}
+    errors: list[str] = []
+    try:
+        with open_source("-", stdin=io.BytesIO(text.encode())) as source:
+            report = run_import(
+                db, entity="orders", source=source, options=ImportOptions(), on_error=errors.append
+            )
+    except Exception as exc:  # only the user's kind of error may escape, never a bug
+        from fsm_core.errors import FsmError
+
+        assert isinstance(exc, FsmError), repr(exc)  # noqa: PT017 - any exception must be one
+        assert "\n" not in exc.one_line()  # noqa: PT017
+        assert {m: count(db, m) for m in before} == before
+        return
+    assert all("\n" not in e for e in errors)
+    if report.rejected:
+        assert {m: count(db, m) for m in before} == before
+    else:
+        assert count(db, Order) == before[Order] + report.inserted
+
+
+def test_readme_documents_every_accepted_column():
+    from fsm_core.importing.entities import ENTITIES
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for entity in ENTITIES.values():
+        for column in entity.columns:
+            assert f"`{column.name}`" in readme, (entity.name, column.name)
+            for alias in column.aliases:
+                assert alias in readme, (entity.name, alias)
