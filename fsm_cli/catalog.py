@@ -193,6 +193,40 @@ def objects_create(
         output.done(f"Created object #{obj.id} {obj.name}.")
 
 
+@objects.command("passport")
+def objects_passport(
+    ref: Annotated[str, typer.Argument(help="Name, inventory/serial no., external id or #id.")],
+    out: Annotated[str, typer.Option("--output", "-o", help="PDF file to write.")],
+) -> None:
+    """The object's e-passport page: its data, QR code and last service history."""
+    from fsm_cli.labels import warn_placeholder
+    from fsm_core.documents.passport import render_passport
+    from fsm_core.services import lookup, passports
+
+    with STATE.reader() as session:
+        obj = lookup.resolve_object(session, ref)
+        data = passports.passport_data(session, obj, lang=STATE.language)
+        tz = company(session).tz
+        warn_placeholder(session)
+    shown = render_passport(data, out=out, lang=STATE.language, tz=tz)
+    output.done(f"Wrote the passport of {obj.name!r} ({shown} history entries) to {out}.")
+
+
+@objects.command("rotate-token")
+def objects_rotate_token(
+    ref: Annotated[str, typer.Argument(help="Name, inventory/serial no., external id or #id.")],
+) -> None:
+    """Give an object a new passport token: its old QR labels stop working."""
+    from fsm_core.services import lookup, passports
+
+    with STATE.transaction() as session:
+        obj = lookup.resolve_object(session, ref)
+        passports.rotate_token(session=session, object_id=obj.id)
+        url = passports.passport_url(company(session)["passport_base_url"], obj.passport_token)
+    typer.echo(url)
+    output.done(f"New passport link for {obj.name!r}; reprint its label (fsm labels objects).")
+
+
 # --- work types ------------------------------------------------------------------------
 
 

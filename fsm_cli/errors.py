@@ -21,6 +21,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "work-types": ("fsm_cli.catalog", "work_types"),
     "stages": ("fsm_cli.catalog", "stages"),
     "sla": ("fsm_cli.catalog", "sla"),
+    "labels": ("fsm_cli.labels", "app"),
     "import": ("fsm_cli.transfer", "import_app"),
     "export": ("fsm_cli.transfer", "export_app"),
     "settings": ("fsm_cli.settings", "app"),

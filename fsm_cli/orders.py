@@ -366,13 +366,38 @@ def create(
         str | None, typer.Option("--number", help="Use this number instead of the next one.")
     ] = None,
     external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    passport: Annotated[
+        str | None,
+        typer.Option(
+            "--passport",
+            help="A scanned object passport: its link (https://.../p/TOKEN) or token.",
+        ),
+    ] = None,
+    contact_name: Annotated[
+        str | None, typer.Option("--contact-name", help="With --passport: who asks.")
+    ] = None,
+    contact_phone: Annotated[
+        str | None, typer.Option("--contact-phone", help="With --passport: their phone.")
+    ] = None,
     json_: Json = False,
 ) -> None:
     """Create an order; it is numbered and its SLA deadlines are set from the policy."""
-    from fsm_core.services import lookup, order_queries, orders
+    from fsm_core.services import lookup, orders
 
+    if passport is not None:
+        if customer or obj or contact:
+            raise typer.BadParameter(
+                "the passport names the customer and object", param_hint="--passport"
+            )
+        order = _create_from_passport(
+            passport, description, criticality, contact_name, contact_phone
+        )
+        _report_created(order, json_)
+        return
+    if contact_name or contact_phone:
+        raise typer.BadParameter("--contact-name/--contact-phone go with --passport")
     if customer is None and obj is None:
-        raise typer.BadParameter("give --customer or --object", param_hint="--customer")
+        raise typer.BadParameter("give --customer, --object or --passport")
     with STATE.transaction() as session:
         data: dict[str, Any] = {
             "description": description,
@@ -389,12 +414,41 @@ def create(
         data["planned_end"] = _datetime(session, planned_end, "--planned-end")
         data["resolution_due"] = _datetime(session, due, "--due", end_of_day=True)
         order = orders.create_order(session=session, data=data, actor=STATE.actor)
-        details = order_queries.order_details(session, order) if json_ else None
+    _report_created(order, json_)
+
+
+def _create_from_passport(
+    scanned: str,
+    description: str,
+    criticality: str,
+    contact_name: str | None,
+    contact_phone: str | None,
+) -> Any:
+    from fsm_core.services import passports
+
+    with STATE.transaction() as session:
+        return passports.create_order_from_scan(
+            session=session,
+            scanned=scanned,
+            description=description,
+            criticality=criticality,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            actor=STATE.actor,
+        )
+
+
+def _report_created(order: Any, json_: bool) -> None:
     if json_:
-        output.emit_json(details)
-    else:
-        typer.echo(order.number)
-        output.done(f"Created order {order.number} ({order.stage_code}).")
+        from fsm_core.services import order_queries
+
+        with STATE.reader() as session:
+            output.emit_json(
+                order_queries.order_details(session, session.get(type(order), order.id))
+            )
+        return
+    typer.echo(order.number)
+    output.done(f"Created order {order.number} ({order.stage_code}).")
 
 
 @app.command("update")

@@ -2,7 +2,8 @@
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -115,3 +116,33 @@ def done(message: str) -> None:
 def fail(message: str, code: int = 1) -> typer.Exit:
     typer.echo(f"Error: {message}", err=True)
     return typer.Exit(code)
+
+
+class _NoProgress:
+    def __call__(self, done: int, total: int | None) -> None:
+        return None
+
+
+@contextmanager
+def progress_bar(label: str, *, total: int | None) -> Iterator[Callable[[int, int | None], None]]:
+    """A progress bar on stderr when it is a terminal; silent otherwise.
+
+    Yields ``advance(done, total)``."""
+    if not sys.stderr.isatty():
+        yield _NoProgress()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(done: int, new_total: int | None) -> None:
+            bar.update(task, completed=done, total=new_total or None)
+
+        yield advance

@@ -56,6 +56,22 @@ def _any(value: str) -> str:
     return value.strip()
 
 
+PLACEHOLDER_PASSPORT_URL = "https://fsm.example/p"
+
+
+def _check_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InvalidInput(
+            f"passport_base_url: {value!r} is not a web address",
+            hint="e.g. https://service.example.ru/p",
+        )
+    return url
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: str
@@ -66,6 +82,12 @@ class SettingSpec:
 SPECS: dict[str, SettingSpec] = {
     "company_name": SettingSpec("", _any, "the service company's name on documents"),
     "company_phone": SettingSpec("", _any, "the service company's phone on documents"),
+    "company_address": SettingSpec("", _any, "the service company's address (business cards)"),
+    "passport_base_url": SettingSpec(
+        PLACEHOLDER_PASSPORT_URL,
+        _check_url,
+        "where an object's QR code leads: {passport_base_url}/{token}",
+    ),
     "timezone": SettingSpec("Europe/Moscow", _check_zone, "the company's time zone"),
     "currency": SettingSpec("RUB", _any, "currency of prices (ISO 4217)"),
     "order_number_pattern": SettingSpec(
