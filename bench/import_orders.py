@@ -42,8 +42,16 @@ DESCRIPTIONS = [
     "Заклинило замок входной двери, магазин не открыть",
 ]
 HEADERS = [
-    "Внешний код", "Дата создания", "Заказчик", "Объект", "Описание", "Критичность",
-    "Стадия", "Исполнитель", "Плановая дата", "Срок",
+    "Внешний код",
+    "Дата создания",
+    "Заказчик",
+    "Объект",
+    "Описание",
+    "Критичность",
+    "Стадия",
+    "Исполнитель",
+    "Плановая дата",
+    "Срок",
 ]
 
 
@@ -55,8 +63,12 @@ def make_csv(path: Path, rows: int) -> None:
     with (demo / "companies.csv").open(encoding="utf-8") as fh:
         companies = {c["external_id"]: c for c in csv.DictReader(fh)}
     with (demo / "employees.csv").open(encoding="utf-8") as fh:
-        employees = [e["full_name"].split()[0] + " " + "".join(
-            p[0] + ". " for p in e["full_name"].split()[1:]).strip() for e in csv.DictReader(fh)]
+        employees = [
+            e["full_name"].split()[0]
+            + " "
+            + "".join(p[0] + ". " for p in e["full_name"].split()[1:]).strip()
+            for e in csv.DictReader(fh)
+        ]
     rng = random.Random(11)
     start = datetime(2024, 1, 1, 8, 0)
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -69,18 +81,20 @@ def make_csv(path: Path, rows: int) -> None:
             stage = rng.choice(["Новая", "Назначена", "В работе", "new", "assigned"])
             assignee = "" if stage in ("Новая", "new") else rng.choice(employees)
             planned = created + timedelta(hours=rng.randint(2, 48))
-            writer.writerow([
-                f"1C-{i:07d}",
-                created.strftime("%d.%m.%Y %H:%M"),
-                company["name"] if i % 3 else company["inn"],
-                obj["inventory_number"],
-                rng.choice(DESCRIPTIONS),
-                rng.choice(["обычная", "высокая", "normal", "low", "Высокая"]),
-                stage,
-                assignee,
-                planned.strftime("%d.%m.%Y %H:%M") if assignee else "",
-                (created + timedelta(days=3)).strftime("%d.%m.%Y") if i % 4 == 0 else "",
-            ])
+            writer.writerow(
+                [
+                    f"1C-{i:07d}",
+                    created.strftime("%d.%m.%Y %H:%M"),
+                    company["name"] if i % 3 else company["inn"],
+                    obj["inventory_number"],
+                    rng.choice(DESCRIPTIONS),
+                    rng.choice(["обычная", "высокая", "normal", "low", "Высокая"]),
+                    stage,
+                    assignee,
+                    planned.strftime("%d.%m.%Y %H:%M") if assignee else "",
+                    (created + timedelta(days=3)).strftime("%d.%m.%Y") if i % 4 == 0 else "",
+                ]
+            )
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -124,8 +138,14 @@ def main() -> None:
         print(f"{args.rows} rows, {len(HEADERS)} columns, {size:.1f} MB: {data.name}")
 
         ref_seconds, ref_peak = run(
-            [str(BIN / "sqlite-utils"), "insert", str(work / "raw.db"), "orders", str(data),
-             "--csv"]
+            [
+                str(BIN / "sqlite-utils"),
+                "insert",
+                str(work / "raw.db"),
+                "orders",
+                str(data),
+                "--csv",
+            ]
         )
         url = f"sqlite:///{work / 'fsm.db'}"
         prepare(url)
@@ -134,8 +154,10 @@ def main() -> None:
             f"  sqlite-utils insert --csv (raw)   {ref_seconds:6.2f} s   "
             f"peak {ref_peak / 1024:6.0f} MB"
         )
-        print(f"  fsm import orders (SQLite)        {seconds:6.2f} s   peak {peak / 1024:6.0f} MB"
-              f"   {args.rows / seconds:,.0f} rows/s")
+        print(
+            f"  fsm import orders (SQLite)        {seconds:6.2f} s   peak {peak / 1024:6.0f} MB"
+            f"   {args.rows / seconds:,.0f} rows/s"
+        )
         print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
 
         if args.pg:
@@ -153,8 +175,10 @@ def main() -> None:
                 seconds, peak = run(
                     [str(BIN / "fsm"), "import", "orders", str(data), "-q"], fsm_env(pg_url)
                 )
-                print(f"  fsm import orders (PostgreSQL)    {seconds:6.2f} s   peak "
-                      f"{peak / 1024:6.0f} MB   {args.rows / seconds:,.0f} rows/s (goal >= 50,000)")
+                print(
+                    f"  fsm import orders (PostgreSQL)    {seconds:6.2f} s   peak "
+                    f"{peak / 1024:6.0f} MB   {args.rows / seconds:,.0f} rows/s (goal >= 50,000)"
+                )
             finally:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

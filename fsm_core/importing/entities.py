@@ -11,7 +11,7 @@ order service's bulk path: the same rules, applied to a batch at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -72,7 +72,7 @@ EXTERNAL_ID = Column(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A row after reading its cells: typed values by field name, and its origin."""
 
@@ -80,8 +80,6 @@ class Row:
     values: dict[str, Any]
     raw: dict[str, Any]
     key: str | None = None
-    record_id: int | None = None
-    errors: list[str] = field(default_factory=list)
 
 
 class Entity:
