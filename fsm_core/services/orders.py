@@ -94,7 +94,7 @@ def next_number(session: Session, *, created_at: datetime) -> str:
 # --- history ---------------------------------------------------------------------------
 
 
-def _record(
+def record_history(
     session: Session,
     order: Order,
     *,
@@ -640,15 +640,16 @@ def _load(session: Session, order_id: int, expected_version: int | None) -> Orde
 def _save(session: Session, order: Order, expected_version: int | None) -> Order:
     """Flush the order; a concurrent writer who got there first makes this a Conflict."""
     order.updated_at = clock.now()
+    order_id, number = order.id, order.number  # the instance is unreadable after a failure
     try:
         session.flush()
     except StaleDataError:
         # this session's transaction is spoilt; read what won on a connection of its own
         reader = session.get_bind().execution_options(fsm_begin="DEFERRED")
         with Session(reader) as fresh:
-            current = fresh.get(Order, order.id)
+            current = fresh.get(Order, order_id)
         raise Conflict(
-            f"order {order.number}",
+            f"order {number}",
             expected_version=expected_version,
             current_version=current.version if current else -1,
             current=snapshot(current) if current else None,
@@ -728,7 +729,7 @@ def update_order(
         for name, (_, new) in changes.items():
             setattr(order, name, new)
         shown = {k: v for k, v in changes.items() if k not in _QUIET}
-        _record(session, order, actor=actor, action="update", changes=shown)
+        record_history(session, order, actor=actor, action="update", changes=shown)
     return _save(session, order, expected_version)
 
 
@@ -758,9 +759,11 @@ def _enter_stage(
     order.stage_code = dst.code
     for name, value in _stage_timestamps(current, dst, clock.now()).items():
         setattr(order, name, value)
-    _record(session, order, actor=actor, action="stage", changes={"stage": (src.code, dst.code)})
+    record_history(
+        session, order, actor=actor, action="stage", changes={"stage": (src.code, dst.code)}
+    )
     if note:
-        _record(session, order, actor=actor, action="comment", note=note)
+        record_history(session, order, actor=actor, action="comment", note=note)
 
 
 def move_order(
@@ -809,7 +812,7 @@ def assign_order(
             return order
         for name, (_, new) in changes.items():
             setattr(order, name, new)
-        _record(session, order, actor=actor, action="assign", changes=changes)
+        record_history(session, order, actor=actor, action="assign", changes=changes)
 
         workflow = ctx.workflow
         stage = workflow.stages[order.stage_code]
