@@ -7,8 +7,9 @@ The handling sits in the group itself, so ``fsm`` and ``CliRunner`` behave alike
 import importlib
 from typing import Any
 
-import click
+import typer
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 # name on the command line: (module, attribute) of its Typer sub-app, in help order
 SUB_APPS: dict[str, tuple[str, str]] = {
@@ -21,6 +22,9 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "work-types": ("fsm_cli.catalog", "work_types"),
     "stages": ("fsm_cli.catalog", "stages"),
     "sla": ("fsm_cli.catalog", "sla"),
+    "checklist": ("fsm_cli.checklist", "app"),
+    "work": ("fsm_cli.work", "app"),
+    "act": ("fsm_cli.work", "act_app"),
     "labels": ("fsm_cli.labels", "app"),
     "import": ("fsm_cli.transfer", "import_app"),
     "export": ("fsm_cli.transfer", "export_app"),
@@ -49,10 +53,10 @@ def describe(exc: BaseException) -> str | None:
 class FsmGroup(TyperGroup):
     """The root group of ``fsm``."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return [*SUB_APPS, *(n for n in super().list_commands(ctx) if n not in SUB_APPS)]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in SUB_APPS:
             import typer.main
@@ -64,18 +68,20 @@ class FsmGroup(TyperGroup):
             self.commands[cmd_name] = command
         return command
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
+        # Typer carries its own copy of click: its exceptions, not the click package's,
+        # are the ones it turns into exit statuses.
         from fsm_cli import context
 
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
             message = describe(exc)
             if message is None:
                 raise
-            click.echo(f"Error: {message}", err=True)
-            raise click.exceptions.Exit(1) from None
+            typer.echo(f"Error: {message}", err=True)
+            raise typer.Exit(1) from None
         finally:
             context.STATE.close()

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import click
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -288,19 +287,22 @@ def test_db_commands(fsm):
 
 def test_every_command_has_help():
     root = typer.main.get_command(app)
-    ctx = click.Context(root)
+    ctx = typer.Context(root)
+    seen = []
     missing = []
 
     def walk(group, prefix):
         for name in group.list_commands(ctx):
             command = group.get_command(ctx, name)
+            seen.append(f"{prefix}{name}")
             if not (command.help or "").strip():
                 missing.append(f"{prefix}{name}")
-            if isinstance(command, click.Group):
+            if hasattr(command, "list_commands"):
                 walk(command, f"{prefix}{name} ")
 
     walk(root, "")
     assert missing == []
+    assert {"orders list", "import", "labels objects", "db upgrade"} <= set(seen)
 
 
 def test_help_and_lists_do_not_load_the_dashboard_or_documents(db_url):
@@ -318,3 +320,27 @@ def test_help_and_lists_do_not_load_the_dashboard_or_documents(db_url):
             [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True
         )
         assert "HEAVY []" in result.stderr, (args, result.stderr)
+
+
+def test_a_real_error_is_one_line_on_stderr_without_a_traceback(db_url):
+    """Through the installed entry point, not the test runner: a refused move prints one
+    line and exits 1."""
+    env = dict(os.environ, FSM_DATABASE_URL=db_url)
+    result = subprocess.run(
+        [sys.executable, "-m", "fsm_cli", "orders", "show", "99-0001"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: no order matches '99-0001' (give the order number, e.g. 26-0012)"
+    ]
+    usage = subprocess.run(
+        [sys.executable, "-m", "fsm_cli", "orders", "list", "--limit", "many"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert usage.returncode == 2
+    assert "Traceback" not in usage.stderr
