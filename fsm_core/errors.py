@@ -102,3 +102,23 @@ class SchemaOutOfDate(FsmError):
 
 class DatabaseUnavailable(FsmError):
     """The database cannot be opened or reached."""
+
+
+class InsufficientStock(FsmError):
+    """A transfer, write-off or reservation would take more than a warehouse has free."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        item: str,
+        warehouse: str,
+        available: Any,
+        requested: Any,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.item = item
+        self.warehouse = warehouse
+        self.available = available
+        self.requested = requested

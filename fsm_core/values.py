@@ -168,3 +168,43 @@ def parse_money(value: str | int | float | Decimal | None, *, field: str) -> Dec
     if amount >= Decimal("1e13"):
         raise InvalidInput(f"{field}: amount {value!r} is too large", field=field)
     return amount.quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+MILLI = Decimal("0.001")
+MAX_QUANTITY = Decimal("1e9")
+
+# units counted in whole numbers: "2,5 шт" is a typing mistake, not a quantity
+WHOLE_UNITS = frozenset(
+    {"шт", "штук", "компл", "комплект", "упак", "уп", "пара", "пар", "ед", "рул", "pcs", "pc", "ea"}
+)
+
+
+def is_whole_unit(unit: str | None) -> bool:
+    return bool(unit) and unit.strip().lower().rstrip(".") in WHOLE_UNITS  # type: ignore[union-attr]
+
+
+def parse_quantity(
+    value: str | int | float | Decimal | None,
+    *,
+    field: str = "quantity",
+    unit: str | None = None,
+    allow_zero: bool = False,
+    allow_negative: bool = False,
+) -> Decimal | None:
+    """A stock quantity: ``2,5``, ``1 250``, ``0.125``; positive (or zero/negative when
+    allowed), at most three decimals, whole for units such as шт."""
+    amount = parse_decimal(value, field=field)
+    if amount is None:
+        return None
+    shown = value.strip() if isinstance(value, str) else f"{amount.normalize():f}"
+    if amount != amount.quantize(MILLI, rounding=ROUND_HALF_UP):
+        raise InvalidInput(f"{field}: {shown!r} has more than 3 decimals", field=field)
+    if amount < 0 and not allow_negative:
+        raise InvalidInput(f"{field}: {shown!r} is negative", field=field)
+    if amount == 0 and not (allow_zero or allow_negative):
+        raise InvalidInput(f"{field}: must be more than 0", field=field)
+    if abs(amount) >= MAX_QUANTITY:
+        raise InvalidInput(f"{field}: {shown!r} is too large", field=field)
+    if unit and is_whole_unit(unit) and amount != amount.to_integral_value():
+        raise InvalidInput(f"{field}: {shown!r} is not a whole number of {unit}", field=field)
+    return amount.quantize(MILLI)

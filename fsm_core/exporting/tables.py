@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -23,12 +24,26 @@ from fsm_core.models import (
     Crew,
     CrewMember,
     Employee,
+    Item,
     Order,
     ServiceObject,
+    StockBalance,
+    Warehouse,
     WorkType,
 )
 
-EXPORT_ORDER = ("companies", "contacts", "employees", "crews", "work-types", "objects", "orders")
+EXPORT_ORDER = (
+    "companies",
+    "contacts",
+    "employees",
+    "crews",
+    "work-types",
+    "objects",
+    "items",
+    "warehouses",
+    "stock",
+    "orders",
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,10 @@ class Refs:
 
     def _crew(self) -> dict[int, str]:
         rows = self.session.execute(select(Crew.id, Crew.external_id, Crew.name))
+        return {i: ext or name for i, ext, name in rows}
+
+    def _warehouse(self) -> dict[int, str]:
+        rows = self.session.execute(select(Warehouse.id, Warehouse.external_id, Warehouse.name))
         return {i: ext or name for i, ext, name in rows}
 
 
@@ -197,6 +216,56 @@ def _objects(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
         }
 
 
+def _quantity(value: Decimal) -> Decimal:
+    """A quantity as people write it: ``28``, ``2.5`` (not ``28.000``)."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def _items(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for i in session.execute(select(Item).order_by(Item.id)).scalars():
+        yield {
+            "sku": i.sku,
+            "name": i.name,
+            "unit": i.unit,
+            "purchase_price": i.purchase_price,
+            "sale_price": i.sale_price,
+            "min_level": _quantity(i.min_level),
+            "barcode": i.barcode,
+            "active": "yes" if i.active else "no",
+            "external_id": i.external_id,
+        }
+
+
+def _warehouses(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    for w in session.execute(select(Warehouse).order_by(Warehouse.id)).scalars():
+        yield {
+            "external_id": w.external_id,
+            "name": w.name,
+            "kind": w.kind,
+            "employee": ctx.refs.name("employee", w.employee_id),
+            "address": w.address,
+            "active": "yes" if w.active else "no",
+        }
+
+
+def _stock(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
+    """What each warehouse holds (reservations belong to orders and stay out)."""
+    rows = session.execute(
+        select(StockBalance.warehouse_id, Item.sku, Item.name, Item.unit, StockBalance.on_hand)
+        .join(Item, Item.id == StockBalance.item_id)
+        .where(StockBalance.on_hand > 0)
+        .order_by(StockBalance.warehouse_id, Item.id)
+    )
+    for warehouse_id, sku, name, unit, on_hand in rows:
+        yield {
+            "warehouse": ctx.refs.name("warehouse", warehouse_id),
+            "sku": sku,
+            "item": name,
+            "unit": unit,
+            "quantity": _quantity(on_hand),
+        }
+
+
 def _orders(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
     from fsm_core import clock
     from fsm_core.services.order_queries import apply_filter, with_names
@@ -275,6 +344,24 @@ TABLES: dict[str, Table] = {
         ),
         _objects,
     ),
+    "items": Table(
+        (
+            "sku",
+            "name",
+            "unit",
+            "purchase_price",
+            "sale_price",
+            "min_level",
+            "barcode",
+            "active",
+            "external_id",
+        ),
+        _items,
+    ),
+    "warehouses": Table(
+        ("external_id", "name", "kind", "employee", "address", "active"), _warehouses
+    ),
+    "stock": Table(("warehouse", "sku", "item", "unit", "quantity"), _stock),
     "orders": Table(
         (
             "number",

@@ -872,3 +872,5 @@ def _check_text(values: dict[str, Any]) -> None:
 ENTITIES: dict[str, type[Entity]] = {
     e.name: e for e in (Companies, Contacts, Employees, Crews, Objects, WorkTypes, Orders)
 }
+
+from fsm_core.importing import stock_entities  # noqa: E402,F401 - registers items, warehouses, stock

@@ -55,3 +55,33 @@ class Money(TypeDecorator[Decimal]):
         if value is None:
             return None
         return (Decimal(value) / 100).quantize(KOPECK)
+
+
+MILLI = Decimal("0.001")
+
+
+class Quantity(TypeDecorator[Decimal]):
+    """A Decimal quantity of stock (шт, кг, м, л) stored exactly as integer thousandths.
+
+    Not ``Numeric``: SQLite has no decimal type and would keep such a column as a float,
+    so sums of 0,1 кг would drift; integers add up exactly on both back-ends, and the
+    atomic ``on_hand - :q`` updates and CHECK constraints compare integers. Three decimals
+    are enough for grams, millilitres and millimetres; a value with more is refused, never
+    rounded silently.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | int | str | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * 1000
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"quantity {value} has more than 3 decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / 1000).quantize(MILLI)

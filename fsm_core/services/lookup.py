@@ -22,8 +22,11 @@ from fsm_core.models import (
     Contact,
     Crew,
     Employee,
+    Item,
     Order,
     ServiceObject,
+    Warehouse,
+    WarehouseKind,
     WorkType,
 )
 from fsm_core.values import normalize_phone
@@ -210,6 +213,68 @@ def resolve_work_type(session: Session, ref: str | int) -> WorkType:
         names=[WorkType.name],
         describe=lambda w: f"{w.name} (#{w.id})",
     )
+
+
+def describe_item(i: Item) -> str:
+    return f"{i.name} ({i.sku})"
+
+
+def resolve_item(session: Session, ref: str | int) -> Item:
+    """A catalogue item by SKU (артикул), barcode, external id or name."""
+    text = str(ref).strip()
+    return _resolve(
+        session,
+        Item,
+        "item",
+        ref,
+        exact=[
+            Item.sku == text,
+            Item.barcode == text,
+            Item.external_id == text,
+            folded(Item.sku) == search_fold(text),
+        ],
+        names=[Item.name],
+        describe=describe_item,
+    )
+
+
+_VAN_PREFIXES = ("van of ", "van ", "машина ", "автомобиль ", "склад техника ")
+
+
+def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
+    """A warehouse by name or external id, or a technician's van by the technician:
+    ``van of Иванов К. П.``, ``машина Иванов``, or just ``Иванов К. П.``."""
+    text = str(ref).strip()
+    try:
+        return _resolve(
+            session,
+            Warehouse,
+            "warehouse",
+            ref,
+            exact=[Warehouse.external_id == text, folded(Warehouse.name) == search_fold(text)],
+            names=[Warehouse.name],
+            describe=lambda w: f"{w.name} (#{w.id})",
+        )
+    except NotFound:
+        pass
+    lowered = text.lower()
+    person = next((text[len(p) :].strip() for p in _VAN_PREFIXES if lowered.startswith(p)), text)
+    try:
+        employee = resolve_employee(session, person)
+    except NotFound:
+        raise NotFound("warehouse", ref, hint="fsm stock warehouses list shows them") from None
+    van = session.exec(
+        select(Warehouse).where(
+            Warehouse.employee_id == employee.id, Warehouse.kind == WarehouseKind.VAN
+        )
+    ).first()
+    if van is None:
+        raise NotFound(
+            "warehouse",
+            ref,
+            hint=f"{employee.short_name} has no van: fsm stock warehouses create --employee",
+        )
+    return van
 
 
 def resolve_order(session: Session, ref: str | int) -> Order:
