@@ -38,6 +38,11 @@ def describe_validation_error(exc: ValidationError) -> str:
                 message = message[len(own) + 2 :]
             parts.append(f"{field}: {message}")
             continue
+        if error["type"] in ("string_too_short", "too_short") and error.get("ctx", {}).get(
+            "min_length"
+        ) in (1, None):
+            parts.append(f"{field}: cannot be empty")
+            continue
         message = error["msg"].removeprefix("Value error, ")
         parts.append(f"{field}: {message}")
     return "; ".join(parts)

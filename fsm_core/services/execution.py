@@ -1,0 +1,917 @@
+"""Field execution: checklists and their rules, work with its executors, materials written
+off, attachments, the customer's signature, the totals and the act of completed works.
+
+Money is computed in one place (:func:`line_amount`: quantity × price, rounded half-up
+to the kopeck); every total — the act's, a report's — is a sum of those line amounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from fsm_core import clock
+from fsm_core.errors import Duplicate, InvalidInput, NotFound, TransitionNotAllowed
+from fsm_core.models import (
+    Company,
+    Criticality,
+    Employee,
+    Order,
+    ServiceObject,
+    WorkType,
+)
+from fsm_core.models.execution import (
+    ChecklistAnswer,
+    ChecklistBinding,
+    ChecklistItem,
+    ChecklistTemplate,
+    ExecutionRecord,
+    MaterialUse,
+    OrderAttachment,
+    WorkEntry,
+    WorkExecutor,
+)
+from fsm_core.models.orders import parse_criticality
+from fsm_core.services import stages
+from fsm_core.values import parse_decimal
+
+KOPECK = Decimal("0.01")
+HOUR_PRECISION = Decimal("0.01")
+ITEM_KINDS = ("yes_no", "number", "text", "choice", "file", "check_in")
+_YES = {"да", "yes", "y", "д", "1", "true", "+", "ok", "норма", "в норме"}
+_NO = {"нет", "no", "n", "н", "0", "false", "-"}
+_CRITICALITY_ORDER = [c.value for c in Criticality]
+
+
+def line_amount(quantity: Decimal, price: Decimal) -> Decimal:
+    """The one rounding rule of every amount: quantity × price, half-up to the kopeck."""
+    return (quantity * price).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
+def _order(session: Session, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    return order
+
+
+def _final(order: Order, session: Session) -> None:
+    """Closed and cancelled orders are history: their execution no longer changes."""
+    workflow = stages.load_workflow(session)
+    if workflow.stages[order.stage_code].category in ("closed", "cancelled"):
+        raise InvalidInput(
+            f"order {order.number} is {workflow.stages[order.stage_code].name_en.lower()}; "
+            "its execution can no longer change",
+            hint="reopen it first",
+        )
+
+
+def _history(session: Session, order: Order, *, actor: str, action: str, **kw: Any) -> None:
+    from fsm_core.services.orders import record_history
+
+    record_history(session, order, actor=actor, action=action, **kw)
+
+
+# --- checklists: templates -------------------------------------------------------------
+
+
+def create_template(
+    *, session: Session, name: str, description: str | None = None
+) -> ChecklistTemplate:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("a checklist needs a name")
+    if session.execute(select(ChecklistTemplate.id).where(ChecklistTemplate.name == name)).first():
+        raise Duplicate(f"checklist {name!r} already exists")
+    template = ChecklistTemplate(name=name, description=description)
+    session.add(template)
+    session.flush()
+    return template
+
+
+def add_item(
+    *,
+    session: Session,
+    template_id: int,
+    kind: str,
+    text: str,
+    hint: str | None = None,
+    required: bool = True,
+    unit: str | None = None,
+    min_value: Decimal | None = None,
+    max_value: Decimal | None = None,
+    choices: Sequence[str] = (),
+    trigger: str | None = None,
+    follow_up: str | None = None,
+    raise_to: str | None = None,
+) -> ChecklistItem:
+    """Add a question to a checklist; a rule (``trigger`` with ``follow_up`` and/or
+    ``raise_to``) fires when an answer equals the trigger ("no", a choice, or
+    "out_of_range" for numbers)."""
+    if session.get(ChecklistTemplate, template_id) is None:
+        raise NotFound("checklist", f"#{template_id}")
+    if kind not in ITEM_KINDS:
+        raise InvalidInput(f"unknown item kind {kind!r}; known: {', '.join(ITEM_KINDS)}")
+    text = text.strip()
+    if not text:
+        raise InvalidInput("a checklist item needs a question or instruction")
+    choices = [c.strip() for c in choices if c.strip()]
+    if kind == "choice" and len(choices) < 2:
+        raise InvalidInput("a choice item needs at least two choices")
+    if min_value is not None and max_value is not None and min_value > max_value:
+        raise InvalidInput("the allowed range is empty (min is above max)")
+    if trigger is not None:
+        trigger = _normalize_trigger(kind, trigger, choices)
+    if (follow_up or raise_to) and trigger is None:
+        raise InvalidInput("a follow-up or a raised criticality needs --trigger (the answer)")
+    if trigger is not None and not (follow_up or raise_to):
+        raise InvalidInput("--trigger needs --follow-up and/or --raise-to")
+    if raise_to is not None:
+        raise_to = parse_criticality(raise_to).value
+    last = session.execute(
+        select(ChecklistItem.position)
+        .where(ChecklistItem.template_id == template_id)
+        .order_by(col(ChecklistItem.position).desc())
+    ).scalar()
+    item = ChecklistItem(
+        template_id=template_id,
+        position=(last or 0) + 1,
+        kind=kind,
+        text=text,
+        hint=hint,
+        required=required,
+        unit=unit,
+        min_value=min_value,
+        max_value=max_value,
+        choices=choices,
+        trigger=trigger,
+        follow_up=follow_up,
+        raise_to=raise_to,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def _normalize_trigger(kind: str, trigger: str, choices: Sequence[str]) -> str:
+    value = trigger.strip().lower()
+    if kind == "yes_no":
+        if value in _YES:
+            return "yes"
+        if value in _NO:
+            return "no"
+        raise InvalidInput(f"trigger {trigger!r}: a yes/no item triggers on yes or no")
+    if kind == "number":
+        if value.replace("-", "_") != "out_of_range":
+            raise InvalidInput("a number item triggers on out_of_range")
+        return "out_of_range"
+    if kind == "choice":
+        for choice in choices:
+            if choice.lower() == value:
+                return choice
+        raise InvalidInput(f"trigger {trigger!r} is not one of the choices")
+    raise InvalidInput(f"a {kind} item has no answer to trigger on")
+
+
+def bind_template(
+    *,
+    session: Session,
+    template_id: int,
+    work_type_id: int | None = None,
+    object_kind: str | None = None,
+    order_id: int | None = None,
+) -> ChecklistBinding:
+    """Make a checklist apply to a work type, an object kind, or one order."""
+    targets = [t for t in (work_type_id, object_kind, order_id) if t is not None]
+    if len(targets) != 1:
+        raise InvalidInput("bind a checklist to exactly one of: work type, object kind, order")
+    if session.get(ChecklistTemplate, template_id) is None:
+        raise NotFound("checklist", f"#{template_id}")
+    if object_kind is not None:
+        object_kind = object_kind.strip().lower()
+    binding = ChecklistBinding(
+        template_id=template_id,
+        work_type_id=work_type_id,
+        object_kind=object_kind,
+        order_id=order_id,
+    )
+    session.add(binding)
+    session.flush()
+    return binding
+
+
+def applicable_templates(session: Session, order: Order) -> list[ChecklistTemplate]:
+    """The checklists an order must go through: bound to it, to its object's kind, or to
+    a work type recorded on it."""
+    kinds: set[str] = set()
+    if order.object_id is not None:
+        obj = session.get(ServiceObject, order.object_id)
+        if obj is not None:
+            kinds.add(obj.kind.lower())
+    work_types = set(
+        session.execute(
+            select(WorkEntry.work_type_id).where(
+                WorkEntry.order_id == order.id, col(WorkEntry.work_type_id).is_not(None)
+            )
+        ).scalars()
+    )
+    conditions = [ChecklistBinding.order_id == order.id]
+    if kinds:
+        conditions.append(col(ChecklistBinding.object_kind).in_(kinds))
+    if work_types:
+        conditions.append(col(ChecklistBinding.work_type_id).in_(work_types))
+    from sqlalchemy import or_
+
+    query = (
+        select(ChecklistTemplate)
+        .join(ChecklistBinding, ChecklistBinding.template_id == ChecklistTemplate.id)
+        .where(ChecklistTemplate.active, or_(*conditions))
+        .distinct()
+        .order_by(ChecklistTemplate.name)
+    )
+    return list(session.execute(query).scalars())
+
+
+@dataclass
+class ItemState:
+    template: ChecklistTemplate
+    item: ChecklistItem
+    answer: ChecklistAnswer | None
+
+
+def checklist_state(session: Session, order_id: int) -> list[ItemState]:
+    order = _order(session, order_id)
+    templates = applicable_templates(session, order)
+    if not templates:
+        return []
+    items = list(
+        session.execute(
+            select(ChecklistItem)
+            .where(col(ChecklistItem.template_id).in_([t.id for t in templates]))
+            .order_by(ChecklistItem.template_id, ChecklistItem.position)
+        ).scalars()
+    )
+    answers = {
+        a.item_id: a
+        for a in session.execute(
+            select(ChecklistAnswer).where(ChecklistAnswer.order_id == order.id)
+        ).scalars()
+    }
+    by_id = {t.id: t for t in templates}
+    ordered = sorted(items, key=lambda i: (by_id[i.template_id].name, i.position))
+    return [ItemState(by_id[i.template_id], i, answers.get(i.id)) for i in ordered]
+
+
+def missing_required(session: Session, order: Order) -> list[ChecklistItem]:
+    return [
+        s.item for s in checklist_state(session, order.id) if s.item.required and s.answer is None
+    ]
+
+
+def _checklists_complete(session: Session, order: Order, src: Any, dst: Any) -> None:
+    """The stage guard: an order is not closed while a required item is unanswered."""
+    if dst.category != "closed":
+        return
+    missing = missing_required(session, order)
+    if missing:
+        first = missing[0].text
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise TransitionNotAllowed(
+            f"order {order.number} cannot be closed: checklist item {first!r}{more} "
+            "is not answered",
+            hint=f"fsm checklist show {order.number}",
+        )
+
+
+stages.register_guard(_checklists_complete)
+
+
+def answer_text(item: ChecklistItem, answer: ChecklistAnswer | None, *, tz: Any, lang: str) -> str:
+    """An answer as a person reads it: да/нет, the number with its unit, the time of a
+    check-in in the company's zone."""
+    if answer is None or answer.value is None:
+        return ""
+    if item.kind == "yes_no":
+        words = {"yes": ("yes", "да"), "no": ("no", "нет")}[answer.value]
+        return words[1] if lang == "ru" else words[0]
+    if item.kind == "check_in":
+        from fsm_core.formatting import local_time
+
+        return local_time(datetime.fromisoformat(answer.value), tz, lang=lang)
+    if item.kind == "number" and answer.number is not None:
+        from fsm_core.formatting import number
+
+        text = (
+            number(answer.number.normalize(), lang=lang, digits=0)
+            if (answer.number == answer.number.to_integral_value())
+            else str(answer.number.normalize()).replace(".", "," if lang == "ru" else ".")
+        )
+        return f"{text} {item.unit}" if item.unit else text
+    return answer.value
+
+
+# --- checklists: answers ---------------------------------------------------------------
+
+
+@dataclass
+class AnswerOutcome:
+    answer: ChecklistAnswer
+    follow_up: Order | None = None
+    raised_to: str | None = None
+    out_of_range: bool = False
+
+
+def find_item(session: Session, order_id: int, ref: str | int) -> ChecklistItem:
+    """An item of the order's checklists by its id (``17`` or ``#17``) or a unique part of
+    its text."""
+    state = checklist_state(session, order_id)
+    if not state:
+        order = _order(session, order_id)
+        raise InvalidInput(f"order {order.number} has no checklist")
+    text = str(ref).strip().lstrip("#")
+    if text.isdigit():
+        for s in state:
+            if s.item.id == int(text):
+                return s.item
+    needle = text.lower()
+    hits = [s.item for s in state if needle in s.item.text.lower()]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise NotFound("checklist item", ref, hint="see fsm checklist show ORDER")
+    from fsm_core.errors import Ambiguous
+
+    raise Ambiguous("checklist item", ref, [f"[{h.id}] {h.text}" for h in hits])
+
+
+def answer_item(
+    *,
+    session: Session,
+    order_id: int,
+    item_id: int,
+    value: str | None,
+    actor: str,
+    file: str | Path | None = None,
+) -> AnswerOutcome:
+    """Record an answer; a triggering answer creates the follow-up order and/or raises the
+    order's criticality (once: answering the same way again does not repeat it)."""
+    from fsm_core.attachments import store
+
+    order = _order(session, order_id)
+    _final(order, session)
+    item = session.get(ChecklistItem, item_id)
+    if item is None or item.id not in {s.item.id for s in checklist_state(session, order.id)}:
+        raise NotFound("checklist item", f"#{item_id}", hint="it is not on this order's checklists")
+    stored, number, attachment_id = _read_answer(item, value)
+    if item.kind == "file":
+        if file is None:
+            raise InvalidInput(f"item {item.text!r} needs a file (a photo or a document)")
+        attachment_id = store(session, file).id
+        stored = Path(file).name
+    previous = session.execute(
+        select(ChecklistAnswer).where(
+            ChecklistAnswer.order_id == order.id, ChecklistAnswer.item_id == item.id
+        )
+    ).scalar_one_or_none()
+    old_value = previous.value if previous else None
+    was_triggered = previous is not None and _triggers(item, previous.value, previous.number)
+    if previous is None:
+        previous = ChecklistAnswer(order_id=order.id, item_id=item.id, answered_by=actor)
+        session.add(previous)
+    previous.value, previous.number, previous.attachment_id = stored, number, attachment_id
+    previous.answered_by = actor
+    previous.answered_at = clock.now()
+    session.flush()
+    _history(
+        session,
+        order,
+        actor=actor,
+        action="checklist",
+        changes={"checklist": (old_value, f"{item.text}: {stored}")},
+    )
+    outcome = AnswerOutcome(answer=previous)
+    if item.kind == "number" and number is not None:
+        outcome.out_of_range = _out_of_range(item, number)
+    if _triggers(item, stored, number) and not was_triggered:
+        _fire_rule(session, order, item, stored, actor, outcome)
+    return outcome
+
+
+def _read_answer(item: ChecklistItem, value: str | None) -> tuple[str | None, Decimal | None, None]:
+    text = (value or "").strip()
+    if item.kind == "check_in":
+        moment = clock.now()
+        return moment.isoformat(timespec="seconds"), None, None
+    if item.kind == "file":
+        return None, None, None
+    if not text:
+        raise InvalidInput(f"item {item.text!r}: an answer is needed")
+    if item.kind == "yes_no":
+        key = text.lower()
+        if key in _YES:
+            return "yes", None, None
+        if key in _NO:
+            return "no", None, None
+        raise InvalidInput(f"item {item.text!r} is answered yes or no (да/нет), not {text!r}")
+    if item.kind == "number":
+        number = parse_decimal(text, field=item.text)
+        return str(number), number, None
+    if item.kind == "choice":
+        for choice in item.choices:
+            if choice.lower() == text.lower():
+                return choice, None, None
+        raise InvalidInput(f"item {item.text!r}: {text!r} is not one of {', '.join(item.choices)}")
+    return text, None, None
+
+
+def _out_of_range(item: ChecklistItem, number: Decimal) -> bool:
+    low, high = item.min_value, item.max_value
+    return (low is not None and number < low) or (high is not None and number > high)
+
+
+def _triggers(item: ChecklistItem, value: str | None, number: Decimal | None) -> bool:
+    if item.trigger is None:
+        return False
+    if item.kind == "number":
+        return number is not None and _out_of_range(item, number)
+    return value is not None and value == item.trigger
+
+
+def _fire_rule(
+    session: Session,
+    order: Order,
+    item: ChecklistItem,
+    answer: str | None,
+    actor: str,
+    outcome: AnswerOutcome,
+) -> None:
+    from fsm_core.services import orders as order_service
+
+    if item.raise_to and _CRITICALITY_ORDER.index(item.raise_to) > _CRITICALITY_ORDER.index(
+        order.criticality
+    ):
+        order_service.update_order(
+            session=session, order_id=order.id, data={"criticality": item.raise_to}, actor=actor
+        )
+        outcome.raised_to = item.raise_to
+    if item.follow_up:
+        description = item.follow_up.format_map(
+            _Blanks(answer=answer or "", order=order.number, item=item.text)
+        )
+        follow = order_service.create_order(
+            session=session,
+            data={
+                "customer_id": order.customer_id,
+                "object_id": order.object_id,
+                "contact_id": order.contact_id,
+                "description": description,
+                "criticality": item.raise_to or order.criticality,
+                "source": "checklist",
+            },
+            actor=actor,
+        )
+        _history(
+            session,
+            order,
+            actor=actor,
+            action="comment",
+            note=f"follow-up order {follow.number} created by the checklist ({item.text})",
+        )
+        outcome.follow_up = follow
+
+
+class _Blanks(dict[str, str]):
+    """Leaves an unknown {placeholder} in a follow-up template as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+# --- work, materials, attachments, signature ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutorInput:
+    employee_id: int
+    hourly_rate: Decimal | None = None  # None: the employee's current rate
+    hours: Decimal | None = None  # None: the work entry's duration
+
+
+def add_work(
+    *,
+    session: Session,
+    order_id: int,
+    work_type_id: int,
+    started_at: datetime,
+    finished_at: datetime,
+    executors: Sequence[ExecutorInput],
+    actor: str,
+    object_id: int | None = None,
+    quantity: Decimal = Decimal(1),
+    comment: str | None = None,
+) -> WorkEntry:
+    """Record work done; the work type's price and each executor's rate are copied now."""
+    order = _order(session, order_id)
+    _final(order, session)
+    work_type = session.get(WorkType, work_type_id)
+    if work_type is None:
+        raise NotFound("work type", f"#{work_type_id}")
+    if finished_at <= started_at:
+        raise InvalidInput("the work ends before it starts", field="end")
+    if finished_at > clock.now() + timedelta(minutes=5):
+        raise InvalidInput("the work cannot end in the future", field="end")
+    if quantity <= 0:
+        raise InvalidInput("quantity must be positive", field="quantity")
+    if not executors:
+        raise InvalidInput("name at least one executor")
+    target = object_id if object_id is not None else order.object_id
+    if target is not None:
+        obj = session.get(ServiceObject, target)
+        if obj is None:
+            raise NotFound("object", f"#{target}")
+        if obj.customer_id != order.customer_id:
+            raise InvalidInput(f"object {obj.name!r} is not the customer's", field="object")
+    duration = Decimal((finished_at - started_at).total_seconds()) / Decimal(3600)
+    entry = WorkEntry(
+        order_id=order.id,
+        object_id=target,
+        work_type_id=work_type.id,
+        work_type_name=work_type.name,
+        unit=work_type.unit,
+        quantity=quantity,
+        price=work_type.price,
+        started_at=started_at,
+        finished_at=finished_at,
+        comment=comment,
+        created_by=actor,
+    )
+    session.add(entry)
+    session.flush()
+    seen: set[int] = set()
+    for executor in executors:
+        if executor.employee_id in seen:
+            raise InvalidInput("the same executor is named twice")
+        seen.add(executor.employee_id)
+        employee = session.get(Employee, executor.employee_id)
+        if employee is None:
+            raise NotFound("employee", f"#{executor.employee_id}")
+        rate = executor.hourly_rate if executor.hourly_rate is not None else employee.hourly_rate
+        if rate is None:
+            raise InvalidInput(
+                f"employee {employee.short_name} has no hourly rate; give one as NAME:RATE"
+            )
+        hours = (executor.hours or duration).quantize(HOUR_PRECISION, rounding=ROUND_HALF_UP)
+        if hours <= 0:
+            raise InvalidInput("hours must be positive")
+        session.add(
+            WorkExecutor(
+                work_entry_id=entry.id,
+                employee_id=employee.id,
+                employee_name=employee.short_name,
+                hours=hours,
+                hourly_rate=rate,
+            )
+        )
+    session.flush()
+    names = ", ".join(
+        session.get(Employee, e.employee_id).short_name
+        for e in executors  # type: ignore[union-attr]
+    )
+    _history(
+        session,
+        order,
+        actor=actor,
+        action="work",
+        note=f"{work_type.name}: {names}",
+    )
+    return entry
+
+
+def use_material(
+    *,
+    session: Session,
+    order_id: int,
+    item_id: int,
+    warehouse_id: int,
+    quantity: Decimal,
+    actor: str,
+    work_entry_id: int | None = None,
+) -> MaterialUse:
+    """Record a material used: it is written off the warehouse through the stock service
+    (which refuses to go below zero), at the item's sale price of today."""
+    from fsm_core.services import stock
+
+    order = _order(session, order_id)
+    _final(order, session)
+    if work_entry_id is not None:
+        entry = session.get(WorkEntry, work_entry_id)
+        if entry is None or entry.order_id != order.id:
+            raise NotFound("work entry", f"#{work_entry_id}", hint="it is not on this order")
+    movement = stock.write_off(
+        session=session,
+        item_id=item_id,
+        warehouse_id=warehouse_id,
+        quantity=quantity,
+        order_id=order.id,
+        actor=actor,
+    )
+    item = stock.get_item(session, item_id)
+    use = MaterialUse(
+        order_id=order.id,
+        work_entry_id=work_entry_id,
+        item_id=item.id,
+        warehouse_id=warehouse_id,
+        item_name=item.name,
+        unit=item.unit,
+        quantity=quantity,
+        price=item.sale_price or Decimal("0.00"),
+        movement_id=movement.id,
+        created_by=actor,
+    )
+    session.add(use)
+    session.flush()
+    _history(
+        session, order, actor=actor, action="material", note=f"{item.name}: {quantity} {item.unit}"
+    )
+    return use
+
+
+def attach(
+    *, session: Session, order_id: int, path: str | Path, actor: str, note: str | None = None
+) -> OrderAttachment:
+    from fsm_core.attachments import store
+
+    order = _order(session, order_id)
+    stored = store(session, path)
+    link = OrderAttachment(order_id=order.id, attachment_id=stored.id, note=note, added_by=actor)
+    session.add(link)
+    session.flush()
+    _history(session, order, actor=actor, action="attachment", note=stored.original_name)
+    return link
+
+
+def _record(session: Session, order: Order) -> ExecutionRecord:
+    record = session.get(ExecutionRecord, order.id)
+    if record is None:
+        record = ExecutionRecord(order_id=order.id)
+        session.add(record)
+    return record
+
+
+def set_comment(*, session: Session, order_id: int, comment: str, actor: str) -> ExecutionRecord:
+    order = _order(session, order_id)
+    _final(order, session)
+    record = _record(session, order)
+    old = record.comment
+    record.comment = comment.strip() or None
+    record.updated_by = actor
+    session.flush()
+    _history(
+        session, order, actor=actor, action="execution", changes={"comment": (old, record.comment)}
+    )
+    return record
+
+
+def sign(
+    *,
+    session: Session,
+    order_id: int,
+    signer_name: str,
+    actor: str,
+    image: str | Path | None = None,
+    at: datetime | None = None,
+) -> ExecutionRecord:
+    """The customer's signature (получить подпись): who, when, and the image if there is one."""
+    from fsm_core.attachments import store
+
+    order = _order(session, order_id)
+    _final(order, session)
+    name = " ".join(signer_name.split())
+    if not name:
+        raise InvalidInput("the signer's name is needed")
+    signature_id = None
+    if image is not None:
+        signature_id = store(session, image).id
+        _check_image(session, signature_id)
+    record = _record(session, order)
+    record.signer_name = name
+    record.signed_at = at or clock.now()
+    record.signature_id = signature_id
+    record.updated_by = actor
+    session.flush()
+    _history(session, order, actor=actor, action="signature", note=name)
+    return record
+
+
+def _check_image(session: Session, attachment_id: int) -> None:
+    """Refuse a signature the act could not print, now rather than when printing."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from fsm_core.attachments import read_bytes
+    from fsm_core.models.attachments import Attachment
+
+    attachment = session.get(Attachment, attachment_id)
+    data = read_bytes(session, attachment) if attachment else b""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    if kind not in ("PNG", "JPEG"):
+        raise InvalidInput("the signature image must be a readable PNG or JPEG file")
+
+
+# --- totals and the act ----------------------------------------------------------------
+
+
+@dataclass
+class TotalLine:
+    name: str
+    quantity: Decimal
+    unit: str
+    price: Decimal
+    amount: Decimal
+    kind: str  # work | labour | material
+
+
+@dataclass
+class TotalBlock:
+    entry: WorkEntry | None
+    executors: list[WorkExecutor] = field(default_factory=list)
+    lines: list[TotalLine] = field(default_factory=list)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+
+@dataclass
+class OrderTotals:
+    blocks: list[TotalBlock]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((b.subtotal for b in self.blocks), Decimal("0.00"))
+
+
+def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
+    """The order's cost: work type prices + executor hours × rates + materials × prices,
+    each line rounded by :func:`line_amount`, grouped by work entry."""
+    entries = list(
+        session.execute(
+            select(WorkEntry)
+            .where(WorkEntry.order_id == order_id)
+            .order_by(WorkEntry.started_at, WorkEntry.id)
+        ).scalars()
+    )
+    executors: dict[int, list[WorkExecutor]] = {}
+    if entries:
+        for e in session.execute(
+            select(WorkExecutor)
+            .where(col(WorkExecutor.work_entry_id).in_([w.id for w in entries]))
+            .order_by(WorkExecutor.employee_name)
+        ).scalars():
+            executors.setdefault(e.work_entry_id, []).append(e)
+    materials = list(
+        session.execute(
+            select(MaterialUse).where(MaterialUse.order_id == order_id).order_by(MaterialUse.id)
+        ).scalars()
+    )
+    labour = "Работа" if lang == "ru" else "Labour"
+    hour = "ч" if lang == "ru" else "h"
+    blocks = []
+    for entry in entries:
+        block = TotalBlock(entry=entry, executors=executors.get(entry.id or 0, []))
+        block.lines.append(
+            TotalLine(
+                entry.work_type_name,
+                entry.quantity,
+                entry.unit,
+                entry.price,
+                line_amount(entry.quantity, entry.price),
+                "work",
+            )
+        )
+        for e in block.executors:
+            block.lines.append(
+                TotalLine(
+                    f"{labour}: {e.employee_name}",
+                    e.hours,
+                    hour,
+                    e.hourly_rate,
+                    line_amount(e.hours, e.hourly_rate),
+                    "labour",
+                )
+            )
+        blocks.append(block)
+    loose = TotalBlock(entry=None)
+    by_entry = {b.entry.id: b for b in blocks if b.entry is not None}
+    for m in materials:
+        target = by_entry.get(m.work_entry_id) if m.work_entry_id else None
+        (target or (blocks[-1] if blocks else loose)).lines.append(
+            TotalLine(
+                m.item_name,
+                m.quantity,
+                m.unit,
+                m.price,
+                line_amount(m.quantity, m.price),
+                "material",
+            )
+        )
+    if loose.lines:
+        blocks.append(loose)
+    return OrderTotals(blocks=blocks)
+
+
+def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
+    """The act of completed works (:class:`fsm_core.documents.act.ActDocument`) of an order."""
+    from fsm_core.attachments import read_bytes
+    from fsm_core.documents.act import ActBlock, ActDocument, ActLine
+    from fsm_core.models.attachments import Attachment
+    from fsm_core.services import settings as company_settings
+    from fsm_core.services.object_tree import effective_address
+
+    order = _order(session, order_id)
+    settings = company_settings.load(session)
+    customer = session.get(Company, order.customer_id)
+    obj = session.get(ServiceObject, order.object_id) if order.object_id else None
+    computed = totals(session, order.id, lang=lang)
+    if not computed.blocks:
+        raise InvalidInput(
+            f"order {order.number} has no work or materials recorded; nothing to put in an act",
+            hint="fsm work add ...",
+        )
+    record = session.get(ExecutionRecord, order.id)
+    blocks = []
+    executors: dict[str, None] = {}
+    for block in computed.blocks:
+        entry = block.entry
+        entry_object = (
+            session.get(ServiceObject, entry.object_id) if entry and entry.object_id else obj
+        )
+        for e in block.executors:
+            executors.setdefault(e.employee_name, None)
+        blocks.append(
+            ActBlock(
+                work_type=entry.work_type_name
+                if entry
+                else ("Материалы" if lang == "ru" else "Materials"),
+                object_name=entry_object.name if entry_object else None,
+                object_address=effective_address(session, entry_object) if entry_object else None,
+                started_at=entry.started_at if entry else None,
+                finished_at=entry.finished_at if entry else None,
+                executors=tuple(e.employee_name for e in block.executors),
+                lines=tuple(
+                    ActLine(
+                        name=line.name,
+                        quantity=line.quantity,
+                        unit=line.unit,
+                        price=line.price,
+                        amount=line.amount,
+                        kind=line.kind,
+                    )
+                    for line in block.lines
+                ),
+                subtotal=block.subtotal,
+            )
+        )
+    signature = None
+    if record and record.signature_id:
+        attachment = session.get(Attachment, record.signature_id)
+        signature = read_bytes(session, attachment) if attachment else None
+    act_date = (
+        (record.signed_at if record and record.signed_at else None)
+        or order.resolved_at
+        or clock.now()
+    )
+    return ActDocument(
+        act_number=order.number,
+        act_date=act_date.astimezone(settings.tz).date(),
+        order_number=order.number,
+        company_name=settings["company_name"] or "—",
+        company_phone=settings["company_phone"] or None,
+        customer_name=customer.name if customer else "—",
+        customer_inn=customer.inn if customer else None,
+        customer_address=customer.address if customer else None,
+        object_name=obj.name if obj else None,
+        object_address=effective_address(session, obj) if obj else None,
+        description=order.description,
+        blocks=tuple(blocks),
+        total=computed.total,
+        executors=tuple(executors),
+        comment=record.comment if record else None,
+        signer_name=record.signer_name if record else None,
+        signed_at=record.signed_at if record else None,
+        signature_image=signature,
+        currency=settings["currency"],
+    )
