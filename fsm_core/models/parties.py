@@ -56,6 +56,9 @@ class Employee(Table, table=True):
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     active: bool = Field(default=True)
     external_id: str | None = external_id_field()
+    # where the employee starts the day (home base): the planner's "nearest technician"
+    home_latitude: float | None = Field(default=None)
+    home_longitude: float | None = Field(default=None)
     created_at: datetime = created_at_field()
 
 
