@@ -123,6 +123,13 @@ def prepare(url: str) -> None:
     env = fsm_env(url)
     subprocess.run([str(BIN / "fsm"), "init"], env=env, check=True, capture_output=True)
     subprocess.run([str(BIN / "fsm"), "demo"], env=env, check=True, capture_output=True)
+    # FSM_USER=bench must name a user (an unknown one is refused)
+    subprocess.run(
+        [str(BIN / "fsm"), "users", "create", "bench", "--name", "bench"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def main() -> None:

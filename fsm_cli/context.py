@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from fsm_core.db import Database
+    from fsm_core.models import AppUser
     from fsm_core.services.settings import CompanySettings
 
 
@@ -18,6 +19,7 @@ class CliState:
     user: str | None = None
     lang: str | None = None
     _db: "Database | None" = field(default=None, repr=False)
+    _user: "AppUser | None" = field(default=None, repr=False)
 
     def database(self) -> "Database":
         if self._db is None:
@@ -26,13 +28,20 @@ class CliState:
             self._db = open_database(self.db_url)
         return self._db
 
+    def app_user(self) -> "AppUser":
+        """Who is acting: the user --as / FSM_USER names, or the company's default_user.
+        Resolved once per command by the core; an unknown user is a one-line error."""
+        if self._user is None:
+            from fsm_core.services.users import resolve_actor
+
+            with self.reader() as session:
+                self._user = resolve_actor(session, self.user)
+        return self._user
+
     @property
     def actor(self) -> str:
-        if self.user:
-            return self.user
-        from fsm_core.config import get_settings
-
-        return get_settings().user
+        """The acting user's display name, as the history records it."""
+        return self.app_user().display_name
 
     @property
     def language(self) -> str:
@@ -53,6 +62,7 @@ class CliState:
             yield session
 
     def close(self) -> None:
+        self._user = None
         if self._db is not None:
             self._db.dispose()
             self._db = None

@@ -114,26 +114,14 @@ _SLA_STYLE = {"ok": "green", "at_risk": "yellow", "violated": "bold red", "none"
 _CRIT_STYLE = {"low": "dim", "normal": "", "high": "bold yellow", "critical": "bold red"}
 
 
-def sla_cell(row: dict[str, Any], now: Any, lang: str) -> Any:
-    """Time left to the resolution deadline, coloured by the SLA status."""
+def sla_cell(row: dict[str, Any], stage: Any, now: Any, lang: str) -> Any:
+    """Time left to the deadline that runs now (reaction while new, else resolution),
+    coloured by the SLA status; the wording is fsm_core.formatting's, as in the dashboard."""
     from rich.text import Text
 
-    from fsm_core.formatting import duration
-    from fsm_core.i18n import label, sla_name
+    from fsm_core.formatting import sla_for
 
-    status = row["sla_status"]
-    due = row["resolution_due"]
-    if status == "none" or due is None:
-        return Text(sla_name("none", lang), style="dim")
-    if row["closed_at"] is not None or row["stage_code"] in ("done",):
-        text = sla_name(status, lang) if status == "violated" else label("done_in_time", lang)
-    else:
-        left = due - now
-        text = (
-            duration(left, lang=lang)
-            if left.total_seconds() >= 0
-            else ("−" + duration(-left, lang=lang))
-        )
+    text, status = sla_for(row, stage, now, lang)
     return Text(text, style=_SLA_STYLE.get(status, ""))
 
 
@@ -175,7 +163,7 @@ def _print_board(
                 row["customer"],
                 row["object"] or "",
                 row["assignee"] or row["crew"] or "",
-                sla_cell(row, now, lang),
+                sla_cell(row, stage, now, lang),
                 " ".join((row["description"] or "").split()),
             ]
         )

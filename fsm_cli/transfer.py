@@ -11,7 +11,9 @@ from fsm_cli.context import STATE
 import_app = typer.Typer()
 export_app = typer.Typer()
 
-ENTITIES_HELP = "companies, contacts, employees, crews, objects, work-types or orders"
+ENTITIES_HELP = (
+    "companies, contacts, employees, crews, objects, work-types, items, warehouses, stock or orders"
+)
 Format = Annotated[
     str | None,
     typer.Option(
@@ -114,7 +116,7 @@ def import_(
         skip_invalid=skip_invalid,
         rejects=rejects,
         batch_size=batch_size,
-        actor=STATE.user or "import",
+        actor=STATE.actor,
     )
     database = STATE.database()
     progress = None if quiet or file == "-" or not sys.stderr.isatty() else _Progress(file)

@@ -6,7 +6,6 @@ company name) live in the database instead: see :mod:`fsm_core.services.settings
 
 from __future__ import annotations
 
-import getpass
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -32,13 +31,6 @@ def _default_lang() -> Lang:
     return "en"
 
 
-def _default_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some containers): still record someone
-        return "dispatcher"
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FSM_", extra="ignore")
 
@@ -47,7 +39,11 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
     lang: Lang = Field(default_factory=_default_lang)
-    user: str = Field(default_factory=_default_user, description="who is acting (history)")
+    user: str | None = Field(
+        default=None,
+        description="who is acting: a user's login, name or short name "
+        "(default: the company's default_user setting)",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -12,21 +12,23 @@ import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fsm_core import clock
 from fsm_core.errors import InvalidInput
-from fsm_core.models import Company, Order
-from fsm_core.services import objects, orders, parties
+from fsm_core.models import Company, Contact, Employee, Order, ServiceObject, WorkType
+from fsm_core.services import execution, objects, orders, parties
 from fsm_core.services import settings as company_settings
 from fsm_core.timeparse import parse_datetime, zone
 
 ANCHOR = datetime(2026, 11, 27, 18, 0, tzinfo=zone("Europe/Moscow"))
 DISPATCHER = "Орлова В. П."
+STOREKEEPER = "Лебедев С. В."  # кладовщик: receives and issues stock
 
 # the stages an order passes through to reach each stage, in order
 PATHS = {
@@ -112,6 +114,7 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
         ).id
     for row in _rows(directory, "work_types.csv"):
         objects.create_work_type(session=session, data={k: _none(v) for k, v in row.items()})
+    checklists = load_checklists(session)
     object_ids: dict[str, int] = {}
     for row in _rows(directory, "objects.csv"):
         data = {k: _none(v) for k, v in row.items() if k not in ("customer", "parent")}
@@ -142,6 +145,10 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
             crew_id=crews[row["crew"]] if row["crew"] else None,
         )
         count += 1
+    stock_counts = _load_stock(session, directory, employees=employees, shift=shift, now=now, tz=tz)
+    plan_counts = load_planning_and_chat_demo(
+        session, employees=employees, contacts=contacts, crews=crews, now=now
+    )
     summary.counts = {
         "customers": len(companies),
         "contacts": len(contacts),
@@ -149,8 +156,89 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
         "crews": len(crews),
         "objects": len(object_ids),
         "orders": count,
+        "checklists": checklists,
+        **stock_counts,
+        **plan_counts,
     }
     return summary
+
+
+def _load_stock(
+    session: Session,
+    directory: Path,
+    *,
+    employees: dict[str, Any],
+    shift: timedelta,
+    now: datetime,
+    tz: Any,
+) -> dict[str, int]:
+    """Warehouses (two technicians' vans among them), the item catalogue, the receipts
+    that stocked them, and the materials of a few orders: vans loaded, parts written off
+    and returned, others reserved for orders still to be done."""
+    from fsm_core.services import stock
+
+    def moment(text: str) -> datetime:
+        return min(parse_datetime(text, tz=tz, field="at") + shift, now)
+
+    warehouses: dict[str, int] = {}
+    for row in _rows(directory, "warehouses.csv"):
+        data: dict[str, Any] = {k: _none(v) for k, v in row.items() if k != "employee"}
+        data["employee_id"] = employees[row["employee"]].id if row["employee"] else None
+        warehouses[row["external_id"]] = stock.create_warehouse(session=session, data=data).id
+    items: dict[str, int] = {}
+    for row in _rows(directory, "items.csv"):
+        item = stock.create_item(session=session, data={k: _none(v) for k, v in row.items()})
+        items[item.sku] = item.id  # type: ignore[assignment]
+    for row in _rows(directory, "stock.csv"):
+        with clock.frozen(moment(row["at"])):
+            stock.receive(
+                session=session,
+                item_id=items[row["item"]],
+                warehouse_id=warehouses[row["warehouse"]],
+                quantity=row["quantity"],
+                unit_price=row["price"],
+                document=row["document"],
+                actor=STOREKEEPER,
+            )
+    orders_by_ref = dict(session.execute(select(Order.external_id, Order.id)).all())
+    for row in _rows(directory, "materials.csv"):
+        order_id = orders_by_ref[row["order"]] if row["order"] else None
+        common = {
+            "session": session,
+            "item_id": items[row["item"]],
+            "quantity": row["quantity"],
+        }
+        with clock.frozen(moment(row["at"])):
+            if row["action"] == "transfer":
+                stock.transfer(
+                    **common,
+                    from_warehouse_id=warehouses[row["warehouse"]],
+                    to_warehouse_id=warehouses[row["to"]],
+                    order_id=order_id,
+                    reason=_none(row["note"]),
+                    actor=STOREKEEPER,
+                )
+            elif row["action"] == "reserve":
+                stock.reserve(
+                    **common,
+                    order_id=order_id,
+                    warehouse_id=warehouses[row["warehouse"]],
+                    actor=DISPATCHER,
+                )
+            else:
+                operation = (
+                    stock.write_off if row["action"] == "write_off" else (stock.return_from_order)
+                )
+                order = session.get(Order, order_id)
+                assignee = session.get(Employee, order.assignee_id) if order else None
+                operation(
+                    **common,
+                    order_id=order_id,
+                    warehouse_id=warehouses[row["warehouse"]],
+                    reason=_none(row["note"]),
+                    actor=assignee.short_name if assignee else DISPATCHER,
+                )
+    return {"warehouses": len(warehouses), "items": len(items)}
 
 
 def _replay_order(
@@ -196,9 +284,12 @@ def _replay_order(
         "closed": span + min(timedelta(hours=20), (now - created - span) * 0.5),
         "cancelled": min(timedelta(hours=3), span * 0.2),
     }
+    started = created + steps["in_progress"]
     for stage in path:
         at = min(created + steps[stage], now)
         with clock.frozen(at):
+            if stage in ("done", "closed"):
+                _execution_before(session, order.id, stage, started, at, technician)
             if stage == "assigned" or (stage == "cancelled" and (assignee_id or crew_id)):
                 orders.assign_order(
                     session=session,
@@ -211,3 +302,375 @@ def _replay_order(
                     continue
             actor = DISPATCHER if stage in ("closed", "cancelled", "on_hold") else technician
             orders.move_order(session=session, order_id=order.id, stage=stage, actor=actor)
+            if stage == "in_progress":
+                _answer_checklists(session, order.id, technician)
+
+
+# --- execution: checklists, work, signatures ---------------------------------------------
+
+# the work each kind of object gets when its order is done
+_WORK_BY_KIND = {
+    "air conditioner": "Чистка радиатора испарителя",
+    "refrigerator": "Диагностика оборудования",
+    "chiller": "Диагностика оборудования",
+    "pump": "Замена дренажной помпы",
+    "generator": "Плановое ТО ДГУ до 200 кВА",
+    "fuel dispenser": "Ремонт ТРК (гидравлика)",
+    "tank": "Диагностика оборудования",
+    "camera": "Настройка IP-камеры",
+    "video recorder": "Настройка IP-камеры",
+    "access control": "Замена считывателя СКУД",
+    "lock": "Ремонт электромагнитного замка",
+    "ventilation": "Диагностика оборудования",
+    "site": "Устранение течи",
+}
+# answers a careful technician gives on a normal visit
+_ANSWERS = {"yes_no": "да", "number": "12,8", "text": "Без замечаний"}
+
+
+def load_checklists(session: Session) -> int:
+    """The company's checklists: a pre-work inspection of generators (the reference
+    product's own example) and a quick one for air conditioners."""
+    generator = execution.create_template(
+        session=session,
+        name="Осмотр ДГУ перед работой",
+        description="Предварительный осмотр дизель-генератора перед началом работ",
+    )
+    items: list[dict[str, Any]] = [
+        {"kind": "check_in", "text": "Отметиться о приезде"},
+        {
+            "kind": "yes_no",
+            "text": "Уровень охлаждающей жидкости в норме?",
+            "hint": "Проверьте уровень, сняв кожух двигателя.",
+            "trigger": "нет",
+            "follow_up": "Долить охлаждающую жидкость в ДГУ (по заявке {order})",
+            "raise_to": "high",
+        },
+        {
+            "kind": "yes_no",
+            "text": "Осмотреть оборудование: нет течей масла и топлива?",
+            "trigger": "нет",
+            "raise_to": "high",
+        },
+        {
+            "kind": "number",
+            "text": "Напряжение стартерной АКБ",
+            "unit": "В",
+            "min_value": Decimal("12.2"),
+            "max_value": Decimal("14.5"),
+            "trigger": "out_of_range",
+            "follow_up": "Заменить стартерную АКБ ДГУ (по заявке {order})",
+        },
+    ]
+    for item in items:
+        execution.add_item(session=session, template_id=generator.id, **item)
+    execution.bind_template(session=session, template_id=generator.id, object_kind="generator")
+    conditioner = execution.create_template(session=session, name="Осмотр кондиционера")
+    execution.add_item(
+        session=session,
+        template_id=conditioner.id,
+        kind="yes_no",
+        text="Дренаж чистый, вода уходит?",
+        hint="Налейте стакан воды в поддон внутреннего блока.",
+    )
+    execution.add_item(
+        session=session,
+        template_id=conditioner.id,
+        kind="file",
+        text="Фото наружного блока",
+        required=False,
+    )
+    execution.bind_template(
+        session=session, template_id=conditioner.id, object_kind="air conditioner"
+    )
+    return 2
+
+
+def _answer_checklists(session: Session, order_id: int, technician: str) -> None:
+    for state in execution.checklist_state(session, order_id):
+        value = _ANSWERS.get(state.item.kind)
+        if state.item.kind in ("check_in",) or value is not None:
+            execution.answer_item(
+                session=session,
+                order_id=order_id,
+                item_id=state.item.id,
+                value=value,
+                actor=technician,
+            )
+
+
+def _execution_before(
+    session: Session,
+    order_id: int,
+    stage: str,
+    started: datetime,
+    at: datetime,
+    technician: str,
+) -> None:
+    """What a technician records before an order is done (the work) or closed (the
+    customer's signature)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        return
+    if stage == "closed":
+        contact = session.get(Contact, order.contact_id) if order.contact_id else None
+        if contact is not None:
+            execution.sign(
+                session=session,
+                order_id=order_id,
+                signer_name=contact.full_name,
+                actor=technician,
+            )
+        return
+    obj = session.get(ServiceObject, order.object_id) if order.object_id else None
+    name = _WORK_BY_KIND.get(obj.kind if obj else "site", "Диагностика оборудования")
+    work_type = session.execute(select(WorkType).where(WorkType.name == name)).scalar_one()
+    executors = []
+    if order.assignee_id is not None:
+        executors.append(execution.ExecutorInput(order.assignee_id))
+    elif order.crew_id is not None:
+        executors = [
+            execution.ExecutorInput(member.id)
+            for member in parties.crew_members(session=session, crew_id=order.crew_id)
+        ]
+    finished = at - timedelta(minutes=10)
+    # a visit's work takes an hour or three, whatever the order waited before
+    started = max(started, finished - timedelta(minutes=60 + (order_id * 37) % 120))
+    if not executors or finished <= started:
+        return
+    execution.add_work(
+        session=session,
+        order_id=order_id,
+        work_type_id=work_type.id,
+        started_at=started,
+        finished_at=finished,
+        executors=executors,
+        actor=technician,
+    )
+
+
+# --- planner and chats (issue 7) ------------------------------------------------------------
+
+_LATIN = "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e yu ya"
+_TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _LATIN.split(" "), strict=True))
+
+# Russian public holidays (the fixed dates of the Labour Code, art. 112)
+_HOLIDAYS = [
+    *((1, d, "Новогодние каникулы") for d in range(1, 9) if d != 7),
+    (1, 7, "Рождество Христово"),
+    (2, 23, "День защитника Отечества"),
+    (3, 8, "Международный женский день"),
+    (5, 1, "Праздник Весны и Труда"),
+    (5, 9, "День Победы"),
+    (6, 12, "День России"),
+    (11, 4, "День народного единства"),
+]
+_HOMES = {
+    "E-01": (59.9386, 30.3141),
+    "E-02": (59.8519, 30.3225),
+    "E-03": (60.0501, 30.3327),
+    "E-05": (59.9601, 30.2990),
+    "E-07": (60.0344, 30.4002),
+    "E-10": (59.8302, 30.3493),
+    "E-11": (59.9270, 30.3476),
+}
+# (order, employee or crew, day 1 or 2, start, end): some clash on purpose, so that
+# `fsm plan conflicts` has something to show (an overlap, travel, leave, late hours)
+_VISITS = [
+    ("DEMO-006", "E-02", 1, "10:00", "12:00"),
+    ("DEMO-047", "E-02", 1, "11:30", "13:00"),
+    ("DEMO-086", "E-02", 1, "13:15", "15:00"),
+    ("DEMO-024", "E-05", 1, "10:00", "12:00"),
+    ("DEMO-048", "E-05", 1, "12:15", "14:00"),
+    ("DEMO-079", "E-07", 1, "09:00", "11:00"),
+    ("DEMO-055", "E-07", 1, "11:00", "13:00"),
+    ("DEMO-083", "E-09", 1, "14:00", "16:00"),
+    ("DEMO-075", "E-08", 1, "17:00", "19:30"),
+    ("DEMO-038", "E-11", 1, "15:00", "17:00"),
+    ("DEMO-001", "E-06", 2, "10:00", "12:00"),
+    ("DEMO-034", "E-10", 2, "09:30", "11:30"),
+    ("DEMO-011", "E-03", 2, "12:00", "14:00"),
+    ("DEMO-005", "B-DGU", 2, "14:00", "17:00"),
+    ("DEMO-069", "E-08", 2, "10:00", "12:00"),
+]
+# (order, channel, author: employee / contact / "dispatcher", minutes ago, text)
+_MESSAGES = [
+    (
+        "DEMO-006",
+        "team",
+        "dispatcher",
+        180,
+        "Алексей, на Невском снова течёт помпа над кассой. Посмотри сегодня, пожалуйста.",
+    ),
+    ("DEMO-006", "team", "E-02", 170, "Принял. Буду к 10:00, возьму запасной шланг."),
+    (
+        "DEMO-006",
+        "customer",
+        "K-001",
+        120,
+        "Добрый день! Когда приедет мастер? Вода капает прямо на кассу.",
+    ),
+    (
+        "DEMO-006",
+        "customer",
+        "dispatcher",
+        110,
+        "Здравствуйте, Ольга Викторовна! Инженер Петров А. С. будет у вас сегодня к 10:00.",
+    ),
+    ("DEMO-006", "team", "E-02", 40, "Помпа была забита, промыл дренаж. Течи больше нет."),
+    ("DEMO-006", "customer", "K-001", 10, "Спасибо! Сейчас сухо."),
+    (
+        "DEMO-024",
+        "team",
+        "E-05",
+        90,
+        "Камера на островке 2 не видна в регистраторе, похоже, перебит кабель. "
+        "Нужна бухта витой пары.",
+    ),
+    ("DEMO-024", "team", "dispatcher", 80, "Возьми бухту на складе, кладовщика я предупредила."),
+    (
+        "DEMO-083",
+        "customer",
+        "K-002",
+        25,
+        "Кассетный кондиционер на Лиговском так и не починили, в зале +28.",
+    ),
+]
+
+
+def _login(full_name: str) -> str:
+    surname = full_name.split()[0].lower()
+    return "".join(_TRANSLIT.get(ch, ch) for ch in surname).replace("-", "")
+
+
+def _working_days(start: date, count: int, holidays: set[date]) -> list[date]:
+    days, day = [], start
+    while len(days) < count:
+        if day.weekday() < 5 and day not in holidays:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def load_planning_and_chat_demo(
+    session: Session,
+    *,
+    employees: dict[str, Any],
+    contacts: dict[str, int],
+    crews: dict[str, int],
+    now: datetime,
+) -> dict[str, int]:
+    """Users for the dispatcher, the technicians and two customers' contacts; working hours
+    (Mon–Fri 09–18, one technician on a 2/2 shift), public holidays, leave and a sick day,
+    home bases; visits for open orders today and on the next working day (some clashing);
+    and chat messages in both channels."""
+    from fsm_core.services import chat, planning, users, working_time
+
+    tz = company_settings.load(session).tz
+    today = now.astimezone(tz).date()
+
+    people: dict[str, Any] = {}
+    for key, employee in employees.items():
+        dispatcher = (employee.position or "").lower().startswith("диспетчер")
+        people[key] = users.create_user(
+            session=session,
+            login=_login(employee.full_name),
+            kind="dispatcher" if dispatcher else "technician",
+            employee_id=employee.id,
+        )
+    dispatcher = next(u for u in people.values() if u.display_name == DISPATCHER)
+    company_settings.set_value(session=session, key="default_user", value=dispatcher.login)
+    from fsm_core.models import Contact
+
+    for key in ("K-001", "K-002"):
+        contact_id = contacts[key]
+        contact = session.get(Contact, contact_id)
+        assert contact is not None
+        people[key] = users.create_user(
+            session=session,
+            login=_login(contact.full_name),
+            kind="customer",
+            contact_id=contact_id,
+        )
+    people["dispatcher"] = dispatcher
+
+    holidays: set[date] = set()
+    for year in (today.year, today.year + 1):
+        for month, day, name in _HOLIDAYS:
+            holidays.add(date(year, month, day))
+            working_time.add_holiday(session=session, day=date(year, month, day), name=name)
+    day1, day2 = _working_days(today, 2, holidays)
+    since = today - timedelta(days=60)
+    for key, employee in employees.items():
+        if people[key].kind != "technician":
+            continue
+        pattern = "2/2 08:00-20:00" if key == "E-07" else "Mon-Fri 09:00-18:00"
+        working_time.set_patterns(
+            session=session,
+            employee_id=employee.id,
+            patterns=[f"2/2 08:00-20:00 from {day1:%d.%m.%Y}" if key == "E-07" else pattern],
+            valid_from=since,
+        )
+        if key in _HOMES:
+            lat, lon = _HOMES[key]
+            planning.set_home_base(
+                session=session, employee_id=employee.id, latitude=lat, longitude=lon
+            )
+    from fsm_core.timeparse import local_day_bounds
+
+    leave_from = local_day_bounds(day1 - timedelta(days=3), tz)[0]
+    working_time.add_time_off(
+        session=session,
+        employee_id=employees["E-09"].id,
+        kind="leave",
+        start=leave_from,
+        end=local_day_bounds(day1 + timedelta(days=10), tz)[1],
+        note="ежегодный отпуск",
+        actor=DISPATCHER,
+    )
+    working_time.add_time_off(
+        session=session,
+        employee_id=employees["E-04"].id,
+        kind="sick",
+        start=local_day_bounds(day1, tz)[0],
+        end=local_day_bounds(day2, tz)[1],
+        actor=DISPATCHER,
+    )
+
+    by_external = {
+        o.external_id: o
+        for o in session.exec(select(Order).where(col(Order.external_id).like("DEMO-%")))
+    }
+    visits = 0
+    for external_id, who, which, start, end in _VISITS:
+        order = by_external.get(external_id)
+        if order is None:
+            continue
+        day = day1 if which == 1 else day2
+        begin = planning.read_moment(start, tz, day=day)
+        finish = planning.read_moment(end, tz, day=day)
+        at = min(now, max(order.created_at, begin - timedelta(days=1)))
+        with clock.frozen(at):
+            planning.add_visit(
+                session=session,
+                order_id=order.id,
+                employee_id=employees[who].id if who in employees else None,
+                crew_id=crews.get(who),
+                start=begin,
+                end=finish,
+                actor=DISPATCHER,
+            )
+        visits += 1
+
+    messages = 0
+    for external_id, channel, author, minutes_ago, text in _MESSAGES:
+        order = by_external.get(external_id)
+        if order is None:
+            continue
+        at = max(order.created_at, now - timedelta(minutes=minutes_ago))
+        with clock.frozen(at):
+            chat.send_message(
+                session=session, order_id=order.id, user=people[author], text=text, channel=channel
+            )
+        messages += 1
+    return {"users": len({u.id for u in people.values()}), "visits": visits, "messages": messages}

@@ -6,6 +6,7 @@ imported on first use so that commands which print JSON never pay for it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -64,6 +65,17 @@ def number(value: Decimal | float | int | None, *, lang: str = "ru", digits: int
     return format_decimal(value, format=pattern, locale=_locale(lang))
 
 
+def quantity(value: Decimal | int | None, unit: str | None = None, *, lang: str = "ru") -> str:
+    """``2,5 кг``, ``1 250 шт`` (ru) or ``2.5 кг`` (en): no trailing zeros, at most the three
+    decimals a stored quantity has."""
+    if value is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    text = format_decimal(value, format="#,##0.###", locale=_locale(lang))
+    return f"{text} {unit}" if unit else text
+
+
 _UNITS = {
     "ru": ("д", "ч", "мин"),
     "en": ("d", "h", "min"),
@@ -85,3 +97,48 @@ def duration(delta: timedelta, *, lang: str = "ru", parts: int = 2) -> str:
     chunks = [(days, day_u), (hours, hour_u), (minutes, min_u)]
     shown = [f"{n} {u}" for n, u in chunks if n][:parts] or [f"0 {min_u}"]
     return sign + " ".join(shown)
+
+
+def sla_text(
+    row: Mapping[str, Any],
+    now: datetime,
+    lang: str,
+    *,
+    finished: bool = False,
+    waiting: bool = False,
+    parts: int = 2,
+) -> tuple[str, str]:
+    """(text, status) for an order's SLA: the time left to the deadline that runs now
+    ("3 h 20 min", "−1 h 5 min" when late) — the reaction's while the order ``waiting`` in a
+    new stage, else the resolution's — and the verdict once the work is done (``finished``:
+    its stage is done, closed or cancelled). The status colours it either way."""
+    from fsm_core.i18n import label, sla_name
+
+    status = row.get("sla_status") or "none"
+    due = row.get("resolution_due")
+    if waiting:  # not reacted yet: the reaction deadline is the one running now
+        due = row.get("reaction_due") or due
+    if status == "none" or due is None:
+        return sla_name("none", lang), "none"
+    if finished or row.get("closed_at") is not None or row.get("resolved_at") is not None:
+        text = sla_name(status, lang) if status == "violated" else label("done_in_time", lang)
+        return text, status
+    left = due - now
+    if left.total_seconds() >= 0:
+        return duration(left, lang=lang, parts=parts), status
+    return "−" + duration(-left, lang=lang, parts=parts), status
+
+
+def sla_for(
+    row: Mapping[str, Any], stage: Any, now: datetime, lang: str, *, parts: int = 2
+) -> tuple[str, str]:
+    """:func:`sla_text` for an order in ``stage`` (its category says which deadline runs)."""
+    category = stage.category if stage is not None else ""
+    return sla_text(
+        row,
+        now,
+        lang,
+        finished=category in ("done", "closed", "cancelled"),
+        waiting=category == "new",
+        parts=parts,
+    )

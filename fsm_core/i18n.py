@@ -73,6 +73,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "default": ("default", "по умолчанию"),
     "setting": ("Setting", "Параметр"),
     "value": ("Value", "Значение"),
+    # stock
+    "item": ("Item", "Номенклатура"),
+    "sku": ("SKU", "Артикул"),
+    "barcode": ("Barcode", "Штрихкод"),
+    "warehouse": ("Warehouse", "Склад"),
+    "technician": ("Technician", "Техник"),
+    "purchase_price": ("Purchase", "Закупка"),
+    "sale_price": ("Sale", "Продажа"),
+    "min_level": ("Min. level", "Мин. остаток"),
+    "on_hand": ("On hand", "В наличии"),
+    "reserved": ("Reserved", "В резерве"),
+    "available": ("Available", "Доступно"),
+    "shortfall": ("To order", "Дозаказать"),
+    "quantity": ("Qty", "Кол-во"),
+    "movement": ("Movement", "Операция"),
+    "from": ("From", "Откуда"),
+    "to": ("To", "Куда"),
+    "order": ("Order", "Заявка"),
+    "document": ("Document", "Документ"),
+    "reason": ("Reason", "Основание"),
+    "amount": ("Sum", "Сумма"),
+    "total": ("Total", "Итого"),
+    "written_off": ("Written off", "Списано"),
+    "returned": ("Returned", "Возвращено"),
 }
 
 SLA_NAMES: dict[SlaStatus, tuple[str, str]] = {
@@ -98,3 +122,21 @@ def criticality_name(code: str, lang: str) -> str:
 def sla_name(status: str, lang: str) -> str:
     en, ru = SLA_NAMES[SlaStatus(status)]
     return ru if lang == "ru" else en
+
+
+def warehouse_kind_name(code: str, lang: str) -> str:
+    from fsm_core.models.stock import WAREHOUSE_KIND_NAMES, WarehouseKind
+
+    try:
+        return WAREHOUSE_KIND_NAMES[WarehouseKind(code)][lang if lang in ("ru", "en") else "en"]
+    except ValueError:
+        return code
+
+
+def movement_name(code: str, lang: str) -> str:
+    from fsm_core.models.stock import MOVEMENT_NAMES, MovementKind
+
+    try:
+        return MOVEMENT_NAMES[MovementKind(code)][lang if lang in ("ru", "en") else "en"]
+    except ValueError:
+        return code

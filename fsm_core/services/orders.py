@@ -41,7 +41,13 @@ from fsm_core.schemas.orders import OrderCreate, OrderUpdate
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
 from fsm_core.services.order_queries import display_value, history_field
-from fsm_core.services.stages import StageView, Workflow, guards, load_workflow
+from fsm_core.services.stages import (
+    StageView,
+    Workflow,
+    after_move_hooks,
+    guards,
+    load_workflow,
+)
 
 
 class _Keep(Enum):
@@ -764,6 +770,8 @@ def _enter_stage(
     )
     if note:
         record_history(session, order, actor=actor, action="comment", note=note)
+    for hook in after_move_hooks():  # e.g. stock releases a cancelled order's reservations
+        hook(session, order, src, dst, actor)
 
 
 def move_order(

@@ -72,6 +72,32 @@ def _check_url(value: str) -> str:
     return url
 
 
+def _check_speed(value: str) -> str:
+    try:
+        speed = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        raise InvalidInput(f"travel_speed_kmh: {value!r} is not a number") from None
+    if not Decimal(1) <= speed <= Decimal(200):
+        raise InvalidInput(f"travel_speed_kmh: {value!r} must be between 1 and 200 km/h")
+    return str(speed)
+
+
+def _check_minutes(value: str) -> str:
+    from fsm_core.timeparse import parse_minutes
+
+    minutes = parse_minutes(value, field="visit_minutes")
+    if minutes > 24 * 60:
+        raise InvalidInput(f"visit_minutes: {value!r} is longer than a day")
+    return str(minutes)
+
+
+def _check_login(value: str) -> str:
+    text = value.strip()
+    if not text:
+        raise InvalidInput("default_user: give a user's login", hint="see fsm users list")
+    return text
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: str
@@ -96,6 +122,13 @@ SPECS: dict[str, SettingSpec] = {
     "sla_risk_share": SettingSpec(
         "0.25", _check_share, "an order is at risk when this share of its SLA time is left"
     ),
+    "default_user": SettingSpec(
+        "dispatcher", _check_login, "who acts when neither --as nor FSM_USER names a user"
+    ),
+    "travel_speed_kmh": SettingSpec(
+        "30", _check_speed, "average travel speed between objects (planner), km/h"
+    ),
+    "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
 }
 
 
@@ -117,6 +150,14 @@ class CompanySettings:
     @property
     def sla_risk_share(self) -> Decimal:
         return Decimal(self.values["sla_risk_share"])
+
+    @property
+    def travel_speed_kmh(self) -> float:
+        return float(self.values["travel_speed_kmh"])
+
+    @property
+    def visit_minutes(self) -> int:
+        return int(self.values["visit_minutes"])
 
 
 def load(session: Session) -> CompanySettings:

@@ -97,8 +97,45 @@ def register_guard(guard: StageGuard) -> StageGuard:
     return guard
 
 
+# Modules whose rules take part in every stage move (the checklist guard, ...). They are
+# imported the first time a move asks for its guards, so that a rule holds whichever
+# front end moves the order, without this module importing theirs at start-up.
+_RULE_MODULES = ("fsm_core.services.execution",)
+
+
 def guards() -> tuple[StageGuard, ...]:
+    import importlib
+
+    for name in _RULE_MODULES:
+        importlib.import_module(name)
     return tuple(_guards)
+
+
+AfterMove = Callable[[Session, Order, StageView, StageView, str], None]
+"""Called once an order has moved, in the same transaction: (session, order, src, dst, actor).
+It may change other records (the stock module releases a cancelled order's reservations);
+raising undoes the move with everything else in the transaction."""
+
+_after_move: list[AfterMove] = []
+
+# Modules whose rules react to moves; imported on the first move, as _RULE_MODULES are, so
+# that `fsm orders move` releases reservations without loading the stock module up front.
+_AFTER_MOVE_MODULES: tuple[str, ...] = ("fsm_core.services.stock",)
+
+
+def register_after_move(hook: AfterMove) -> AfterMove:
+    """Add a rule that reacts to every stage move (e.g. release reservations on cancel)."""
+    if hook not in _after_move:
+        _after_move.append(hook)
+    return hook
+
+
+def after_move_hooks() -> tuple[AfterMove, ...]:
+    import importlib
+
+    for name in _AFTER_MOVE_MODULES:
+        importlib.import_module(name)
+    return tuple(_after_move)
 
 
 def allow_transition(*, session: Session, src: str, dst: str) -> bool:

@@ -77,13 +77,14 @@ def test_an_empty_database_is_created_on_first_use(tmp_path):
 
 def test_an_older_schema_is_refused_with_the_command_to_run(db, monkeypatch):
     db.upgrade()
+    current = migrations.HEAD
     monkeypatch.setattr(migrations, "HEAD", "0999")
     fresh = Database(db.url)
     with pytest.raises(SchemaOutOfDate) as err, fresh.reader():
         pass
     fresh.dispose()
     assert err.value.one_line() == (
-        "the database is at schema revision 0001, this fsm needs 0999 "
+        f"the database is at schema revision {current}, this fsm needs 0999 "
         "(back it up, then run `fsm db upgrade`)"
     )
 
