@@ -26,7 +26,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/fsm init
 	$(BIN)/fsm demo --if-empty
-	$(BIN)/fsm orders list --open --limit 40
+	$(BIN)/fsm tui
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

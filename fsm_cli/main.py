@@ -41,7 +41,12 @@ def root(
     ] = None,
     user: Annotated[
         str | None,
-        typer.Option("--as", envvar="FSM_USER", help="Who is acting (recorded in the history)."),
+        typer.Option(
+            "--as",
+            envvar="FSM_USER",
+            help="Who is acting: a user's login, name or short name (recorded in the history; "
+            "default: the default_user setting).",
+        ),
     ] = None,
     lang: Annotated[
         str | None,
@@ -82,10 +87,11 @@ def demo(
 
 @app.command("tui")
 def tui() -> None:
-    """Open the dispatcher's dashboard."""
-    from fsm_cli.output import fail
+    """Open the dispatcher's dashboard (the order board) on the database."""
+    from fsm_tui.app import run
 
-    raise fail("the dashboard is not in this version yet; `fsm orders list` shows the order board")
+    state = context.STATE
+    run(state.db_url, lang=state.lang, user=state.user)
 
 
 def main() -> None:

@@ -1,4 +1,6 @@
-"""fsm_tui: the dispatcher's Textual dashboard (board, order screen, planner, chats, stock).
+"""The dispatcher's dashboard (Textual): ``fsm tui``.
 
-It draws what fsm_core decides; it arrives with its own issue. Until then `fsm tui` says so.
+A thin front end on :mod:`fsm_core`: every rule lives in the core services, every database
+call runs in a worker thread and reports back by message. Start with :func:`fsm_tui.app.run`,
+or build an app for tests with :func:`fsm_tui.app.make_app`.
 """

@@ -1,0 +1,342 @@
+"""The dispatcher's dashboard: :class:`FsmApp`, :func:`make_app` (tests reuse it) and
+:func:`run` (what ``fsm tui`` calls).
+
+Each top-level section (board today; planner, chats and stock as their cores land) is an
+app mode with its own screen stack, listed in :data:`SECTIONS`: the mode, the key that
+switches to it and the import path of its screen. Adding a section is one entry there, a
+screen in ``fsm_tui/screens/`` subclassing :class:`~fsm_tui.screens.base.SectionScreen`,
+and its words in :mod:`fsm_tui.text`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import importlib
+import os
+import tomllib
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import var
+from textual.screen import Screen
+
+from fsm_core.db import Database
+from fsm_core.errors import FsmError
+from fsm_tui.backend import Backend, Catalog
+from fsm_tui.commands import FsmCommands
+from fsm_tui.messages import CatalogLoaded, LiveStateChanged, OpenOrder, OrdersChanged
+from fsm_tui.text import localize_bindings, t
+
+
+@dataclass(frozen=True)
+class Section:
+    """A top-level section of the dashboard: one app mode, one base screen."""
+
+    mode: str
+    screen: str  # "package.module:ClassName", imported when the section is first shown
+    key: str
+
+    def make_screen(self) -> Screen[Any]:
+        module, _, name = self.screen.partition(":")
+        return getattr(importlib.import_module(module), name)()
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("board", "fsm_tui.screens.board:BoardScreen", "f2"),
+    # with their cores: Section("planner", "fsm_tui.screens.planner:PlannerScreen", "f3"),
+    # Section("chat", "fsm_tui.screens.chat:ChatScreen", "f4"),
+    # Section("stock", "fsm_tui.screens.stock:StockScreen", "f5"),
+)
+
+
+def _section_bindings() -> list[BindingType]:
+    return [
+        Binding(s.key, f"section('{s.mode}')", s.mode.title(), id=f"app.section.{s.mode}")
+        for s in SECTIONS
+    ]
+
+
+def keymap_path() -> Path:
+    """Where a user remaps keys: ``keymap.toml`` in fsm's config folder (or FSM_KEYMAP)."""
+    if os.environ.get("FSM_KEYMAP"):
+        return Path(os.environ["FSM_KEYMAP"])
+    from platformdirs import user_config_path
+
+    return user_config_path("fsm", appauthor=False) / "keymap.toml"
+
+
+def read_keymap(path: Path) -> dict[str, str]:
+    """``binding.id = "key"`` lines (top level or under ``[keymap]``); a missing file is {}."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FsmError(f"cannot read the keymap {path}: {exc}") from None
+    table = data.get("keymap", data)
+
+    def flat(prefix: str, node: dict[str, Any]) -> Iterable[tuple[str, str]]:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict):  # board.new_order = "..." is a dotted TOML key
+                yield from flat(f"{name}.", value)
+            elif isinstance(value, str):
+                yield name, value
+
+    return dict(flat("", table))
+
+
+class FsmApp(App[None]):
+    CSS_PATH = "fsm.tcss"
+    TITLE = "FSM"
+    COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {FsmCommands}
+    MODES: ClassVar[dict[str, Any]] = {s.mode: s.make_screen for s in SECTIONS}
+    DEFAULT_MODE: ClassVar[str] = SECTIONS[0].mode
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Keys", id="app.help"),
+        *_section_bindings(),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            show=False,
+            priority=True,
+            id="app.command_palette",
+        ),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+    ]
+
+    catalog: var[Catalog | None] = var(None, init=False)
+    live_state: var[str] = var("off", init=False)
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        keymap: dict[str, str] | None = None,
+        keymap_file: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.lang = backend.lang
+        self.keymap = dict(keymap or {})
+        self.keymap_path = str(keymap_file) if keymap_file else None
+        self.screens_to_notify: weakref.WeakSet[Screen[Any]] = weakref.WeakSet()
+        self.cursor_blink = True
+        localize_bindings(self, self.lang)
+        self.title = t("app_title", self.lang)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+
+    def settle(self, screen: Screen[Any]) -> None:
+        """Called by each screen once mounted: stop cursors blinking when asked (tests)."""
+        if not self.cursor_blink:
+            for widget in screen.query("Input, TextArea"):
+                widget.cursor_blink = False  # type: ignore[attr-defined]
+
+    # --- sections ------------------------------------------------------------------------
+
+    def sections(self) -> tuple[Section, ...]:
+        return SECTIONS
+
+    def binding_sources(self) -> list[tuple[str, Any]]:
+        from fsm_tui.screens.help import binding_sources
+
+        sources: list[tuple[str, Any]] = [("app", type(self))]
+        for section in SECTIONS:
+            module, _, name = section.screen.partition(":")
+            sources.append((section.mode, getattr(importlib.import_module(module), name)))
+        return sources + binding_sources()
+
+    def action_section(self, mode: str) -> None:
+        if mode != self.current_mode:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        from fsm_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # ours (F1) lists every key, remappable
+                yield command
+        yield SystemCommand(
+            t("help.title", self.lang), t("help.title", self.lang), self.action_help
+        )
+
+    # --- reference data ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.reload_catalog()
+
+    def reload_catalog(self) -> None:
+        self._load_catalog()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="catalog")
+    def _load_catalog(self) -> None:
+        self.post_message(CatalogLoaded(self.backend.catalog()))
+
+    def on_catalog_loaded(self, message: CatalogLoaded) -> None:
+        self.catalog = message.catalog
+
+    def on_worker_state_changed(self, event: Any) -> None:
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR and not event.worker.is_cancelled:
+            self.report_error(event.worker.error)
+
+    # --- errors --------------------------------------------------------------------------
+
+    def report_error(self, error: BaseException | None) -> None:
+        """Show an error: a user's (FsmError) by its one line, anything else briefly."""
+        if error is None:
+            return
+        if isinstance(error, FsmError):
+            text = error.one_line()
+        else:
+            original = getattr(error, "orig", None)
+            text = t("error.unexpected", self.lang, error=str(original or error).strip())
+            self.log.error(repr(error))
+        self.notify(text, title=t("error.title", self.lang), severity="error", timeout=10)
+
+    # --- messages to every screen --------------------------------------------------------
+
+    def broadcast(self, message: OrdersChanged | LiveStateChanged) -> None:
+        """Deliver ``message`` to every open screen, in every section."""
+        if isinstance(message, LiveStateChanged):
+            self.live_state = message.state
+        for screen in list(self.screens_to_notify):
+            screen.post_message(dataclasses.replace(message))  # one copy per screen
+
+    def on_orders_changed(self, message: OrdersChanged) -> None:
+        self.broadcast(message)
+
+    def on_live_state_changed(self, message: LiveStateChanged) -> None:
+        self.broadcast(message)
+
+    # --- order actions shared by every section -------------------------------------------
+
+    def on_open_order(self, message: OpenOrder) -> None:
+        self.open_order(message.order_id)
+
+    def open_order(self, order_id: int) -> None:
+        from fsm_tui.screens.order import OrderScreen
+
+        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id)))
+
+    def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
+        if self.catalog is None:
+            self.notify(t("loading", self.lang))
+            return
+        then(self.catalog)
+
+    def new_order(self) -> None:
+        from fsm_tui.screens.new_order import Created, NewOrderScreen
+
+        def done(created: Created | None) -> None:
+            if created is None or self.catalog is None:
+                return
+            stage = self.catalog.stage_name(created.stage_code, self.lang)
+            self.notify(t("order.created", self.lang, number=created.number, stage=stage))
+            self.broadcast(OrdersChanged((created.order_id,), focus_id=created.order_id))
+
+        self._when_catalog(lambda catalog: self.push_screen(NewOrderScreen(catalog), done))
+
+    def assign_order(self, row: dict[str, Any]) -> None:
+        from fsm_tui.screens.assign import Assigned, AssignScreen
+
+        def done(result: Assigned | None) -> None:
+            if result is None or self.catalog is None:
+                return
+            stage = self.catalog.stage_name(result.stage_code, self.lang)
+            key = "assigned" if result.assignee else "unassigned"
+            self.notify(t(key, self.lang, number=result.number, name=result.assignee, stage=stage))
+            self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
+
+        self._when_catalog(lambda catalog: self.push_screen(AssignScreen(catalog, row), done))
+
+    def move_order(self, row: dict[str, Any]) -> None:
+        from fsm_tui.screens.move import Moved, MoveScreen
+
+        def done(result: Moved | None) -> None:
+            if result is None or self.catalog is None:
+                return
+            stage = self.catalog.stage_name(result.stage_code, self.lang)
+            self.notify(t("moved", self.lang, number=result.number, stage=stage))
+            self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
+
+        self._when_catalog(lambda catalog: self.push_screen(MoveScreen(catalog, row), done))
+
+    # --- shutting down -------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.backend.close()
+
+
+def make_app(
+    database: Database | str,
+    *,
+    lang: str,
+    user: str,
+    now: datetime | None = None,
+    keymap: dict[str, str] | None = None,
+    keymap_file: Path | None = None,
+    cursor_blink: bool = True,
+) -> FsmApp:
+    """The dashboard on ``database`` (a Database or its URL), acting as ``user``.
+
+    ``now`` pins the clock (tests, snapshots); ``cursor_blink=False`` keeps screenshots
+    stable.
+    """
+    if isinstance(database, str):
+        database = Database(database)
+    backend = Backend(database, user=user, lang=lang if lang in ("ru", "en") else "en", now=now)
+    app = FsmApp(backend, keymap=keymap, keymap_file=keymap_file)
+    app.cursor_blink = cursor_blink
+    return app
+
+
+def prepare_process() -> None:
+    """Settle the interpreter before the first screen: everything imported so far lives as
+    long as the process, so the garbage collector is told to stop rescanning it (with
+    SQLAlchemy and Textual loaded, each full collection otherwise walks ~10^6 objects and
+    the first screen takes a third longer)."""
+    gc.collect()
+    gc.freeze()
+
+
+def run(
+    database_url: str | None = None, *, lang: str | None = None, user: str | None = None
+) -> None:
+    """Open the dashboard (``fsm tui``): the database, language and user default to the
+    settings (FSM_DATABASE_URL, FSM_LANG or the locale, FSM_USER or the login name)."""
+    from fsm_core.config import get_settings
+    from fsm_core.db import open_database
+
+    settings = get_settings()
+    database = open_database(database_url)
+    database.ensure_schema()  # a database this version cannot use is refused before the screen
+    path = keymap_path()
+    app = make_app(
+        database,
+        lang=lang or settings.lang,
+        user=user or settings.user,
+        keymap=read_keymap(path),
+        keymap_file=path,
+    )
+    prepare_process()
+    app.run()

@@ -1,0 +1,98 @@
+"""The command palette's own commands (ctrl+p): go to a section, do what the keys on the
+current screen do, open an order by its number, reload the reference data."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from fsm_core.services import order_queries
+from fsm_core.services.order_queries import OrderFilter
+from fsm_tui import cells
+from fsm_tui.text import t
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+Command = tuple[str, str, Any]  # title, help, callback
+
+
+class FsmCommands(Provider):
+    @property
+    def fsm(self) -> FsmApp:
+        return self.app  # type: ignore[return-value]
+
+    def _commands(self) -> list[Command]:
+        app = self.fsm
+        lang = app.lang
+        commands: list[Command] = []
+        for section in app.sections():
+            name = t(f"section.{section.mode}", lang)
+            commands.append(
+                (
+                    t("cmd.section", lang, name=name),
+                    t("cmd.section_help", lang, name=name),
+                    partial(app.action_section, section.mode),
+                )
+            )
+        seen: set[str] = set()
+        for _key, active in self.screen.active_bindings.items():
+            binding = active.binding
+            if not binding.id or binding.id in seen or not active.enabled:
+                continue
+            if binding.id.startswith(("app.section", "app.command_palette", "table.cursor")):
+                continue
+            seen.add(binding.id)
+            display = binding.key_display or app.get_key_display(binding)
+            commands.append(
+                (
+                    binding.description,
+                    t("cmd.binding_help", lang, key=display, where=binding.id),
+                    partial(app.call_later, app.run_action, binding.action, active.node),
+                )
+            )
+        commands.append(
+            (
+                t("cmd.reload_catalog", lang),
+                t("cmd.reload_catalog_help", lang),
+                app.reload_catalog,
+            )
+        )
+        return commands
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+        text = query.strip()
+        if len(text) >= 2 and any(ch.isdigit() for ch in text):
+            for row in await asyncio.to_thread(self._orders, text):
+                title = t("cmd.open_order", self.fsm.lang, number=row["number"])
+                yield Hit(
+                    1.0 if row["number"] == text else 0.9,
+                    title,
+                    partial(self.fsm.open_order, row["id"]),
+                    help=t(
+                        "cmd.open_order_help",
+                        self.fsm.lang,
+                        customer=row.get("customer") or "",
+                        description=cells.one_line(row.get("description"))[:60],
+                    ),
+                )
+
+    def _orders(self, text: str) -> list[dict[str, Any]]:
+        """Orders whose number (or text) has ``text``: runs in a thread, off the loop."""
+        backend = self.fsm.backend
+        with backend.reader() as session:
+            return order_queries.list_orders(
+                session=session, filters=OrderFilter(text=text), limit=5, now=backend.now()
+            )

@@ -1,0 +1,160 @@
+"""Assign an order (назначить): pick an employee, or take the order away from its assignee.
+
+The list shows each employee's open orders (counted by the core's ``count_orders``, in a
+worker, after the list is up) so the dispatcher sees who is free. A new order that gets
+someone moves on to "assigned" (the core's rule).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Footer, Label, OptionList
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
+
+from fsm_core.services import order_queries, orders
+from fsm_core.services.order_queries import OrderFilter
+from fsm_tui import cells
+from fsm_tui.backend import Catalog, Choice
+from fsm_tui.screens.modal import FormScreen
+from fsm_tui.text import t
+
+UNASSIGN = "unassign"
+
+
+@dataclass
+class Assigned:
+    order_id: int
+    number: str
+    assignee: str | None
+    stage_code: str
+
+
+class AssignScreen(FormScreen[Assigned | None]):
+    """Pick an employee for ``row`` (a board row or an order's details)."""
+
+    @dataclass
+    class Loads(Message):
+        counts: dict[int, int]
+
+    @dataclass
+    class Done(Message):
+        result: Assigned
+
+    def __init__(self, catalog: Catalog, row: dict[str, Any]) -> None:
+        super().__init__(id="assign")
+        self.catalog = catalog
+        self.row = row
+        self.loads: dict[int, int] = {}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = t("assign.title", self.lang, number=self.row["number"])
+            yield OptionList(*self._options(), id="employees")
+            yield Label("", classes="field-error", id="error-assignee")
+            yield Label("", classes="field-error", id="error-form")
+        yield Footer()
+
+    def _options(self) -> list[Option]:
+        options = []
+        current = self.row.get("assignee_id")
+        for employee in self.catalog.employees:
+            options.append(Option(self._prompt(employee, current), id=str(employee.id)))
+        if current is not None:
+            name = self.catalog.name_of("employees", current)
+            options.append(Option(t("assign.unassign", self.lang, name=name), id=UNASSIGN))
+        return options
+
+    WIDTH = 60  # the dialog's inner width: each employee is one line
+
+    def _prompt(self, employee: Choice, current: int | None) -> Text:
+        """``● Иванов К. П.   открытых: 3  Старший инженер, Центр`` (● marks the assignee)."""
+        mine = employee.id == current
+        text = Text("● " if mine else "\u00a0\u00a0", style="bold")  # NBSP: kept when drawn
+        text.append(cells.fit(employee.name, 16), style="bold" if mine else "")
+        load = ""
+        if employee.id in self.loads:
+            load = t("assign.open_orders", self.lang, n=self.loads[employee.id])
+        text.append(" " + cells.fit(load, 13))
+        room = self.WIDTH - text.cell_len - 1
+        if employee.detail and room > 3:
+            text.append(" " + cells.fit(employee.detail, room).rstrip(), style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        options = self.query_one("#employees", OptionList)
+        options.focus()
+        current = self.row.get("assignee_id")
+        if current is not None:
+            index = options.get_option_index(str(current)) if current else 0
+            options.highlighted = index
+        else:
+            options.highlighted = 0
+        self._count_loads([e.id for e in self.catalog.employees])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="assign-loads")
+    def _count_loads(self, employee_ids: list[int]) -> None:
+        worker = get_current_worker()
+        backend = self.fsm.backend
+        counts: dict[int, int] = {}
+        with backend.reader() as session:
+            for employee_id in employee_ids:
+                if worker.is_cancelled:
+                    return
+                flt = OrderFilter(assignee_ids=[employee_id], open_only=True)
+                counts[employee_id] = order_queries.count_orders(
+                    session=session, filters=flt, now=backend.now()
+                )
+        self.post_message(self.Loads(counts))
+
+    def on_assign_screen_loads(self, message: Loads) -> None:
+        self.loads = message.counts
+        options = self.query_one("#employees", OptionList)
+        current = self.row.get("assignee_id")
+        for employee in self.catalog.employees:
+            options.replace_option_prompt(str(employee.id), self._prompt(employee, current))
+
+    @on(OptionList.OptionSelected, "#employees")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        options = self.query_one("#employees", OptionList)
+        if options.highlighted is None:
+            return
+        option = options.get_option_at_index(options.highlighted)
+        assignee_id = None if option.id == UNASSIGN else int(option.id or 0)
+        self.clear_errors()
+        self._assign(assignee_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="assign")
+    def _assign(self, assignee_id: int | None) -> None:
+        backend = self.fsm.backend
+        with backend.transaction() as session:
+            order = orders.assign_order(
+                session=session,
+                order_id=self.row["id"],
+                assignee_id=assignee_id,
+                actor=backend.user,
+                expected_version=self.row.get("version"),
+            )
+            assert order.id is not None
+            result = Assigned(
+                order.id,
+                order.number,
+                self.catalog.name_of("employees", order.assignee_id) or None,
+                order.stage_code,
+            )
+        self.post_message(self.Done(result))
+
+    def on_assign_screen_done(self, message: Done) -> None:
+        self.dismiss(message.result)

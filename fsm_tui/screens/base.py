@@ -1,0 +1,100 @@
+"""What every section screen shares: the status line, the footer of keys, worker errors,
+and the app-wide messages (catalog loaded, orders changed, live state) delivered to it.
+
+A section (board, planner, chat, stock) subclasses :class:`SectionScreen`, names its section
+and yields its body from :meth:`compose_body`; it overrides :meth:`catalog_ready`,
+:meth:`orders_changed` or :meth:`live_state` to react to what the app broadcasts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from fsm_tui.backend import Catalog
+from fsm_tui.messages import LiveStateChanged, OrdersChanged
+from fsm_tui.text import localize_bindings, t
+from fsm_tui.widgets.status_line import StatusLine
+from fsm_tui.workers import WorkerErrors
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+
+class FsmScreen(WorkerErrors, Screen[Any]):
+    """Base of every full screen: localised bindings, app-wide messages, worker errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        localize_bindings(self, self.fsm.lang)
+
+    @property
+    def fsm(self) -> FsmApp:
+        return cast("FsmApp", self.app)
+
+    @property
+    def lang(self) -> str:
+        return self.fsm.lang
+
+    def on_mount(self) -> None:
+        self.fsm.settle(self)
+        self.fsm.screens_to_notify.add(self)
+        self.watch(self.fsm, "catalog", self._catalog_changed, init=True)
+
+    def on_unmount(self) -> None:
+        self.fsm.screens_to_notify.discard(self)
+
+    def _catalog_changed(self, catalog: Catalog | None) -> None:
+        if catalog is not None:
+            self.catalog_ready(catalog)
+
+    def catalog_ready(self, catalog: Catalog) -> None:
+        """The reference data arrived (or was reloaded)."""
+
+    def on_orders_changed(self, message: OrdersChanged) -> None:
+        message.stop()  # the app sent it here; it must not bubble back to the app
+        self.orders_changed(message)
+
+    def orders_changed(self, message: OrdersChanged) -> None:
+        """Orders changed (here or elsewhere): reload what this screen shows."""
+
+    def on_live_state_changed(self, message: LiveStateChanged) -> None:
+        message.stop()
+        for line in self.query(StatusLine):
+            line.live = message.state
+        self.live_state(message.state)
+
+    def live_state(self, state: str) -> None:
+        """The live-update connection changed state."""
+
+
+class SectionScreen(FsmScreen):
+    """A top-level section (one per app mode): its body, then the status line and the keys."""
+
+    SECTION: ClassVar[str] = ""
+    """The mode name; the status line shows the section's name from ``section.<SECTION>``."""
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_body()
+        app = self.fsm
+        status = StatusLine(
+            lang=self.lang,
+            database_url=app.backend.display_url,
+            user=app.backend.user,
+        )
+        status.section = t(f"section.{self.SECTION}", self.lang)
+        status.live = app.live_state
+        yield status
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def _catalog_changed(self, catalog: Catalog | None) -> None:
+        if catalog is not None:
+            for line in self.query(StatusLine):
+                line.set_company(catalog.company_name)
+        super()._catalog_changed(catalog)

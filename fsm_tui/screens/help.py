@@ -1,0 +1,85 @@
+"""Every key the dashboard knows, where it works, and the id to remap it by."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from fsm_tui.text import binding_text, localize_bindings, t
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+
+def binding_sources() -> list[tuple[str, Any]]:
+    """(scope, class) for every part of the dashboard that declares bindings, in the order
+    the help screen lists them. A new section adds its screen here through the app's
+    SECTIONS (see :meth:`FsmApp.binding_sources`)."""
+    from fsm_tui.screens.modal import FormScreen
+    from fsm_tui.screens.order import OrderScreen
+    from fsm_tui.widgets.kanban import KanbanBoard
+    from fsm_tui.widgets.order_table import OrderTable
+
+    return [
+        ("table", OrderTable),
+        ("kanban", KanbanBoard),
+        ("order", OrderScreen),
+        ("form", FormScreen),
+        ("help", HelpScreen),
+    ]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,question_mark", "close", "Close", id="help.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="help")
+        localize_bindings(self, self.fsm.lang)
+
+    @property
+    def fsm(self) -> FsmApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        lang = self.fsm.lang
+        with Vertical(classes="dialog help") as box:
+            box.border_title = t("help.title", lang)
+            yield DataTable(id="bindings", cursor_type="row", zebra_stripes=True)
+            yield Static(
+                t("help.remap", lang, path=self.fsm.keymap_path or "keymap.toml"),
+                id="help-remap",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        lang = self.fsm.lang
+        table = self.query_one("#bindings", DataTable)
+        for key in ("help.where", "help.key", "help.action", "help.id"):
+            table.add_column(t(key, lang), key=key)
+        keymap = self.fsm.keymap
+        seen: set[str] = set()
+        for scope, cls in self.fsm.binding_sources():
+            for binding in Binding.make_bindings(cls.BINDINGS):
+                if binding.id is None or binding.id in seen:
+                    continue
+                seen.add(binding.id)
+                key = keymap.get(binding.id, binding.key)
+                shown = binding.key_display if key == binding.key and binding.key_display else None
+                table.add_row(
+                    t(f"help.scope.{scope}", lang),
+                    shown or self.app.get_key_display(Binding(key, binding.action)),
+                    binding_text(binding.id, binding.description, lang),
+                    binding.id,
+                )
+        table.focus()
+        self.fsm.settle(self)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

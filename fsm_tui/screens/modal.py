@@ -1,0 +1,109 @@
+"""The base of the dashboard's dialogs: a framed box over the screen, escape to cancel,
+ctrl+s to submit, errors from the core shown next to the field they are about.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+
+from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.widgets import Label
+from textual.worker import Worker
+
+from fsm_core.errors import Ambiguous, FsmError, InvalidInput, NotFound
+from fsm_tui.text import localize_bindings
+from fsm_tui.workers import WorkerErrors
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+R = TypeVar("R")
+
+# What the core calls a field (InvalidInput.field, NotFound.kind, "name: ..." prefixes)
+# -> the form field that shows the message.
+FIELD_ALIASES = {
+    "customer_id": "customer",
+    "object_id": "object",
+    "contact_id": "contact",
+    "assignee_id": "assignee",
+    "employee": "assignee",
+    "crew_id": "crew",
+    "planned_start": "planned_start",
+    "planned_end": "planned_end",
+    "resolution_due": "resolution_due",
+}
+
+
+def error_field(error: BaseException) -> str | None:
+    """Which form field an error from the core is about, if it says."""
+    name: str | None = None
+    if isinstance(error, InvalidInput) and error.field:
+        name = error.field
+    elif isinstance(error, NotFound | Ambiguous):
+        name = error.kind
+    elif isinstance(error, FsmError):
+        head, sep, _ = error.message.partition(":")
+        if sep and head.replace("_", "").isalpha() and " " not in head:
+            name = head
+    if name is None:
+        return None
+    return FIELD_ALIASES.get(name, name)
+
+
+class FormScreen(WorkerErrors, ModalScreen[R], Generic[R]):
+    """A dialog. Subclasses yield ``Label(classes="field-error", id="error-<field>")`` under
+    each field and one ``#error-form`` for errors that name no field."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="form.submit", priority=True),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        localize_bindings(self, self.fsm.lang)
+
+    @property
+    def fsm(self) -> FsmApp:
+        return cast("FsmApp", self.app)
+
+    @property
+    def lang(self) -> str:
+        return self.fsm.lang
+
+    def on_mount(self) -> None:
+        # Textual calls on_mount of every class in the MRO: this runs after the dialog's own
+        self.fsm.settle(self)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        """Override: check and send the form."""
+
+    # --- errors in place -----------------------------------------------------------------
+
+    def clear_errors(self) -> None:
+        for label in self.query(".field-error").results(Label):
+            label.update("")
+            label.display = False
+
+    def show_error(self, message: str, field: str | None = None) -> None:
+        target: Label | None = None
+        if field:
+            try:
+                target = self.query_one(f"#error-{field}", Label)
+            except NoMatches:
+                target = None
+        if target is None:
+            target = self.query_one("#error-form", Label)
+        target.update(message)
+        target.display = True
+
+    def handle_worker_error(self, worker: Worker[Any], error: BaseException | None) -> bool:
+        if isinstance(error, FsmError):
+            self.show_error(error.one_line(), error_field(error))
+            return True
+        return False

@@ -1,0 +1,220 @@
+"""A new order (новая заявка), as a dispatcher takes it on the phone.
+
+"Find" resolves whatever the caller reads out — the object's inventory or serial number from
+its label, the company's INN or name — through :mod:`fsm_core.services.lookup`, and fills
+the customer and object. Every rule is the core's: ``create_order`` numbers the order, sets
+its SLA deadlines, moves it to "assigned" when an assignee is given, and its errors are
+shown next to the field they are about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Footer, Input, Label, Select, TextArea
+
+from fsm_core.errors import NotFound
+from fsm_core.i18n import criticality_name, label
+from fsm_core.models import Criticality
+from fsm_core.services import lookup, orders
+from fsm_tui.backend import Catalog
+from fsm_tui.screens.modal import FormScreen
+from fsm_tui.text import t
+
+
+@dataclass
+class Created:
+    order_id: int
+    number: str
+    stage_code: str
+
+
+class NewOrderScreen(FormScreen[Created | None]):
+    """Returns the created order (or None when cancelled)."""
+
+    @dataclass
+    class Found(Message):
+        customer_id: int
+        object_id: int | None
+        what: str
+
+    @dataclass
+    class Done(Message):
+        created: Created
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(id="new-order")
+        self.catalog = catalog
+        self._filled_for: int | None = None
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        catalog = self.catalog
+        with Vertical(classes="dialog wide") as box:
+            box.border_title = t("new_order.title", lang)
+            with Grid(classes="form-grid"):
+                yield Label(t("form.find", lang))
+                yield Input(placeholder=t("form.find_placeholder", lang), compact=True, id="find")
+                yield Label("", classes="field-error", id="error-find")
+                yield Label(label("customer", lang) + " *")
+                yield Select(
+                    [(c.name, c.id) for c in catalog.customers],
+                    prompt=t("form.pick_customer", lang),
+                    compact=True,
+                    id="customer",
+                )
+                yield Label("", classes="field-error", id="error-customer")
+                yield Label(label("object", lang))
+                yield Select[int]([], prompt=t("form.none", lang), compact=True, id="object")
+                yield Label("", classes="field-error", id="error-object")
+                yield Label(label("contact", lang))
+                yield Select[int]([], prompt=t("form.none", lang), compact=True, id="contact")
+                yield Label("", classes="field-error", id="error-contact")
+                yield Label(label("criticality", lang))
+                yield Select(
+                    [(criticality_name(c.value, lang), c.value) for c in Criticality],
+                    value=Criticality.NORMAL.value,
+                    allow_blank=False,
+                    compact=True,
+                    id="criticality",
+                )
+                yield Label("", classes="field-error", id="error-criticality")
+                yield Label(label("description", lang) + " *")
+                yield TextArea(compact=True, id="description", classes="description")
+                yield Label("", classes="field-error", id="error-description")
+                yield Label(label("assignee", lang))
+                yield Select(
+                    [(f"{e.name}  {e.detail}".strip(), e.id) for e in catalog.employees],
+                    prompt=t("form.none", lang),
+                    compact=True,
+                    id="assignee",
+                )
+                yield Label("", classes="field-error", id="error-assignee")
+            yield Label("", classes="field-error", id="error-form")
+            with Horizontal(classes="buttons"):
+                yield Button(t("form.create", lang), variant="primary", id="submit")
+                yield Button(t("form.cancel", lang), id="cancel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        self.query_one("#description", TextArea).placeholder = t(
+            "form.description_placeholder", self.lang
+        )
+        self.query_one("#find", Input).focus()
+
+    # --- the customer's objects and contacts ---------------------------------------------
+
+    @on(Select.Changed, "#customer")
+    def _customer_changed(self, event: Select.Changed) -> None:
+        customer_id = event.value if isinstance(event.value, int) else None
+        if customer_id != self._filled_for:  # not already filled by "find"
+            self._fill_for(customer_id)
+
+    def _fill_for(self, customer_id: int | None, object_id: int | None = None) -> None:
+        self._filled_for = customer_id
+        objects = self.query_one("#object", Select)
+        contacts = self.query_one("#contact", Select)
+        if customer_id is None:
+            objects.set_options([])
+            contacts.set_options([])
+            return
+        objects.set_options(
+            [(f"{o.name}  {o.detail}".strip(), o.id) for o in self.catalog.objects_of(customer_id)]
+        )
+        contacts.set_options(
+            [(f"{c.name}  {c.detail}".strip(), c.id) for c in self.catalog.contacts_of(customer_id)]
+        )
+        if object_id is not None:
+            objects.value = object_id
+
+    # --- find by what the caller reads out -----------------------------------------------
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if text:
+            self.clear_errors()
+            self._find(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-find")
+    def _find(self, text: str) -> None:
+        with self.fsm.backend.reader() as session:
+            try:
+                obj = lookup.resolve_object(session, text)
+            except NotFound:
+                company = lookup.resolve_company(session, text)
+                assert company.id is not None
+                self.post_message(self.Found(company.id, None, company.name))
+                return
+            assert obj.customer_id is not None
+            assert obj.id is not None
+            where = f", {obj.address}" if obj.address else ""
+            self.post_message(self.Found(obj.customer_id, obj.id, f"{obj.name}{where}"))
+
+    def on_new_order_screen_found(self, message: Found) -> None:
+        customer = self.query_one("#customer", Select)
+        customer.value = message.customer_id
+        self._fill_for(message.customer_id, message.object_id)
+        found = self.query_one("#error-find", Label)
+        found.update(t("form.found", self.lang, what=message.what))
+        found.display = True
+        found.add_class("found")
+        self.query_one("#description", TextArea).focus()
+
+    def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
+        if worker.group == "new-order-find" and error is not None:
+            message = error.one_line() if hasattr(error, "one_line") else str(error)
+            self.show_error(message, "find")
+            self.query_one("#error-find", Label).remove_class("found")
+            return True
+        return super().handle_worker_error(worker, error)
+
+    # --- create --------------------------------------------------------------------------
+
+    def _value(self, selector: str) -> Any:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL else value
+
+    def action_submit(self) -> None:
+        self.clear_errors()
+        customer_id = self._value("#customer")
+        if customer_id is None:
+            self.show_error(t("form.pick_customer", self.lang), "customer")
+            self.query_one("#customer", Select).focus()
+            return
+        data: dict[str, Any] = {
+            "customer_id": customer_id,
+            "object_id": self._value("#object"),
+            "contact_id": self._value("#contact"),
+            "description": self.query_one("#description", TextArea).text,
+            "criticality": self._value("#criticality"),
+            "assignee_id": self._value("#assignee"),
+        }
+        self._create(data)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-create")
+    def _create(self, data: dict[str, Any]) -> None:
+        backend = self.fsm.backend
+        with backend.transaction() as session:
+            order = orders.create_order(session=session, data=data, actor=backend.user)
+            assert order.id is not None
+            created = Created(order.id, order.number, order.stage_code)
+        self.post_message(self.Done(created))
+
+    def on_new_order_screen_done(self, message: Done) -> None:
+        self.dismiss(message.created)
+
+    @on(Button.Pressed, "#submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()

@@ -1,0 +1,665 @@
+"""One order (заявка), in tabs as the reference product has them.
+
+Tabs today: **Order** (its fields, editable, and what the core derives: stage, SLA,
+deadlines, where) and **History** (the change log). The reference product's Checklists,
+Execution, Act, Messages and Materials tabs arrive with their cores: each feature adds an
+:class:`OrderTab` to :data:`ORDER_TABS` (a pane factory that gets the order id and the
+app), and the screen shows it between Order and History. No tab is shown before the feature
+behind it exists.
+
+Saving sends only the fields the user changed, with the version the screen loaded. When
+someone else saved first, the core refuses (``Conflict``); the screen then shows, field by
+field, what it had loaded, what the user typed and what is in the database now, keeps the
+form as typed, and offers to take the current version with the user's edits laid over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from fsm_core.errors import Conflict, FsmError
+from fsm_core.formatting import local_time, sla_for
+from fsm_core.i18n import criticality_name, label, sla_name
+from fsm_core.models import Criticality, Order
+from fsm_core.services import order_queries, orders
+from fsm_core.timeparse import parse_datetime
+from fsm_core.values import format_phone
+from fsm_tui import cells
+from fsm_tui.backend import Catalog
+from fsm_tui.messages import OrdersChanged
+from fsm_tui.screens.base import FsmScreen
+from fsm_tui.screens.modal import error_field
+from fsm_tui.text import t
+from fsm_tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+Details = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OrderTab:
+    """A tab a feature adds to the order screen (checklists, execution, act, messages,
+    materials): ``make(order_id, app)`` returns the pane's content widget."""
+
+    id: str
+    title_en: str
+    title_ru: str
+    make: Callable[[int, FsmApp], Widget]
+
+    def title(self, lang: str) -> str:
+        return self.title_ru if lang == "ru" else self.title_en
+
+
+ORDER_TABS: list[OrderTab] = []
+"""Feature tabs, in the reference product's order; empty until those features land."""
+
+# the editable fields, in the form's order, with their labels
+FIELDS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "customer"),
+    ("object_id", "object"),
+    ("contact_id", "contact"),
+    ("criticality", "criticality"),
+    ("description", "description"),
+    ("planned_start", "form.planned_start"),
+    ("planned_end", "form.planned_end"),
+    ("resolution_due", "resolution_due"),
+    ("external_id", "external_id"),
+)
+TIME_FIELDS = ("planned_start", "planned_end", "resolution_due")
+FIELD_OF_ERROR = {
+    "customer": "customer_id",
+    "object": "object_id",
+    "contact": "contact_id",
+    "description": "description",
+    "criticality": "criticality",
+    "planned_start": "planned_start",
+    "planned_end": "planned_end",
+    "resolution_due": "resolution_due",
+    "reaction_due": "resolution_due",
+    "external_id": "external_id",
+}
+
+
+@dataclass
+class Loaded(Message):
+    details: Details
+    history: list[dict[str, Any]]
+
+
+@dataclass
+class Saved(Message):
+    details: Details
+    history: list[dict[str, Any]]
+    changed: bool
+
+
+@dataclass
+class ConflictFound(Message):
+    error: Conflict
+    current: Details
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class OrderScreen(FsmScreen):
+    """The order screen, pushed over the section it was opened from (once the catalog is
+    loaded: see ``FsmApp.open_order``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="order.back"),
+        Binding("ctrl+s", "save", "Save", id="order.save", priority=True),
+        Binding("a", "assign", "Assign", id="order.assign"),
+        Binding("m", "move", "Stage", id="order.move"),
+        Binding("ctrl+r", "reapply", "Reapply on current", id="order.reapply"),
+        Binding("f5", "reload", "Reload", id="order.reload"),
+    ]
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(id="order-screen")
+        self.order_id = order_id
+        self.details: Details | None = None
+        self.baseline: dict[str, Any] = {}
+        self.version: int | None = None
+        self.conflict: ConflictFound | None = None
+        self._filled_for: int | None = None
+
+    # --- layout --------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static("", id="order-header")
+        with TabbedContent(id="order-tabs"):
+            with TabPane(t("tab.order", lang), id="tab-order"):  # noqa: SIM117 (the layout)
+                with Horizontal(id="order-body"):
+                    with VerticalScroll(id="order-form"):
+                        yield Static("", id="conflict", classes="conflict")
+                        with Horizontal(id="conflict-buttons"):
+                            yield Button(
+                                t("conflict.reapply", lang), variant="warning", id="reapply"
+                            )
+                            yield Button(t("conflict.discard", lang), id="discard")
+                        with Grid(id="fields"):
+                            yield Label(label("customer", lang))
+                            yield Select[int](
+                                [(c.name, c.id) for c in self.catalog.customers],
+                                allow_blank=False,
+                                compact=True,
+                                id="customer_id",
+                            )
+                            yield Label(label("object", lang))
+                            yield Select[int]([], prompt="—", compact=True, id="object_id")
+                            yield Label(label("contact", lang))
+                            yield Select[int]([], prompt="—", compact=True, id="contact_id")
+                            yield Label(label("criticality", lang))
+                            yield Select(
+                                [(criticality_name(c.value, lang), c.value) for c in Criticality],
+                                allow_blank=False,
+                                compact=True,
+                                id="criticality",
+                            )
+                            yield Label(label("description", lang))
+                            yield TextArea(compact=True, id="description")
+                            for name in ("planned_start", "planned_end", "resolution_due"):
+                                key = name if name == "resolution_due" else f"form.{name}"
+                                yield Label(t(key, lang))
+                                yield Input(
+                                    placeholder=t(
+                                        "form.due_placeholder"
+                                        if name == "resolution_due"
+                                        else "form.date_placeholder",
+                                        lang,
+                                    ),
+                                    compact=True,
+                                    id=name,
+                                )
+                            yield Label(label("external_id", lang))
+                            yield Input(compact=True, id="external_id")
+                        yield Label("", id="error-form", classes="field-error")
+                        yield Button(t("form.save", lang), variant="primary", id="save")
+                    yield Static("", id="order-info")
+            for tab in ORDER_TABS:
+                with TabPane(tab.title(lang), id=f"tab-{tab.id}"):
+                    yield tab.make(self.order_id, self.fsm)
+            with TabPane(t("tab.history", lang), id="tab-history"):
+                yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        app = self.fsm
+        status = StatusLine(lang=lang, database_url=app.backend.display_url, user=app.backend.user)
+        status.section = t("section.board", lang)
+        status.live = app.live_state
+        yield status
+        yield Footer()
+
+    def on_mount(self) -> None:  # Textual calls FsmScreen.on_mount too, after this one
+        self.query_one("#conflict").display = False
+        self.query_one("#conflict-buttons").display = False
+        self.query_one("#error-form").display = False
+        history = self.query_one("#history", DataTable)
+        lang = self.lang
+        for key in ("when", "who", "what", "old", "new"):
+            history.add_column(label(key, lang), key=key)
+        self._load()
+
+    def catalog_ready(self, catalog: Catalog) -> None:
+        select = self.query_one("#customer_id", Select)
+        keep = select.value
+        select.set_options([(c.name, c.id) for c in catalog.customers])
+        if keep is not Select.NULL:
+            select.value = keep
+        for line in self.query(StatusLine):
+            line.set_company(catalog.company_name)
+        if self.details is not None:
+            self._fill_form(self._form_of(self.details))
+
+    @property
+    def catalog(self) -> Catalog:
+        catalog = self.fsm.catalog
+        assert catalog is not None
+        return catalog
+
+    # --- loading -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="order-load")
+    def _load(self) -> None:
+        backend = self.fsm.backend
+        with backend.reader() as session:
+            details, history = self._read(session)
+        self.post_message(Loaded(details, history))
+
+    def _read(self, session: Any) -> tuple[Details, list[dict[str, Any]]]:
+        from fsm_core.errors import NotFound
+
+        order = session.get(Order, self.order_id)
+        if order is None:
+            raise NotFound("order", f"#{self.order_id}")
+        details = order_queries.order_details(session, order, now=self.fsm.backend.now())
+        history = [
+            {
+                "at": h.at,
+                "actor": h.actor,
+                "action": h.action,
+                "field": h.field,
+                "old": h.old_value,
+                "new": h.new_value,
+            }
+            for h in order_queries.history(session, self.order_id)
+        ]
+        return details, history
+
+    def on_loaded(self, message: Loaded) -> None:
+        dirty = self.is_dirty()
+        if dirty and self.conflict is None and self._form_of(message.details) == self.baseline:
+            # only what the form does not edit moved on (the stage, the assignee: say, this
+            # user's own assign): the edits still apply to exactly what they were made on
+            self.version = message.details["version"]
+        self._show(message.details, message.history, refill=not dirty)
+
+    def _show(self, details: Details, history: list[dict[str, Any]], *, refill: bool) -> None:
+        """Show what the database holds. The form (and the version its edits are based on)
+        changes only when ``refill``: unsaved edits are never overwritten by a reload."""
+        self.details = details
+        if refill:
+            self.version = details["version"]
+            self.baseline = self._form_of(details)
+            self._fill_form(self.baseline)
+        self._show_info(details)
+        self._show_history(history)
+
+    def orders_changed(self, message: OrdersChanged) -> None:
+        if not message.order_ids or self.order_id in message.order_ids:
+            self._load()
+
+    # --- the form ------------------------------------------------------------------------
+
+    def _time(self, value: Any) -> str:
+        return local_time(value, self.catalog.tz, lang=self.lang) if value else ""
+
+    def _form_of(self, d: Details) -> dict[str, Any]:
+        """The form's values for an order's details (times as the user types them)."""
+        return {
+            "customer_id": d["customer_id"],
+            "object_id": d.get("object_id"),
+            "contact_id": d.get("contact_id"),
+            "criticality": str(d["criticality"]),
+            "description": d["description"] or "",
+            "planned_start": self._time(d.get("planned_start")),
+            "planned_end": self._time(d.get("planned_end")),
+            "resolution_due": self._time(d.get("resolution_due")),
+            "external_id": d.get("external_id") or "",
+        }
+
+    def _fill_form(self, values: dict[str, Any]) -> None:
+        if self.fsm.catalog is None:
+            return
+        customer = self.query_one("#customer_id", Select)
+        customer.value = values["customer_id"]
+        self._fill_for(values["customer_id"])
+        self._set_select("#object_id", values["object_id"])
+        self._set_select("#contact_id", values["contact_id"])
+        self.query_one("#criticality", Select).value = values["criticality"]
+        area = self.query_one("#description", TextArea)
+        if area.text != values["description"]:
+            area.load_text(values["description"])
+        for name in (*TIME_FIELDS, "external_id"):
+            self.query_one(f"#{name}", Input).value = values[name]
+
+    def _set_select(self, selector: str, value: Any) -> None:
+        select = self.query_one(selector, Select)
+        if value is None:
+            select.clear()
+        else:
+            select.value = value
+
+    def _fill_for(self, customer_id: int | None) -> None:
+        self._filled_for = customer_id
+        catalog = self.catalog
+        self.query_one("#object_id", Select).set_options(
+            [(o.name, o.id) for o in catalog.objects_of(customer_id)]
+        )
+        self.query_one("#contact_id", Select).set_options(
+            [(c.name, c.id) for c in catalog.contacts_of(customer_id)]
+        )
+
+    @on(Select.Changed, "#customer_id")
+    def _customer_changed(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, int) else None
+        if value != self._filled_for and self.fsm.catalog is not None:
+            self._fill_for(value)
+
+    def _select_value(self, selector: str) -> Any:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL else value
+
+    def form_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "customer_id": self._select_value("#customer_id"),
+            "object_id": self._select_value("#object_id"),
+            "contact_id": self._select_value("#contact_id"),
+            "criticality": self._select_value("#criticality"),
+            "description": self.query_one("#description", TextArea).text,
+        }
+        for name in (*TIME_FIELDS, "external_id"):
+            values[name] = self.query_one(f"#{name}", Input).value.strip()
+        return values
+
+    def edits(self) -> dict[str, Any]:
+        """The fields the user changed since the form was filled: {field: typed value}."""
+        if not self.baseline:
+            return {}
+        form = self.form_values()
+        return {k: v for k, v in form.items() if v != self.baseline.get(k)}
+
+    def is_dirty(self) -> bool:
+        return bool(self.edits())
+
+    # --- saving --------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        if self.details is None or self.version is None:
+            return
+        edits = self.edits()
+        self._clear_error()
+        if not edits:
+            self.notify(t("order.unchanged", self.lang))
+            return
+        self._save(edits, self.version)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="order-save")
+    def _save(self, edits: dict[str, Any], version: int) -> None:
+        backend = self.fsm.backend
+        tz = self.catalog.tz
+        data: dict[str, Any] = {}
+        for name, value in edits.items():
+            if name in TIME_FIELDS:
+                end_of_day = name == "resolution_due"
+                data[name] = (
+                    parse_datetime(value, tz=tz, field=name, end_of_day=end_of_day)
+                    if value
+                    else None
+                )
+                if name == "resolution_due" and not value:
+                    data["reaction_due"] = None  # both back to the SLA policy
+            elif name == "external_id":
+                data[name] = value or None
+            else:
+                data[name] = value
+        try:
+            with backend.transaction() as session:
+                before = version
+                order = orders.update_order(
+                    session=session,
+                    order_id=self.order_id,
+                    data=data,
+                    actor=backend.user,
+                    expected_version=version,
+                )
+                changed = order.version != before
+                details, history = self._read(session)
+        except Conflict as conflict:
+            with backend.reader() as session:
+                current, history = self._read(session)
+            self.post_message(ConflictFound(conflict, current, history))
+            return
+        self.post_message(Saved(details, history, changed))
+
+    def on_saved(self, message: Saved) -> None:
+        self.conflict = None
+        self._hide_conflict()
+        self._show(message.details, message.history, refill=True)
+        if message.changed:
+            self.notify(
+                t(
+                    "order.saved",
+                    self.lang,
+                    number=message.details["number"],
+                    version=message.details["version"],
+                )
+            )
+            self.fsm.broadcast(OrdersChanged((self.order_id,)))
+        else:
+            self.notify(t("order.unchanged", self.lang))
+
+    def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
+        if worker.group == "order-save" and isinstance(error, FsmError):
+            name = FIELD_OF_ERROR.get(error_field(error) or "")
+            self._show_error(error.one_line(), name)
+            return True
+        return False
+
+    def _show_error(self, message: str, field_name: str | None) -> None:
+        error = self.query_one("#error-form", Label)
+        error.update(message)
+        error.display = True
+        for widget in self.query("#fields > *"):
+            widget.remove_class("-invalid")
+        if field_name:
+            self.query_one(f"#{field_name}").add_class("-invalid")
+
+    def _clear_error(self) -> None:
+        self.query_one("#error-form").display = False
+        for widget in self.query("#fields > *"):
+            widget.remove_class("-invalid")
+
+    # --- conflicts -----------------------------------------------------------------------
+
+    def on_conflict_found(self, message: ConflictFound) -> None:
+        self.conflict = message
+        self.details = message.current
+        self._show_info(message.current)
+        self._show_history(message.history)
+        mine = self.form_values()
+        theirs = self._form_of(message.current)
+        lang = self.lang
+        table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
+        for key in ("conflict.field", "conflict.loaded", "conflict.mine", "conflict.theirs"):
+            table.add_column(t(key, lang), overflow="fold")
+        for name, key in FIELDS:
+            was, typed, now = self.baseline.get(name), mine.get(name), theirs.get(name)
+            if typed == was and now == was:
+                continue
+            mine_style = "bold green" if typed != was else ""
+            their_style = "bold yellow" if now != was else ""
+            clash = typed != was and now != was and typed != now
+            table.add_row(
+                Text(t(key, lang), style="bold red" if clash else ""),
+                self._display(name, was),
+                Text(self._display(name, typed), style=mine_style),
+                Text(self._display(name, now), style=their_style),
+            )
+        heading = Text(
+            t(
+                "conflict.title",
+                lang,
+                mine=message.error.expected_version,
+                theirs=message.error.current_version,
+            ),
+            style="bold",
+        )
+        from rich.console import Group
+
+        conflict = self.query_one("#conflict", Static)
+        conflict.update(Group(heading, table))
+        conflict.display = True
+        self.query_one("#conflict-buttons").display = True
+        self.refresh_bindings()
+        self.query_one("#error-form").display = False
+        self.query_one("#order-form", VerticalScroll).scroll_home(animate=False)
+
+    def _display(self, name: str, value: Any) -> str:
+        if value is None or value == "":
+            return "—"
+        catalog = self.catalog
+        if name == "customer_id":
+            return catalog.name_of("customers", value)
+        if name == "object_id":
+            return catalog.name_of("objects", value)
+        if name == "contact_id":
+            return catalog.name_of("contacts", value)
+        if name == "criticality":
+            return criticality_name(value, self.lang)
+        return cells.one_line(str(value)) if name == "description" else str(value)
+
+    def action_reapply(self) -> None:
+        """Take the database's current version and lay the user's edits over it."""
+        if self.conflict is None:
+            return
+        edits = self.edits()
+        current = self.conflict.current
+        self.version = current["version"]
+        self.baseline = self._form_of(current)
+        self._fill_form({**self.baseline, **edits})
+        self.conflict = None
+        self._hide_conflict()
+        self.notify(t("conflict.reapplied", self.lang, version=self.version))
+
+    def _discard(self) -> None:
+        if self.conflict is None:
+            return
+        current = self.conflict.current
+        self.version = current["version"]
+        self.baseline = self._form_of(current)
+        self._fill_form(self.baseline)
+        self.conflict = None
+        self._hide_conflict()
+
+    def _hide_conflict(self) -> None:
+        self.query_one("#conflict").display = False
+        self.query_one("#conflict-buttons").display = False
+        self.refresh_bindings()
+
+    @on(Button.Pressed, "#reapply")
+    def _reapply_pressed(self) -> None:
+        self.action_reapply()
+
+    @on(Button.Pressed, "#discard")
+    def _discard_pressed(self) -> None:
+        self._discard()
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    # --- the read-only side and the history ----------------------------------------------
+
+    def _show_info(self, d: Details) -> None:
+        lang = self.lang
+        catalog = self.catalog
+        now = self.fsm.backend.now()
+        sla, status = sla_for(d, catalog.stage(d["stage"]), now, lang)
+        style = {"ok": "green", "at_risk": "bold yellow", "violated": "bold red"}.get(status, "")
+        header = Text()
+        header.append(t("order.title", lang, number=d["number"]), style="bold")
+        header.append(f" · {catalog.stage_name(d['stage'], lang)}")
+        header.append(f" · {d.get('assignee') or d.get('crew') or '—'}")
+        header.append(f" · SLA {sla_name(d['sla_status'], lang)}: ")
+        header.append(sla, style=style)
+        self.query_one("#order-header", Static).update(header)
+
+        def when(value: Any) -> str:
+            return local_time(value, catalog.tz, lang=lang) if value else "—"
+
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column(overflow="fold")
+        rows = [
+            ("number", d["number"]),
+            ("stage", catalog.stage_name(d["stage"], lang)),
+            ("assignee", d.get("assignee") or "—"),
+            ("crew", d.get("crew") or "—"),
+            ("sla", Text(f"{sla_name(d['sla_status'], lang)} · {sla}", style=style)),
+            ("reaction_due", when(d.get("reaction_due"))),
+            ("resolution_due", when(d.get("resolution_due"))),
+            ("created", f"{when(d.get('created_at'))} ({d.get('created_by')})"),
+            ("address", d.get("address") or "—"),
+            ("location_hint", d.get("location_hint") or "—"),
+            ("phone", format_phone(d["contact_phone"]) if d.get("contact_phone") else "—"),
+            ("closed", when(d.get("closed_at"))),
+            ("version", str(d["version"])),
+            (
+                "allowed_stages",
+                ", ".join(catalog.stage_name(c, lang) for c in d.get("allowed_stages", [])) or "—",
+            ),
+        ]
+        for key, value in rows:
+            table.add_row(label(key, lang), value)
+        info = self.query_one("#order-info", Static)
+        info.update(table)
+        info.border_title = t("order.info", lang)
+
+    def _show_history(self, history: list[dict[str, Any]]) -> None:
+        lang = self.lang
+        catalog = self.catalog
+        table = self.query_one("#history", DataTable)
+        table.clear()
+
+        def shown(name: str | None, value: str | None) -> str:
+            if name == "stage" and value:
+                return catalog.stage_name(value, lang)
+            return cells.one_line(value)
+
+        for h in history:
+            table.add_row(
+                local_time(h["at"], catalog.tz, lang=lang, seconds=True),
+                h["actor"],
+                h["field"] or h["action"],
+                shown(h["field"], h["old"]),
+                shown(h["field"], h["new"]),
+            )
+
+    # --- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reapply":
+            return self.conflict is not None  # shown only while a conflict is on screen
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self._load()
+
+    def _row(self) -> dict[str, Any] | None:
+        d = self.details
+        if d is None:
+            return None
+        return {
+            "id": self.order_id,
+            "number": d["number"],
+            "stage_code": d["stage"],
+            "assignee_id": d.get("assignee_id"),
+            "version": d["version"],
+        }
+
+    def action_assign(self) -> None:
+        row = self._row()
+        if row is not None:
+            self.fsm.assign_order(row)
+
+    def action_move(self) -> None:
+        row = self._row()
+        if row is not None:
+            self.fsm.move_order(row)

@@ -1,0 +1,145 @@
+"""The app around the sections: keys with ids, the help screen, the command palette,
+remapping, languages, the status line, and errors shown as notifications."""
+
+from __future__ import annotations
+
+import pytest
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from fsm_tui.app import FsmApp, read_keymap
+from fsm_tui.screens.board import BoardScreen
+from fsm_tui.screens.help import HelpScreen
+from fsm_tui.screens.new_order import NewOrderScreen
+from fsm_tui.screens.order import OrderScreen
+from fsm_tui.text import BINDING_TEXT, UI
+from fsm_tui.widgets.status_line import StatusLine, database_label
+from tests.tui.conftest import SIZE, USER, build_app, settle
+
+pytestmark = pytest.mark.asyncio
+
+
+def all_bindings(app: FsmApp) -> list[tuple[str, Binding]]:
+    return [
+        (scope, binding)
+        for scope, cls in app.binding_sources()
+        for binding in Binding.make_bindings(cls.BINDINGS)
+    ]
+
+
+async def test_every_binding_has_an_id_and_words_in_both_languages(app):
+    ids = set()
+    for scope, binding in all_bindings(app):
+        assert binding.id, f"{scope}: {binding.key} -> {binding.action} has no id"
+        assert binding.id in BINDING_TEXT, binding.id
+        ids.add(binding.id)
+    assert {"board.new_order", "board.assign", "board.move", "order.save"} <= ids
+
+
+async def test_ui_words_exist_in_both_languages():
+    from fsm_core.i18n import LABELS
+
+    assert not set(UI) & set(LABELS), "a dashboard word would hide a shared label"
+    for key, (en, ru) in {**UI, **BINDING_TEXT}.items():
+        assert en, key
+        assert ru, key
+        assert en.count("{") == ru.count("{"), key
+
+
+async def test_help_lists_every_binding(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#bindings", DataTable)
+        listed = {table.get_row_at(i)[3] for i in range(table.row_count)}
+        assert listed == {b.id for _, b in all_bindings(app)}
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_keys_can_be_remapped_by_id(demo_url, tmp_path):
+    path = tmp_path / "keymap.toml"
+    path.write_text('board.new_order = "ctrl+n"\n"board.move" = "ctrl+m"\n', encoding="utf-8")
+    assert read_keymap(path) == {"board.new_order": "ctrl+n", "board.move": "ctrl+m"}
+    app = build_app(demo_url, keymap=read_keymap(path), keymap_file=path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewOrderScreen)
+
+
+async def test_command_palette_runs_the_apps_commands(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Новая")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, NewOrderScreen)
+
+
+async def test_command_palette_opens_an_order_by_number(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        number = app.screen.table.row_at(3)["number"]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*number)
+        await pilot.pause(0.8)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        assert app.screen.details["number"] == number
+
+
+async def test_english_and_the_status_line(demo_url):
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        status = app.screen.query_one(StatusLine)
+        text = str(status.render())
+        assert "Orders" in text
+        assert USER in text
+        database = "fsm.db" if demo_url.startswith("sqlite") else demo_url.rsplit("/", 1)[1]
+        assert database in text  # where the dispatcher is working
+        assert "live: off" in text
+        header = app.screen.table.render_line(0).text
+        assert "Number" in header
+        assert "Customer" in header
+
+
+async def test_live_state_reaches_the_status_line(app):
+    from fsm_tui.messages import LiveStateChanged
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.post_message(LiveStateChanged("on"))
+        await settle(pilot)
+        assert app.screen.query_one(StatusLine).live == "on"
+        assert app.live_state == "on"
+
+
+async def test_a_database_error_is_a_notification_not_a_crash(app):
+    from fsm_core.errors import NotFound
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.report_error(NotFound("order", "26-9999"))
+        await pilot.pause()
+        assert any("26-9999" in n.message for n in app._notifications)
+        app.open_order(999_999)  # gone meanwhile: the order screen says so
+        await settle(pilot)
+        assert any("#999999" in n.message for n in app._notifications)
+
+
+async def test_database_labels():
+    assert database_label("sqlite:////home/x/.local/share/fsm/fsm.db") == "fsm.db"
+    assert database_label("postgresql+psycopg://u:secret@db.local/fsm") == "db.local/fsm"

@@ -1,0 +1,403 @@
+"""The order board, driven with Textual's Pilot: it opens on the first page, filters in
+place, and creates, assigns, moves and opens orders through the core's services."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from textual.widgets import Input, OptionList, Select, TextArea
+
+from fsm_core.models import Order, OrderHistory
+from fsm_core.services import order_queries
+from fsm_core.services.order_queries import OrderFilter
+from fsm_core.services.stages import load_workflow
+from fsm_tui.screens.assign import AssignScreen
+from fsm_tui.screens.board import BoardScreen
+from fsm_tui.screens.move import MoveScreen
+from fsm_tui.screens.new_order import NewOrderScreen
+from fsm_tui.screens.order import OrderScreen
+from fsm_tui.widgets.kanban import KanbanBoard, KanbanColumn
+from fsm_tui.widgets.order_table import OrderTable
+from fsm_tui.widgets.stage_counts import StageCounts
+from tests.conftest import NOW
+from tests.tui.conftest import SIZE, USER, build_app, settle
+
+pytestmark = pytest.mark.asyncio
+
+
+def count(db, **filters) -> int:
+    with db.reader() as s:
+        return order_queries.count_orders(session=s, filters=OrderFilter(**filters), now=NOW)
+
+
+def board(app) -> BoardScreen:
+    assert isinstance(app.screen, BoardScreen), app.screen
+    return app.screen
+
+
+async def test_board_opens_on_open_orders_with_counts(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = board(app).table
+        assert table.total == count(demo_db, open_only=True)
+        assert table.row_count == table.total
+        first = table.current_row
+        with demo_db.reader() as s:
+            newest = order_queries.list_orders(
+                session=s, filters=OrderFilter(open_only=True), limit=1, now=NOW
+            )[0]
+        assert first is not None
+        assert first["number"] == newest["number"]
+        counts = app.screen.query_one(StageCounts)
+        with demo_db.reader() as s:
+            by_stage = order_queries.stage_counts(
+                session=s, filters=OrderFilter(open_only=True), now=NOW
+            )
+        assert counts.counts == by_stage
+        assert table.has_focus
+
+
+async def test_search_filters_in_place(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"ДГУ")
+        await pilot.pause(0.1)
+        await settle(pilot)
+        table = board(app).table
+        expected = count(demo_db, open_only=True, text="ДГУ")
+        assert 0 < expected < count(demo_db, open_only=True)
+        assert table.total == expected
+        numbers = {table.row_at(i)["number"] for i in range(table.row_count)}
+        with demo_db.reader() as s:
+            rows = order_queries.list_orders(
+                session=s, filters=OrderFilter(open_only=True, text="ДГУ"), limit=None, now=NOW
+            )
+        assert numbers == {r["number"] for r in rows}
+        await pilot.press("escape")
+        assert table.has_focus
+
+
+@pytest.mark.parametrize(
+    ("selector", "value", "expect"),
+    [
+        ("#filter-stage", "in_progress", {"stages": ["in_progress"]}),
+        ("#filter-criticality", "high", {"criticalities": ["high"], "open_only": True}),
+        ("#filter-sla", "violated", {"sla": ["violated"], "open_only": True}),
+        ("#filter-stage", None, {}),
+    ],
+)
+async def test_pickers_filter_in_place(app, demo_db, selector, value, expect):
+    from fsm_core.models import SlaStatus
+
+    if "sla" in expect:
+        expect = {**expect, "sla": [SlaStatus(s) for s in expect["sla"]]}
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        select = app.screen.query_one(selector, Select)
+        if value is None:
+            select.clear()
+        else:
+            select.value = value
+        await settle(pilot)
+        assert board(app).table.total == count(demo_db, **expect)
+
+
+async def test_assignee_and_customer_pickers(app, demo_db):
+    with demo_db.reader() as s:
+        order = s.exec(select(Order).where(Order.assignee_id.is_not(None))).first()
+        assignee_id, customer_id = order.assignee_id, order.customer_id
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = board(app)
+        screen.query_one("#filter-assignee", Select).value = assignee_id
+        await settle(pilot)
+        assert screen.table.total == count(demo_db, open_only=True, assignee_ids=[assignee_id])
+        screen.query_one("#filter-customer", Select).value = customer_id
+        await settle(pilot)
+        assert screen.table.total == count(
+            demo_db, open_only=True, assignee_ids=[assignee_id], customer_ids=[customer_id]
+        )
+        await pilot.press("x")  # clear every filter
+        await settle(pilot)
+        assert screen.table.total == count(demo_db, open_only=True)
+
+
+async def test_a_newer_filter_wins(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = board(app).table
+        table.load(OrderFilter(text="ДГУ"))
+        table.load(OrderFilter(stages=["new"]))  # replaces the first before it reports
+        await settle(pilot)
+        assert table.filters == OrderFilter(stages=["new"])
+        assert table.total == count(demo_db, stages=["new"])
+        assert all(table.row_at(i)["stage_code"] == "new" for i in range(table.row_count))
+
+
+async def test_create_order(app, demo_db):
+    with demo_db.reader() as s:
+        from fsm_core.services import lookup
+
+        ac = lookup.resolve_object(s, "СМТ-000114")
+        before = s.exec(select(Order.id)).all()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, NewOrderScreen)
+        # the caller reads the inventory number off the label
+        await pilot.press(*"СМТ-000114", "enter")
+        await settle(pilot)
+        form = app.screen
+        assert form.query_one("#customer", Select).value == ac.customer_id
+        assert form.query_one("#object", Select).value == ac.id
+        assert app.focused is form.query_one("#description", TextArea)
+        await pilot.press(*"Течёт вода из блока")
+        form.query_one("#criticality", Select).value = "high"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        with demo_db.reader() as s:
+            new = s.exec(select(Order).where(Order.id.not_in(before))).one()
+            assert (new.object_id, new.criticality, new.created_by) == (ac.id, "high", USER)
+            assert new.description == "Течёт вода из блока"
+            assert new.stage_code == "new"
+        table = board(app).table
+        assert table.current_row["id"] == new.id  # the cursor is on the new order
+        assert any(new.number in n.message for n in app._notifications)
+
+
+async def test_create_order_shows_the_cores_validation(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        await pilot.press("ctrl+s")  # nothing chosen: the form asks for the customer
+        await settle(pilot)
+        assert form.query_one("#error-customer").display
+        with demo_db.reader() as s:
+            customer = s.exec(select(Order.customer_id)).first()
+        form.query_one("#customer", Select).value = customer
+        await pilot.press("ctrl+s")  # no description: the core refuses, next to the field
+        await settle(pilot)
+        assert isinstance(app.screen, NewOrderScreen)
+        error = form.query_one("#error-description")
+        assert error.display
+        assert "description" in str(error.render())
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_find_reports_what_it_cannot_resolve(app):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"нет такого", "enter")
+        await settle(pilot)
+        error = app.screen.query_one("#error-find")
+        assert error.display
+        assert "нет такого" in str(error.render())
+
+
+async def test_assign_a_new_order(app, demo_db):
+    with demo_db.reader() as s:
+        employees = s.exec(select(Order.assignee_id).where(Order.assignee_id.is_not(None))).all()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = board(app)
+        screen.query_one("#filter-stage", Select).value = "new"
+        await settle(pilot)
+        row = screen.table.current_row
+        assert row["stage_code"] == "new"
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AssignScreen)
+        options = dialog.query_one("#employees", OptionList)
+        assert dialog.loads  # open orders per employee were counted
+        target = app.catalog.employees[2]
+        options.highlighted = options.get_option_index(str(target.id))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        with demo_db.reader() as s:
+            order = s.get(Order, row["id"])
+            assert (order.assignee_id, order.stage_code) == (target.id, "assigned")
+            actors = {
+                h.actor
+                for h in s.exec(
+                    select(OrderHistory).where(
+                        OrderHistory.order_id == order.id, OrderHistory.action == "assign"
+                    )
+                )
+            }
+            assert actors == {USER}
+        assert employees  # the demo has assigned orders
+
+
+async def test_move_offers_only_allowed_stages(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = board(app)
+        screen.query_one("#filter-stage", Select).value = "en_route"
+        await settle(pilot)
+        row = screen.table.current_row
+        await pilot.press("m")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, MoveScreen)
+        offered = [
+            o.id
+            for o in (
+                dialog.query_one("#stages", OptionList).get_option_at_index(i)
+                for i in range(dialog.query_one("#stages", OptionList).option_count)
+            )
+        ]
+        with demo_db.reader() as s:
+            allowed = [st.code for st in load_workflow(s).allowed_from("en_route")]
+        assert offered == allowed
+        stages = dialog.query_one("#stages", OptionList)
+        stages.highlighted = offered.index("in_progress")
+        await pilot.press(*"на месте", "enter")  # typing goes to the comment
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        with demo_db.reader() as s:
+            order = s.get(Order, row["id"])
+            assert order.stage_code == "in_progress"
+            notes = s.exec(
+                select(OrderHistory.new_value).where(
+                    OrderHistory.order_id == order.id, OrderHistory.action == "comment"
+                )
+            ).all()
+            assert "на месте" in notes
+
+
+async def test_a_refused_move_says_why_and_changes_nothing(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = board(app)
+        screen.query_one("#filter-assignee", Select).value = "__none__"
+        screen.query_one("#filter-stage", Select).value = "new"
+        await settle(pilot)
+        row = screen.table.current_row
+        assert row["assignee_id"] is None
+        await pilot.press("m")
+        await settle(pilot)
+        stages = app.screen.query_one("#stages", OptionList)
+        ids = [stages.get_option_at_index(i).id for i in range(stages.option_count)]
+        assert "assigned" in ids
+        stages.highlighted = ids.index("assigned")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MoveScreen)  # stays open, with the core's reason
+        error = app.screen.query_one("#error-form")
+        assert error.display
+        assert "assignee" in str(error.render())
+        with demo_db.reader() as s:
+            assert s.get(Order, row["id"]).stage_code == "new"
+
+
+async def test_a_stale_board_row_is_refused_as_a_conflict(app, demo_db):
+    from fsm_core.services import orders
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = board(app).table.current_row
+        with demo_db.transaction() as s:  # another dispatcher, meanwhile
+            orders.update_order(
+                session=s, order_id=row["id"], data={"description": "x"}, actor="other"
+            )
+        await pilot.press("m")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        error = app.screen.query_one("#error-form")
+        assert error.display
+        assert "changed by someone else" in str(error.render())
+
+
+async def test_kanban_columns_by_stage(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        kanban = app.screen.query_one(KanbanBoard)
+        assert kanban.display
+        with demo_db.reader() as s:
+            by_stage = order_queries.stage_counts(
+                session=s, filters=OrderFilter(open_only=True), now=NOW
+            )
+        shown = {c.code: c for c in kanban.query(KanbanColumn) if c.display}
+        assert "closed" not in shown
+        assert "cancelled" not in shown
+        for code, column in shown.items():
+            assert len(column.rows) == min(by_stage.get(code, 0), KanbanBoard.CARDS)
+            assert all(r["stage_code"] == code for r in column.rows)
+        assert kanban.current_row is not None
+        row = kanban.current_row
+        await pilot.press("right")
+        assert kanban.current_row != row
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        await pilot.press("escape")
+        await pilot.press("v")
+        await settle(pilot)
+        assert board(app).table.has_focus
+
+
+async def test_open_order_and_history(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        row = board(app).table.current_row
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OrderScreen)
+        assert screen.details["number"] == row["number"]
+        with demo_db.reader() as s:
+            history = order_queries.history(s, row["id"])
+        assert screen.query_one("#history").row_count == len(history)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_the_table_holds_pages_not_rows(demo_url, demo_db):
+    """With thousands of orders only the pages on screen are fetched."""
+    from sqlalchemy import insert
+
+    with demo_db.transaction() as s:
+        template = s.exec(select(Order)).first()
+        s.execute(
+            insert(Order),
+            [
+                {
+                    "number": f"T{i:05d}",
+                    "customer_id": template.customer_id,
+                    "description": f"bulk {i}",
+                    "stage_code": "new",
+                    "created_at": template.created_at.replace(year=2020),
+                    "updated_at": template.created_at,
+                    "created_by": "test",
+                    "version": 1,
+                }
+                for i in range(2500)
+            ],
+        )
+    app = build_app(demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = board(app).table
+        assert table.row_count == count(demo_db, open_only=True)
+        assert table.loaded_rows == OrderTable.PAGE_SIZE
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.current_row is not None
+        assert table.loaded_rows <= 3 * OrderTable.PAGE_SIZE
+        await pilot.press("home")
+        await settle(pilot)
+        assert table.cursor_row == 0

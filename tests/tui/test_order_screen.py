@@ -1,0 +1,131 @@
+"""The order screen: editing with the loaded version, and what a stale edit does."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Select, TextArea
+
+from fsm_core.models import Order
+from fsm_core.services import orders
+from fsm_tui.screens.board import BoardScreen
+from fsm_tui.screens.order import OrderScreen
+from tests.tui.conftest import SIZE, USER, screen_text, settle
+
+pytestmark = pytest.mark.asyncio
+
+
+async def open_first(app, pilot) -> OrderScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(app.screen, OrderScreen)
+    return app.screen
+
+
+async def replace_description(pilot, screen: OrderScreen, text: str) -> None:
+    area = screen.query_one("#description", TextArea)
+    area.focus()
+    await pilot.press("ctrl+a")  # select all, then type over it
+    area.clear()
+    await pilot.press(*text)
+
+
+async def test_edit_and_save(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        version = screen.version
+        await replace_description(pilot, screen, "Новое описание")
+        screen.query_one("#criticality", Select).value = "critical"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        with demo_db.reader() as s:
+            order = s.get(Order, screen.order_id)
+            assert (order.description, order.criticality) == ("Новое описание", "critical")
+            assert order.version == version + 1
+        assert screen.version == version + 1
+        assert not screen.is_dirty()
+        history = screen.query_one("#history")
+        assert any("Новое описание" in str(history.get_row_at(i)) for i in range(history.row_count))
+        await pilot.press("escape")
+        assert isinstance(app.screen, BoardScreen)
+
+
+async def test_a_bad_date_is_shown_and_nothing_saved(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        version = screen.version
+        screen.query_one("#planned_start", Input).value = "31.02.2026 10:00"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        error = screen.query_one("#error-form")
+        assert error.display
+        assert "31.02.2026" in str(error.render())
+        assert screen.query_one("#planned_start").has_class("-invalid")
+        with demo_db.reader() as s:
+            assert s.get(Order, screen.order_id).version == version
+
+
+async def test_a_stale_edit_shows_the_conflict_and_keeps_what_was_typed(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        loaded = screen.version
+        await replace_description(pilot, screen, "Моё описание")
+        with demo_db.transaction() as s:  # someone else saves first
+            orders.update_order(
+                session=s,
+                order_id=screen.order_id,
+                data={"criticality": "critical", "external_id": "OTHER-1"},
+                actor="Другой диспетчер",
+            )
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        conflict = screen.query_one("#conflict")
+        assert conflict.display
+        text = screen_text(app)
+        assert "Моё описание" in text
+        assert "OTHER-1" in text
+        assert "критическая" in text
+        # nothing was saved, and nothing typed was lost
+        assert screen.query_one("#description", TextArea).text == "Моё описание"
+        with demo_db.reader() as s:
+            order = s.get(Order, screen.order_id)
+            assert order.description != "Моё описание"
+            assert order.version == loaded + 1
+        await pilot.press("ctrl+r")  # take theirs, keep mine on top
+        await settle(pilot)
+        assert not conflict.display
+        assert screen.version == loaded + 1
+        assert screen.query_one("#description", TextArea).text == "Моё описание"
+        assert screen.query_one("#criticality", Select).value == "critical"
+        assert screen.query_one("#external_id", Input).value == "OTHER-1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        with demo_db.reader() as s:
+            order = s.get(Order, screen.order_id)
+            assert (order.description, order.criticality, order.external_id) == (
+                "Моё описание",
+                "critical",
+                "OTHER-1",
+            )
+            assert order.version == loaded + 2
+
+
+async def test_assign_from_the_order_screen_keeps_unsaved_edits(app, demo_db):
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        await replace_description(pilot, screen, "Правка")
+        screen.query_one("#order-tabs Tabs").focus()
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#description", TextArea).text == "Правка"
+        await pilot.press("ctrl+s")  # the assign moved only what the form does not edit
+        await settle(pilot)
+        assert not screen.query_one("#conflict").display
+        with demo_db.reader() as s:
+            order = s.get(Order, screen.order_id)
+            assert order.description == "Правка"
+        assert screen.details["created_by"]
+        assert USER
