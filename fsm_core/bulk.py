@@ -107,3 +107,28 @@ def select_in(
         cursor = driver.execute(f"SELECT {wanted} FROM {table} WHERE {key} IN ({marks})", chunk)
         found.extend(cursor.fetchall())
     return found
+
+
+def execute_in(
+    session: Session,
+    statement: str,
+    params: Sequence[Any],
+    values: Sequence[Any],
+    *,
+    chunk: int = 30000,
+) -> None:
+    """Run ``statement`` whose ``{in}`` stands for "IN (values)": an array parameter on
+    PostgreSQL, chunks of ``?`` on SQLite. ``params`` (``?`` placeholders) come first."""
+    if not values:
+        return
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        sql = statement.replace("?", "%s").replace("{in}", "= ANY(%s)")
+        with driver.cursor() as cursor:
+            cursor.execute(sql, (*params, list(values)))
+        return
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        sql = statement.replace("{in}", f"IN ({', '.join('?' * len(part))})")
+        driver.execute(sql, (*params, *part))

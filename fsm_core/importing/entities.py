@@ -713,7 +713,9 @@ class Orders(Entity):
             run.count("checked", len(new_rows) + len(changed) + len(one_by_one))
             return
         if new_rows and not run.dry_run:
-            service.insert_new_orders(self.ctx, new_rows, actor=run.actor, now=run.now)
+            service.insert_new_orders(
+                self.ctx, new_rows, actor=run.actor, now=run.now, return_ids=False
+            )
         run.count("inserted", len(new_rows))
         if changed and not run.dry_run:
             self._write_updates(changed)

@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock
-from fsm_core.bulk import insert_rows, select_in
+from fsm_core.bulk import execute_in, insert_rows, select_in
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
@@ -447,21 +447,30 @@ def prepare_new_order(
     return row
 
 
-def _creation_note(ctx: OrderContext, row: Mapping[str, Any]) -> str:
-    parts = [row["number"], f"stage={row['stage_code']}", f"criticality={row['criticality']}"]
-    if row["assignee_id"] is not None:
-        found = ctx.employee(row["assignee_id"])
-        parts.append(f"assignee={found[1] if found else row['assignee_id']}")
-    if row["crew_id"] is not None:
-        found = ctx.crew(row["crew_id"])
-        parts.append(f"crew={found[1] if found else row['crew_id']}")
-    return "; ".join(parts)
+# The history's "create" row, written by the database for a whole batch at once:
+# "26-0001; stage=assigned; criticality=high; assignee=Иванов К. П.; crew=..."
+_CREATION_HISTORY = """
+INSERT INTO order_history (order_id, at, actor, action, new_value)
+SELECT o.id, ?, ?, 'create',
+       o.number || '; stage=' || o.stage_code || '; criticality=' || o.criticality
+       || COALESCE('; assignee=' || e.short_name, '') || COALESCE('; crew=' || c.name, '')
+FROM orders o
+LEFT JOIN employee e ON e.id = o.assignee_id
+LEFT JOIN crew c ON c.id = o.crew_id
+WHERE o.number {in}
+"""
 
 
 def insert_new_orders(
-    ctx: OrderContext, rows: Sequence[dict[str, Any]], *, actor: str, now: datetime
+    ctx: OrderContext,
+    rows: Sequence[dict[str, Any]],
+    *,
+    actor: str,
+    now: datetime,
+    return_ids: bool = True,
 ) -> list[int]:
-    """Number, insert and record prepared orders in one go; returns their ids in order.
+    """Number, insert and record prepared orders in one go; returns their ids in order
+    (unless ``return_ids`` is false: an import does not need them).
 
     Explicit numbers and external ids must be free (checked here, in one query each);
     the others get the next numbers of their scope, the counter bumped once per scope.
@@ -483,15 +492,12 @@ def insert_new_orders(
     _advance_counters(ctx, given)
     for row in rows:
         row["created_by"] = actor
-    insert_rows(session, "orders", ORDER_COLUMNS, ([r[c] for c in ORDER_COLUMNS] for r in rows))
+    insert_rows(session, "orders", ORDER_COLUMNS, [[r[c] for c in ORDER_COLUMNS] for r in rows])
     numbers = [r["number"] for r in rows]
+    execute_in(session, _CREATION_HISTORY, (now, actor), numbers)
+    if not return_ids:
+        return []
     ids = _ids_by_number(session, numbers)
-    insert_rows(
-        session,
-        "order_history",
-        ("order_id", "at", "actor", "action", "new_value"),
-        ((ids[r["number"]], now, actor, "create", _creation_note(ctx, r)) for r in rows),
-    )
     return [ids[n] for n in numbers]
 
 
