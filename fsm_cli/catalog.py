@@ -21,12 +21,6 @@ sla = typer.Typer(
 Opt = Annotated[str | None, typer.Option()]
 
 
-def _label(key: str) -> str:
-    from fsm_core.i18n import label
-
-    return label(key, STATE.language)
-
-
 # --- objects ---------------------------------------------------------------------------
 
 
@@ -62,17 +56,16 @@ def objects_list(
                 offset=offset,
             )
         ]
-    if json_ or nl:
-        (output.emit_lines if nl else output.emit_json)(rows)
+    if output.emit_records(rows, json_, nl):
         return
     output.table(
         [
             "#",
-            _label("object"),
-            _label("kind"),
-            _label("customer"),
-            _label("address"),
-            _label("inventory_number"),
+            STATE.label("object"),
+            STATE.label("kind"),
+            STATE.label("customer"),
+            STATE.label("address"),
+            STATE.label("inventory_number"),
         ],
         [
             [r["id"], r["name"], r["kind"], r["customer"], r["address"], r["inventory_number"]]
@@ -123,19 +116,19 @@ def objects_show(
     )
     output.fields(
         [
-            (_label("object"), " › ".join(record["path"])),
-            (_label("kind"), record["kind"]),
-            (_label("customer"), record["customer"]),
-            (_label("address"), record["effective_address"]),
-            (_label("coordinates"), coordinates),
-            (_label("location_hint"), record["location_hint"]),
-            (_label("building"), record["building"]),
-            (_label("floor"), record["floor"]),
-            (_label("inventory_number"), record["inventory_number"]),
-            (_label("serial_number"), record["serial_number"]),
-            (_label("external_id"), record["external_id"]),
+            (STATE.label("object"), " › ".join(record["path"])),
+            (STATE.label("kind"), record["kind"]),
+            (STATE.label("customer"), record["customer"]),
+            (STATE.label("address"), record["effective_address"]),
+            (STATE.label("coordinates"), coordinates),
+            (STATE.label("location_hint"), record["location_hint"]),
+            (STATE.label("building"), record["building"]),
+            (STATE.label("floor"), record["floor"]),
+            (STATE.label("inventory_number"), record["inventory_number"]),
+            (STATE.label("serial_number"), record["serial_number"]),
+            (STATE.label("external_id"), record["external_id"]),
             ("", ", ".join(c["name"] for c in record["children"])),
-            (_label("orders"), ", ".join(o["number"] for o in record["recent_orders"])),
+            (STATE.label("orders"), ", ".join(o["number"] for o in record["recent_orders"])),
         ],
         title=record["name"],
     )
@@ -239,12 +232,11 @@ def work_types_list(search: Search = None, json_: Json = False, nl: JsonLines = 
     with STATE.reader() as session:
         rows = [w.model_dump() for w in service.list_work_types(session=session, text=search)]
         currency = company(session)["currency"]
-    if json_ or nl:
-        (output.emit_lines if nl else output.emit_json)(rows)
+    if output.emit_records(rows, json_, nl):
         return
     lang = STATE.language
     output.table(
-        [_label("name"), (_label("price"), {"justify": "right"}), _label("unit")],
+        [STATE.label("name"), (STATE.label("price"), {"justify": "right"}), STATE.label("unit")],
         [[r["name"], money(r["price"], lang=lang, currency=currency), r["unit"]] for r in rows],
     )
 
@@ -262,11 +254,11 @@ def work_types_show(ref: Annotated[str, typer.Argument()], json_: Json = False) 
         return
     output.fields(
         [
-            (_label("name"), record["name"]),
-            (_label("price"), money(record["price"], lang=STATE.language)),
-            (_label("unit"), record["unit"]),
-            (_label("description"), record["description"]),
-            (_label("external_id"), record["external_id"]),
+            (STATE.label("name"), record["name"]),
+            (STATE.label("price"), money(record["price"], lang=STATE.language)),
+            (STATE.label("unit"), record["unit"]),
+            (STATE.label("description"), record["description"]),
+            (STATE.label("external_id"), record["external_id"]),
         ],
     )
 
@@ -322,11 +314,11 @@ def stages_list(json_: Json = False) -> None:
     lang = STATE.language
     output.table(
         [
-            _label("code"),
-            _label("name"),
-            _label("category"),
-            _label("needs_assignee"),
-            _label("allowed_stages"),
+            STATE.label("code"),
+            STATE.label("name"),
+            STATE.label("category"),
+            STATE.label("needs_assignee"),
+            STATE.label("allowed_stages"),
         ],
         [
             [
@@ -415,10 +407,15 @@ def sla_list(json_: Json = False) -> None:
 
     lang = STATE.language
     output.table(
-        [_label("customer"), _label("criticality"), _label("reaction"), _label("resolution")],
+        [
+            STATE.label("customer"),
+            STATE.label("criticality"),
+            STATE.label("reaction"),
+            STATE.label("resolution"),
+        ],
         [
             [
-                r["customer"] or _label("default"),
+                r["customer"] or STATE.label("default"),
                 criticality_name(r["criticality"], lang),
                 duration(timedelta(minutes=r["reaction_minutes"]), lang=lang),
                 duration(timedelta(minutes=r["resolution_minutes"]), lang=lang),

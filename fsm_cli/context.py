@@ -51,6 +51,12 @@ class CliState:
 
         return get_settings().lang
 
+    def label(self, key: str) -> str:
+        """A shared label (fsm_core.i18n) in the user's language."""
+        from fsm_core.i18n import label
+
+        return label(key, self.language)
+
     @contextmanager
     def transaction(self) -> Iterator["Session"]:
         with self.database().transaction() as session:

@@ -101,8 +101,7 @@ def list_(
         rows = order_queries.list_orders(
             session=session, filters=flt, limit=limit or None, offset=offset, now=now
         )
-        if json_ or nl:
-            (output.emit_lines if nl else output.emit_json)(rows)
+        if output.emit_records(rows, json_, nl):
             return
         total = order_queries.count_orders(session=session, filters=flt, now=now)
         workflow = load_workflow(session)
@@ -256,8 +255,7 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
         }
         for h in rows
     ]
-    if json_ or nl:
-        (output.emit_lines if nl else output.emit_json)(records)
+    if output.emit_records(records, json_, nl):
         return
     lang = STATE.language
 

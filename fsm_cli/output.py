@@ -46,6 +46,15 @@ def emit_lines(rows: Iterable[Any]) -> None:
         write(to_json(row) + "\n")
 
 
+def emit_records(records: list[Any], json_: bool, nl: bool) -> bool:
+    """Print ``records`` as a JSON array (``--json``) or JSON lines (``--nl``); False when
+    neither was asked for (the caller prints a table)."""
+    if not (json_ or nl):
+        return False
+    (emit_lines if nl else emit_json)(records)
+    return True
+
+
 def console(stderr: bool = False) -> Any:
     """A rich console; piped into a file or a pager it is wide rather than 80 columns."""
     import os

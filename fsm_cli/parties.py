@@ -20,19 +20,6 @@ Ref = Annotated[str, typer.Argument(help="Name, external id or #id.")]
 Opt = Annotated[str | None, typer.Option()]
 
 
-def _emit(records: list[dict[str, Any]], json_: bool, nl: bool) -> bool:
-    if json_ or nl:
-        (output.emit_lines if nl else output.emit_json)(records)
-        return True
-    return False
-
-
-def _label(key: str) -> str:
-    from fsm_core.i18n import label
-
-    return label(key, STATE.language)
-
-
 def _record(model: Any, *, exclude: set[str] | None = None) -> dict[str, Any]:
     return model.model_dump(exclude=exclude or set())
 
@@ -59,16 +46,16 @@ def companies_list(
                 session=session, text=search, limit=limit or None, offset=offset
             )
         ]
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
     output.table(
         [
-            _label("name"),
-            _label("inn"),
-            _label("phone"),
-            _label("email"),
-            _label("address"),
-            _label("external_id"),
+            STATE.label("name"),
+            STATE.label("inn"),
+            STATE.label("phone"),
+            STATE.label("email"),
+            STATE.label("address"),
+            STATE.label("external_id"),
         ],
         [
             [
@@ -105,14 +92,19 @@ def companies_show(ref: Ref, json_: Json = False) -> None:
         return
     output.fields(
         [
-            (_label(k), format_phone(record[k]) if k == "phone" else record[k])
+            (STATE.label(k), format_phone(record[k]) if k == "phone" else record[k])
             for k in ("name", "inn", "address", "phone", "email", "external_id")
         ],
         title=record["name"],
     )
     if record["contacts"]:
         output.table(
-            [_label("full_name"), _label("position"), _label("phone"), _label("email")],
+            [
+                STATE.label("full_name"),
+                STATE.label("position"),
+                STATE.label("phone"),
+                STATE.label("email"),
+            ],
             [
                 [c["full_name"], c["position"], format_phone(c["phone"]), c["email"]]
                 for c in record["contacts"]
@@ -120,7 +112,7 @@ def companies_show(ref: Ref, json_: Json = False) -> None:
         )
     if record["objects"]:
         output.table(
-            [_label("object"), _label("kind"), _label("address")],
+            [STATE.label("object"), STATE.label("kind"), STATE.label("address")],
             [[o["name"], o["kind"], o["address"]] for o in record["objects"]],
         )
 
@@ -183,15 +175,15 @@ def contacts_list(
             offset=offset,
         ):
             rows.append(_record(contact) | {"customer": company_name})
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
     output.table(
         [
-            _label("full_name"),
-            _label("customer"),
-            _label("position"),
-            _label("phone"),
-            _label("email"),
+            STATE.label("full_name"),
+            STATE.label("customer"),
+            STATE.label("position"),
+            STATE.label("phone"),
+            STATE.label("email"),
         ],
         [
             [r["full_name"], r["customer"], r["position"], format_phone(r["phone"]), r["email"]]
@@ -221,12 +213,12 @@ def contacts_show(
         return
     output.fields(
         [
-            (_label("full_name"), record["full_name"]),
-            (_label("customer"), record["customer"]),
-            (_label("position"), record["position"]),
-            (_label("phone"), format_phone(record["phone"])),
-            (_label("email"), record["email"]),
-            (_label("external_id"), record["external_id"]),
+            (STATE.label("full_name"), record["full_name"]),
+            (STATE.label("customer"), record["customer"]),
+            (STATE.label("position"), record["position"]),
+            (STATE.label("phone"), format_phone(record["phone"])),
+            (STATE.label("email"), record["email"]),
+            (STATE.label("external_id"), record["external_id"]),
         ],
     )
 
@@ -297,17 +289,17 @@ def employees_list(
                 offset=offset,
             )
         ]
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
     lang = STATE.language
     output.table(
         [
-            _label("short_name"),
-            _label("position"),
-            _label("area"),
-            _label("phone"),
-            (_label("hourly_rate"), {"justify": "right"}),
-            _label("skills"),
+            STATE.label("short_name"),
+            STATE.label("position"),
+            STATE.label("area"),
+            STATE.label("phone"),
+            (STATE.label("hourly_rate"), {"justify": "right"}),
+            STATE.label("skills"),
         ],
         [
             [
@@ -349,16 +341,16 @@ def employees_show(
     lang = STATE.language
     output.fields(
         [
-            (_label("full_name"), record["full_name"]),
-            (_label("short_name"), record["short_name"]),
-            (_label("position"), record["position"]),
-            (_label("area"), record["area"]),
-            (_label("phone"), format_phone(record["phone"])),
-            (_label("email"), record["email"]),
-            (_label("hourly_rate"), money(record["hourly_rate"], lang=lang)),
-            (_label("skills"), ", ".join(record["skills"])),
-            (_label("active"), "yes" if record["active"] else "no"),
-            (_label("orders"), ", ".join(o["number"] for o in record["open_orders"]) or "—"),
+            (STATE.label("full_name"), record["full_name"]),
+            (STATE.label("short_name"), record["short_name"]),
+            (STATE.label("position"), record["position"]),
+            (STATE.label("area"), record["area"]),
+            (STATE.label("phone"), format_phone(record["phone"])),
+            (STATE.label("email"), record["email"]),
+            (STATE.label("hourly_rate"), money(record["hourly_rate"], lang=lang)),
+            (STATE.label("skills"), ", ".join(record["skills"])),
+            (STATE.label("active"), "yes" if record["active"] else "no"),
+            (STATE.label("orders"), ", ".join(o["number"] for o in record["open_orders"]) or "—"),
         ],
         title=record["full_name"],
     )
@@ -415,9 +407,11 @@ def crews_list(json_: Json = False, nl: JsonLines = False) -> None:
 
     with STATE.reader() as session:
         rows = [_record(c) | {"members": n} for c, n in parties.list_crews(session=session)]
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
-    output.table([_label("name"), _label("members")], [[r["name"], r["members"]] for r in rows])
+    output.table(
+        [STATE.label("name"), STATE.label("members")], [[r["name"], r["members"]] for r in rows]
+    )
 
 
 @crews.command("show")
@@ -439,9 +433,9 @@ def crews_show(ref: Ref, json_: Json = False) -> None:
     leader = next((m["short_name"] for m in record["members"] if m["id"] == crew.leader_id), None)
     output.fields(
         [
-            (_label("name"), record["name"]),
-            (_label("leader"), leader),
-            (_label("members"), ", ".join(m["short_name"] for m in record["members"])),
+            (STATE.label("name"), record["name"]),
+            (STATE.label("leader"), leader),
+            (STATE.label("members"), ", ".join(m["short_name"] for m in record["members"])),
         ],
     )
 

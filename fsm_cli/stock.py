@@ -39,12 +39,6 @@ Note = Annotated[str | None, typer.Option("--note", help="A comment kept in the 
 Price = Annotated[str | None, typer.Option("--price", help="Unit price, e.g. '1 250,00'.")]
 
 
-def _label(key: str) -> str:
-    from fsm_core.i18n import label
-
-    return label(key, STATE.language)
-
-
 def _qty(value: Any, unit: str | None = None) -> str:
     from fsm_core.formatting import quantity
 
@@ -55,13 +49,6 @@ def _money(value: Any, currency: str = "RUB") -> str:
     from fsm_core.formatting import money
 
     return money(value, lang=STATE.language, currency=currency)
-
-
-def _emit(records: list[dict[str, Any]], json_: bool, nl: bool) -> bool:
-    if json_ or nl:
-        (output.emit_lines if nl else output.emit_json)(records)
-        return True
-    return False
 
 
 RIGHT = {"justify": "right", "no_wrap": True}
@@ -99,19 +86,19 @@ def items_list(
             item.model_dump()
             | {"on_hand": level.on_hand, "reserved": level.reserved, "available": level.available}
         )
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
     # on a narrow terminal the name matters more than the purchase price and the minimum
     # (an available quantity below its minimum is shown in red anyway)
     wide = output.console().width >= 110
     columns: list[Any] = [
-        (_label("sku"), {"no_wrap": True}),
-        (_label("item"), {"squeeze": True, "min_width": 16}),
-        (_label("purchase_price"), RIGHT),
-        (_label("sale_price"), RIGHT),
-        (_label("on_hand"), RIGHT),
-        (_label("available"), RIGHT),
-        (_label("min_level"), RIGHT),
+        (STATE.label("sku"), {"no_wrap": True}),
+        (STATE.label("item"), {"squeeze": True, "min_width": 16}),
+        (STATE.label("purchase_price"), RIGHT),
+        (STATE.label("sale_price"), RIGHT),
+        (STATE.label("on_hand"), RIGHT),
+        (STATE.label("available"), RIGHT),
+        (STATE.label("min_level"), RIGHT),
     ]
     shown = [0, 1, 2, 3, 4, 5, 6] if wide else [0, 1, 3, 4, 5]
     body = [
@@ -158,15 +145,15 @@ def items_show(ref: ItemRef, json_: Json = False) -> None:
     unit = item.unit
     output.fields(
         [
-            (_label("item"), item.name),
-            (_label("sku"), item.sku),
-            (_label("unit"), unit),
-            (_label("purchase_price"), _money(item.purchase_price, currency)),
-            (_label("sale_price"), _money(item.sale_price, currency)),
-            (_label("min_level"), _qty(item.min_level, unit) if item.min_level else None),
-            (_label("barcode"), item.barcode),
-            (_label("external_id"), item.external_id),
-            (_label("active"), None if item.active else "no"),
+            (STATE.label("item"), item.name),
+            (STATE.label("sku"), item.sku),
+            (STATE.label("unit"), unit),
+            (STATE.label("purchase_price"), _money(item.purchase_price, currency)),
+            (STATE.label("sale_price"), _money(item.sale_price, currency)),
+            (STATE.label("min_level"), _qty(item.min_level, unit) if item.min_level else None),
+            (STATE.label("barcode"), item.barcode),
+            (STATE.label("external_id"), item.external_id),
+            (STATE.label("active"), None if item.active else "no"),
         ],
     )
     _print_availability(found)
@@ -193,7 +180,7 @@ def _print_availability(found: Any) -> None:
     if len(found.lines) > 1:
         rows.append(
             [
-                _label("total"),
+                STATE.label("total"),
                 "",
                 _qty(found.on_hand, unit),
                 _qty(found.reserved, unit) if found.reserved else "",
@@ -202,11 +189,11 @@ def _print_availability(found: Any) -> None:
         )
     output.table(
         [
-            _label("warehouse"),
-            _label("kind"),
-            (_label("on_hand"), RIGHT),
-            (_label("reserved"), RIGHT),
-            (_label("available"), RIGHT),
+            STATE.label("warehouse"),
+            STATE.label("kind"),
+            (STATE.label("on_hand"), RIGHT),
+            (STATE.label("reserved"), RIGHT),
+            (STATE.label("available"), RIGHT),
         ],
         rows,
         title=f"{found.item.name} ({found.item.sku})",
@@ -322,11 +309,16 @@ def warehouses_list(
                 session=session, active=None if inactive else True
             )
         ]
-    if _emit(rows, json_, nl):
+    if output.emit_records(rows, json_, nl):
         return
     lang = STATE.language
     output.table(
-        [_label("warehouse"), _label("kind"), _label("technician"), _label("address")],
+        [
+            STATE.label("warehouse"),
+            STATE.label("kind"),
+            STATE.label("technician"),
+            STATE.label("address"),
+        ],
         [
             [r["name"], warehouse_kind_name(r["kind"], lang), r["employee"], r["address"]]
             for r in rows
@@ -736,7 +728,7 @@ def balance(
             where = stock_queries.availability(
                 session=session, item_id=found.id, include_empty=everything
             )
-            if _emit([line.as_dict() for line in where.lines], json_, nl):
+            if output.emit_records([line.as_dict() for line in where.lines], json_, nl):
                 return
             _print_availability(where)
             return
@@ -749,7 +741,7 @@ def balance(
             limit=limit or None,
             offset=offset,
         )
-    if _emit([line.as_dict() for line in lines], json_, nl):
+    if output.emit_records([line.as_dict() for line in lines], json_, nl):
         return
     if not lines:
         output.done("No stock here." if place else "No stock anywhere yet: fsm stock receive.")
@@ -770,12 +762,12 @@ def balance(
         previous = line.warehouse
     output.table(
         [
-            (_label("warehouse"), {"max_width": 28}),
-            (_label("sku"), {"no_wrap": True}),
-            (_label("item"), {"squeeze": True}),
-            (_label("on_hand"), RIGHT),
-            (_label("reserved"), RIGHT),
-            (_label("available"), RIGHT),
+            (STATE.label("warehouse"), {"max_width": 28}),
+            (STATE.label("sku"), {"no_wrap": True}),
+            (STATE.label("item"), {"squeeze": True}),
+            (STATE.label("on_hand"), RIGHT),
+            (STATE.label("reserved"), RIGHT),
+            (STATE.label("available"), RIGHT),
         ],
         body,
     )
@@ -827,7 +819,7 @@ def ledger(
             limit=limit or None,
             offset=offset,
         )
-    if _emit([line.as_dict() for line in lines], json_, nl):
+    if output.emit_records([line.as_dict() for line in lines], json_, nl):
         return
     from fsm_core import clock
     from fsm_core.formatting import local_time
@@ -837,14 +829,14 @@ def ledger(
     this_year = clock.now().astimezone(tz).year
     output.table(
         [
-            (_label("when"), {"no_wrap": True}),
-            (_label("movement"), {"no_wrap": True}),
-            (_label("item"), {"squeeze": True, "ratio": 3}),
-            (_label("quantity"), RIGHT),
-            (f"{_label('from')} → {_label('to')}", {"squeeze": True, "ratio": 3}),
-            (_label("order"), {"no_wrap": True}),
-            (_label("who"), {"squeeze": True, "max_width": 14, "ratio": 1}),
-            (_label("reason"), {"squeeze": True, "ratio": 1}),
+            (STATE.label("when"), {"no_wrap": True}),
+            (STATE.label("movement"), {"no_wrap": True}),
+            (STATE.label("item"), {"squeeze": True, "ratio": 3}),
+            (STATE.label("quantity"), RIGHT),
+            (f"{STATE.label('from')} → {STATE.label('to')}", {"squeeze": True, "ratio": 3}),
+            (STATE.label("order"), {"no_wrap": True}),
+            (STATE.label("who"), {"squeeze": True, "max_width": 14, "ratio": 1}),
+            (STATE.label("reason"), {"squeeze": True, "ratio": 1}),
         ],
         [
             [
@@ -875,18 +867,18 @@ def low(json_: Json = False, nl: JsonLines = False) -> None:
 
     with STATE.reader() as session:
         lines = stock_queries.low_stock(session=session)
-    if _emit([line.as_dict() for line in lines], json_, nl):
+    if output.emit_records([line.as_dict() for line in lines], json_, nl):
         return
     if not lines:
         output.done("Every item is at or above its minimum level.")
         return
     output.table(
         [
-            (_label("sku"), {"no_wrap": True}),
-            (_label("item"), {"squeeze": True}),
-            (_label("available"), RIGHT),
-            (_label("min_level"), RIGHT),
-            (_label("shortfall"), {**RIGHT, "style": "bold"}),
+            (STATE.label("sku"), {"no_wrap": True}),
+            (STATE.label("item"), {"squeeze": True}),
+            (STATE.label("available"), RIGHT),
+            (STATE.label("min_level"), RIGHT),
+            (STATE.label("shortfall"), {**RIGHT, "style": "bold"}),
         ],
         [
             [
@@ -980,11 +972,11 @@ def reserve(
         return
     output.table(
         [
-            (_label("item"), {"squeeze": True}),
-            (_label("warehouse"), {"squeeze": True, "max_width": 28}),
-            (_label("reserved"), RIGHT),
-            (_label("written_off"), RIGHT),
-            (_label("returned"), RIGHT),
+            (STATE.label("item"), {"squeeze": True}),
+            (STATE.label("warehouse"), {"squeeze": True, "max_width": 28}),
+            (STATE.label("reserved"), RIGHT),
+            (STATE.label("written_off"), RIGHT),
+            (STATE.label("returned"), RIGHT),
         ],
         [
             [
@@ -996,5 +988,5 @@ def reserve(
             ]
             for m in materials
         ],
-        title=f"{_label('order')} {target.number}",
+        title=f"{STATE.label('order')} {target.number}",
     )
