@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -47,15 +48,16 @@ class Change:
     ids: tuple[int, ...] | None = ()
 
 
-class Subscription:
+class Subscription(ABC):
     """Changes written by anyone (any process) to one database; see :func:`subscribe`."""
 
+    @abstractmethod
     def poll(self, timeout: float = 1.0) -> list[Change]:
         """Wait up to ``timeout`` seconds for changes; returns them (empty: none came)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Stop listening and release the connection."""
 
     def __enter__(self) -> Subscription:
         return self

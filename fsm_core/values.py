@@ -33,7 +33,7 @@ def single_line(value: str | None) -> str | None:
 
 
 def normalize_phone(value: str | None, *, field: str = "phone") -> str | None:
-    """A phone number as ``+7XXXXXXXXXX`` (Russian numbers) or ``+<digits>``.
+    """A phone number as ``+7`` and ten digits (Russian numbers) or ``+<digits>``.
 
     Accepts what people write: ``8 (812) 555-12-34``, ``+7 911 123 45 67 доб. 12``.
     An extension is kept after ``;ext=``.

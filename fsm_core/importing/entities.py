@@ -10,6 +10,7 @@ order service's bulk path: the same rules, applied to a batch at once.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -82,7 +83,7 @@ class Row:
     key: str | None = None
 
 
-class Entity:
+class Entity(ABC):
     """An importable kind of record. Subclasses declare their columns and write rows."""
 
     name: str
@@ -95,18 +96,40 @@ class Entity:
         self.session = run.session
 
     # reading ----------------------------------------------------------------------
-    def resolve(self, row: Row) -> None:
+    def resolve(self, row: Row) -> None:  # noqa: B027 - optional: most entities refer to others
         """Turn names in ``row.values`` into ids (raises for an unknown reference)."""
 
     # writing ----------------------------------------------------------------------
+    @abstractmethod
     def apply(self, rows: Sequence[Row]) -> None:
         """Insert, update or leave each row; count it in the run's report."""
-        raise NotImplementedError  # pragma: no cover - every entity defines it
 
 
-class RecordEntity(Entity):
-    """Customers, contacts, employees, crews, objects, work types: one row, one service
-    call, each inside a savepoint so a refused row takes nothing else with it."""
+class RowByRow(Entity):
+    """An entity written one row at a time through its service, each row inside a
+    savepoint, so that a refused row takes nothing else with it."""
+
+    def apply(self, rows: Sequence[Row]) -> None:
+        run = self.run
+        for row in rows:
+            if run.stop_writing:
+                run.count("checked")
+                continue
+            try:
+                with self.session.begin_nested():
+                    outcome = self.write(row)
+            except FsmError as exc:
+                run.reject(row, exc.one_line())
+                continue
+            run.count(outcome)
+
+    @abstractmethod
+    def write(self, row: Row) -> str:
+        """Write one row; returns "inserted", "updated" or "unchanged"."""
+
+
+class RecordEntity(RowByRow):
+    """Customers, contacts, employees, crews, objects, work types: upserted by a key."""
 
     model: type[Any]
     unique_key_columns: dict[str, Any]
@@ -137,20 +160,6 @@ class RecordEntity(Entity):
         """The service's fields for this row (only the columns the file has)."""
         return dict(row.values)
 
-    def apply(self, rows: Sequence[Row]) -> None:
-        run = self.run
-        for row in rows:
-            if run.stop_writing:
-                run.count("checked")
-                continue
-            try:
-                with self.session.begin_nested():
-                    outcome = self.write(row)
-            except FsmError as exc:
-                run.reject(row, exc.one_line())
-                continue
-            run.count(outcome)
-
     def write(self, row: Row) -> str:
         key = row.key
         existing = self.existing_id(self.run.key, key) if key is not None else None
@@ -173,11 +182,13 @@ class RecordEntity(Entity):
     def real_changes(self, record: Any, changes: dict[str, Any]) -> dict[str, Any]:
         return changes
 
+    @abstractmethod
     def create(self, data: dict[str, Any]) -> int:
-        raise NotImplementedError  # pragma: no cover
+        """Create the record through its service; returns its id."""
 
+    @abstractmethod
     def update(self, record_id: int, changes: dict[str, Any]) -> None:
-        raise NotImplementedError  # pragma: no cover
+        """Change the record through its service."""
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
         """Teach the resolver a record this file created or renamed."""

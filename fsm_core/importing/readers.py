@@ -70,6 +70,7 @@ import tempfile
 import warnings
 import zipfile
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -139,7 +140,7 @@ _SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined]
 ProgressCallback = Callable[[int], None]
 
 
-class Source:
+class Source(ABC):
     """An opened input: its headers, how it was read, and a stream of rows.
 
     Use it as a context manager (or call ``close``). ``rows()`` can be iterated once: the
@@ -172,8 +173,9 @@ class Source:
         self._started = True
         return self._iter_rows()
 
-    def _iter_rows(self) -> Iterator[SourceRow]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def _iter_rows(self) -> Iterator[SourceRow]:
+        """The rows of this format (each reader defines it)."""
 
     def close(self) -> None:
         """Close what this source opened (never the caller's standard input)."""

@@ -12,7 +12,6 @@ stock imported into an empty database reproduces it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from fsm_core.importing.entities import (
     Entity,
     RecordEntity,
     Row,
+    RowByRow,
     _const,
     _text,
 )
@@ -225,7 +225,7 @@ class Warehouses(RecordEntity):
 # --- opening balances ------------------------------------------------------------------
 
 
-class Stock(Entity):
+class Stock(RowByRow):
     """Opening balances: how much of an item each warehouse holds."""
 
     name = "stock"
@@ -375,20 +375,6 @@ class Stock(Entity):
         return item_id  # type: ignore[return-value]
 
     # writing ----------------------------------------------------------------------
-
-    def apply(self, rows: Sequence[Row]) -> None:
-        run = self.run
-        for row in rows:
-            if run.stop_writing:
-                run.count("checked")
-                continue
-            try:
-                with self.session.begin_nested():
-                    outcome = self.write(row)
-            except FsmError as exc:
-                run.reject(row, exc.one_line())
-                continue
-            run.count(outcome)
 
     def write(self, row: Row) -> str:
         from fsm_core.services import stock
