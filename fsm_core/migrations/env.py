@@ -5,8 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import fsm_core.models  # noqa: F401 - registers every table on the metadata
+import fsm_core.models
 from fsm_core.models.base import metadata
+
+fsm_core.models.load_all()  # every table on the metadata, for autogenerate
 
 config = context.config
 

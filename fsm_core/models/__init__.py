@@ -1,27 +1,17 @@
-"""Every table of the core, importable from one place (Alembic autogenerate reads this)."""
+"""Every table, importable from one place.
 
-from fsm_core.models.attachments import Attachment
+The order core's tables (parties, objects, work types, orders) load with this package; the
+other areas (stock, execution, planning, chats, attachments) load the first time one of
+their names is asked for, so that `fsm orders list` does not pay for defining tables it
+never touches. :func:`load_all` loads everything (Alembic and the schema tests need the
+complete metadata).
+"""
+
+import importlib
+from typing import Any
+
 from fsm_core.models.base import metadata
 from fsm_core.models.catalog import WorkType
-from fsm_core.models.chat import (
-    AppUser,
-    Channel,
-    ChatRead,
-    Message,
-    MessageAttachment,
-    UserKind,
-)
-from fsm_core.models.execution import (
-    ChecklistAnswer,
-    ChecklistBinding,
-    ChecklistItem,
-    ChecklistTemplate,
-    ExecutionRecord,
-    MaterialUse,
-    OrderAttachment,
-    WorkEntry,
-    WorkExecutor,
-)
 from fsm_core.models.objects import ServiceObject
 from fsm_core.models.orders import (
     Criticality,
@@ -37,16 +27,54 @@ from fsm_core.models.orders import (
     StageTransition,
 )
 from fsm_core.models.parties import Company, Contact, Crew, CrewMember, Employee
-from fsm_core.models.planning import Holiday, TimeOff, TimeOffKind, Visit, WorkPattern
-from fsm_core.models.stock import (
-    Item,
-    MovementKind,
-    Reservation,
-    StockBalance,
-    StockMovement,
-    Warehouse,
-    WarehouseKind,
-)
+
+_AREAS = ("attachments", "stock", "execution", "planning", "chat")
+_LAZY: dict[str, str] = {
+    "Attachment": "attachments",
+    "AppUser": "chat",
+    "Channel": "chat",
+    "ChatRead": "chat",
+    "Message": "chat",
+    "MessageAttachment": "chat",
+    "UserKind": "chat",
+    "ChecklistAnswer": "execution",
+    "ChecklistBinding": "execution",
+    "ChecklistItem": "execution",
+    "ChecklistTemplate": "execution",
+    "ExecutionRecord": "execution",
+    "MaterialUse": "execution",
+    "OrderAttachment": "execution",
+    "WorkEntry": "execution",
+    "WorkExecutor": "execution",
+    "Holiday": "planning",
+    "TimeOff": "planning",
+    "TimeOffKind": "planning",
+    "Visit": "planning",
+    "WorkPattern": "planning",
+    "Item": "stock",
+    "MovementKind": "stock",
+    "Reservation": "stock",
+    "StockBalance": "stock",
+    "StockMovement": "stock",
+    "Warehouse": "stock",
+    "WarehouseKind": "stock",
+}
+
+
+def __getattr__(name: str) -> Any:
+    area = _LAZY.get(name)
+    if area is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{area}"), name)
+    globals()[name] = value
+    return value
+
+
+def load_all() -> None:
+    """Define every table (for Alembic's autogenerate and the schema checks)."""
+    for area in _AREAS:
+        importlib.import_module(f"{__name__}.{area}")
+
 
 __all__ = [
     "AppUser",

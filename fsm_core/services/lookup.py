@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, SQLModel, select
@@ -22,14 +22,14 @@ from fsm_core.models import (
     Contact,
     Crew,
     Employee,
-    Item,
     Order,
     ServiceObject,
-    Warehouse,
-    WarehouseKind,
     WorkType,
 )
 from fsm_core.values import normalize_phone
+
+if TYPE_CHECKING:
+    from fsm_core.models.stock import Item, Warehouse
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -221,6 +221,8 @@ def describe_item(i: Item) -> str:
 
 def resolve_item(session: Session, ref: str | int) -> Item:
     """A catalogue item by SKU (артикул), barcode, external id or name."""
+    from fsm_core.models.stock import Item
+
     text = str(ref).strip()
     return _resolve(
         session,
@@ -244,6 +246,8 @@ _VAN_PREFIXES = ("van of ", "van ", "машина ", "автомобиль ", "�
 def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
     """A warehouse by name or external id, or a technician's van by the technician:
     ``van of Иванов К. П.``, ``машина Иванов``, or just ``Иванов К. П.``."""
+    from fsm_core.models.stock import Warehouse, WarehouseKind
+
     text = str(ref).strip()
     try:
         return _resolve(

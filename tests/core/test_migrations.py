@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from fsm_core import migrations
 from fsm_core.db import Database
 from fsm_core.errors import SchemaOutOfDate
-from fsm_core.models import metadata
+from fsm_core.models import load_all, metadata
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -35,6 +35,7 @@ def test_upgrade_builds_the_schema_the_models_describe(empty_url):
             context = MigrationContext.configure(
                 conn, opts={"compare_type": True, "render_as_batch": True}
             )
+            load_all()
             diff = compare_metadata(context, metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         with database.engine.connect() as conn:
