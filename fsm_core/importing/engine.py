@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fsm_core import clock
+from fsm_core.bulk import DeferredIndexes
 from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.importing.entities import ENTITIES, Column, Entity, RecordEntity, Row
@@ -396,6 +397,12 @@ def _process(
     seen_keys: dict[str, int] = {}
     batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
     batch: list[Row] = []
+    indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
+
+    def flush() -> None:
+        entity.apply(batch)
+        indexes.loaded(len(batch))
+
     for source_row in run.source.rows():
         raw = source_row.values
         values: dict[str, Any] = {}
@@ -430,7 +437,8 @@ def _process(
             continue
         batch.append(row)
         if len(batch) >= batch_size:
-            entity.apply(batch)
+            flush()
             batch = []
     if batch:
-        entity.apply(batch)
+        flush()
+    indexes.restore()

@@ -90,6 +90,8 @@ class Entity(ABC):
     columns: tuple[Column, ...]
     keys: tuple[str, ...] = ("external_id",)
     key_help: str = ""
+    # tables a large import of this entity fills in bulk (their indexes may be deferred)
+    bulk_tables: tuple[str, ...] = ()
 
     def __init__(self, run: ImportRun) -> None:
         self.run = run
@@ -594,6 +596,7 @@ class Orders(Entity):
 
     name = "orders"
     keys = ("external_id", "number")
+    bulk_tables = ("orders", "order_history")
     columns = (
         Column("number", ("Номер", "Номер заявки", "№ заявки", "№"), _text(40)),
         EXTERNAL_ID,

@@ -3,6 +3,7 @@ export → import round trips, on SQLite and PostgreSQL."""
 
 import io
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -428,3 +429,104 @@ def test_readme_documents_every_accepted_column():
             assert f"`{column.name}`" in readme, (entity.name, column.name)
             for alias in column.aliases:
                 assert alias in readme, (entity.name, alias)
+
+
+# -- a large import on SQLite builds its indexes once ------------------------------------
+
+
+@pytest.fixture
+def sqlite_demo(sqlite_template, tmp_path):
+    """A demo database on SQLite (index deferral is SQLite's: PostgreSQL keeps them)."""
+    target = tmp_path / "deferral.db"
+    shutil.copyfile(sqlite_template, target)
+    url = f"sqlite:///{target}"
+    fsm(url, "demo")
+    database = Database(url)
+    yield url, database
+    database.engine.dispose()
+
+
+def _indexes(db: Database) -> list[tuple[str, str]]:
+    with db.reader() as s:
+        return [
+            tuple(r)
+            for r in s.connection().exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name IN ('orders', 'order_history') ORDER BY name"
+            )
+        ]
+
+
+def _order_sheet(tmp_path: Path, rows: int, bad_line: int | None = None) -> Path:
+    lines = ["Внешний код;Заказчик;Описание;Срок"]
+    for i in range(rows):
+        due = "31.02.2026" if i + 2 == bad_line else "20.12.2026"
+        lines.append(f"BULK-{i:05d};ООО «СМ-Трейд»;Заявка {i};{due}")
+    return write(tmp_path / "bulk.csv", "\n".join(lines) + "\n")
+
+
+def test_a_large_import_builds_indexes_once_and_leaves_them_as_they_were(
+    sqlite_demo, tmp_path, monkeypatch
+):
+    from fsm_core import bulk
+
+    url, db = sqlite_demo
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 300)
+    before = _indexes(db)
+    set_aside: list[int] = []
+    real_loaded = bulk.DeferredIndexes.loaded
+
+    def spy(self, rows):
+        real_loaded(self, rows)
+        set_aside.append(len(self._dropped or ()))
+
+    monkeypatch.setattr(bulk.DeferredIndexes, "loaded", spy)
+    result = fsm(url, "import", "orders", str(_order_sheet(tmp_path, 700)), "--batch-size", "100")
+    assert "700 inserted" in result.stderr
+    assert set_aside[0] == 0  # not before the threshold
+    assert set_aside[-1] == 7  # six on orders, one on the history
+    assert _indexes(db) == before
+    with db.reader() as s:
+        conn = s.connection()
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        plan = " ".join(
+            str(r[-1])
+            for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM orders WHERE resolution_due < '2027'"
+            )
+        )
+    assert "ix_orders_resolution_due" in plan
+    listed = json.loads(fsm(url, "orders", "list", "--search", "Заявка 699", "--json").stdout)
+    assert [o["external_id"] for o in listed] == ["BULK-00699"]
+
+
+def test_a_failed_large_import_keeps_the_indexes_and_writes_nothing(
+    sqlite_demo, tmp_path, monkeypatch
+):
+    from fsm_core import bulk
+
+    url, db = sqlite_demo
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 100)
+    before_indexes, before = _indexes(db), count(db, Order)
+    path = _order_sheet(tmp_path, 700, bad_line=650)
+    result = fsm(url, "import", "orders", str(path), "--batch-size", "100", code=1)
+    assert "bulk.csv:650: column 'Срок': cannot read date '31.02.2026'" in result.stderr
+    assert count(db, Order) == before
+    assert _indexes(db) == before_indexes
+
+
+def test_a_small_import_into_a_larger_table_keeps_its_indexes(sqlite_demo, monkeypatch):
+    from fsm_core import bulk
+
+    _url, db = sqlite_demo
+    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 10)
+    before = _indexes(db)
+    with db.transaction() as s:
+        existing = s.execute(select(func.count()).select_from(Order)).scalar_one()
+        deferred = bulk.DeferredIndexes(s, ["orders"])
+        deferred.loaded(existing - 1)  # fewer rows than the table holds: a rebuild costs more
+        assert deferred._dropped is None
+        deferred.loaded(1)
+        assert len(deferred._dropped) == 6
+        deferred.restore()
+    assert _indexes(db) == before
