@@ -52,9 +52,17 @@ class NotFound(FsmError):
 
 
 class Ambiguous(FsmError):
-    """A reference matches several records; the message names them."""
+    """A reference matches several records; the message names them, and ``ids`` (when the
+    caller knows them) lets a front end offer them as a choice."""
 
-    def __init__(self, kind: str, ref: object, candidates: Iterable[str]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        ref: object,
+        candidates: Iterable[str],
+        *,
+        ids: Iterable[int] = (),
+    ) -> None:
         names = list(candidates)
         shown = "; ".join(names[:5]) + (f"; and {len(names) - 5} more" if len(names) > 5 else "")
         super().__init__(
@@ -64,6 +72,7 @@ class Ambiguous(FsmError):
         self.kind = kind
         self.ref = ref
         self.candidates = names
+        self.ids = list(ids)
 
 
 class Duplicate(FsmError):

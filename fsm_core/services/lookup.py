@@ -54,7 +54,12 @@ def _one(
     if len(rows) == 1:
         return rows[0]
     if len(rows) > 1:
-        raise Ambiguous(kind, ref, [describe(r) for r in rows])
+        raise Ambiguous(
+            kind,
+            ref,
+            [describe(r) for r in rows],
+            ids=[r.id for r in rows],  # type: ignore[attr-defined]
+        )
     return None
 
 
