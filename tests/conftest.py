@@ -5,6 +5,10 @@ a PostgreSQL server, again on PostgreSQL. Each run gets its own database: a copy
 template file (SQLite) or ``CREATE DATABASE ... TEMPLATE`` (PostgreSQL), both migrated once
 per session with Alembic, and dropped afterwards.
 
+A test that asks for ``with_demo`` (itself, or through a fixture that does) gets the demo
+company in that database the same way: loaded into a template once per session and
+back-end, copied for the test, which takes a fraction of the seconds loading it takes.
+
 ``FSM_TEST_REQUIRE_POSTGRES=1`` (set by CI) turns a missing server into an error, so the
 PostgreSQL tests can never be skipped silently there.
 """
@@ -123,9 +127,53 @@ def pg_server() -> Iterator[PgServer]:
         server.admin.dispose()
 
 
-def _fresh_pg(server: PgServer) -> tuple[str, str]:
+def fresh_pg(server: PgServer, template: str | None = None) -> tuple[str, str]:
+    """A new database cloned from ``template`` (the migrated one by default): name, URL."""
     name = f"{server.prefix}_{uuid.uuid4().hex[:8]}"
-    return name, server.create(name, template=server.template)
+    return name, server.create(name, template=template or server.template)
+
+
+# --- the demo company, loaded once ----------------------------------------------------
+
+
+def load_demo_into(url: str) -> None:
+    """The demo company as ``fsm demo`` loads it, at the tests' frozen "now"."""
+    from fsm_core.demo import load_demo
+
+    database = Database(url)
+    try:
+        with clock.frozen(NOW), database.transaction() as session:
+            load_demo(session=session)
+        if database.is_sqlite:
+            with database.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company in an SQLite file; tests get copies of it."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    load_demo_into(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_server: PgServer) -> Iterator[str]:
+    """The demo company in a PostgreSQL database that tests clone."""
+    name = f"{pg_server.prefix}_demo"
+    load_demo_into(pg_server.create(name, template=pg_server.template))
+    try:
+        yield name
+    finally:
+        pg_server.drop(name)
+
+
+@pytest.fixture
+def with_demo() -> None:
+    """Ask for it and ``db_url`` (so ``db`` too) holds the demo company."""
 
 
 # --- the fixture tests use -------------------------------------------------------------
@@ -133,14 +181,17 @@ def _fresh_pg(server: PgServer) -> tuple[str, str]:
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """The URL of a fresh, migrated database, on each back-end in turn."""
+    """The URL of a fresh, migrated database, on each back-end in turn; with the demo
+    company in it when the test asks for ``with_demo``."""
+    demo = "with_demo" in request.fixturenames
     if request.param == "sqlite":
         target = tmp_path / "fsm.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        template = "demo_template" if demo else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), target)
         yield f"sqlite:///{target}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    name, url = _fresh_pg(server)
+    name, url = fresh_pg(server, request.getfixturevalue("pg_demo_template") if demo else None)
     try:
         yield url
     finally:
@@ -159,7 +210,7 @@ def db(db_url: str) -> Iterator[Database]:
 @pytest.fixture
 def pg_db(pg_server: PgServer) -> Iterator[Database]:
     """A fresh PostgreSQL database only (concurrency tests)."""
-    name, url = _fresh_pg(pg_server)
+    name, url = fresh_pg(pg_server)
     database = Database(url)
     try:
         yield database

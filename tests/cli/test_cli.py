@@ -40,8 +40,7 @@ def fsm(db_url):
 
 
 @pytest.fixture
-def demo(fsm):
-    fsm("demo")
+def demo(with_demo, fsm):
     return fsm
 
 

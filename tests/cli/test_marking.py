@@ -39,8 +39,7 @@ def tokens(url):
 
 
 @pytest.fixture
-def demo(db_url):
-    fsm(db_url, "demo")
+def demo(with_demo, db_url):
     return db_url
 
 

@@ -44,10 +44,8 @@ class Fsm:
 
 
 @pytest.fixture
-def demo(db_url):
-    fsm = Fsm(db_url)
-    fsm("demo")
-    return fsm
+def demo(with_demo, db_url):
+    return Fsm(db_url)
 
 
 def test_the_demo_day_shows_visits_and_every_kind_of_conflict(demo):

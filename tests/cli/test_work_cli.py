@@ -36,8 +36,7 @@ def pdf_text(path) -> str:
 
 
 @pytest.fixture
-def site(db_url):
-    fsm(db_url, "demo")
+def site(with_demo, db_url):
     number = fsm(
         db_url,
         "orders",

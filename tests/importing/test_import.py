@@ -43,8 +43,8 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 @pytest.fixture
-def demo(db_url, db):
-    fsm(db_url, "demo")
+def demo(with_demo, db):
+    """The demo company in ``db`` (and so at ``db_url``)."""
     return db
 
 
@@ -337,10 +337,10 @@ def second_db_url(request, tmp_path):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    from tests.conftest import _fresh_pg
+    from tests.conftest import fresh_pg
 
     server = request.getfixturevalue("pg_server")
-    name, other = _fresh_pg(server)
+    name, other = fresh_pg(server)
     try:
         yield other
     finally:
@@ -435,12 +435,11 @@ def test_readme_documents_every_accepted_column():
 
 
 @pytest.fixture
-def sqlite_demo(sqlite_template, tmp_path):
+def sqlite_demo(demo_template, tmp_path):
     """A demo database on SQLite (index deferral is SQLite's: PostgreSQL keeps them)."""
     target = tmp_path / "deferral.db"
-    shutil.copyfile(sqlite_template, target)
+    shutil.copyfile(demo_template, target)
     url = f"sqlite:///{target}"
-    fsm(url, "demo")
     database = Database(url)
     yield url, database
     database.engine.dispose()

@@ -209,8 +209,9 @@ def test_create_missing_makes_the_warehouses_and_items_a_balance_names(db_url, d
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "nl"])
-def test_export_then_import_reproduces_items_warehouses_and_stock(db_url, tmp_path, fmt, request):
-    fsm(db_url, "demo")
+def test_export_then_import_reproduces_items_warehouses_and_stock(
+    with_demo, db_url, tmp_path, fmt, request
+):
     first = {}
     entities = ("employees", "items", "warehouses", "stock")
     for entity in entities:
@@ -245,10 +246,10 @@ def second_db_url(request, tmp_path):
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    from tests.conftest import _fresh_pg
+    from tests.conftest import fresh_pg
 
     server = request.getfixturevalue("pg_server")
-    name, other = _fresh_pg(server)
+    name, other = fresh_pg(server)
     try:
         yield other
     finally:
