@@ -1,7 +1,7 @@
 """The dispatcher's dashboard: :class:`FsmApp`, :func:`make_app` (tests reuse it) and
 :func:`run` (what ``fsm tui`` calls).
 
-Each top-level section (board today; planner, chats and stock as their cores land) is an
+Each top-level section (the board, the planner, chats, stock) is an
 app mode with its own screen stack, listed in :data:`SECTIONS`: the mode, the key that
 switches to it and the import path of its screen. Adding a section is one entry there, a
 screen in ``fsm_tui/screens/`` subclassing :class:`~fsm_tui.screens.base.SectionScreen`,
@@ -25,14 +25,22 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message_pump import MessagePump
 from textual.reactive import var
 from textual.screen import Screen
 
 from fsm_core.db import Database
 from fsm_core.errors import FsmError
-from fsm_tui.backend import Backend, Catalog
+from fsm_tui.backend import Backend, Catalog, resolve_user
 from fsm_tui.commands import FsmCommands
-from fsm_tui.messages import CatalogLoaded, LiveStateChanged, OpenOrder, OrdersChanged
+from fsm_tui.live_bridge import LiveBridge
+from fsm_tui.messages import (
+    CatalogLoaded,
+    LiveStateChanged,
+    MessagesArrived,
+    OpenOrder,
+    OrdersChanged,
+)
 from fsm_tui.text import localize_bindings, t
 
 
@@ -51,9 +59,9 @@ class Section:
 
 SECTIONS: tuple[Section, ...] = (
     Section("board", "fsm_tui.screens.board:BoardScreen", "f2"),
-    # with their cores: Section("planner", "fsm_tui.screens.planner:PlannerScreen", "f3"),
-    # Section("chat", "fsm_tui.screens.chat:ChatScreen", "f4"),
-    # Section("stock", "fsm_tui.screens.stock:StockScreen", "f5"),
+    Section("planner", "fsm_tui.screens.planner:PlannerScreen", "f3"),
+    Section("chat", "fsm_tui.screens.chat:ChatScreen", "f4"),
+    Section("stock", "fsm_tui.screens.stock:StockScreen", "f5"),
 )
 
 
@@ -124,24 +132,33 @@ class FsmApp(App[None]):
         *,
         keymap: dict[str, str] | None = None,
         keymap_file: Path | None = None,
+        live: bool = True,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.live = LiveBridge(self, backend.database) if live else None
         self.lang = backend.lang
         self.keymap = dict(keymap or {})
         self.keymap_path = str(keymap_file) if keymap_file else None
-        self.screens_to_notify: weakref.WeakSet[Screen[Any]] = weakref.WeakSet()
+        # every open screen, and widgets that follow the app-wide news themselves (a chat
+        # thread in an order screen's tab): broadcast() posts each of them a copy
+        self.screens_to_notify: weakref.WeakSet[MessagePump] = weakref.WeakSet()
         self.cursor_blink = True
         localize_bindings(self, self.lang)
         self.title = t("app_title", self.lang)
         if self.keymap:
             self.set_keymap(self.keymap)
 
-    def settle(self, screen: Screen[Any]) -> None:
-        """Called by each screen once mounted: stop cursors blinking when asked (tests)."""
-        if not self.cursor_blink:
+    def _still_cursors(self, screen: Screen[Any]) -> None:
+        """Stop the cursors of ``screen`` blinking (tests ask for it: screenshots must not
+        depend on the moment they are taken). Runs for every screen that comes up, ours
+        or Textual's (the command palette), once it has drawn."""
+
+        def still() -> None:
             for widget in screen.query("Input, TextArea"):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
+
+        self.call_after_refresh(still)
 
     # --- sections ------------------------------------------------------------------------
 
@@ -178,7 +195,11 @@ class FsmApp(App[None]):
     # --- reference data ------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        if not self.cursor_blink:
+            self.screen_change_signal.subscribe(self, self._still_cursors)
         self.reload_catalog()
+        if self.live is not None:
+            self.live.start()
 
     def reload_catalog(self) -> None:
         self._load_catalog()
@@ -212,7 +233,7 @@ class FsmApp(App[None]):
 
     # --- messages to every screen --------------------------------------------------------
 
-    def broadcast(self, message: OrdersChanged | LiveStateChanged) -> None:
+    def broadcast(self, message: OrdersChanged | MessagesArrived | LiveStateChanged) -> None:
         """Deliver ``message`` to every open screen, in every section."""
         if isinstance(message, LiveStateChanged):
             self.live_state = message.state
@@ -220,6 +241,9 @@ class FsmApp(App[None]):
             screen.post_message(dataclasses.replace(message))  # one copy per screen
 
     def on_orders_changed(self, message: OrdersChanged) -> None:
+        self.broadcast(message)
+
+    def on_messages_arrived(self, message: MessagesArrived) -> None:
         self.broadcast(message)
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
@@ -284,6 +308,8 @@ class FsmApp(App[None]):
         self.exit()
 
     def on_unmount(self) -> None:
+        if self.live is not None:
+            self.live.stop()
         self.backend.close()
 
 
@@ -291,21 +317,26 @@ def make_app(
     database: Database | str,
     *,
     lang: str,
-    user: str,
+    user: str | None = None,
     now: datetime | None = None,
     keymap: dict[str, str] | None = None,
     keymap_file: Path | None = None,
     cursor_blink: bool = True,
+    live: bool = True,
 ) -> FsmApp:
-    """The dashboard on ``database`` (a Database or its URL), acting as ``user``.
+    """The dashboard on ``database`` (a Database or its URL), acting as ``user`` (a login,
+    name or short name; None: the company's default user). An unknown user is an
+    :class:`~fsm_core.errors.FsmError` here, before any screen.
 
     ``now`` pins the clock (tests, snapshots); ``cursor_blink=False`` keeps screenshots
-    stable.
+    stable; ``live=False`` leaves live updates off (the board then re-reads itself every
+    minute).
     """
     if isinstance(database, str):
         database = Database(database)
-    backend = Backend(database, user=user, lang=lang if lang in ("ru", "en") else "en", now=now)
-    app = FsmApp(backend, keymap=keymap, keymap_file=keymap_file)
+    actor = resolve_user(database, user)
+    backend = Backend(database, actor=actor, lang=lang if lang in ("ru", "en") else "en", now=now)
+    app = FsmApp(backend, keymap=keymap, keymap_file=keymap_file, live=live)
     app.cursor_blink = cursor_blink
     return app
 
@@ -323,7 +354,8 @@ def run(
     database_url: str | None = None, *, lang: str | None = None, user: str | None = None
 ) -> None:
     """Open the dashboard (``fsm tui``): the database, language and user default to the
-    settings (FSM_DATABASE_URL, FSM_LANG or the locale, FSM_USER or the login name)."""
+    settings (FSM_DATABASE_URL, FSM_LANG or the locale, FSM_USER or the company's
+    default_user). A user the database does not know is refused before the screen."""
     from fsm_core.config import get_settings
     from fsm_core.db import open_database
 

@@ -20,9 +20,11 @@ from sqlmodel import Session
 
 from fsm_core import clock
 from fsm_core.db import Database
+from fsm_core.models import AppUser
 from fsm_core.services import objects, order_queries, orders, parties  # noqa: F401
 from fsm_core.services import settings as company_settings
 from fsm_core.services.stages import StageView, Workflow, load_workflow
+from fsm_core.services.users import resolve_actor
 
 
 @dataclass(frozen=True)
@@ -147,8 +149,22 @@ class QueryHandle:
             pass
 
 
+def resolve_user(database: Database, name: str | None) -> AppUser:
+    """Who acts in the dashboard: the user ``name`` names (a login, a display name, an
+    employee's short name) or the company's ``default_user``, as the core resolves it
+    (:func:`fsm_core.services.users.resolve_actor`). Read once, before the first screen;
+    an unknown or deactivated user is an :class:`~fsm_core.errors.FsmError`."""
+    with database.reader() as session:
+        user = resolve_actor(session, name)
+        session.expunge(user)
+    return user
+
+
 class Backend:
     """One database as the dashboard uses it: who acts, in which language, at what time.
+
+    ``actor`` is the acting user: its display name (:attr:`user`) is what the history
+    records for every change, and the user itself writes and reads the chats.
 
     ``now`` pins the clock for the services too (tests, snapshots): worker threads do not
     inherit the caller's context, so :func:`fsm_core.clock.frozen` is entered in each of
@@ -156,10 +172,11 @@ class Backend:
     """
 
     def __init__(
-        self, database: Database, *, user: str, lang: str, now: datetime | None = None
+        self, database: Database, *, actor: AppUser, lang: str, now: datetime | None = None
     ) -> None:
         self.database = database
-        self.user = user
+        self.actor = actor
+        self.user = actor.display_name
         self.lang = lang
         self.fixed_now = now
 

@@ -2,15 +2,18 @@
 
 Messages a single widget sends about itself are nested on that widget (``OrderTable.Opened``,
 ``FilterBar.Changed``); the ones here cross screens and sections. The app forwards
-:class:`OrdersChanged` and :class:`LiveStateChanged` to every open screen (see
-``FsmApp.broadcast``), so a board behind an order screen, or a planner in another mode, stays
-current.
+:class:`OrdersChanged`, :class:`MessagesArrived` and :class:`LiveStateChanged` to every open
+screen (see ``FsmApp.broadcast``), so a board behind an order screen, or a planner in
+another mode, stays current.
+
+"Which orders" is said the way :mod:`fsm_core.live` says it: a tuple of ids, or ``None``
+for "too many to list, or unknown: anything may have changed".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from textual.message import Message
 
@@ -26,21 +29,38 @@ class CatalogLoaded(Message):
 
 @dataclass
 class OrdersChanged(Message):
-    """Orders were created or changed, here or (with live updates) by someone else.
+    """Orders (or their visits) were created or changed, here or, with live updates, by
+    another process.
 
-    ``order_ids`` empty means "anything may have changed": reload what is shown.
+    ``order_ids`` None means "anything may have changed": reload what is shown (the live
+    core says so when a change touched too many orders to list, or after a reconnect).
     ``focus_id`` asks a board to put its cursor on that order (a new one, say).
     """
 
-    order_ids: Sequence[int] = field(default_factory=tuple)
+    order_ids: Sequence[int] | None = None
     focus_id: int | None = None
+
+    def concerns(self, order_id: int) -> bool:
+        return self.order_ids is None or order_id in self.order_ids
+
+
+@dataclass
+class MessagesArrived(Message):
+    """Chat messages were written (here, or by another process): ``order_ids`` the orders
+    whose chats they are in, ``message_ids`` the new messages (None: anything may have)."""
+
+    order_ids: Sequence[int] | None = None
+    message_ids: Sequence[int] | None = None
+
+    def concerns(self, order_id: int) -> bool:
+        return self.order_ids is None or order_id in self.order_ids
 
 
 @dataclass
 class LiveStateChanged(Message):
     """The live-update connection changed state: ``off``, ``connecting``, ``on`` or ``lost``.
 
-    Posted by the live-update core's bridge when it exists; the status line shows it.
+    Posted by :class:`fsm_tui.live_bridge.LiveBridge`; the status line shows it.
     """
 
     state: str

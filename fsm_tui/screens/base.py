@@ -1,9 +1,11 @@
 """What every section screen shares: the status line, the footer of keys, worker errors,
-and the app-wide messages (catalog loaded, orders changed, live state) delivered to it.
+and the app-wide messages (catalog loaded, orders changed, chat messages arrived, live
+state) delivered to it.
 
 A section (board, planner, chat, stock) subclasses :class:`SectionScreen`, names its section
 and yields its body from :meth:`compose_body`; it overrides :meth:`catalog_ready`,
-:meth:`orders_changed` or :meth:`live_state` to react to what the app broadcasts.
+:meth:`orders_changed`, :meth:`messages_arrived` or :meth:`live_state` to react to what the
+app broadcasts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from fsm_tui.backend import Catalog
-from fsm_tui.messages import LiveStateChanged, OrdersChanged
+from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
 from fsm_tui.text import localize_bindings, t
 from fsm_tui.widgets.status_line import StatusLine
 from fsm_tui.workers import WorkerErrors
@@ -40,7 +42,6 @@ class FsmScreen(WorkerErrors, Screen[Any]):
         return self.fsm.lang
 
     def on_mount(self) -> None:
-        self.fsm.settle(self)
         self.fsm.screens_to_notify.add(self)
         self.watch(self.fsm, "catalog", self._catalog_changed, init=True)
 
@@ -60,6 +61,13 @@ class FsmScreen(WorkerErrors, Screen[Any]):
 
     def orders_changed(self, message: OrdersChanged) -> None:
         """Orders changed (here or elsewhere): reload what this screen shows."""
+
+    def on_messages_arrived(self, message: MessagesArrived) -> None:
+        message.stop()
+        self.messages_arrived(message)
+
+    def messages_arrived(self, message: MessagesArrived) -> None:
+        """Chat messages were written (here or elsewhere)."""
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
         message.stop()

@@ -77,7 +77,7 @@ class BoardScreen(SectionScreen):
             # the first page does not need the reference data: fetch it alongside
             self.table.load(self.filter_bar.filters())
         if self.AUTO_REFRESH:
-            self.set_interval(self.AUTO_REFRESH, self._auto_refresh)
+            self.set_interval(self.AUTO_REFRESH, self._minute_refresh)
 
     def catalog_ready(self, catalog: Catalog) -> None:
         self.filter_bar.set_catalog(catalog)
@@ -107,7 +107,7 @@ class BoardScreen(SectionScreen):
         else:
             self.kanban.reload(focus_id=focus_id)
 
-    def _auto_refresh(self) -> None:
+    def _minute_refresh(self) -> None:  # not _auto_refresh: Textual's DOMNode has that name
         if self.fsm.live_state != "on" and self.fsm.catalog is not None:
             self._reload()
 

@@ -20,16 +20,35 @@ def binding_sources() -> list[tuple[str, Any]]:
     """(scope, class) for every part of the dashboard that declares bindings, in the order
     the help screen lists them. A new section adds its screen here through the app's
     SECTIONS (see :meth:`FsmApp.binding_sources`)."""
+    from fsm_tui.screens.confirm import ConfirmScreen
+    from fsm_tui.screens.ledger import LedgerScreen
     from fsm_tui.screens.modal import FormScreen
     from fsm_tui.screens.order import OrderScreen
+    from fsm_tui.tabs.act import ActPane
+    from fsm_tui.tabs.checklists import ChecklistPane
+    from fsm_tui.tabs.execution import ExecutionPane
+    from fsm_tui.tabs.materials import MaterialsPane
+    from fsm_tui.widgets.chat_thread import ChatThread, Composer
     from fsm_tui.widgets.kanban import KanbanBoard
+    from fsm_tui.widgets.line_table import LineTable
     from fsm_tui.widgets.order_table import OrderTable
+    from fsm_tui.widgets.timeline import Timeline
 
     return [
         ("table", OrderTable),
         ("kanban", KanbanBoard),
+        ("lines", LineTable),
+        ("ledger", LedgerScreen),
         ("order", OrderScreen),
+        ("checklists", ChecklistPane),
+        ("execution", ExecutionPane),
+        ("act", ActPane),
+        ("thread", ChatThread),
+        ("composer", Composer),
+        ("materials", MaterialsPane),
+        ("timeline", Timeline),
         ("form", FormScreen),
+        ("confirm", ConfirmScreen),
         ("help", HelpScreen),
     ]
 
@@ -79,7 +98,6 @@ class HelpScreen(ModalScreen[None]):
                     binding.id,
                 )
         table.focus()
-        self.fsm.settle(self)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -73,10 +73,6 @@ class FormScreen(WorkerErrors, ModalScreen[R], Generic[R]):
     def lang(self) -> str:
         return self.fsm.lang
 
-    def on_mount(self) -> None:
-        # Textual calls on_mount of every class in the MRO: this runs after the dialog's own
-        self.fsm.settle(self)
-
     def action_cancel(self) -> None:
         self.dismiss(None)
 

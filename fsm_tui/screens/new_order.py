@@ -2,7 +2,8 @@
 
 "Find" resolves whatever the caller reads out — the object's inventory or serial number from
 its label, the company's INN or name — through :mod:`fsm_core.services.lookup`, and fills
-the customer and object. Every rule is the core's: ``create_order`` numbers the order, sets
+the customer and object; when several match ("пекарня"), they are listed under it to pick
+from with the arrows and Enter. Every rule is the core's: ``create_order`` numbers the order, sets
 its SLA deadlines, moves it to "assigned" when an assignee is given, and its errors are
 shown next to the field they are about.
 """
@@ -16,11 +17,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Select, TextArea
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select, TextArea
+from textual.widgets.option_list import Option
 
-from fsm_core.errors import NotFound
+from fsm_core.errors import Ambiguous, NotFound
 from fsm_core.i18n import criticality_name, label
-from fsm_core.models import Criticality
+from fsm_core.models import Company, Criticality, ServiceObject
 from fsm_core.services import lookup, orders
 from fsm_tui.backend import Catalog
 from fsm_tui.screens.modal import FormScreen
@@ -44,6 +46,12 @@ class NewOrderScreen(FormScreen[Created | None]):
         what: str
 
     @dataclass
+    class Choices(Message):
+        """Several objects or customers match what was typed: one Found each."""
+
+        found: list[NewOrderScreen.Found]
+
+    @dataclass
     class Done(Message):
         created: Created
 
@@ -51,6 +59,7 @@ class NewOrderScreen(FormScreen[Created | None]):
         super().__init__(id="new-order")
         self.catalog = catalog
         self._filled_for: int | None = None
+        self._choices: list[NewOrderScreen.Found] = []
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -60,7 +69,10 @@ class NewOrderScreen(FormScreen[Created | None]):
             with Grid(classes="form-grid"):
                 yield Label(t("form.find", lang))
                 yield Input(placeholder=t("form.find_placeholder", lang), compact=True, id="find")
-                yield Label("", classes="field-error", id="error-find")
+            # outside the grid: a grid row spanning both columns sizes itself for one
+            yield Label("", classes="field-error", id="error-find")
+            yield OptionList(id="find-matches", classes="find-matches")
+            with Grid(classes="form-grid"):
                 yield Label(label("customer", lang) + " *")
                 yield Select(
                     [(c.name, c.id) for c in catalog.customers],
@@ -103,6 +115,7 @@ class NewOrderScreen(FormScreen[Created | None]):
 
     def on_mount(self) -> None:
         self.clear_errors()
+        self.query_one("#find-matches").display = False
         self.query_one("#description", TextArea).placeholder = t(
             "form.description_placeholder", self.lang
         )
@@ -141,24 +154,55 @@ class NewOrderScreen(FormScreen[Created | None]):
         text = event.value.strip()
         if text:
             self.clear_errors()
+            self.query_one("#find-matches").display = False
             self._find(text)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-find")
     def _find(self, text: str) -> None:
         with self.fsm.backend.reader() as session:
             try:
-                obj = lookup.resolve_object(session, text)
+                found = [self._object_found(lookup.resolve_object(session, text))]
+            except Ambiguous as many:
+                found = [self._object_found(session.get(ServiceObject, i)) for i in many.ids]
             except NotFound:
-                company = lookup.resolve_company(session, text)
-                assert company.id is not None
-                self.post_message(self.Found(company.id, None, company.name))
-                return
-            assert obj.customer_id is not None
-            assert obj.id is not None
-            where = f", {obj.address}" if obj.address else ""
-            self.post_message(self.Found(obj.customer_id, obj.id, f"{obj.name}{where}"))
+                try:
+                    found = [self._company_found(lookup.resolve_company(session, text))]
+                except Ambiguous as many:
+                    found = [self._company_found(session.get(Company, i)) for i in many.ids]
+        if len(found) == 1:
+            self.post_message(found[0])
+        else:
+            self.post_message(self.Choices(found))
+
+    def _object_found(self, obj: ServiceObject | None) -> Found:
+        assert obj is not None
+        assert obj.id is not None
+        assert obj.customer_id is not None
+        where = f", {obj.address}" if obj.address else ""
+        return self.Found(obj.customer_id, obj.id, f"{obj.name}{where}")
+
+    def _company_found(self, company: Company | None) -> Found:
+        assert company is not None
+        assert company.id is not None
+        inn = f", {label('inn', self.lang)} {company.inn}" if company.inn else ""
+        return self.Found(company.id, None, f"{company.name}{inn}")
+
+    def on_new_order_screen_choices(self, message: Choices) -> None:
+        self._choices = message.found
+        matches = self.query_one("#find-matches", OptionList)
+        matches.set_options([Option(f.what) for f in message.found])
+        matches.display = True
+        matches.highlighted = 0
+        self.show_error(t("form.find_several", self.lang, n=len(message.found)), "find")
+        matches.focus()
+
+    @on(OptionList.OptionSelected, "#find-matches")
+    def _match_picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.post_message(self._choices[event.option_index])
 
     def on_new_order_screen_found(self, message: Found) -> None:
+        self.query_one("#find-matches").display = False
         customer = self.query_one("#customer", Select)
         customer.value = message.customer_id
         self._fill_for(message.customer_id, message.object_id)

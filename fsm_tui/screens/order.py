@@ -1,11 +1,10 @@
 """One order (заявка), in tabs as the reference product has them.
 
-Tabs today: **Order** (its fields, editable, and what the core derives: stage, SLA,
-deadlines, where) and **History** (the change log). The reference product's Checklists,
-Execution, Act, Messages and Materials tabs arrive with their cores: each feature adds an
-:class:`OrderTab` to :data:`ORDER_TABS` (a pane factory that gets the order id and the
-app), and the screen shows it between Order and History. No tab is shown before the feature
-behind it exists.
+**Order** (its fields, editable, and what the core derives: stage, SLA, deadlines, where)
+first and **History** (the change log) last; between them the features' tabs, each an
+:class:`OrderTab` in :data:`ORDER_TABS` (a pane factory that gets the order id and the app),
+in the reference product's order: Checklists, Execution, Act, Messages, Materials. The
+panes live in :mod:`fsm_tui.tabs`.
 
 Saving sends only the fields the user changed, with the version the screen loaded. When
 someone else saved first, the core refuses (``Conflict``); the screen then shows, field by
@@ -52,7 +51,14 @@ from fsm_tui.backend import Catalog
 from fsm_tui.messages import OrdersChanged
 from fsm_tui.screens.base import FsmScreen
 from fsm_tui.screens.modal import error_field
-from fsm_tui.text import t
+from fsm_tui.tabs.act import ActPane
+from fsm_tui.tabs.base import OrderPane
+from fsm_tui.tabs.checklists import ChecklistPane
+from fsm_tui.tabs.execution import ExecutionPane
+from fsm_tui.tabs.materials import MaterialsPane
+from fsm_tui.tabs.messages import messages_pane
+from fsm_tui.text import UI, t
+from fsm_tui.widgets.chat_thread import ChatThread, Composer
 from fsm_tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -75,8 +81,14 @@ class OrderTab:
         return self.title_ru if lang == "ru" else self.title_en
 
 
-ORDER_TABS: list[OrderTab] = []
-"""Feature tabs, in the reference product's order; empty until those features land."""
+ORDER_TABS: list[OrderTab] = [
+    OrderTab("checklists", *UI["tab.checklists"], ChecklistPane),
+    OrderTab("execution", *UI["tab.execution"], ExecutionPane),
+    OrderTab("act", *UI["tab.act"], ActPane),
+    OrderTab("messages", *UI["tab.messages"], messages_pane),
+    OrderTab("materials", *UI["tab.materials"], MaterialsPane),
+]
+"""Feature tabs, in the reference product's order."""
 
 # the editable fields, in the form's order, with their labels
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -135,7 +147,9 @@ class OrderScreen(FsmScreen):
         Binding("a", "assign", "Assign", id="order.assign"),
         Binding("m", "move", "Stage", id="order.move"),
         Binding("ctrl+r", "reapply", "Reapply on current", id="order.reapply"),
-        Binding("f5", "reload", "Reload", id="order.reload"),
+        Binding("ctrl+l", "reload", "Reload", id="order.reload"),
+        Binding("ctrl+pagedown", "next_tab(1)", "Next tab", id="order.next_tab"),
+        Binding("ctrl+pageup", "next_tab(-1)", "Previous tab", show=False, id="order.prev_tab"),
     ]
 
     def __init__(self, order_id: int) -> None:
@@ -146,6 +160,7 @@ class OrderScreen(FsmScreen):
         self.version: int | None = None
         self.conflict: ConflictFound | None = None
         self._filled_for: int | None = None
+        self._focus_wanted: str | None = None
 
     # --- layout --------------------------------------------------------------------------
 
@@ -202,8 +217,7 @@ class OrderScreen(FsmScreen):
                         yield Button(t("form.save", lang), variant="primary", id="save")
                     yield Static("", id="order-info")
             for tab in ORDER_TABS:
-                with TabPane(tab.title(lang), id=f"tab-{tab.id}"):
-                    yield tab.make(self.order_id, self.fsm)
+                yield TabPane(tab.title(lang), id=f"tab-{tab.id}")  # filled when first shown
             with TabPane(t("tab.history", lang), id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         app = self.fsm
@@ -289,7 +303,7 @@ class OrderScreen(FsmScreen):
         self._show_history(history)
 
     def orders_changed(self, message: OrdersChanged) -> None:
-        if not message.order_ids or self.order_id in message.order_ids:
+        if message.concerns(self.order_id):
             self._load()
 
     # --- the form ------------------------------------------------------------------------
@@ -634,13 +648,62 @@ class OrderScreen(FsmScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reapply":
             return self.conflict is not None  # shown only while a conflict is on screen
-        return True
+        # ctrl+s sends the chat message being written (Messages tab), not the order's form
+        return not (action == "save" and isinstance(self.focused, Composer))
 
     def action_back(self) -> None:
         self.dismiss(None)
 
     def action_reload(self) -> None:
         self._load()
+
+    def _tab_ids(self) -> list[str]:
+        return ["tab-order", *(f"tab-{tab.id}" for tab in ORDER_TABS), "tab-history"]
+
+    def action_tab(self, n: int) -> None:
+        """The n-th tab, counting from 1 (Order), with the focus in it: the tab's own keys
+        (w for work, u for a material, …) work at once."""
+        ids = self._tab_ids()
+        if not 1 <= n <= len(ids):
+            return
+        tabs = self.query_one(TabbedContent)
+        self._focus_wanted = ids[n - 1]
+        if tabs.active == ids[n - 1]:
+            self._focus_tab(ids[n - 1])
+        else:
+            tabs.active = ids[n - 1]  # TabActivated fills it and then focuses it
+
+    @on(TabbedContent.TabActivated, "#order-tabs")
+    async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """A feature's pane is made when its tab is first shown: opening an order builds
+        the form only, not five panes the user may never look at."""
+        pane = event.pane
+        tab = next((tab for tab in ORDER_TABS if f"tab-{tab.id}" == pane.id), None)
+        if tab is not None and not pane.children:
+            await pane.mount(tab.make(self.order_id, self.fsm))
+        if self._focus_wanted == pane.id:
+            self._focus_tab(pane.id)
+
+    def _focus_tab(self, tab_id: str) -> None:
+        self._focus_wanted = None
+        pane = self.query_one(f"#{tab_id}", TabPane)
+        target: Widget | None = None
+        if tab_id == "tab-order":
+            target = self.query_one("#customer_id")
+        elif tab_id == "tab-history":
+            target = self.query_one("#history")
+        elif pane.children:
+            content = pane.children[0]
+            if isinstance(content, OrderPane | ChatThread):
+                target = content.focus_main()
+        if target is not None:
+            target.focus()
+
+    def action_next_tab(self, step: int) -> None:
+        ids = self._tab_ids()
+        current = self.query_one(TabbedContent).active
+        at = ids.index(current) if current in ids else 0
+        self.action_tab((at + step) % len(ids) + 1)
 
     def _row(self) -> dict[str, Any] | None:
         d = self.details

@@ -1,20 +1,19 @@
 """Fixtures for the dashboard: a fresh demo database per test, an app on it with the clock
-pinned and cursors still, and a way to wait until every database worker has reported."""
+pinned and cursors still, and a way to wait until every database worker has reported.
+
+The demo company comes from the shared ``with_demo`` templates (see tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fsm_core import clock
 from fsm_core.db import Database
-from fsm_core.demo import load_demo
 from fsm_tui.app import FsmApp, make_app
 from tests.conftest import NOW
 
@@ -22,35 +21,9 @@ USER = "Орлова В. П."
 SIZE = (120, 40)
 
 
-def _load_demo(url: str) -> None:
-    database = Database(url)
-    try:
-        with clock.frozen(NOW), database.transaction() as session:
-            load_demo(session=session)
-        if database.is_sqlite:
-            with database.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        database.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo company loaded once into an SQLite file; tests get copies of it."""
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(sqlite_template, path)
-    _load_demo(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-def demo_url(db_url: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def demo_url(with_demo: None, db_url: str) -> str:
     """A fresh database with the demo company, on each back-end in turn."""
-    if db_url.startswith("sqlite"):
-        target = tmp_path / "fsm.db"
-        shutil.copyfile(request.getfixturevalue("demo_template"), target)
-        return f"sqlite:///{target}"
-    _load_demo(db_url)
     return db_url
 
 
@@ -63,17 +36,16 @@ def sqlite_demo_url(demo_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def demo_db(demo_url: str) -> Iterator[Database]:
+def demo_db(with_demo: None, db: Database) -> Database:
     """The test's own connection to the demo database (to check what the app wrote)."""
-    database = Database(demo_url)
-    try:
-        yield database
-    finally:
-        database.dispose()
+    return db
 
 
-def build_app(url: str, *, lang: str = "ru", **kwargs: Any) -> FsmApp:
-    return make_app(url, lang=lang, user=USER, now=NOW, cursor_blink=False, **kwargs)
+def build_app(url: str, *, lang: str = "ru", live: bool = False, **kwargs: Any) -> FsmApp:
+    """The dashboard as the demo's dispatcher, the clock pinned; live updates only when a
+    test is about them (``live=True``), so screenshots say "off" whatever the timing."""
+    kwargs.setdefault("user", USER)
+    return make_app(url, lang=lang, now=NOW, cursor_blink=False, live=live, **kwargs)
 
 
 @pytest.fixture
@@ -84,8 +56,10 @@ def app(demo_url: str) -> FsmApp:
 async def settle(pilot: Any, rounds: int = 4) -> None:
     """Wait until the workers are done and their messages handled (a worker's message can
     start another worker, so a few rounds)."""
+    from fsm_tui.live_bridge import GROUP
+
     for _ in range(rounds):
-        workers = list(pilot.app.workers)
+        workers = [w for w in pilot.app.workers if w.group != GROUP]  # it runs till the end
         # a cancelled worker (a newer filter won) is fine here
         await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
         await pilot.pause()
@@ -104,3 +78,20 @@ def screen_text(app: Any) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The dashboard's flows run on SQLite; those marked ``both_backends`` on PostgreSQL
+    too.
+
+    The dashboard adds no rules: what it calls is the core, whose every rule is tested on
+    both back-ends (tests/core, tests/cli). What differs by back-end in the dashboard
+    itself — live updates (LISTEN/NOTIFY against SQLite's data version), its workers'
+    connections, paging and searching the board, the acting user — is marked to run on
+    both. This halves the suite's longest part without leaving PostgreSQL untested.
+    """
+    test = metafunc.definition
+    if "db_url" in metafunc.fixturenames and not test.get_closest_marker("both_backends"):
+        # a mark, not metafunc.parametrize: pytest then leaves out the fixture's own params
+        test.add_marker(pytest.mark.parametrize("db_url", ["sqlite"], indirect=True))

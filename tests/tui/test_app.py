@@ -100,6 +100,7 @@ async def test_command_palette_opens_an_order_by_number(app):
         assert app.screen.details["number"] == number
 
 
+@pytest.mark.both_backends
 async def test_english_and_the_status_line(demo_url):
     app = build_app(demo_url, lang="en")
     async with app.run_test(size=SIZE) as pilot:

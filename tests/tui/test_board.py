@@ -57,6 +57,7 @@ async def test_board_opens_on_open_orders_with_counts(app, demo_db):
         assert table.has_focus
 
 
+@pytest.mark.both_backends
 async def test_search_filters_in_place(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -136,6 +137,7 @@ async def test_a_newer_filter_wins(app, demo_db):
         assert all(table.row_at(i)["stage_code"] == "new" for i in range(table.row_count))
 
 
+@pytest.mark.both_backends
 async def test_create_order(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
@@ -201,6 +203,35 @@ async def test_find_reports_what_it_cannot_resolve(app):
         error = app.screen.query_one("#error-find")
         assert error.display
         assert "нет такого" in str(error.render())
+
+
+async def test_find_offers_every_match_to_pick_from(app, demo_db):
+    """ "Пекарня" is two bakeries of one customer: both are listed, the arrows and Enter
+    pick one, and the form is filled with it."""
+    with demo_db.reader() as s:
+        from fsm_core.services import lookup
+
+        second = lookup.resolve_object(s, "Пекарня на Гражданском")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press(*"пекарн", "enter")
+        await settle(pilot)
+        form = app.screen
+        matches = form.query_one("#find-matches", OptionList)
+        assert matches.display
+        assert app.focused is matches
+        shown = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
+        assert len(shown) == 2
+        assert any("Гражданском" in line for line in shown)
+        await pilot.press(*["down"] * shown.index(next(x for x in shown if "Гражд" in x)))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not matches.display
+        assert form.query_one("#customer", Select).value == second.customer_id
+        assert form.query_one("#object", Select).value == second.id
+        assert app.focused is form.query_one("#description", TextArea)
 
 
 async def test_assign_a_new_order(app, demo_db):
@@ -301,6 +332,7 @@ async def test_a_refused_move_says_why_and_changes_nothing(app, demo_db):
             assert s.get(Order, row["id"]).stage_code == "new"
 
 
+@pytest.mark.both_backends
 async def test_a_stale_board_row_is_refused_as_a_conflict(app, demo_db):
     from fsm_core.services import orders
 
@@ -366,6 +398,7 @@ async def test_open_order_and_history(app, demo_db):
         assert isinstance(app.screen, BoardScreen)
 
 
+@pytest.mark.both_backends
 async def test_the_table_holds_pages_not_rows(demo_url, demo_db):
     """With thousands of orders only the pages on screen are fetched."""
     from sqlalchemy import insert

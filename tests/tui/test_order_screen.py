@@ -65,6 +65,7 @@ async def test_a_bad_date_is_shown_and_nothing_saved(app, demo_db):
             assert s.get(Order, screen.order_id).version == version
 
 
+@pytest.mark.both_backends
 async def test_a_stale_edit_shows_the_conflict_and_keeps_what_was_typed(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first(app, pilot)

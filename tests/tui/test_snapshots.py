@@ -106,8 +106,16 @@ def test_help(snap_compare, sqlite_demo_url):
 
 
 def test_command_palette(snap_compare, sqlite_demo_url):
-    def wait(pilot):
-        return pilot.pause(0.5)
+    async def wait(pilot):
+        """Until the palette has searched (under load a fixed pause was not always enough)."""
+        from textual.command import CommandList
+
+        for _ in range(50):
+            await pilot.pause(0.1)
+            palette = pilot.app.screen
+            if not palette._show_busy and palette.query_one(CommandList).option_count >= 3:
+                break
+        await pilot.pause(0.2)
 
     assert snap(snap_compare, sqlite_demo_url, "ctrl+p", *"заяв", wait)
 

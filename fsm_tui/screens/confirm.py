@@ -1,0 +1,43 @@
+"""A yes/no question before something that cannot be taken back with a key (removing a
+visit): ``y`` or enter says yes, ``n`` or escape says no."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from fsm_tui.text import localize_bindings, t
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, *, title: str = "") -> None:
+        super().__init__(id="confirm")
+        self.question = question
+        self.title_text = title
+        localize_bindings(self, self.fsm.lang)
+
+    @property
+    def fsm(self) -> FsmApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = self.title_text or t("confirm.title", self.fsm.lang)
+            yield Static(self.question, id="question")
+        yield Footer()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

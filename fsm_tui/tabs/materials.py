@@ -1,0 +1,225 @@
+"""The order's materials (необходимые материалы): per item and warehouse, what is reserved
+for it, written off against it and returned, and what is free there now.
+
+Keys: ``r`` reserve free stock for the order, ``x`` release the line's reservation (all of
+it, or as much as typed), ``u`` write the line's item off (a material used, as on the
+execution tab: the reservation is used first). A cancelled or closed order holds nothing:
+the core released its reservations when it got there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import Static
+
+from fsm_core.formatting import quantity
+from fsm_core.models import Order
+from fsm_core.services import stock_queries
+from fsm_core.services.stages import load_workflow
+from fsm_tui.refs import Refs, load_stock_refs
+from fsm_tui.screens.execution_forms import MaterialScreen
+from fsm_tui.screens.stock_forms import ReleaseScreen, ReserveScreen
+from fsm_tui.tabs.base import OrderPane
+from fsm_tui.text import t
+from fsm_tui.widgets.line_table import Column, Line, LineTable
+
+if TYPE_CHECKING:
+    from fsm_tui.app import FsmApp
+
+
+@dataclass(frozen=True)
+class MaterialView:
+    item_id: int
+    sku: str
+    item: str
+    unit: str
+    warehouse_id: int
+    warehouse: str
+    reserved: Decimal
+    written_off: Decimal
+    returned: Decimal
+    available: Decimal  # free at the warehouse now
+
+    @property
+    def used(self) -> Decimal:
+        return self.written_off - self.returned
+
+
+@dataclass(frozen=True)
+class MaterialsData:
+    lines: tuple[MaterialView, ...]
+    refs: Refs
+    number: str
+    finished: bool
+
+
+class MaterialsPane(OrderPane):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reserve", "Reserve", id="materials.reserve"),
+        Binding("x", "release", "Release", id="materials.release"),
+        Binding("u", "write_off", "Write off", id="materials.write_off"),
+    ]
+
+    def __init__(self, order_id: int, app: FsmApp) -> None:
+        super().__init__(order_id, app, id="materials")
+        self.data: MaterialsData | None = None
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        yield Static("", id="materials-summary", classes="pane-summary")
+        yield LineTable(
+            [
+                Column("item", t("item", lang), 24, flex=1),
+                Column("sku", t("sku", lang), 13),
+                Column("warehouse", t("warehouse", lang), 22),
+                Column("reserved", t("reserved", lang), 10, right=True),
+                Column("written_off", t("written_off", lang), 11, right=True),
+                Column("returned", t("returned", lang), 10, right=True),
+                Column("available", t("materials.free_there", lang), 10, right=True),
+            ],
+            lang=lang,
+            empty=t("materials.none", lang),
+            id="materials-lines",
+        )
+
+    @property
+    def table(self) -> LineTable:
+        return self.query_one("#materials-lines", LineTable)
+
+    def focus_main(self) -> LineTable:
+        return self.table
+
+    # --- reading -------------------------------------------------------------------------
+
+    def read(self, session: Session) -> MaterialsData:
+        order = session.get(Order, self.order_id)
+        finished = False
+        if order is not None:
+            category = load_workflow(session).stages[order.stage_code].category
+            finished = category in ("closed", "cancelled")
+        materials = stock_queries.order_materials(session=session, order_id=self.order_id)
+        free: dict[tuple[int, int], Decimal] = {}
+        for item_id in {m.item_id for m in materials}:
+            for line in stock_queries.availability(session=session, item_id=item_id).lines:
+                free[(item_id, line.warehouse_id)] = line.available
+        lines = tuple(
+            MaterialView(
+                m.item_id,
+                m.sku,
+                m.item,
+                m.unit,
+                m.warehouse_id,
+                m.warehouse,
+                m.reserved,
+                m.written_off,
+                m.returned,
+                free.get((m.item_id, m.warehouse_id), Decimal(0)),
+            )
+            for m in materials
+        )
+        number = order.number if order else f"#{self.order_id}"
+        return MaterialsData(lines, load_stock_refs(session), number, finished)
+
+    def show(self, data: MaterialsData) -> None:
+        self.data = data
+        lang = self.lang
+
+        def q(value: Decimal, unit: str) -> str:
+            return quantity(value, unit, lang=lang) if value else ""
+
+        lines = [
+            Line(
+                (m.item_id, m.warehouse_id),
+                (
+                    m.item,
+                    m.sku,
+                    m.warehouse,
+                    (q(m.reserved, m.unit), "strong"),
+                    q(m.written_off, m.unit),
+                    q(m.returned, m.unit),
+                    (quantity(m.available, m.unit, lang=lang), "low" if m.available <= 0 else None),
+                ),
+                data=m,
+            )
+            for m in data.lines
+        ]
+        self.table.set_lines(lines)
+        held = sum(1 for m in data.lines if m.reserved)
+        used = sum(1 for m in data.lines if m.used)
+        summary = Text(t("materials.counts", lang, reserved=held, used=used))
+        summary.append(
+            " · " + t("materials.closed" if data.finished else "materials.released_when", lang),
+            style="dim",
+        )
+        self.query_one("#materials-summary", Static).update(summary)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a closed or cancelled order reserves and uses nothing more (the core says so too)
+        finished = self.data is not None and self.data.finished
+        return not (finished and action in ("reserve", "write_off"))
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _current(self) -> MaterialView | None:
+        line = self.table.current_line
+        return line.data if line is not None else None
+
+    def _open(self, screen: Any) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.app.notify(text)
+                self.announce()
+
+        self.app.push_screen(screen, done)
+
+    def action_reserve(self) -> None:
+        if self.data is None:
+            return
+        current = self._current()
+        self._open(
+            ReserveScreen(
+                self.data.refs,
+                order_id=self.order_id,
+                number=self.data.number,
+                item_id=current.item_id if current else None,
+                warehouse_id=current.warehouse_id if current else None,
+            )
+        )
+
+    def action_release(self) -> None:
+        current = self._current()
+        if current is None or not current.reserved:
+            self.app.notify(t("materials.nothing_reserved", self.lang), severity="warning")
+            return
+        self._open(
+            ReleaseScreen(
+                order_id=self.order_id,
+                item_id=current.item_id,
+                warehouse_id=current.warehouse_id,
+                what=f"{current.item}, {current.warehouse}",
+                reserved=current.reserved,
+                unit=current.unit,
+            )
+        )
+
+    def action_write_off(self) -> None:
+        if self.data is None:
+            return
+        current = self._current()
+        self._open(
+            MaterialScreen(
+                self.order_id,
+                self.data.refs,
+                item_id=current.item_id if current else None,
+                warehouse_id=current.warehouse_id if current else None,
+                amount=current.reserved if current and current.reserved else None,
+            )
+        )
