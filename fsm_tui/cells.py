@@ -5,9 +5,9 @@ The SLA wording is fsm_core.formatting's, the same as ``fsm orders list``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from rich.cells import cell_len, set_cell_size
 
@@ -44,3 +44,30 @@ def crit(code: str, lang: str) -> str:
 
 def assignee(row: Mapping[str, Any]) -> str:
     return row.get("assignee") or row.get("crew") or ""
+
+
+class Sized(Protocol):
+    width: int  # the least width, in cells
+    flex: int  # its share of the width left over (0: fixed)
+
+
+def spread(columns: Sequence[Sized], width: int) -> tuple[int, ...]:
+    """Each column's width in ``width`` cells, a space between columns: every column gets
+    its least width, and what is left over goes to the flexible ones by their shares (the
+    last of them takes the rounding)."""
+    fixed = sum(c.width for c in columns) + len(columns) - 1
+    spare = max(width - fixed, 0)
+    flexible = [c for c in columns if c.flex]
+    shares = sum(c.flex for c in flexible) or 1
+    widths: list[int] = []
+    given = 0
+    for column in columns:
+        extra = 0
+        if column.flex:
+            if column is flexible[-1]:
+                extra = spare - given
+            else:
+                extra = spare * column.flex // shares
+                given += extra
+        widths.append(column.width + extra)
+    return tuple(widths)

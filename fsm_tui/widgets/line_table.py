@@ -263,26 +263,9 @@ class LineTable(ScrollView, can_focus=True):
     # --- drawing -------------------------------------------------------------------------
 
     def _layout(self, width: int) -> tuple[int, ...]:
-        if width == self._layout_width:
-            return self._widths
-        columns = self.columns
-        fixed = sum(c.width for c in columns) + len(columns) - 1
-        spare = max(width - fixed, 0)
-        flex_columns = [c for c in columns if c.flex]
-        flex_total = sum(c.flex for c in flex_columns) or 1
-        widths: list[int] = []
-        given = 0
-        for column in columns:
-            extra = 0
-            if column.flex:
-                if column is flex_columns[-1]:
-                    extra = spare - given
-                else:
-                    extra = spare * column.flex // flex_total
-                    given += extra
-            widths.append(column.width + extra)
-        self._widths = tuple(widths)
-        self._layout_width = width
+        if width != self._layout_width:
+            self._widths = cells.spread(self.columns, width)
+            self._layout_width = width
         return self._widths
 
     def _style(self, name: str | None) -> Style | None:

@@ -421,26 +421,9 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
     # --- drawing -----------------------------------------------------------------------
 
     def _layout(self, width: int) -> tuple[int, ...]:
-        if width == self._layout_width:
-            return self._widths
-        gaps = len(COLUMNS) - 1
-        fixed = sum(c.width for c in COLUMNS) + gaps
-        spare = max(width - fixed, 0)
-        flex_total = sum(c.flex for c in COLUMNS) or 1
-        widths = []
-        given = 0
-        flex_columns = [c for c in COLUMNS if c.flex]
-        for column in COLUMNS:
-            extra = 0
-            if column.flex:
-                if column is flex_columns[-1]:
-                    extra = spare - given
-                else:
-                    extra = spare * column.flex // flex_total
-                    given += extra
-            widths.append(column.width + extra)
-        self._widths = tuple(widths)
-        self._layout_width = width
+        if width != self._layout_width:
+            self._widths = cells.spread(COLUMNS, width)
+            self._layout_width = width
         return self._widths
 
     _fit = staticmethod(cells.fit)
