@@ -206,6 +206,10 @@ class FsmApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="catalog")
     def _load_catalog(self) -> None:
+        # first what the board draws with, then the pick lists: the first page shows as soon
+        # as it is read, however many objects and contacts the company has
+        if self.catalog is None:
+            self.post_message(CatalogLoaded(self.backend.catalog(complete=False)))
         self.post_message(CatalogLoaded(self.backend.catalog()))
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
@@ -260,7 +264,7 @@ class FsmApp(App[None]):
         self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id)))
 
     def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
-        if self.catalog is None:
+        if self.catalog is None or not self.catalog.complete:
             self.notify(t("loading", self.lang))
             return
         then(self.catalog)

@@ -48,6 +48,9 @@ class Catalog:
     customers: tuple[Choice, ...] = ()
     objects: tuple[Choice, ...] = ()
     contacts: tuple[Choice, ...] = ()
+    complete: bool = True
+    """False for the first, light read (stages and time zone, what the board draws with):
+    the pick lists come in a second read, so 5,000 objects do not delay the first page."""
     _names: dict[str, dict[int, str]] = field(default_factory=dict, compare=False, repr=False)
 
     def stage_name(self, code: str, lang: str) -> str:
@@ -72,8 +75,17 @@ class Catalog:
         return self._names[kind].get(record_id, f"#{record_id}")
 
 
-def load_catalog(session: Session) -> Catalog:
+def load_catalog(session: Session, *, complete: bool = True) -> Catalog:
+    """The reference data; ``complete=False``: only the workflow, time zone and company
+    name (no pick lists)."""
     settings = company_settings.load(session)
+    if not complete:
+        return Catalog(
+            workflow=load_workflow(session),
+            tz=settings.tz,
+            company_name=settings.values.get("company_name", ""),
+            complete=False,
+        )
     employees = tuple(
         Choice(e.id, e.short_name, ", ".join(x for x in (e.position, e.area) if x))
         for e in parties.list_employees(session=session, active=True)
@@ -206,9 +218,9 @@ class Backend:
         with self._clock(), self.database.transaction() as session:
             yield session
 
-    def catalog(self) -> Catalog:
+    def catalog(self, *, complete: bool = True) -> Catalog:
         with self.reader() as session:
-            return load_catalog(session)
+            return load_catalog(session, complete=complete)
 
     def close(self) -> None:
         self.database.dispose()

@@ -144,3 +144,35 @@ async def test_a_database_error_is_a_notification_not_a_crash(app):
 async def test_database_labels():
     assert database_label("sqlite:////home/x/.local/share/fsm/fsm.db") == "fsm.db"
     assert database_label("postgresql+psycopg://u:secret@db.local/fsm") == "db.local/fsm"
+
+
+async def test_the_board_draws_before_the_pick_lists_are_read(demo_url):
+    """The first catalog the app gets holds only what the board draws with (stages, time
+    zone); the customers, objects, contacts and employees the forms pick from follow. A
+    form asked for in between waits for them instead of opening with empty lists."""
+    from fsm_tui.messages import CatalogLoaded
+
+    catalogs = []
+
+    def hook(message):
+        if isinstance(message, CatalogLoaded):
+            catalogs.append(message.catalog)
+
+    app = build_app(demo_url)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await settle(pilot)
+        first, last = catalogs[0], catalogs[-1]
+        assert not first.complete
+        assert first.workflow.stages
+        assert (first.objects, first.employees, first.customers) == ((), (), ())
+        assert last.complete
+        assert all((last.objects, last.employees, last.customers))
+        assert app.catalog is last
+        app.catalog = first  # as if the pick lists were still on their way
+        app.new_order()
+        await pilot.pause()
+        assert not isinstance(app.screen, NewOrderScreen)
+        app.catalog = last
+        app.new_order()
+        await settle(pilot)
+        assert isinstance(app.screen, NewOrderScreen)
