@@ -42,6 +42,21 @@ def flush_or_duplicate(session: Session, what: str) -> None:
         raise Duplicate(f"{what} already exists (saved by someone else just now)") from exc
 
 
+def add_record(
+    session: Session,
+    record: SQLModel,
+    *,
+    unique: dict[str, tuple[Any, str]],
+    what: str,
+) -> None:
+    """Add a new ``record`` after checking that none of its ``unique`` fields (field ->
+    (column, label), as :func:`update_record` takes them) belongs to another row."""
+    for name, (column, label) in unique.items():
+        ensure_unique(session, type(record), column, getattr(record, name), what=label)
+    session.add(record)
+    flush_or_duplicate(session, what)
+
+
 def apply_changes(record: SQLModel, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Set the changed attributes; returns {field: (old, new)} for those that really changed."""
     changed: dict[str, tuple[Any, Any]] = {}

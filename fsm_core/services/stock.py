@@ -50,7 +50,7 @@ from fsm_core.models import (
 )
 from fsm_core.schemas import validated
 from fsm_core.schemas.stock import ItemCreate, WarehouseCreate
-from fsm_core.services.common import ensure_unique, flush_or_duplicate, update_record
+from fsm_core.services.common import add_record, update_record
 from fsm_core.services.stages import StageView, register_after_move
 from fsm_core.services.stock_queries import (
     ZERO,
@@ -70,15 +70,22 @@ FINISHED = (StageCategory.CANCELLED.value, StageCategory.CLOSED.value)
 # --- catalogue -------------------------------------------------------------------------
 
 
+ITEM_UNIQUE = {
+    "sku": (Item.sku, "SKU"),
+    "barcode": (Item.barcode, "barcode"),
+    "external_id": (Item.external_id, "external id"),
+}
+WAREHOUSE_UNIQUE = {
+    "name": (Warehouse.name, "warehouse name"),
+    "external_id": (Warehouse.external_id, "external id"),
+}
+
+
 def create_item(*, session: Session, data: ItemCreate | dict[str, Any]) -> Item:
     """Add an item to the catalogue (номенклатура)."""
     data = validated(ItemCreate, data)
-    ensure_unique(session, Item, Item.sku, data.sku, what="SKU")
-    ensure_unique(session, Item, Item.barcode, data.barcode, what="barcode")
-    ensure_unique(session, Item, Item.external_id, data.external_id, what="external id")
     item = Item(**data.model_dump())
-    session.add(item)
-    flush_or_duplicate(session, f"item {data.sku!r}")
+    add_record(session, item, unique=ITEM_UNIQUE, what=f"item {data.sku!r}")
     return item
 
 
@@ -100,11 +107,7 @@ def update_item(*, session: Session, item_id: int, data: dict[str, Any]) -> Item
         item,
         ItemCreate,
         data,
-        unique={
-            "sku": (Item.sku, "SKU"),
-            "barcode": (Item.barcode, "barcode"),
-            "external_id": (Item.external_id, "external id"),
-        },
+        unique=ITEM_UNIQUE,
         what=f"item {item.sku!r}",
     )
     return item
@@ -137,11 +140,8 @@ def create_warehouse(*, session: Session, data: WarehouseCreate | dict[str, Any]
     data = validated(WarehouseCreate, data)
     if data.employee_id is not None:
         _check_van_owner(session, data.employee_id, exclude_id=None)
-    ensure_unique(session, Warehouse, Warehouse.name, data.name, what="warehouse name")
-    ensure_unique(session, Warehouse, Warehouse.external_id, data.external_id, what="external id")
     warehouse = Warehouse(**data.model_dump())
-    session.add(warehouse)
-    flush_or_duplicate(session, f"warehouse {data.name!r}")
+    add_record(session, warehouse, unique=WAREHOUSE_UNIQUE, what=f"warehouse {data.name!r}")
     return warehouse
 
 
@@ -167,10 +167,7 @@ def update_warehouse(*, session: Session, warehouse_id: int, data: dict[str, Any
         warehouse,
         WarehouseCreate,
         data,
-        unique={
-            "name": (Warehouse.name, "warehouse name"),
-            "external_id": (Warehouse.external_id, "external id"),
-        },
+        unique=WAREHOUSE_UNIQUE,
         what=f"warehouse {warehouse.name!r}",
     )
     return warehouse
