@@ -15,10 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -197,10 +196,6 @@ def answered_message(result: Answered, lang: str) -> str:
 class AnswerScreen(FormScreen[Answered | None]):
     """The dialog for one item; returns what the answer did (None: cancelled)."""
 
-    @dataclass
-    class Done(Message):
-        result: Answered
-
     def __init__(self, order_id: int, item: ItemView, *, tz: Any) -> None:
         super().__init__(id="answer")
         self.order_id = order_id
@@ -295,10 +290,10 @@ class AnswerScreen(FormScreen[Answered | None]):
         self.clear_errors()
         self._answer(value, file)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="answer")
     def _answer(self, value: str | None, file: str | None) -> None:
         backend = self.fsm.backend
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Answered:
             result = record_answer(
                 session,
                 order_id=self.order_id,
@@ -309,7 +304,6 @@ class AnswerScreen(FormScreen[Answered | None]):
                 tz=self.tz,
                 lang=self.lang,
             )
-        self.post_message(self.Done(result))
+            return result
 
-    def on_answer_screen_done(self, message: Done) -> None:
-        self.dismiss(message.result)
+        self.save(work)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
+from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -43,10 +44,6 @@ class AssignScreen(FormScreen[Assigned | None]):
     @dataclass
     class Loads(Message):
         counts: dict[int, int]
-
-    @dataclass
-    class Done(Message):
-        result: Assigned
 
     def __init__(self, catalog: Catalog, row: dict[str, Any]) -> None:
         super().__init__(id="assign")
@@ -136,10 +133,10 @@ class AssignScreen(FormScreen[Assigned | None]):
         self.clear_errors()
         self._assign(assignee_id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="assign")
     def _assign(self, assignee_id: int | None) -> None:
         backend = self.fsm.backend
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Assigned:
             order = orders.assign_order(
                 session=session,
                 order_id=self.row["id"],
@@ -154,7 +151,6 @@ class AssignScreen(FormScreen[Assigned | None]):
                 self.catalog.name_of("employees", order.assignee_id) or None,
                 order.stage_code,
             )
-        self.post_message(self.Done(result))
+            return result
 
-    def on_assign_screen_done(self, message: Done) -> None:
-        self.dismiss(message.result)
+        self.save(work)

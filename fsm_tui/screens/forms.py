@@ -11,10 +11,8 @@ as typed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -23,7 +21,6 @@ from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 from textual.worker import Worker
@@ -44,11 +41,8 @@ def is_field_name(name: str | None) -> bool:
 
 
 class ChangeForm(FormScreen[str | None]):
-    """Returns what was done, in a sentence (None: cancelled)."""
-
-    @dataclass
-    class Saved(Message):
-        text: str
+    """Returns what was done, in a sentence (None: cancelled): its :meth:`save` work
+    returns that sentence."""
 
     def field(self, label: str, widget: Widget, name: str) -> ComposeResult:
         """A row of the form grid: its label, the widget, the line for its error."""
@@ -93,26 +87,6 @@ class ChangeForm(FormScreen[str | None]):
             return None if widget.value is Select.NULL else widget.value
         assert isinstance(widget, Input)
         return widget.value.strip()
-
-    # --- saving --------------------------------------------------------------------------
-
-    def save(self, work: Callable[[Session], str]) -> None:
-        self.clear_errors()
-        self.run_worker(
-            partial(self._save, work),
-            thread=True,
-            exclusive=True,
-            group="form-save",
-            exit_on_error=False,
-        )
-
-    def _save(self, work: Callable[[Session], str]) -> None:
-        with self.fsm.backend.transaction() as session:
-            text = work(session)
-        self.post_message(self.Saved(text))
-
-    def on_change_form_saved(self, message: Saved) -> None:
-        self.dismiss(message.text)
 
     def handle_worker_error(self, worker: Worker[Any], error: BaseException | None) -> bool:
         if isinstance(error, InsufficientStock):

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from sqlmodel import Session
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.message import Message
 from textual.widgets import Footer, Input, Label, Select, Static
 
 from fsm_core.models import Channel
@@ -35,10 +35,6 @@ class Forwarded:
 
 class ForwardScreen(FormScreen[Forwarded | None]):
     """Where to forward ``message``: an order (by number) and a channel."""
-
-    @dataclass
-    class Done(Message):
-        result: Forwarded
 
     FIELDS: ClassVar[tuple[str, ...]] = ("order", "channel")
 
@@ -90,10 +86,10 @@ class ForwardScreen(FormScreen[Forwarded | None]):
         channel = self.query_one("#channel", Select).value
         self._forward(ref, str(channel))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="forward")
     def _forward(self, ref: str, channel: str) -> None:
         backend = self.fsm.backend
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Forwarded:
             order = lookup.resolve_order(session, ref)
             assert order.id is not None
             message = chat.forward_message(
@@ -105,7 +101,6 @@ class ForwardScreen(FormScreen[Forwarded | None]):
             )
             assert message.id is not None
             result = Forwarded(message.id, order.id, order.number, channel)
-        self.post_message(self.Done(result))
+            return result
 
-    def on_forward_screen_done(self, message: Done) -> None:
-        self.dismiss(message.result)
+        self.save(work)

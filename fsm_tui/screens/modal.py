@@ -1,13 +1,19 @@
 """The base of the dashboard's dialogs: a framed box over the screen, escape to cancel,
-ctrl+s to submit, errors from the core shown next to the field they are about.
+ctrl+s to submit, the change made in one transaction off the event loop
+(:meth:`FormScreen.save`), errors from the core shown next to the field they are about.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
+from sqlmodel import Session
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Label
 from textual.worker import Worker
@@ -78,6 +84,35 @@ class FormScreen(WorkerErrors, ModalScreen[R], Generic[R]):
 
     def action_submit(self) -> None:
         """Override: check and send the form."""
+
+    # --- saving --------------------------------------------------------------------------
+
+    @dataclass
+    class Saved(Message):
+        result: Any
+
+    def save(self, work: Callable[[Session], Any]) -> None:
+        """Run ``work(session)`` — the core's service call — in one transaction in a
+        worker, then close the dialog with what it returned. An error leaves the dialog
+        open as typed, shown where :meth:`handle_worker_error` puts it; nothing is
+        changed."""
+        self.clear_errors()
+        self.run_worker(
+            partial(self._save, work),
+            thread=True,
+            exclusive=True,
+            group="form-save",
+            exit_on_error=False,
+        )
+
+    def _save(self, work: Callable[[Session], Any]) -> None:
+        with self.fsm.backend.transaction() as session:
+            result = work(session)
+        self.post_message(FormScreen.Saved(result))
+
+    def on_form_screen_saved(self, message: Saved) -> None:
+        message.stop()
+        self.dismiss(message.result)
 
     # --- errors in place -----------------------------------------------------------------
 

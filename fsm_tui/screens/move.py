@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import events, on, work
+from sqlmodel import Session
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -28,10 +28,6 @@ class Moved:
 
 
 class MoveScreen(FormScreen[Moved | None]):
-    @dataclass
-    class Done(Message):
-        result: Moved
-
     def __init__(self, catalog: Catalog, row: dict[str, Any]) -> None:
         super().__init__(id="move")
         self.catalog = catalog
@@ -92,10 +88,10 @@ class MoveScreen(FormScreen[Moved | None]):
         self.clear_errors()
         self._move(str(code), note)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="move")
     def _move(self, stage: str, note: str | None) -> None:
         backend = self.fsm.backend
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Moved:
             order = orders.move_order(
                 session=session,
                 order_id=self.row["id"],
@@ -106,7 +102,6 @@ class MoveScreen(FormScreen[Moved | None]):
             )
             assert order.id is not None
             result = Moved(order.id, order.number, order.stage_code)
-        self.post_message(self.Done(result))
+            return result
 
-    def on_move_screen_done(self, message: Done) -> None:
-        self.dismiss(message.result)
+        self.save(work)

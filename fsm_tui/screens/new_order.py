@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -50,10 +51,6 @@ class NewOrderScreen(FormScreen[Created | None]):
         """Several objects or customers match what was typed: one Found each."""
 
         found: list[NewOrderScreen.Found]
-
-    @dataclass
-    class Done(Message):
-        created: Created
 
     def __init__(self, catalog: Catalog) -> None:
         super().__init__(id="new-order")
@@ -243,17 +240,16 @@ class NewOrderScreen(FormScreen[Created | None]):
         }
         self._create(data)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-create")
     def _create(self, data: dict[str, Any]) -> None:
         backend = self.fsm.backend
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Created:
             order = orders.create_order(session=session, data=data, actor=backend.user)
             assert order.id is not None
             created = Created(order.id, order.number, order.stage_code)
-        self.post_message(self.Done(created))
+            return created
 
-    def on_new_order_screen_done(self, message: Done) -> None:
-        self.dismiss(message.created)
+        self.save(work)
 
     @on(Button.Pressed, "#submit")
     def _submit_pressed(self) -> None:

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
+from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -112,10 +113,6 @@ class VisitScreen(FormScreen[Planned | None]):
     class ChoicesLoaded(Message):
         generation: int
         choices: _Choices
-
-    @dataclass
-    class Done(Message):
-        result: Planned
 
     WIDTH: ClassVar[int] = 96  # the list's inner width
 
@@ -314,11 +311,11 @@ class VisitScreen(FormScreen[Planned | None]):
         self.clear_errors()
         self._plan(employee_id, start, start + timedelta(minutes=choices.minutes))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="visit-plan")
     def _plan(self, employee_id: int, start: datetime, end: datetime) -> None:
         backend = self.fsm.backend
         target = self.target
-        with backend.transaction() as session:
+
+        def work(session: Session) -> Planned:
             if target.visit_id is not None:
                 visit = planning.move_visit(
                     session=session,
@@ -352,7 +349,6 @@ class VisitScreen(FormScreen[Planned | None]):
                 moved=target.moving,
                 stage_code=order.stage_code,
             )
-        self.post_message(self.Done(result))
+            return result
 
-    def on_visit_screen_done(self, message: Done) -> None:
-        self.dismiss(message.result)
+        self.save(work)

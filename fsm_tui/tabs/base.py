@@ -23,6 +23,7 @@ from sqlmodel import Session
 from textual import events
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
@@ -141,6 +142,17 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
         message.stop()
         if message.pane is self:
             message.then(message.result)
+
+    def open_form(self, screen: Screen[str | None]) -> None:
+        """Open a dialog that changes the order (it returns a sentence saying what it did,
+        or None when cancelled): the sentence is shown and the change announced."""
+
+        def done(text: str | None) -> None:
+            if text:
+                self.app.notify(text)
+                self.announce()
+
+        self.app.push_screen(screen, done)
 
     def announce(self, *order_ids: int) -> None:
         """Tell the app these orders changed (this one first): everything showing them

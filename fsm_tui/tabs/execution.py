@@ -318,17 +318,9 @@ class ExecutionPane(OrderPane):
 
     # --- actions -------------------------------------------------------------------------
 
-    def _open(self, screen: Any) -> None:
-        def done(text: str | None) -> None:
-            if text:
-                self.app.notify(text)
-                self.announce()
-
-        self.app.push_screen(screen, done)
-
     def action_work(self) -> None:
         if self.data is not None:
-            self._open(
+            self.open_form(
                 WorkScreen(
                     self.order_id,
                     self.data.refs,
@@ -340,16 +332,16 @@ class ExecutionPane(OrderPane):
 
     def action_material(self) -> None:
         if self.data is not None:
-            self._open(MaterialScreen(self.order_id, self.data.refs))
+            self.open_form(MaterialScreen(self.order_id, self.data.refs))
 
     def action_comment(self) -> None:
         if self.data is not None:
-            self._open(CommentScreen(self.order_id, self.data.comment))
+            self.open_form(CommentScreen(self.order_id, self.data.comment))
 
     def action_attach(self) -> None:
         if self.data is not None:
-            self._open(AttachScreen(self.order_id))
+            self.open_form(AttachScreen(self.order_id))
 
     def action_sign(self) -> None:
         if self.data is not None:
-            self._open(SignScreen(self.order_id, self.data.signer or self.data.contact))
+            self.open_form(SignScreen(self.order_id, self.data.signer or self.data.contact))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from sqlmodel import Session
@@ -172,19 +172,11 @@ class MaterialsPane(OrderPane):
         line = self.table.current_line
         return line.data if line is not None else None
 
-    def _open(self, screen: Any) -> None:
-        def done(text: str | None) -> None:
-            if text:
-                self.app.notify(text)
-                self.announce()
-
-        self.app.push_screen(screen, done)
-
     def action_reserve(self) -> None:
         if self.data is None:
             return
         current = self._current()
-        self._open(
+        self.open_form(
             ReserveScreen(
                 self.data.refs,
                 order_id=self.order_id,
@@ -199,7 +191,7 @@ class MaterialsPane(OrderPane):
         if current is None or not current.reserved:
             self.app.notify(t("materials.nothing_reserved", self.lang), severity="warning")
             return
-        self._open(
+        self.open_form(
             ReleaseScreen(
                 order_id=self.order_id,
                 item_id=current.item_id,
@@ -214,7 +206,7 @@ class MaterialsPane(OrderPane):
         if self.data is None:
             return
         current = self._current()
-        self._open(
+        self.open_form(
             MaterialScreen(
                 self.order_id,
                 self.data.refs,
