@@ -4,7 +4,8 @@ Builds an SQLite database with the demo company plus N orders (bench/orders_list
 builder), then, in a fresh process (so its peak memory is the dashboard's alone), drives the
 app headlessly with Textual's ``run_test`` and measures:
 
-  first page:  app start until the board's first page of orders is painted;
+  first page:  app start until the board's first page of orders is drawn (the table says so
+               from its render, not when the rows arrive);
   filter:      a keystroke in the search box until the table is repainted with the result,
                median over ~20 keystrokes (words typed letter by letter, then cleared);
   reference:   the same page's query alone (``list_orders``, 200 rows) for each keystroke's

@@ -31,7 +31,7 @@ from textual.screen import Screen
 
 from fsm_core.db import Database
 from fsm_core.errors import FsmError
-from fsm_tui.backend import Backend, Catalog, resolve_user
+from fsm_tui.backend import Backend, Catalog, HeadStart, resolve_user
 from fsm_tui.commands import FsmCommands
 from fsm_tui.live_bridge import LiveBridge
 from fsm_tui.messages import (
@@ -133,9 +133,13 @@ class FsmApp(App[None]):
         keymap: dict[str, str] | None = None,
         keymap_file: Path | None = None,
         live: bool = True,
+        head_start: HeadStart | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self._head_start = head_start
+        if head_start is not None:  # the board draws its first page with it, at once
+            self.set_reactive(FsmApp.catalog, head_start.catalog)
         self.live = LiveBridge(self, backend.database) if live else None
         self.lang = backend.lang
         self.keymap = dict(keymap or {})
@@ -200,6 +204,11 @@ class FsmApp(App[None]):
         self.reload_catalog()
         if self.live is not None:
             self.live.start()
+
+    def take_head_start(self) -> HeadStart | None:
+        """The first page read before the app started, once (then every read is a worker's)."""
+        head, self._head_start = self._head_start, None
+        return head
 
     def reload_catalog(self) -> None:
         self._load_catalog()
@@ -327,6 +336,7 @@ def make_app(
     keymap_file: Path | None = None,
     cursor_blink: bool = True,
     live: bool = True,
+    head_start: bool = True,
 ) -> FsmApp:
     """The dashboard on ``database`` (a Database or its URL), acting as ``user`` (a login,
     name or short name; None: the company's default user). An unknown user is an
@@ -334,13 +344,21 @@ def make_app(
 
     ``now`` pins the clock (tests, snapshots); ``cursor_blink=False`` keeps screenshots
     stable; ``live=False`` leaves live updates off (the board then re-reads itself every
-    minute).
+    minute). ``head_start`` reads the light catalog and the board's first page here, before
+    the app starts (:class:`~fsm_tui.backend.HeadStart`), so the board shows it on its first
+    frame.
     """
     if isinstance(database, str):
         database = Database(database)
     actor = resolve_user(database, user)
     backend = Backend(database, actor=actor, lang=lang if lang in ("ru", "en") else "en", now=now)
-    app = FsmApp(backend, keymap=keymap, keymap_file=keymap_file, live=live)
+    head = None
+    if head_start:
+        from fsm_tui.widgets.filter_bar import INITIAL_FILTER
+        from fsm_tui.widgets.order_table import OrderTable
+
+        head = backend.head_start(INITIAL_FILTER, OrderTable.PAGE_SIZE)
+    app = FsmApp(backend, keymap=keymap, keymap_file=keymap_file, live=live, head_start=head)
     app.cursor_blink = cursor_blink
     return app
 

@@ -73,7 +73,10 @@ class BoardScreen(SectionScreen):
 
     def on_mount(self) -> None:  # Textual calls FsmScreen.on_mount too, after this one
         self.table.focus()
-        if self.fsm.catalog is None:
+        head = self.fsm.take_head_start()
+        if head is not None and head.filters == self.filter_bar.filters():
+            self.table.load(head.filters, first_page=head.rows)  # drawn on the first frame
+        elif self.fsm.catalog is None:
             # the first page does not need the reference data: fetch it alongside
             self.table.load(self.filter_bar.filters())
         if self.AUTO_REFRESH:

@@ -22,6 +22,8 @@ from fsm_tui.text import t
 
 OPEN = "__open__"
 UNASSIGNED = "__none__"
+INITIAL_FILTER = OrderFilter(open_only=True)
+"""What the bar asks for before the user touches it: the open orders."""
 
 
 class FilterBar(Horizontal):

@@ -181,6 +181,7 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         self._highlighted_id: int | None = None
         self._widths: tuple[int, ...] = ()
         self._layout_width = -1
+        self._unpainted: int | None = None  # a generation whose rows are not drawn yet
 
     @property
     def generation(self) -> int:
@@ -221,18 +222,24 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         self.catalog = catalog
         self.refresh()
         if first and self._pages:  # the first page came before the catalog: now it shows
-            self.post_message(self.Painted(self, self._generation, self.loaded_rows))
+            self._unpainted = self._generation
 
     # --- queries -----------------------------------------------------------------------
 
     def load(
-        self, filters: OrderFilter, *, keep_position: bool = False, focus_id: int | None = None
+        self,
+        filters: OrderFilter,
+        *,
+        keep_position: bool = False,
+        focus_id: int | None = None,
+        first_page: list[Row] | None = None,
     ) -> int:
         """Show the orders matching ``filters``; returns the new generation.
 
         ``keep_position`` (a refresh of the same list) keeps the cursor and the scroll;
         otherwise the cursor goes to the top. ``focus_id`` puts the cursor on that order
-        if it is on the first page.
+        if it is on the first page. ``first_page``: that page's rows, already read (the
+        app's head start); only the counts are then queried.
         """
         if self._query is not None:
             for handle in self._query.handles:
@@ -250,8 +257,12 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
             self._known_end = None
             self.cursor_row = 0
             self.scroll_to(y=0, animate=False, immediate=True)
-        self._pending.add(start_page)
-        self._load_first(self._query, start_page)
+        if first_page is not None and start_page == 0:
+            self._take_page(self._generation, 0, first_page)
+            self._load_first(self._query, 0, read_page=False)
+        else:
+            self._pending.add(start_page)
+            self._load_first(self._query, start_page)
         self.refresh()
         return self._generation
 
@@ -266,23 +277,25 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         return handle
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="order-table-first")
-    def _load_first(self, query: _Query, page: int) -> None:
-        """The page the user looks at, then the counts (the slower query) for the header."""
+    def _load_first(self, query: _Query, page: int, *, read_page: bool = True) -> None:
+        """The page the user looks at (unless it is here already), then the counts (the
+        slower query) for the header."""
         worker = get_current_worker()
         handle = self._handle(query)
         now = self.backend.now()
         try:
             with self.backend.reader(handle) as session:
-                rows = order_queries.list_orders(
-                    session=session,
-                    filters=query.filters,
-                    limit=self.PAGE_SIZE,
-                    offset=page * self.PAGE_SIZE,
-                    now=now,
-                )
-                if worker.is_cancelled or handle.cancelled:
-                    return
-                self.post_message(self.PageLoaded(query.generation, page, rows))
+                if read_page:
+                    rows = order_queries.list_orders(
+                        session=session,
+                        filters=query.filters,
+                        limit=self.PAGE_SIZE,
+                        offset=page * self.PAGE_SIZE,
+                        now=now,
+                    )
+                    if worker.is_cancelled or handle.cancelled:
+                        return
+                    self.post_message(self.PageLoaded(query.generation, page, rows))
                 counts = order_queries.stage_counts(session=session, filters=query.filters, now=now)
         except Exception:
             if handle.cancelled or worker.is_cancelled:
@@ -319,21 +332,23 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
 
     def on_order_table_page_loaded(self, message: PageLoaded) -> None:
         message.stop()
-        if message.generation != self._generation:
-            return
-        self._pending.discard(message.page)
-        self._pages[message.page] = message.rows
-        self._pages.move_to_end(message.page)
+        if message.generation == self._generation:
+            self._take_page(message.generation, message.page, message.rows)
+
+    def _take_page(self, generation: int, page: int, rows: list[Row]) -> None:
+        self._pending.discard(page)
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
         while len(self._pages) > self.MAX_PAGES:
             self._pages.popitem(last=False)
-        end = message.page * self.PAGE_SIZE + len(message.rows)
-        if len(message.rows) < self.PAGE_SIZE and self._total is None:
+        end = page * self.PAGE_SIZE + len(rows)
+        if len(rows) < self.PAGE_SIZE and self._total is None:
             self._total = end  # the last page: now we know how many there are
         self._known_end = max(self._known_end or 0, end + (1 if self._total is None else 0))
         if self._focus_id is not None:
-            for offset, row in enumerate(message.rows):
+            for offset, row in enumerate(rows):
                 if row["id"] == self._focus_id:
-                    self.cursor_row = message.page * self.PAGE_SIZE + offset
+                    self.cursor_row = page * self.PAGE_SIZE + offset
                     self._focus_id = None
                     break
         self._clamp_cursor()
@@ -341,7 +356,7 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         self.refresh()
         self._report_highlight()
         if self.catalog is not None:
-            self.post_message(self.Painted(self, message.generation, len(message.rows)))
+            self._unpainted = generation
 
     def on_order_table_counts_loaded(self, message: CountsLoaded) -> None:
         if message.generation != self._generation:
@@ -428,6 +443,12 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
 
     _fit = staticmethod(cells.fit)
 
+    def _announce_paint(self) -> None:
+        """The rows of a new generation are being drawn: say so (once per generation)."""
+        if self.catalog is not None and self._unpainted is not None:
+            self.post_message(self.Painted(self, self._unpainted, self.loaded_rows))
+            self._unpainted = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
@@ -439,6 +460,8 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
             )
             return Strip([Segment(self._fit(text, width), style)], width)
         index = int(self.scroll_offset.y) + y - 1
+        if self._unpainted is not None and (self._total == 0 or self.row_at(index) is not None):
+            self._announce_paint()
         if index >= self.row_count:
             if index == 0 and self._total == 0:
                 return Strip(

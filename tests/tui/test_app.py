@@ -13,8 +13,9 @@ from fsm_tui.screens.help import HelpScreen
 from fsm_tui.screens.new_order import NewOrderScreen
 from fsm_tui.screens.order import OrderScreen
 from fsm_tui.text import BINDING_TEXT, UI
+from fsm_tui.widgets.order_table import OrderTable
 from fsm_tui.widgets.status_line import StatusLine, database_label
-from tests.tui.conftest import SIZE, USER, build_app, settle
+from tests.tui.conftest import SIZE, USER, build_app, screen_text, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -146,10 +147,13 @@ async def test_database_labels():
     assert database_label("postgresql+psycopg://u:secret@db.local/fsm") == "db.local/fsm"
 
 
-async def test_the_board_draws_before_the_pick_lists_are_read(demo_url):
+@pytest.mark.parametrize("head_start", [True, False], ids=["head-start", "workers-only"])
+async def test_the_board_draws_before_the_pick_lists_are_read(demo_url, head_start):
     """The first catalog the app gets holds only what the board draws with (stages, time
-    zone); the customers, objects, contacts and employees the forms pick from follow. A
-    form asked for in between waits for them instead of opening with empty lists."""
+    zone): read with the first page before the app starts (the head start) or, without
+    it, by the first worker. The customers, objects, contacts and employees the forms pick
+    from follow. A form asked for in between waits for them instead of opening with empty
+    lists."""
     from fsm_tui.messages import CatalogLoaded
 
     catalogs = []
@@ -158,7 +162,10 @@ async def test_the_board_draws_before_the_pick_lists_are_read(demo_url):
         if isinstance(message, CatalogLoaded):
             catalogs.append(message.catalog)
 
-    app = build_app(demo_url)
+    app = build_app(demo_url, head_start=head_start)
+    if head_start:
+        assert app.catalog is not None
+        catalogs.append(app.catalog)
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await settle(pilot)
         first, last = catalogs[0], catalogs[-1]
@@ -168,6 +175,8 @@ async def test_the_board_draws_before_the_pick_lists_are_read(demo_url):
         assert last.complete
         assert all((last.objects, last.employees, last.customers))
         assert app.catalog is last
+        assert len(catalogs) == 2  # the light one once, then the complete one
+        assert app.screen.query_one(OrderTable).loaded_rows > 0
         app.catalog = first  # as if the pick lists were still on their way
         app.new_order()
         await pilot.pause()
@@ -176,3 +185,32 @@ async def test_the_board_draws_before_the_pick_lists_are_read(demo_url):
         app.new_order()
         await settle(pilot)
         assert isinstance(app.screen, NewOrderScreen)
+
+
+async def test_the_first_page_is_read_before_the_app_starts(demo_url, monkeypatch):
+    """With the head start the board shows its first page on its first frame: no worker
+    reads it again (only the counts are queried), and the page is the open orders."""
+    from fsm_core.services import order_queries
+
+    app = build_app(demo_url)
+    pages = []
+    real = order_queries.list_orders
+
+    def counting(**kwargs):
+        pages.append(kwargs["filters"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(order_queries, "list_orders", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one(OrderTable)
+        assert table.loaded_rows > 0  # before any worker has run
+        await settle(pilot)
+        assert pages == []
+        assert table.total is not None
+        assert table.total >= table.loaded_rows
+        assert table.filters is not None
+        assert table.filters.open_only
+        assert app.take_head_start() is None  # used once
+        first = table.row_at(0)
+        assert first is not None
+        assert first["number"] in screen_text(app)
