@@ -179,7 +179,9 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.keys)))
         return
     sys.path.insert(0, str(ROOT / "bench"))
-    from orders_list import build
+    from orders_list import build, compile_bytecode
+
+    compile_bytecode("fsm_core", "fsm_cli", "fsm_tui")  # as installed (see orders_list.py)
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
