@@ -1,3 +1,3 @@
-from fsm_cli.main import main
+from fsm_cli.launch import main
 
 main()

@@ -343,3 +343,20 @@ def test_a_real_error_is_one_line_on_stderr_without_a_traceback(db_url):
     )
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr
+
+
+def test_the_collector_is_paused_only_while_a_command_starts():
+    """The entry point turns the cyclic collector off for start-up and back on by itself,
+    so a long command (a big import) collects as usual."""
+    import gc
+
+    from fsm_cli.launch import pause_collector
+
+    was_enabled = gc.isenabled()
+    try:
+        timer = pause_collector(0.05)
+        assert not gc.isenabled()
+        timer.join(5)
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
