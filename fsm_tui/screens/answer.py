@@ -18,7 +18,7 @@ from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from fsm_core.formatting import quantity
@@ -27,6 +27,7 @@ from fsm_core.models.execution import ChecklistItem
 from fsm_core.services import execution
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.path_suggester import PathSuggester
 
 
@@ -231,7 +232,7 @@ class AnswerScreen(FormScreen[Answered | None]):
                     id="answer-value",
                 )
             yield Label("", classes="field-error", id="error-form")
-        yield Footer()
+        yield KeyFooter()
 
     def show_error(self, message: str, field: str | None = None) -> None:
         super().show_error(message, None)  # one answer: its errors go under it

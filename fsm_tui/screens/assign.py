@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Footer, Label, OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -26,6 +26,7 @@ from fsm_tui import cells
 from fsm_tui.backend import Catalog, Choice
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 UNASSIGN = "unassign"
 
@@ -57,7 +58,7 @@ class AssignScreen(FormScreen[Assigned | None]):
             yield OptionList(*self._options(), id="employees")
             yield Label("", classes="field-error", id="error-assignee")
             yield Label("", classes="field-error", id="error-form")
-        yield Footer()
+        yield KeyFooter()
 
     def _options(self) -> list[Option]:
         options = []

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from fsm_tui.backend import Catalog
 from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
 from fsm_tui.text import localize_bindings, t
+from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 from fsm_tui.workers import WorkerErrors
 
@@ -96,7 +96,7 @@ class SectionScreen(FsmScreen):
         status.section = t(f"section.{self.SECTION}", self.lang)
         status.live = app.live_state
         yield status
-        yield Footer()
+        yield KeyFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from fsm_tui.text import localize_bindings, t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from fsm_tui.app import FsmApp
@@ -37,7 +38,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog") as box:
             box.border_title = self.title_text or t("confirm.title", self.fsm.lang)
             yield Static(self.question, id="question")
-        yield Footer()
+        yield KeyFooter()
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 
 from fsm_core.errors import FsmError, InvalidInput
 from fsm_core.formatting import local_time, money, quantity
@@ -27,6 +27,7 @@ from fsm_tui.refs import Refs
 from fsm_tui.screens.forms import ChangeForm
 from fsm_tui.screens.stock_forms import StockForm
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.path_suggester import PathSuggester
 
 EXECUTOR_ROWS = 4
@@ -119,7 +120,7 @@ class WorkScreen(ChangeForm):
                 )
             yield Static(t("work.rate_hint", lang), classes="hint")
             yield from self.buttons(t("work.save", lang))
-        yield Footer()
+        yield KeyFooter()
 
     def _employee_label(self, employee_id: int) -> str:
         employee = self.refs.employee(employee_id)
@@ -292,7 +293,7 @@ class CommentScreen(ChangeForm):
             box.border_title = t("comment.title", self.lang)
             yield TextArea(self.comment, id="comment", classes="description")
             yield from self.buttons(t("form.save", self.lang))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         area = self.query_one("#comment", TextArea)
@@ -341,7 +342,7 @@ class SignScreen(ChangeForm):
                     "image",
                 )
             yield from self.buttons(t("sign.save", lang))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -404,7 +405,7 @@ class AttachScreen(ChangeForm):
                     "note",
                 )
             yield from self.buttons(t("attach.save", lang))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()

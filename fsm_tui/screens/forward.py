@@ -15,7 +15,7 @@ from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Input, Label, Select, Static
 
 from fsm_core.models import Channel
 from fsm_core.services import chat, lookup
@@ -23,6 +23,7 @@ from fsm_core.services.chat import MessageView
 from fsm_tui import cells
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 
 @dataclass
@@ -66,7 +67,7 @@ class ForwardScreen(FormScreen[Forwarded | None]):
                 yield Label("", classes="field-error", id="error-channel")
             yield Label("", classes="field-error", id="error-form")
             yield Static(t("forward.hint", lang), classes="dialog-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.clear_errors()

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from fsm_tui.text import binding_text, localize_bindings, t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from fsm_tui.app import FsmApp
@@ -75,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
                 t("help.remap", lang, path=self.fsm.keymap_path or "keymap.toml"),
                 id="help-remap",
             )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         lang = self.fsm.lang

@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from fsm_core.formatting import money, quantity
 from fsm_core.i18n import movement_name
@@ -24,6 +24,7 @@ from fsm_core.services import lookup, stock_queries
 from fsm_core.services import settings as company_settings
 from fsm_tui import cells
 from fsm_tui.text import localize_bindings, t
+from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.line_table import Column, Line, LineTable
 from fsm_tui.workers import WorkerErrors
 
@@ -121,7 +122,7 @@ class LedgerScreen(WorkerErrors, ModalScreen[None]):
                 empty=t("ledger.empty", lang),
                 id="ledger-lines",
             )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#ledger-lines", LineTable).focus()

@@ -11,13 +11,14 @@ from sqlmodel import Session
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from fsm_core.services import orders
 from fsm_tui.backend import Catalog
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 
 @dataclass
@@ -48,7 +49,7 @@ class MoveScreen(FormScreen[Moved | None]):
                 yield Label(t("move.none", lang, stage=stage))
             yield Label("", classes="field-error", id="error-stage")
             yield Label("", classes="field-error", id="error-form")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.clear_errors()

@@ -18,7 +18,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, OptionList, Select, TextArea
+from textual.widgets import Button, Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
 from fsm_core.errors import Ambiguous, NotFound
@@ -28,6 +28,7 @@ from fsm_core.services import lookup, orders
 from fsm_tui.backend import Catalog
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 
 @dataclass
@@ -108,7 +109,7 @@ class NewOrderScreen(FormScreen[Created | None]):
             with Horizontal(classes="buttons"):
                 yield Button(t("form.create", lang), variant="primary", id="submit")
                 yield Button(t("form.cancel", lang), id="cancel")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.clear_errors()

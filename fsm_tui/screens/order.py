@@ -29,7 +29,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Label,
     Select,
@@ -59,6 +58,7 @@ from fsm_tui.tabs.materials import MaterialsPane
 from fsm_tui.tabs.messages import messages_pane
 from fsm_tui.text import UI, t
 from fsm_tui.widgets.chat_thread import ChatThread, Composer
+from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ class OrderScreen(FsmScreen):
         status.section = t("section.board", lang)
         status.live = app.live_state
         yield status
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:  # Textual calls FsmScreen.on_mount too, after this one
         self.query_one("#conflict").display = False

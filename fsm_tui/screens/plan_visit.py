@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -41,6 +41,7 @@ from fsm_core.timeparse import parse_minutes
 from fsm_tui import cells
 from fsm_tui.screens.modal import FormScreen
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ class VisitScreen(FormScreen[Planned | None]):
             yield OptionList(id="choices")
             yield Label("", classes="field-error", id="error-form")
             yield Static(t("plan.hint", lang), classes="dialog-hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.clear_errors()

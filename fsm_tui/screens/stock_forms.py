@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import quantity
@@ -31,6 +31,7 @@ from fsm_tui.screens.forms import (
     where_text,
 )
 from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
 
 
 def _amount(text: str, session: Session, item_id: int) -> tuple[Decimal, Any]:
@@ -111,7 +112,7 @@ class StockForm(ChangeForm):
                 yield from self.fields()
             yield Static("", id="where", classes="hint")
             yield from self.buttons(t(self.SAVE_KEY, self.lang))
-        yield Footer()
+        yield KeyFooter()
 
     def title_text(self) -> str:
         return t(self.TITLE_KEY, self.lang)
@@ -378,7 +379,7 @@ class ReleaseScreen(ChangeForm):
                     "quantity",
                 )
             yield from self.buttons(t("release.save", lang))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#quantity", Input).focus()

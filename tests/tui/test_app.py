@@ -214,3 +214,32 @@ async def test_the_first_page_is_read_before_the_app_starts(demo_url, monkeypatc
         first = table.row_at(0)
         assert first is not None
         assert first["number"] in screen_text(app)
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(app, monkeypatch):
+    """Bindings-updated signals with the same keys (focus moving among like widgets, a
+    screen being built) leave the footer alone; a change of keys rebuilds it."""
+    from fsm_tui.widgets.key_footer import KeyFooter
+
+    rebuilt = []
+    original = KeyFooter.recompose
+
+    async def counting(self):
+        rebuilt.append(self)
+        await original(self)
+
+    monkeypatch.setattr(KeyFooter, "recompose", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        before = len(rebuilt)
+        for _ in range(3):
+            app.screen.refresh_bindings()
+        await settle(pilot)
+        assert len(rebuilt) == before
+        assert "Новая" in screen_text(app)  # the board's key for a new order
+        await pilot.press("f3")  # the planner: other keys, its own footer
+        await settle(pilot)
+        planner_footer = app.screen.query_one(KeyFooter)
+        assert planner_footer is not footer
+        assert planner_footer in rebuilt
