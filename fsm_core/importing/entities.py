@@ -750,6 +750,9 @@ class Orders(Entity):
             return {}
         from fsm_core.services.orders import _STATE, EDITABLE
 
+        # which keys exist, through the driver (one array parameter on PostgreSQL): a load
+        # of new orders stops here; the typed records are read for the ones found only
+        keys = [k for (k,) in bulk.select_in(self.session, "orders", (key_field,), key_field, keys)]
         column = getattr(Order, key_field)
         names = ("id", *EDITABLE, *_STATE)
         found: dict[str, dict[str, Any]] = {}
