@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
@@ -203,18 +203,32 @@ def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) 
     if flt.sla:
         query = query.where(sla.status_expression(now).in_([s.value for s in flt.sla]))
     if flt.text:
-        query = query.where(
-            *text_filter(
-                flt.text,
-                Order.number,
-                Order.description,
-                Order.external_id,
-                Company.name,
-                ServiceObject.name,
-                ServiceObject.address,
-            )
-        )
+        query = query.where(*text_condition(flt.text))
     return query
+
+
+def text_condition(text: str) -> list[Any]:
+    """``[condition]``: the order's number, description or external id contains ``text``,
+    or its customer's name or its object's name or address does (case- and ё-insensitive);
+    ``[]`` when there is nothing to search for.
+
+    The customers and objects that match are found first, in their own (small) tables, so
+    each order row costs three comparisons rather than six, and the counts need no joins.
+    """
+    own = text_filter(text, Order.number, Order.description, Order.external_id)
+    if not own:
+        return []
+    customers = sqlmodel_select(Company.id).where(*text_filter(text, Company.name))
+    objects = sqlmodel_select(ServiceObject.id).where(
+        *text_filter(text, ServiceObject.name, ServiceObject.address)
+    )
+    return [
+        or_(
+            *own,
+            col(Order.customer_id).in_(customers),
+            col(Order.object_id).in_(objects),
+        )
+    ]
 
 
 def with_names(query: Any) -> Any:
@@ -258,7 +272,7 @@ def count_orders(
     *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
 ) -> int:
     flt = filters or OrderFilter()
-    query = with_names(select(func.count()).select_from(Order))
+    query = select(func.count()).select_from(Order)
     return int(session.execute(apply_filter(query, session, flt, now or clock.now())).scalar_one())
 
 
@@ -267,7 +281,7 @@ def stage_counts(
 ) -> dict[str, int]:
     """How many orders match in each stage (the board's column headers)."""
     flt = filters or OrderFilter()
-    query = with_names(select(Order.stage_code, func.count()).select_from(Order))
+    query = select(Order.stage_code, func.count()).select_from(Order)
     query = apply_filter(query, session, flt, now or clock.now()).group_by(Order.stage_code)
     return {code: int(n) for code, n in session.execute(query)}
 

@@ -399,6 +399,37 @@ def test_search_folds_yo(db, world):
     assert [r["number"] for r in rows] == [order.number]
 
 
+def test_search_reaches_customer_object_and_address_and_counts_agree(db, world):
+    """Free text matches the order's own fields and its customer's and object's names and
+    address; ASCII terms (numbers, serials) ignore case and take % and _ literally; the
+    counts count what the list shows."""
+    on_site = world.order(object_id=world.site.id, description="Не горит вывеска")
+    foreign = world.order(
+        customer_id=world.other_customer.id,
+        object_id=world.foreign_object.id,
+        description="ТРК 100%_готова",
+        external_id="1C-ABC-7",
+    )
+    with db.reader() as s:
+
+        def found(text):
+            flt = order_queries.OrderFilter(text=text)
+            rows = order_queries.list_orders(session=s, filters=flt)
+            counted = order_queries.count_orders(session=s, filters=flt)
+            by_stage = order_queries.stage_counts(session=s, filters=flt)
+            assert counted == sum(by_stage.values()) == len(rows), text
+            return [r["number"] for r in rows]
+
+        assert found("невский пр") == [on_site.number]  # the object's address
+        assert found("ТОПЛИВНАЯ") == [foreign.number]  # the customer's name
+        assert found("азс №") == [foreign.number]  # the object's name
+        assert found("1c-abc") == [foreign.number]  # an external id, any case
+        assert found(foreign.number.lower()) == [foreign.number]
+        assert found("100%_") == [foreign.number]
+        assert found("0%x") == []
+        assert found("_") == [foreign.number]  # literally an underscore, not "any letter"
+
+
 def test_list_filters_by_date_range_in_the_company_zone(db, world):
     with clock.frozen(NOW - timedelta(days=2)):
         old = world.order()
