@@ -10,36 +10,25 @@ app broadcasts.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 
 from fsm_tui.backend import Catalog
 from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
-from fsm_tui.text import localize_bindings, t
+from fsm_tui.node import AppNode
+from fsm_tui.text import t
 from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 from fsm_tui.workers import WorkerErrors
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    pass
 
 
-class FsmScreen(WorkerErrors, Screen[Any]):
+class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
     """Base of every full screen: localised bindings, app-wide messages, worker errors."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        localize_bindings(self, self.fsm.lang)
-
-    @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
-
-    @property
-    def lang(self) -> str:
-        return self.fsm.lang
 
     def on_mount(self) -> None:
         self.fsm.screens_to_notify.add(self)

@@ -11,14 +11,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from fsm_tui.text import localize_bindings, t
+from fsm_tui.node import AppNode
+from fsm_tui.text import t
 from fsm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    pass
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(AppNode, ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
@@ -28,15 +29,10 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__(id="confirm")
         self.question = question
         self.title_text = title
-        localize_bindings(self, self.fsm.lang)
-
-    @property
-    def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text or t("confirm.title", self.fsm.lang)
+            box.border_title = self.title_text or t("confirm.title", self.lang)
             yield Static(self.question, id="question")
         yield KeyFooter()
 

@@ -10,11 +10,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from fsm_tui.text import binding_text, localize_bindings, t
+from fsm_tui.node import AppNode
+from fsm_tui.text import binding_text, t
 from fsm_tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    pass
 
 
 def binding_sources() -> list[tuple[str, Any]]:
@@ -54,21 +55,16 @@ def binding_sources() -> list[tuple[str, Any]]:
     ]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(AppNode, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,question_mark", "close", "Close", id="help.close"),
     ]
 
     def __init__(self) -> None:
         super().__init__(id="help")
-        localize_bindings(self, self.fsm.lang)
-
-    @property
-    def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        lang = self.fsm.lang
+        lang = self.lang
         with Vertical(classes="dialog help") as box:
             box.border_title = t("help.title", lang)
             yield DataTable(id="bindings", cursor_type="row", zebra_stripes=True)
@@ -79,7 +75,7 @@ class HelpScreen(ModalScreen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        lang = self.fsm.lang
+        lang = self.lang
         table = self.query_one("#bindings", DataTable)
         for key in ("help.where", "help.key", "help.action", "help.id"):
             table.add_column(t(key, lang), key=key)

@@ -6,7 +6,7 @@ when, what kind, from where to where, how much, at what price, for which order, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from sqlmodel import Session
@@ -23,13 +23,14 @@ from fsm_core.i18n import movement_name
 from fsm_core.services import lookup, stock_queries
 from fsm_core.services import settings as company_settings
 from fsm_tui import cells
-from fsm_tui.text import localize_bindings, t
+from fsm_tui.node import AppNode
+from fsm_tui.text import t
 from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.line_table import Column, Line, LineTable
 from fsm_tui.workers import WorkerErrors
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    pass
 
 LIMIT = 1000  # movements shown: the newest; `fsm stock ledger --item` has them all
 
@@ -61,7 +62,7 @@ def read_ledger(session: Session, item_id: int) -> LedgerData:
     )
 
 
-class LedgerScreen(WorkerErrors, ModalScreen[None]):
+class LedgerScreen(AppNode, WorkerErrors, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="ledger.close"),
         Binding("enter", "open_order", "Open order", id="ledger.open_order"),
@@ -79,15 +80,6 @@ class LedgerScreen(WorkerErrors, ModalScreen[None]):
         super().__init__(id="ledger")
         self.item_id = item_id
         self.data: LedgerData | None = None
-        localize_bindings(self, self.fsm.lang)
-
-    @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
-
-    @property
-    def lang(self) -> str:
-        return self.fsm.lang
 
     def compose(self) -> ComposeResult:
         lang = self.lang

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlmodel import Session
 from textual.binding import Binding, BindingType
@@ -19,11 +19,11 @@ from textual.widgets import Label
 from textual.worker import Worker
 
 from fsm_core.errors import Ambiguous, FsmError, InvalidInput, NotFound
-from fsm_tui.text import localize_bindings
+from fsm_tui.node import AppNode
 from fsm_tui.workers import WorkerErrors
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    pass
 
 R = TypeVar("R")
 
@@ -58,7 +58,7 @@ def error_field(error: BaseException) -> str | None:
     return FIELD_ALIASES.get(name, name)
 
 
-class FormScreen(WorkerErrors, ModalScreen[R], Generic[R]):
+class FormScreen(AppNode, WorkerErrors, ModalScreen[R], Generic[R]):
     """A dialog. Subclasses yield ``Label(classes="field-error", id="error-<field>")`` under
     each field and one ``#error-form`` for errors that name no field."""
 
@@ -66,18 +66,6 @@ class FormScreen(WorkerErrors, ModalScreen[R], Generic[R]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "submit", "Save", id="form.submit", priority=True),
     ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        localize_bindings(self, self.fsm.lang)
-
-    @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
-
-    @property
-    def lang(self) -> str:
-        return self.fsm.lang
 
     def action_cancel(self) -> None:
         self.dismiss(None)
