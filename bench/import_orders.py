@@ -29,7 +29,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, scratch_database
+
 BIN = Path(sys.executable).parent
 DESCRIPTIONS = [
     "Прекращается ток воздуха из устройства",
@@ -168,16 +169,7 @@ def main() -> None:
         print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
 
         if args.pg:
-            from sqlalchemy import create_engine
-            from sqlalchemy.engine import make_url
-
-            server = make_url(args.pg).set(drivername="postgresql+psycopg")
-            name = f"fsm_bench_import_{os.getpid()}"
-            admin = create_engine(server, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            try:
-                pg_url = server.set(database=name).render_as_string(hide_password=False)
+            with scratch_database(args.pg, "fsm_bench_import") as pg_url:
                 prepare(pg_url)
                 seconds, peak = run(
                     [str(BIN / "fsm"), "import", "orders", str(data), "-q"], fsm_env(pg_url)
@@ -186,10 +178,6 @@ def main() -> None:
                     f"  fsm import orders (PostgreSQL)    {seconds:6.2f} s   peak "
                     f"{peak / 1024:6.0f} MB   {args.rows / seconds:,.0f} rows/s (goal >= 50,000)"
                 )
-            finally:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.dispose()
 
 
 if __name__ == "__main__":

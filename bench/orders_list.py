@@ -17,10 +17,8 @@ back-end must import and the plain floor leaves out, and prints the ratio to tha
 The 100,000 orders are written with one bulk insert per table (the fixture, not the thing
 measured); the demo data set provides customers, objects and employees.
 
-The project's own modules are compiled to bytecode first, as installing a package does: the
-libraries of the floor come with their .pyc files from pip, and where
-PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines) an editable checkout
-would otherwise recompile fsm's sources on every run (~30 ms each time).
+The project's own modules are compiled to bytecode first, as an install has them
+(``common.compile_bytecode``).
 """
 
 from __future__ import annotations
@@ -34,9 +32,9 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, compile_bytecode, scratch_database
+
 PYTHON = sys.executable
 FSM = [PYTHON, "-m", "fsm_cli"]
 FLOOR = [PYTHON, "-c", "import sqlmodel, typer, rich"]
@@ -125,14 +123,6 @@ def build(url: str, n_orders: int) -> str:
     return technician
 
 
-def compile_bytecode(*packages: str) -> None:
-    """Write the .pyc files of the project's ``packages`` (see the module's docstring)."""
-    import compileall
-
-    for package in packages:
-        compileall.compile_dir(ROOT / package, quiet=1)
-
-
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     result = subprocess.run(cmd, env=env, capture_output=True)
@@ -206,24 +196,11 @@ def main() -> None:
         measure("SQLite", url, technician, args.runs)
 
     if args.pg:
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-
-        server = make_url(args.pg).set(drivername="postgresql+psycopg")
-        name = f"fsm_bench_{os.getpid()}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
+        with scratch_database(args.pg, "fsm_bench") as url:
             start = time.perf_counter()
             technician = build(url, args.orders)
             print(f"PostgreSQL: built {args.orders} orders in {time.perf_counter() - start:.1f} s")
             measure("PostgreSQL", url, technician, args.runs, pg=True)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 if __name__ == "__main__":

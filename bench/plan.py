@@ -25,12 +25,11 @@ import random
 import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, median_seconds, scratch_database
+
 sys.path.insert(0, str(ROOT))
 
 TECHNICIANS = 25
@@ -140,15 +139,6 @@ def build(url: str) -> tuple[int, date]:
     return people[1], date(2026, 12, 14)
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
-
-
 def measure(url: str, repeat: int) -> None:
     from sqlalchemy import text
 
@@ -229,8 +219,8 @@ def measure(url: str, repeat: int) -> None:
             ref()  # warm both
             ours, theirs = [], []
             for _ in range(repeat):  # interleaved: the machine's noise hits both alike
-                ours.append(timed(fn, 1))
-                theirs.append(timed(ref, 1))
+                ours.append(median_seconds(fn, 1))
+                theirs.append(median_seconds(ref, 1))
             a, b = statistics.median(ours), statistics.median(theirs)
             print(
                 f"  {label:<24} {a * 1000:8.1f} ms   reference {b * 1000:7.2f} ms "
@@ -254,20 +244,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure(f"sqlite:///{Path(tmp) / 'plan.db'}", args.repeat)
     if args.pg:
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-
-        server = make_url(args.pg).set(drivername="postgresql+psycopg")
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        name = f"fsm_bench_plan_{int(time.time())}"
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            measure(server.set(database=name).render_as_string(hide_password=False), args.repeat)
-        finally:
-            with admin.connect() as c:
-                c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
+        with scratch_database(args.pg, "fsm_bench_plan") as url:
+            measure(url, args.repeat)
 
 
 if __name__ == "__main__":

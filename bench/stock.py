@@ -30,11 +30,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT, median_seconds, scratch_database
+
 sys.path.insert(0, str(ROOT))
 
 ITEMS = 10_000
@@ -149,15 +148,6 @@ def build(url: str, ledger_rows: int) -> tuple[int, int, int]:
     return widest, central, order
 
 
-def timed(fn: Callable[[], object], repeat: int) -> float:
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
-
-
 def measure(url: str, ledger_rows: int, repeat: int, writeoffs: int) -> None:
     from sqlalchemy import text
 
@@ -248,8 +238,8 @@ def measure(url: str, ledger_rows: int, repeat: int, writeoffs: int) -> None:
         ours(), reference()  # warm caches
         times_ours, times_ref = [], []
         for _ in range(n):  # interleaved: the machine's noise hits both alike
-            times_ref.append(timed(reference, 1))
-            times_ours.append(timed(ours, 1))
+            times_ref.append(median_seconds(reference, 1))
+            times_ours.append(median_seconds(ours, 1))
         a, b = statistics.median(times_ours), statistics.median(times_ref)
         extra = ""
         if "write-offs" in name:
@@ -272,24 +262,9 @@ def main() -> None:
         print("SQLite")
         measure(f"sqlite:///{tmp}/stock.db", args.ledger, args.repeat, args.writeoffs)
     if args.pg:
-        import os
-
-        from sqlalchemy import create_engine
-        from sqlalchemy.engine import make_url
-
-        server = make_url(args.pg).set(drivername="postgresql+psycopg")
-        name = f"fsm_bench_stock_{os.getpid()}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
+        with scratch_database(args.pg, "fsm_bench_stock") as url:
             print("PostgreSQL")
-            url = server.set(database=name).render_as_string(hide_password=False)
             measure(url, args.ledger, args.repeat, args.writeoffs)
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
 
 
 if __name__ == "__main__":

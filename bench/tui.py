@@ -179,9 +179,10 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.keys)))
         return
     sys.path.insert(0, str(ROOT / "bench"))
-    from orders_list import build, compile_bytecode
+    from common import compile_bytecode
+    from orders_list import build
 
-    compile_bytecode("fsm_core", "fsm_cli", "fsm_tui")  # as installed (see orders_list.py)
+    compile_bytecode("fsm_core", "fsm_cli", "fsm_tui")  # as installed (see common.py)
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
