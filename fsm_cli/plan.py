@@ -136,20 +136,6 @@ def _schedule_json(schedule: "Schedule") -> dict[str, Any]:
 # --- day ---------------------------------------------------------------------------------
 
 
-def _ruler_hours(schedule: "Schedule") -> tuple[int, int]:
-    """The hours the timeline shows: 08–20, widened to every shift and visit of the day."""
-    tz = schedule.tz
-    day = schedule.first_day
-    first, last = 8, 20
-    for person in schedule.people:
-        d = person.days[0]
-        for start, end in [*d.shifts, *((v.start, v.end) for v in d.visits)]:
-            a, b = start.astimezone(tz), end.astimezone(tz)
-            first = min(first, a.hour if a.date() == day else 0)
-            last = max(last, (b.hour + (1 if b.minute else 0)) if b.date() == day else 24)
-    return first, min(last, 24)
-
-
 def _bar(d: "PersonDay", tz: Any, first: int, last: int) -> Any:
     from rich.text import Text
 
@@ -199,7 +185,7 @@ def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
             )
         )
         return
-    first, last = _ruler_hours(schedule)
+    first, last = schedule.hour_range()
     width = 18
     ruler = " " * width + "".join(f"{h:02d}  " for h in range(first, last))
     console.print(Text(ruler, style="dim"), no_wrap=True, overflow="crop")

@@ -287,6 +287,19 @@ class Schedule:
     people: list[PersonSchedule]
     conflicts: list[Conflict]
 
+    def hour_range(self) -> tuple[int, int]:
+        """The hours a drawing of the first day shows: 08–20, widened to every shift and
+        visit on it (what starts the day before from 0, what ends the day after to 24)."""
+        day = self.first_day
+        first, last = 8, 20
+        for person in self.people:
+            d = person.days[0]
+            for start, end in [*d.shifts, *((v.start, v.end) for v in d.visits)]:
+                a, b = start.astimezone(self.tz), end.astimezone(self.tz)
+                first = min(first, a.hour if a.date() == day else 0)
+                last = max(last, (b.hour + (1 if b.minute else 0)) if b.date() == day else 24)
+        return first, min(last, 24)
+
 
 # --- loading a range once ------------------------------------------------------------------
 

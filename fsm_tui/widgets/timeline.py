@@ -54,21 +54,6 @@ def worst(conflicts: list[Conflict], visit_id: int) -> str | None:
     return None
 
 
-def hour_range(schedule: Schedule) -> tuple[int, int]:
-    """The hours the timeline shows: 08–20, widened to every shift and visit of the day
-    (as ``fsm plan day`` does)."""
-    tz = schedule.tz
-    day = schedule.first_day
-    first, last = 8, 20
-    for person in schedule.people:
-        d = person.days[0]
-        for start, end in [*d.shifts, *((v.start, v.end) for v in d.visits)]:
-            a, b = start.astimezone(tz), end.astimezone(tz)
-            first = min(first, a.hour if a.date() == day else 0)
-            last = max(last, (b.hour + (1 if b.minute else 0)) if b.date() == day else 24)
-    return first, min(last, 24)
-
-
 @dataclass(frozen=True)
 class Grid:
     """Where the hours are on a line of a given width."""
@@ -320,7 +305,7 @@ class Timeline(ScrollView, can_focus=True):
         if self.schedule is None:
             return None
         if width != self._grid_width or self._grid is None:
-            first, last = hour_range(self.schedule)
+            first, last = self.schedule.hour_range()
             per_hour = max(2, min(8, (width - NAME_WIDTH) // max(last - first, 1)))
             self._grid = Grid(self.schedule.first_day, self.schedule.tz, first, last, per_hour)
             self._grid_width = width
