@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fsm_core.services.stages import StageView
 
 _LOCALES = {"ru": "ru_RU", "en": "en_US"}
 
@@ -130,15 +133,14 @@ def sla_text(
 
 
 def sla_for(
-    row: Mapping[str, Any], stage: Any, now: datetime, lang: str, *, parts: int = 2
+    row: Mapping[str, Any], stage: StageView | None, now: datetime, lang: str, *, parts: int = 2
 ) -> tuple[str, str]:
     """:func:`sla_text` for an order in ``stage`` (its category says which deadline runs)."""
-    category = stage.category if stage is not None else ""
     return sla_text(
         row,
         now,
         lang,
-        finished=category in ("done", "closed", "cancelled"),
-        waiting=category == "new",
+        finished=stage is not None and stage.finished,
+        waiting=stage is not None and stage.category == "new",
         parts=parts,
     )

@@ -64,11 +64,10 @@ def _order(session: Session, order_id: int) -> Order:
 
 def _final(order: Order, session: Session) -> None:
     """Closed and cancelled orders are history: their execution no longer changes."""
-    workflow = stages.load_workflow(session)
-    if workflow.stages[order.stage_code].category in ("closed", "cancelled"):
+    stage = stages.load_workflow(session).stages[order.stage_code]
+    if stage.final:
         raise InvalidInput(
-            f"order {order.number} is {workflow.stages[order.stage_code].name_en.lower()}; "
-            "its execution can no longer change",
+            f"order {order.number} is {stage.name_en.lower()}; its execution can no longer change",
             hint="reopen it first",
         )
 

@@ -59,7 +59,6 @@ from fsm_core.services.working_time import (
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_VISIT = timedelta(hours=24)
-CLOSED_CATEGORIES = (StageCategory.DONE, StageCategory.CLOSED, StageCategory.CANCELLED)
 
 SEVERITY = {
     "overlap": "error",
@@ -1004,7 +1003,7 @@ def _open_order(session: Session, order_id: int) -> Order:
     if order is None:
         raise NotFound("order", f"#{order_id}")
     stage = load_workflow(session).stages[order.stage_code]
-    if stage.category in CLOSED_CATEGORIES:
+    if stage.finished:
         raise InvalidInput(
             f"order {order.number} is {stage.name_en.lower()} ({stage.code}); "
             "only open orders get visits"

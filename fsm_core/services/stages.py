@@ -10,6 +10,13 @@ from sqlmodel import Session, select
 from fsm_core.errors import Duplicate, InvalidInput, NotFound
 from fsm_core.models import Order, Stage, StageCategory, StageTransition
 
+FINAL_CATEGORIES = frozenset({StageCategory.CLOSED.value, StageCategory.CANCELLED.value})
+"""Closed and cancelled orders are history: their execution no longer changes and they hold
+no stock."""
+FINISHED_CATEGORIES = FINAL_CATEGORIES | {StageCategory.DONE.value}
+"""Done, closed or cancelled: the work is over, so the order gets no visits and its SLA
+clock has stopped."""
+
 
 @dataclass(frozen=True)
 class StageView:
@@ -25,6 +32,16 @@ class StageView:
 
     def name(self, lang: str) -> str:
         return self.name_ru if lang == "ru" else self.name_en
+
+    @property
+    def final(self) -> bool:
+        """Closed or cancelled (see :data:`FINAL_CATEGORIES`)."""
+        return self.category in FINAL_CATEGORIES
+
+    @property
+    def finished(self) -> bool:
+        """Done, closed or cancelled (see :data:`FINISHED_CATEGORIES`)."""
+        return self.category in FINISHED_CATEGORIES
 
 
 def _name_key(text: str) -> str:

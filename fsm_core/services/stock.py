@@ -42,7 +42,6 @@ from fsm_core.models import (
     OrderHistory,
     Reservation,
     Stage,
-    StageCategory,
     StockBalance,
     StockMovement,
     Warehouse,
@@ -51,7 +50,7 @@ from fsm_core.models import (
 from fsm_core.schemas import validated
 from fsm_core.schemas.stock import ItemCreate, WarehouseCreate
 from fsm_core.services.common import add_record, update_record
-from fsm_core.services.stages import StageView, register_after_move
+from fsm_core.services.stages import FINAL_CATEGORIES, StageView, register_after_move
 from fsm_core.services.stock_queries import (
     ZERO,
     Level,
@@ -62,10 +61,6 @@ from fsm_core.services.stock_queries import (
     written_off,
 )
 from fsm_core.values import parse_money, parse_quantity, single_line
-
-# Orders in these stages hold no reservations: what they still had is released on entry.
-FINISHED = (StageCategory.CANCELLED.value, StageCategory.CLOSED.value)
-
 
 # --- catalogue -------------------------------------------------------------------------
 
@@ -728,7 +723,7 @@ def reserve(
     order = _order(session, order_id)
     stage = _lock_order(session, order_id, share=True)
     category = session.execute(select(Stage.category).where(Stage.code == stage)).scalar()
-    if category in FINISHED:
+    if category in FINAL_CATEGORIES:
         raise InvalidInput(
             f"order {order.number} is {category}; nothing can be reserved for it",
             field="order",
@@ -812,7 +807,7 @@ def _release_when_finished(
     session: Session, order: Order, src: StageView, dst: StageView, actor: str
 ) -> None:
     """A cancelled or closed order needs no parts any more: release its reservations."""
-    if dst.category not in FINISHED or src.category in FINISHED:
+    if not dst.final or src.final:
         return
     # Locked first, so a reservation being made for the order right now either commits
     # before this reads the reservations (and is released) or waits and sees the stage.

@@ -144,8 +144,7 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
             )
         person = session.get(Contact, order.contact_id) if order.contact_id else None
         contact = person.full_name if person else None
-        category = load_workflow(session).stages[order.stage_code].category
-        finished = category in ("closed", "cancelled")
+        finished = load_workflow(session).stages[order.stage_code].final
     return ExecutionData(
         blocks=tuple(blocks),
         total=computed.total,

@@ -102,8 +102,7 @@ class MaterialsPane(OrderPane):
         order = session.get(Order, self.order_id)
         finished = False
         if order is not None:
-            category = load_workflow(session).stages[order.stage_code].category
-            finished = category in ("closed", "cancelled")
+            finished = load_workflow(session).stages[order.stage_code].final
         materials = stock_queries.order_materials(session=session, order_id=self.order_id)
         free: dict[tuple[int, int], Decimal] = {}
         for item_id in {m.item_id for m in materials}:

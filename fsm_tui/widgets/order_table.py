@@ -66,8 +66,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("description", "description", 14, flex=3),
 )
 
-FINISHED = ("done", "closed", "cancelled")
-
 
 @dataclass
 class _Query:
@@ -487,7 +485,7 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         lang = self.lang
         catalog = self.catalog
         stage = catalog.stage(row["stage_code"]) if catalog else None
-        finished = stage is not None and stage.category in FINISHED
+        finished = stage is not None and stage.finished
         tz = catalog.tz if catalog else None
         now = self.now()
         sla, status = sla_for(row, stage, now, lang)
