@@ -451,7 +451,8 @@ def parse_movement_kind(value: str) -> MovementKind:
 
 @dataclass(frozen=True)
 class OrderMaterial:
-    """One item for one order at one warehouse: reserved, written off, returned."""
+    """One item for one order at one warehouse: reserved, written off, returned, and how
+    much of it is free at that warehouse now."""
 
     item_id: int
     sku: str
@@ -462,6 +463,7 @@ class OrderMaterial:
     reserved: Decimal = ZERO
     written_off: Decimal = ZERO
     returned: Decimal = ZERO
+    available: Decimal = ZERO
 
     @property
     def used(self) -> Decimal:
@@ -516,6 +518,20 @@ def order_materials(*, session: Session, order_id: int) -> list[OrderMaterial]:
             select(Warehouse.id, Warehouse.name).where(col(Warehouse.id).in_({k[1] for k in table}))
         ).all()
     )
+    held = session.execute(
+        select(
+            StockBalance.item_id,
+            StockBalance.warehouse_id,
+            StockBalance.on_hand,
+            StockBalance.reserved,
+        ).where(
+            col(StockBalance.item_id).in_({k[0] for k in table}),
+            col(StockBalance.warehouse_id).in_({k[1] for k in table}),
+        )
+    )
+    for item_id, warehouse_id, on_hand, reserved in held:
+        if (item_id, warehouse_id) in table:
+            table[item_id, warehouse_id]["available"] = on_hand - reserved
     result = [
         OrderMaterial(
             item_id,

@@ -23,6 +23,7 @@ from fsm_core.formatting import quantity
 from fsm_core.models import Order
 from fsm_core.services import stock_queries
 from fsm_core.services.stages import load_workflow
+from fsm_core.services.stock_queries import OrderMaterial
 from fsm_tui.refs import Refs, load_stock_refs
 from fsm_tui.screens.execution_forms import MaterialScreen
 from fsm_tui.screens.stock_forms import ReleaseScreen, ReserveScreen
@@ -35,26 +36,8 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class MaterialView:
-    item_id: int
-    sku: str
-    item: str
-    unit: str
-    warehouse_id: int
-    warehouse: str
-    reserved: Decimal
-    written_off: Decimal
-    returned: Decimal
-    available: Decimal  # free at the warehouse now
-
-    @property
-    def used(self) -> Decimal:
-        return self.written_off - self.returned
-
-
-@dataclass(frozen=True)
 class MaterialsData:
-    lines: tuple[MaterialView, ...]
+    lines: tuple[OrderMaterial, ...]
     refs: Refs
     number: str
     finished: bool
@@ -103,26 +86,7 @@ class MaterialsPane(OrderPane):
         finished = False
         if order is not None:
             finished = load_workflow(session).stages[order.stage_code].final
-        materials = stock_queries.order_materials(session=session, order_id=self.order_id)
-        free: dict[tuple[int, int], Decimal] = {}
-        for item_id in {m.item_id for m in materials}:
-            for line in stock_queries.availability(session=session, item_id=item_id).lines:
-                free[(item_id, line.warehouse_id)] = line.available
-        lines = tuple(
-            MaterialView(
-                m.item_id,
-                m.sku,
-                m.item,
-                m.unit,
-                m.warehouse_id,
-                m.warehouse,
-                m.reserved,
-                m.written_off,
-                m.returned,
-                free.get((m.item_id, m.warehouse_id), Decimal(0)),
-            )
-            for m in materials
-        )
+        lines = tuple(stock_queries.order_materials(session=session, order_id=self.order_id))
         number = order.number if order else f"#{self.order_id}"
         return MaterialsData(lines, load_stock_refs(session), number, finished)
 
@@ -167,7 +131,7 @@ class MaterialsPane(OrderPane):
 
     # --- actions -------------------------------------------------------------------------
 
-    def _current(self) -> MaterialView | None:
+    def _current(self) -> OrderMaterial | None:
         line = self.table.current_line
         return line.data if line is not None else None
 

@@ -694,6 +694,8 @@ def test_an_orders_materials(shop):
         ("ASP-MAXI-OR", "Склад СМ-Трейд", D(1), D(0), D(0), D(0)),
         ("R410A", "Автомобиль (Иванов К. П.)", D(0), D(2), D("0.5"), D("1.5")),
     ]
+    # what is free there now: 2 pumps less the one reserved; 5 kg of freon - 2 + 0.5
+    assert [m.available for m in materials] == [D(1), D("3.5")]
 
 
 def test_the_likely_warehouse_of_a_write_off(shop):
