@@ -47,23 +47,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class LineView:
-    name: str
-    quantity: Decimal
-    unit: str
-    price: Decimal
-    amount: Decimal
-    kind: str
-
-
-@dataclass(frozen=True)
 class BlockView:
     work: str | None  # None: materials not tied to a work entry
     started_at: datetime | None
     finished_at: datetime | None
     object_name: str | None
     executors: tuple[tuple[str, Decimal, Decimal], ...]  # name, hours, rate
-    lines: tuple[LineView, ...]
+    lines: tuple[execution.TotalLine, ...]
     subtotal: Decimal
 
 
@@ -111,12 +101,7 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
                 finished_at=entry.finished_at if entry else None,
                 object_name=obj.name if obj else None,
                 executors=tuple((e.employee_name, e.hours, e.hourly_rate) for e in block.executors),
-                lines=tuple(
-                    LineView(
-                        line.name, line.quantity, line.unit, line.price, line.amount, line.kind
-                    )
-                    for line in block.lines
-                ),
+                lines=tuple(block.lines),
                 subtotal=block.subtotal,
             )
         )
