@@ -65,6 +65,13 @@ async def settle(pilot: Any, rounds: int = 4) -> None:
         await pilot.pause()
 
 
+async def dialog(pilot: Any, *keys: str) -> Any:
+    """Press ``keys`` and return the screen they bring up (a form, a picker), settled."""
+    await pilot.press(*keys)
+    await settle(pilot)
+    return pilot.app.screen
+
+
 def screen_text(app: Any) -> str:
     """What the terminal shows now, as plain text (for checks on rendered words)."""
     from rich.console import Console

@@ -20,7 +20,7 @@ from fsm_tui.widgets.kanban import KanbanBoard, KanbanColumn
 from fsm_tui.widgets.order_table import OrderTable
 from fsm_tui.widgets.stage_counts import StageCounts
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, build_app, settle
+from tests.tui.conftest import SIZE, USER, build_app, dialog, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -174,9 +174,7 @@ async def test_create_order(app, demo_db):
 async def test_create_order_shows_the_cores_validation(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "n")
         await pilot.press("ctrl+s")  # nothing chosen: the form asks for the customer
         await settle(pilot)
         assert form.query_one("#error-customer").display

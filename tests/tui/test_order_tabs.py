@@ -25,7 +25,7 @@ from fsm_tui.screens.execution_forms import MaterialScreen, WorkScreen
 from fsm_tui.screens.order import OrderScreen
 from fsm_tui.screens.stock_forms import ReleaseScreen, ReserveScreen
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, screen_text, settle
+from tests.tui.conftest import SIZE, USER, dialog, screen_text, settle
 from tests.tui.field import balance, ids, open_tab, order_id, record_visit
 
 pytestmark = pytest.mark.asyncio
@@ -126,9 +126,7 @@ async def test_add_work_and_see_the_totals(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(app, pilot, order, "execution")
         assert "Итого 0,00" in shown(app)
-        await pilot.press("w")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "w")
         assert isinstance(form, WorkScreen)
         assert form.query_one("#executor-0", Select).value is not Select.NULL  # the assignee
         pick(form.query_one("#work_type", Select), "Плановое ТО ДГУ до 200 кВА")
@@ -155,9 +153,7 @@ async def test_bad_times_are_shown_in_the_work_form_and_nothing_is_recorded(app,
     order = order_id(demo_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "execution")
-        await pilot.press("w")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "w")
         pick(form.query_one("#work_type", Select), "Плановое ТО ДГУ до 200 кВА")
         form.query_one("#start", Input).value = "26.11.2026 11:00"
         form.query_one("#end", Input).value = "26.11.2026 10:00"
@@ -178,9 +174,7 @@ async def test_write_off_a_material_and_the_balance_drops(app, demo_db):
     before = balance(demo_db, oil, central)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "execution")
-        await pilot.press("u")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "u")
         assert isinstance(form, MaterialScreen)
         pick(form.query_one("#item", Select), "Масло моторное")
         await settle(pilot)
@@ -213,9 +207,7 @@ async def test_a_write_off_beyond_the_stock_is_refused_and_changes_nothing(app, 
     before = balance(demo_db, oil, central)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "execution")
-        await pilot.press("u")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "u")
         pick(form.query_one("#item", Select), "Масло моторное")
         await settle(pilot)
         await pilot.press(*"500", "ctrl+s")
@@ -272,9 +264,7 @@ async def test_a_missing_file_is_shown_in_the_attach_form(app, demo_db, tmp_path
     order = order_id(demo_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "execution")
-        await pilot.press("f")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "f")
         form.query_one("#path", Input).value = str(tmp_path / "nowhere.jpg")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -340,9 +330,7 @@ async def test_reserve_and_release_on_the_materials_tab(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(app, pilot, order, "materials")
         assert {ln.data.sku for ln in pane.table.lines} == {"OIL-15W40", "PRK-26560201"}
-        await pilot.press("r")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "r")
         assert isinstance(form, ReserveScreen)
         pick(form.query_one("#item", Select), "Кронштейн F 017 C 450")
         form.query_one("#warehouse", Select).value = central
@@ -382,9 +370,7 @@ async def test_reserving_more_than_is_free_is_refused(app, demo_db):
     before = balance(demo_db, battery, central)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "materials")
-        await pilot.press("r")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "r")
         pick(form.query_one("#item", Select), "Аккумулятор")
         form.query_one("#warehouse", Select).value = central
         form.query_one("#quantity", Input).value = "2"

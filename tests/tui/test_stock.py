@@ -14,7 +14,7 @@ from fsm_tui.screens.ledger import LedgerScreen
 from fsm_tui.screens.order import OrderScreen
 from fsm_tui.screens.stock import StockScreen
 from fsm_tui.screens.stock_forms import ReceiveScreen, TransferScreen
-from tests.tui.conftest import SIZE, USER, screen_text, settle
+from tests.tui.conftest import SIZE, USER, dialog, screen_text, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -137,9 +137,7 @@ async def test_receive_and_transfer(app, demo_db):
         screen = await open_stock(app, pilot)
         line = next(ln for ln in screen.table.lines if ln.cells[1] == "R410A")
         screen.table.move_to(line.key)
-        await pilot.press("i")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "i")
         assert isinstance(form, ReceiveScreen)
         assert form.query_one("#item", Select).value == line.data  # the line's item and place
         assert form.query_one("#warehouse", Select).value == line.key[0]
@@ -149,9 +147,7 @@ async def test_receive_and_transfer(app, demo_db):
         await settle(pilot)
         assert isinstance(app.screen, StockScreen)
         assert on_hand(demo_db, "R410A", "Центральный склад") == central_before + Decimal("2.5")
-        await pilot.press("t")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "t")
         assert isinstance(form, TransferScreen)
         with demo_db.reader() as s:
             van = lookup.resolve_warehouse(s, "Автомобиль (Соколов Д. А.)").id
@@ -181,9 +177,7 @@ async def test_receive_and_transfer(app, demo_db):
 async def test_a_whole_number_unit_refuses_a_fraction_in_place(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         await open_stock(app, pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        form = app.screen
+        form = await dialog(pilot, "i")
         form.query_one("#item", Select).value = next(
             value
             for label, value in form.query_one("#item", Select)._options
