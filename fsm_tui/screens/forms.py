@@ -59,14 +59,6 @@ class ChangeForm(FormScreen[str | None]):
     def on_mount(self) -> None:
         self.clear_errors()
 
-    @on(Button.Pressed, "#submit")
-    def _submit_pressed(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
     @on(Select.Changed)
     def _chosen(self, event: Select.Changed) -> None:
         if event.select.has_focus and event.value is not Select.NULL:

@@ -11,11 +11,12 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from sqlmodel import Session
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Label
+from textual.widgets import Button, Label
 from textual.worker import Worker
 
 from fsm_core.errors import Ambiguous, FsmError, InvalidInput, NotFound
@@ -69,6 +70,15 @@ class FormScreen(AppNode, WorkerErrors, ModalScreen[R], Generic[R]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    # a form's buttons (those that have them): #submit and #cancel, as ctrl+s and escape
+    @on(Button.Pressed, "#submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
 
     def action_submit(self) -> None:
         """Override: check and send the form."""

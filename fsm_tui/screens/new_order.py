@@ -251,11 +251,3 @@ class NewOrderScreen(FormScreen[Created | None]):
             return created
 
         self.save(work)
-
-    @on(Button.Pressed, "#submit")
-    def _submit_pressed(self) -> None:
-        self.action_submit()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()

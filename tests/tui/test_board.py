@@ -191,6 +191,19 @@ async def test_create_order_shows_the_cores_validation(app, demo_db):
         assert isinstance(app.screen, BoardScreen)
 
 
+async def test_the_forms_buttons_do_what_their_keys_do(app, demo_db):
+    """Create checks the form as ctrl+s does; Cancel closes it as escape does."""
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await dialog(pilot, "n")
+        form.query_one("#submit").press()
+        await settle(pilot)
+        assert form.query_one("#error-customer").display
+        form.query_one("#cancel").press()
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+
+
 async def test_find_reports_what_it_cannot_resolve(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
