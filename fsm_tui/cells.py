@@ -5,7 +5,7 @@ The SLA wording is fsm_core.formatting's, the same as ``fsm orders list``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
@@ -71,3 +71,29 @@ def spread(columns: Sequence[Sized], width: int) -> tuple[int, ...]:
                 given += extra
         widths.append(column.width + extra)
     return tuple(widths)
+
+
+class LineDrawn:
+    """Mixin for a table that draws its own lines (a ScrollView): its columns' widths,
+    spread again only when its width changes, and a redraw when it gains or loses the
+    focus (the cursor line looks different then)."""
+
+    columns: Sequence[Sized]
+    refresh: Callable[..., Any]  # the widget's
+    _layout_width: int = -1
+    _widths: tuple[int, ...] = ()
+
+    def _layout(self, width: int) -> tuple[int, ...]:
+        if width != self._layout_width:
+            self._widths = spread(self.columns, width)
+            self._layout_width = width
+        return self._widths
+
+    def _columns_changed(self) -> None:
+        self._layout_width = -1
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

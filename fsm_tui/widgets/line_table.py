@@ -73,7 +73,7 @@ def _foreground(style: Style) -> Style:
     return Style(color=style.color, bold=style.bold, dim=style.dim, italic=style.italic)
 
 
-class LineTable(ScrollView, can_focus=True):
+class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
     """Lines under a header; up/down/page/home/end move the cursor, a double click
     chooses (the owner binds enter to what choosing means there)."""
 
@@ -134,8 +134,6 @@ class LineTable(ScrollView, can_focus=True):
         self.empty = empty
         self.lines: list[Line] = []
         self.loaded = False
-        self._widths: tuple[int, ...] = ()
-        self._layout_width = -1
         self._highlighted: Any = object()
 
     # --- content -------------------------------------------------------------------------
@@ -160,7 +158,7 @@ class LineTable(ScrollView, can_focus=True):
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         self.columns = tuple(columns)
-        self._layout_width = -1
+        self._columns_changed()
         self.refresh()
 
     @property
@@ -254,19 +252,7 @@ class LineTable(ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.post_message(self.Chosen(self, self.lines[index]))
 
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
     # --- drawing -------------------------------------------------------------------------
-
-    def _layout(self, width: int) -> tuple[int, ...]:
-        if width != self._layout_width:
-            self._widths = cells.spread(self.columns, width)
-            self._layout_width = width
-        return self._widths
 
     def _style(self, name: str | None) -> Style | None:
         if name is None or name not in STYLES:

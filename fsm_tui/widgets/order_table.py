@@ -74,9 +74,10 @@ class _Query:
     handles: list[QueryHandle] = field(default_factory=list)
 
 
-class OrderTable(WorkerErrors, ScrollView, can_focus=True):
+class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     """Orders matching a filter, newest first, one line each."""
 
+    columns = COLUMNS
     PAGE_SIZE: ClassVar[int] = 200
     MAX_PAGES: ClassVar[int] = 20
 
@@ -177,8 +178,6 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
         self._known_end: int | None = None  # rows known to exist (before the count arrives)
         self._focus_id: int | None = None
         self._highlighted_id: int | None = None
-        self._widths: tuple[int, ...] = ()
-        self._layout_width = -1
         self._unpainted: int | None = None  # a generation whose rows are not drawn yet
 
     @property
@@ -425,19 +424,7 @@ class OrderTable(WorkerErrors, ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.action_select()
 
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
-
     # --- drawing -----------------------------------------------------------------------
-
-    def _layout(self, width: int) -> tuple[int, ...]:
-        if width != self._layout_width:
-            self._widths = cells.spread(COLUMNS, width)
-            self._layout_width = width
-        return self._widths
 
     _fit = staticmethod(cells.fit)
 
