@@ -72,6 +72,25 @@ async def dialog(pilot: Any, *keys: str) -> Any:
     return pilot.app.screen
 
 
+def snap(snap_compare: Any, url: str, *steps: Any, lang: str = "ru") -> bool:
+    """Compare the app at ``url`` with its stored screenshot after ``steps``: keys to
+    press, or callables of the pilot (awaited when they return a coroutine), each followed
+    by :func:`settle`."""
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        for step in steps:
+            if callable(step):
+                result = step(pilot)
+                if result is not None:
+                    await result
+            else:
+                await pilot.press(step)
+            await settle(pilot)
+
+    return snap_compare(build_app(url, lang=lang), terminal_size=SIZE, run_before=run_before)
+
+
 def screen_text(app: Any) -> str:
     """What the terminal shows now, as plain text (for checks on rendered words)."""
     from rich.console import Console

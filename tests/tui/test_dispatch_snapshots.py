@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from fsm_core.models import Order
-from tests.tui.test_snapshots import snap
+from tests.tui.conftest import snap
 
 
 def _select_visit(number: str):

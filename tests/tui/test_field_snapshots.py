@@ -10,23 +10,8 @@ from fsm_core import clock
 from fsm_core.db import Database
 from fsm_core.services import execution
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, build_app, settle
+from tests.tui.conftest import USER, settle, snap
 from tests.tui.field import order_id, record_visit
-
-
-def snap(snap_compare, url: str, *steps, lang: str = "ru") -> bool:
-    async def run_before(pilot) -> None:
-        await settle(pilot)
-        for step in steps:
-            if callable(step):
-                result = step(pilot)
-                if result is not None:
-                    await result
-            else:
-                await pilot.press(step)
-            await settle(pilot)
-
-    return snap_compare(build_app(url, lang=lang), terminal_size=SIZE, run_before=run_before)
 
 
 def on_tab(url: str, tab: str, external_id: str = "DEMO-011"):

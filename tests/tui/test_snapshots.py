@@ -9,22 +9,7 @@ from textual.widgets import OptionList, Select, TextArea
 
 from fsm_core.models import Order
 from fsm_core.services import orders
-from tests.tui.conftest import SIZE, build_app, settle
-
-
-def snap(snap_compare, url: str, *steps, lang: str = "ru") -> bool:
-    async def run_before(pilot) -> None:
-        await settle(pilot)
-        for step in steps:
-            if callable(step):
-                result = step(pilot)
-                if result is not None:
-                    await result
-            else:
-                await pilot.press(step)
-            await settle(pilot)
-
-    return snap_compare(build_app(url, lang=lang), terminal_size=SIZE, run_before=run_before)
+from tests.tui.conftest import snap
 
 
 def test_board(snap_compare, sqlite_demo_url):
