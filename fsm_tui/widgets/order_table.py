@@ -441,14 +441,14 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         if y == 0:
             style = base + self.get_component_rich_style("order-table--header")
             text = " ".join(
-                self._fit(t(c.label, self.lang), w) for c, w in zip(COLUMNS, widths, strict=True)
+                self._fit(t(c.label, self.lang), w)
+                for c, w in zip(self.columns, widths, strict=True)
             )
             return Strip([Segment(self._fit(text, width), style)], width)
         index = int(self.scroll_offset.y) + y - 1
-        if self._unpainted is not None and (self._total == 0 or self.row_at(index) is not None):
-            self._announce_paint()
         if index >= self.row_count:
             if index == 0 and self._total == 0:
+                self._announce_paint()
                 return Strip(
                     [Segment(self._fit("  " + t("board.empty", self.lang), width), base)], width
                 )
@@ -464,6 +464,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
                 self._request_page(index // self.PAGE_SIZE)
             pending = line_style + self.get_component_rich_style("order-table--pending")
             return Strip([Segment(self._fit("  …", width), pending)], width)
+        self._announce_paint()
         return Strip(self._row_segments(row, widths, width, line_style), width)
 
     def _row_segments(
