@@ -26,11 +26,10 @@ from fsm_core.models import (
     ServiceObject,
     SlaStatus,
     Stage,
-    StageCategory,
 )
 from fsm_core.services import sla
 from fsm_core.services.object_tree import descendant_ids, effective_address
-from fsm_core.services.stages import load_workflow
+from fsm_core.services.stages import FINAL_CATEGORIES, load_workflow
 
 REFERENCE_FIELDS: dict[str, tuple[type, str]] = {
     "customer_id": (Company, "name"),
@@ -168,9 +167,7 @@ def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) 
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
-        final = sqlmodel_select(Stage.code).where(
-            col(Stage.category).in_([StageCategory.CLOSED.value, StageCategory.CANCELLED.value])
-        )
+        final = sqlmodel_select(Stage.code).where(col(Stage.category).in_(sorted(FINAL_CATEGORIES)))
         query = query.where(col(Order.stage_code).not_in(final))
     if flt.assignee_ids and flt.unassigned:
         query = query.where(

@@ -95,10 +95,7 @@ class ChecklistPane(OrderPane):
         tz = company_settings.load(session).tz
         order = session.get(Order, self.order_id)
         workflow = load_workflow(session)
-        closed = order is not None and workflow.stages[order.stage_code].category in (
-            "closed",
-            "cancelled",
-        )
+        closed = order is not None and workflow.stages[order.stage_code].final
         states = execution.checklist_state(session, self.order_id)
         items = tuple(item_view(s, tz=tz, lang=self.lang) for s in states)
         number = order.number if order is not None else ""

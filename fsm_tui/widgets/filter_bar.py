@@ -15,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Select
 
 from fsm_core.i18n import criticality_name, sla_name
-from fsm_core.models import Criticality, SlaStatus, StageCategory
+from fsm_core.models import Criticality, SlaStatus
 from fsm_core.services.order_queries import OrderFilter
 from fsm_tui.backend import Catalog
 from fsm_tui.text import t
@@ -203,8 +203,5 @@ def shows_stage(flt: OrderFilter, catalog: Catalog, code: str) -> bool:
         return code in flt.stages
     if flt.open_only:
         stage = catalog.stage(code)
-        return stage is not None and stage.category not in (
-            StageCategory.CLOSED,
-            StageCategory.CANCELLED,
-        )
+        return stage is not None and not stage.final
     return True
