@@ -86,6 +86,15 @@ def import_(
         typer.Option("--rejects", help="Write rejected rows (with an error column) here."),
     ] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 2000,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Processes that check a CSV's rows while this one writes them "
+            "(default: 2 or more for a file over 2 MB on a multi-core machine; 0 or 1: none).",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar, no summary line.")
     ] = False,
@@ -117,6 +126,7 @@ def import_(
         rejects=rejects,
         batch_size=batch_size,
         actor=STATE.actor,
+        workers=workers,
     )
     database = STATE.database()
     progress = None if quiet or file == "-" or not sys.stderr.isatty() else _Progress(file)

@@ -199,6 +199,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def twin_url(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second database on ``db_url``'s back-end, with the demo company as ``db_url``
+    has it (for tests that do the same thing two ways and compare)."""
+    if db_url.startswith("sqlite"):
+        target = tmp_path / "twin.db"
+        shutil.copyfile(request.getfixturevalue("demo_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    name, url = fresh_pg(server, request.getfixturevalue("pg_demo_template"))
+    try:
+        yield url
+    finally:
+        server.drop(name)
+
+
+@pytest.fixture
 def db(db_url: str) -> Iterator[Database]:
     database = Database(db_url)
     try:

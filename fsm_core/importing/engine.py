@@ -24,9 +24,10 @@ from fsm_core import clock
 from fsm_core.bulk import DeferredIndexes
 from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
+from fsm_core.importing import parallel
 from fsm_core.importing.entities import ENTITIES, Column, Entity, RecordEntity, Row
 from fsm_core.importing.fields import CellError
-from fsm_core.importing.readers import Source
+from fsm_core.importing.readers import Source, SourceRow
 from fsm_core.importing.resolver import Resolver
 
 
@@ -41,6 +42,9 @@ class ImportOptions:
     rejects: str | Path | None = None
     batch_size: int = 2000
     actor: str = "import"
+    # processes checking rows beside the writing one: None decides by the file and the
+    # machine (see importing/parallel.py), 0 or 1 checks them all in this process
+    workers: int | None = None
 
 
 @dataclass
@@ -192,24 +196,31 @@ class ImportRun:
         self._orders_ctx: Any = None
         self._fake = 0
         self._spool: Any = None
+        self._seen_keys: dict[str, int] = {}
 
     # counting ---------------------------------------------------------------------
 
     def count(self, outcome: str, n: int = 1) -> None:
         setattr(self.report, outcome, getattr(self.report, outcome) + n)
 
+    def describe(self, problem: str | FsmError) -> str:
+        """A row's problem as the report says it: ``column 'Срок': ...`` for a field's."""
+        if not isinstance(problem, FsmError):
+            return problem
+        message = problem.one_line()
+        name = getattr(problem, "field", None)
+        header = self.header_of.get(name or "")
+        if header and not message.startswith("column "):
+            prefix = f"{name}: "
+            message = message[len(prefix) :] if message.startswith(prefix) else message
+            message = f"column {header!r}: {message}"
+        return message
+
     def reject(self, row: Row, problem: str | FsmError) -> None:
-        if isinstance(problem, FsmError):
-            message = problem.one_line()
-            name = getattr(problem, "field", None)
-            header = self.header_of.get(name or "")
-            if header and not message.startswith("column "):
-                prefix = f"{name}: "
-                message = message[len(prefix) :] if message.startswith(prefix) else message
-                message = f"column {header!r}: {message}"
-        else:
-            message = problem
-        line = f"{self.source.name}:{row.line}: {message}"
+        self.reject_line(row.line, row.raw, self.describe(problem))
+
+    def reject_line(self, number: int, raw: dict[str, Any], message: str) -> None:
+        line = f"{self.source.name}:{number}: {message}"
         self.report.rejected += 1
         if len(self.report.first_errors) < MAX_KEPT_ERRORS:
             self.report.first_errors.append(line)
@@ -221,8 +232,28 @@ class ImportRun:
             if self._spool is None:
                 # closed with the run (see rejected_rows); rows are spooled, not kept in memory
                 self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-            record = {**{k: _plain(v) for k, v in row.raw.items()}, "error": line}
+            record = {**{k: _plain(v) for k, v in raw.items()}, "error": line}
             self._spool.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def claim_key(self, row: Row) -> bool:
+        """Note the row's key; a key seen on an earlier line rejects the row (False)."""
+        key = self.report.key
+        if key is None or row.values.get(key) is None:
+            return True
+        row.key = str(row.values[key])
+        problem = self.claim(row.line, row.key)
+        if problem is not None:
+            self.reject(row, problem)
+            return False
+        return True
+
+    def claim(self, line: int, value: str) -> str | None:
+        """Note that ``line`` carries the key ``value``; the problem if an earlier one did."""
+        first = self._seen_keys.get(value)
+        if first is not None:
+            return f"{self.report.key} {value!r} appears again (first at line {first})"
+        self._seen_keys[value] = line
+        return None
 
     def rejected_rows(self) -> Iterator[dict[str, Any]]:
         if self._spool is None:
@@ -388,48 +419,65 @@ def run_import(
     return report
 
 
-def _process(
-    run: ImportRun, entity: Entity, plan: list[tuple[str, Column]], options: ImportOptions
-) -> None:
-    readers = [(header, column.name, column.read(run)) for header, column in plan]
-    required = [(header, column.name) for header, column in plan if column.required]
-    key = run.report.key
-    seen_keys: dict[str, int] = {}
-    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
-    batch: list[Row] = []
-    indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
+class RowChecker:
+    """Reads a source row's cells into a :class:`Row`: typed values, required ones there."""
 
-    def flush() -> None:
-        entity.apply(batch)
-        indexes.loaded(len(batch))
+    def __init__(self, run: ImportRun, plan: list[tuple[str, Column]]) -> None:
+        self.readers = [(header, column.name, column.read(run)) for header, column in plan]
+        self.required = [(header, column.name) for header, column in plan if column.required]
 
-    for source_row in run.source.rows():
+    def check(self, source_row: SourceRow) -> tuple[Row, str | None]:
+        """The row, and what is wrong with its cells (None when nothing is)."""
         raw = source_row.values
         values: dict[str, Any] = {}
         problems: list[str] = []
-        for header, name, read in readers:
+        for header, name, read in self.readers:
             if header not in raw:  # a JSON line without the key: the field is not given
                 continue
             try:
                 values[name] = read(raw[header])
             except CellError as exc:
                 problems.append(f"column {header!r}: {exc}")
-        for header, name in required:
+        for header, name in self.required:
             if values.get(name) is None and not any(
                 p.startswith(f"column {header!r}") for p in problems
             ):
                 problems.append(f"column {header!r}: a value is required")
         row = Row(line=source_row.line, values=values, raw=raw)
-        if problems:
-            run.reject(row, "; ".join(problems))
+        return row, "; ".join(problems) if problems else None
+
+
+def _process(
+    run: ImportRun, entity: Entity, plan: list[tuple[str, Column]], options: ImportOptions
+) -> None:
+    checker = RowChecker(run, plan)
+    indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
+    workers = parallel.workers_for(run, entity, options)
+    if workers > 1:
+        parallel.run(run, entity, checker, indexes, workers, options.batch_size)
+    else:
+        _process_serially(run, entity, checker, indexes, options)
+    if not run.stop_writing:
+        entity.finish()
+    indexes.restore()
+
+
+def _process_serially(
+    run: ImportRun,
+    entity: Entity,
+    checker: RowChecker,
+    indexes: DeferredIndexes,
+    options: ImportOptions,
+) -> None:
+    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
+    batch: list[Row] = []
+    for source_row in run.source.rows():
+        row, problem = checker.check(source_row)
+        if problem is not None:
+            run.reject(row, problem)
             continue
-        if key is not None and values.get(key) is not None:
-            row.key = str(values[key])
-            first = seen_keys.get(row.key)
-            if first is not None:
-                run.reject(row, f"{key} {row.key!r} appears again (first at line {first})")
-                continue
-            seen_keys[row.key] = row.line
+        if not run.claim_key(row):
+            continue
         try:
             entity.resolve(row)
         except FsmError as exc:
@@ -437,8 +485,9 @@ def _process(
             continue
         batch.append(row)
         if len(batch) >= batch_size:
-            flush()
+            entity.apply(batch)
+            indexes.loaded(len(batch))
             batch = []
     if batch:
-        flush()
-    indexes.restore()
+        entity.apply(batch)
+        indexes.loaded(len(batch))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -31,9 +32,11 @@ from fsm_core.models import (
     WorkType,
 )
 from fsm_core.models.orders import CRITICALITY_NAMES
+from fsm_core.models.types import UTCDateTime
 
 if TYPE_CHECKING:
     from fsm_core.importing.engine import ImportRun
+    from fsm_core.importing.parallel import Checked
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Entity(ABC):
     key_help: str = ""
     # tables a large import of this entity fills in bulk (their indexes may be deferred)
     bulk_tables: tuple[str, ...] = ()
+    parallel = False  # see CheckedInWorkers
 
     def __init__(self, run: ImportRun) -> None:
         self.run = run
@@ -105,6 +109,32 @@ class Entity(ABC):
     @abstractmethod
     def apply(self, rows: Sequence[Row]) -> None:
         """Insert, update or leave each row; count it in the run's report."""
+
+    def finish(self) -> None:  # noqa: B027 - optional: most entities write all in apply
+        """After the last batch: anything the entity writes once for the whole file."""
+
+
+class CheckedInWorkers(Entity):
+    """An entity whose rows worker processes may check (see importing/parallel.py).
+
+    The worker side (``prepare``) must not touch the database: whatever the checks
+    consult is loaded by ``prepare_for_workers`` before the workers are forked.
+    """
+
+    parallel = True
+
+    @abstractmethod
+    def prepare_for_workers(self) -> None:
+        """Load everything ``resolve`` and ``prepare`` consult (called before the fork)."""
+
+    @abstractmethod
+    def prepare(self, row: Row) -> Any:
+        """In a worker: what the writing process needs of a resolved row (picklable)."""
+
+    @abstractmethod
+    def apply_checked(self, items: Sequence[Checked], recheck: Callable[[Checked], Row]) -> None:
+        """In the writing process: ``apply`` for a batch of worker-checked rows, in file
+        order; ``recheck`` reads one of them again here as a :class:`Row`."""
 
 
 class RowByRow(Entity):
@@ -591,7 +621,7 @@ _CRITICALITY = {
 }
 
 
-class Orders(Entity):
+class Orders(CheckedInWorkers):
     """Orders, in batches through the order service's bulk path."""
 
     name = "orders"
@@ -656,6 +686,24 @@ class Orders(Entity):
         self.ctx = run.orders_context()
         self.workflow = self.ctx.workflow
         self.has_column = set(run.fields)
+        # On SQLite, whose writer has the database to itself, the new orders' "create"
+        # history rows are written once at the end, for every id above today's highest
+        # (one range scan instead of a lookup by number per batch).
+        self._history_after: int | None = None
+        if self.session.get_bind().dialect.name == "sqlite" and not run.dry_run:
+            self._history_after = int(
+                self.session.connection()
+                .exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders")
+                .scalar_one()
+            )
+
+    def finish(self) -> None:
+        from fsm_core.services import orders as service
+
+        if self._history_after is not None and self.run.report.inserted:
+            service.record_creations(
+                self.ctx, after_id=self._history_after, actor=self.run.actor, now=self.run.now
+            )
 
     def resolve(self, row: Row) -> None:
         run = self.run
@@ -728,7 +776,12 @@ class Orders(Entity):
             return
         if new_rows and not run.dry_run:
             service.insert_new_orders(
-                self.ctx, new_rows, actor=run.actor, now=run.now, return_ids=False
+                self.ctx,
+                new_rows,
+                actor=run.actor,
+                now=run.now,
+                return_ids=False,
+                history=self._history_after is None,
             )
         run.count("inserted", len(new_rows))
         if changed and not run.dry_run:
@@ -742,6 +795,115 @@ class Orders(Entity):
                 run.count("updated")
             except FsmError as exc:
                 run.reject(row, exc.one_line())
+
+    # -- checked in worker processes --
+
+    def prepare_for_workers(self) -> None:
+        from fsm_core.services import orders as service
+
+        kinds = {"customer": "customer", "object": "object", "contact": "contact"}
+        kinds |= {"assignee": "employee", "crew": "crew"}
+        for column, kind in kinds.items():
+            if column in self.has_column or (kind == "customer" and "object" in self.has_column):
+                self.run.resolver.index(kind)
+        if self.session.get_bind().dialect.name == "sqlite":
+            self._stored_time: Callable[[datetime], str] = bulk.sqlite_time
+        else:
+            self._stored_time = datetime.isoformat
+        self._now_text = self._stored_time(self.run.now)
+        columns = Order.__table__.columns  # type: ignore[attr-defined]
+        self._time_slots = [
+            i
+            for i, name in enumerate(service.ORDER_COLUMNS)
+            if isinstance(columns[name].type, UTCDateTime)
+        ]
+
+    def prepare(self, row: Row) -> tuple[str, Any]:
+        """("new", (stored row, month to number it by)) when the row can be created;
+        ("check", message) when it is wrong whatever it names, ("new-fail", message)
+        when it could only be an update of an existing order."""
+        from fsm_core.services import orders as service
+
+        try:
+            _check_text(row.values)
+        except FsmError as exc:
+            return "check", exc.one_line()
+        row.values["source"] = "import"
+        try:
+            prepared = service.prepare_new_order(self.ctx, row.values, now=self.run.now)
+        except FsmError as exc:
+            return "new-fail", exc.one_line()
+        # most rows' times repeat two moments (updated now; reacted at creation): each
+        # is turned into its stored text once
+        store, now, created = self._stored_time, self.run.now, prepared["created_at"]
+        now_text, created_text = self._now_text, store(created)
+        stored = list(map(prepared.get, service.ORDER_COLUMNS))
+        for i in self._time_slots:
+            value = stored[i]
+            if value is not None:
+                stored[i] = (
+                    now_text if value is now else created_text if value is created else store(value)
+                )
+        month = None
+        if not prepared["number"]:
+            month = service.order_month(self.ctx, created)
+        return "new", (stored, month)
+
+    def apply_checked(self, items: Sequence[Checked], recheck: Callable[[Checked], Row]) -> None:
+        from fsm_core.services import orders as service
+
+        run = self.run
+        keys = [i.key for i in items if i.key is not None]
+        present: set[str] = set()
+        if keys:
+            found = bulk.select_in(self.session, "orders", (run.key,), run.key, keys)
+            present = {k for (k,) in found}
+        number = service.ORDER_COLUMNS.index("number")
+        given = [
+            i.payload[1][0][number]
+            for i in items
+            if i.payload[0] == "new" and i.key not in present and i.payload[1][0][number]
+        ]
+        taken = service._existing(self.session, Order.number, given) if given else set()
+        new_rows: list[list[Any]] = []
+        months: list[tuple[int, int] | None] = []
+        again: list[Checked] = []
+        for item in items:
+            outcome, detail = item.payload
+            if item.key is not None and item.key in present and outcome != "check":
+                again.append(item)
+                continue
+            if outcome != "new":
+                self._reject(item, detail)
+                continue
+            stored, month = detail
+            if stored[number] in taken:
+                problem = InvalidInput(
+                    f"order number {stored[number]!r} is already taken", field="number"
+                )
+                self._reject(item, problem.one_line())
+                continue
+            new_rows.append(stored)
+            months.append(month)
+        if run.stop_writing:
+            run.count("checked", len(new_rows))
+        else:
+            if new_rows and not run.dry_run:
+                service.store_new_orders(
+                    self.ctx,
+                    new_rows,
+                    months,
+                    actor=run.actor,
+                    now=run.now,
+                    history=self._history_after is None,
+                )
+            run.count("inserted", len(new_rows))
+        if again:
+            self.apply([recheck(item) for item in again])
+
+    def _reject(self, item: Checked, message: str) -> None:
+        raw = dict(zip(self.run.source.headers, item.cells, strict=True))
+        self.run.reject_line(item.line, raw, message)
 
     # -- helpers --
 

@@ -163,6 +163,8 @@ class Source(ABC):
         self.headers = []
         self.header_line = None
         self.total_bytes = total_bytes
+        self.path: str | None = None  # a file that can be opened again (not standard input)
+        self.progress: ProgressCallback | None = None
         self._closers: list[Callable[[], object]] = []
         self._started = False
 
@@ -270,6 +272,8 @@ def open_source(
         if owned:
             stream.close()
         raise
+    source.path = None if path == "-" else path
+    source.progress = progress
     return source
 
 
@@ -633,7 +637,17 @@ class _DelimitedSource(Source):
             hint="check for an unclosed double quote in or before this line",
         )
 
-    def _iter_rows(self) -> Iterator[SourceRow]:
+    def shared_rows(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        """This process's share of the rows when ``parts`` processes read the same file:
+        batch ``k`` (data rows ``k * size`` to ``(k + 1) * size - 1``) is the share of part
+        ``k % parts``. Yields (batch number, row); the other parts' records are parsed (a
+        record may span lines) but not made into rows."""
+        if self._started:
+            raise RuntimeError(f"{self.name}: rows() was already called; a source is read once")
+        self._started = True
+        return self._iter_rows((part, parts, size))  # type: ignore[return-value]
+
+    def _iter_rows(self, share: tuple[int, int, int] | None = None) -> Iterator[Any]:
         reader = self._reader
         headers = self.headers
         n = len(headers)
@@ -642,17 +656,23 @@ class _DelimitedSource(Source):
         # The frozen dataclass's __init__ (two object.__setattr__ calls) is a tenth of the
         # reader's time; filling the slots directly is the same object, built ~20% faster.
         new, set_line, set_values = object.__new__, _SET_LINE, _SET_VALUES
+        part, parts, size = share or (0, 1, 1)
+        index = -1
         last = reader.line_num
         try:
             for cells in reader:
                 start = last + 1
                 last = reader.line_num
                 if len(cells) == n and cells[0]:  # the common case, kept cheap
+                    if share is not None:
+                        index += 1
+                        if (index // size) % parts != part:
+                            continue
                     record = new(row)
                     set_line(record, start)
                     # lengths were just compared; zip(strict=True) would cost 10% more
                     set_values(record, dict(zip(headers, cells)))  # noqa: B905
-                    yield record
+                    yield record if share is None else (index // size, record)
                     continue
                 if not any(cells):
                     continue  # a blank line, or ;;; for an empty Excel row
@@ -662,7 +682,12 @@ class _DelimitedSource(Source):
                     if any(cells[n:]):
                         raise _too_many(name, start, cells, n)
                     del cells[n:]
-                yield row(start, dict(zip(headers, cells)))  # noqa: B905 - same length now
+                if share is not None:
+                    index += 1
+                    if (index // size) % parts != part:
+                        continue
+                record = row(start, dict(zip(headers, cells)))  # noqa: B905 - same length now
+                yield record if share is None else (index // size, record)
         except UnicodeDecodeError as exc:
             raise self._text.decode_error(reader.line_num + 1, exc) from None
         except csv.Error as exc:

@@ -92,9 +92,8 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
 
 def next_number(session: Session, *, created_at: datetime) -> str:
     """The next order number by the company's pattern (default ``{yy}-{seq:04d}``)."""
-    row: dict[str, Any] = {"created_at": created_at, "number": None}
-    _assign_numbers(OrderContext(session), [row], reserved=set())
-    return str(row["number"])
+    ctx = OrderContext(session)
+    return _assign_numbers(ctx, [order_month(ctx, created_at)], reserved=set())[0]
 
 
 # --- history ---------------------------------------------------------------------------
@@ -457,7 +456,7 @@ SELECT o.id, ?, ?, 'create',
 FROM orders o
 LEFT JOIN employee e ON e.id = o.assignee_id
 LEFT JOIN crew c ON c.id = o.crew_id
-WHERE o.number {in}
+WHERE {which}
 """
 
 
@@ -468,6 +467,7 @@ def insert_new_orders(
     actor: str,
     now: datetime,
     return_ids: bool = True,
+    history: bool = True,
 ) -> list[int]:
     """Number, insert and record prepared orders in one go; returns their ids in order
     (unless ``return_ids`` is false: an import does not need them).
@@ -475,30 +475,84 @@ def insert_new_orders(
     Explicit numbers and external ids must be free (checked here, in one query each);
     the others get the next numbers of their scope, the counter bumped once per scope.
     """
+    stored = [[row.get(name) for name in ORDER_COLUMNS] for row in rows]
+    months = [None if row["number"] else order_month(ctx, row["created_at"]) for row in rows]
+    numbers = store_new_orders(ctx, stored, months, actor=actor, now=now, history=history)
+    for row, number in zip(rows, numbers, strict=True):
+        row["number"] = number
+    if not return_ids:
+        return []
+    ids = _ids_by_number(ctx.session, numbers)
+    return [ids[n] for n in numbers]
+
+
+_NUMBER = ORDER_COLUMNS.index("number")
+_EXTERNAL_ID = ORDER_COLUMNS.index("external_id")
+_CREATED_BY = ORDER_COLUMNS.index("created_by")
+
+
+def order_month(ctx: OrderContext, created_at: datetime) -> tuple[int, int]:
+    """The (year, month) of ``created_at`` in the company's zone: what numbers it."""
+    if 2 <= created_at.day <= 27:  # no zone is a day away from UTC: the same month
+        return created_at.year, created_at.month
+    local = created_at.astimezone(ctx.settings.tz)
+    return local.year, local.month
+
+
+def store_new_orders(
+    ctx: OrderContext,
+    rows: Sequence[list[Any]],
+    months: Sequence[tuple[int, int] | None],
+    *,
+    actor: str,
+    now: datetime,
+    history: bool = True,
+) -> list[str]:
+    """The writing half of :func:`insert_new_orders`, for rows already laid out as
+    :data:`ORDER_COLUMNS` lists in a form :func:`fsm_core.bulk.insert_rows` takes (a bulk
+    import prepares them in worker processes, with times already in stored form). A row
+    without a number gets the next one of its ``months`` entry's scope. Returns the
+    numbers, in order. ``history=False`` leaves the "create" history rows to a later
+    :func:`record_creations`."""
     session = ctx.session
-    given = [r["number"] for r in rows if r["number"]]
+    given = [r[_NUMBER] for r in rows if r[_NUMBER]]
     if len(set(given)) != len(given):
         raise Duplicate("the same order number appears twice")
     taken = _existing(session, Order.number, given)
     if taken:
         raise Duplicate(f"order number {sorted(taken)[0]!r} is already taken")
-    external = [r["external_id"] for r in rows if r["external_id"]]
+    external = [r[_EXTERNAL_ID] for r in rows if r[_EXTERNAL_ID]]
     if len(set(external)) != len(external):
         raise Duplicate("the same external id appears twice")
     taken = _existing(session, Order.external_id, external)
     if taken:
         raise Duplicate(f"external id {sorted(taken)[0]!r} is already used by another order")
-    _assign_numbers(ctx, [r for r in rows if not r["number"]], reserved=set(given))
+    unnumbered = [i for i, r in enumerate(rows) if not r[_NUMBER]]
+    wanted: list[tuple[int, int]] = []
+    for i in unnumbered:
+        month = months[i]
+        if month is None:
+            raise ValueError(f"row {i} has neither a number nor a month to number it by")
+        wanted.append(month)
+    for i, number in zip(unnumbered, _assign_numbers(ctx, wanted, set(given)), strict=True):
+        rows[i][_NUMBER] = number
     _advance_counters(ctx, given)
     for row in rows:
-        row["created_by"] = actor
-    insert_rows(session, "orders", ORDER_COLUMNS, [[r[c] for c in ORDER_COLUMNS] for r in rows])
-    numbers = [r["number"] for r in rows]
-    execute_in(session, _CREATION_HISTORY, (now, actor), numbers)
-    if not return_ids:
-        return []
-    ids = _ids_by_number(session, numbers)
-    return [ids[n] for n in numbers]
+        row[_CREATED_BY] = actor
+    insert_rows(session, "orders", ORDER_COLUMNS, rows)
+    numbers = [r[_NUMBER] for r in rows]
+    if history:
+        statement = _CREATION_HISTORY.replace("{which}", "o.number {in}")
+        execute_in(session, statement, (now, actor), numbers)
+    return numbers
+
+
+def record_creations(ctx: OrderContext, *, after_id: int, actor: str, now: datetime) -> None:
+    """The history's "create" rows of every order with an id above ``after_id``: what a
+    bulk load that stored its orders with ``history=False`` calls once, at its end. (Only
+    where no one else can insert meanwhile: SQLite, whose writer holds the database.)"""
+    statement = _CREATION_HISTORY.replace("{which}", "o.id > ?")
+    ctx.session.connection().exec_driver_sql(statement, (now, actor, after_id))
 
 
 def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:
@@ -510,44 +564,44 @@ def _ids_by_number(session: Session, numbers: Sequence[str]) -> dict[str, int]:
     return dict(select_in(session, "orders", ("number", "id"), "number", numbers))
 
 
-def _assign_numbers(ctx: OrderContext, rows: Sequence[dict[str, Any]], reserved: set[str]) -> None:
-    """Give each row the next number of its scope (year, or year and month)."""
-    if not rows:
-        return
+def _assign_numbers(
+    ctx: OrderContext, months: Sequence[tuple[int, int]], reserved: set[str]
+) -> list[str]:
+    """The next numbers of each entry's scope (year, or year and month), in order."""
+    numbers: list[str] = [""] * len(months)
+    if not months:
+        return numbers
     session = ctx.session
     pattern = ctx.settings.order_number_pattern
     fields = _pattern_fields(pattern)
-    tz = ctx.settings.tz
-    by_scope: dict[str, list[tuple[dict[str, Any], datetime]]] = {}
-    for row in rows:
-        local = row["created_at"].astimezone(tz)
+    by_scope: dict[str, list[int]] = {}
+    for i, (year, month) in enumerate(months):
         scope = "all"
         if fields & {"yy", "yyyy"}:
-            scope = f"{local.year:04d}" + (f"-{local.month:02d}" if "mm" in fields else "")
-        by_scope.setdefault(scope, []).append((row, local))
-    for scope, members in by_scope.items():
-        pending = members
+            scope = f"{year:04d}" + (f"-{month:02d}" if "mm" in fields else "")
+        by_scope.setdefault(scope, []).append(i)
+    parts: dict[tuple[int, int], dict[str, str]] = {
+        (y, m): {"yy": f"{y % 100:02d}", "yyyy": f"{y:04d}", "mm": f"{m:02d}"}
+        for y, m in set(months)
+    }
+    for scope, pending in by_scope.items():
         while pending:
             last = _bump_counter(session, scope, len(pending))
             first = last - len(pending) + 1
-            candidates = []
-            for offset, (row, local) in enumerate(pending):
-                number = pattern.format(
-                    yy=f"{local.year % 100:02d}",
-                    yyyy=f"{local.year:04d}",
-                    mm=f"{local.month:02d}",
-                    seq=first + offset,
-                )
-                candidates.append((row, local, number))
-            clashes = _existing(session, Order.number, [c[2] for c in candidates]) | {
-                c[2] for c in candidates if c[2] in reserved
+            candidates = [
+                (i, pattern.format(seq=first + offset, **parts[months[i]]))
+                for offset, i in enumerate(pending)
+            ]
+            clashes = _existing(session, Order.number, [c[1] for c in candidates]) | {
+                c[1] for c in candidates if c[1] in reserved
             }
             pending = []
-            for row, local, number in candidates:
+            for i, number in candidates:
                 if number in clashes:  # an imported order already carries it: skip it
-                    pending.append((row, local))
+                    pending.append(i)
                 else:
-                    row["number"] = number
+                    numbers[i] = number
+    return numbers
 
 
 def _number_regex(pattern: str) -> re.Pattern[str]:

@@ -1,0 +1,312 @@
+"""Checking a large file's rows in worker processes while this one writes them.
+
+A validated import spends most of its time in Python reading cells, resolving names and
+applying the order rules; the database's part (and SQLite's is in this process) is a
+minority. On a machine with more than one core, a large CSV/TSV file is therefore read
+by ``N`` forked workers at once: each parses the whole file (a quoted record may span
+lines, so the file cannot be cut by bytes) but checks only its share, batch ``k`` being
+worker ``k % N``'s. A worker sends each batch back as rows ready to store (times already
+in the database's text form) and the import's own process takes the batches in file
+order, decides what only the database can decide (which keys exist, which numbers are
+taken, the order numbers themselves) and writes them in its one transaction. Rows that
+name an existing record, which are few, are read again here and go the ordinary way.
+
+The result is the same as a serial import's: the same rows written with the same
+numbers, the same errors for the same lines, all or nothing. Workers hold no database
+connection; they inherit what the checks consult (references, rules, settings), loaded
+before the fork. Pipes are widened to 1 MB, since a batch handed over in 64 KB pieces
+costs a scheduler round trip per piece.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
+
+from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.importing.readers import SourceRow, open_source
+
+if TYPE_CHECKING:
+    from fsm_core.bulk import DeferredIndexes
+    from fsm_core.importing.engine import ImportOptions, ImportRun, RowChecker
+    from fsm_core.importing.entities import Entity, Row
+
+# a file smaller than this is checked in this process: forking and reading it twice
+# would cost more than they save
+PARALLEL_MIN_BYTES = 2_000_000
+MAX_WORKERS = 4
+_PIPE_SIZE = 1 << 20
+
+# what a worker found in a row (the entry's ``kind``)
+CELLS = "cells"  # a cell could not be read: rejected, the key not claimed
+RESOLVE = "resolve"  # a reference could not be resolved: rejected after the key check
+READY = "ready"  # passed; the entity's ``prepare`` result is the payload
+
+
+class Checked(NamedTuple):
+    """One row as a worker left it: where it came from, its key, and what was found.
+    (Sent as a plain tuple: unpickling a class instance per row costs the writing
+    process more than writing the row.)"""
+
+    line: int
+    cells: tuple[Any, ...]
+    key: str | None
+    kind: str
+    payload: Any
+
+
+def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
+    """How many worker processes should check this import's rows (1: none, do it here)."""
+    source = run.source
+    wanted = options.workers
+    if wanted is not None and wanted <= 1:
+        return 1
+    eligible = (
+        entity.parallel
+        and hasattr(os, "fork")
+        and source.path is not None
+        and source.total_bytes is not None  # a regular file, which workers can open again
+        and source.format in ("csv", "tsv")
+        and not options.create_missing  # creating a customer mid-file needs the database
+        and options.batch_size > 1
+    )
+    if not eligible:
+        return 1
+    if wanted is not None:
+        return wanted
+    if (source.total_bytes or 0) < PARALLEL_MIN_BYTES:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    if cores < 2:
+        return 1
+    # this process writes while they check: on two or three cores, two workers
+    return min(MAX_WORKERS, max(2, cores - 1))
+
+
+def run(
+    run: ImportRun,
+    entity: Entity,
+    checker: RowChecker,
+    indexes: DeferredIndexes,
+    workers: int,
+    batch_size: int,
+) -> None:
+    """Import ``run.source`` with ``workers`` checking processes (see the module doc)."""
+    entity.prepare_for_workers()
+    headers = run.source.headers
+    pool = _Pool(run, entity, checker, workers, batch_size)
+    with pool:
+        for batch in pool.batches():
+            ready: list[Checked] = []
+            for item in map(Checked._make, batch):
+                if item.kind == CELLS:
+                    run.reject_line(item.line, _raw(headers, item.cells), item.payload)
+                    continue
+                if item.key is not None and not _claim(run, item):
+                    continue
+                if item.kind == RESOLVE:
+                    run.reject_line(item.line, _raw(headers, item.cells), item.payload)
+                    continue
+                ready.append(item)
+            if ready:
+                entity.apply_checked(ready, lambda item: _recheck(run, entity, checker, item))
+                indexes.loaded(len(ready))
+
+
+def _raw(headers: list[str], cells: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(headers, cells, strict=True))
+
+
+def _claim(run: ImportRun, item: Checked) -> bool:
+    problem = run.claim(item.line, item.key)  # type: ignore[arg-type]  # checked by caller
+    if problem is None:
+        return True
+    run.reject_line(item.line, _raw(run.source.headers, item.cells), problem)
+    return False
+
+
+def _recheck(run: ImportRun, entity: Entity, checker: RowChecker, item: Checked) -> Row:
+    """A worker's row read again here, as the serial path reads it (for existing keys)."""
+    row, problem = checker.check(SourceRow(item.line, _raw(run.source.headers, item.cells)))
+    if problem is not None:  # the same reading as the worker's: it passed there
+        raise RuntimeError(f"line {item.line}: read differently here: {problem}")
+    row.key = item.key
+    entity.resolve(row)
+    return row
+
+
+# --- the workers --------------------------------------------------------------------
+
+
+class _Pool:
+    """The forked workers and their pipes; leaving it stops and reaps them all."""
+
+    def __init__(
+        self, run: ImportRun, entity: Entity, checker: RowChecker, workers: int, size: int
+    ) -> None:
+        self.run = run
+        self.entity = entity
+        self.checker = checker
+        self.workers = workers
+        self.size = size
+        self.pids: list[int] = []
+        self.pipes: list[BinaryIO] = []
+
+    def __enter__(self) -> _Pool:
+        gc.collect()
+        gc.freeze()  # the inherited objects stay shared: the collector never writes to them
+        try:
+            for part in range(self.workers):
+                self._start(part)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        finally:
+            gc.unfreeze()
+        return self
+
+    def _start(self, part: int) -> None:
+        read_end, write_end = os.pipe()
+        with contextlib.suppress(AttributeError, OSError):  # Linux only; a speed-up
+            import fcntl
+
+            fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns
+            os.close(read_end)
+            for pipe in self.pipes:
+                os.close(pipe.fileno())
+            _worker_main(self, part, write_end)
+        os.close(write_end)
+        self.pids.append(pid)
+        self.pipes.append(os.fdopen(read_end, "rb", buffering=_PIPE_SIZE))
+
+    def batches(self) -> Iterator[list[Checked]]:
+        """The checked batches in file order; raises what a worker ran into."""
+        position = 0
+        progress = self.run.source.progress
+        number = 0
+        while True:
+            message = self._receive(number % self.workers)
+            kind = message[0]
+            if kind == "batch":
+                _, got, items, reached = message
+                if got != number:
+                    raise RuntimeError(f"import worker sent batch {got}, expected {number}")
+                if progress is not None and reached > position:
+                    position = reached
+                    progress(position)
+                yield items
+                number += 1
+            elif kind == "end":
+                if progress is not None and self.run.source.total_bytes:
+                    progress(self.run.source.total_bytes)
+                return
+            elif kind == "fail":
+                raise InvalidInput(message[1], hint=message[2])
+            else:
+                raise FsmError(
+                    f"an import worker failed: {message[1]} (at {message[2]}); nothing was written",
+                    hint="run the import again with --workers 1 to check it in one process",
+                )
+
+    def _receive(self, part: int) -> tuple[Any, ...]:
+        try:
+            return pickle.load(self.pipes[part])  # type: ignore[no-any-return]
+        except EOFError:
+            _, status = os.waitpid(self.pids[part], 0)
+            self.pids[part] = 0
+            raise FsmError(
+                f"an import worker stopped unexpectedly (status {status}); nothing was written",
+                hint="run the import again, or with --workers 1",
+            ) from None
+
+    def __exit__(self, *exc_info: object) -> None:
+        for pipe in self.pipes:
+            pipe.close()  # a worker still writing gets EPIPE and exits
+        for pid in self.pids:
+            if pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+        self.pids = []
+        self.pipes = []
+
+
+def _worker_main(pool: _Pool, part: int, fd: int) -> None:
+    """A worker's life: check its share of the rows, send them, exit. Never returns."""
+    status = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the import
+        with os.fdopen(fd, "wb", buffering=_PIPE_SIZE) as out:
+            try:
+                _check_share(pool, part, out)
+            except FsmError as exc:
+                pickle.dump(("fail", exc.message, exc.hint), out)
+            except BrokenPipeError:
+                status = 1
+            except BaseException as exc:
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                place = f"{Path(where.filename).name}:{where.lineno} in {where.name}"
+                pickle.dump(("crash", f"{type(exc).__name__}: {exc}", place), out)
+                status = 1
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
+    run, entity, checker = pool.run, pool.entity, pool.checker
+    source = run.source
+    reached = 0
+
+    def note(position: int) -> None:
+        nonlocal reached
+        reached = position
+
+    assert source.path is not None
+    mine = open_source(
+        source.path,
+        fmt=source.format,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        progress=note if source.progress is not None else None,
+    )
+    key = run.report.key
+    describe = run.describe
+    prepare = entity.prepare
+    resolve = entity.resolve
+    with mine:
+        items: list[tuple[Any, ...]] = []
+        current = -1
+        for number, source_row in mine.shared_rows(part, pool.workers, pool.size):  # type: ignore[attr-defined]
+            if number != current:
+                if items:
+                    pickle.dump(("batch", current, items, reached), out, protocol=5)
+                items, current = [], number
+            row, problem = checker.check(source_row)
+            cells = tuple(source_row.values.values())
+            if problem is not None:
+                items.append((row.line, cells, None, CELLS, problem))
+                continue
+            value = row.values.get(key) if key is not None else None
+            row.key = None if value is None else str(value)
+            try:
+                resolve(row)
+            except FsmError as exc:
+                items.append((row.line, cells, row.key, RESOLVE, describe(exc)))
+                continue
+            items.append((row.line, cells, row.key, READY, prepare(row)))
+        if items:
+            pickle.dump(("batch", current, items, reached), out, protocol=5)
+    pickle.dump(("end", reached), out)

@@ -1,0 +1,287 @@
+"""A large orders file is checked by worker processes (importing/parallel.py): the result
+must be the serial import's, row for row, error for error, on both back-ends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from fsm_core import clock
+from fsm_core.db import Database
+from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.importing import parallel
+from fsm_core.importing.engine import ImportOptions, ImportReport, run_import
+from fsm_core.importing.entities import Orders
+from fsm_core.importing.readers import open_source
+from tests.conftest import NOW
+
+HEADER = (
+    "Внешний код;Номер;Дата создания;Заказчик;Объект;Описание;Критичность;Стадия;"
+    "Исполнитель;Плановая дата;Плановое окончание;Срок"
+)
+# rows that each take one path through the import, by their place among the data rows
+SPECIAL = {
+    5: "P-005;;01.11.2026 10:00;ООО «СМ-Трейд»;;Срок с ошибкой;;;;;;31.02.2026",
+    9: "P-009;;01.11.2026 10:00;ООО Несуществующая;;Чужой заказчик;;;;;;",
+    17: "P-002;;01.11.2026 10:00;ООО «СМ-Трейд»;;Второй раз тот же код;;;;;;",
+    # existing orders: one changed and assigned, one named as it is, one that cannot lose
+    # its technician
+    21: "DEMO-017;;;ООО «СМ-Трейд»;O-SMT-NEV-PUMP;Помпа срабатывает снова;;;Иванов К. П.;;;",
+    22: "DEMO-030;;;ООО «БЦ Невский Плаза»;O-NPL-LOCK;Дверь не открывается по кнопке выхода;;;;;;",
+    23: "DEMO-042;;;ООО «БЦ Невский Плаза»;;Турникет снова не пропускает;;;;;;",
+    25: "P-025;26-0003;01.11.2026 10:00;ООО «СМ-Трейд»;;Номер уже занят;;;;;;",
+    26: "P-026;Z-0001;01.11.2026 10:00;ООО «СМ-Трейд»;;Свой номер;;;;;;",
+    29: "P-029;;01.11.2026 10:00;ООО «СМ-Трейд»;;В работе без исполнителя;;В работе;;;;",
+    33: "P-033;;01.11.2026 10:00;ООО «СМ-Трейд»;;Окно наоборот;;;;02.11.2026 12:00;"
+    "02.11.2026 09:00;",
+    36: 'P-036;;01.11.2026 10:00;ООО «СМ-Трейд»;;"Две строки:\nвторая";;;;;;',
+}
+
+
+def plain_row(i: int) -> str:
+    day = 1 + i % 27
+    created = f"{day:02d}.10.2026 {8 + i % 10:02d}:{(7 * i) % 60:02d}"
+    if i % 3:
+        customer, obj = "ООО «СМ-Трейд»", "СМТ-000114"
+    else:
+        customer, obj = "7842001128", ""
+    stage, assignee, planned = ["Новая", "", ""] if i % 2 else ["Назначена", "Иванов К. П.", ""]
+    if assignee:
+        planned = f"{day:02d}.10.2026 15:30"
+    due = f"{day + 1:02d}.11.2026" if i % 4 == 0 else ""
+    criticality = ["обычная", "высокая", "low", ""][i % 4]
+    return (
+        f"P-{i:03d};;{created};{customer};{obj};Заявка № {i} (проверка);{criticality};{stage};"
+        f"{assignee};{planned};;{due}"
+    )
+
+
+def sheet(tmp_path: Path, rows: int = 44) -> Path:
+    lines = [HEADER]
+    for i in range(rows):
+        lines.append(SPECIAL.get(i) or plain_row(i))
+        if i == 37:
+            lines.append(";;;;;;;;;;;")  # an empty Excel row
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def import_file(
+    url: str, path: Path, *, workers: int, **options: object
+) -> tuple[ImportReport, list[str]]:
+    errors: list[str] = []
+    database = Database(url)
+    try:
+        with clock.frozen(NOW), open_source(str(path)) as source:
+            report = run_import(
+                database,
+                entity="orders",
+                source=source,
+                options=ImportOptions(workers=workers, batch_size=4, **options),  # type: ignore[arg-type]
+                on_error=errors.append,
+            )
+    finally:
+        database.dispose()
+    return report, errors
+
+
+def contents(url: str) -> dict[str, list[tuple[object, ...]]]:
+    """What an import leaves: orders (all but the id), their history, the counters."""
+    database = Database(url)
+    try:
+        with database.reader() as s:
+            conn = s.connection()
+            columns = [c["name"] for c in inspect(conn).get_columns("orders") if c["name"] != "id"]
+            orders = conn.execute(
+                text(f"SELECT {', '.join(columns)} FROM orders ORDER BY number")
+            ).all()
+            history = conn.execute(
+                text(
+                    "SELECT o.number, h.at, h.actor, h.action, h.field, h.old_value, h.new_value "
+                    "FROM order_history h JOIN orders o ON o.id = h.order_id "
+                    "ORDER BY o.number, h.id"
+                )
+            ).all()
+            counters = conn.execute(text("SELECT scope, value FROM order_counter ORDER BY scope"))
+            return {
+                "orders": [tuple(r) for r in orders],
+                "history": [tuple(r) for r in history],
+                "counters": [tuple(r) for r in counters],
+            }
+    finally:
+        database.dispose()
+
+
+def counts(report: ImportReport) -> tuple[int, ...]:
+    return (report.inserted, report.updated, report.unchanged, report.rejected, report.checked)
+
+
+@pytest.mark.parametrize("skip_invalid", [True, False], ids=["skip-invalid", "all-or-nothing"])
+def test_workers_import_what_the_serial_import_does(
+    with_demo, db_url, twin_url, tmp_path, skip_invalid
+):
+    path = sheet(tmp_path)
+    before = contents(db_url)
+    serial, serial_errors = import_file(
+        db_url, path, workers=1, skip_invalid=skip_invalid, rejects=tmp_path / "serial.csv"
+    )
+    shared, shared_errors = import_file(
+        twin_url, path, workers=3, skip_invalid=skip_invalid, rejects=tmp_path / "shared.csv"
+    )
+    # every path was taken: new, updated, unchanged, and each kind of refusal
+    assert counts(serial) == (
+        # (all or nothing: once a row is refused, an order that would lose its technician
+        # is not written, so it is not found out: it counts as valid but not written)
+        (35, 1, 1, 7, 0) if skip_invalid else (0, 0, 1, 6, 37)
+    ), serial_errors
+    assert counts(shared) == counts(serial)
+    assert sorted(shared_errors) == sorted(serial_errors)
+    for needle in (
+        ":7: column 'Срок': cannot read date '31.02.2026'",
+        ":11: column 'Заказчик'",
+        ":19: external_id 'P-002' appears again (first at line 4)",
+        ":27: order number '26-0003' is already taken",
+        ":31: order (new) needs an assignee or a crew",
+        ":35: planned end is before planned start",
+    ):
+        assert any(needle in e for e in serial_errors), (needle, serial_errors)
+    if skip_invalid:
+        assert any(":25: order 26-0002 is in stage In progress" in e for e in serial_errors)
+    assert contents(twin_url) == contents(db_url)
+    if skip_invalid:
+        assert contents(db_url) != before
+    else:
+        assert contents(db_url) == before
+    rejected = [
+        (tmp_path / n).read_text(encoding="utf-8-sig") for n in ("serial.csv", "shared.csv")
+    ]
+    assert sorted(rejected[1].splitlines()) == sorted(rejected[0].splitlines())
+    assert "Две строки" not in rejected[0]  # the two-line row went in
+
+
+def test_a_file_that_breaks_off_fails_as_it_does_serially(with_demo, db_url, twin_url, tmp_path):
+    path = sheet(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[30] += ";лишняя;ячейка"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = contents(db_url)
+    messages = []
+    for url, workers in ((db_url, 1), (twin_url, 3)):
+        with pytest.raises(InvalidInput) as caught:
+            import_file(url, path, workers=workers, skip_invalid=True)
+        messages.append(caught.value.one_line())
+    assert messages[0] == messages[1]
+    assert "orders.csv:31:" in messages[0]
+    assert contents(db_url) == before == contents(twin_url)
+
+
+def no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("how", ["raises", "dies"])
+def test_a_worker_that_fails_stops_the_import_and_writes_nothing(
+    with_demo, db_url, tmp_path, monkeypatch, how
+):
+    real = Orders.prepare
+
+    def faulty(self, row):
+        if row.line == 30:
+            if how == "dies":
+                os._exit(3)
+            raise RuntimeError("checking went wrong")
+        return real(self, row)
+
+    monkeypatch.setattr(Orders, "prepare", faulty)
+    before = contents(db_url)
+    with pytest.raises(FsmError) as caught:
+        import_file(db_url, sheet(tmp_path), workers=2)
+    expected = "checking went wrong" if how == "raises" else "stopped unexpectedly"
+    assert expected in caught.value.one_line()
+    assert "\n" not in caught.value.message
+    assert contents(db_url) == before
+    assert no_children_left()
+
+
+def test_progress_is_reported_as_the_workers_read(with_demo, db_url, tmp_path):
+    path = sheet(tmp_path, rows=400)
+    seen: list[int] = []
+    database = Database(db_url)
+    try:
+        with clock.frozen(NOW), open_source(str(path), progress=seen.append) as source:
+            report = run_import(
+                database,
+                entity="orders",
+                source=source,
+                options=ImportOptions(workers=2, batch_size=50, skip_invalid=True),
+            )
+    finally:
+        database.dispose()
+    assert report.inserted > 300
+    assert seen == sorted(seen)
+    assert seen[-1] == path.stat().st_size
+
+
+def test_which_imports_are_shared_with_workers(with_demo, db, tmp_path, monkeypatch):
+    small = sheet(tmp_path)
+
+    def workers(path: Path | str, entity: str = "orders", **options: object) -> int:
+        from fsm_core.importing.engine import ImportRun, plan_columns
+        from fsm_core.importing.entities import ENTITIES
+
+        chosen = ImportOptions(**options)  # type: ignore[arg-type]
+        with open_source(str(path)) as source, db.transaction() as session:
+            plan, _ = plan_columns(ENTITIES[entity], source.headers, chosen)
+            report = ImportReport(entity=entity, source=source.name)
+            run = ImportRun(
+                session,
+                entity_name=entity,
+                source=source,
+                options=chosen,
+                report=report,
+                plan=plan,
+                on_error=None,
+            )
+            return parallel.workers_for(run, ENTITIES[entity](run), chosen)
+
+    assert workers(small) == 1  # too small to be worth a fork
+    assert workers(small, workers=3) == 3
+    assert workers(small, workers=0) == 1
+    assert workers(small, workers=3, create_missing=True) == 1  # creating needs the database
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert workers(small) == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0}, raising=False)
+    assert workers(small) == 1  # one core: nothing to share
+    nl = tmp_path / "orders.jsonl"
+    nl.write_text('{"customer": "ООО «СМ-Трейд»", "description": "x"}\n', encoding="utf-8")
+    assert workers(nl, workers=3) == 1  # JSON lines and workbooks are read here
+    companies = tmp_path / "companies.csv"
+    companies.write_text("Наименование\nООО «Ромашка»\n", encoding="utf-8")
+    assert workers(companies, "companies", workers=3) == 1  # only orders come in bulk
+
+
+def test_the_command_line_takes_a_number_of_workers(with_demo, db_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from fsm_cli.main import app
+
+    path = sheet(tmp_path)
+    result = CliRunner().invoke(
+        app, ["--db", db_url, "import", "orders", str(path), "--workers", "2", "--skip-invalid"]
+    )
+    assert result.exit_code == 1, result.stderr  # some rows are refused on purpose
+    assert "35 inserted, 1 updated, 1 unchanged, 7 rejected" in result.stderr
+    assert no_children_left()
+    refused = CliRunner().invoke(
+        app, ["--db", db_url, "import", "orders", str(path), "--workers", "-1"]
+    )
+    assert refused.exit_code == 2
