@@ -902,8 +902,7 @@ class Orders(CheckedInWorkers):
             self.apply([recheck(item) for item in again])
 
     def _reject(self, item: Checked, message: str) -> None:
-        raw = dict(zip(self.run.source.headers, item.cells, strict=True))
-        self.run.reject_line(item.line, raw, message)
+        self.run.reject_line(item.line, item.raw(self.run.source.headers), message)
 
     # -- helpers --
 

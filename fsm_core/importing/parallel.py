@@ -45,9 +45,9 @@ MAX_WORKERS = 4
 _PIPE_SIZE = 1 << 20
 
 # what a worker found in a row (the entry's ``kind``)
-CELLS = "cells"  # a cell could not be read: rejected, the key not claimed
-RESOLVE = "resolve"  # a reference could not be resolved: rejected after the key check
-READY = "ready"  # passed; the entity's ``prepare`` result is the payload
+CELLS = 0  # a cell could not be read: rejected, the key not claimed
+RESOLVE = 1  # a reference could not be resolved: rejected after the key check
+READY = 2  # passed; the entity's ``prepare`` result is the payload
 
 
 class Checked(NamedTuple):
@@ -56,10 +56,14 @@ class Checked(NamedTuple):
     process more than writing the row.)"""
 
     line: int
-    cells: tuple[Any, ...]
+    cells: str | tuple[Any, ...]  # see _packed
     key: str | None
-    kind: str
+    kind: int
     payload: Any
+
+    def raw(self, headers: list[str]) -> dict[str, Any]:
+        """The row's header -> value mapping, as the source gave it."""
+        return _raw(headers, self.cells)
 
 
 def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
@@ -103,39 +107,45 @@ def run(
     entity.prepare_for_workers()
     headers = run.source.headers
     pool = _Pool(run, entity, checker, workers, batch_size)
+    claim, reject = run.claim, run.reject_line
     with pool:
         for batch in pool.batches():
             ready: list[Checked] = []
-            for item in map(Checked._make, batch):
-                if item.kind == CELLS:
-                    run.reject_line(item.line, _raw(headers, item.cells), item.payload)
+            for item in batch:
+                line, cells, key, kind, payload = item
+                if kind != CELLS and key is not None:
+                    problem = claim(line, key)
+                    if problem is not None:
+                        reject(line, _raw(headers, cells), problem)
+                        continue
+                if kind != READY:
+                    reject(line, _raw(headers, cells), payload)
                     continue
-                if item.key is not None and not _claim(run, item):
-                    continue
-                if item.kind == RESOLVE:
-                    run.reject_line(item.line, _raw(headers, item.cells), item.payload)
-                    continue
-                ready.append(item)
+                ready.append(Checked._make(item))
             if ready:
                 entity.apply_checked(ready, lambda item: _recheck(run, entity, checker, item))
                 indexes.loaded(len(ready))
 
 
-def _raw(headers: list[str], cells: tuple[Any, ...]) -> dict[str, Any]:
-    return dict(zip(headers, cells, strict=True))
+# A row's cells travel as one string joined by the unit separator (one object to unpickle
+# instead of ten), or as a tuple when a cell holds that character itself.
+_SEPARATOR = "\x1f"
 
 
-def _claim(run: ImportRun, item: Checked) -> bool:
-    problem = run.claim(item.line, item.key)  # type: ignore[arg-type]  # checked by caller
-    if problem is None:
-        return True
-    run.reject_line(item.line, _raw(run.source.headers, item.cells), problem)
-    return False
+def _packed(cells: list[Any]) -> str | tuple[Any, ...]:
+    joined = _SEPARATOR.join(cells)
+    return joined if joined.count(_SEPARATOR) == len(cells) - 1 else tuple(cells)
+
+
+def _raw(headers: list[str], cells: str | tuple[Any, ...]) -> dict[str, Any]:
+    """A worker's cells as the row's header -> value mapping."""
+    values = cells.split(_SEPARATOR) if isinstance(cells, str) else cells
+    return dict(zip(headers, values, strict=True))
 
 
 def _recheck(run: ImportRun, entity: Entity, checker: RowChecker, item: Checked) -> Row:
     """A worker's row read again here, as the serial path reads it (for existing keys)."""
-    row, problem = checker.check(SourceRow(item.line, _raw(run.source.headers, item.cells)))
+    row, problem = checker.check(SourceRow(item.line, item.raw(run.source.headers)))
     if problem is not None:  # the same reading as the worker's: it passed there
         raise RuntimeError(f"line {item.line}: read differently here: {problem}")
     row.key = item.key
@@ -295,7 +305,7 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
                     pickle.dump(("batch", current, items, reached), out, protocol=5)
                 items, current = [], number
             row, problem = checker.check(source_row)
-            cells = tuple(source_row.values.values())
+            cells = _packed(list(source_row.values.values()))
             if problem is not None:
                 items.append((row.line, cells, None, CELLS, problem))
                 continue

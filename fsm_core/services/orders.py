@@ -574,34 +574,55 @@ def _assign_numbers(
     session = ctx.session
     pattern = ctx.settings.order_number_pattern
     fields = _pattern_fields(pattern)
-    by_scope: dict[str, list[int]] = {}
-    for i, (year, month) in enumerate(months):
+    # per (year, month): its scope, and the pattern with all but the sequence filled in
+    scope_of: dict[tuple[int, int], str] = {}
+    template_of: dict[tuple[int, int], str] = {}
+    for year, month in set(months):
         scope = "all"
         if fields & {"yy", "yyyy"}:
             scope = f"{year:04d}" + (f"-{month:02d}" if "mm" in fields else "")
-        by_scope.setdefault(scope, []).append(i)
-    parts: dict[tuple[int, int], dict[str, str]] = {
-        (y, m): {"yy": f"{y % 100:02d}", "yyyy": f"{y:04d}", "mm": f"{m:02d}"}
-        for y, m in set(months)
-    }
+        scope_of[year, month] = scope
+        template_of[year, month] = _sequence_template(pattern, year, month)
+    by_scope: dict[str, list[int]] = {}
+    for i, month in enumerate(months):
+        by_scope.setdefault(scope_of[month], []).append(i)
     for scope, pending in by_scope.items():
         while pending:
             last = _bump_counter(session, scope, len(pending))
             first = last - len(pending) + 1
             candidates = [
-                (i, pattern.format(seq=first + offset, **parts[months[i]]))
+                template_of[months[i]].format(seq=first + offset)
                 for offset, i in enumerate(pending)
             ]
-            clashes = _existing(session, Order.number, [c[1] for c in candidates]) | {
-                c[1] for c in candidates if c[1] in reserved
-            }
-            pending = []
-            for i, number in candidates:
+            clashes = _existing(session, Order.number, candidates) | reserved.intersection(
+                candidates
+            )
+            if not clashes:
+                for i, number in zip(pending, candidates, strict=True):
+                    numbers[i] = number
+                break
+            waiting = []
+            for i, number in zip(pending, candidates, strict=True):
                 if number in clashes:  # an imported order already carries it: skip it
-                    pending.append(i)
+                    waiting.append(i)
                 else:
                     numbers[i] = number
+            pending = waiting
     return numbers
+
+
+def _sequence_template(pattern: str, year: int, month: int) -> str:
+    """``pattern`` with its date fields filled in for (year, month): only ``{seq}`` left."""
+    parts = {"yy": f"{year % 100:02d}", "yyyy": f"{year:04d}", "mm": f"{month:02d}"}
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(pattern):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name == "seq":
+            out.append("{seq" + (f"!{conversion}" if conversion else "") + f":{spec}}}")
+        elif name is not None:
+            value = format(parts[name], spec or "")
+            out.append(value.replace("{", "{{").replace("}", "}}"))
+    return "".join(out)
 
 
 def _number_regex(pattern: str) -> re.Pattern[str]:
