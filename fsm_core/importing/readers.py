@@ -212,6 +212,7 @@ def open_source(
     sheet: str | None = None,
     stdin: BinaryIO | None = None,
     progress: ProgressCallback | None = None,
+    spool_over: int | None = None,
 ) -> Source:
     """Open ``path`` (``"-"`` for standard input) for reading rows.
 
@@ -220,18 +221,26 @@ def open_source(
     JSON lines, anything else is CSV with a sniffed delimiter. ``encoding`` and ``delimiter``
     override detection; ``sheet`` picks an .xlsx sheet by name. ``progress`` is called with
     the number of bytes consumed so far, about every 64 KB and once at the end, and only for
-    regular files (a pipe has no size to measure progress against).
+    regular files (a pipe has no size to measure progress against). ``spool_over``: standard
+    input longer than this many bytes is first copied to a temporary file (removed on
+    ``close``), which other processes can read too (the source's ``path``).
     """
     fmt = _check_format(fmt)
     fmt_given = fmt is not None
     delimiter = _check_delimiter(delimiter)
     codec = _check_encoding(encoding)
     stream: BinaryIO
+    spooled: str | None = None
     if path == "-":
         name = STDIN_NAME
         stream = stdin if stdin is not None else sys.stdin.buffer
         owned = False
         total: int | None = None
+        if spool_over is not None:
+            stream, spooled = _spool(stream, spool_over)
+            if spooled is not None:
+                stream, total = _open_file(spooled)
+                owned = True
     else:
         name = path
         stream, total = _open_file(path)
@@ -271,10 +280,33 @@ def open_source(
     except BaseException:
         if owned:
             stream.close()
+        if spooled is not None:
+            os.unlink(spooled)
         raise
-    source.path = None if path == "-" else path
+    source.path = spooled if path == "-" else path
     source.progress = progress
+    if spooled is not None:
+        source._closers.insert(0, lambda: os.unlink(spooled))  # runs last: after the file
     return source
+
+
+def _spool(stream: BinaryIO, limit: int) -> tuple[BinaryIO, str | None]:
+    """Standard input as a stream to read from: in memory if it ends within ``limit``
+    bytes, else copied whole to a temporary file whose path is returned too."""
+    head = bytearray()
+    while len(head) <= limit:
+        chunk = stream.read(_BUFFER_SIZE)
+        if not chunk:
+            return io.BytesIO(bytes(head)), None
+        head += chunk
+    with tempfile.NamedTemporaryFile("wb", prefix="fsm-import-", delete=False) as spool:
+        try:
+            spool.write(head)
+            shutil.copyfileobj(stream, spool, _BUFFER_SIZE)
+        except BaseException:
+            os.unlink(spool.name)
+            raise
+    return io.BytesIO(), spool.name
 
 
 # --- argument checks -------------------------------------------------------------------

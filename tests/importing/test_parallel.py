@@ -285,3 +285,40 @@ def test_the_command_line_takes_a_number_of_workers(with_demo, db_url, tmp_path)
         app, ["--db", db_url, "import", "orders", str(path), "--workers", "-1"]
     )
     assert refused.exit_code == 2
+
+
+def test_a_large_pipe_is_spooled_so_that_workers_can_share_it(
+    with_demo, db_url, tmp_path, monkeypatch
+):
+    import tempfile
+
+    from typer.testing import CliRunner
+
+    from fsm_cli.main import app
+
+    shared: list[str | None] = []
+    real_run = parallel.run
+
+    def spy(run, *args, **kwargs):
+        shared.append(run.source.path)
+        assert Path(run.source.path).exists()
+        return real_run(run, *args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run", spy)
+    data = sheet(tmp_path).read_bytes()
+    spools = lambda: set(Path(tempfile.gettempdir()).glob("fsm-import-*"))  # noqa: E731
+    before = spools()
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", len(data) // 2)
+    args = ["--db", db_url, "import", "orders", "-", "--workers", "2", "--skip-invalid"]
+    result = CliRunner().invoke(app, args, input=data)
+    assert "35 inserted, 1 updated, 1 unchanged, 7 rejected" in result.stderr
+    assert "<stdin>:7: column 'Срок'" in result.stderr  # named as the pipe, not the spool
+    assert len(shared) == 1
+    assert shared[0] is not None
+    assert not Path(shared[0]).exists()  # the spool is gone
+    assert spools() == before
+    # a pipe shorter than that is read as it comes, in this process
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", len(data) * 2)
+    result = CliRunner().invoke(app, [*args[:-1], "--dry-run"], input=data)
+    assert "37 unchanged" in result.stderr  # the rows the first import wrote
+    assert len(shared) == 1

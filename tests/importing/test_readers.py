@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import tracemalloc
 from datetime import date, datetime, time
 from itertools import pairwise
@@ -667,3 +668,19 @@ def test_any_bytes_give_rows_or_invalid_input(data: bytes, fmt: str | None) -> N
     except InvalidInput as exc:
         message = exc.one_line()
     assert "\n" not in message
+
+
+def test_standard_input_over_the_spool_limit_goes_through_a_temporary_file():
+    data = ("Номер;Описание\n" + "".join(f"{i};строка {i}\n" for i in range(3000))).encode()
+    with open_source("-", stdin=io.BytesIO(data), spool_over=1000) as source:
+        spool = source.path
+        assert spool is not None
+        assert source.name == "<stdin>"
+        assert source.total_bytes == len(data)
+        rows = list(source.rows())
+    assert not os.path.exists(spool)
+    assert len(rows) == 3000
+    assert rows[-1].values == {"Номер": "2999", "Описание": "строка 2999"}
+    with open_source("-", stdin=io.BytesIO(data), spool_over=len(data)) as source:
+        assert source.path is None  # it fitted: read from memory
+        assert len(list(source.rows())) == 3000
