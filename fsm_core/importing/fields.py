@@ -281,7 +281,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
 _UNSEEN: Any = object()
 _DIGITS = "0123456789"
 _MINUTES = [timedelta(minutes=m) for m in range(60)]
-_CACHE_SIZE = 50_000
+_CACHE_SIZE = 10_000
 
 
 def _iso(raw: str, end_of_day: bool) -> datetime | None:
