@@ -66,7 +66,6 @@ def insert_rows(
 
 
 DEFER_INDEXES_AFTER = 20_000
-BULK_CACHE_KB = 64 * 1024
 
 
 class DeferredIndexes:
@@ -77,8 +76,7 @@ class DeferredIndexes:
     sort each). Once a load has written :data:`DEFER_INDEXES_AFTER` rows *and* at least as
     many as the tables held before it (so a rebuild never costs more than the rows saved),
     the tables' non-unique indexes are dropped; :meth:`restore` creates them again from
-    their own stored SQL, with a larger page cache meanwhile (use it as a context manager,
-    which gives the cache back). It all happens inside the caller's transaction: a rollback brings
+    their own stored SQL. It all happens inside the caller's transaction: a rollback brings
     the indexes back, and readers (WAL) never see the tables without them. Unique indexes
     stay, so duplicates are still refused at once. PostgreSQL keeps its indexes: dropping
     one there locks the table against every other dispatcher.
@@ -89,7 +87,6 @@ class DeferredIndexes:
         self._loaded = 0
         self._before = 0
         self._dropped: list[str] | None = None
-        self._cache_size = 0
         self._tables = list(tables)
         connection = session.connection()
         if not self._tables or connection.dialect.name != "sqlite":
@@ -106,10 +103,6 @@ class DeferredIndexes:
         if self._loaded < max(DEFER_INDEXES_AFTER, self._before):
             return
         self._dropped = []
-        # a page cache big enough for the load's pages: fewer spills to the WAL while it
-        # goes in, and the indexes are built from memory (the default is 2 MB)
-        (self._cache_size,) = self._driver.execute("PRAGMA cache_size").fetchone()
-        self._driver.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
         for table in self._tables:
             for _seq, name, unique, origin, *_ in self._driver.execute(
                 f"PRAGMA index_list({table})"
@@ -127,17 +120,6 @@ class DeferredIndexes:
         for sql in self._dropped or ():
             self._driver.execute(sql)
         self._dropped = None
-
-    def __enter__(self) -> DeferredIndexes:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Give the connection its page cache size back, whatever happened (the setting
-        is the connection's, not the transaction's, and the connection goes back to the
-        pool)."""
-        if self._cache_size:
-            self._driver.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
-            self._cache_size = 0
 
 
 def execute_many(session: Session, statement: str, rows: Iterable[Sequence[Any]]) -> int:

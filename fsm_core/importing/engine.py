@@ -451,16 +451,15 @@ def _process(
     run: ImportRun, entity: Entity, plan: list[tuple[str, Column]], options: ImportOptions
 ) -> None:
     checker = RowChecker(run, plan)
-    tables = () if options.dry_run else entity.bulk_tables
-    with DeferredIndexes(run.session, tables) as indexes:
-        workers = parallel.workers_for(run, entity, options)
-        if workers > 1:
-            parallel.run(run, entity, checker, indexes, workers, options.batch_size)
-        else:
-            _process_serially(run, entity, checker, indexes, options)
-        if not run.stop_writing:
-            entity.finish()
-        indexes.restore()
+    indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
+    workers = parallel.workers_for(run, entity, options)
+    if workers > 1:
+        parallel.run(run, entity, checker, indexes, workers, options.batch_size)
+    else:
+        _process_serially(run, entity, checker, indexes, options)
+    if not run.stop_writing:
+        entity.finish()
+    indexes.restore()
 
 
 def _process_serially(
