@@ -151,6 +151,12 @@ def import_(
                 options=options,
                 on_error=(progress.error if progress else _print_error),
             )
+    except KeyboardInterrupt:
+        if progress:
+            progress.stop()
+        name = "<stdin>" if file == "-" else file
+        typer.echo(f"{name}: interrupted; nothing was written", err=True)
+        raise typer.Exit(130) from None
     finally:
         if progress:
             progress.stop()

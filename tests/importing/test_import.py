@@ -529,3 +529,22 @@ def test_a_small_import_into_a_larger_table_keeps_its_indexes(sqlite_demo, monke
         assert len(deferred._dropped) == 6
         deferred.restore()
     assert _indexes(db) == before
+
+
+def test_an_interrupted_import_says_nothing_was_written(
+    with_demo, db_url, db, tmp_path, monkeypatch
+):
+    from fsm_core.importing import engine
+
+    real = engine._process_serially
+
+    def interrupted(run, *args):
+        real(run, *args)  # every row is written, and then the user presses Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_process_serially", interrupted)
+    before = count(db, Order)
+    sheet = "Заказчик;Описание\nООО «СМ-Трейд»;Прерванная заявка\n"
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)), code=130)
+    assert "o.csv: interrupted; nothing was written" in result.stderr
+    assert count(db, Order) == before
