@@ -32,7 +32,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, scratch_database
+from common import ROOT, compile_bytecode, scratch_database
 
 BIN = Path(sys.executable).parent
 DESCRIPTIONS = [
@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pg", help="PostgreSQL server URL (a scratch database is made)")
     args = parser.parse_args()
+    compile_bytecode("fsm_core", "fsm_cli")  # as an install has it (see common.py)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data = work / "orders.csv"
