@@ -26,7 +26,7 @@ import os
 import pickle
 import signal
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
@@ -199,34 +199,10 @@ class _Pool:
         self.pids.append(pid)
         self.pipes.append(os.fdopen(read_end, "rb", buffering=_PIPE_SIZE))
 
-    def batches(self) -> Iterator[list[Checked]]:
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
         """The checked batches in file order; raises what a worker ran into."""
-        position = 0
-        progress = self.run.source.progress
-        number = 0
-        while True:
-            message = self._receive(number % self.workers)
-            kind = message[0]
-            if kind == "batch":
-                _, got, items, reached = message
-                if got != number:
-                    raise RuntimeError(f"import worker sent batch {got}, expected {number}")
-                if progress is not None and reached > position:
-                    position = reached
-                    progress(position)
-                yield items
-                number += 1
-            elif kind == "end":
-                if progress is not None and self.run.source.total_bytes:
-                    progress(self.run.source.total_bytes)
-                return
-            elif kind == "fail":
-                raise InvalidInput(message[1], hint=message[2])
-            else:
-                raise FsmError(
-                    f"an import worker failed: {message[1]} (at {message[2]}); nothing was written",
-                    hint="run the import again with --workers 1 to check it in one process",
-                )
+        source = self.run.source
+        return merge(self._receive, self.workers, source.progress, source.total_bytes)
 
     def _receive(self, part: int) -> tuple[Any, ...]:
         try:
@@ -260,8 +236,6 @@ def _worker_main(pool: _Pool, part: int, fd: int) -> None:
         with os.fdopen(fd, "wb", buffering=_PIPE_SIZE) as out:
             try:
                 _check_share(pool, part, out)
-            except FsmError as exc:
-                pickle.dump(("fail", exc.message, exc.hint), out)
             except BrokenPipeError:
                 status = 1
             except BaseException as exc:
@@ -296,27 +270,98 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
     describe = run.describe
     prepare = entity.prepare
     resolve = entity.resolve
+
+    def check(source_row: SourceRow) -> tuple[Any, ...]:
+        row, problem = checker.check(source_row)
+        cells = _packed(list(source_row.values.values()))
+        if problem is not None:
+            return (row.line, cells, None, CELLS, problem)
+        value = row.values.get(key) if key is not None else None
+        row.key = None if value is None else str(value)
+        try:
+            resolve(row)
+        except FsmError as exc:
+            return (row.line, cells, row.key, RESOLVE, describe(exc))
+        return (row.line, cells, row.key, READY, prepare(row))
+
     with mine:
-        items: list[tuple[Any, ...]] = []
-        current = -1
-        for number, source_row in mine.shared_rows(part, pool.workers, pool.size):  # type: ignore[attr-defined]
+        shares = mine.shared_rows(part, pool.workers, pool.size)  # type: ignore[attr-defined]
+        for message in frames(shares, check, lambda: reached):
+            pickle.dump(message, out, protocol=5)
+
+
+# --- the conversation between the workers and the writing process ------------------------
+
+
+def frames(
+    shares: Iterator[tuple[int, SourceRow]],
+    check: Callable[[SourceRow], Any],
+    reached: Callable[[], int],
+) -> Iterator[tuple[Any, ...]]:
+    """A worker's messages for its share of the rows: ``("batch", number, items, bytes
+    read)`` for each batch, then ``("end", bytes read)`` -- or, if the file breaks off
+    (bad bytes, a broken quote, too many cells), ``("fail", message, hint, number, items,
+    batch)``: the rows of the batch in hand travel with the failure, and ``batch`` says in
+    which batch the file broke off (another worker's, maybe)."""
+    items: list[Any] = []
+    current = -1
+    try:
+        for number, source_row in shares:
             if number != current:
                 if items:
-                    pickle.dump(("batch", current, items, reached), out, protocol=5)
+                    yield ("batch", current, items, reached())
                 items, current = [], number
-            row, problem = checker.check(source_row)
-            cells = _packed(list(source_row.values.values()))
-            if problem is not None:
-                items.append((row.line, cells, None, CELLS, problem))
-                continue
-            value = row.values.get(key) if key is not None else None
-            row.key = None if value is None else str(value)
-            try:
-                resolve(row)
-            except FsmError as exc:
-                items.append((row.line, cells, row.key, RESOLVE, describe(exc)))
-                continue
-            items.append((row.line, cells, row.key, READY, prepare(row)))
-        if items:
-            pickle.dump(("batch", current, items, reached), out, protocol=5)
-    pickle.dump(("end", reached), out)
+            items.append(check(source_row))
+    except FsmError as exc:
+        yield ("fail", exc.message, exc.hint, current, items, getattr(exc, "batch", None))
+        return
+    if items:
+        yield ("batch", current, items, reached())
+    yield ("end", reached())
+
+
+def merge(
+    receive: Callable[[int], tuple[Any, ...]],
+    workers: int,
+    progress: Callable[[int], None] | None = None,
+    total: int | None = None,
+) -> Iterator[list[Any]]:
+    """The workers' batches in file order (batch ``k`` is worker ``k % workers``'s), up to
+    where the file breaks off, if it does: then the rows before that point are given and
+    the failure raised, as a one-process import would."""
+    number = position = 0
+    broken: dict[int, tuple[str, str | None]] = {}
+    while True:
+        part = number % workers
+        if part in broken:  # its share goes on past where the file broke off
+            text, hint = broken[part]
+            raise InvalidInput(text, hint=hint)
+        message = receive(part)
+        kind = message[0]
+        if kind == "batch":
+            _, got, items, reached = message
+            if got != number:
+                raise RuntimeError(f"import worker sent batch {got}, expected {number}")
+            if progress is not None and reached > position:
+                position = reached
+                progress(position)
+            yield items
+            number += 1
+        elif kind == "end":
+            if progress is not None and total:
+                progress(total)
+            return
+        elif kind == "fail":
+            _, text, hint, got, items, failed = message
+            if got == number and items:
+                yield items  # the rows before the point where the file broke off
+                number += 1
+            if failed is None or failed < number:
+                raise InvalidInput(text, hint=hint)
+            # it broke off in a later batch, another worker's: the rows up to there first
+            broken[part] = (text, hint)
+        else:
+            raise FsmError(
+                f"an import worker failed: {message[1]} (at {message[2]}); nothing was written",
+                hint="run the import again with --workers 1 to check it in one process",
+            )

@@ -140,6 +140,15 @@ _SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined]
 ProgressCallback = Callable[[int], None]
 
 
+class BrokenOff(InvalidInput):
+    """The file cannot be read past a record; ``batch`` is that record's batch when the
+    rows are read as ``shared_rows`` (so that the reader of another share knows where)."""
+
+    def __init__(self, cause: InvalidInput, batch: int) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.batch = batch
+
+
 class Source(ABC):
     """An opened input: its headers, how it was read, and a stream of rows.
 
@@ -691,6 +700,11 @@ class _DelimitedSource(Source):
         part, parts, size = share or (0, 1, 1)
         index = -1
         last = reader.line_num
+
+        def broken(error: InvalidInput) -> InvalidInput:
+            # shared: say in which batch the file broke off (the record after ``index``)
+            return error if share is None else BrokenOff(error, (index + 1) // size)
+
         try:
             for cells in reader:
                 start = last + 1
@@ -712,7 +726,7 @@ class _DelimitedSource(Source):
                     cells += [""] * (n - len(cells))
                 elif len(cells) > n:
                     if any(cells[n:]):
-                        raise _too_many(name, start, cells, n)
+                        raise broken(_too_many(name, start, cells, n))
                     del cells[n:]
                 if share is not None:
                     index += 1
@@ -721,9 +735,9 @@ class _DelimitedSource(Source):
                 record = row(start, dict(zip(headers, cells)))  # noqa: B905 - same length now
                 yield record if share is None else (index // size, record)
         except UnicodeDecodeError as exc:
-            raise self._text.decode_error(reader.line_num + 1, exc) from None
+            raise broken(self._text.decode_error(reader.line_num + 1, exc)) from None
         except csv.Error as exc:
-            raise self._csv_error(last + 1, exc) from None
+            raise broken(self._csv_error(last + 1, exc)) from None
 
 
 # --- JSON lines ------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import inspect, text
 
 from fsm_core import clock
@@ -322,3 +324,68 @@ def test_a_large_pipe_is_spooled_so_that_workers_can_share_it(
     result = CliRunner().invoke(app, [*args[:-1], "--dry-run"], input=data)
     assert "37 unchanged" in result.stderr  # the rows the first import wrote
     assert len(shared) == 1
+
+
+# --- the shares of a file, put back together, are the file -----------------------------
+
+_PLAIN = st.text(alphabet="abcxyz АБВ ёЖ0123456789-.,/", max_size=6)
+_QUOTED = st.text(alphabet='ab ;Ж"\n\r,', max_size=8).map(
+    lambda t: '"' + t.replace('"', '""') + '"'
+)
+_STRAY = st.sampled_from(['3/4"', 'a"b', '""', '"open'])  # quotes a careless sheet has
+_CELL = st.one_of(_PLAIN, _PLAIN, _QUOTED, _STRAY)
+_LINE = st.one_of(
+    st.lists(_CELL, min_size=1, max_size=4).map(";".join),
+    st.sampled_from(["", ";;", ";;;;;"]),  # blank lines and empty Excel rows
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(_LINE, max_size=14),
+    ending=st.sampled_from(["\n", "\r\n"]),
+    encoding=st.sampled_from(["utf-8", "cp1251"]),
+    bad_byte=st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
+    parts=st.integers(min_value=2, max_value=3),
+    size=st.integers(min_value=1, max_value=3),
+)
+def test_shares_read_by_workers_add_up_to_the_file(
+    tmp_path_factory, lines, ending, encoding, bad_byte, parts, size
+):
+    data = ending.join(["a;b;c", *lines]).encode(encoding, errors="replace")
+    header = len(("a;b;c" + ending).encode())
+    if bad_byte is not None and encoding == "utf-8" and len(data) > header:
+        cut = min(len(data), header + bad_byte)  # somewhere after the header
+        data = data[:cut] + b"\xff" + data[cut:]
+    path = tmp_path_factory.mktemp("shares") / "f.csv"
+    path.write_bytes(data)
+
+    def read(rows_of) -> tuple[list, str | None]:
+        got: list = []
+        try:
+            with open_source(str(path), encoding=encoding, delimiter=";") as source:
+                for item in rows_of(source):
+                    got.append(item)
+        except InvalidInput as exc:
+            return got, exc.one_line()
+        return got, None
+
+    serial = read(lambda source: ((r.line, r.values) for r in source.rows()))
+    messages = []
+    for part in range(parts):
+        with open_source(str(path), encoding=encoding, delimiter=";") as source:
+            shares = source.shared_rows(part, parts, size)
+            check = lambda row: (row.line, row.values)  # noqa: E731
+            messages.append(iter(list(parallel.frames(shares, check, lambda: 0))))
+
+    def receive(part: int) -> tuple:
+        return next(messages[part])
+
+    merged: list = []
+    error = None
+    try:
+        for batch in parallel.merge(receive, parts):
+            merged.extend(batch)
+    except InvalidInput as exc:
+        error = exc.one_line()
+    assert (merged, error) == serial
