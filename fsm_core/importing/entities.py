@@ -896,6 +896,8 @@ class Orders(CheckedInWorkers):
                     actor=run.actor,
                     now=run.now,
                     history=self._history_after is None,
+                    # the new rows' keys were looked up above
+                    external_ids_checked=run.key == "external_id",
                 )
             run.count("inserted", len(new_rows))
         if again:

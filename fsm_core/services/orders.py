@@ -507,13 +507,15 @@ def store_new_orders(
     actor: str,
     now: datetime,
     history: bool = True,
+    external_ids_checked: bool = False,
 ) -> list[str]:
     """The writing half of :func:`insert_new_orders`, for rows already laid out as
     :data:`ORDER_COLUMNS` lists in a form :func:`fsm_core.bulk.insert_rows` takes (a bulk
     import prepares them in worker processes, with times already in stored form). A row
     without a number gets the next one of its ``months`` entry's scope. Returns the
     numbers, in order. ``history=False`` leaves the "create" history rows to a later
-    :func:`record_creations`."""
+    :func:`record_creations`. ``external_ids_checked``: the caller has just found that
+    none of the rows' external ids is taken (an import matching rows by them)."""
     session = ctx.session
     given = [r[_NUMBER] for r in rows if r[_NUMBER]]
     if len(set(given)) != len(given):
@@ -524,7 +526,7 @@ def store_new_orders(
     external = [r[_EXTERNAL_ID] for r in rows if r[_EXTERNAL_ID]]
     if len(set(external)) != len(external):
         raise Duplicate("the same external id appears twice")
-    taken = _existing(session, Order.external_id, external)
+    taken = set() if external_ids_checked else _existing(session, Order.external_id, external)
     if taken:
         raise Duplicate(f"external id {sorted(taken)[0]!r} is already used by another order")
     unnumbered = [i for i, r in enumerate(rows) if not r[_NUMBER]]
