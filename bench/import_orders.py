@@ -5,7 +5,8 @@ day-first dates, customers by name or INN, objects by inventory number, technici
 short name; 10 columns), then, in one run:
 
   reference:  sqlite-utils insert DB orders FILE --csv      (raw insert, no validation)
-  measured:   fsm import orders FILE                        (SQLite: validated, all or nothing)
+  measured:   fsm import orders FILE                        (SQLite: validated, all or nothing;
+                                                             and with --workers 1, in one process)
   and, with --pg URL, the same import on PostgreSQL (rows/s).
 
 It prints wall times, the ratio (goal <= 0.5) and each command's peak memory: the largest
@@ -223,6 +224,12 @@ def main() -> None:
             f"   {args.rows / seconds:,.0f} rows/s"
         )
         print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
+        prepare(url := f"sqlite:///{work / 'serial.db'}")
+        serial, peak, tree = run([*command, "--workers", "1"], fsm_env(url))
+        print(
+            f"  the same in one process           {serial:6.2f} s   {memory(peak, tree)}"
+            f"   (--workers 1; ratio {serial / ref_seconds:.2f})"
+        )
 
         if args.pg:
             with scratch_database(args.pg, "fsm_bench_import") as pg_url:
