@@ -169,8 +169,9 @@ def select_in(
     wanted = ", ".join(columns)
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
+        array, cast = _pg_array(values)
         with driver.cursor() as cursor:
-            cursor.execute(f"SELECT {wanted} FROM {table} WHERE {key} = ANY(%s)", (list(values),))
+            cursor.execute(f"SELECT {wanted} FROM {table} WHERE {key} = ANY(%s{cast})", (array,))
             return list(cursor.fetchall())
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), 30000):
@@ -196,11 +197,24 @@ def execute_in(
     connection = session.connection()
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        sql = statement.replace("?", "%s").replace("{in}", "= ANY(%s)")
+        array, cast = _pg_array(values)
+        sql = statement.replace("?", "%s").replace("{in}", f"= ANY(%s{cast})")
         with driver.cursor() as cursor:
-            cursor.execute(sql, (*params, list(values)))
+            cursor.execute(sql, (*params, array))
         return
     for start in range(0, len(values), chunk):
         part = values[start : start + chunk]
         sql = statement.replace("{in}", f"IN ({', '.join('?' * len(part))})")
         driver.execute(sql, (*params, *part))
+
+
+def _pg_array(values: Sequence[Any]) -> tuple[Any, str]:
+    """An array parameter for ``= ANY(...)`` and the cast to write after it: strings as one
+    text[] literal built by ``join`` (the driver's list dumper takes ~1.5 µs an element,
+    and a batch looks 2,000 keys up several times), anything else as a list."""
+    if not all(type(v) is str for v in values):
+        return list(values), ""
+    inner = '","'.join(values)
+    if "\\" in inner or inner.count('"') != 2 * (len(values) - 1):
+        inner = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return '{"' + inner + '"}', "::text[]"

@@ -548,3 +548,24 @@ def test_an_interrupted_import_says_nothing_was_written(
     result = fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)), code=130)
     assert "o.csv: interrupted; nothing was written" in result.stderr
     assert count(db, Order) == before
+
+
+def test_keys_with_quotes_backslashes_and_commas_are_found_again(with_demo, db_url, db, tmp_path):
+    """Batches look their keys up as one array (on PostgreSQL a text[] literal)."""
+    keys = ['A"1', "B\\2", "C,{3}", 'D "4"', "", "Е ё"]
+    lines = ["Внешний код;Заказчик;Описание"]
+    lines += [
+        f'"{k.replace(chr(34), chr(34) * 2)}";ООО «СМ-Трейд»;Заявка {i}'
+        for i, k in enumerate(keys)
+        if k
+    ]
+    path = write(tmp_path / "keys.csv", "\n".join(lines) + "\n")
+    first = fsm(db_url, "import", "orders", str(path))
+    assert "5 inserted" in first.stderr
+    again = fsm(db_url, "import", "orders", str(path))
+    assert "0 inserted, 0 updated, 5 unchanged" in again.stderr
+    with db.reader() as s:
+        stored = set(
+            s.execute(select(Order.external_id).where(Order.external_id.in_(keys))).scalars()
+        )
+    assert stored == set(keys) - {""}
