@@ -25,7 +25,14 @@ from fsm_core.bulk import DeferredIndexes
 from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.importing import parallel
-from fsm_core.importing.entities import ENTITIES, Column, Entity, RecordEntity, Row
+from fsm_core.importing.entities import (
+    ENTITIES,
+    CheckedInWorkers,
+    Column,
+    Entity,
+    RecordEntity,
+    Row,
+)
 from fsm_core.importing.fields import CellError
 from fsm_core.importing.readers import Source, SourceRow
 from fsm_core.importing.resolver import Resolver
@@ -453,7 +460,7 @@ def _process(
     checker = RowChecker(run, plan)
     indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
     workers = parallel.workers_for(run, entity, options)
-    if workers > 1:
+    if workers > 1 and isinstance(entity, CheckedInWorkers):
         parallel.run(run, entity, checker, indexes, workers, options.batch_size)
     else:
         _process_serially(run, entity, checker, indexes, options)

@@ -95,7 +95,6 @@ class Entity(ABC):
     key_help: str = ""
     # tables a large import of this entity fills in bulk (their indexes may be deferred)
     bulk_tables: tuple[str, ...] = ()
-    parallel = False  # see CheckedInWorkers
 
     def __init__(self, run: ImportRun) -> None:
         self.run = run
@@ -120,8 +119,6 @@ class CheckedInWorkers(Entity):
     The worker side (``prepare``) must not touch the database: whatever the checks
     consult is loaded by ``prepare_for_workers`` before the workers are forked.
     """
-
-    parallel = True
 
     @abstractmethod
     def prepare_for_workers(self) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.importing.entities import CheckedInWorkers
 from fsm_core.importing.readers import SourceRow, open_source
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
     if wanted is not None and wanted <= 1:
         return 1
     eligible = (
-        entity.parallel
+        isinstance(entity, CheckedInWorkers)
         and hasattr(os, "fork")
         and source.path is not None
         and source.total_bytes is not None  # a regular file, which workers can open again
@@ -97,7 +98,7 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
 
 def run(
     run: ImportRun,
-    entity: Entity,
+    entity: CheckedInWorkers,
     checker: RowChecker,
     indexes: DeferredIndexes,
     workers: int,
@@ -143,7 +144,7 @@ def _raw(headers: list[str], cells: str | tuple[Any, ...]) -> dict[str, Any]:
     return dict(zip(headers, values, strict=True))
 
 
-def _recheck(run: ImportRun, entity: Entity, checker: RowChecker, item: Checked) -> Row:
+def _recheck(run: ImportRun, entity: CheckedInWorkers, checker: RowChecker, item: Checked) -> Row:
     """A worker's row read again here, as the serial path reads it (for existing keys)."""
     row, problem = checker.check(SourceRow(item.line, item.raw(run.source.headers)))
     if problem is not None:  # the same reading as the worker's: it passed there
@@ -160,7 +161,12 @@ class _Pool:
     """The forked workers and their pipes; leaving it stops and reaps them all."""
 
     def __init__(
-        self, run: ImportRun, entity: Entity, checker: RowChecker, workers: int, size: int
+        self,
+        run: ImportRun,
+        entity: CheckedInWorkers,
+        checker: RowChecker,
+        workers: int,
+        size: int,
     ) -> None:
         self.run = run
         self.entity = entity
