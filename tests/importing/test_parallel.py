@@ -155,7 +155,13 @@ def test_workers_import_what_the_serial_import_does(
         assert any(":25: order 26-0002 is in stage In progress" in e for e in serial_errors)
     assert contents(twin_url) == contents(db_url)
     if skip_invalid:
-        assert contents(db_url) != before
+        after = contents(db_url)
+        assert after != before
+        # every new order has its one "create" line in the history, written at the end
+        created = [h for h in after["history"] if h[3] == "create" and h[2] == "import"]
+        assert len(created) == serial.inserted
+        assert len({h[0] for h in created}) == serial.inserted
+        assert all(h[6].startswith(f"{h[0]}; stage=") for h in created)
     else:
         assert contents(db_url) == before
     rejected = [
