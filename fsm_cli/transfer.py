@@ -91,7 +91,7 @@ def import_(
         typer.Option(
             "--workers",
             min=0,
-            help="Processes that check a CSV's rows while this one writes them "
+            help="Processes that check a CSV or JSON-lines file's rows while this one writes them "
             "(default: 2 or more for a file over 2 MB on a multi-core machine; 0 or 1: none).",
         ),
     ] = None,

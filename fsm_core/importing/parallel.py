@@ -2,14 +2,15 @@
 
 A validated import spends most of its time in Python reading cells, resolving names and
 applying the order rules; the database's part (and SQLite's is in this process) is a
-minority. On a machine with more than one core, a large CSV/TSV file is therefore read
-by ``N`` forked workers at once: each parses the whole file (a quoted record may span
-lines, so the file cannot be cut by bytes) but checks only its share, batch ``k`` being
-worker ``k % N``'s. A worker sends each batch back as rows ready to store (times already
-in the database's text form) and the import's own process takes the batches in file
-order, decides what only the database can decide (which keys exist, which numbers are
-taken, the order numbers themselves) and writes them in its one transaction. Rows that
-name an existing record, which are few, are read again here and go the ordinary way.
+minority. On a machine with more than one core, a large CSV/TSV or JSON-lines file is
+therefore read by ``N`` forked workers at once: each reads the whole file (a quoted CSV
+record may span lines, so the file cannot be cut by bytes; a JSON line is only counted)
+but checks only its share, batch ``k`` being worker ``k % N``'s. A worker sends each
+batch back as rows ready to store (times already in the database's text form) and the
+import's own process takes the batches in file order, decides what only the database
+can decide (which keys exist, which numbers are taken, the order numbers themselves) and
+writes them in its one transaction. Rows that name an existing record, which are few,
+are read again here and go the ordinary way.
 
 The result is the same as a serial import's: the same rows written with the same
 numbers, the same errors for the same lines, all or nothing. Workers hold no database
@@ -57,7 +58,7 @@ class Checked(NamedTuple):
     process more than writing the row.)"""
 
     line: int
-    cells: str | tuple[Any, ...]  # see _packed
+    cells: str | tuple[Any, ...] | dict[str, Any]  # see _packed
     key: str | None
     kind: int
     payload: Any
@@ -78,7 +79,7 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
         and hasattr(os, "fork")
         and source.path is not None
         and source.total_bytes is not None  # a regular file, which workers can open again
-        and source.format in ("csv", "tsv")
+        and source.format in ("csv", "tsv", "nl")
         and not options.create_missing  # creating a customer mid-file needs the database
         and options.batch_size > 1
     )
@@ -133,13 +134,16 @@ def run(
 _SEPARATOR = "\x1f"
 
 
-def _packed(cells: list[Any]) -> str | tuple[Any, ...]:
+def _packed(raw: dict[str, str]) -> str | tuple[str, ...]:
+    cells = list(raw.values())
     joined = _SEPARATOR.join(cells)
     return joined if joined.count(_SEPARATOR) == len(cells) - 1 else tuple(cells)
 
 
-def _raw(headers: list[str], cells: str | tuple[Any, ...]) -> dict[str, Any]:
+def _raw(headers: list[str], cells: str | tuple[Any, ...] | dict[str, Any]) -> dict[str, Any]:
     """A worker's cells as the row's header -> value mapping."""
+    if isinstance(cells, dict):
+        return cells
     values = cells.split(_SEPARATOR) if isinstance(cells, str) else cells
     return dict(zip(headers, values, strict=True))
 
@@ -277,9 +281,12 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
     prepare = entity.prepare
     resolve = entity.resolve
 
+    # a CSV row's cells are strings under the file's headers; a JSON object is sent whole
+    pack = _packed if source.format != "nl" else dict
+
     def check(source_row: SourceRow) -> tuple[Any, ...]:
         row, problem = checker.check(source_row)
-        cells = _packed(list(source_row.values.values()))
+        cells = pack(source_row.values)
         if problem is not None:
             return (row.line, cells, None, CELLS, problem)
         value = row.values.get(key) if key is not None else None

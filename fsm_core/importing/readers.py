@@ -777,20 +777,43 @@ class _JsonLinesSource(Source):
                 try:
                     obj = loads(text)
                 except ValueError as exc:
-                    detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                    raise InvalidInput(
-                        f"{name}:{lineno}: not a JSON object: {detail}",
-                        hint="JSON lines need one complete {...} object on each line",
-                    ) from None
+                    raise _not_json(name, lineno, exc) from None
                 if type(obj) is not dict:
-                    raise InvalidInput(
-                        f"{name}:{lineno}: not a JSON object but {_json_kind(obj)}",
-                        hint="JSON lines need one {...} object on each line; "
-                        "a JSON array file is not JSON lines",
-                    )
+                    raise _not_an_object(name, lineno, obj)
                 yield row(lineno, obj)
         except UnicodeDecodeError as exc:
             raise self._text.decode_error(self._lineno + 1, exc) from None
+
+    def shared_rows(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        """As :meth:`_DelimitedSource.shared_rows`; an object is one line, so the other
+        parts' lines are only counted, not parsed (a broken one is its owner's to find).
+        The headers are not extended by later objects' keys here."""
+        if self._started:
+            raise RuntimeError(f"{self.name}: rows() was already called; a source is read once")
+        self._started = True
+        first, self._first = self._first, None
+        if first is not None and part == 0:
+            yield 0, first
+        index = 0
+        name, loads, row = self.name, _json_loads, SourceRow
+        try:
+            for lineno, text in self._lines:
+                self._lineno = lineno
+                if text.isspace() or not text:
+                    continue
+                index += 1
+                if (index // size) % parts != part:
+                    continue
+                try:
+                    obj = loads(text)
+                except ValueError as exc:
+                    raise BrokenOff(_not_json(name, lineno, exc), index // size) from None
+                if type(obj) is not dict:
+                    raise BrokenOff(_not_an_object(name, lineno, obj), index // size)
+                yield index // size, row(lineno, obj)
+        except UnicodeDecodeError as exc:
+            error = self._text.decode_error(self._lineno + 1, exc)
+            raise BrokenOff(error, (index + 1) // size) from None
 
     def _iter_rows(self) -> Iterator[SourceRow]:
         first = self._first
@@ -808,6 +831,21 @@ class _JsonLinesSource(Source):
                         known.add(key)
                         headers.append(key)
             yield source_row
+
+
+def _not_json(name: str, lineno: int, exc: ValueError) -> InvalidInput:
+    detail = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+    return InvalidInput(
+        f"{name}:{lineno}: not a JSON object: {detail}",
+        hint="JSON lines need one complete {...} object on each line",
+    )
+
+
+def _not_an_object(name: str, lineno: int, value: object) -> InvalidInput:
+    return InvalidInput(
+        f"{name}:{lineno}: not a JSON object but {_json_kind(value)}",
+        hint="JSON lines need one {...} object on each line; a JSON array file is not JSON lines",
+    )
 
 
 def _json_kind(value: object) -> str:

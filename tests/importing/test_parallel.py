@@ -3,9 +3,12 @@ must be the serial import's, row for row, error for error, on both back-ends."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 from pathlib import Path
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -171,19 +174,78 @@ def test_workers_import_what_the_serial_import_does(
     assert "Две строки" not in rejected[0]  # the two-line row went in
 
 
-def test_a_file_that_breaks_off_fails_as_it_does_serially(with_demo, db_url, twin_url, tmp_path):
+def json_lines(path: Path) -> Path:
+    """The sheet as JSON lines: one object a row (a later key on a refused row only)."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    target = path.with_suffix(".jsonl")
+    with target.open("w", encoding="utf-8") as out:
+        for i, row in enumerate(rows):
+            if not any(row.values()):
+                out.write("\n")  # the empty Excel row becomes a blank line
+                continue
+            if row["Внешний код"] == "P-009":
+                row["Комментарий"] = "клиент новый"
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if i == 3:
+                out.write("   \n")
+    return target
+
+
+def test_json_lines_are_shared_the_same_way(with_demo, db_url, twin_url, tmp_path):
+    path = json_lines(sheet(tmp_path))
+    serial, serial_errors = import_file(
+        db_url, path, workers=1, skip_invalid=True, rejects=tmp_path / "serial.csv"
+    )
+    shared, shared_errors = import_file(
+        twin_url, path, workers=3, skip_invalid=True, rejects=tmp_path / "shared.csv"
+    )
+    assert counts(serial) == (35, 1, 1, 7, 0), serial_errors
+    assert counts(shared) == counts(serial)
+    assert sorted(shared_errors) == sorted(serial_errors)
+    assert any("orders.jsonl:11: column 'Заказчик'" in e for e in serial_errors)
+    assert contents(twin_url) == contents(db_url)
+    rejected = [
+        (tmp_path / n).read_text(encoding="utf-8-sig") for n in ("serial.csv", "shared.csv")
+    ]
+    assert rejected[1].splitlines()[0] == rejected[0].splitlines()[0]  # the later key too
+    assert "Комментарий" in rejected[0].splitlines()[0]
+    assert sorted(rejected[1].splitlines()) == sorted(rejected[0].splitlines())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "nl"])
+def test_a_file_that_breaks_off_fails_as_it_does_serially(
+    with_demo, db_url, twin_url, tmp_path, fmt
+):
+    """A worker that does not own the broken row does not notice it (a JSON line not its
+    own is only counted): the import must still stop right there, having reported the
+    same refusals before it."""
     path = sheet(tmp_path)
+    if fmt == "nl":
+        path = json_lines(path)
     lines = path.read_text(encoding="utf-8").splitlines()
-    lines[30] += ";лишняя;ячейка"
+    lines[30] = lines[30] + ";лишняя;ячейка" if fmt == "csv" else lines[30][:-1]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     before = contents(db_url)
-    messages = []
+    outcomes = []
     for url, workers in ((db_url, 1), (twin_url, 3)):
-        with pytest.raises(InvalidInput) as caught:
-            import_file(url, path, workers=workers, skip_invalid=True)
-        messages.append(caught.value.one_line())
-    assert messages[0] == messages[1]
-    assert "orders.csv:31:" in messages[0]
+        errors: list[str] = []
+        database = Database(url)
+        try:
+            with pytest.raises(InvalidInput) as caught, open_source(str(path)) as source:
+                run_import(
+                    database,
+                    entity="orders",
+                    source=source,
+                    options=ImportOptions(workers=workers, batch_size=4, skip_invalid=True),
+                    on_error=errors.append,
+                )
+        finally:
+            database.dispose()
+        outcomes.append((caught.value.one_line(), sorted(errors)))
+    assert outcomes[0] == outcomes[1]
+    assert f"{path.name}:31:" in outcomes[0][0]
+    assert len(outcomes[0][1]) == 5  # the refusals in the batches before it
     assert contents(db_url) == before == contents(twin_url)
 
 
@@ -271,7 +333,13 @@ def test_which_imports_are_shared_with_workers(with_demo, db, tmp_path, monkeypa
     assert workers(small) == 1  # one core: nothing to share
     nl = tmp_path / "orders.jsonl"
     nl.write_text('{"customer": "ООО «СМ-Трейд»", "description": "x"}\n', encoding="utf-8")
-    assert workers(nl, workers=3) == 1  # JSON lines and workbooks are read here
+    assert workers(nl, workers=3) == 3  # JSON lines are shared too
+    book = tmp_path / "orders.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Заказчик", "Описание"])
+    workbook.active.append(["ООО «СМ-Трейд»", "x"])
+    workbook.save(book)
+    assert workers(book, workers=3) == 1  # a workbook is read in this process
     companies = tmp_path / "companies.csv"
     companies.write_text("Наименование\nООО «Ромашка»\n", encoding="utf-8")
     assert workers(companies, "companies", workers=3) == 1  # only orders come in bulk
