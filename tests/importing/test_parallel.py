@@ -463,3 +463,46 @@ def test_shares_read_by_workers_add_up_to_the_file(
     except InvalidInput as exc:
         error = exc.one_line()
     assert (merged, error) == serial
+
+
+_JSON_LINE = st.one_of(
+    st.dictionaries(st.sampled_from(["a", "b", "в"]), st.text(max_size=4), min_size=1).map(
+        lambda obj: json.dumps(obj, ensure_ascii=False)
+    ),
+    st.sampled_from(["", "   ", '{"a": "1"', "[1, 2]", '"text"', "{}"]),  # blank and broken
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=st.lists(_JSON_LINE, min_size=1, max_size=14),
+    parts=st.integers(min_value=2, max_value=3),
+    size=st.integers(min_value=1, max_value=3),
+)
+def test_json_lines_shares_add_up_to_the_file(tmp_path_factory, lines, parts, size):
+    path = tmp_path_factory.mktemp("shares") / "f.jsonl"
+    path.write_text('{"a": "first"}\n' + "\n".join(lines) + "\n", encoding="utf-8")
+
+    def serial() -> tuple[list, str | None]:
+        got: list = []
+        try:
+            with open_source(str(path)) as source:
+                got.extend((r.line, r.values) for r in source.rows())
+        except InvalidInput as exc:
+            return got, exc.one_line()
+        return got, None
+
+    messages = []
+    for part in range(parts):
+        with open_source(str(path)) as source:
+            shares = source.shared_rows(part, parts, size)
+            check = lambda row: (row.line, row.values)  # noqa: E731
+            messages.append(iter(list(parallel.frames(shares, check, lambda: 0))))
+    merged: list = []
+    error = None
+    try:
+        for batch in parallel.merge(lambda part: next(messages[part]), parts):
+            merged.extend(batch)
+    except InvalidInput as exc:
+        error = exc.one_line()
+    assert (merged, error) == serial()
