@@ -500,3 +500,25 @@ def test_history_rows_are_in_the_same_transaction(db, world):
         rows = s.exec(select(OrderHistory).where(OrderHistory.order_id == order.id)).all()
         assert [h.action for h in rows] == ["create"]
     assert fetch(db, order.id).stage_code == "assigned"
+
+
+def test_the_creation_is_recorded_with_its_stage_technician_and_crew(db, world):
+    plain = world.order(criticality="low")
+    assigned = world.order(assignee_id=world.ivanov.id, crew_id=world.crew.id, criticality="high")
+    with db.reader() as s:
+        lines = dict(
+            s.execute(
+                select(OrderHistory.order_id, OrderHistory.new_value).where(
+                    OrderHistory.action == "create"
+                )
+            ).all()
+        )
+        actors = set(
+            s.execute(select(OrderHistory.actor).where(OrderHistory.action == "create")).scalars()
+        )
+    assert lines[plain.id] == f"{plain.number}; stage=new; criticality=low"
+    assert lines[assigned.id] == (
+        f"{assigned.number}; stage=assigned; criticality=high; assignee=Иванов К. П.; "
+        "crew=Бригада «Холод»"
+    )
+    assert actors == {"tester"}
