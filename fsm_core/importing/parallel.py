@@ -79,7 +79,7 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
         and hasattr(os, "fork")
         and source.path is not None
         and source.total_bytes is not None  # a regular file, which workers can open again
-        and source.format in ("csv", "tsv", "nl")
+        and source.shareable
         and not options.create_missing  # creating a customer mid-file needs the database
         and options.batch_size > 1
     )
@@ -298,7 +298,7 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
         return (row.line, cells, row.key, READY, prepare(row))
 
     with mine:
-        shares = mine.shared_rows(part, pool.workers, pool.size)  # type: ignore[attr-defined]
+        shares = mine.shared_rows(part, pool.workers, pool.size)
         for message in frames(shares, check, lambda: reached):
             pickle.dump(message, out, protocol=5)
 

@@ -177,16 +177,37 @@ class Source(ABC):
         self._closers: list[Callable[[], object]] = []
         self._started = False
 
+    # whether several processes can each read their share (see shared_rows)
+    shareable = False
+
     def rows(self) -> Iterator[SourceRow]:
         """Stream the data rows (the header is not one of them)."""
+        self._begin()
+        return self._iter_rows()
+
+    def shared_rows(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        """This process's share of the rows when ``parts`` processes read the same file
+        (the source's ``path``): batch ``k`` (data rows ``k * size`` to ``(k + 1) * size -
+        1``) is the share of part ``k % parts``. Yields (batch number, row). A failure to
+        read is a :class:`BrokenOff` naming the batch where it happened. Only for a
+        ``shareable`` source."""
+        if not self.shareable:
+            raise RuntimeError(f"{self.name}: a {self.format} source cannot be read in shares")
+        self._begin()
+        return self._iter_shared(part, parts, size)
+
+    def _begin(self) -> None:
         if self._started:
             raise RuntimeError(f"{self.name}: rows() was already called; a source is read once")
         self._started = True
-        return self._iter_rows()
 
     @abstractmethod
     def _iter_rows(self) -> Iterator[SourceRow]:
         """The rows of this format (each reader defines it)."""
+
+    def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        """A share of the rows (the formats that are ``shareable`` define it)."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Close what this source opened (never the caller's standard input)."""
@@ -678,14 +699,10 @@ class _DelimitedSource(Source):
             hint="check for an unclosed double quote in or before this line",
         )
 
-    def shared_rows(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
-        """This process's share of the rows when ``parts`` processes read the same file:
-        batch ``k`` (data rows ``k * size`` to ``(k + 1) * size - 1``) is the share of part
-        ``k % parts``. Yields (batch number, row); the other parts' records are parsed (a
-        record may span lines) but not made into rows."""
-        if self._started:
-            raise RuntimeError(f"{self.name}: rows() was already called; a source is read once")
-        self._started = True
+    shareable = True
+
+    def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        # the other parts' records are parsed (a record may span lines), not made into rows
         return self._iter_rows((part, parts, size))  # type: ignore[return-value]
 
     def _iter_rows(self, share: tuple[int, int, int] | None = None) -> Iterator[Any]:
@@ -784,13 +801,12 @@ class _JsonLinesSource(Source):
         except UnicodeDecodeError as exc:
             raise self._text.decode_error(self._lineno + 1, exc) from None
 
-    def shared_rows(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
-        """As :meth:`_DelimitedSource.shared_rows`; an object is one line, so the other
-        parts' lines are only counted, not parsed (a broken one is its owner's to find).
-        The headers are not extended by later objects' keys here."""
-        if self._started:
-            raise RuntimeError(f"{self.name}: rows() was already called; a source is read once")
-        self._started = True
+    shareable = True
+
+    def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
+        """An object is one line, so the other parts' lines are only counted, not parsed (a
+        broken one is its owner's to find). The headers are not extended by later objects'
+        keys here."""
         first, self._first = self._first, None
         if first is not None and part == 0:
             yield 0, first
