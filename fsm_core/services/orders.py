@@ -599,10 +599,6 @@ def _assign_numbers(
             clashes = _existing(session, Order.number, candidates) | reserved.intersection(
                 candidates
             )
-            if not clashes:
-                for i, number in zip(pending, candidates, strict=True):
-                    numbers[i] = number
-                break
             waiting = []
             for i, number in zip(pending, candidates, strict=True):
                 if number in clashes:  # an imported order already carries it: skip it
