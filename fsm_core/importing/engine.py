@@ -204,8 +204,8 @@ class ImportRun:
         self._fake = 0
         self._spool: Any = None
         self._seen_keys: dict[str, int] = {}
-        self._known_headers = set(source.headers)
-        self.later_headers: list[str] = []  # keys of rejected rows beyond the headers
+        # the rejects file's columns: the headers, and keys only a later JSON object had
+        self.rejects_headers = dict.fromkeys(source.headers)
 
     # counting ---------------------------------------------------------------------
 
@@ -238,10 +238,7 @@ class ImportRun:
         if not self.options.skip_invalid:
             self.stop_writing = True
         if self.options.rejects is not None:
-            for name in raw:  # a JSON object may carry keys the first one did not
-                if name not in self._known_headers:
-                    self._known_headers.add(name)
-                    self.later_headers.append(name)
+            self.rejects_headers.update(dict.fromkeys(raw))
             if self._spool is None:
                 # closed with the run (see rejected_rows); rows are spooled, not kept in memory
                 self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
@@ -422,7 +419,7 @@ def run_import(
         fmt = fmt_for_path(target) or "csv"
         write_rows(
             run.rejected_rows(),
-            headers=[*dict.fromkeys([*source.headers, *run.later_headers]), "error"],
+            headers=[*dict.fromkeys([*source.headers, *run.rejects_headers]), "error"],
             fmt=fmt,
             out=target,
             bom=fmt in ("csv", "tsv"),  # so Excel shows the Cyrillic of a CSV right
