@@ -107,7 +107,7 @@ def import_(
     1 when a row was rejected or nothing was written.
     """
     from fsm_core.importing.engine import ImportOptions, run_import
-    from fsm_core.importing.parallel import PARALLEL_MIN_BYTES
+    from fsm_core.importing.parallel import pipe_spool_limit
     from fsm_core.importing.readers import open_source
 
     chosen = _check_format(fmt, nl, tsv)
@@ -140,7 +140,7 @@ def import_(
             sheet=sheet,
             progress=progress.update if progress else None,
             # a large pipe goes to a temporary file first, so that workers can share it
-            spool_over=PARALLEL_MIN_BYTES if workers is None or workers > 1 else None,
+            spool_over=pipe_spool_limit(workers),
         ) as source:
             if progress:
                 progress.start(source.total_bytes)

@@ -68,11 +68,22 @@ class Checked(NamedTuple):
         return _raw(headers, self.cells)
 
 
+def _one_process(wanted: int | None) -> bool:
+    return wanted is not None and wanted <= 1
+
+
+def pipe_spool_limit(workers: int | None) -> int | None:
+    """How long standard input may be before :func:`open_source` copies it to a file the
+    workers can share (its ``spool_over``); None when the import is to run in one process
+    (``workers`` as in :class:`ImportOptions`)."""
+    return None if _one_process(workers) else PARALLEL_MIN_BYTES
+
+
 def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
     """How many worker processes should check this import's rows (1: none, do it here)."""
     source = run.source
     wanted = options.workers
-    if wanted is not None and wanted <= 1:
+    if _one_process(wanted):
         return 1
     eligible = (
         isinstance(entity, CheckedInWorkers)
