@@ -402,6 +402,36 @@ def test_a_large_pipe_is_spooled_so_that_workers_can_share_it(
 
 # --- the shares of a file, put back together, are the file -----------------------------
 
+
+def read_whole(path: Path, **opened: str) -> tuple[list, str | None]:
+    """(line, values) of every row read in one process, and the error it stopped at."""
+    got: list = []
+    try:
+        with open_source(str(path), **opened) as source:
+            got.extend((r.line, r.values) for r in source.rows())
+    except InvalidInput as exc:
+        return got, exc.one_line()
+    return got, None
+
+
+def read_in_shares(path: Path, parts: int, size: int, **opened: str) -> tuple[list, str | None]:
+    """The same, read by ``parts`` shares and put back together as the importing process
+    does (frames on the workers' side, merge on the writer's)."""
+    messages = []
+    for part in range(parts):
+        with open_source(str(path), **opened) as source:
+            shares = source.shared_rows(part, parts, size)
+            check = lambda row: (row.line, row.values)  # noqa: E731
+            messages.append(iter(list(parallel.frames(shares, check, lambda: 0))))
+    merged: list = []
+    try:
+        for batch in parallel.merge(lambda part: next(messages[part]), parts):
+            merged.extend(batch)
+    except InvalidInput as exc:
+        return merged, exc.one_line()
+    return merged, None
+
+
 _PLAIN = st.text(alphabet="abcxyz АБВ ёЖ0123456789-.,/", max_size=6)
 _QUOTED = st.text(alphabet='ab ;Ж"\n\r,', max_size=8).map(
     lambda t: '"' + t.replace('"', '""') + '"'
@@ -434,35 +464,8 @@ def test_shares_read_by_workers_add_up_to_the_file(
     path = tmp_path_factory.mktemp("shares") / "f.csv"
     path.write_bytes(data)
 
-    def read(rows_of) -> tuple[list, str | None]:
-        got: list = []
-        try:
-            with open_source(str(path), encoding=encoding, delimiter=";") as source:
-                for item in rows_of(source):
-                    got.append(item)
-        except InvalidInput as exc:
-            return got, exc.one_line()
-        return got, None
-
-    serial = read(lambda source: ((r.line, r.values) for r in source.rows()))
-    messages = []
-    for part in range(parts):
-        with open_source(str(path), encoding=encoding, delimiter=";") as source:
-            shares = source.shared_rows(part, parts, size)
-            check = lambda row: (row.line, row.values)  # noqa: E731
-            messages.append(iter(list(parallel.frames(shares, check, lambda: 0))))
-
-    def receive(part: int) -> tuple:
-        return next(messages[part])
-
-    merged: list = []
-    error = None
-    try:
-        for batch in parallel.merge(receive, parts):
-            merged.extend(batch)
-    except InvalidInput as exc:
-        error = exc.one_line()
-    assert (merged, error) == serial
+    opened = {"encoding": encoding, "delimiter": ";"}
+    assert read_in_shares(path, parts, size, **opened) == read_whole(path, **opened)
 
 
 _JSON_LINE = st.one_of(
@@ -483,26 +486,4 @@ def test_json_lines_shares_add_up_to_the_file(tmp_path_factory, lines, parts, si
     path = tmp_path_factory.mktemp("shares") / "f.jsonl"
     path.write_text('{"a": "first"}\n' + "\n".join(lines) + "\n", encoding="utf-8")
 
-    def serial() -> tuple[list, str | None]:
-        got: list = []
-        try:
-            with open_source(str(path)) as source:
-                got.extend((r.line, r.values) for r in source.rows())
-        except InvalidInput as exc:
-            return got, exc.one_line()
-        return got, None
-
-    messages = []
-    for part in range(parts):
-        with open_source(str(path)) as source:
-            shares = source.shared_rows(part, parts, size)
-            check = lambda row: (row.line, row.values)  # noqa: E731
-            messages.append(iter(list(parallel.frames(shares, check, lambda: 0))))
-    merged: list = []
-    error = None
-    try:
-        for batch in parallel.merge(lambda part: next(messages[part]), parts):
-            merged.extend(batch)
-    except InvalidInput as exc:
-        error = exc.one_line()
-    assert (merged, error) == serial()
+    assert read_in_shares(path, parts, size) == read_whole(path)
