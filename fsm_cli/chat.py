@@ -164,6 +164,7 @@ def show(
         messages = chat.messages(session, order_id=order.id, user=user, channel=wanted)
         tz = company(session).tz
         order_id, order_number = order.id, order.number
+        elsewhere = _in_other_channel(session, order_id, user, wanted) if not messages else 0
     if not keep_unread:
         with STATE.transaction() as session:
             chat.mark_read(session=session, user=user, order_id=order_id, channel=wanted)
@@ -171,12 +172,44 @@ def show(
         output.emit_json(_json_messages(messages))
         return
     if not messages:
-        output.done(
-            _t(f"No messages on {order_number} yet.", f"В заявке {order_number} сообщений нет.")
-        )
+        output.done(_empty_chat(order_number, wanted, elsewhere))
         return
     output.console().print(f"[bold]{order_number}[/bold]")
     _print_messages(messages, tz, with_order=False)
+
+
+def _in_other_channel(session: Any, order_id: int, user: Any, wanted: Any) -> int:
+    """How many messages the other channel holds (that this user may read)."""
+    from fsm_core.errors import FsmError
+    from fsm_core.models import Channel
+    from fsm_core.services import chat
+
+    if wanted is None:
+        return 0
+    other = Channel.TEAM if wanted == Channel.CUSTOMER else Channel.CUSTOMER
+    try:
+        return len(chat.messages(session, order_id=order_id, user=user, channel=other))
+    except FsmError:  # not this user's to read
+        return 0
+
+
+def _empty_chat(number: str, wanted: Any, elsewhere: int) -> str:
+    """'No messages' that says which channel is empty, and what the other one holds."""
+    if wanted is None:
+        return _t(f"No messages on {number} yet.", f"В заявке {number} сообщений нет.")
+    customer = wanted.value == "customer"
+    text = _t(
+        f"The {'customer' if customer else 'team'} channel of {number} has no messages",
+        f"В {'чате с заказчиком' if customer else 'чате с командой'} заявки {number} сообщений нет",
+    )
+    if elsewhere:
+        text += _t(
+            f" (the {'team' if customer else 'customer'} channel has {elsewhere}).",
+            f" (в {'чате с командой' if customer else 'чате с заказчиком'}: {elsewhere}).",
+        )
+    else:
+        text += "."
+    return text
 
 
 @app.command("read")

@@ -253,3 +253,13 @@ def test_watch_prints_a_message_sent_from_another_process(demo, db_url):
         "Петров А. С.",
         "Я на месте",
     )
+
+
+def test_an_empty_channel_is_named_and_the_other_counted(demo):
+    number = demo.json("orders", "create", "--object", "СМТ-000114", "-d", "Течёт")["number"]
+    assert demo("chat", "show", number, "--keep-unread").strip() == f"No messages on {number} yet."
+    demo("chat", "send", number, "Выезжаю")
+    demo("chat", "send", number, "Уточните адрес")
+    empty = demo("chat", "show", number, "--channel", "customer", "--keep-unread").strip()
+    assert empty == f"The customer channel of {number} has no messages (the team channel has 2)."
+    assert "Выезжаю" in demo("chat", "show", number, "--channel", "team", "--keep-unread")
