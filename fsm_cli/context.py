@@ -20,6 +20,7 @@ class CliState:
     lang: str | None = None
     _db: "Database | None" = field(default=None, repr=False)
     _user: "AppUser | None" = field(default=None, repr=False)
+    _lang: str | None = field(default=None, repr=False)
 
     def database(self) -> "Database":
         if self._db is None:
@@ -45,11 +46,35 @@ class CliState:
 
     @property
     def language(self) -> str:
+        """--lang, else FSM_LANG, else the company's language setting, else the locale."""
         if self.lang:
             return self.lang
-        from fsm_core.config import get_settings
+        if self._lang is None:
+            self._lang = self._company_language()
+        return self._lang
 
-        return get_settings().lang
+    def known_language(self) -> str:
+        """The language without asking the database (for reporting its failures)."""
+        from fsm_core.config import explicit_lang, get_settings
+
+        return self.lang or self._lang or explicit_lang() or get_settings().lang
+
+    def _company_language(self) -> str:
+        from fsm_core.config import explicit_lang, get_settings
+        from fsm_core.errors import FsmError
+
+        chosen = explicit_lang()
+        if chosen:
+            return chosen
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from fsm_core.services.settings import language
+
+        try:  # before `fsm init`, or on a database fsm cannot read: the locale
+            with self.reader() as session:
+                return language(session)
+        except (FsmError, SQLAlchemyError, OSError):
+            return get_settings().lang
 
     def label(self, key: str) -> str:
         """A shared label (fsm_core.i18n) in the user's language."""
@@ -69,6 +94,7 @@ class CliState:
 
     def close(self) -> None:
         self._user = None
+        self._lang = None
         if self._db is not None:
             self._db.dispose()
             self._db = None

@@ -37,12 +37,12 @@ SUB_APPS: dict[str, tuple[str, str]] = {
 }
 
 
-def describe(exc: BaseException) -> str | None:
+def describe(exc: BaseException, lang: str = "en") -> str | None:
     """The one-line message for an error the user can act on, or None for a bug."""
     from fsm_core.errors import FsmError
 
     if isinstance(exc, FsmError):
-        return exc.one_line()
+        return exc.one_line(lang)
     if type(exc).__module__.startswith("sqlalchemy"):
         from sqlalchemy.exc import DBAPIError
 
@@ -82,10 +82,11 @@ class FsmGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
-            message = describe(exc)
+            lang = context.STATE.known_language()
+            message = describe(exc, lang)
             if message is None:
                 raise
-            typer.echo(f"Error: {message}", err=True)
+            typer.echo(f"Error: {message}", err=True)  # the same word for scripts to find
             raise typer.Exit(1) from None
         finally:
             context.STATE.close()

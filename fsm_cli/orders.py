@@ -190,7 +190,7 @@ def show(number: Number, json_: Json = False) -> None:
 
 def _print_details(d: dict[str, Any], settings: Any) -> None:
     from fsm_core.formatting import local_time
-    from fsm_core.i18n import criticality_name, label, sla_name
+    from fsm_core.i18n import criticality_name, label, sla_name, source_name
     from fsm_core.values import format_phone
 
     lang = STATE.language
@@ -218,14 +218,22 @@ def _print_details(d: dict[str, Any], settings: Any) -> None:
             (label("assignee", lang), d.get("assignee")),
             (label("crew", lang), d.get("crew")),
             (label("planned", lang), planned),
-            (label("created", lang), f"{t(d['created_at'])} ({d['created_by']}, {d['source']})"),
+            (
+                label("created", lang),
+                f"{t(d['created_at'])} ({d['created_by']}, {source_name(d['source'], lang)})",
+            ),
             (label("reaction_due", lang), t(d["reaction_due"])),
             (label("resolution_due", lang), t(d["resolution_due"])),
             (label("sla", lang), sla_name(d["sla_status"], lang)),
             (label("closed", lang), t(d["closed_at"])),
             (label("external_id", lang), d.get("external_id")),
             (label("version", lang), d["version"]),
-            (label("allowed_stages", lang), ", ".join(d["allowed_stages"])),
+            (
+                label("allowed_stages", lang),
+                ", ".join(
+                    f"«{n}»" if lang == "ru" else n for n in d[f"allowed_stage_names_{lang}"]
+                ),
+            ),
         ],
         title=f"{label('orders', lang)[:-1] if lang == 'en' else 'Заявка'} {d['number']}",
     )
@@ -237,13 +245,13 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
     from fsm_core.formatting import local_time
     from fsm_core.i18n import label
     from fsm_core.services import lookup, order_queries
-    from fsm_core.services.stages import load_workflow
 
+    lang = STATE.language
     with STATE.reader() as session:
         order = lookup.resolve_order(session, number)
         rows = order_queries.history(session, order.id)
         tz = company(session).tz
-        workflow = load_workflow(session)
+        lines = order_queries.history_lines(session, order.id, lang=lang, tz=tz)
     records = [
         {
             "at": h.at,
@@ -257,13 +265,6 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
     ]
     if output.emit_records(records, json_, nl):
         return
-    lang = STATE.language
-
-    def shown(field: str | None, value: str | None) -> str:
-        if field == "stage" and value in workflow.stages:
-            return workflow.stages[value].name(lang)
-        return value or ""
-
     output.table(
         [
             label("when", lang),
@@ -273,14 +274,8 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
             label("new", lang),
         ],
         [
-            [
-                local_time(r["at"], tz, lang=lang, seconds=True),
-                r["actor"],
-                r["field"] or r["action"],
-                shown(r["field"], r["old"]),
-                shown(r["field"], r["new"]),
-            ]
-            for r in records
+            [local_time(h.at, tz, lang=lang, seconds=True), h.actor, h.what, h.old, h.new]
+            for h in lines
         ],
         title=order.number,
     )

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Lang = Literal["ru", "en"]
@@ -31,6 +31,15 @@ def _default_lang() -> Lang:
     return "en"
 
 
+def explicit_lang() -> Lang | None:
+    """The language the user chose for this process (FSM_LANG), or None: then the
+    company's ``company_language`` setting decides, and the locale only after it."""
+    value = os.environ.get("FSM_LANG", "").strip().lower()
+    if value in ("ru", "en"):
+        return value  # type: ignore[return-value]
+    return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FSM_", extra="ignore")
 
@@ -44,6 +53,14 @@ class Settings(BaseSettings):
         description="who is acting: a user's login, name or short name "
         "(default: the company's default_user setting)",
     )
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _blank_lang_is_the_locale(cls, value: object) -> object:
+        """``FSM_LANG=`` (set but empty) means no choice, as if it were unset."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return _default_lang()
+        return value.strip().lower() if isinstance(value, str) else value
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -14,20 +14,38 @@ class FsmError(Exception):
     """Base of every error a user can cause or fix."""
 
     hint: str | None = None
+    #: the message and hint in Russian, where the raiser gave them (else English is shown)
+    message_ru: str | None = None
+    hint_ru: str | None = None
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        ru: str | None = None,
+        hint_ru: str | None = None,
+    ) -> None:
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+        if ru is not None:
+            self.message_ru = ru
+        if hint_ru is not None:
+            self.hint_ru = hint_ru
 
     @property
     def message(self) -> str:
         return str(self.args[0])
 
-    def one_line(self) -> str:
-        """The message and its hint, as the CLI prints them."""
-        text = " ".join(self.message.split())
-        return f"{text} ({self.hint})" if self.hint else text
+    def one_line(self, lang: str = "en") -> str:
+        """The message and its hint, as the CLI prints them, in ``lang`` where the
+        raiser said it in that language."""
+        message, hint = self.message, self.hint
+        if lang == "ru" and self.message_ru:
+            message, hint = self.message_ru, self.hint_ru or self.hint
+        text = " ".join(message.split())
+        return f"{text} ({hint})" if hint else text
 
 
 class InvalidInput(FsmError, ValueError):
@@ -37,8 +55,16 @@ class InvalidInput(FsmError, ValueError):
     the field being validated.
     """
 
-    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None):
-        super().__init__(message, hint=hint)
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        hint: str | None = None,
+        ru: str | None = None,
+        hint_ru: str | None = None,
+    ):
+        super().__init__(message, hint=hint, ru=ru, hint_ru=hint_ru)
         self.field = field
 
 

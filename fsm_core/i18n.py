@@ -99,6 +99,48 @@ LABELS: dict[str, tuple[str, str]] = {
     "returned": ("Returned", "Возвращено"),
 }
 
+# what an order's history line records (its action, or the field it changed)
+HISTORY_NAMES: dict[str, tuple[str, str]] = {
+    "create": ("Created", "Создана"),
+    "update": ("Changed", "Изменена"),
+    "assign": ("Assigned", "Назначена"),
+    "comment": ("Comment", "Комментарий"),
+    "visit": ("Visit", "Визит"),
+    "work": ("Work", "Работа"),
+    "material": ("Material", "Материал"),
+    "reserve": ("Reserved", "Резерв"),
+    "release": ("Released", "Снят резерв"),
+    "checklist": ("Checklist", "Чек-лист"),
+    "attachment": ("Attachment", "Вложение"),
+    "signature": ("Signature", "Подпись"),
+    "execution": ("Execution", "Выполнение"),
+    "stage": ("Stage", "Стадия"),
+    "criticality": ("Criticality", "Критичность"),
+    "customer": ("Customer", "Заказчик"),
+    "object": ("Object", "Объект"),
+    "contact": ("Contact", "Контакт"),
+    "assignee": ("Assignee", "Исполнитель"),
+    "crew": ("Crew", "Бригада"),
+    "description": ("Description", "Описание"),
+    "planned_start": ("Planned start", "Плановое начало"),
+    "planned_end": ("Planned end", "Плановое окончание"),
+    "reaction_due": ("Reaction due", "Срок реакции"),
+    "resolution_due": ("Resolution due", "Срок решения"),
+    "reacted_at": ("Reacted", "Реакция"),
+    "resolved_at": ("Resolved", "Выполнена"),
+    "closed_at": ("Closed", "Закрыта"),
+    "external_id": ("External id", "Внешний код"),
+    "source": ("Source", "Источник"),
+}
+
+# where an order came from (OrderSource)
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "manual": ("manual", "вручную"),
+    "import": ("import", "импорт"),
+    "passport": ("QR passport", "QR-паспорт"),
+    "checklist": ("checklist", "чек-лист"),
+}
+
 SLA_NAMES: dict[SlaStatus, tuple[str, str]] = {
     SlaStatus.NONE: ("—", "—"),
     SlaStatus.OK: ("ok", "в норме"),
@@ -140,3 +182,19 @@ def movement_name(code: str, lang: str) -> str:
         return MOVEMENT_NAMES[MovementKind(code)][lang if lang in ("ru", "en") else "en"]
     except ValueError:
         return code
+
+
+def _pick(names: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    pair = names.get(code)
+    if pair is None:
+        return code
+    return pair[1] if lang == "ru" else pair[0]
+
+
+def history_name(code: str, lang: str) -> str:
+    """A history line's action or field, as a person reads it (unknown codes as they are)."""
+    return _pick(HISTORY_NAMES, code, lang)
+
+
+def source_name(code: str, lang: str) -> str:
+    return _pick(SOURCE_NAMES, code, lang)

@@ -237,7 +237,7 @@ class FsmApp(App[None]):
         if error is None:
             return
         if isinstance(error, FsmError):
-            text = error.one_line()
+            text = error.one_line(self.lang)
         else:
             original = getattr(error, "orig", None)
             text = t("error.unexpected", self.lang, error=str(original or error).strip())
@@ -380,14 +380,17 @@ def run(
     default_user). A user the database does not know is refused before the screen."""
     from fsm_core.config import get_settings
     from fsm_core.db import open_database
+    from fsm_core.services.settings import language
 
     settings = get_settings()
     database = open_database(database_url)
     database.ensure_schema()  # a database this version cannot use is refused before the screen
+    with database.reader() as session:
+        lang = language(session, explicit=lang)
     path = keymap_path()
     app = make_app(
         database,
-        lang=lang or settings.lang,
+        lang=lang,
         user=user or settings.user,
         keymap=read_keymap(path),
         keymap_file=path,

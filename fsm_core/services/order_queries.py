@@ -4,9 +4,10 @@ its change history. Nothing here writes; the lifecycle is in :mod:`fsm_core.serv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any
 
@@ -57,6 +58,72 @@ def display_value(session: Session, name: str, value: Any) -> str | None:
 
 def history_field(name: str) -> str:
     return name.removesuffix("_id") if name in REFERENCE_FIELDS else name
+
+
+# a moment as display_value stores it: 2026-12-08T07:00+00:00
+_ISO_MOMENT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)"
+)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One history row as a person reads it: names, not codes; local times."""
+
+    at: datetime
+    actor: str
+    what: str
+    old: str
+    new: str
+
+
+def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> list[HistoryLine]:
+    """The order's history for a screen or a terminal, in ``lang`` and the zone ``tz``.
+
+    The stored rows keep codes and UTC ISO times (they are the record); this is the one
+    place that turns them into stage and criticality names and local times."""
+    from fsm_core.formatting import local_time
+    from fsm_core.i18n import criticality_name, history_name
+
+    stages = {code: stage.name(lang) for code, stage in load_workflow(session).stages.items()}
+
+    def moment(match: re.Match[str]) -> str:
+        return local_time(datetime.fromisoformat(match.group(0)), tz, lang=lang)
+
+    def shown(field: str | None, value: str | None) -> str:
+        if not value:
+            return ""
+        if field == "stage":
+            return stages.get(value, value)
+        if field == "criticality":
+            return criticality_name(value, lang)
+        return _ISO_MOMENT.sub(moment, value)
+
+    def created(value: str | None) -> str:
+        # "26-0001; stage=new; criticality=high; assignee=..." (see orders._CREATION_HISTORY)
+        parts = (value or "").split("; ")
+        out = parts[:1]
+        for part in parts[1:]:
+            name, sep, code = part.partition("=")
+            if not sep:
+                out.append(part)
+                continue
+            out.append(f"{history_name(name, lang).lower()}: {shown(name, code)}")
+        return "; ".join(out)
+
+    lines = []
+    for h in history(session, order_id):
+        new = created(h.new_value) if h.action == "create" else shown(h.field, h.new_value)
+        lines.append(
+            HistoryLine(
+                at=h.at,
+                actor=h.actor,
+                what=history_name(h.field or h.action, lang),
+                old=shown(h.field, h.old_value),
+                new=new,
+            )
+        )
+    return lines
 
 
 def history(session: Session, order_id: int) -> Sequence[OrderHistory]:
@@ -302,5 +369,8 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     values["stage_name_ru"] = workflow.stages[order.stage_code].name_ru
     values["sla_status"] = sla.status_of(order, now or clock.now()).value
     values["sla_manual"] = order.sla_manual
-    values["allowed_stages"] = [s.code for s in workflow.allowed_from(order.stage_code)]
+    allowed = workflow.allowed_from(order.stage_code)
+    values["allowed_stages"] = [s.code for s in allowed]
+    values["allowed_stage_names_en"] = [s.name_en for s in allowed]
+    values["allowed_stage_names_ru"] = [s.name_ru for s in allowed]
     return values

@@ -301,12 +301,20 @@ def _stage_label(stage: StageView) -> str:
     return f"{stage.name_en} ({stage.code})"
 
 
+def _stage_label_ru(stage: StageView) -> str:
+    """Russian messages name stages as people do, never by code."""
+    return f"«{stage.name_ru}»"
+
+
 def _require_assignee(number: str, values: Mapping[str, Any], stage: StageView) -> None:
     if stage.requires_assignee and values["assignee_id"] is None and values["crew_id"] is None:
         raise TransitionNotAllowed(
             f"order {number or '(new)'} needs an assignee or a crew to be in stage "
             f"{_stage_label(stage)}",
             hint="assign it first: fsm orders assign",
+            ru=f"заявке {number or '(новой)'} для стадии {_stage_label_ru(stage)} нужен "
+            "исполнитель или бригада",
+            hint_ru="сначала назначьте: fsm orders assign",
         )
 
 
@@ -830,12 +838,19 @@ def _enter_stage(
     """Move ``order`` to ``dst`` if the workflow and every guard allow it."""
     src = workflow.stages[order.stage_code]
     if src.code == dst.code:
-        raise InvalidInput(f"order {order.number} is already in stage {_stage_label(dst)}")
+        raise InvalidInput(
+            f"order {order.number} is already in stage {_stage_label(dst)}",
+            ru=f"заявка {order.number} уже на стадии {_stage_label_ru(dst)}",
+        )
     if not workflow.can_move(src.code, dst.code):
-        allowed = ", ".join(_stage_label(s) for s in workflow.allowed_from(src.code)) or "none"
+        nexts = workflow.allowed_from(src.code)
+        allowed = ", ".join(_stage_label(s) for s in nexts) or "none"
+        allowed_ru = ", ".join(_stage_label_ru(s) for s in nexts) or "никуда"
         raise TransitionNotAllowed(
             f"order {order.number} cannot move from {_stage_label(src)} to {_stage_label(dst)}; "
-            f"allowed from here: {allowed}"
+            f"allowed from here: {allowed}",
+            ru=f"заявку {order.number} нельзя перевести из {_stage_label_ru(src)} в "
+            f"{_stage_label_ru(dst)}. Можно перевести в {allowed_ru}",
         )
     current = values_of(order)
     _require_assignee(order.number, current, dst)
@@ -915,6 +930,9 @@ def assign_order(
                     f"order {order.number} is in stage {_stage_label(stage)} and must keep an "
                     "assignee or a crew",
                     hint="move it to another stage first",
+                    ru=f"заявка {order.number} на стадии {_stage_label_ru(stage)} должна "
+                    "оставаться с исполнителем или бригадой",
+                    hint_ru="сначала переведите её на другую стадию",
                 )
             _enter_stage(session, order, workflow, back, actor=actor)
     return _save(session, order, expected_version)

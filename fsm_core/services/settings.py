@@ -91,6 +91,18 @@ def _check_minutes(value: str) -> str:
     return str(minutes)
 
 
+def _check_language(value: str) -> str:
+    text = value.strip().lower()
+    aliases = {"russian": "ru", "русский": "ru", "english": "en", "английский": "en"}
+    text = aliases.get(text, text)
+    if text not in ("", "ru", "en"):
+        raise InvalidInput(
+            f"company_language: {value!r} is not a language fsm speaks",
+            hint="ru or en; empty follows each user's locale",
+        )
+    return text
+
+
 def _check_login(value: str) -> str:
     text = value.strip()
     if not text:
@@ -115,6 +127,12 @@ SPECS: dict[str, SettingSpec] = {
         "where an object's QR code leads: {passport_base_url}/{token}",
     ),
     "timezone": SettingSpec("Europe/Moscow", _check_zone, "the company's time zone"),
+    "company_language": SettingSpec(
+        "",
+        _check_language,
+        "ru or en: documents and the dashboard use it unless --lang / FSM_LANG says "
+        "otherwise; empty follows the locale",
+    ),
     "currency": SettingSpec("RUB", _any, "currency of prices (ISO 4217)"),
     "order_number_pattern": SettingSpec(
         "{yy}-{seq:04d}", _check_pattern, "order numbers; {yy} {yyyy} {mm} {seq}"
@@ -166,6 +184,21 @@ def load(session: Session) -> CompanySettings:
         if row.key in values:
             values[row.key] = row.value
     return CompanySettings(values)
+
+
+def language(session: Session, *, explicit: str | None = None) -> str:
+    """The language to speak: the user's own choice (``--lang``, FSM_LANG), else the
+    company's ``company_language``, else the locale. A server whose locale is C.UTF-8
+    thus still writes a Russian company's acts in Russian."""
+    from fsm_core.config import explicit_lang, get_settings
+
+    chosen = explicit or explicit_lang()
+    if chosen:
+        return chosen
+    row = session.get(Setting, "company_language")
+    if row is not None and row.value in ("ru", "en"):
+        return row.value
+    return get_settings().lang
 
 
 def set_value(*, session: Session, key: str, value: str) -> str:

@@ -62,7 +62,12 @@ class Workflow:
         if found is not None:
             return found
         known = ", ".join(f"{s.code} ({s.name_ru})" for s in self.stages.values())
-        raise InvalidInput(f"unknown stage {ref!r}; known: {known}", field="stage")
+        known_ru = ", ".join(f"«{s.name_ru}»" for s in self.stages.values())
+        raise InvalidInput(
+            f"unknown stage {ref!r}; known: {known}",
+            field="stage",
+            ru=f"нет стадии {ref!r}; есть: {known_ru}",
+        )
 
     def allowed_from(self, code: str) -> list[StageView]:
         return [s for s in self.stages.values() if (code, s.code) in self.transitions]

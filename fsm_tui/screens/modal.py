@@ -133,6 +133,6 @@ class FormScreen(AppNode, WorkerErrors, ModalScreen[R], Generic[R]):
 
     def handle_worker_error(self, worker: Worker[Any], error: BaseException | None) -> bool:
         if isinstance(error, FsmError):
-            self.show_error(error.one_line(), error_field(error))
+            self.show_error(error.one_line(self.lang), error_field(error))
             return True
         return False

@@ -459,7 +459,7 @@ class OrderScreen(FsmScreen):
     def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
         if worker.group == "order-save" and isinstance(error, FsmError):
             name = FIELD_OF_ERROR.get(error_field(error) or "")
-            self._show_error(error.one_line(), name)
+            self._show_error(error.one_line(self.lang), name)
             return True
         return False
 

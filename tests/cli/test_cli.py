@@ -360,3 +360,52 @@ def test_the_collector_is_paused_only_while_a_command_starts():
         assert gc.isenabled()
     finally:
         (gc.enable if was_enabled else gc.disable)()
+
+
+def _run(url: str, *args: str, env: dict[str, str] | None = None, code: int = 0):
+    result = runner.invoke(app, ["--db", url, "--as", "Орлова В. П.", *args], env=env)
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+def test_russian_shows_stage_and_source_names_never_codes(demo, db_url):
+    number = demo.json("orders", "create", "--object", "СМТ-000114", "-d", "Течёт")["number"]
+    shown = _run(db_url, "--lang", "ru", "orders", "show", number).stdout
+    assert "«Назначена», «В пути»" in shown
+    assert "assigned" not in shown
+    assert "cancelled" not in shown
+    assert "вручную" in shown
+    assert "manual" not in shown
+
+    refused = _run(db_url, "--lang", "ru", "orders", "move", number, "closed", code=1).stderr
+    assert refused.strip() == (
+        f"Error: заявку {number} нельзя перевести из «Новая» в «Закрыта». "
+        "Можно перевести в «Назначена», «В пути», «В работе», «Приостановлена», «Отменена»"
+    )
+    english = _run(db_url, "--lang", "en", "orders", "move", number, "closed", code=1).stderr
+    assert "cannot move from New (new) to Closed (closed)" in english
+
+    demo("orders", "assign", number, "Иванов К. П.")
+    demo("orders", "update", number, "--due", "28.11.2030 18:00")
+    history = _run(db_url, "--lang", "ru", "orders", "history", number).stdout
+    for code in ("create", "stage=", "criticality=", "assignee", "resolution_due", "T15:00"):
+        assert code not in history, code
+    assert "стадия: Новая" in history
+    assert "Назначена" in history
+    assert "Срок решения" in history
+    assert "28.11.2030 18:00" in history
+
+
+def test_the_company_language_decides_unless_the_user_chooses(demo, db_url):
+    number = demo.json("orders", "list", "--limit", "1")[0]["number"]
+    locale_c = {"LANG": "C.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "FSM_LANG": ""}
+    english = _run(db_url, "orders", "show", number, env=locale_c).stdout
+    assert "Criticality" in english
+    demo("settings", "set", "company_language", "ru")
+    assert "Критичность" in _run(db_url, "orders", "show", number, env=locale_c).stdout
+    chosen = dict(locale_c, FSM_LANG="en")
+    assert "Criticality" in _run(db_url, "orders", "show", number, env=chosen).stdout
+    assert "Criticality" in _run(db_url, "--lang", "en", "orders", "show", number).stdout
+    assert demo("settings", "set", "company_language", "fr", code=1).startswith(
+        "Error: company_language: 'fr' is not a language fsm speaks"
+    )
