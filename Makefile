@@ -23,10 +23,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# One start: `fsm tui --demo` creates or upgrades the database and loads the demo company
+# only when there is something to do.
 run: $(VENV)/.installed
-	$(BIN)/fsm init
-	$(BIN)/fsm demo --if-empty
-	$(BIN)/fsm tui
+	$(BIN)/fsm tui --demo
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

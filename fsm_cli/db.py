@@ -25,7 +25,17 @@ def init_database(*, demo: bool) -> None:
         load_demo(if_empty=True, directory=None)
 
 
-def load_demo(*, if_empty: bool, directory: str | None) -> None:
+def prepare_demo() -> None:
+    """What ``make run`` needs before the dashboard: the schema at this version's revision
+    and the demo company in an empty database; silent when both are there already."""
+    from fsm_core.migrations import HEAD
+
+    if STATE.database().current_revision() != HEAD:
+        init_database(demo=False)
+    load_demo(if_empty=True, directory=None, quiet=True)
+
+
+def load_demo(*, if_empty: bool, directory: str | None, quiet: bool = False) -> None:
     """Load the demo data set (``fsm demo``)."""
     from sqlmodel import select
 
@@ -34,7 +44,8 @@ def load_demo(*, if_empty: bool, directory: str | None) -> None:
 
     with STATE.transaction() as session:
         if if_empty and session.exec(select(Company.id)).first() is not None:
-            output.done("The database already has data; demo data not loaded.")
+            if not quiet:
+                output.done("The database already has data; demo data not loaded.")
             return
         summary = load_demo_data(session=session, directory=Path(directory) if directory else None)
     counts = ", ".join(f"{n} {what}" for what, n in summary.counts.items())

@@ -86,11 +86,24 @@ def demo(
 
 
 @app.command("tui")
-def tui() -> None:
+def tui(
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="First create or upgrade the database and load the demo company if it is "
+            "empty (what `make run` does, in one start instead of three).",
+        ),
+    ] = False,
+) -> None:
     """Open the dispatcher's dashboard (the order board) on the database."""
     from fsm_tui.app import run
 
     state = context.STATE
+    if demo:
+        from fsm_cli.db import prepare_demo
+
+        prepare_demo()
     run(state.db_url, lang=state.lang, user=state.user)
 
 

@@ -409,3 +409,25 @@ def test_the_company_language_decides_unless_the_user_chooses(demo, db_url):
     assert demo("settings", "set", "company_language", "fr", code=1).startswith(
         "Error: company_language: 'fr' is not a language fsm speaks"
     )
+
+
+def test_tui_demo_prepares_an_empty_database_once_and_quietly(tmp_path, monkeypatch):
+    from fsm_cli import context
+    from fsm_cli.db import prepare_demo
+    from fsm_core.migrations import HEAD
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    state = context.reset(db_url=url)
+    try:
+        prepare_demo()
+        assert state.database().current_revision() == HEAD
+        listed = runner.invoke(app, ["--db", url, "orders", "list", "--limit", "0", "--json"])
+        orders = json.loads(listed.stdout)
+        assert len(orders) >= 80
+        state = context.reset(db_url=url)
+        shown = []
+        monkeypatch.setattr("fsm_cli.output.done", shown.append)
+        prepare_demo()  # the second `make run`: nothing to do, nothing said
+        assert shown == []
+    finally:
+        context.STATE.close()
