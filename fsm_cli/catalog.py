@@ -6,7 +6,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
-from fsm_cli.options import Json, JsonLines, Limit, Offset, Search
+from fsm_cli.options import MAX_INT, Json, JsonLines, Limit, Offset, Search
 
 objects = typer.Typer(no_args_is_help=True, help="Serviced objects (объекты): sites and equipment.")
 work_types = typer.Typer(no_args_is_help=True, help="Work types (виды работ) and their prices.")
@@ -367,7 +367,7 @@ def stages_add(
     category: Annotated[
         str, typer.Option("--category", help="new, active, paused, done, closed, cancelled.")
     ],
-    position: Annotated[int | None, typer.Option("--position")] = None,
+    position: Annotated[int | None, typer.Option("--position", min=0, max=MAX_INT)] = None,
     needs_assignee: Annotated[bool, typer.Option("--needs-assignee")] = False,
 ) -> None:
     """Add a stage (then allow transitions to and from it)."""

@@ -7,7 +7,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
-from fsm_cli.options import Json, Limit
+from fsm_cli.options import MAX_INT, Json, Limit
 
 if TYPE_CHECKING:
     from fsm_core.services.chat import MessageView
@@ -272,7 +272,9 @@ def send(
 
 @app.command("forward")
 def forward(
-    message: Annotated[int, typer.Argument(help="The message #id (fsm chat show).")],
+    message: Annotated[
+        int, typer.Argument(min=1, max=MAX_INT, help="The message #id (fsm chat show).")
+    ],
     number: Number,
     channel: ChannelOption = None,
     json_: Json = False,
@@ -329,7 +331,9 @@ def search(
 
 @app.command("attachment")
 def attachment(
-    attachment_id: Annotated[int, typer.Argument(help="The attachment #id (fsm chat show).")],
+    attachment_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_INT, help="The attachment #id (fsm chat show).")
+    ],
     out: Annotated[str, typer.Option("--output", "-o", help="File or folder to save it to.")],
 ) -> None:
     """Save a message's attachment to a file."""
@@ -348,7 +352,10 @@ def watch(
     order: Annotated[str | None, typer.Option("--order", help="Only this order.")] = None,
     channel: ChannelOption = None,
     count: Annotated[
-        int, typer.Option("--count", min=0, help="Stop after this many messages (0: never).")
+        int,
+        typer.Option(
+            "--count", min=0, max=MAX_INT, help="Stop after this many messages (0: never)."
+        ),
     ] = 0,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0, help="Stop after this many seconds (0: never).")

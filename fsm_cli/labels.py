@@ -33,7 +33,8 @@ def objects_labels(
         str, typer.Option("--layout", help="a4-3x8, a4-2x7 or thermal-58x40.")
     ] = "a4-3x8",
     start: Annotated[
-        int, typer.Option("--start", min=0, help="Skip this many labels of a used sheet.")
+        int,
+        typer.Option("--start", min=0, max=1000, help="Skip this many labels of a used sheet."),
     ] = 0,
 ) -> None:
     """Print QR labels (маркировка) for objects: each leads to the object's e-passport."""

@@ -7,7 +7,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
-from fsm_cli.options import Json, Limit
+from fsm_cli.options import MAX_INT, Json, Limit
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -36,7 +36,10 @@ Employees = Annotated[
     typer.Option("--employee", "-e", help="Only this employee (short name...); repeatable."),
 ]
 IfVersion = Annotated[
-    int | None, typer.Option("--if-version", help="Refuse unless the visit is at this version.")
+    int | None,
+    typer.Option(
+        "--if-version", min=1, max=MAX_INT, help="Refuse unless the visit is at this version."
+    ),
 ]
 
 _WEEKDAYS = {
@@ -1003,7 +1006,9 @@ def time_off_list(employee: Employees = None, json_: Json = False) -> None:
 
 @time_off_app.command("remove")
 def time_off_remove(
-    time_off: Annotated[int, typer.Argument(help="The #id from `fsm plan time-off list`.")],
+    time_off: Annotated[
+        int, typer.Argument(min=1, max=MAX_INT, help="The #id from `fsm plan time-off list`.")
+    ],
 ) -> None:
     """Delete a time-off record."""
     from fsm_core.services import working_time

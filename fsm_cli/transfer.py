@@ -85,12 +85,13 @@ def import_(
         str | None,
         typer.Option("--rejects", help="Write rejected rows (with an error column) here."),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 2000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=1_000_000)] = 2000,
     workers: Annotated[
         int | None,
         typer.Option(
             "--workers",
             min=0,
+            max=64,
             help="Processes that check a CSV or JSON-lines file's rows while this one writes them "
             "(default: 2 or more for a file over 2 MB on a multi-core machine; 0 or 1: none).",
         ),

@@ -7,7 +7,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
-from fsm_cli.options import Json
+from fsm_cli.options import MAX_INT, Json
 
 app = typer.Typer(no_args_is_help=True, help="Execution: work, materials, photos, signature.")
 act_app = typer.Typer()
@@ -83,7 +83,10 @@ def material(
     item: Annotated[str, typer.Argument(help="Item: SKU, barcode or name.")],
     quantity: Annotated[str, typer.Argument(help="E.g. 0,8 (kg) or 1.")],
     warehouse: Annotated[str, typer.Option("--warehouse", "-w", help="Taken from here.")],
-    entry: Annotated[int | None, typer.Option("--entry", help="The work entry it was for.")] = None,
+    entry: Annotated[
+        int | None,
+        typer.Option("--entry", min=1, max=MAX_INT, help="The work entry it was for."),
+    ] = None,
 ) -> None:
     """Record a material used: it is written off the warehouse (never below zero)."""
     from fsm_core.services import execution, lookup

@@ -431,3 +431,41 @@ def test_tui_demo_prepares_an_empty_database_once_and_quietly(tmp_path, monkeypa
         assert shown == []
     finally:
         context.STATE.close()
+
+
+def test_every_whole_number_a_command_reads_is_bounded():
+    """`--limit 99999999999999999999` reached SQLite as an OverflowError: every integer a
+    command takes has a range the database can hold, checked as a usage error."""
+    root = typer.main.get_command(app)
+    ctx = typer.Context(root)
+    unbounded = []
+
+    def walk(group, prefix):
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if hasattr(command, "list_commands"):
+                walk(command, f"{prefix}{name} ")
+                continue
+            for param in command.params:
+                annotation = param.type_descriptor.annotation
+                if int not in (annotation, *getattr(annotation, "__args__", ())):
+                    continue
+                if param.min is None or param.max is None:
+                    unbounded.append(f"{prefix}{name} {param.name}")
+
+    walk(root, "")
+    assert unbounded == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("orders", "list", "--limit", "99999999999999999999"),
+        ("orders", "list", "--offset", "99999999999999999999"),
+        ("chat", "attachment", "99999999999999999999", "-o", "x"),
+    ],
+)
+def test_a_huge_number_is_a_usage_error(fsm, args):
+    result = runner.invoke(app, ["--db", fsm.url, *args])
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert "Input should be less than or equal to 2147483647" in result.stderr
