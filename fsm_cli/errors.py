@@ -54,6 +54,27 @@ def describe(exc: BaseException, lang: str = "en") -> str | None:
     return None
 
 
+def refuse_undecodable(args: list[str]) -> None:
+    """Refuse an argument whose bytes are not UTF-8 before it goes anywhere.
+
+    Python hands such bytes over as lone surrogates, which no database driver can encode.
+    The one exception is the name of a file that exists: Linux file names are bytes, and
+    a file is opened by its name, never stored as text by it."""
+    import os
+
+    for position, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            if os.path.lexists(arg):
+                continue
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise typer.BadParameter(
+                f"argument {position} ('{shown}') is not valid UTF-8 text; "
+                "retype it, or set a UTF-8 locale"
+            ) from None
+
+
 class FsmGroup(TyperGroup):
     """The root group of ``fsm``."""
 
@@ -71,6 +92,10 @@ class FsmGroup(TyperGroup):
             command.name = cmd_name
             self.commands[cmd_name] = command
         return command
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        refuse_undecodable(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
         # Typer carries its own copy of click: its exceptions, not the click package's,

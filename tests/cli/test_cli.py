@@ -469,3 +469,19 @@ def test_a_huge_number_is_a_usage_error(fsm, args):
     result = runner.invoke(app, ["--db", fsm.url, *args])
     assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
     assert "Input should be less than or equal to 2147483647" in result.stderr
+
+
+def test_an_argument_that_is_not_utf8_is_refused_at_the_edge(demo, tmp_path):
+    number = demo.json("orders", "list", "--limit", "1")[0]["number"]
+    before = demo.json("chat", "show", number, "--keep-unread")
+    bad = b"bad \x9b byte".decode("utf-8", "surrogateescape")  # what Python makes of argv
+    result = runner.invoke(app, ["--db", demo.url, "chat", "send", number, bad])
+    assert result.exit_code == 2, (result.stdout, result.stderr, result.exception)
+    assert "argument 6 ('bad \\x9b byte') is not valid UTF-8 text" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert demo.json("chat", "show", number, "--keep-unread") == before
+    # a file is opened by its name: an existing file's non-UTF-8 name is fine
+    name = tmp_path / b"\xff.csv".decode("utf-8", "surrogateescape")
+    name.write_text("full_name\nИванов Иван Иванович\n", encoding="utf-8")
+    result = runner.invoke(app, ["--db", demo.url, "import", "employees", str(name), "--dry-run"])
+    assert "not valid UTF-8" not in result.stderr
