@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from fsm_core.models import Setting
 from fsm_core.timeparse import zone
 
 NUMBER_FIELDS = {"yy", "yyyy", "mm", "seq"}
+ORDER_NUMBER_LENGTH = 40  # Order.number's column
 
 
 def _check_pattern(value: str) -> str:
@@ -30,10 +32,25 @@ def _check_pattern(value: str) -> str:
         )
     if "seq" not in fields:
         raise InvalidInput(f"order number pattern {value!r} has no {{seq}}")
+    # A width is read before anything is rendered: {seq:0999999999d} would build a
+    # gigabyte string here, and then on every order created.
+    for _, _, spec, _ in string.Formatter().parse(value):
+        width = re.match(r"^(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)", spec or "")
+        if width and width.group(1) and int(width.group(1)) > ORDER_NUMBER_LENGTH:
+            raise InvalidInput(
+                f"order number pattern {value!r}: a field {width.group(1)} characters wide "
+                f"cannot fit an order number (at most {ORDER_NUMBER_LENGTH} characters)"
+            )
     try:
-        value.format(yy="26", yyyy="2026", mm="01", seq=1)
+        # the longest number it will make: a sequence of six digits in a year's month
+        longest = value.format(yy="26", yyyy="2026", mm="12", seq=999_999)
     except (ValueError, KeyError) as exc:
         raise InvalidInput(f"order number pattern {value!r}: {exc}") from None
+    if len(longest) > ORDER_NUMBER_LENGTH:
+        raise InvalidInput(
+            f"order number pattern {value!r} makes numbers like {longest[:50]!r}, longer "
+            f"than the {ORDER_NUMBER_LENGTH} characters an order number has"
+        )
     return value
 
 

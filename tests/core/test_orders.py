@@ -64,6 +64,21 @@ def test_number_pattern_is_a_company_setting(db, world):
         settings.set_value(session=s, key="order_number_pattern", value="{year}-{seq}")
 
 
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("{seq:0100000d}", "100000 characters wide"),
+        ("{seq:0999999999d}", "999999999 characters wide"),  # a MemoryError on every order
+        ("{seq:>41}", "41 characters wide"),
+        ("ОЧЕНЬ-ДЛИННЫЙ-ПРЕФИКС-ЗАЯВКИ-{yyyy}{mm}-{seq:06d}", "longer than the 40 characters"),
+    ],
+)
+def test_a_number_pattern_that_cannot_fit_the_column_is_refused(db, world, pattern, reason):
+    with pytest.raises(InvalidInput, match=reason), db.transaction() as s:
+        settings.set_value(session=s, key="order_number_pattern", value=pattern)
+    assert world.order().number == "26-0001"  # the setting did not change
+
+
 def test_an_explicit_number_is_kept_and_the_sequence_continues_after_it(db, world):
     """Orders brought over with their numbers (26-0417 from the old system) must not be
     followed by a new 26-0001: the counter moves past the highest one of its year."""
