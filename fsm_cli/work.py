@@ -53,7 +53,7 @@ def add(
     """Record work done: the work type's price and the executors' rates are kept as of now."""
     from fsm_core.services import execution, lookup
     from fsm_core.timeparse import parse_datetime
-    from fsm_core.values import parse_decimal
+    from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
@@ -70,7 +70,7 @@ def add(
                 if obj
                 else None
             ),
-            quantity=parse_decimal(quantity, field="--quantity") or Decimal(1),
+            quantity=parse_quantity(quantity, field="--quantity", allow_zero=True) or Decimal(0),
             comment=comment,
             actor=STATE.actor,
         )
@@ -90,7 +90,7 @@ def material(
 ) -> None:
     """Record a material used: it is written off the warehouse (never below zero)."""
     from fsm_core.services import execution, lookup
-    from fsm_core.values import parse_decimal
+    from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
@@ -99,7 +99,7 @@ def material(
             order_id=found.id,
             item_id=lookup.resolve_item(session, item).id,
             warehouse_id=lookup.resolve_warehouse(session, warehouse).id,
-            quantity=parse_decimal(quantity, field="quantity") or Decimal(0),
+            quantity=parse_quantity(quantity, field="quantity", allow_zero=True) or Decimal(0),
             work_entry_id=entry,
             actor=STATE.actor,
         )

@@ -197,14 +197,14 @@ def parse_quantity(
     if amount is None:
         return None
     shown = value.strip() if isinstance(value, str) else f"{amount.normalize():f}"
+    if abs(amount) >= MAX_QUANTITY:  # first: 1e30 cannot even be rounded to 3 decimals
+        raise InvalidInput(f"{field}: {shown!r} is too large", field=field)
     if amount != amount.quantize(MILLI, rounding=ROUND_HALF_UP):
         raise InvalidInput(f"{field}: {shown!r} has more than 3 decimals", field=field)
     if amount < 0 and not allow_negative:
         raise InvalidInput(f"{field}: {shown!r} is negative", field=field)
     if amount == 0 and not (allow_zero or allow_negative):
         raise InvalidInput(f"{field}: must be more than 0", field=field)
-    if abs(amount) >= MAX_QUANTITY:
-        raise InvalidInput(f"{field}: {shown!r} is too large", field=field)
     if unit and is_whole_unit(unit) and amount != amount.to_integral_value():
         raise InvalidInput(f"{field}: {shown!r} is not a whole number of {unit}", field=field)
     return amount.quantize(MILLI)

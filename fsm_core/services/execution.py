@@ -40,7 +40,7 @@ from fsm_core.models.execution import (
 )
 from fsm_core.models.orders import parse_criticality
 from fsm_core.services import stages
-from fsm_core.values import parse_decimal
+from fsm_core.values import parse_decimal, parse_quantity
 
 KOPECK = Decimal("0.01")
 HOUR_PRECISION = Decimal("0.01")
@@ -526,8 +526,7 @@ def add_work(
         raise InvalidInput("the work ends before it starts", field="end")
     if finished_at > clock.now() + timedelta(minutes=5):
         raise InvalidInput("the work cannot end in the future", field="end")
-    if quantity <= 0:
-        raise InvalidInput("quantity must be positive", field="quantity")
+    quantity = parse_quantity(quantity, field="quantity") or Decimal(0)
     if not executors:
         raise InvalidInput("name at least one executor")
     target = object_id if object_id is not None else order.object_id

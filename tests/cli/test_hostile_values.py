@@ -1,0 +1,60 @@
+"""Values no one means, typed on the command line: each is one line of error, exit 1, and
+nothing changed (issue: hostile input and bad moments)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from fsm_cli.main import app
+
+runner = CliRunner()
+
+
+def run(url, *args, code=0):
+    result = runner.invoke(app, ["--db", url, "--as", "Орлова В. П.", "--lang", "en", *args])
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+@pytest.fixture
+def demo(with_demo, db_url):
+    return db_url
+
+
+def _ledger(url):
+    return json.loads(run(url, "stock", "ledger", "--limit", "0", "--json").stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stock", "receive", "R410A", "1e30", "--to", "Центральный склад"),
+        ("stock", "receive", "R410A", "1", "--to", "Центральный склад", "--price", "1e30"),
+        ("stock", "adjust", "R410A", "-w", "Центральный склад", "--count", "1e30", "--reason", "x"),
+        ("stock", "adjust", "R410A", "-w", "Центральный склад", "--by", "-1e30", "--reason", "x"),
+        ("stock", "transfer", "R410A", "1e30", "--from", "Центральный склад", "--to", "Склад Юг"),
+    ],
+)
+def test_a_quantity_beyond_any_column_is_one_line(demo, args):
+    before = _ledger(demo)
+    result = run(demo, *args, code=1)
+    assert result.stderr.count("\n") == 1
+    assert "too large" in result.stderr
+    assert _ledger(demo) == before
+
+
+def test_work_and_material_quantities_are_checked_in_the_core(demo):
+    found = json.loads(run(demo, "orders", "list", "--stage", "in_progress", "--json").stdout)[0]
+    order, worker = found["number"], found["assignee"]
+    before = json.loads(run(demo, "orders", "history", order, "--json").stdout)
+    common = ("work", "add", order, "-t", "Диагностика", "--start", "-2h", "--end", "-1h")
+    huge = run(demo, *common, "-e", worker, "--quantity", "1e30", code=1)
+    assert huge.stderr.strip() == "Error: --quantity: '1e30' is too large"
+    zero = run(demo, *common, "-e", worker, "--quantity", "0", code=1)
+    assert zero.stderr.strip() == "Error: quantity: must be more than 0"  # the core's rule
+    material = run(
+        demo, "work", "material", order, "R410A", "1e30", "-w", "Центральный склад", code=1
+    )
+    assert material.stderr.strip() == "Error: quantity: '1e30' is too large"
+    assert json.loads(run(demo, "orders", "history", order, "--json").stdout) == before
