@@ -216,7 +216,7 @@ def objects_rotate_token(
         obj = lookup.resolve_object(session, ref)
         passports.rotate_token(session=session, object_id=obj.id)
         url = passports.passport_url(company(session)["passport_base_url"], obj.passport_token)
-    typer.echo(url)
+    output.plain(url)
     output.done(f"New passport link for {obj.name!r}; reprint its label (fsm labels objects).")
 
 

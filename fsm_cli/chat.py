@@ -174,7 +174,9 @@ def show(
     if not messages:
         output.done(_empty_chat(order_number, wanted, elsewhere))
         return
-    output.console().print(f"[bold]{order_number}[/bold]")
+    from rich.text import Text
+
+    output.console().print(Text(order_number, style="bold"))
     _print_messages(messages, tz, with_order=False)
 
 
@@ -265,7 +267,7 @@ def send(
     if json_:
         output.emit_json({"order": order_number, "ids": ids, "channels": channels})
         return
-    typer.echo(" ".join(str(i) for i in ids))
+    output.plain(" ".join(str(i) for i in ids))
     where = ", ".join(_channel_name(c) for c in channels)
     output.done(_t(f"Sent to {order_number} ({where}).", f"Отправлено в {order_number} ({where})."))
 
@@ -296,7 +298,7 @@ def forward(
     if json_:
         output.emit_json({"id": copy_id, "order": order_number, "channel": target})
         return
-    typer.echo(str(copy_id))
+    output.plain(str(copy_id))
     output.done(
         _t(
             f"Forwarded #{message} to {order_number} ({_channel_name(target)}).",

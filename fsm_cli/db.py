@@ -103,4 +103,4 @@ def upgrade(
 @app.command("path")
 def path() -> None:
     """Print the database URL in use (where the default SQLite file lives)."""
-    typer.echo(STATE.database().display_url)
+    output.plain(STATE.database().display_url)

@@ -111,7 +111,10 @@ class FsmGroup(TyperGroup):
             message = describe(exc, lang)
             if message is None:
                 raise
-            typer.echo(f"Error: {message}", err=True)  # the same word for scripts to find
+            from fsm_core.values import terminal_safe
+
+            # the same word for scripts to find; the message may quote hostile input
+            typer.echo(f"Error: {terminal_safe(message)}", err=True)
             raise typer.Exit(1) from None
         finally:
             context.STATE.close()

@@ -428,7 +428,7 @@ def _report_created(order: Any, json_: bool) -> None:
                 order_queries.order_details(session, session.get(type(order), order.id))
             )
         return
-    typer.echo(order.number)
+    output.plain(order.number)
     output.done(f"Created order {order.number} ({order.stage_code}).")
 
 

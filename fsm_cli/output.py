@@ -26,8 +26,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+# json.dumps(ensure_ascii=False) escapes C0 controls but writes C1 ones (a lone 0x9b is a
+# CSI to a terminal) as they are; in JSON text they can only be inside strings, so \u009b
+# is the same data and safe to show.
+_JSON_C1 = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}  # and DEL
+
+
 def to_json(value: Any) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False)
+    return json.dumps(value, default=_default, ensure_ascii=False).translate(_JSON_C1)
 
 
 def emit_json(value: Any) -> None:
@@ -37,7 +43,8 @@ def emit_json(value: Any) -> None:
         body = ",\n ".join(to_json(item) for item in value)
         sys.stdout.write(f"[{body}]\n" if value else "[]\n")
     else:
-        sys.stdout.write(json.dumps(value, default=_default, ensure_ascii=False, indent=2) + "\n")
+        text = json.dumps(value, default=_default, ensure_ascii=False, indent=2)
+        sys.stdout.write(text.translate(_JSON_C1) + "\n")
 
 
 def emit_lines(rows: Iterable[Any]) -> None:
@@ -56,16 +63,52 @@ def emit_records(records: list[Any], json_: bool, nl: bool) -> bool:
 
 
 def console(stderr: bool = False) -> Any:
-    """A rich console; piped into a file or a pager it is wide rather than 80 columns."""
-    import os
+    """A rich console; piped into a file or a pager it is wide rather than 80 columns.
 
-    from rich.console import Console
+    It reads no markup (a description "[link=...]" is text, not a hyperlink) and shows
+    every control character a text carries as a visible sign (see
+    :func:`fsm_core.values.terminal_safe`): data never reaches the terminal as a command."""
+    import os
 
     stream = sys.stderr if stderr else sys.stdout
     width = None
     if not stream.isatty() and "COLUMNS" not in os.environ:
         width = 200
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return _safe_console_class()(
+        stderr=stderr, highlight=False, soft_wrap=False, width=width, markup=False, emoji=False
+    )
+
+
+_SAFE_CONSOLE: Any = None
+
+
+def _safe_console_class() -> Any:
+    global _SAFE_CONSOLE
+    if _SAFE_CONSOLE is None:
+        from rich.console import Console
+        from rich.segment import Segment
+
+        from fsm_core.values import terminal_safe
+
+        class SafeConsole(Console):
+            """Rich's own escapes (styles, cursor moves) are control segments or come from
+            styles; the text of every other segment is made safe as it is written."""
+
+            def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+                return super()._render_buffer(
+                    seg if seg.control else Segment(terminal_safe(seg.text), seg.style)
+                    for seg in buffer
+                )
+
+        _SAFE_CONSOLE = SafeConsole
+    return _SAFE_CONSOLE
+
+
+def plain(text: str, *, err: bool = False) -> None:
+    """One line of plain output (a number, a path) that came from data."""
+    from fsm_core.values import terminal_safe
+
+    typer.echo(terminal_safe(text), err=err)
 
 
 def table(
@@ -119,11 +162,11 @@ def fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> Non
 
 def done(message: str) -> None:
     """A short confirmation on stderr, so stdout stays clean for scripts."""
-    typer.echo(message, err=True)
+    plain(message, err=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"Error: {message}", err=True)
+    plain(f"Error: {message}", err=True)
     return typer.Exit(code)
 
 

@@ -117,4 +117,4 @@ def me(json_: Json = False) -> None:
     if json_:
         output.emit_json(record)
         return
-    typer.echo(f"{user.display_name} ({user.login}, {user.kind})")
+    output.plain(f"{user.display_name} ({user.login}, {user.kind})")

@@ -211,7 +211,9 @@ def show(order: Order, json_: Json = False) -> None:
     for block in blocks:
         if block["work"]:
             when = local_time(block["started_at"], settings.tz, lang=lang)
-            rows.append([f"[bold]{block['work']}[/bold] · {when}", "", "", ""])
+            from rich.text import Text
+
+            rows.append([Text(f"{block['work']} · {when}", style="bold"), "", "", ""])
         for line in block["lines"]:
             rows.append(
                 [

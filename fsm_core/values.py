@@ -18,6 +18,27 @@ _SPACES = re.compile(r"\s+")
 _NUMBER_SPACES = re.compile(r"[\s\u00a0\u202f']")
 
 
+# What a terminal must never receive from data: C0 controls but tab and newline, DEL and the
+# C1 controls (0x9b is a CSI on its own). C0 and DEL show as their Unicode control pictures
+# (ESC as ␛), C1 as the escape a programmer reads (\x9b). Stored text keeps what was sent.
+_TERMINAL_SAFE = {
+    **{code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)},
+    0x7F: "\u2421",
+    **{code: f"\\x{code:02x}" for code in range(0x80, 0xA0)},
+}
+_UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(value: str) -> str:
+    """``value`` with every control character a terminal would act on made visible.
+
+    Every text that came from data (descriptions, names, chat messages, file names) goes
+    through this before a terminal shows it: the CLI's console and the dashboard."""
+    if not _UNSAFE_FOR_TERMINAL.search(value):
+        return value
+    return value.translate(_TERMINAL_SAFE)
+
+
 def clean_text(value: str | None) -> str | None:
     """Strip a free-text value; blank becomes None."""
     if value is None:

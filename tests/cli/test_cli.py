@@ -363,6 +363,7 @@ def test_the_collector_is_paused_only_while_a_command_starts():
 
 
 def _run(url: str, *args: str, env: dict[str, str] | None = None, code: int = 0):
+    env = {"COLUMNS": "200", **(env or {})}  # tables unwrapped, whatever runs the tests
     result = runner.invoke(app, ["--db", url, "--as", "Орлова В. П.", *args], env=env)
     assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
     return result
