@@ -8,20 +8,32 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: run test lint check-layers bench clean
+.PHONY: run test lint check-layers bench clean lock snapshots
+
+# Every install takes its versions from the lock (constraints.txt): what CI tested is what
+# `make run` and `make test` install. `make lock` resolves pyproject.toml's ranges afresh.
+LOCK := constraints.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
 
-# Stamps: reinstall only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e .
+# Stamps: reinstall only when pyproject.toml or the lock changes.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install $(PIP_FLAGS) -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) -c $(LOCK) -e '.[dev]'
 	touch $@ $(VENV)/.installed
+
+# Resolve the newest versions pyproject.toml allows, for Python 3.11 on every platform, into
+# the lock; then `make test`, look at what changed (snapshots first), and commit both.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install $(PIP_FLAGS) 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra postgres --universal \
+		--python-version 3.11 --upgrade --annotation-style line -o $(LOCK)
+	@echo "Lock updated: run make test before committing $(LOCK)."
 
 # One start: `fsm tui --demo` creates or upgrades the database and loads the demo company
 # only when there is something to do.
@@ -40,6 +52,11 @@ PYTEST_WORKERS ?= 2
 
 test: lint check-layers
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Redraw the dashboard's SVG snapshots after a change meant to alter what is drawn (or a
+# Textual upgrade through `make lock`); look at every changed file before committing.
+snapshots: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/tui -n $(PYTEST_WORKERS) --snapshot-update $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/orders_list.py
