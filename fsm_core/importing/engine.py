@@ -280,18 +280,21 @@ class ImportRun:
 
     # references -------------------------------------------------------------------
 
-    def _column_error(self, name: str, exc: FsmError) -> InvalidInput:
+    def column_error(self, name: str, exc: FsmError, *, creatable: bool = False) -> InvalidInput:
         header = self.header_of.get(name, name)
-        return InvalidInput(f"column {header!r}: {exc.message}", hint=exc.hint)
+        hint = exc.hint
+        if creatable and isinstance(exc, NotFound) and not self.options.create_missing:
+            hint = f"{hint}; --create-missing creates it" if hint else "--create-missing creates it"
+        return InvalidInput(f"column {header!r}: {exc.message}", hint=hint)
 
     def customer_id(self, ref: str, row: Row) -> int:
         try:
             return self.resolver.customer(ref)
         except NotFound as exc:
             if not self.options.create_missing:
-                raise self._column_error("customer", exc) from None
+                raise self.column_error("customer", exc, creatable=True) from None
         except FsmError as exc:
-            raise self._column_error("customer", exc) from None
+            raise self.column_error("customer", exc) from None
         return self._create_customer(ref)
 
     def _create_customer(self, name: str) -> int:
@@ -307,28 +310,34 @@ class ImportRun:
             self._orders_ctx.remember_company(company_id, name)
         return company_id
 
-    def object_id(self, ref: str, customer_id: int | None, row: Row) -> int:
+    def object_id(
+        self, ref: str, customer_id: int | None, row: Row, *, address: str | None = None
+    ) -> int:
+        """The object a row names (see importing/resolver.py); with --create-missing, a
+        name the row's customer has no object of (at ``address``) becomes a new object
+        of that customer, at that address."""
         try:
-            return self.resolver.object(ref, customer_id=customer_id)
+            return self.resolver.object(ref, customer_id=customer_id, address=address)
         except NotFound as exc:
             if not (self.options.create_missing and customer_id is not None):
-                raise self._column_error("object", exc) from None
+                raise self.column_error("object", exc, creatable=customer_id is not None) from None
         except FsmError as exc:
-            raise self._column_error("object", exc) from None
-        return self._create_object(ref, customer_id)
+            raise self.column_error("object", exc) from None
+        return self._create_object(ref.strip(), customer_id, address)
 
-    def _create_object(self, name: str, customer_id: int) -> int:
+    def _create_object(self, name: str, customer_id: int, address: str | None) -> int:
         from fsm_core.services import objects
 
+        data: dict[str, Any] = {"customer_id": customer_id, "name": name}
+        if address and address.strip():
+            data["address"] = address.strip()
         if self.dry_run:
             object_id = self.fake_id()
         else:
             with self.session.begin_nested():
-                object_id = objects.create_object(
-                    session=self.session, data={"customer_id": customer_id, "name": name}
-                ).id
+                object_id = objects.create_object(session=self.session, data=data).id
         self.remember_object(object_id, customer_id, name)
-        self.resolver.add_object(object_id, customer_id, name)
+        self.resolver.add_object(object_id, customer_id, name, address=data.get("address"))
         return object_id
 
     def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
@@ -342,7 +351,7 @@ class ImportRun:
             name = "assignee" if "assignee" in self.header_of else "leader"
             if "members" in self.header_of and name not in self.header_of:
                 name = "members"
-            raise self._column_error(name, exc) from None
+            raise self.column_error(name, exc) from None
 
     def orders_context(self) -> Any:
         if self._orders_ctx is None:

@@ -64,9 +64,10 @@ def _own_field(entity: Entity, exc: InvalidInput) -> InvalidInput:
     return InvalidInput(f"column {header!r}: {rest}", hint=exc.hint)
 
 
-def _column_error(entity: Entity, name: str, exc: FsmError) -> InvalidInput:
-    header = entity.run.header_of.get(name, name)
-    return InvalidInput(f"column {header!r}: {exc.message}", hint=exc.hint)
+def _column_error(
+    entity: Entity, name: str, exc: FsmError, *, creatable: bool = False
+) -> InvalidInput:
+    return entity.run.column_error(name, exc, creatable=creatable)
 
 
 # --- items -----------------------------------------------------------------------------
@@ -324,7 +325,7 @@ class Stock(RowByRow):
             return self.warehouses().find(ref)
         except NotFound as exc:
             if not self.run.options.create_missing:
-                raise _column_error(self, "warehouse", exc) from None
+                raise _column_error(self, "warehouse", exc, creatable=True) from None
         except FsmError as exc:
             raise _column_error(self, "warehouse", exc) from None
         if self.run.dry_run:
@@ -352,6 +353,7 @@ class Stock(RowByRow):
         except NotFound as exc:
             if not (self.run.options.create_missing and sku and name):
                 hint = "add it with fsm import items, or --create-missing (needs SKU and name)"
+                hint = f"{exc.hint}; {hint}" if exc.hint else hint
                 raise InvalidInput(
                     f"column {self.run.header_of.get(column, column)!r}: {exc.message}",
                     hint=hint,
