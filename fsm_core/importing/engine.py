@@ -422,20 +422,46 @@ def run_import(
         if not options.dry_run:
             report.inserted = report.updated = 0
     if options.rejects is not None and run is not None:
-        from fsm_core.exporting.writers import fmt_for_path, write_rows
-
-        target = str(options.rejects)
-        fmt = fmt_for_path(target) or "csv"
-        write_rows(
-            run.rejected_rows(),
-            headers=[*dict.fromkeys([*source.headers, *run.rejects_headers]), "error"],
-            fmt=fmt,
-            out=target,
-            bom=fmt in ("csv", "tsv"),  # so Excel shows the Cyrillic of a CSV right
-        )
-        report.rejects_path = target
+        _write_rejects(run, source, str(options.rejects))
+        report.rejects_path = str(options.rejects)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_rejects(run: ImportRun, source: Source, target: str) -> None:
+    """The rejected rows, with an ``error`` column, as the input was written: a CSV from a
+    CSV in its encoding and with its delimiter (a cp1251 ``;`` file gets a cp1251 ``;``
+    file, which Russian Excel opens as it opened the input); UTF-8 with a BOM, so Excel
+    shows its Cyrillic right."""
+    from fsm_core.exporting.writers import fmt_for_path, write_rows
+
+    fmt = fmt_for_path(target) or "csv"
+    encoding, delimiter = "utf-8", ","
+    if fmt in ("csv", "tsv") and source.encoding is not None:
+        encoding = source.encoding
+        delimiter = source.delimiter or delimiter
+    unicode = encoding.replace("_", "-").startswith(("utf-8", "utf8", "utf-16", "utf-32"))
+    rows = run.rejected_rows()
+    if not unicode:
+        rows = (_encodable(row, encoding) for row in rows)
+    write_rows(
+        rows,
+        headers=[*dict.fromkeys([*source.headers, *run.rejects_headers]), "error"],
+        fmt=fmt,
+        out=target,
+        encoding="utf-8" if encoding == "utf-8-sig" else encoding,
+        delimiter=delimiter,
+        bom=fmt in ("csv", "tsv") and encoding.startswith(("utf-8", "utf8")),
+    )
+
+
+def _encodable(row: dict[str, Any], encoding: str) -> dict[str, Any]:
+    """The row with what a code page cannot hold (in a message naming a record, say)
+    replaced by ``?``; the input's own cells came in that code page and always fit."""
+    return {
+        k: v.encode(encoding, errors="replace").decode(encoding) if isinstance(v, str) else v
+        for k, v in row.items()
+    }
 
 
 class RowChecker:

@@ -166,11 +166,41 @@ def test_skip_invalid_writes_the_rest_and_a_rejects_file_to_fix(demo, db_url, db
     assert len(rows) == 1
     assert rows[0].values["Срок"] == "32.13.2026"
     assert "cannot read date" in rows[0].values["error"]
-    fixed = rejects.read_text(encoding="utf-8-sig").replace("32.13.2026", "30.12.2026")
-    rejects.write_text(fixed, encoding="utf-8-sig")
+    fixed = rejects.read_text(encoding="cp1251").replace("32.13.2026", "30.12.2026")
+    rejects.write_text(fixed, encoding="cp1251")
     result = fsm(db_url, "import", "orders", str(rejects))  # re-imported as is
     assert "1 inserted" in result.stderr
     assert "Ignored column(s): 'error'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "starts"),
+    [
+        ("cp1251", ";", b""),  # as Russian Excel saves "CSV (разделители - запятые)"
+        ("utf-8-sig", "\t", b"\xef\xbb\xbf"),
+        ("utf-8", ",", b"\xef\xbb\xbf"),  # a BOM, so that Excel shows the Cyrillic right
+    ],
+)
+def test_the_rejects_file_keeps_the_inputs_encoding_and_delimiter(
+    demo, db_url, tmp_path, encoding, delimiter, starts
+):
+    header = delimiter.join(["Внешний код", "Заказчик", "Описание", "Срок"])
+    rows = [
+        delimiter.join(["R-1", "ООО «СМ-Трейд»", "Хорошая строка", ""]),
+        delimiter.join(["R-2", "ООО «Нет такого»", "Чужой заказчик — № 5", ""]),
+        delimiter.join(["R-3", "ООО «СМ-Трейд»", "Плохой срок", "32.13.2026"]),
+    ]
+    path = write(tmp_path / "o.csv", "\r\n".join([header, *rows]) + "\r\n", encoding)
+    rejects = tmp_path / "rejects.csv"
+    fsm(db_url, "import", "orders", str(path), "--skip-invalid", "--rejects", str(rejects), code=1)
+    data = rejects.read_bytes()
+    assert data.startswith(starts + header.encode("utf-8" if starts else encoding))
+    text = data[len(starts) :].decode("utf-8" if starts else encoding)  # strict: all of it
+    lines = text.split("\r\n")
+    assert lines[0] == f"{header}{delimiter}error"
+    assert lines[1].startswith(f"{rows[1]}{delimiter}{path}:3: column 'Заказчик': no customer")
+    assert lines[2].startswith(f"{rows[2]}{delimiter}{path}:4: column 'Срок': cannot read")
+    assert lines[3:] == [""]
 
 
 def test_dry_run_writes_nothing(demo, db_url, db, tmp_path):
