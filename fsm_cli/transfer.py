@@ -177,6 +177,7 @@ def import_(
                 "columns": report.columns,
                 "key": report.key,
                 "rejects": report.rejects_path,
+                "created": report.created,
                 "errors": report.first_errors,
             }
         )

@@ -71,6 +71,8 @@ class ImportReport:
     committed: bool = False
     rejects_path: str | None = None
     first_errors: list[str] = field(default_factory=list)
+    # records --create-missing made for rows that named them: kind -> how many
+    created: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -95,6 +97,12 @@ class ImportReport:
         ]
         if self.checked and not self.committed:
             parts.append(f"{self.checked} valid but not written")
+        if self.created and (self.committed or self.dry_run):
+            made = ", ".join(
+                f"{n} {kind}" if n == 1 else f"{n} {PLURALS.get(kind, kind + 's')}"
+                for kind, n in self.created.items()
+            )
+            parts.append(f"{'would create' if self.dry_run else 'created'} {made}")
         text = f"{self.source}: {', '.join(parts)} in {self.seconds:.2f} s"
         if self.rejected and not self.committed and not self.dry_run:
             text += " (nothing written: fix the rows or use --skip-invalid)"
@@ -104,6 +112,7 @@ class ImportReport:
 
 
 MAX_KEPT_ERRORS = 50
+PLURALS = {"customer": "customers", "object": "objects", "warehouse": "warehouses"}
 
 
 def normalize_header(text: str) -> str:
@@ -273,6 +282,10 @@ class ImportRun:
             for text in self._spool:
                 yield json.loads(text)
 
+    def created(self, kind: str) -> None:
+        """Count a record --create-missing made for a row (the summary says how many)."""
+        self.report.created[kind] = self.report.created.get(kind, 0) + 1
+
     def fake_id(self) -> int:
         """An id for a record a dry run would create, so later rows can refer to it."""
         self._fake -= 1
@@ -305,6 +318,7 @@ class ImportRun:
         else:
             with self.session.begin_nested():
                 company_id = parties.create_company(session=self.session, data={"name": name}).id
+        self.created("customer")
         self.resolver.add_company(company_id, name, inn=None, external_id=None)
         if self._orders_ctx is not None:
             self._orders_ctx.remember_company(company_id, name)
@@ -336,6 +350,7 @@ class ImportRun:
         else:
             with self.session.begin_nested():
                 object_id = objects.create_object(session=self.session, data=data).id
+        self.created("object")
         self.remember_object(object_id, customer_id, name)
         self.resolver.add_object(object_id, customer_id, name, address=data.get("address"))
         return object_id

@@ -335,6 +335,7 @@ class Stock(RowByRow):
 
             with self.session.begin_nested():
                 warehouse_id = stock.create_warehouse(session=self.session, data={"name": ref}).id
+        self.run.created("warehouse")
         self.warehouses().add(warehouse_id, ref, [ref], [ref])  # type: ignore[arg-type]
         return warehouse_id  # type: ignore[return-value]
 
@@ -372,6 +373,7 @@ class Stock(RowByRow):
                 data["purchase_price"] = values["price"]
             with self.session.begin_nested():
                 item_id = stock.create_item(session=self.session, data=data).id  # type: ignore[assignment]
+        self.run.created("item")
         index.add(item_id, f"{name} ({sku})", [sku], [name])  # type: ignore[arg-type]
         self._skus[sku.casefold()] = item_id  # type: ignore[union-attr]
         return item_id  # type: ignore[return-value]

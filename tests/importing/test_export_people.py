@@ -54,7 +54,7 @@ def sheet_rows(path) -> tuple[openpyxl.worksheet.worksheet.Worksheet, dict[str, 
     header = [c.value for c in sheet[1]]
     rows = {}
     for cells in sheet.iter_rows(min_row=2):
-        row = {h: c for h, c in zip(header, cells, strict=True)}
+        row = dict(zip(header, cells, strict=True))
         rows[row[header[0]].value] = row
     return sheet, rows
 

@@ -247,7 +247,9 @@ def test_create_missing_creates_customers_and_objects(demo, db_url, db, tmp_path
     path = write(tmp_path / "o.csv", sheet)
     assert "no customer matches" in fsm(db_url, "import", "orders", str(path), code=1).stderr
     result = fsm(db_url, "import", "orders", str(path), "--create-missing")
-    assert "1 inserted" in result.stderr
+    assert "1 inserted, 0 updated, 0 unchanged, 0 rejected, created 1 customer, 1 object" in (
+        result.stderr
+    )
     with db.reader() as s:
         obj = s.execute(
             select(ServiceObject).where(ServiceObject.name == "Котельная № 3")

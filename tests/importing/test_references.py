@@ -252,10 +252,12 @@ def test_create_missing_gives_a_new_shops_unit_the_rows_address(shops, db, db_ur
         f"B-2;ООО «Северный ветер»;{SPLIT};{NEVSKY};Старый магазин\n"
         f"B-3;ООО «Северный ветер»;{SPLIT};Санкт-Петербург, Московский пр., 7;Снова новый\n"
     )
-    result = fsm(
-        db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)), "--create-missing"
-    )
-    assert "3 inserted" in result.stderr
+    path = write(tmp_path / "o.csv", sheet)
+    dry = fsm(db_url, "import", "orders", str(path), "--create-missing", "--dry-run")
+    assert "3 would be inserted" in dry.stderr
+    assert ", would create 1 object in" in dry.stderr
+    result = fsm(db_url, "import", "orders", str(path), "--create-missing")
+    assert "3 inserted, 0 updated, 0 unchanged, 0 rejected, created 1 object in" in result.stderr
     new = [o for o in objects_named(db, SPLIT) if o[2] == "Санкт-Петербург, Московский пр., 7"]
     assert [o[1] for o in new] == [shops.north.id]
     got = {k: v[0] for k, v in landed(db).items()}
