@@ -9,8 +9,8 @@ added as it goes.
 A batch import decides only on exact evidence: a key (external id, INN, inventory or
 serial number, passport token, SKU, barcode, e-mail, phone, an employee's short name) or
 the whole name, folded (case, ё, runs of spaces, the style of quotes and dashes). An
-object's name counts within the row's customer only, and two same-named objects of that
-customer are told apart by the row's address (an object's own, or its site's). A part of
+object's name counts within the row's customer only, and several same-named objects of
+that customer are told apart by the row's address (an object's own, or its site's). A part of
 a name is never enough: an order that lands on another object's history, silently, is
 worse than a row refused. A reference that matches nothing raises :class:`NoMatch`, whose
 hint names the closest records -- suggestions for the person who fixes the file, never
@@ -529,17 +529,20 @@ class Resolver:
         )
 
     def _at_address(self, ids: list[int], address: str | None) -> list[int]:
-        """Those of the same-named ``ids`` that the row's ``address`` fits: the ones at
-        that address; else, when none has any address to contradict it, all of them."""
-        if not ids or not address or not address.strip():
+        """Which of the customer's same-named ``ids`` the row means. The address only
+        tells them apart: a name the customer has one object of is that object. Of
+        several, the ones at ``address`` (compared whole, folded); if none is there, and
+        each has an address, the row means a unit not known yet (none); if some have no
+        address, any could be it (all: the caller says which they are)."""
+        if len(ids) < 2 or not address or not address.strip():
             return ids
         wanted = fold_address(address)
         same = [i for i in ids if self._address_key(i) == wanted]
         if same:
             return same
-        if any(not self._address_key(i) for i in ids):
-            return ids  # one without an address: it; several: the caller says ambiguous
-        return []  # each is somewhere else: a unit not known yet
+        if all(self._address_key(i) for i in ids):
+            return []
+        return ids
 
     def contact(self, ref: str, *, company_id: int | None) -> int:
         return self._remembered(

@@ -226,12 +226,13 @@ def test_same_named_objects_of_one_customer_are_told_apart_by_the_address(
         f"A-2;ООО «Северный ветер»;{SPLIT};{LIGOVSKY};Течёт\n"
         f"A-3;ООО «Северный ветер»;{SPLIT};;Не сказано где\n"
         f"A-4;ООО «Северный ветер»;{SPLIT};Санкт-Петербург, Невский пр., 12;Соседний дом\n"
-        # an address is no hindrance where the name is the customer's only one
+        # the address only tells apart: where the customer has one of the name, it is that
         f"A-5;ООО «Северный ветер»;Кондиционер LG S12EQ;{NEVSKY};Единственный\n"
+        f"A-6;АО «Южный берег»;{SPLIT};{NEVSKY};Единственный у заказчика\n"
     )
     path = write(tmp_path / "o.csv", sheet)
     report, errors = import_orders(db_url, path, workers=workers, skip_invalid=True)
-    assert (report.inserted, report.rejected) == (3, 2)
+    assert (report.inserted, report.rejected) == (4, 2)
     assert errors[0].startswith(
         f"{path}:4: column 'Объект': object '{SPLIT}' is ambiguous: it matches "
         f"{SPLIT} (ООО «Северный ветер», {NEVSKY}); {SPLIT} (ООО «Северный ветер», {LIGOVSKY})"
@@ -242,7 +243,12 @@ def test_same_named_objects_of_one_customer_are_told_apart_by_the_address(
         "address 'Санкт-Петербург, Невский пр., 12' (closest: "
     )
     got = {k: v[0] for k, v in landed(db).items()}
-    assert got == {"A-1": shops.north_nevsky, "A-2": shops.north_ligovsky, "A-5": shops.north_lg}
+    assert got == {
+        "A-1": shops.north_nevsky,
+        "A-2": shops.north_ligovsky,
+        "A-5": shops.north_lg,
+        "A-6": shops.south_split,
+    }
 
 
 def test_create_missing_gives_a_new_shops_unit_the_rows_address(shops, db, db_url, tmp_path):
@@ -479,9 +485,10 @@ def test_a_hundred_thousand_rows_each_on_its_own_object(db, db_url, tmp_path):
                 ref, where, right = PARTS[unit], address, None
             elif kind == 1:  # by inventory number: no address needed
                 ref, where, right = inventory_of[target], "", target
-            elif kind == 2:  # no address: only where the customer has one of that name
-                ref, where = unit.upper(), ""
-                right = target if unit == "Помпа" else None
+            elif kind == 2 and unit == "Помпа":  # the customer's only one: the address
+                ref, where, right = unit.upper(), address.replace("ул.", "пр."), target
+            elif kind == 2:  # no address where the customer has two: refused
+                ref, where, right = unit.upper(), "", None
             else:  # the whole name and the shop's address, as people type them
                 ref, where, right = unit, address.replace(", ", ",  ").lower(), target
             if right is None:
