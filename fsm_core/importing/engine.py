@@ -293,9 +293,14 @@ class ImportRun:
 
     # references -------------------------------------------------------------------
 
-    def column_error(self, name: str, exc: FsmError, *, creatable: bool = False) -> InvalidInput:
+    def column_error(
+        self, name: str, exc: FsmError, *, creatable: bool = False, hint: str | None = None
+    ) -> InvalidInput:
+        """``exc`` said of the file's column for field ``name`` (``column 'Объект': ...``),
+        with ``hint`` instead of its own if given; ``creatable``: --create-missing would
+        have made the record, and the hint says so."""
         header = self.header_of.get(name, name)
-        hint = exc.hint
+        hint = hint or exc.hint
         if creatable and isinstance(exc, NotFound) and not self.options.create_missing:
             hint = f"{hint}; --create-missing creates it" if hint else "--create-missing creates it"
         return InvalidInput(f"column {header!r}: {exc.message}", hint=hint)

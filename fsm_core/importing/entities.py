@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from fsm_core import bulk
-from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.errors import Ambiguous, FsmError, InvalidInput
 from fsm_core.importing import fields as f
 from fsm_core.models import (
     Company,
@@ -550,6 +550,9 @@ class Objects(RecordEntity):
                 values["parent_id"] = (
                     self.run.resolver.object(parent, customer_id=customer_id) if parent else None
                 )
+            except Ambiguous as exc:
+                hint = "name the site by its external id or inventory number"
+                raise self.run.column_error("parent", exc, hint=hint) from None
             except FsmError as exc:
                 raise self.run.column_error("parent", exc) from None
         if values.get("kind") is None:

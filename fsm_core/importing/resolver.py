@@ -503,7 +503,11 @@ class Resolver:
             return fitting[0]
         if fitting:
             problem = Ambiguous("object", ref, [index.describe(i) for i in fitting], ids=fitting)
-            problem.hint = "give the address (Адрес) or the inventory number"
+            problem.hint = (
+                "give the address (Адрес) or the inventory number"
+                if customer_id is not None
+                else "give the customer, the address (Адрес) or the inventory number"
+            )
             raise problem
         if customer_id is not None:
             elsewhere = index.keyed(ref)

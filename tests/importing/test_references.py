@@ -375,6 +375,18 @@ def test_a_parent_site_is_found_by_its_whole_name_within_the_customer(shops, db,
         result.stderr
     )
     assert "1 inserted" not in result.stderr  # all or nothing
+    sheet = (
+        "Заказчик;Площадка;Наименование\n"
+        "ООО «Северный ветер»;;Магазин на Лиговском\n"  # a second site of that name
+        "ООО «Северный ветер»;магазин на лиговском;Кофемашина\n"
+    )
+    path = write(tmp_path / "q.csv", sheet)
+    result = fsm(db_url, "import", "objects", str(path), "--skip-invalid", code=1)
+    assert (
+        f"{path}:3: column 'Площадка': object 'магазин на лиговском' is ambiguous: it matches "
+        f"Магазин на Лиговском (ООО «Северный ветер», {LIGOVSKY}); Магазин на Лиговском "
+        "(ООО «Северный ветер») (name the site by its external id or inventory number)"
+    ) in result.stderr
 
 
 def test_stock_items_and_warehouses_by_whole_names_only(db, db_url, tmp_path):
