@@ -72,7 +72,9 @@ def import_(
     create_missing: Annotated[
         bool,
         typer.Option(
-            "--create-missing", help="Create customers and objects the rows name but we lack."
+            "--create-missing",
+            help="Create what the rows name but we lack: customers, objects (under the row's "
+            "customer, at its address), warehouses and items.",
         ),
     ] = False,
     dry_run: Annotated[
