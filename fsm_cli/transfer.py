@@ -72,7 +72,9 @@ def import_(
     create_missing: Annotated[
         bool,
         typer.Option(
-            "--create-missing", help="Create customers and objects the rows name but we lack."
+            "--create-missing",
+            help="Create what the rows name but we lack: customers, objects (under the row's "
+            "customer, at its address), warehouses and items.",
         ),
     ] = False,
     dry_run: Annotated[
@@ -178,6 +180,7 @@ def import_(
                 "columns": report.columns,
                 "key": report.key,
                 "rejects": report.rejects_path,
+                "created": report.created,
                 "errors": report.first_errors,
             }
         )
@@ -240,6 +243,21 @@ def export(
         str, typer.Option("--output", "-o", help="File to write, or - for standard output.")
     ] = "-",
     fmt: Format = None,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Excel: the same as --format xlsx.")] = False,
+    for_import: Annotated[
+        bool,
+        typer.Option(
+            "--for-import",
+            help="Orders in Excel: the columns `fsm import` reads (external ids, ISO times), "
+            "not the workbook for people.",
+        ),
+    ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang", help="Orders in Excel: headers and names in ru or en (default: yours)."
+        ),
+    ] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="utf-8 or cp1251.")] = "utf-8",
     delimiter: Annotated[str, typer.Option("--delimiter", "-d")] = ",",
     bom: Annotated[
@@ -256,13 +274,23 @@ def export(
     open_only: Annotated[bool, typer.Option("--open")] = False,
     search: Annotated[str | None, typer.Option("--search", "-s")] = None,
 ) -> None:
-    """Export rows with the columns `fsm import` reads (orders take the list's filters)."""
-    from fsm_core.exporting.tables import export_rows
-    from fsm_core.exporting.writers import fmt_for_path, write_rows
+    """Export rows with the columns `fsm import` reads (orders take the list's filters).
 
-    chosen = fmt or (fmt_for_path(out) if out != "-" else None) or "csv"
+    Orders in Excel (--xlsx, or a .xlsx file) are a workbook for people: real dates in
+    the company's time zone, names, stages and criticality in --lang; --for-import gives
+    the columns `fsm import` reads instead.
+    """
+    from fsm_core.exporting.tables import write_export
+    from fsm_core.exporting.writers import fmt_for_path
+
+    if xlsx and fmt not in (None, "xlsx"):
+        raise typer.BadParameter("give one format", param_hint="--xlsx")
+    chosen = ("xlsx" if xlsx else fmt) or (fmt_for_path(out) if out != "-" else None) or "csv"
     if chosen not in ("csv", "tsv", "nl", "xlsx"):
         raise typer.BadParameter("use csv, tsv, nl or xlsx", param_hint="--format")
+    language = lang or STATE.language
+    if language not in ("ru", "en"):
+        raise typer.BadParameter("use ru or en", param_hint="--lang")
     filters = None
     narrowed = any(
         (stage, assignee, customer, obj, criticality, sla_status, since, until, open_only, search)
@@ -286,14 +314,16 @@ def export(
                 text=search,
                 open_only=open_only,
             )
-        headers, rows = export_rows(session, entity, filters=filters)
-        count = write_rows(
-            rows,
-            headers=list(headers),
-            fmt=chosen,
+        count = write_export(
+            session,
+            entity,
             out=out,
+            fmt=chosen,
+            filters=filters,
+            for_import=for_import,
+            lang=language,
             encoding=encoding,
-            delimiter="\t" if chosen == "tsv" else delimiter,
+            delimiter=delimiter,
             bom=bom,
         )
     if out != "-":

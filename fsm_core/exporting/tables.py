@@ -1,4 +1,5 @@
-"""What ``fsm export`` writes: every entity as rows with the columns ``fsm import`` reads.
+"""What ``fsm export`` writes: every entity as rows with the columns ``fsm import`` reads,
+and the orders as a workbook for people to read (see :func:`write_export`).
 
 References are written the way the importer resolves them, preferring the keys that stay
 unique (external id, then INN, e-mail, inventory number, and the name last), so that the
@@ -393,6 +394,7 @@ class ExportContext:
     refs: Refs
     tz: tzinfo
     filters: Any = None
+    lang: str = "en"
 
 
 def export_rows(
@@ -408,3 +410,169 @@ def export_rows(
         raise InvalidInput(f"cannot export {entity!r}", hint="one of: " + ", ".join(TABLES))
     ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters)
     return table.headers, table.rows(session, ctx)
+
+
+# --- the orders workbook for people ------------------------------------------------------
+#
+# What a dispatcher or a manager opens in Excel: real dates in the company's time zone,
+# names rather than codes and external ids, headers in the reader's language. (The Russian
+# headers are ones `fsm import` also reads, but the lossless form to import again is the
+# --for-import one above.)
+
+PEOPLE_ORDER_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # field, English header, Russian header
+    ("number", "Number", "Номер"),
+    ("created_at", "Created", "Дата создания"),
+    ("customer", "Customer", "Заказчик"),
+    ("object", "Object", "Объект"),
+    ("address", "Address", "Адрес"),
+    ("contact", "Contact", "Контакт"),
+    ("description", "Description", "Описание"),
+    ("criticality", "Criticality", "Критичность"),
+    ("stage", "Stage", "Стадия"),
+    ("assignee", "Assignee", "Исполнитель"),
+    ("crew", "Crew", "Бригада"),
+    ("planned_start", "Planned start", "Плановое начало"),
+    ("planned_end", "Planned end", "Плановое окончание"),
+    ("reaction_due", "Reaction due", "Срок реакции"),
+    ("resolution_due", "Resolution due", "Срок решения"),
+    ("reacted_at", "Reacted", "Дата реакции"),
+    ("resolved_at", "Resolved", "Дата выполнения"),
+    ("closed_at", "Closed", "Дата закрытия"),
+    ("external_id", "External id", "Внешний код"),
+)
+PEOPLE_SHEET = {"en": "Orders", "ru": "Заявки"}
+# Excel number formats for dates: day-first in Russian, ISO order (unambiguous) in English
+DATETIME_FORMATS = {"en": "YYYY-MM-DD HH:MM", "ru": "DD.MM.YYYY HH:MM"}
+
+
+def people_headers(lang: str) -> list[str]:
+    return [ru if lang == "ru" else en for _, en, ru in PEOPLE_ORDER_COLUMNS]
+
+
+def _orders_for_people(session: Session, ctx: ExportContext) -> Iterator[dict[str, Any]]:
+    from fsm_core import clock
+    from fsm_core.i18n import criticality_name
+    from fsm_core.models import Stage
+    from fsm_core.services.order_queries import apply_filter, with_names
+
+    lang, tz = ctx.lang, ctx.tz
+    headers = dict(zip((f for f, _, _ in PEOPLE_ORDER_COLUMNS), people_headers(lang), strict=True))
+    stages = {s.code: s.name(lang) for s in session.execute(select(Stage)).scalars()}
+    criticalities: dict[str, str] = {}
+    names = _Names(session)
+
+    def moment(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value is not None else None
+
+    query = select(Order).order_by(Order.id)
+    if ctx.filters is not None:
+        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+    for o in session.execute(query.execution_options(yield_per=2000)).scalars():
+        if o.criticality not in criticalities:
+            criticalities[o.criticality] = criticality_name(o.criticality, lang)
+        values = {
+            "number": o.number,
+            "created_at": moment(o.created_at),
+            "customer": names.company.get(o.customer_id),
+            "object": names.object_name(o.object_id),
+            "address": names.object_address(o.object_id),
+            "contact": names.contact.get(o.contact_id) if o.contact_id else None,
+            "description": o.description,
+            "criticality": criticalities[o.criticality],
+            "stage": stages.get(o.stage_code, o.stage_code),
+            "assignee": names.employee.get(o.assignee_id) if o.assignee_id else None,
+            "crew": names.crew.get(o.crew_id) if o.crew_id else None,
+            "planned_start": moment(o.planned_start),
+            "planned_end": moment(o.planned_end),
+            "reaction_due": moment(o.reaction_due),
+            "resolution_due": moment(o.resolution_due),
+            "reacted_at": moment(o.reacted_at),
+            "resolved_at": moment(o.resolved_at),
+            "closed_at": moment(o.closed_at),
+            "external_id": o.external_id,
+        }
+        session.expunge(o)
+        yield {headers[k]: v for k, v in values.items()}
+
+
+class _Names:
+    """What people call the records an order points at (read once per export)."""
+
+    def __init__(self, session: Session) -> None:
+        from fsm_core.services.object_tree import inherited_address
+
+        self.company = dict(session.execute(select(Company.id, Company.name)).all())
+        self.contact = dict(session.execute(select(Contact.id, Contact.full_name)).all())
+        self.employee = dict(session.execute(select(Employee.id, Employee.short_name)).all())
+        self.crew = dict(session.execute(select(Crew.id, Crew.name)).all())
+        self._objects = {
+            i: (name, parent, address)
+            for i, name, parent, address in session.execute(
+                select(
+                    ServiceObject.id,
+                    ServiceObject.name,
+                    ServiceObject.parent_id,
+                    ServiceObject.address,
+                )
+            )
+        }
+        self._parent = {i: v[1] for i, v in self._objects.items()}
+        self._address = {i: v[2] for i, v in self._objects.items()}
+        self._inherited = inherited_address
+
+    def object_name(self, object_id: int | None) -> str | None:
+        found = self._objects.get(object_id) if object_id is not None else None
+        return found[0] if found else None
+
+    def object_address(self, object_id: int | None) -> str | None:
+        if object_id is None:
+            return None
+        return self._inherited(object_id, self._parent, self._address)
+
+
+def write_export(
+    session: Session,
+    entity: str,
+    *,
+    out: Any,
+    fmt: str,
+    filters: Any = None,
+    for_import: bool = False,
+    lang: str = "en",
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    bom: bool = False,
+) -> int:
+    """Export ``entity`` to ``out`` as ``fmt``; returns the number of rows written.
+
+    Every format carries the columns ``fsm import`` reads, except an orders workbook
+    (``xlsx``) made for people unless ``for_import``: real Excel dates in the company's
+    time zone, names instead of external ids, stage and criticality by name, headers in
+    ``lang`` (en or ru)."""
+    from fsm_core.errors import InvalidInput
+    from fsm_core.exporting.writers import write_rows
+    from fsm_core.services.settings import load
+
+    if lang not in ("en", "ru"):
+        raise InvalidInput(f"unknown language {lang!r}", hint="use en or ru")
+    if entity == "orders" and fmt == "xlsx" and not for_import:
+        ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters, lang=lang)
+        return write_rows(
+            _orders_for_people(session, ctx),
+            headers=people_headers(lang),
+            fmt=fmt,
+            out=out,
+            sheet=PEOPLE_SHEET[lang],
+            datetime_format=DATETIME_FORMATS[lang],
+        )
+    headers, rows = export_rows(session, entity, filters=filters)
+    return write_rows(
+        rows,
+        headers=list(headers),
+        fmt=fmt,
+        out=out,
+        encoding=encoding,
+        delimiter="\t" if fmt == "tsv" else delimiter,
+        bom=bom,
+    )

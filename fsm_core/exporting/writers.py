@@ -71,12 +71,14 @@ def write_rows(
     delimiter: str = ",",
     bom: bool = False,
     sheet: str = "data",
+    datetime_format: str = _XLSX_DATETIME_FORMAT,
 ) -> int:
     """Write ``rows`` (dicts; a missing key is an empty cell) with columns ``headers``.
 
     ``out`` is a path, ``"-"`` for standard output, or a binary stream (left open).
     ``fmt`` is ``csv``, ``tsv`` (CSV with a tab), ``nl`` or ``xlsx``; ``encoding``,
-    ``delimiter`` and ``bom`` apply to the text formats, ``sheet`` names the .xlsx sheet.
+    ``delimiter`` and ``bom`` apply to the text formats, ``sheet`` names the .xlsx sheet
+    and ``datetime_format`` is the Excel number format of its datetimes.
     Returns the number of rows written.
     """
     fmt = fmt.lower()
@@ -87,7 +89,7 @@ def write_rows(
     name = _output_name(out)
     if fmt == "xlsx":
         with _output(out, name, binary_only=True) as stream:
-            return _write_xlsx(rows, headers, stream, name, sheet)
+            return _write_xlsx(rows, headers, stream, name, sheet, datetime_format)
     codec = _check_encoding(encoding, bom)
     if fmt == "tsv":
         delimiter = "\t"
@@ -291,7 +293,12 @@ def _display_width(value: Any) -> int:
 
 
 def _write_xlsx(
-    rows: Iterable[dict[str, Any]], headers: list[str], stream: BinaryIO, name: str, sheet: str
+    rows: Iterable[dict[str, Any]],
+    headers: list[str],
+    stream: BinaryIO,
+    name: str,
+    sheet: str,
+    datetime_format: str,
 ) -> int:
     from openpyxl import Workbook  # ~80 ms to import: only when a workbook is written
     from openpyxl.cell import WriteOnlyCell
@@ -320,7 +327,7 @@ def _write_xlsx(
             if value.tzinfo is not None:
                 value = value.replace(tzinfo=None)
             stamp = WriteOnlyCell(worksheet, value=value)
-            stamp.number_format = _XLSX_DATETIME_FORMAT
+            stamp.number_format = datetime_format
             return stamp
         if isinstance(value, date):
             day = WriteOnlyCell(worksheet, value=value)

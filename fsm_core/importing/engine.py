@@ -71,6 +71,8 @@ class ImportReport:
     committed: bool = False
     rejects_path: str | None = None
     first_errors: list[str] = field(default_factory=list)
+    # records --create-missing made for rows that named them: kind -> how many
+    created: dict[str, int] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -95,6 +97,12 @@ class ImportReport:
         ]
         if self.checked and not self.committed:
             parts.append(f"{self.checked} valid but not written")
+        if self.created and (self.committed or self.dry_run):
+            made = ", ".join(
+                f"{n} {kind}" if n == 1 else f"{n} {PLURALS.get(kind, kind + 's')}"
+                for kind, n in self.created.items()
+            )
+            parts.append(f"{'would create' if self.dry_run else 'created'} {made}")
         text = f"{self.source}: {', '.join(parts)} in {self.seconds:.2f} s"
         if self.rejected and not self.committed and not self.dry_run:
             text += " (nothing written: fix the rows or use --skip-invalid)"
@@ -104,6 +112,7 @@ class ImportReport:
 
 
 MAX_KEPT_ERRORS = 50
+PLURALS = {"customer": "customers", "object": "objects", "warehouse": "warehouses"}
 
 
 def normalize_header(text: str) -> str:
@@ -273,6 +282,10 @@ class ImportRun:
             for text in self._spool:
                 yield json.loads(text)
 
+    def created(self, kind: str) -> None:
+        """Count a record --create-missing made for a row (the summary says how many)."""
+        self.report.created[kind] = self.report.created.get(kind, 0) + 1
+
     def fake_id(self) -> int:
         """An id for a record a dry run would create, so later rows can refer to it."""
         self._fake -= 1
@@ -280,18 +293,26 @@ class ImportRun:
 
     # references -------------------------------------------------------------------
 
-    def _column_error(self, name: str, exc: FsmError) -> InvalidInput:
+    def column_error(
+        self, name: str, exc: FsmError, *, creatable: bool = False, hint: str | None = None
+    ) -> InvalidInput:
+        """``exc`` said of the file's column for field ``name`` (``column 'Объект': ...``),
+        with ``hint`` instead of its own if given; ``creatable``: --create-missing would
+        have made the record, and the hint says so."""
         header = self.header_of.get(name, name)
-        return InvalidInput(f"column {header!r}: {exc.message}", hint=exc.hint)
+        hint = hint or exc.hint
+        if creatable and isinstance(exc, NotFound) and not self.options.create_missing:
+            hint = f"{hint}; --create-missing creates it" if hint else "--create-missing creates it"
+        return InvalidInput(f"column {header!r}: {exc.message}", hint=hint)
 
     def customer_id(self, ref: str, row: Row) -> int:
         try:
             return self.resolver.customer(ref)
         except NotFound as exc:
             if not self.options.create_missing:
-                raise self._column_error("customer", exc) from None
+                raise self.column_error("customer", exc, creatable=True) from None
         except FsmError as exc:
-            raise self._column_error("customer", exc) from None
+            raise self.column_error("customer", exc) from None
         return self._create_customer(ref)
 
     def _create_customer(self, name: str) -> int:
@@ -302,33 +323,41 @@ class ImportRun:
         else:
             with self.session.begin_nested():
                 company_id = parties.create_company(session=self.session, data={"name": name}).id
+        self.created("customer")
         self.resolver.add_company(company_id, name, inn=None, external_id=None)
         if self._orders_ctx is not None:
             self._orders_ctx.remember_company(company_id, name)
         return company_id
 
-    def object_id(self, ref: str, customer_id: int | None, row: Row) -> int:
+    def object_id(
+        self, ref: str, customer_id: int | None, row: Row, *, address: str | None = None
+    ) -> int:
+        """The object a row names (see importing/resolver.py); with --create-missing, a
+        name the row's customer has no object of (at ``address``) becomes a new object
+        of that customer, at that address."""
         try:
-            return self.resolver.object(ref, customer_id=customer_id)
+            return self.resolver.object(ref, customer_id=customer_id, address=address)
         except NotFound as exc:
             if not (self.options.create_missing and customer_id is not None):
-                raise self._column_error("object", exc) from None
+                raise self.column_error("object", exc, creatable=customer_id is not None) from None
         except FsmError as exc:
-            raise self._column_error("object", exc) from None
-        return self._create_object(ref, customer_id)
+            raise self.column_error("object", exc) from None
+        return self._create_object(ref.strip(), customer_id, address)
 
-    def _create_object(self, name: str, customer_id: int) -> int:
+    def _create_object(self, name: str, customer_id: int, address: str | None) -> int:
         from fsm_core.services import objects
 
+        data: dict[str, Any] = {"customer_id": customer_id, "name": name}
+        if address and address.strip():
+            data["address"] = address.strip()
         if self.dry_run:
             object_id = self.fake_id()
         else:
             with self.session.begin_nested():
-                object_id = objects.create_object(
-                    session=self.session, data={"customer_id": customer_id, "name": name}
-                ).id
+                object_id = objects.create_object(session=self.session, data=data).id
+        self.created("object")
         self.remember_object(object_id, customer_id, name)
-        self.resolver.add_object(object_id, customer_id, name)
+        self.resolver.add_object(object_id, customer_id, name, address=data.get("address"))
         return object_id
 
     def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
@@ -342,7 +371,7 @@ class ImportRun:
             name = "assignee" if "assignee" in self.header_of else "leader"
             if "members" in self.header_of and name not in self.header_of:
                 name = "members"
-            raise self._column_error(name, exc) from None
+            raise self.column_error(name, exc) from None
 
     def orders_context(self) -> Any:
         if self._orders_ctx is None:
@@ -413,20 +442,46 @@ def run_import(
         if not options.dry_run:
             report.inserted = report.updated = 0
     if options.rejects is not None and run is not None:
-        from fsm_core.exporting.writers import fmt_for_path, write_rows
-
-        target = str(options.rejects)
-        fmt = fmt_for_path(target) or "csv"
-        write_rows(
-            run.rejected_rows(),
-            headers=[*dict.fromkeys([*source.headers, *run.rejects_headers]), "error"],
-            fmt=fmt,
-            out=target,
-            bom=fmt in ("csv", "tsv"),  # so Excel shows the Cyrillic of a CSV right
-        )
-        report.rejects_path = target
+        _write_rejects(run, source, str(options.rejects))
+        report.rejects_path = str(options.rejects)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_rejects(run: ImportRun, source: Source, target: str) -> None:
+    """The rejected rows, with an ``error`` column, as the input was written: a CSV from a
+    CSV in its encoding and with its delimiter (a cp1251 ``;`` file gets a cp1251 ``;``
+    file, which Russian Excel opens as it opened the input); UTF-8 with a BOM, so Excel
+    shows its Cyrillic right."""
+    from fsm_core.exporting.writers import fmt_for_path, write_rows
+
+    fmt = fmt_for_path(target) or "csv"
+    encoding, delimiter = "utf-8", ","
+    if fmt in ("csv", "tsv") and source.encoding is not None:
+        encoding = source.encoding
+        delimiter = source.delimiter or delimiter
+    unicode = encoding.replace("_", "-").startswith(("utf-8", "utf8", "utf-16", "utf-32"))
+    rows = run.rejected_rows()
+    if not unicode:
+        rows = (_encodable(row, encoding) for row in rows)
+    write_rows(
+        rows,
+        headers=[*dict.fromkeys([*source.headers, *run.rejects_headers]), "error"],
+        fmt=fmt,
+        out=target,
+        encoding="utf-8" if encoding == "utf-8-sig" else encoding,
+        delimiter=delimiter,
+        bom=fmt in ("csv", "tsv") and encoding.startswith(("utf-8", "utf8")),
+    )
+
+
+def _encodable(row: dict[str, Any], encoding: str) -> dict[str, Any]:
+    """The row with what a code page cannot hold (in a message naming a record, say)
+    replaced by ``?``; the input's own cells came in that code page and always fit."""
+    return {
+        k: v.encode(encoding, errors="replace").decode(encoding) if isinstance(v, str) else v
+        for k, v in row.items()
+    }
 
 
 class RowChecker:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from fsm_core import bulk
-from fsm_core.errors import FsmError, InvalidInput
+from fsm_core.errors import Ambiguous, FsmError, InvalidInput
 from fsm_core.importing import fields as f
 from fsm_core.models import (
     Company,
@@ -266,12 +266,17 @@ class Companies(RecordEntity):
         parties.update_company(session=self.session, company_id=record_id, data=changes)
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
-        record = self.session.get(Company, record_id)
+        record = self.session.get(Company, record_id) if record_id > 0 else None
+        if record is None:  # created by a dry run
+            self.run.resolver.add_company(
+                record_id,
+                data.get("name") or "?",
+                inn=data.get("inn"),
+                external_id=data.get("external_id"),
+            )
+            return
         self.run.resolver.add_company(
-            record_id,
-            data.get("name") or (record.name if record else "?"),
-            inn=data.get("inn"),
-            external_id=data.get("external_id"),
+            record_id, record.name, inn=record.inn, external_id=record.external_id
         )
 
 
@@ -320,6 +325,9 @@ class Contacts(RecordEntity):
         parties.update_contact(session=self.session, contact_id=record_id, data=changes)
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(Contact, record_id) if record_id > 0 else None
+        if record is not None:
+            data = {k: getattr(record, k) for k in Contact.model_fields}
         if "company_id" in data:
             self.run.resolver.add_contact(
                 record_id,
@@ -471,6 +479,9 @@ class Crews(RecordEntity):
         parties.update_crew(session=self.session, crew_id=record_id, data=changes)
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(Crew, record_id) if record_id > 0 else None
+        if record is not None:
+            data = {"name": record.name, "external_id": record.external_id}
         self.run.resolver.add_crew(record_id, data.get("name", ""), data.get("external_id"))
 
 
@@ -535,9 +546,15 @@ class Objects(RecordEntity):
         values["customer_id"] = customer_id
         if "parent" in values:
             parent = values.pop("parent")
-            values["parent_id"] = (
-                self.run.resolver.object(parent, customer_id=customer_id) if parent else None
-            )
+            try:
+                values["parent_id"] = (
+                    self.run.resolver.object(parent, customer_id=customer_id) if parent else None
+                )
+            except Ambiguous as exc:
+                hint = "name the site by its external id or inventory number"
+                raise self.run.column_error("parent", exc, hint=hint) from None
+            except FsmError as exc:
+                raise self.run.column_error("parent", exc) from None
         if values.get("kind") is None:
             values.pop("kind", None)
 
@@ -552,6 +569,9 @@ class Objects(RecordEntity):
         objects.update_object(session=self.session, object_id=record_id, data=changes)
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(ServiceObject, record_id) if record_id > 0 else None
+        if record is not None:  # what it is known by now, columns the file lacks included
+            data = {k: getattr(record, k) for k in ServiceObject.model_fields}
         self.run.resolver.add_object(
             record_id,
             data["customer_id"],
@@ -559,6 +579,9 @@ class Objects(RecordEntity):
             external_id=data.get("external_id"),
             inventory_number=data.get("inventory_number"),
             serial_number=data.get("serial_number"),
+            passport_token=data.get("passport_token"),
+            parent_id=data.get("parent_id"),
+            address=data.get("address"),
         )
         self.run.orders_context().remember_object(
             record_id, data["customer_id"], data.get("name", "")
@@ -603,6 +626,9 @@ class WorkTypes(RecordEntity):
         objects.update_work_type(session=self.session, work_type_id=record_id, data=changes)
 
     def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
+        record = self.session.get(WorkType, record_id) if record_id > 0 else None
+        if record is not None:
+            data = {"name": record.name, "external_id": record.external_id}
         self.run.resolver.add_work_type(record_id, data.get("name", ""), data.get("external_id"))
 
 
@@ -637,7 +663,14 @@ class Orders(CheckedInWorkers):
             "object",
             ("Объект", "Объект обслуживания", "Оборудование"),
             _text(300),
-            help="external id, inventory or serial number, or name within the customer",
+            help="external id, inventory or serial number, or the whole name within the customer",
+        ),
+        Column(
+            "address",
+            ("Адрес", "Адрес объекта"),
+            _text(500),
+            help="the object's address: tells apart same-named objects of the customer, "
+            "and is the address of an object `--create-missing` creates",
         ),
         Column("contact", ("Контакт", "Контактное лицо", "Заявитель"), _text(200)),
         Column(
@@ -710,9 +743,10 @@ class Orders(CheckedInWorkers):
             customer_id = run.customer_id(v.pop("customer"), row)
         else:
             v.pop("customer", None)
+        address = v.pop("address", None)  # the object's, not stored on the order
         if v.get("object") is not None:
             object_ref = v.pop("object")
-            v["object_id"] = run.object_id(object_ref, customer_id, row)
+            v["object_id"] = run.object_id(object_ref, customer_id, row, address=address)
             if customer_id is None:
                 customer_id = run.resolver.object_customer[v["object_id"]]
         elif "object" in v:
@@ -723,13 +757,19 @@ class Orders(CheckedInWorkers):
         v["customer_id"] = customer_id
         if "contact" in v:
             ref = v.pop("contact")
-            v["contact_id"] = run.resolver.contact(ref, company_id=customer_id) if ref else None
+            try:
+                v["contact_id"] = run.resolver.contact(ref, company_id=customer_id) if ref else None
+            except FsmError as exc:
+                raise run.column_error("contact", exc) from None
         if "assignee" in v:
             ref = v.pop("assignee")
             v["assignee_id"] = run.employee_id(ref) if ref else None
         if "crew" in v:
             ref = v.pop("crew")
-            v["crew_id"] = run.resolver.crew(ref) if ref else None
+            try:
+                v["crew_id"] = run.resolver.crew(ref) if ref else None
+            except FsmError as exc:
+                raise run.column_error("crew", exc) from None
         if v.get("stage") is not None:
             v["stage"] = self.workflow.stage(v["stage"]).code
         if v.get("criticality") is None:

@@ -64,9 +64,10 @@ def _own_field(entity: Entity, exc: InvalidInput) -> InvalidInput:
     return InvalidInput(f"column {header!r}: {rest}", hint=exc.hint)
 
 
-def _column_error(entity: Entity, name: str, exc: FsmError) -> InvalidInput:
-    header = entity.run.header_of.get(name, name)
-    return InvalidInput(f"column {header!r}: {exc.message}", hint=exc.hint)
+def _column_error(
+    entity: Entity, name: str, exc: FsmError, *, creatable: bool = False
+) -> InvalidInput:
+    return entity.run.column_error(name, exc, creatable=creatable)
 
 
 # --- items -----------------------------------------------------------------------------
@@ -324,7 +325,7 @@ class Stock(RowByRow):
             return self.warehouses().find(ref)
         except NotFound as exc:
             if not self.run.options.create_missing:
-                raise _column_error(self, "warehouse", exc) from None
+                raise _column_error(self, "warehouse", exc, creatable=True) from None
         except FsmError as exc:
             raise _column_error(self, "warehouse", exc) from None
         if self.run.dry_run:
@@ -334,6 +335,7 @@ class Stock(RowByRow):
 
             with self.session.begin_nested():
                 warehouse_id = stock.create_warehouse(session=self.session, data={"name": ref}).id
+        self.run.created("warehouse")
         self.warehouses().add(warehouse_id, ref, [ref], [ref])  # type: ignore[arg-type]
         return warehouse_id  # type: ignore[return-value]
 
@@ -352,6 +354,7 @@ class Stock(RowByRow):
         except NotFound as exc:
             if not (self.run.options.create_missing and sku and name):
                 hint = "add it with fsm import items, or --create-missing (needs SKU and name)"
+                hint = f"{exc.hint}; {hint}" if exc.hint else hint
                 raise InvalidInput(
                     f"column {self.run.header_of.get(column, column)!r}: {exc.message}",
                     hint=hint,
@@ -370,6 +373,7 @@ class Stock(RowByRow):
                 data["purchase_price"] = values["price"]
             with self.session.begin_nested():
                 item_id = stock.create_item(session=self.session, data=data).id  # type: ignore[assignment]
+        self.run.created("item")
         index.add(item_id, f"{name} ({sku})", [sku], [name])  # type: ignore[arg-type]
         self._skus[sku.casefold()] = item_id  # type: ignore[union-attr]
         return item_id  # type: ignore[return-value]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -42,4 +42,22 @@ def effective_address(session: Session, obj: ServiceObject) -> str | None:
     for node in reversed(object_path(session, obj)):
         if node.address:
             return node.address
+    return None
+
+
+def inherited_address(
+    object_id: int,
+    parent_of: Mapping[int, int | None],
+    address_of: Mapping[int, str | None],
+) -> str | None:
+    """:func:`effective_address` on objects already in memory (an import's, an export's):
+    the object's address, or the nearest ancestor's."""
+    seen: set[int] = set()
+    current: int | None = object_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        address = address_of.get(current)
+        if address:
+            return address
+        current = parent_of.get(current)
     return None

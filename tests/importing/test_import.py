@@ -118,7 +118,7 @@ def test_every_invalid_row_is_reported_and_nothing_is_written(demo, db_url, db, 
         "X-2,ООО «СМ-Трейд»,Плохая дата,31.02.2024,,\n"
         "X-3,Рога и копыта,Нет такого заказчика,,,\n"
         "X-4,ООО «СМ-Трейд»,Неизвестная критичность,,срочнейшая,\n"
-        "X-5,ООО «СМ-Трейд»,Неоднозначный исполнитель,,,ова\n"
+        "X-5,ООО «СМ-Трейд»,Часть имени исполнителя,,,ова\n"
         "X-1,ООО «СМ-Трейд»,Повтор ключа,,,\n"
         "X-7,ООО «СМ-Трейд»,,,,\n"
     )
@@ -127,12 +127,15 @@ def test_every_invalid_row_is_reported_and_nothing_is_written(demo, db_url, db, 
     lines = result.stderr.strip().splitlines()
     name = str(path)
     assert f"{name}:3: column 'Срок': cannot read date '31.02.2024'" in lines
-    assert f"{name}:4: column 'Заказчик': no customer matches 'Рога и копыта'" in lines
+    assert (
+        f"{name}:4: column 'Заказчик': no customer matches 'Рога и копыта' "
+        "(--create-missing creates it)"
+    ) in lines
     assert any(
         line.startswith(f"{name}:5: column 'Критичность': unknown criticality") for line in lines
     )
-    assert any(
-        line.startswith(f"{name}:6: column 'Исполнитель': employee 'ова' is ambiguous")
+    assert any(  # a part of several names: none is chosen, the closest are named
+        line.startswith(f"{name}:6: column 'Исполнитель': no employee matches 'ова' (closest: ")
         for line in lines
     )
     assert f"{name}:7: external_id 'X-1' appears again (first at line 2)" in lines
@@ -163,11 +166,41 @@ def test_skip_invalid_writes_the_rest_and_a_rejects_file_to_fix(demo, db_url, db
     assert len(rows) == 1
     assert rows[0].values["Срок"] == "32.13.2026"
     assert "cannot read date" in rows[0].values["error"]
-    fixed = rejects.read_text(encoding="utf-8-sig").replace("32.13.2026", "30.12.2026")
-    rejects.write_text(fixed, encoding="utf-8-sig")
+    fixed = rejects.read_text(encoding="cp1251").replace("32.13.2026", "30.12.2026")
+    rejects.write_text(fixed, encoding="cp1251")
     result = fsm(db_url, "import", "orders", str(rejects))  # re-imported as is
     assert "1 inserted" in result.stderr
     assert "Ignored column(s): 'error'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "starts"),
+    [
+        ("cp1251", ";", b""),  # as Russian Excel saves "CSV (разделители - запятые)"
+        ("utf-8-sig", "\t", b"\xef\xbb\xbf"),
+        ("utf-8", ",", b"\xef\xbb\xbf"),  # a BOM, so that Excel shows the Cyrillic right
+    ],
+)
+def test_the_rejects_file_keeps_the_inputs_encoding_and_delimiter(
+    demo, db_url, tmp_path, encoding, delimiter, starts
+):
+    header = delimiter.join(["Внешний код", "Заказчик", "Описание", "Срок"])
+    rows = [
+        delimiter.join(["R-1", "ООО «СМ-Трейд»", "Хорошая строка", ""]),
+        delimiter.join(["R-2", "ООО «Нет такого»", "Чужой заказчик — № 5", ""]),
+        delimiter.join(["R-3", "ООО «СМ-Трейд»", "Плохой срок", "32.13.2026"]),
+    ]
+    path = write(tmp_path / "o.csv", "\r\n".join([header, *rows]) + "\r\n", encoding)
+    rejects = tmp_path / "rejects.csv"
+    fsm(db_url, "import", "orders", str(path), "--skip-invalid", "--rejects", str(rejects), code=1)
+    data = rejects.read_bytes()
+    assert data.startswith(starts + header.encode("utf-8" if starts else encoding))
+    text = data[len(starts) :].decode("utf-8" if starts else encoding)  # strict: all of it
+    lines = text.split("\r\n")
+    assert lines[0] == f"{header}{delimiter}error"
+    assert lines[1].startswith(f"{rows[1]}{delimiter}{path}:3: column 'Заказчик': no customer")
+    assert lines[2].startswith(f"{rows[2]}{delimiter}{path}:4: column 'Срок': cannot read")
+    assert lines[3:] == [""]
 
 
 def test_dry_run_writes_nothing(demo, db_url, db, tmp_path):
@@ -214,7 +247,9 @@ def test_create_missing_creates_customers_and_objects(demo, db_url, db, tmp_path
     path = write(tmp_path / "o.csv", sheet)
     assert "no customer matches" in fsm(db_url, "import", "orders", str(path), code=1).stderr
     result = fsm(db_url, "import", "orders", str(path), "--create-missing")
-    assert "1 inserted" in result.stderr
+    assert "1 inserted, 0 updated, 0 unchanged, 0 rejected, created 1 customer, 1 object" in (
+        result.stderr
+    )
     with db.reader() as s:
         obj = s.execute(
             select(ServiceObject).where(ServiceObject.name == "Котельная № 3")
@@ -226,8 +261,9 @@ def test_create_missing_creates_customers_and_objects(demo, db_url, db, tmp_path
 def test_an_object_of_another_customer_is_refused(demo, db_url, tmp_path):
     sheet = "Заказчик;Объект;Описание\nООО «СМ-Трейд»;ПТК-12-ДГУ;Чужой генератор\n"
     result = fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)), code=1)
-    assert (
-        "column 'Объект': object 'Дизель-генератор FG Wilson P110-3' belongs to АО" in result.stderr
+    assert (  # an inventory number is exact evidence: of another customer's object
+        "column 'Объект': object 'Дизель-генератор FG Wilson P110-3' ('ПТК-12-ДГУ') belongs to АО"
+        in result.stderr
     )
 
 
@@ -313,7 +349,8 @@ def test_export_then_import_into_an_empty_database_reproduces_the_data(
     first = {}
     for entity in EXPORT_ORDER:
         path = tmp_path / f"{entity}.{fmt}"
-        fsm(db_url, "export", entity, "-o", str(path), "--format", fmt)
+        # --for-import: the orders workbook is otherwise the one for people
+        fsm(db_url, "export", entity, "-o", str(path), "--format", fmt, "--for-import")
         first[entity] = path
     other = request.getfixturevalue("second_db_url")
     for entity in EXPORT_ORDER:
@@ -321,7 +358,7 @@ def test_export_then_import_into_an_empty_database_reproduces_the_data(
         assert "0 rejected" in result.stderr, result.stderr
     for entity in EXPORT_ORDER:
         again = tmp_path / f"{entity}.again.{fmt}"
-        fsm(other, "export", entity, "-o", str(again), "--format", fmt)
+        fsm(other, "export", entity, "-o", str(again), "--format", fmt, "--for-import")
         with open_source(str(first[entity]), fmt=fmt) as a, open_source(str(again), fmt=fmt) as b:
             assert [r.values for r in a.rows()] == [r.values for r in b.rows()], entity
 

@@ -161,7 +161,7 @@ def test_invalid_stock_rows_are_reported_and_nothing_is_written(catalogue, db, t
         "Центральный склад,ASP-MAXI-OR,,2\n"
         "Склад 134,ASP-MAXI-OR,,1\n"
         "Склад Юг,NO-SUCH,,1\n"
-        "Склад Юг,,Кронштейн,1.5\n"
+        "Склад Юг,,Кронштейн F 017 C 450,1.5\n"
         "Склад Юг,,,1\n"
         "Центральный склад,ASP-MAXI-OR,,3\n"
         "Склад Юг,R410A,,-1\n"
@@ -171,7 +171,10 @@ def test_invalid_stock_rows_are_reported_and_nothing_is_written(catalogue, db, t
     result = fsm(catalogue, "import", "stock", str(path), code=1)
     lines = result.stderr.strip().splitlines()
     name = str(path)
-    assert f"{name}:3: column 'Склад': no warehouse matches 'Склад 134'" in lines
+    assert (
+        f"{name}:3: column 'Склад': no warehouse matches 'Склад 134' "
+        "(closest: Склад Юг; --create-missing creates it)"
+    ) in lines
     assert (
         f"{name}:4: column 'Артикул': no item matches 'NO-SUCH' (add it with fsm import "
         "items, or --create-missing (needs SKU and name))"
