@@ -158,7 +158,7 @@ def import_(
         if progress:
             progress.stop()
         name = "<stdin>" if file == "-" else file
-        typer.echo(f"{name}: interrupted; nothing was written", err=True)
+        output.plain(f"{name}: interrupted; nothing was written", err=True)
         raise typer.Exit(130) from None
     finally:
         if progress:
@@ -187,15 +187,18 @@ def import_(
     elif not quiet:
         if report.unknown_columns:
             ignored = ", ".join(repr(c) for c in report.unknown_columns)
-            typer.echo(f"Ignored column(s): {ignored}", err=True)
-        typer.echo(report.summary(), err=True)
+            output.plain(f"Ignored column(s): {ignored}", err=True)
+        output.plain(report.summary(), err=True)
         if report.rejects_path:
-            typer.echo(f"Rejected rows written to {report.rejects_path}", err=True)
+            output.plain(f"Rejected rows written to {report.rejects_path}", err=True)
     raise typer.Exit(report.exit_code)
 
 
 def _print_error(line: str) -> None:
-    sys.stderr.write(line + "\n")
+    """A rejected row's line: it quotes the file's cells, which may carry escapes."""
+    from fsm_core.values import terminal_safe
+
+    sys.stderr.write(terminal_safe(line) + "\n")
 
 
 class _Progress:

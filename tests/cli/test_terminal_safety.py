@@ -115,3 +115,18 @@ def test_stored_text_keeps_what_was_sent(hostile):
     listed = run(url, "orders", "list", "--search", "Сплит", "--json").stdout
     assert_terminal_safe(listed)  # JSON escapes C1 too: \\u009b is the same string
     assert json.loads(listed)[0]["description"] == HOSTILE
+
+
+def test_an_import_error_quoting_a_hostile_cell_is_safe(with_demo, db_url, tmp_path):
+    import csv
+
+    path = tmp_path / "orders.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        rows = [["customer", "description"], [" ".join(ESCAPES), "x"], [ESCAPES[0], "y"]]
+        csv.writer(f).writerows(rows)
+    result = runner.invoke(
+        app, ["--db", db_url, "--lang", "en", "import", "orders", str(path), "--skip-invalid"]
+    )
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert "no customer matches" in result.stderr
+    assert_terminal_safe(result.stdout + result.stderr)
