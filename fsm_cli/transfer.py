@@ -101,6 +101,14 @@ def import_(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar, no summary line.")
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="CSV/TSV cells as they are: keep the ' that `fsm export` puts before a text "
+            "Excel would run as a formula (for a file exported with --raw, or not by fsm).",
+        ),
+    ] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Import rows into the database: all or nothing, every invalid row reported.
@@ -144,6 +152,7 @@ def import_(
             progress=progress.update if progress else None,
             # a large pipe goes to a temporary file first, so that workers can share it
             spool_over=pipe_spool_limit(workers),
+            raw=raw,
         ) as source:
             if progress:
                 progress.start(source.total_bytes)
@@ -266,6 +275,14 @@ def export(
     bom: Annotated[
         bool, typer.Option("--bom", help="Start a UTF-8 CSV with a BOM (for Excel).")
     ] = False,
+    raw: Annotated[
+        bool,
+        typer.Option(
+            "--raw",
+            help="CSV/TSV: write every text as it is. By default a text Excel would run as a "
+            "formula (=, +, -, @) gets a ' in front; `fsm import` takes it off again.",
+        ),
+    ] = False,
     stage: Annotated[list[str] | None, typer.Option("--stage", help="Orders: stage.")] = None,
     assignee: Annotated[list[str] | None, typer.Option("--assignee", "-a")] = None,
     customer: Annotated[list[str] | None, typer.Option("--customer", "-c")] = None,
@@ -328,6 +345,7 @@ def export(
             encoding=encoding,
             delimiter=delimiter,
             bom=bom,
+            raw=raw,
         )
     if out != "-":
         output.done(f"Exported {count} {entity} to {out}.")

@@ -543,6 +543,7 @@ def write_export(
     encoding: str = "utf-8",
     delimiter: str = ",",
     bom: bool = False,
+    raw: bool = False,
 ) -> int:
     """Export ``entity`` to ``out`` as ``fmt``; returns the number of rows written.
 
@@ -575,4 +576,5 @@ def write_export(
         encoding=encoding,
         delimiter="\t" if fmt == "tsv" else delimiter,
         bom=bom,
+        raw=raw,
     )

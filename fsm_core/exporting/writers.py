@@ -14,7 +14,11 @@ Decisions worth knowing:
   ``1E+2``), ``datetime``/``date``/``time`` in ISO 8601 (callers that want day-first text
   pass strings), everything else with ``str()``. Lines end with CRLF as RFC 4180 and Excel
   do; quoting is minimal. ``bom=True`` starts the file with a UTF-8 BOM, without which
-  Excel opens a UTF-8 CSV as cp1251 and shows mojibake for Cyrillic.
+  Excel opens a UTF-8 CSV as cp1251 and shows mojibake for Cyrillic. A text cell starting
+  with ``= + - @``, a tab or a carriage return (a customer's ``=HYPERLINK(...)``) is
+  written with a ``'`` in front, as OWASP recommends against CSV injection, so Excel shows
+  it as text; ``raw=True`` writes it as it is (machine to machine), and the import takes
+  the ``'`` off again.
 * JSON lines: one compact object per line, keys in ``headers`` order, non-ASCII kept as is,
   ``Decimal`` as a string (a JSON number would become a float on the way back), datetimes
   in ISO 8601. NaN/Infinity are refused: they are not JSON and the reader refuses them too.
@@ -45,7 +49,7 @@ from itertools import chain, islice
 from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
-from fsm_core.importing.readers import fmt_for_path
+from fsm_core.importing.readers import fmt_for_path, quote_formula
 
 __all__ = ["WRITE_FORMATS", "fmt_for_path", "write_rows"]
 
@@ -72,13 +76,16 @@ def write_rows(
     bom: bool = False,
     sheet: str = "data",
     datetime_format: str = _XLSX_DATETIME_FORMAT,
+    raw: bool = False,
 ) -> int:
     """Write ``rows`` (dicts; a missing key is an empty cell) with columns ``headers``.
 
     ``out`` is a path, ``"-"`` for standard output, or a binary stream (left open).
     ``fmt`` is ``csv``, ``tsv`` (CSV with a tab), ``nl`` or ``xlsx``; ``encoding``,
     ``delimiter`` and ``bom`` apply to the text formats, ``sheet`` names the .xlsx sheet
-    and ``datetime_format`` is the Excel number format of its datetimes.
+    and ``datetime_format`` is the Excel number format of its datetimes. A CSV/TSV text
+    cell that Excel would run as a formula gets a ``'`` in front unless ``raw`` (the
+    import takes it off again: see :func:`fsm_core.importing.readers.quote_formula`).
     Returns the number of rows written.
     """
     fmt = fmt.lower()
@@ -106,7 +113,7 @@ def write_rows(
             if fmt == "nl":
                 count = _write_nl(rows, headers, text, name, codec)
             else:
-                count = _write_csv(rows, headers, text, name, codec, delimiter)
+                count = _write_csv(rows, headers, text, name, codec, delimiter, raw=raw)
             text.flush()
         finally:
             with contextlib.suppress(ValueError):
@@ -202,6 +209,8 @@ def _write_csv(
     name: str,
     codec: str,
     delimiter: str,
+    *,
+    raw: bool = False,
 ) -> int:
     writer = csv.writer(text, delimiter=delimiter, quotechar='"', lineterminator="\r\n")
     try:
@@ -210,10 +219,14 @@ def _write_csv(
         raise _encode_error(name, "the header row", headers, headers, codec, exc) from None
     plain = _PLAIN
     convert = _csv_cell
+    quote = quote_formula
     writerow = writer.writerow
     count = 0
     for count, row in enumerate(rows, 1):
-        cells = [v if type(v) in plain else convert(v) for v in map(row.get, headers)]
+        values = list(map(row.get, headers))
+        if not raw:  # only text: a negative number is a number, not a formula
+            values = [quote(v) if type(v) is str else v for v in values]
+        cells = [v if type(v) in plain else convert(v) for v in values]
         try:
             writerow(cells)
         except UnicodeEncodeError as exc:

@@ -286,6 +286,7 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
         encoding=source.encoding,
         delimiter=source.delimiter,
         progress=note if source.progress is not None else None,
+        raw=not getattr(source, "unquote", True),
     )
     key = run.report.key
     describe = run.describe

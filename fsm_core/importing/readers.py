@@ -243,6 +243,7 @@ def open_source(
     stdin: BinaryIO | None = None,
     progress: ProgressCallback | None = None,
     spool_over: int | None = None,
+    raw: bool = False,
 ) -> Source:
     """Open ``path`` (``"-"`` for standard input) for reading rows.
 
@@ -254,6 +255,9 @@ def open_source(
     regular files (a pipe has no size to measure progress against). ``spool_over``: standard
     input longer than this many bytes is first copied to a temporary file (removed on
     ``close``), which other processes can read too (the source's ``path``).
+    ``raw``: a CSV/TSV cell is taken as it is; by default the ``'`` that ``fsm export``
+    puts before a text Excel would run as a formula (see :func:`unquote_formula`) is
+    taken off again.
     """
     fmt = _check_format(fmt)
     fmt_given = fmt is not None
@@ -307,6 +311,7 @@ def open_source(
                 if delimiter is None and fmt == "tsv":
                     delimiter = "\t"
                 source = _DelimitedSource(name, fmt, text, total, delimiter, sample, at_eof)
+                source.unquote = not raw
     except BaseException:
         if owned:
             stream.close()
@@ -657,6 +662,26 @@ def _sniff_delimiter(sample: bytes, at_eof: bool, encoding: str) -> str:
     return chosen
 
 
+# A text that Excel runs as a formula starts with one of these (OWASP's list for CSV
+# injection); fsm export writes it with a ' in front, and a text that already started with
+# quotes before one of them gets one quote more, so that taking one off is exact.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED_FORMULA = re.compile("^'+[=+\\-@\t\r]")
+_CELL_SEPARATOR = "\x1f"
+
+
+def quote_formula(text: str) -> str:
+    """``text`` as a CSV cell Excel shows as text: ``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``."""
+    if text and (text[0] in FORMULA_TRIGGERS or (text[0] == "'" and _QUOTED_FORMULA.match(text))):
+        return "'" + text
+    return text
+
+
+def unquote_formula(text: str) -> str:
+    """The inverse of :func:`quote_formula`."""
+    return text[1:] if _QUOTED_FORMULA.match(text) else text
+
+
 class _DelimitedSource(Source):
     def __init__(
         self,
@@ -671,6 +696,7 @@ class _DelimitedSource(Source):
         super().__init__(name=name, fmt=fmt, total_bytes=total)
         self._closers.append(text.close)
         self._text = text
+        self.unquote = True
         self.encoding = text.encoding
         if delimiter is None:
             delimiter = _sniff_delimiter(sample, at_eof, text.encoding)
@@ -717,6 +743,8 @@ class _DelimitedSource(Source):
         part, parts, size = share or (0, 1, 1)
         index = -1
         last = reader.line_num
+        unquote = self.unquote
+        join, mark = _CELL_SEPARATOR.join, _CELL_SEPARATOR + "'"
 
         def broken(error: InvalidInput) -> InvalidInput:
             # shared: say in which batch the file broke off (the record after ``index``)
@@ -726,6 +754,8 @@ class _DelimitedSource(Source):
             for cells in reader:
                 start = last + 1
                 last = reader.line_num
+                if unquote and mark in join(("", *cells)):  # one C-level scan per record
+                    cells = [unquote_formula(c) for c in cells]
                 if len(cells) == n and cells[0]:  # the common case, kept cheap
                     if share is not None:
                         index += 1

@@ -58,3 +58,23 @@ def test_work_and_material_quantities_are_checked_in_the_core(demo):
     )
     assert material.stderr.strip() == "Error: quantity: '1e30' is too large"
     assert json.loads(run(demo, "orders", "history", order, "--json").stdout) == before
+
+
+def test_a_customers_formula_is_text_in_excel_and_comes_back_unchanged(demo, tmp_path):
+    order = json.loads(run(demo, "orders", "list", "--limit", "1", "--json").stdout)[0]["number"]
+    formula = '=HYPERLINK("http://evil.example","Подробнее")'
+    run(demo, "orders", "update", order, "-d", formula)
+    exported = tmp_path / "orders.csv"
+    run(demo, "export", "orders", "-o", str(exported), "--bom")
+    text = exported.read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert ',"=HYPERLINK' not in text
+    again = json.loads(run(demo, "import", "orders", str(exported), "--json").stdout)
+    assert (again["updated"], again["inserted"]) == (0, 0)  # read back exactly as stored
+    raw = tmp_path / "raw.csv"
+    run(demo, "export", "orders", "-o", str(raw), "--raw")
+    assert ',"=HYPERLINK' in raw.read_text(encoding="utf-8")
+    same = json.loads(run(demo, "import", "orders", str(raw), "--raw", "--json").stdout)
+    assert (same["updated"], same["inserted"]) == (0, 0)
+    shown = json.loads(run(demo, "orders", "show", order, "--json").stdout)
+    assert shown["description"] == formula

@@ -212,7 +212,7 @@ def test_nothing_to_write_still_writes_the_header() -> None:
 # Any text a cell can hold: quotes, delimiters, line breaks of every kind, Cyrillic, spaces.
 cell_text = st.text(
     alphabet=st.one_of(
-        st.sampled_from(list("\";,\t\r\n 'ЁёЖж№")),
+        st.sampled_from(list("\";,\t\r\n 'ЁёЖж№=+-@")),  # and what starts a formula
         st.characters(codec="utf-8", exclude_categories=["Cs"]),
     ),
     max_size=20,
@@ -247,3 +247,59 @@ def test_any_text_survives_a_json_lines_round_trip(rows: list[tuple[str, str]]) 
     assert [json.loads(line) for line in out.getvalue().decode().split("\n")[:-1]] == dicts
     if dicts:
         assert [r.values for r in read_back(out.getvalue(), "nl")[1]] == dicts
+
+
+FORMULAS = [
+    '=HYPERLINK("http://evil.example","click")',
+    "=cmd|' /C calc'!A0",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "'=already quoted by someone",
+    "''+two quotes",
+    "обычный текст",
+    "'just an apostrophe",
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_formulas_are_written_as_text_and_read_back_exactly(fmt: str) -> None:
+    rows = [{"Описание": text, "Сумма": Decimal("-5")} for text in FORMULAS]
+    out = io.BytesIO()
+    write_rows(rows, headers=["Описание", "Сумма"], fmt=fmt, out=out)
+    import csv
+
+    written = list(
+        csv.reader(
+            io.StringIO(out.getvalue().decode(), newline=""),
+            delimiter="," if fmt == "csv" else "\t",
+        )
+    )
+    for cell, _amount in written[1:]:
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), cell
+    assert [amount for _, amount in written[1:]] == ["-5"] * len(FORMULAS)  # a number stays one
+    assert [cells[0] for cells in written[1:10]] == ["'" + text for text in FORMULAS[:9]]
+    _, back = read_back(out.getvalue(), fmt)
+    assert [r.values["Описание"] for r in back] == FORMULAS
+
+
+def test_raw_writes_and_reads_cells_as_they_are() -> None:
+    rows = [{"a": text} for text in FORMULAS]
+    out = io.BytesIO()
+    write_rows(rows, headers=["a"], fmt="csv", out=out, raw=True)
+    _, back = read_back(out.getvalue(), "csv", raw=True)
+    assert [r.values["a"] for r in back] == FORMULAS
+    _, quoted = read_back(b"a\r\n'=1\r\n", "csv", raw=True)
+    assert quoted[0].values["a"] == "'=1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("'=+-@\t\rab ")), max_size=8))
+def test_quoting_a_formula_is_undone_exactly(text: str) -> None:
+    from fsm_core.importing.readers import quote_formula, unquote_formula
+
+    quoted = quote_formula(text)
+    assert quoted[:1] not in ("=", "+", "-", "@", "\t", "\r")
+    assert unquote_formula(quoted) == text
