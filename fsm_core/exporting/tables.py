@@ -565,6 +565,7 @@ def write_export(
             fmt=fmt,
             out=out,
             sheet=PEOPLE_SHEET[lang],
+            for_people=True,
             datetime_format=DATETIME_FORMATS[lang],
         )
     headers, rows = export_rows(session, entity, filters=filters)

@@ -50,6 +50,7 @@ from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
 from fsm_core.importing.readers import fmt_for_path, quote_formula
+from fsm_core.values import terminal_safe
 
 __all__ = ["WRITE_FORMATS", "fmt_for_path", "write_rows"]
 
@@ -77,6 +78,7 @@ def write_rows(
     sheet: str = "data",
     datetime_format: str = _XLSX_DATETIME_FORMAT,
     raw: bool = False,
+    for_people: bool = False,
 ) -> int:
     """Write ``rows`` (dicts; a missing key is an empty cell) with columns ``headers``.
 
@@ -86,6 +88,9 @@ def write_rows(
     and ``datetime_format`` is the Excel number format of its datetimes. A CSV/TSV text
     cell that Excel would run as a formula gets a ``'`` in front unless ``raw`` (the
     import takes it off again: see :func:`fsm_core.importing.readers.quote_formula`).
+    ``for_people``: a workbook only to be read, never imported: a control character a text
+    carries is shown as a visible sign, where a workbook for import refuses it (it could
+    not give it back).
     Returns the number of rows written.
     """
     fmt = fmt.lower()
@@ -96,7 +101,9 @@ def write_rows(
     name = _output_name(out)
     if fmt == "xlsx":
         with _output(out, name, binary_only=True) as stream:
-            return _write_xlsx(rows, headers, stream, name, sheet, datetime_format)
+            return _write_xlsx(
+                rows, headers, stream, name, sheet, datetime_format, for_people=for_people
+            )
     codec = _check_encoding(encoding, bom)
     if fmt == "tsv":
         delimiter = "\t"
@@ -312,6 +319,8 @@ def _write_xlsx(
     name: str,
     sheet: str,
     datetime_format: str,
+    *,
+    for_people: bool = False,
 ) -> int:
     from openpyxl import Workbook  # ~80 ms to import: only when a workbook is written
     from openpyxl.cell import WriteOnlyCell
@@ -329,6 +338,8 @@ def _write_xlsx(
         """A value openpyxl writes as the same value (see the module docstring)."""
         kind = type(value)
         if kind is str:
+            if for_people:
+                value = terminal_safe(value)
             if len(value) > _XLSX_MAX_TEXT:
                 raise ValueError(f"text longer than Excel's {_XLSX_MAX_TEXT} characters")
             if value[:1] == "=" or value in _XLSX_ERROR_CODES:

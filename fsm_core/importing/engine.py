@@ -11,6 +11,7 @@ memory does not grow with the file.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -484,6 +485,27 @@ def _encodable(row: dict[str, Any], encoding: str) -> dict[str, Any]:
     }
 
 
+# Characters no text in a sheet has: C0 controls but tab, line feed and carriage return,
+# DEL and the C1 controls. NUL cannot be stored by PostgreSQL at all and makes every later
+# Excel export fail; ESC and friends are terminal commands. A row carrying one is refused
+# with its line, like any other bad cell.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x9B: "CSI"}
+
+
+def control_problem(cell: str) -> str | None:
+    """What is wrong with ``cell`` if it carries a control character, else None."""
+    found = _CONTROL.search(cell)
+    if found is None:
+        return None
+    code = ord(found.group())
+    name = _CONTROL_NAMES.get(code)
+    return (
+        f"contains the control character U+{code:04X}{f' ({name})' if name else ''} at "
+        f"position {found.start() + 1}; text in a sheet cannot carry it"
+    )
+
+
 class RowChecker:
     """Reads a source row's cells into a :class:`Row`: typed values, required ones there."""
 
@@ -496,9 +518,18 @@ class RowChecker:
         raw = source_row.values
         values: dict[str, Any] = {}
         problems: list[str] = []
+        try:  # one C-level scan of the whole record (a CSV row is all strings)
+            suspicious = _CONTROL.search("".join(raw.values())) is not None
+        except TypeError:  # Excel and JSON cells: numbers, dates, None
+            suspicious = any(type(v) is str and _CONTROL.search(v) for v in raw.values())
         for header, name, read in self.readers:
             if header not in raw:  # a JSON line without the key: the field is not given
                 continue
+            if suspicious and type(raw[header]) is str:
+                problem = control_problem(raw[header])
+                if problem is not None:
+                    problems.append(f"column {header!r}: {problem}")
+                    continue
             try:
                 values[name] = read(raw[header])
             except CellError as exc:

@@ -78,3 +78,48 @@ def test_a_customers_formula_is_text_in_excel_and_comes_back_unchanged(demo, tmp
     assert (same["updated"], same["inserted"]) == (0, 0)
     shown = json.loads(run(demo, "orders", "show", order, "--json").stdout)
     assert shown["description"] == formula
+
+
+def test_a_control_character_in_an_imported_row_refuses_that_row(demo, tmp_path):
+    """A NUL was stored by SQLite (then every Excel export failed) and made PostgreSQL
+    raise psycopg.DataError even with --skip-invalid."""
+    sheet = tmp_path / "orders.csv"
+    sheet.write_bytes(
+        "customer;description\r\n"
+        "ООО «СМ-Трейд»;Течёт\x00вода\r\n"
+        "ООО «СМ-Трейд»;Экран \x1b[2J чист\r\n"
+        "ООО «СМ-Трейд»;Кондиционер \x9b капает\r\n"
+        "ООО «СМ-Трейд»;Нормальная заявка\twith a tab\r\n".encode()
+    )
+    before = len(json.loads(run(demo, "orders", "list", "--limit", "0", "--json").stdout))
+    refused = run(demo, "import", "orders", str(sheet), code=1)
+    lines = refused.stderr.strip().splitlines()
+    assert lines[:3] == [
+        f"{sheet}:2: column 'description': contains the control character U+0000 (NUL) at "
+        "position 6; text in a sheet cannot carry it",
+        f"{sheet}:3: column 'description': contains the control character U+001B (ESC) at "
+        "position 7; text in a sheet cannot carry it",
+        f"{sheet}:4: column 'description': contains the control character U+009B (CSI) at "
+        "position 13; text in a sheet cannot carry it",
+    ]
+    kept = run(demo, "import", "orders", str(sheet), "--skip-invalid", "--json", code=1)
+    assert json.loads(kept.stdout)["inserted"] == 1
+    listed = json.loads(run(demo, "orders", "list", "--limit", "0", "--json").stdout)
+    assert len(listed) == before + 1
+    run(demo, "export", "orders", "-o", str(tmp_path / "all.xlsx"))  # nothing blocks Excel
+
+
+def test_a_workbook_for_people_shows_what_excel_cannot_hold(demo, tmp_path):
+    from openpyxl import load_workbook
+
+    order = json.loads(run(demo, "orders", "list", "--limit", "1", "--json").stdout)[0]["number"]
+    run(demo, "orders", "update", order, "-d", "Экран \x1b[2J Течёт")
+    people = tmp_path / "people.xlsx"
+    run(demo, "export", "orders", "-o", str(people))
+    cells = [c for row in load_workbook(people).active.iter_rows(values_only=True) for c in row]
+    shown = next(c for c in cells if isinstance(c, str) and c.startswith("Экран"))
+    assert shown == "Экран ␛[2J Течёт"
+    refused = run(
+        demo, "export", "orders", "-o", str(tmp_path / "back.xlsx"), "--for-import", code=1
+    )
+    assert "contains a control character Excel cannot store" in refused.stderr
