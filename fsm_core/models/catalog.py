@@ -30,7 +30,7 @@ CHARGE_NAMES: dict[Charge, dict[str, str]] = {
     Charge.HOURS: {"en": "by hours", "ru": "по часам"},
     Charge.BOTH: {"en": "price and hours", "ru": "цена и часы"},
 }
-_CHARGE_WORDS: dict[str, Charge] = {
+CHARGE_WORDS: dict[str, Charge] = {
     **{c.value: c for c in Charge},
     **{n[lang]: c for c, n in CHARGE_NAMES.items() for lang in ("en", "ru")},
     "fix": Charge.FIXED,
@@ -50,7 +50,7 @@ def parse_charge(value: object, *, field: str = "charge") -> Charge:
     if isinstance(value, Charge):
         return value
     text = " ".join(str(value).strip().lower().replace("ё", "е").split())
-    found = _CHARGE_WORDS.get(text)
+    found = CHARGE_WORDS.get(text)
     if found is None:
         known = ", ".join(f"{c.value} ({n['ru']})" for c, n in CHARGE_NAMES.items())
         raise InvalidInput(f"{field}: unknown charge {value!r}; known: {known}", field=field)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field
 
+import fsm_core.models.attachments  # noqa: F401  (answers and signatures point at files)
 from fsm_core.models.base import Table, created_at_field, money_field, utc_field
 from fsm_core.models.catalog import CHARGE_CHECK, Charge
 from fsm_core.models.types import Quantity  # exact thousandths, as stock quantities

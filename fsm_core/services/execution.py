@@ -904,7 +904,7 @@ def unsign(*, session: Session, order_id: int, reason: str, actor: str) -> Execu
     record.signature_id = None
     record.updated_by = actor
     session.flush()
-    _history(session, order, actor=actor, action="unsign", changes={"signature": (signed, why)})
+    _history(session, order, actor=actor, action="unsign", changes={"unsign": (signed, why)})
     return record
 
 

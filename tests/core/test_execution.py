@@ -537,7 +537,7 @@ def test_withdrawing_the_signature_is_recorded_and_unfreezes_the_act(db, world, 
         record = s.get(ExecutionRecord, order.id)
         assert (record.signer_name, record.signer_position, record.signed_at) == (None,) * 3
         [row] = [h for h in s.execute(select(OrderHistory)).scalars() if h.action == "unsign"]
-    assert (row.actor, row.field) == ("Диспетчер", "signature")
+    assert (row.actor, row.field) == ("Диспетчер", "unsign")
     assert row.old_value.startswith("Смирнова О. В., 2026-11-26T09:00")
     assert row.new_value == "в акт не вошла замена помпы"
     with db.transaction() as s:  # unsigned: the work goes on, and is signed again
