@@ -65,7 +65,17 @@ from fsm_core.documents.words import amount_in_words
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import local_time, money, number
 
-__all__ = ["ActBlock", "ActDocument", "ActLine", "Progress", "render_act", "render_acts"]
+__all__ = [
+    "ActBlock",
+    "ActDocument",
+    "ActLine",
+    "Progress",
+    "basis_line",
+    "contractor_line",
+    "render_act",
+    "render_acts",
+    "vat_line",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -1217,7 +1227,17 @@ def _held(text: str) -> str:
     return _HELD.sub(lambda m: m.group(1) + "\u00a0", text)
 
 
-def _contractor(doc: ActDocument, lang: str) -> str:
+def vat_line(doc: ActDocument, lang: str) -> str:
+    """ "В том числе НДС 20 %: 2 241,67 ₽", or "Без НДС"."""
+    if doc.vat_rate is None:
+        return _t("no_vat", lang)
+    amount = doc.vat_amount if doc.vat_amount is not None else Decimal("0.00")
+    return _t(
+        "vat", lang, rate=_quantity(doc.vat_rate, lang), amount=_money(amount, lang, doc.currency)
+    )
+
+
+def contractor_line(doc: ActDocument, lang: str) -> str:
     """The contractor as a primary document names it: its full legal name, ИНН, КПП and
     ОГРН (ОГРНИП for a sole trader's 15 digits)."""
     parts = [doc.company_legal_name or doc.company_name]
@@ -1231,7 +1251,7 @@ def _contractor(doc: ActDocument, lang: str) -> str:
     return ", ".join(parts)
 
 
-def _basis(doc: ActDocument, lang: str) -> str:
+def basis_line(doc: ActDocument, lang: str) -> str:
     """ "договор № 15/2026 от 01.02.2026"; without a contract the order itself is the
     basis: "заявка № 26-0046 от 25.11.2026"."""
     if doc.contract_number or doc.contract_date:
@@ -1277,12 +1297,12 @@ def _act_story(
     story.append(
         _facts(
             [
-                (_t("contractor", lang), _contractor(doc, lang)),
+                (_t("contractor", lang), contractor_line(doc, lang)),
                 (_t("contractor_address", lang), doc.company_legal_address or ""),
                 (_t("bank", lang), _held(doc.company_bank_details or "")),
                 (_t("customer", lang), customer),
                 (_t("customer_address", lang), doc.customer_address or ""),
-                (_t("basis", lang), _basis(doc, lang)),
+                (_t("basis", lang), basis_line(doc, lang)),
             ],
             lang,
             PARTIES,
@@ -1309,16 +1329,7 @@ def _act_story(
         if doc.signed_at is not None
         else None
     )
-    if doc.vat_rate is None:
-        vat = _t("no_vat", lang)
-    else:
-        amount = doc.vat_amount if doc.vat_amount is not None else Decimal("0.00")
-        vat = _t(
-            "vat",
-            lang,
-            rate=_quantity(doc.vat_rate, lang),
-            amount=_money(amount, lang, doc.currency),
-        )
+    vat = vat_line(doc, lang)
     words = amount_in_words(doc.total, lang=lang, currency=doc.currency)
     tail: list[Flowable] = [
         _Text.plain(_t("total", lang, amount=_money(doc.total, lang, doc.currency)), TOTAL),
