@@ -88,3 +88,44 @@ def test_the_company_details_form_lists_every_key_once():
     assert set(settings.COMPANY_DETAILS) <= set(settings.SPECS)
     for key in ("company_legal_name", "company_inn", "company_kpp", "company_ogrn"):
         assert key in settings.COMPANY_DETAILS
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"{server.prefix}_old0004"
+    url = server.create(name)
+    try:
+        yield url
+    finally:
+        server.drop(name)
+
+
+def test_work_recorded_before_0005_keeps_being_charged_both_ways(empty_url):
+    """The migration gives existing work types and work entries today's default."""
+    from sqlalchemy import text
+
+    from fsm_core.db import Database
+
+    database = Database(empty_url)
+    try:
+        database.upgrade("0004")
+        with database.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO work_type (name, price, unit, active, created_at) "
+                    "VALUES ('Чистка', 350000, 'усл.', true, '2026-11-01 00:00:00+00')"
+                )
+            )
+        assert database.upgrade() == ("0004", "0005")
+        with database.engine.connect() as conn:
+            charge = conn.execute(text("SELECT charge FROM work_type")).scalar_one()
+            contract = conn.execute(text("SELECT count(contract_number) FROM company")).scalar()
+        assert (charge, contract) == ("both", 0)
+        with pytest.raises(Exception, match=r"(?i)check"), database.engine.begin() as conn:
+            conn.execute(text("UPDATE work_type SET charge = 'monthly'"))
+    finally:
+        database.dispose()
