@@ -1,10 +1,13 @@
 """The act of completed works (акт выполненных работ) as a PDF, rendered from plain data.
 
-The act is what the customer signs and what the accountant files, so it must read like a
-paper document: a company header, the title with the act's number and date, who ordered
-what, one table per work entry (№ / Наименование / Кол-во / Ед. / Цена / Сумма), the total
-to pay in large type, and the two signature lines, with the signature captured on the
-phone when there is one.
+The act is what the customer signs and what the accountant files, so it must read as a
+primary document: a company header, the title with the act's number and date; the
+contractor with its legal name, ИНН/КПП, ОГРН, legal address and bank details, the
+customer with its ИНН and address, and the basis (the contract, or the order itself);
+one table per work entry (№ / Наименование / Кол-во / Ед. / Цена / Сумма); the total to
+pay in large type, the VAT it includes or «Без НДС», the total in words; and the two
+signature columns, each with the signer's position and name, a place for the stamp
+(М.П.) and the date, with the signature captured on the phone when there is one.
 
 This module knows nothing about the database: callers build an :class:`ActDocument`
 (amounts already computed by the core's one rounding rule; the act prints them, it never
