@@ -462,6 +462,8 @@ UI: dict[str, tuple[str, str]] = {
     "sign.save": ("Save the signature (ctrl+s)", "Сохранить подпись (ctrl+s)"),
     "sign.saved": ("Signed by {name}.", "Подписано: {name}."),
     "sign.position": ("Position", "Должность"),
+    "work.by_hours": ("by the hours", "по часам"),
+    "work.plus_hours": ("+ hours", "+ часы"),
     "company.title": ("Company details", "Реквизиты компании"),
     "company.intro": (
         "What the act of works says about the company. Saved together: a value that cannot "

@@ -67,13 +67,7 @@ class WorkScreen(ChangeForm):
                 yield from self.field(
                     t("work.type", lang) + " *",
                     Select(
-                        [
-                            (
-                                f"{w.name} · {money(w.price, lang=lang, currency=refs.currency)}",
-                                w.id,
-                            )
-                            for w in refs.work_types
-                        ],
+                        [(self._work_type_label(w), w.id) for w in refs.work_types],
                         prompt=t("work.pick_type", lang),
                         compact=True,
                         id="work_type",
@@ -121,6 +115,16 @@ class WorkScreen(ChangeForm):
             yield Static(t("work.rate_hint", lang), classes="hint")
             yield from self.buttons(t("work.save", lang))
         yield KeyFooter()
+
+    def _work_type_label(self, work_type: Any) -> str:
+        """``Чистка · 3 500,00 ₽``; how it is charged when that is not the price alone:
+        ``+ часы`` (both lines), ``по часам`` (the executors' hours only)."""
+        if work_type.charge == "hours":
+            return f"{work_type.name} · {t('work.by_hours', self.lang)}"
+        price = money(work_type.price, lang=self.lang, currency=self.refs.currency)
+        if work_type.charge == "both":
+            return f"{work_type.name} · {price} {t('work.plus_hours', self.lang)}"
+        return f"{work_type.name} · {price}"
 
     def _employee_label(self, employee_id: int) -> str:
         employee = self.refs.employee(employee_id)
