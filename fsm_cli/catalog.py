@@ -19,6 +19,10 @@ sla = typer.Typer(
 
 
 Opt = Annotated[str | None, typer.Option()]
+CHARGE_HELP = (
+    "How the act charges it: fixed (the price), hours (the executors' hours × rates) or both lines."
+)
+ChargeOption = Annotated[str, typer.Option("--charge", help=CHARGE_HELP)]
 
 
 # --- objects ---------------------------------------------------------------------------
@@ -236,9 +240,28 @@ def work_types_list(search: Search = None, json_: Json = False, nl: JsonLines = 
         return
     lang = STATE.language
     output.table(
-        [STATE.label("name"), (STATE.label("price"), {"justify": "right"}), STATE.label("unit")],
-        [[r["name"], money(r["price"], lang=lang, currency=currency), r["unit"]] for r in rows],
+        [
+            STATE.label("name"),
+            (STATE.label("price"), {"justify": "right"}),
+            STATE.label("unit"),
+            STATE.label("charge"),
+        ],
+        [
+            [
+                r["name"],
+                money(r["price"], lang=lang, currency=currency),
+                r["unit"],
+                _charge_name(r["charge"], lang),
+            ]
+            for r in rows
+        ],
     )
+
+
+def _charge_name(code: str, lang: str) -> str:
+    from fsm_core.models.catalog import CHARGE_NAMES, Charge
+
+    return CHARGE_NAMES[Charge(code)][lang if lang in ("en", "ru") else "en"]
 
 
 @work_types.command("show")
@@ -257,6 +280,7 @@ def work_types_show(ref: Annotated[str, typer.Argument()], json_: Json = False) 
             (STATE.label("name"), record["name"]),
             (STATE.label("price"), money(record["price"], lang=STATE.language)),
             (STATE.label("unit"), record["unit"]),
+            (STATE.label("charge"), _charge_name(record["charge"], STATE.language)),
             (STATE.label("description"), record["description"]),
             (STATE.label("external_id"), record["external_id"]),
         ],
@@ -268,11 +292,12 @@ def work_types_create(
     name: Annotated[str, typer.Argument(help="E.g. 'Чистка радиатора испарителя'.")],
     price: Annotated[str, typer.Argument(help="Price, e.g. '3 500,00'.")],
     unit: Annotated[str, typer.Option("--unit")] = "усл.",
+    charge: ChargeOption = "both",
     description: Opt = None,
     external_id: Annotated[str | None, typer.Option("--external-id")] = None,
     json_: Json = False,
 ) -> None:
-    """Add a work type with its price."""
+    """Add a work type with its price and how the act charges it."""
     from fsm_core.services import objects as service
 
     with STATE.transaction() as session:
@@ -282,6 +307,7 @@ def work_types_create(
                 "name": name,
                 "price": price,
                 "unit": unit,
+                "charge": charge,
                 "description": description,
                 "external_id": external_id,
             },
@@ -290,6 +316,48 @@ def work_types_create(
         output.emit_json(work_type.model_dump())
     else:
         output.done(f"Created work type #{work_type.id} {work_type.name}.")
+
+
+@work_types.command("update")
+def work_types_update(
+    ref: Annotated[str, typer.Argument(help="Name, external id or #id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    price: Annotated[str | None, typer.Option("--price", help="E.g. '3 500,00'.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit")] = None,
+    charge: Annotated[str | None, typer.Option("--charge", help=CHARGE_HELP)] = None,
+    description: Opt = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    json_: Json = False,
+) -> None:
+    """Change a work type: only the options given change. Work already recorded keeps
+    the price and charge it was recorded with."""
+    from fsm_core.services import lookup
+    from fsm_core.services import objects as service
+
+    given = {
+        "name": name,
+        "price": price,
+        "unit": unit,
+        "charge": charge,
+        "description": description,
+        "external_id": external_id,
+    }
+    changes = {key: value for key, value in given.items() if value is not None}
+    for key in ("description", "external_id"):  # '' clears these
+        if changes.get(key) == "":
+            changes[key] = None
+    if not changes:
+        raise typer.BadParameter("give at least one option to change")
+    with STATE.transaction() as session:
+        work_type = service.update_work_type(
+            session=session,
+            work_type_id=lookup.resolve_work_type(session, ref).id,
+            data=changes,
+        )
+    if json_:
+        output.emit_json(work_type.model_dump())
+    else:
+        output.done(f"Updated work type #{work_type.id} {work_type.name}.")
 
 
 # --- stages ----------------------------------------------------------------------------

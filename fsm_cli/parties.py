@@ -18,10 +18,31 @@ crews = typer.Typer(no_args_is_help=True, help="Crews (бригады) of employ
 
 Ref = Annotated[str, typer.Argument(help="Name, external id or #id.")]
 Opt = Annotated[str | None, typer.Option()]
+ContractNumber = Annotated[
+    str | None,
+    typer.Option(
+        "--contract-number", help="The contract the work is done under (the act's basis)."
+    ),
+]
+ContractDate = Annotated[
+    str | None, typer.Option("--contract-date", help="The contract's date, e.g. 01.02.2026.")
+]
 
 
 def _record(model: Any, *, exclude: set[str] | None = None) -> dict[str, Any]:
     return model.model_dump(exclude=exclude or set())
+
+
+def _contract(record: dict[str, Any]) -> str | None:
+    """``№ 15/2026 от 01.02.2026`` (the act's basis), or nothing."""
+    number, day = record.get("contract_number"), record.get("contract_date")
+    if not (number or day):
+        return None
+    ru = STATE.language == "ru"
+    parts = [f"№ {number}" if ru else f"No. {number}"] if number else []
+    if day:
+        parts.append(f"от {day:%d.%m.%Y}" if ru else f"of {day:%Y-%m-%d}")
+    return " ".join(parts)
 
 
 # --- companies -------------------------------------------------------------------------
@@ -94,7 +115,8 @@ def companies_show(ref: Ref, json_: Json = False) -> None:
         [
             (STATE.label(k), format_phone(record[k]) if k == "phone" else record[k])
             for k in ("name", "inn", "address", "phone", "email", "external_id")
-        ],
+        ]
+        + [(STATE.label("contract"), _contract(record))],
         title=record["name"],
     )
     if record["contacts"]:
@@ -125,6 +147,8 @@ def companies_create(
     phone: Opt = None,
     email: Opt = None,
     external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    contract_number: ContractNumber = None,
+    contract_date: ContractDate = None,
     json_: Json = False,
 ) -> None:
     """Add a customer company."""
@@ -140,12 +164,55 @@ def companies_create(
                 "phone": phone,
                 "email": email,
                 "external_id": external_id,
+                "contract_number": contract_number,
+                "contract_date": contract_date,
             },
         )
     if json_:
         output.emit_json(_record(company))
     else:
         output.done(f"Created customer #{company.id} {company.name}.")
+
+
+@companies.command("update")
+def companies_update(
+    ref: Ref,
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    inn: Annotated[str | None, typer.Option("--inn", help="Tax id (ИНН), 10 or 12 digits.")] = None,
+    address: Opt = None,
+    phone: Opt = None,
+    email: Opt = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    contract_number: ContractNumber = None,
+    contract_date: ContractDate = None,
+    json_: Json = False,
+) -> None:
+    """Change a customer company: only the options given change ('' clears one)."""
+    from fsm_core.services import lookup, parties
+
+    given = {
+        "name": name,
+        "inn": inn,
+        "address": address,
+        "phone": phone,
+        "email": email,
+        "external_id": external_id,
+        "contract_number": contract_number,
+        "contract_date": contract_date,
+    }
+    changes = {key: (value or None) for key, value in given.items() if value is not None}
+    if not changes:
+        raise typer.BadParameter("give at least one option to change")
+    with STATE.transaction() as session:
+        company = parties.update_company(
+            session=session,
+            company_id=lookup.resolve_company(session, ref).id,
+            data=changes,
+        )
+    if json_:
+        output.emit_json(_record(company))
+    else:
+        output.done(f"Updated customer #{company.id} {company.name}.")
 
 
 # --- contacts --------------------------------------------------------------------------

@@ -138,12 +138,17 @@ def comment(order: Order, text: Annotated[str, typer.Argument(help="The comment.
 def sign(
     order: Order,
     name: Annotated[str, typer.Option("--name", help="Who signs for the customer.")],
+    position: Annotated[
+        str | None,
+        typer.Option("--position", help="The signer's position, e.g. 'Главный инженер'."),
+    ] = None,
     image: Annotated[
         str | None, typer.Option("--image", help="PNG or JPEG of the signature.")
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (default: now).")] = None,
 ) -> None:
-    """Record the customer's signature (получить подпись)."""
+    """Record the customer's signature (получить подпись): from now on the work, materials,
+    answers and comment it signed no longer change (see `fsm work unsign`)."""
     from fsm_core.services import execution, lookup
     from fsm_core.timeparse import parse_datetime
 
@@ -154,11 +159,29 @@ def sign(
             session=session,
             order_id=found.id,
             signer_name=name,
+            signer_position=position,
             image=image,
             at=moment,
             actor=STATE.actor,
         )
     output.done(f"Order {found.number}: signed by {name}" + ("" if name.endswith(".") else "."))
+
+
+@app.command("unsign")
+def unsign(
+    order: Order,
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why, e.g. 'в акт не вошла замена помпы'.")
+    ],
+) -> None:
+    """Withdraw the customer's signature (отозвать подпись): the act is unsigned and its
+    execution can change again; the history keeps who signed, who withdrew it and why."""
+    from fsm_core.services import execution, lookup
+
+    with STATE.transaction() as session:
+        found = lookup.resolve_order(session, order)
+        execution.unsign(session=session, order_id=found.id, reason=reason, actor=STATE.actor)
+    output.done(f"Order {found.number}: the signature is withdrawn; the act is unsigned.")
 
 
 @app.command("show")
@@ -195,12 +218,18 @@ def show(order: Order, json_: Json = False) -> None:
         }
         for b in computed.blocks
     ]
+    vat_rate = settings.vat_rate
     summary = {
         "order": found.number,
         "blocks": blocks,
         "total": computed.total,
+        "vat_rate": vat_rate,  # null: «Без НДС»
+        "vat_amount": (
+            execution.vat_included(computed.total, vat_rate) if vat_rate is not None else None
+        ),
         "comment": record.comment if record else None,
         "signer": record.signer_name if record else None,
+        "signer_position": record.signer_position if record else None,
         "signed_at": record.signed_at if record else None,
     }
     if json_:
@@ -224,6 +253,8 @@ def show(order: Order, json_: Json = False) -> None:
                 ]
             )
     total = money(computed.total, lang=lang, currency=currency)
+    if vat_rate is not None:
+        total += f" (VAT {vat_rate}%: {money(summary['vat_amount'], lang=lang, currency=currency)})"
     output.table(
         [
             "",

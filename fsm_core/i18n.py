@@ -73,6 +73,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "default": ("default", "по умолчанию"),
     "setting": ("Setting", "Параметр"),
     "value": ("Value", "Значение"),
+    "contract": ("Contract", "Договор"),
+    "charge": ("Charge", "Тарификация"),
     # stock
     "item": ("Item", "Номенклатура"),
     "sku": ("SKU", "Артикул"),

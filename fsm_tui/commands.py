@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 Command = tuple[str, str, Any]  # title, help, callback
 
 
+def _company_details(app: FsmApp) -> None:
+    from fsm_tui.screens.company_details import open_company_details
+
+    open_company_details(app)
+
+
 class FsmCommands(Provider):
     @property
     def fsm(self) -> FsmApp:
@@ -59,6 +65,13 @@ class FsmCommands(Provider):
                 t("cmd.reload_catalog", lang),
                 t("cmd.reload_catalog_help", lang),
                 app.reload_catalog,
+            )
+        )
+        commands.append(
+            (
+                t("cmd.company_details", lang),
+                t("cmd.company_details_help", lang),
+                partial(_company_details, app),
             )
         )
         return commands

@@ -43,6 +43,7 @@ class WorkTypeChoice:
     name: str
     unit: str
     price: Decimal
+    charge: str = "both"  # fixed | hours | both: what the act charges for it
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def load_refs(session: Session) -> Refs:
     """Everything the execution forms offer: stock, work types, employees."""
     stock = load_stock_refs(session)
     work_types = tuple(
-        WorkTypeChoice(w.id, w.name, w.unit, w.price)
+        WorkTypeChoice(w.id, w.name, w.unit, w.price, w.charge)
         for w in objects.list_work_types(session=session)
         if w.id is not None
     )

@@ -370,6 +370,10 @@ UI: dict[str, tuple[str, str]] = {
         "the order is finished: answers are final",
         "заявка завершена: ответы не меняются",
     ),
+    "checklist.signed": (
+        "the act is signed: answers are final until the signature is withdrawn",
+        "акт подписан: ответы не меняются, пока подпись не отозвана",
+    ),
     "checklist.required": ("— required", "— обязательно"),
     "checklist.optional": ("— optional", "— необязательно"),
     "checklist.required_word": ("required", "обязательный"),
@@ -404,6 +408,10 @@ UI: dict[str, tuple[str, str]] = {
     "execution.signed_by": ("signed by {name}", "подписано: {name}"),
     "execution.not_signed": ("not signed", "нет подписи заказчика"),
     "execution.finished": ("the order is finished", "заявка завершена"),
+    "execution.frozen": (
+        "no changes until the signature is withdrawn",
+        "до отзыва подписи изменения закрыты",
+    ),
     "execution.nothing": (
         "Nothing recorded yet: w adds work, u a material used.",
         "Пока ничего не записано: w — работа, u — материал.",
@@ -453,6 +461,59 @@ UI: dict[str, tuple[str, str]] = {
     "sign.name_needed": ("Who signs for the customer?", "Кто подписывает от заказчика?"),
     "sign.save": ("Save the signature (ctrl+s)", "Сохранить подпись (ctrl+s)"),
     "sign.saved": ("Signed by {name}.", "Подписано: {name}."),
+    "sign.position": ("Position", "Должность"),
+    "work.by_hours": ("by the hours", "по часам"),
+    "work.plus_hours": ("+ hours", "+ часы"),
+    "company.title": ("Company details", "Реквизиты компании"),
+    "company.intro": (
+        "What the act of works says about the company. Saved together: a value that cannot "
+        "be taken is shown beside its field.",
+        "Что акт выполненных работ говорит о компании. Сохраняется всё вместе: значение, "
+        "которое нельзя принять, показано у своего поля.",
+    ),
+    "company.company_name": ("Name on documents", "Название (кратко)"),
+    "company.company_phone": ("Phone", "Телефон"),
+    "company.company_legal_name": ("Legal name", "Полное наименование"),
+    "company.company_inn": ("INN", "ИНН"),
+    "company.company_kpp": ("KPP", "КПП"),
+    "company.company_ogrn": ("OGRN / OGRNIP", "ОГРН / ОГРНИП"),
+    "company.company_legal_address": ("Legal address", "Юридический адрес"),
+    "company.company_bank_details": ("Bank details", "Банковские реквизиты"),
+    "company.vat_rate": ("VAT, %", "НДС, %"),
+    "company.vat_rate.hint": (
+        "included in prices, e.g. 20; empty: «Без НДС»",
+        "входит в цены, например 20; пусто — «Без НДС»",
+    ),
+    "company.act_signer_name": ("Signs acts", "Подписывает акты"),
+    "company.act_signer_position": ("Their position", "Должность подписанта"),
+    "company.save": ("Save (ctrl+s)", "Сохранить (ctrl+s)"),
+    "company.saved": ("Company details saved.", "Реквизиты компании сохранены."),
+    "cmd.company_details": ("Company details…", "Реквизиты компании…"),
+    "cmd.company_details_help": (
+        "Legal name, INN/KPP/OGRN, bank details, VAT and who signs acts",
+        "Полное наименование, ИНН/КПП/ОГРН, банк, НДС и кто подписывает акты",
+    ),
+    "unsign.title": ("Withdraw the customer's signature", "Отозвать подпись заказчика"),
+    "unsign.intro": (
+        "Signed by {name} on {when}. The act becomes unsigned and can change again; the "
+        "order's history keeps the signature and why it was withdrawn.",
+        "Подписано: {name}, {when}. Акт станет неподписанным и снова сможет меняться; в "
+        "истории заявки останутся подпись и причина отзыва.",
+    ),
+    "unsign.reason": ("Why", "Причина"),
+    "unsign.reason_placeholder": (
+        "e.g. the pump replacement is not in the act",
+        "например, в акт не вошла замена помпы",
+    ),
+    "unsign.reason_needed": (
+        "Say why the signature is withdrawn: the order's history keeps it.",
+        "Укажите причину: она останется в истории заявки.",
+    ),
+    "unsign.save": ("Withdraw the signature (ctrl+s)", "Отозвать подпись (ctrl+s)"),
+    "unsign.saved": (
+        "The signature is withdrawn: the act is unsigned and can change.",
+        "Подпись отозвана: акт не подписан и снова может меняться.",
+    ),
     "attach.title": ("Attach a file", "Прикрепить файл"),
     "attach.path": ("File", "Файл"),
     "attach.path_placeholder": ("path (→ completes)", "путь (→ дополняет)"),
@@ -480,7 +541,15 @@ UI: dict[str, tuple[str, str]] = {
     "act.col_name": ("Name", "Наименование"),
     "act.subtotal": ("Subtotal", "Итого по работе"),
     "act.total": ("Total to pay: {total}", "Итого к оплате: {total}"),
-    "act.executors": ("Executors", "Исполнители"),
+    "act.executors": ("Performed by", "Выполнили"),
+    "act.contractor": ("Contractor", "Исполнитель"),
+    "act.basis": ("Basis", "Основание"),
+    "act.in_words": ("In words", "Прописью"),
+    "act.company_signer": ("Signs for the company", "Подпись исполнителя"),
+    "act.company_signer_unset": (
+        "not named: set it in Company details… (command palette)",
+        "не указан: задайте в «Реквизиты компании…» (палитра команд)",
+    ),
     "act.comment": ("Comment", "Комментарий"),
     "act.signer": ("Customer's signature", "Подпись заказчика"),
     "act.unsigned": ("none yet", "пока нет"),
@@ -501,6 +570,10 @@ UI: dict[str, tuple[str, str]] = {
     "materials.closed": (
         "the order is finished: nothing is reserved",
         "заявка завершена: резерва нет",
+    ),
+    "materials.signed": (
+        "the act is signed: nothing more is written off until the signature is withdrawn",
+        "акт подписан: списаний больше нет, пока подпись не отозвана",
     ),
     "materials.nothing_reserved": (
         "Nothing is reserved on this line.",
@@ -585,6 +658,7 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "execution.comment": ("Comment", "Комментарий"),
     "execution.attach": ("Attach", "Файл"),
     "execution.sign": ("Signature", "Подпись"),
+    "execution.unsign": ("Withdraw signature", "Отозвать подпись"),
     "act.generate": ("Make PDF", "Сформировать PDF"),
     "materials.reserve": ("Reserve", "Резерв"),
     "materials.release": ("Release", "Снять резерв"),

@@ -1,10 +1,13 @@
 """The act of completed works (акт выполненных работ) as a PDF, rendered from plain data.
 
-The act is what the customer signs and what the accountant files, so it must read like a
-paper document: a company header, the title with the act's number and date, who ordered
-what, one table per work entry (№ / Наименование / Кол-во / Ед. / Цена / Сумма), the total
-to pay in large type, and the two signature lines, with the signature captured on the
-phone when there is one.
+The act is what the customer signs and what the accountant files, so it must read as a
+primary document: a company header, the title with the act's number and date; the
+contractor with its legal name, ИНН/КПП, ОГРН, legal address and bank details, the
+customer with its ИНН and address, and the basis (the contract, or the order itself);
+one table per work entry (№ / Наименование / Кол-во / Ед. / Цена / Сумма); the total to
+pay in large type, the VAT it includes or «Без НДС», the total in words; and the two
+signature columns, each with the signer's position and name, a place for the stamp
+(М.П.) and the date, with the signature captured on the phone when there is one.
 
 This module knows nothing about the database: callers build an :class:`ActDocument`
 (amounts already computed by the core's one rounding rule; the act prints them, it never
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
@@ -60,10 +64,21 @@ from reportlab.platypus import (
 )
 
 from fsm_core.documents.fonts import BOLD, REGULAR, register_fonts
+from fsm_core.documents.words import amount_in_words
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import local_time, money, number
 
-__all__ = ["ActBlock", "ActDocument", "ActLine", "Progress", "render_act", "render_acts"]
+__all__ = [
+    "ActBlock",
+    "ActDocument",
+    "ActLine",
+    "Progress",
+    "basis_line",
+    "contractor_line",
+    "render_act",
+    "render_acts",
+    "vat_line",
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -120,9 +135,26 @@ class ActDocument:
     signed_at: datetime | None
     signature_image: bytes | None  # PNG/JPEG bytes of the captured signature
     currency: str = "RUB"
-    # Who signs for the company above "Исполнитель"; when not given, the first of
-    # ``executors`` (the crew leader usually comes first).
+    # Who signs for the company under "Исполнитель": the person the company names (its
+    # director, a manager with a power of attorney), never simply the technician; when
+    # not given, the name and position are left blank for pen and ink.
     executor_signer: str | None = None
+    executor_signer_position: str | None = None
+    signer_position: str | None = None  # the customer's signer's position
+    # the contractor's requisites (реквизиты), from the company's settings
+    company_legal_name: str | None = None
+    company_inn: str | None = None
+    company_kpp: str | None = None
+    company_ogrn: str | None = None
+    company_legal_address: str | None = None
+    company_bank_details: str | None = None
+    # the basis (основание): the customer's contract, else the order of ``order_date``
+    contract_number: str | None = None
+    contract_date: date | None = None
+    order_date: date | None = None
+    # VAT included in the total at ``vat_rate`` percent; None: «Без НДС»
+    vat_rate: Decimal | None = None
+    vat_amount: Decimal | None = None
 
 
 Progress = Callable[[int, int], None]
@@ -143,19 +175,30 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "acts_title": ("Acts of completed works", "Акты выполненных работ"),
     "phone": ("Phone: {phone}", "Тел.: {phone}"),
-    "order": ("Order:", "Заказ:"),
+    "order": ("Order:", "Заявка:"),
     "order_value": ("No.\u00a0{number}", "№\u00a0{number}"),
+    "contractor": ("Contractor:", "Исполнитель:"),
+    "contractor_address": ("Legal address:", "Юр. адрес:"),
+    "bank": ("Bank details:", "Банк. реквизиты:"),
     "customer": ("Customer:", "Заказчик:"),
     "inn": ("INN\u00a0{inn}", "ИНН\u00a0{inn}"),
+    "kpp": ("KPP\u00a0{kpp}", "КПП\u00a0{kpp}"),
+    "ogrn": ("OGRN\u00a0{ogrn}", "ОГРН\u00a0{ogrn}"),
+    "ogrnip": ("OGRNIP\u00a0{ogrn}", "ОГРНИП\u00a0{ogrn}"),
     "customer_address": ("Customer address:", "Адрес заказчика:"),
+    "basis": ("Basis:", "Основание:"),
+    "contract": ("contract", "договор"),
+    "by_order": ("order", "заявка"),
+    "doc_number": ("No.\u00a0{number}", "№\u00a0{number}"),
+    "doc_date": ("of\u00a0{date}", "от\u00a0{date}"),
     "object": ("Object:", "Объект:"),
     "object_address": ("Object address:", "Адрес объекта:"),
     "description": ("Request:", "Описание заявки:"),
     "when": ("Performed:", "Выполнено:"),
     "from": ("from {start}", "с {start}"),
     "until": ("until {end}", "до {end}"),
-    "executor": ("Executor:", "Исполнитель:"),
-    "executors": ("Executors:", "Исполнители:"),
+    "executor": ("Performed by:", "Выполнил:"),
+    "executors": ("Performed by:", "Выполнили:"),
     "col_no": ("No.", "№"),
     "col_name": ("Name", "Наименование"),
     "col_qty": ("Qty", "Кол-во"),
@@ -164,6 +207,9 @@ _LABELS: dict[str, tuple[str, str]] = {
     "col_amount": ("Amount, {cur}", "Сумма, {cur}"),
     "subtotal": ("Subtotal:", "Итого по работе:"),
     "total": ("Total to pay: {amount}", "Итого к оплате: {amount}"),
+    "vat": ("Including VAT {rate}%: {amount}", "В том числе НДС {rate}\u00a0%: {amount}"),
+    "no_vat": ("VAT not applicable", "Без НДС"),
+    "in_words": ("Amount in words:", "Сумма прописью:"),
     "comment": ("Comment:", "Комментарий:"),
     "statement": (
         "The works listed above have been performed in full. The customer has no claims "
@@ -171,10 +217,12 @@ _LABELS: dict[str, tuple[str, str]] = {
         "Вышеперечисленные работы выполнены полностью. Заказчик претензий по объёму, "
         "качеству и срокам выполнения работ не имеет.",
     ),
-    "side_executor": ("Executor", "Исполнитель"),
+    "side_executor": ("Contractor", "Исполнитель"),
     "side_customer": ("Customer", "Заказчик"),
     "sign_caption": ("(signature)", "(подпись)"),
     "name_caption": ("(full name)", "(расшифровка подписи)"),
+    "position_caption": ("(position)", "(должность)"),
+    "stamp": ("L.S.", "М.П."),
     "signed": ("Signed: {when}", "Подписано: {when}"),
     "date_blank": ("Date: ______________", "Дата: ______________"),
     "footer_act": ("Act No. {number} of {date}", "Акт № {number} от {date}"),
@@ -374,6 +422,9 @@ BLOCK_TITLE = _Style(font=BOLD, size=10, leading=13, space_before=12)
 BLOCK_FACTS = _Style(space_after=3)
 TOTAL = _Style(font=BOLD, size=12, leading=16, align="right", rule_above=1, space_before=10)
 TAIL_FACTS = _Style(space_before=8)
+PARTIES = _Style(space_after=5)
+VAT = _Style(align="right", space_before=2)
+WORDS = _Style(space_before=6)
 STATEMENT = _Style(size=8.5, leading=11, space_before=10, space_after=14)
 
 # The work table: № | Наименование | Кол-во | Ед. | Цена | Сумма.
@@ -399,7 +450,8 @@ def _label_width(lang: str) -> float:
     """The label column of the facts lists: as wide as the widest label in this language,
     so that every list in the act lines its values up on the same edge."""
     keys = ("order", "customer", "customer_address", "object", "object_address", "description")
-    keys += ("when", "executor", "executors", "comment")
+    keys += ("when", "executor", "executors", "comment", "contractor", "contractor_address")
+    keys += ("bank", "basis", "in_words")
     return max(stringWidth(_t(k, lang), BOLD, BODY.size) for k in keys) + 8
 
 
@@ -840,48 +892,69 @@ def _fit_name(name: str, room: float, size: float, most: int = 3) -> tuple[tuple
     return lines, size
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One party's column of the signature block."""
+
+    heading: str  # "Исполнитель" / "Заказчик"
+    party: str  # the company
+    position: str | None  # the signer's position (должность)
+    name: str | None  # the signer's name, over the line
+    image: ImageReader | None = None  # the captured signature
+    signed: str | None = None  # "Подписано: …", else a blank date
+
+
 class _Signatures(Flowable):
     """The two signature columns, drawn straight onto the canvas.
 
-    Left: "Исполнитель", the company, a line to sign on and the executor's name. Right:
-    "Заказчик", the customer, the captured signature scaled into its box above the line,
-    the signer's name and the time of signing. Without a captured signature both sides
-    stay blank for pen and ink, with a blank date.
+    Each side: its heading ("Исполнитель" / "Заказчик"), the company, the signer's
+    position over a line captioned "(должность)", the space for the signature (the
+    captured one scaled into it), a line to sign on with the signer's name beside it,
+    "М.П." for the stamp and the date. Left is the company, signed by the person it
+    names; right the customer, with the time of signing when it was captured. What is
+    not known stays blank for pen and ink, with a blank date.
     """
 
     GAP = 14 * mm
-    BOX = 16 * mm  # the space above the line where a signature goes
+    BOX = 16 * mm  # the space above the line where a signature (and the stamp) goes
     HEAD = 9
     NAME = 8.5
     SMALL = 7
     LINE = 10.5
+    CAPTION = 10  # from a line down to under its caption
 
-    def __init__(
-        self,
-        *,
-        lang: str,
-        company: str,
-        executor: str | None,
-        customer: str,
-        signer: str | None,
-        signed: str | None,
-        image: ImageReader | None,
-    ) -> None:
+    def __init__(self, *, lang: str, executor: _Side, customer: _Side) -> None:
         super().__init__()
         self.lang = lang
-        self.sides = (
-            (_t("side_executor", lang), company, executor, None, None),
-            (_t("side_customer", lang), customer, signer, image, signed),
-        )
+        self.sides = (executor, customer)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
         self.col = (availWidth - self.GAP) / 2
-        self.parties = [_wrap(side[1], REGULAR, self.NAME, self.col) for side in self.sides]
+        self.parties = [_wrap(side.party, REGULAR, self.NAME, self.col) for side in self.sides]
+        self.positions = [
+            _fit_name(side.position, self.col - 4, self.NAME, most=2) if side.position else None
+            for side in self.sides
+        ]
         rows = max(len(lines) for lines in self.parties)
-        # heading, the parties' names, the box, the line, its captions, the date
-        self.height = 12 + rows * self.LINE + self.BOX + 9 + 14
+        # heading, the parties' names, the position over its line and caption, the box,
+        # the signing line and its captions, М.П., the date
+        self.height = (
+            12
+            + rows * self.LINE
+            + self._position_room()
+            + self.CAPTION
+            + self.BOX
+            + self.CAPTION
+            + 12
+            + 12
+        )
         return self.width, self.height
+
+    def _position_room(self) -> float:
+        """From the bottom of the parties' names down to the position's line."""
+        lines = [len(p[0]) * p[1] * 1.15 for p in self.positions if p is not None]
+        return max([self.LINE, *lines]) + 5
 
     def draw(self) -> None:
         c = self.canv
@@ -891,28 +964,42 @@ class _Signatures(Flowable):
         name_room = col - sign_length - 6
         text = c.beginText()
         path = c.beginPath()
-        y_line = self.height - 12 - max(len(p) for p in self.parties) * self.LINE - self.BOX
-        for x, side, party in zip((0.0, col + self.GAP), self.sides, self.parties, strict=True):
-            heading, _, name, image, signed = side
+        names_bottom = self.height - 12 - max(len(p) for p in self.parties) * self.LINE
+        y_position = names_bottom - self._position_room()
+        y_line = y_position - self.CAPTION - self.BOX
+        for x, side, party, position in zip(
+            (0.0, col + self.GAP), self.sides, self.parties, self.positions, strict=True
+        ):
             y = self.height - self.HEAD
             text.setFillColor(INK)
             text.setFont(BOLD, self.HEAD)
             text.setTextOrigin(x, y)
-            text.textLine(heading)
+            text.textLine(side.heading)
             text.setFont(REGULAR, self.NAME)
             for line in party:
                 y -= self.LINE
                 text.setTextOrigin(x, y)
                 text.textLine(line)
-            if image is not None:
-                self._draw_image(image, x, y_line + 1.5, sign_length, self.BOX - 3)
+            # the position, over its own line
+            path.moveTo(x, y_position)
+            path.lineTo(x + col, y_position)
+            if position is not None:
+                lines, size = position
+                text.setFont(REGULAR, size)
+                for n, shown in enumerate(lines):
+                    lift = (len(lines) - 1 - n) * size * 1.15
+                    text.setTextOrigin(x + 2, y_position + 3 + lift)
+                    text.textLine(shown)
+            # the signature, its line and the name beside it
+            if side.image is not None:
+                self._draw_image(side.image, x, y_line + 1.5, sign_length, self.BOX - 3)
             name_x = x + sign_length + 6
             path.moveTo(x, y_line)
             path.lineTo(x + sign_length, y_line)
             path.moveTo(name_x, y_line)
             path.lineTo(x + col, y_line)
-            if name:
-                lines, size = _fit_name(name, name_room - 4, self.NAME)
+            if side.name:
+                lines, size = _fit_name(side.name, name_room - 4, self.NAME)
                 text.setFont(REGULAR, size)
                 for n, shown in enumerate(lines):  # the last line sits on the line
                     lift = (len(lines) - 1 - n) * size * 1.15
@@ -920,18 +1007,22 @@ class _Signatures(Flowable):
                     text.textLine(shown)
             text.setFont(REGULAR, self.SMALL)
             text.setFillColor(MUTED)
-            for caption, left, width in (
-                (_t("sign_caption", lang), x, sign_length),
-                (_t("name_caption", lang), name_x, col - sign_length - 6),
+            for caption, left, width, line_y in (
+                (_t("position_caption", lang), x, col, y_position),
+                (_t("sign_caption", lang), x, sign_length, y_line),
+                (_t("name_caption", lang), name_x, name_room, y_line),
             ):
                 text.setTextOrigin(
-                    left + (width - _width(caption, REGULAR, self.SMALL)) / 2, y_line - 8
+                    left + (width - _width(caption, REGULAR, self.SMALL)) / 2, line_y - 8
                 )
                 text.textLine(caption)
             text.setFillColor(INK)
+            text.setFont(BOLD, self.NAME)
+            text.setTextOrigin(x, y_line - self.CAPTION - 10)
+            text.textLine(_t("stamp", lang))
             text.setFont(REGULAR, self.NAME)
-            text.setTextOrigin(x, y_line - 20)
-            text.textLine(signed or _t("date_blank", lang))
+            text.setTextOrigin(x, y_line - self.CAPTION - 22)
+            text.textLine(side.signed or _t("date_blank", lang))
         c.setStrokeColor(INK)
         c.setLineWidth(0.6)
         c.drawPath(path, stroke=1, fill=0)
@@ -1130,6 +1221,55 @@ def _block(
     return _Block(lead, _line_table(block, lang, doc.currency), tail)
 
 
+_HELD = re.compile(r"(?<!\w)(р/с|к/с|л/с|БИК|ИНН|КПП|№)\s+(?=\d)", re.IGNORECASE)
+
+
+def _held(text: str) -> str:
+    """Bank details as typed, with each requisite's name held to its number by a no-break
+    space, so that "к/с" never ends a line with "30101810…" on the next."""
+    return _HELD.sub(lambda m: m.group(1) + "\u00a0", text)
+
+
+def vat_line(doc: ActDocument, lang: str) -> str:
+    """ "В том числе НДС 20 %: 2 241,67 ₽", or "Без НДС"."""
+    if doc.vat_rate is None:
+        return _t("no_vat", lang)
+    amount = doc.vat_amount if doc.vat_amount is not None else Decimal("0.00")
+    return _t(
+        "vat", lang, rate=_quantity(doc.vat_rate, lang), amount=_money(amount, lang, doc.currency)
+    )
+
+
+def contractor_line(doc: ActDocument, lang: str) -> str:
+    """The contractor as a primary document names it: its full legal name, ИНН, КПП and
+    ОГРН (ОГРНИП for a sole trader's 15 digits)."""
+    parts = [doc.company_legal_name or doc.company_name]
+    if doc.company_inn:
+        parts.append(_t("inn", lang, inn=doc.company_inn))
+    if doc.company_kpp:
+        parts.append(_t("kpp", lang, kpp=doc.company_kpp))
+    if doc.company_ogrn:
+        key = "ogrnip" if len(doc.company_ogrn) == 15 else "ogrn"
+        parts.append(_t(key, lang, ogrn=doc.company_ogrn))
+    return ", ".join(parts)
+
+
+def basis_line(doc: ActDocument, lang: str) -> str:
+    """ "договор № 15/2026 от 01.02.2026"; without a contract the order itself is the
+    basis: "заявка № 26-0046 от 25.11.2026"."""
+    if doc.contract_number or doc.contract_date:
+        parts = [_t("contract", lang)]
+        number_, day = doc.contract_number, doc.contract_date
+    else:
+        parts = [_t("by_order", lang)]
+        number_, day = doc.order_number, doc.order_date
+    if number_:
+        parts.append(_t("doc_number", lang, number=number_))
+    if day:
+        parts.append(_t("doc_date", lang, date=_day(day, lang)))
+    return " ".join(parts)
+
+
 def _act_story(
     doc: ActDocument,
     *,
@@ -1156,12 +1296,28 @@ def _act_story(
     customer = doc.customer_name
     if doc.customer_inn:
         customer = f"{customer}, {_t('inn', lang, inn=doc.customer_inn)}"
+    by_contract = bool(doc.contract_number or doc.contract_date)
     story.append(
         _facts(
             [
-                (_t("order", lang), _t("order_value", lang, number=doc.order_number)),
+                (_t("contractor", lang), contractor_line(doc, lang)),
+                (_t("contractor_address", lang), doc.company_legal_address or ""),
+                (_t("bank", lang), _held(doc.company_bank_details or "")),
                 (_t("customer", lang), customer),
                 (_t("customer_address", lang), doc.customer_address or ""),
+                (_t("basis", lang), basis_line(doc, lang)),
+            ],
+            lang,
+            PARTIES,
+        )
+    )
+    story.append(
+        _facts(
+            [
+                (
+                    _t("order", lang),
+                    _t("order_value", lang, number=doc.order_number) if by_contract else "",
+                ),
                 (_t("object", lang), doc.object_name or ""),
                 (_t("object_address", lang), doc.object_address or ""),
                 (_t("description", lang), doc.description),
@@ -1176,8 +1332,12 @@ def _act_story(
         if doc.signed_at is not None
         else None
     )
+    vat = vat_line(doc, lang)
+    words = amount_in_words(doc.total, lang=lang, currency=doc.currency)
     tail: list[Flowable] = [
         _Text.plain(_t("total", lang, amount=_money(doc.total, lang, doc.currency)), TOTAL),
+        _Text.plain(vat, VAT),
+        _facts([(_t("in_words", lang), words)], lang, WORDS),
         _facts(
             [
                 (_t(key, lang), ", ".join(doc.executors)),
@@ -1189,12 +1349,20 @@ def _act_story(
         _Text.plain(_t("statement", lang), STATEMENT),
         _Signatures(
             lang=lang,
-            company=doc.company_name,
-            executor=doc.executor_signer or (doc.executors[0] if doc.executors else None),
-            customer=doc.customer_name,
-            signer=doc.signer_name,
-            signed=signed,
-            image=image,
+            executor=_Side(
+                heading=_t("side_executor", lang),
+                party=doc.company_name,
+                position=doc.executor_signer_position,
+                name=doc.executor_signer,
+            ),
+            customer=_Side(
+                heading=_t("side_customer", lang),
+                party=doc.customer_name,
+                position=doc.signer_position,
+                name=doc.signer_name,
+                image=image,
+                signed=signed,
+            ),
         ),
     ]
     # the closing part stays on one page, with at least the last row of the last table

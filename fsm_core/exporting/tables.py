@@ -127,6 +127,8 @@ def _companies(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
             "phone": c.phone,
             "email": c.email,
             "notes": c.notes,
+            "contract_number": c.contract_number,
+            "contract_date": c.contract_date,
         }
 
 
@@ -182,6 +184,7 @@ def _work_types(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
             "name": w.name,
             "price": w.price,
             "unit": w.unit,
+            "charge": w.charge,
             "description": w.description,
         }
 

@@ -31,6 +31,7 @@ from fsm_core.models import (
     ServiceObject,
     WorkType,
 )
+from fsm_core.models.catalog import CHARGE_WORDS
 from fsm_core.models.orders import CRITICALITY_NAMES
 from fsm_core.models.types import UTCDateTime
 
@@ -66,6 +67,16 @@ def _const(reader: Callable[[Any], Any]) -> Callable[[ImportRun], Callable[[Any]
 
 def _moment(*, end_of_day: bool = False) -> Callable[[ImportRun], Callable[[Any], Any]]:
     return lambda run: f.datetime_reader(run.tz, end_of_day=end_of_day)
+
+
+def _day() -> Callable[[ImportRun], Callable[[Any], Any]]:
+    """A calendar date (a contract's), read like any moment in the company's zone."""
+
+    def make(run: ImportRun) -> Callable[[Any], Any]:
+        moment = f.datetime_reader(run.tz)
+        return lambda value: (m := moment(value)) and m.astimezone(run.tz).date()
+
+    return make
 
 
 EXTERNAL_ID = Column(
@@ -249,6 +260,13 @@ class Companies(RecordEntity):
         ),
         EXTERNAL_ID,
         Column("notes", ("Примечание", "Комментарий", "Заметки"), _long_text(4000)),
+        Column(
+            "contract_number",
+            ("Договор", "Номер договора", "№ договора"),
+            _text(100),
+            help="the contract the act names as its basis",
+        ),
+        Column("contract_date", ("Дата договора",), _day()),
     )
 
     @property
@@ -604,6 +622,12 @@ class WorkTypes(RecordEntity):
         ),
         Column("price", ("Цена", "Стоимость", "Цена, руб.", "Цена руб"), _const(f.money)),
         Column("unit", ("Ед. изм.", "Единица", "Ед.", "Единица измерения"), _text(20)),
+        Column(
+            "charge",
+            ("Тарификация",),
+            _const(f.choice({w: c.value for w, c in CHARGE_WORDS.items()}, "charge")),
+            help="fixed (the price), hours (the executors' hours) or both; default both",
+        ),
         Column("description", ("Описание", "Примечание"), _long_text(4000)),
         EXTERNAL_ID,
     )
@@ -613,7 +637,11 @@ class WorkTypes(RecordEntity):
         return {"external_id": WorkType.external_id, "name": WorkType.name}
 
     def data(self, row: Row) -> dict[str, Any]:
-        return {k: v for k, v in row.values.items() if not (k in ("price", "unit") and v is None)}
+        return {
+            k: v
+            for k, v in row.values.items()
+            if not (k in ("price", "unit", "charge") and v is None)
+        }
 
     def create(self, data: dict[str, Any]) -> int:
         from fsm_core.services import objects

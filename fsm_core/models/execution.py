@@ -11,7 +11,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
 from sqlmodel import Field
 
+import fsm_core.models.attachments  # noqa: F401  (answers and signatures point at files)
 from fsm_core.models.base import Table, created_at_field, money_field, utc_field
+from fsm_core.models.catalog import CHARGE_CHECK, Charge
 from fsm_core.models.types import Quantity  # exact thousandths, as stock quantities
 
 
@@ -106,6 +108,7 @@ class WorkEntry(Table, table=True):
     __table_args__ = (
         CheckConstraint("finished_at > started_at", name="period"),
         CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint(CHARGE_CHECK, name="charge"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -118,6 +121,8 @@ class WorkEntry(Table, table=True):
     unit: str = Field(max_length=20)
     quantity: Decimal = Field(default=Decimal(1), sa_type=Quantity)
     price: Decimal = money_field(default=Decimal("0.00"), nullable=False)
+    # how the work type was charged when the work was recorded, kept like its price
+    charge: str = Field(default=Charge.BOTH.value, max_length=10)
     started_at: datetime = utc_field(nullable=False)
     finished_at: datetime = utc_field(nullable=False)
     comment: str | None = Field(default=None, sa_column=Column(Text))
@@ -176,13 +181,18 @@ class OrderAttachment(Table, table=True):
 
 
 class ExecutionRecord(Table, table=True):
-    """An order's execution summary: the comment, and the customer's signature."""
+    """An order's execution summary: the comment, and the customer's signature.
+
+    A signature freezes the execution it signed (see
+    :func:`fsm_core.services.execution.execution_lock`) until it is withdrawn.
+    """
 
     __tablename__ = "execution_record"
 
     order_id: int = Field(foreign_key="orders.id", primary_key=True, ondelete="CASCADE")
     comment: str | None = Field(default=None, sa_column=Column(Text))
     signer_name: str | None = Field(default=None, max_length=200)
+    signer_position: str | None = Field(default=None, max_length=200)
     signed_at: datetime | None = utc_field()
     signature_id: int | None = Field(default=None, foreign_key="attachment.id", ondelete="SET NULL")
     updated_by: str | None = Field(default=None, max_length=100)

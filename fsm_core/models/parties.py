@@ -1,6 +1,6 @@
 """Customer companies and their contacts, employees and crews."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Column, Text
@@ -22,6 +22,9 @@ class Company(Table, table=True):
     email: str | None = Field(default=None, max_length=254)
     external_id: str | None = external_id_field()
     notes: str | None = Field(default=None, sa_column=Column(Text))
+    # the contract the work is done under: "Основание: договор № 15/2026 от 01.02.2026"
+    contract_number: str | None = Field(default=None, max_length=100)
+    contract_date: date | None = Field(default=None)
     created_at: datetime = created_at_field()
 
 

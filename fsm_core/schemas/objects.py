@@ -18,6 +18,16 @@ def _coordinate(value: Any) -> Any:
     return value
 
 
+def _charge(value: Any) -> Any:
+    """How a work type is charged: ``fixed``, ``hours`` or ``both`` (or their Russian
+    names, as an import file may have them)."""
+    if value is None or not isinstance(value, str):
+        return value
+    from fsm_core.models.catalog import parse_charge
+
+    return parse_charge(value).value
+
+
 def _price(value: Any) -> Any:
     return values.parse_money(value, field="price") if value is not None else value
 
@@ -57,5 +67,6 @@ class WorkTypeCreate(Input):
     name: Line = Field(min_length=1, max_length=300)
     price: Annotated[Decimal, BeforeValidator(_price)] = Decimal("0.00")
     unit: Line = Field(default="усл.", min_length=1, max_length=20)
+    charge: Annotated[str, BeforeValidator(_charge)] = "both"
     description: OptText = None
     external_id: ExternalId = None

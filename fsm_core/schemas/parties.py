@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -27,6 +28,27 @@ def _email(value: str | None) -> str | None:
 
 def _inn(value: str | None) -> str | None:
     return values.normalize_inn(value)
+
+
+def _day(value: Any) -> Any:
+    """A calendar date: a date, or text as people write it (``01.02.2026``, ISO)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if not isinstance(value, str):
+        return value
+    from datetime import UTC
+
+    from fsm_core.errors import InvalidInput
+    from fsm_core.timeparse import parse_datetime
+
+    if not value.strip():
+        return None
+    moment = parse_datetime(value, tz=UTC, field="date")
+    if moment is None:
+        return None
+    if (moment.hour, moment.minute, moment.second) != (0, 0, 0):
+        raise InvalidInput(f"date: {value!r} is a date and time; give the date only", field="date")
+    return moment.date()
 
 
 def _line(value: Any) -> Any:
@@ -69,6 +91,7 @@ Phone = Annotated[str | None, BeforeValidator(_line), AfterValidator(_phone)]
 Email = Annotated[str | None, BeforeValidator(_line), AfterValidator(_email)]
 Inn = Annotated[str | None, BeforeValidator(_line), AfterValidator(_inn)]
 Rate = Annotated[Decimal | None, BeforeValidator(_money)]
+Day = Annotated[date | None, BeforeValidator(_day)]
 ExternalId = opt_line(100)
 
 
@@ -84,6 +107,8 @@ class CompanyCreate(Input):
     email: Email = None
     external_id: ExternalId = None
     notes: OptText = None
+    contract_number: opt_line(100) = None
+    contract_date: Day = None
 
 
 class CompanyUpdate(Input):
@@ -94,6 +119,8 @@ class CompanyUpdate(Input):
     email: Email = None
     external_id: ExternalId = None
     notes: OptText = None
+    contract_number: opt_line(100) = None
+    contract_date: Day = None
 
 
 class ContactCreate(Input):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ from fsm_core.models import (
     Employee,
     Order,
     ServiceObject,
+    StageCategory,
     WorkType,
 )
+from fsm_core.models.catalog import Charge
 from fsm_core.models.execution import (
     ChecklistAnswer,
     ChecklistBinding,
@@ -40,6 +42,7 @@ from fsm_core.models.execution import (
 )
 from fsm_core.models.orders import parse_criticality
 from fsm_core.services import stages
+from fsm_core.services.stages import StageView
 from fsm_core.values import parse_decimal, parse_quantity
 
 KOPECK = Decimal("0.01")
@@ -55,6 +58,17 @@ def line_amount(quantity: Decimal, price: Decimal) -> Decimal:
     return (quantity * price).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
+def vat_included(total: Decimal, rate: Decimal) -> Decimal:
+    """The VAT contained in ``total`` at ``rate`` percent ("в т.ч. НДС 20 %"): total × rate
+    / (100 + rate), half-up to the kopeck.
+
+    Prices here are what the customer pays — the work types' prices and the hourly rates
+    are quoted with VAT, as small service companies quote them — so the act's total stays
+    the sum of its lines and VAT is the part of it the line states, never added on top.
+    """
+    return (total * rate / (Decimal(100) + rate)).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
+
 def _order(session: Session, order_id: int) -> Order:
     order = session.get(Order, order_id)
     if order is None:
@@ -62,14 +76,120 @@ def _order(session: Session, order_id: int) -> Order:
     return order
 
 
-def _final(order: Order, session: Session) -> None:
-    """Closed and cancelled orders are history: their execution no longer changes."""
-    stage = stages.load_workflow(session).stages[order.stage_code]
-    if stage.final:
-        raise InvalidInput(
-            f"order {order.number} is {stage.name_en.lower()}; its execution can no longer change",
-            hint="reopen it first",
+# --- what may still change ------------------------------------------------------------
+
+SIGNING_CATEGORIES = frozenset({StageCategory.ACTIVE.value, StageCategory.DONE.value})
+"""The stage categories in which the customer can sign the act: while the work is under way
+(active) and when it is done. Not "new" (nothing has been done to sign for), not "paused"
+(on hold: the work is not finished), not closed or cancelled (history, see
+:data:`~fsm_core.services.stages.FINAL_CATEGORIES`)."""
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+"""How far past now a work entry may end, or a signature be dated: a phone's clock a little
+ahead, a time rounded up to the next five minutes."""
+
+
+@dataclass(frozen=True)
+class ExecutionLock:
+    """Why an order's execution cannot change now: it is closed or cancelled (``stage``),
+    or the customer signed its act (``signer``, ``signed_at``) and the signature has not
+    been withdrawn. Front ends show :meth:`text` in the user's language."""
+
+    order_number: str
+    stage: StageView | None = None
+    signer: str | None = None
+    signed_at: datetime | None = None
+    tz: tzinfo | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.stage is None
+
+    def when(self, lang: str = "en") -> str:
+        from fsm_core.formatting import local_time
+
+        if self.signed_at is None or self.tz is None:
+            return ""
+        return local_time(self.signed_at, self.tz, lang=lang)
+
+    def text(self, lang: str = "en") -> str:
+        number = self.order_number
+        if self.stage is not None:
+            if lang == "ru":
+                return (
+                    f"заявка {number} в стадии «{self.stage.name_ru}»: её выполнение "
+                    "больше не меняется"
+                )
+            return (
+                f"order {number} is {self.stage.name_en.lower()}; its execution can no longer "
+                "change"
+            )
+        if lang == "ru":
+            return (
+                f"акт заявки {number} подписан ({self.signer}, {self.when('ru')}): "
+                "подписанное не меняется"
+            )
+        return (
+            f"order {number} was signed by {self.signer} on {self.when('en')}; what was signed "
+            "can no longer change"
         )
+
+    def hint(self, lang: str = "en") -> str:
+        if self.stage is not None:
+            return "сначала откройте её снова" if lang == "ru" else "reopen it first"
+        if lang == "ru":
+            return f"сначала отзовите подпись: fsm work unsign {self.order_number} --reason …"
+        return f"withdraw the signature first: fsm work unsign {self.order_number} --reason ..."
+
+
+def execution_lock(
+    session: Session, order: Order, *, stage_code: str | None = None
+) -> ExecutionLock | None:
+    """Why the order's execution (work, materials used or returned, checklist answers, the
+    comment, the signature) cannot change now, or None when it can.
+
+    Closed and cancelled orders are history. A signed act is what the customer agreed to:
+    after the signature nothing it covers changes until the signature is withdrawn
+    (:func:`unsign`), which the order's history records with who and why. Attachments are
+    not frozen: the act neither lists nor prints them, and photos of a finished job often
+    arrive after the customer signed.
+    """
+    stage = stages.load_workflow(session).stages[stage_code or order.stage_code]
+    if stage.final:
+        return ExecutionLock(order.number, stage=stage)
+    record = session.get(ExecutionRecord, order.id)
+    if record is not None and record.signed_at is not None:
+        from fsm_core.services import settings as company_settings
+
+        return ExecutionLock(
+            order.number,
+            signer=record.signer_name,
+            signed_at=record.signed_at,
+            tz=company_settings.load(session).tz,
+        )
+    return None
+
+
+def _lock_order(session: Session, order: Order, *, share: bool) -> str:
+    """Lock the order's row to the end of the transaction and return its stage as it is
+    now. A change of execution takes it shared, signing and withdrawing exclusively, so
+    on PostgreSQL a write-off cannot slip in beside a signature being made (it waits, then
+    sees the signature). Taken before any stock balance row, as the stock service does."""
+    stage = session.execute(
+        select(Order.stage_code).where(Order.id == order.id).with_for_update(read=share)
+    ).scalar()
+    if stage is None:
+        raise NotFound("order", order.number)
+    return stage
+
+
+def ensure_unlocked(session: Session, order: Order) -> None:
+    """Refuse, in one line naming the reason, a change of an order's execution that
+    :func:`execution_lock` forbids."""
+    stage = _lock_order(session, order, share=True)
+    lock = execution_lock(session, order, stage_code=stage)
+    if lock is not None:
+        raise InvalidInput(lock.text(), hint=lock.hint())
 
 
 def _history(session: Session, order: Order, *, actor: str, action: str, **kw: Any) -> None:
@@ -364,7 +484,7 @@ def answer_item(
     from fsm_core.attachments import store
 
     order = _order(session, order_id)
-    _final(order, session)
+    ensure_unlocked(session, order)
     item = session.get(ChecklistItem, item_id)
     if item is None or item.id not in {s.item.id for s in checklist_state(session, order.id)}:
         raise NotFound("checklist item", f"#{item_id}", hint="it is not on this order's checklists")
@@ -516,15 +636,28 @@ def add_work(
     quantity: Decimal = Decimal(1),
     comment: str | None = None,
 ) -> WorkEntry:
-    """Record work done; the work type's price and each executor's rate are copied now."""
+    """Record work done; the work type's price, how it is charged and each executor's
+    rate are copied now. The work lies between the order's creation (to the minute, as
+    times are typed) and now (within :data:`FUTURE_TOLERANCE`)."""
     order = _order(session, order_id)
-    _final(order, session)
+    ensure_unlocked(session, order)
     work_type = session.get(WorkType, work_type_id)
     if work_type is None:
         raise NotFound("work type", f"#{work_type_id}")
     if finished_at <= started_at:
         raise InvalidInput("the work ends before it starts", field="end")
-    if finished_at > clock.now() + timedelta(minutes=5):
+    created = order.created_at.replace(second=0, microsecond=0)
+    if started_at < created:
+        from fsm_core.formatting import local_time
+        from fsm_core.services import settings as company_settings
+
+        tz = company_settings.load(session).tz
+        raise InvalidInput(
+            f"the work cannot start ({local_time(started_at, tz, lang='en')}) before order "
+            f"{order.number} was created ({local_time(order.created_at, tz, lang='en')})",
+            field="start",
+        )
+    if finished_at > clock.now() + FUTURE_TOLERANCE:
         raise InvalidInput("the work cannot end in the future", field="end")
     quantity = parse_quantity(quantity, field="quantity") or Decimal(0)
     if not executors:
@@ -545,6 +678,7 @@ def add_work(
         unit=work_type.unit,
         quantity=quantity,
         price=work_type.price,
+        charge=work_type.charge,
         started_at=started_at,
         finished_at=finished_at,
         comment=comment,
@@ -607,7 +741,7 @@ def use_material(
     from fsm_core.services import stock
 
     order = _order(session, order_id)
-    _final(order, session)
+    ensure_unlocked(session, order)
     if work_entry_id is not None:
         entry = session.get(WorkEntry, work_entry_id)
         if entry is None or entry.order_id != order.id:
@@ -665,7 +799,7 @@ def _record(session: Session, order: Order) -> ExecutionRecord:
 
 def set_comment(*, session: Session, order_id: int, comment: str, actor: str) -> ExecutionRecord:
     order = _order(session, order_id)
-    _final(order, session)
+    ensure_unlocked(session, order)
     record = _record(session, order)
     old = record.comment
     record.comment = comment.strip() or None
@@ -683,28 +817,93 @@ def sign(
     order_id: int,
     signer_name: str,
     actor: str,
+    signer_position: str | None = None,
     image: str | Path | None = None,
     at: datetime | None = None,
 ) -> ExecutionRecord:
-    """The customer's signature (получить подпись): who, when, and the image if there is one."""
+    """The customer's signature (получить подпись): who, in what position, when, and the
+    image if there is one. Only in a stage where work is done (:data:`SIGNING_CATEGORIES`),
+    on an order with something to sign, and not over another signature: from now on the
+    execution it signed is frozen (:func:`execution_lock`) until :func:`unsign`."""
     from fsm_core.attachments import store
 
     order = _order(session, order_id)
-    _final(order, session)
+    code = _lock_order(session, order, share=False)
+    lock = execution_lock(session, order, stage_code=code)
+    if lock is not None:
+        raise InvalidInput(lock.text(), hint=lock.hint())
+    stage = stages.load_workflow(session).stages[code]
+    if stage.category not in SIGNING_CATEGORIES:
+        raise InvalidInput(
+            f"order {order.number} is {stage.name_en.lower()}; the act is signed while the "
+            "work is under way or when it is done",
+            field="stage",
+            hint="move the order to a stage where work is done first",
+        )
+    if not totals(session, order.id).blocks:
+        raise InvalidInput(
+            f"order {order.number} has no work or materials recorded; there is nothing to sign",
+            hint="fsm work add ...",
+        )
     name = " ".join(signer_name.split())
     if not name:
-        raise InvalidInput("the signer's name is needed")
+        raise InvalidInput("the signer's name is needed", field="name")
+    position = " ".join((signer_position or "").split()) or None
+    if position is not None and len(position) > 200:
+        raise InvalidInput("the signer's position is longer than 200 characters", field="position")
+    moment = at or clock.now()
+    if moment > clock.now() + FUTURE_TOLERANCE:
+        raise InvalidInput("the act cannot be signed in the future", field="at")
+    if moment < order.created_at.replace(second=0, microsecond=0):
+        raise InvalidInput(
+            f"the act cannot be signed before order {order.number} was created", field="at"
+        )
     signature_id = None
     if image is not None:
         signature_id = store(session, image).id
         _check_image(session, signature_id)
     record = _record(session, order)
     record.signer_name = name
-    record.signed_at = at or clock.now()
+    record.signer_position = position
+    record.signed_at = moment
     record.signature_id = signature_id
     record.updated_by = actor
     session.flush()
-    _history(session, order, actor=actor, action="signature", note=name)
+    _history(
+        session,
+        order,
+        actor=actor,
+        action="signature",
+        note=f"{name} ({position})" if position else name,
+    )
+    return record
+
+
+def unsign(*, session: Session, order_id: int, reason: str, actor: str) -> ExecutionRecord:
+    """Withdraw the customer's signature (отозвать подпись), saying why: the act is then
+    unsigned and its execution can change again. The order's history keeps who signed
+    and when, who withdrew it and why."""
+    order = _order(session, order_id)
+    stage = stages.load_workflow(session).stages[_lock_order(session, order, share=False)]
+    if stage.final:
+        lock = ExecutionLock(order.number, stage=stage)
+        raise InvalidInput(lock.text(), hint=lock.hint())
+    record = session.get(ExecutionRecord, order.id)
+    if record is None or record.signed_at is None:
+        raise InvalidInput(f"order {order.number} is not signed; there is no signature to withdraw")
+    why = " ".join(reason.split())
+    if not why:
+        raise InvalidInput("say why the signature is withdrawn", field="reason")
+    if len(why) > 500:
+        raise InvalidInput("the reason is longer than 500 characters", field="reason")
+    signed = f"{record.signer_name}, {record.signed_at.isoformat(timespec='minutes')}"
+    record.signer_name = None
+    record.signer_position = None
+    record.signed_at = None
+    record.signature_id = None
+    record.updated_by = actor
+    session.flush()
+    _history(session, order, actor=actor, action="unsign", changes={"unsign": (signed, why)})
     return record
 
 
@@ -764,7 +963,11 @@ class OrderTotals:
 
 def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
     """The order's cost: work type prices + executor hours × rates + materials × prices,
-    each line rounded by :func:`line_amount`, grouped by work entry."""
+    each line rounded by :func:`line_amount`, grouped by work entry.
+
+    A work entry is charged as its work type said when it was recorded
+    (:class:`~fsm_core.models.catalog.Charge`): its price (fixed), its executors' hours
+    (hours), or both lines; the executors are named on the block either way."""
     entries = list(
         session.execute(
             select(WorkEntry)
@@ -790,17 +993,18 @@ def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
     blocks = []
     for entry in entries:
         block = TotalBlock(entry=entry, executors=executors.get(entry.id or 0, []))
-        block.lines.append(
-            TotalLine(
-                entry.work_type_name,
-                entry.quantity,
-                entry.unit,
-                entry.price,
-                line_amount(entry.quantity, entry.price),
-                "work",
+        if entry.charge != Charge.HOURS:
+            block.lines.append(
+                TotalLine(
+                    entry.work_type_name,
+                    entry.quantity,
+                    entry.unit,
+                    entry.price,
+                    line_amount(entry.quantity, entry.price),
+                    "work",
+                )
             )
-        )
-        for e in block.executors:
+        for e in block.executors if entry.charge != Charge.FIXED else ():
             block.lines.append(
                 TotalLine(
                     f"{labour}: {e.employee_name}",
@@ -892,11 +1096,12 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
         or order.resolved_at
         or clock.now()
     )
+    vat_rate = settings.vat_rate
     return ActDocument(
         act_number=order.number,
         act_date=act_date.astimezone(settings.tz).date(),
         order_number=order.number,
-        company_name=settings["company_name"] or "—",
+        company_name=settings["company_name"] or settings["company_legal_name"] or "—",
         company_phone=settings["company_phone"] or None,
         customer_name=customer.name if customer else "—",
         customer_inn=customer.inn if customer else None,
@@ -912,4 +1117,18 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
         signed_at=record.signed_at if record else None,
         signature_image=signature,
         currency=settings["currency"],
+        executor_signer=settings["act_signer_name"] or None,
+        executor_signer_position=settings["act_signer_position"] or None,
+        signer_position=record.signer_position if record else None,
+        company_legal_name=settings["company_legal_name"] or None,
+        company_inn=settings["company_inn"] or None,
+        company_kpp=settings["company_kpp"] or None,
+        company_ogrn=settings["company_ogrn"] or None,
+        company_legal_address=settings["company_legal_address"] or None,
+        company_bank_details=settings["company_bank_details"] or None,
+        contract_number=customer.contract_number if customer else None,
+        contract_date=customer.contract_date if customer else None,
+        order_date=order.created_at.astimezone(settings.tz).date(),
+        vat_rate=vat_rate,
+        vat_amount=vat_included(computed.total, vat_rate) if vat_rate is not None else None,
     )

@@ -127,6 +127,86 @@ def _check_login(value: str) -> str:
     return text
 
 
+# --- the company's requisites on the act (реквизиты) -------------------------------------
+
+
+def _check_company_inn(value: str) -> str:
+    from fsm_core.values import normalize_inn
+
+    return normalize_inn(value, field="company_inn") or ""
+
+
+_KPP = re.compile(r"\d{4}[\dA-Z]{2}\d{3}")
+
+
+def _check_kpp(value: str) -> str:
+    """КПП: nine characters, the tax office's four digits, the reason (two digits or
+    capital Latin letters) and a three-digit number."""
+    text = "".join(value.split()).upper()
+    if text and not _KPP.fullmatch(text):
+        raise InvalidInput(
+            f"company_kpp: KPP {value.strip()!r} must have 9 characters (e.g. 780101001)",
+            field="company_kpp",
+        )
+    return text
+
+
+def ogrn_is_valid(ogrn: str) -> bool:
+    """True for an ОГРН (13 digits) or ОГРНИП (15) whose last digit is the remainder of
+    the rest divided by 11 (by 13 for an ОГРНИП), taken modulo 10."""
+    if not ogrn.isdigit() or len(ogrn) not in (13, 15):
+        return False
+    divisor = 11 if len(ogrn) == 13 else 13
+    return int(ogrn[:-1]) % divisor % 10 == int(ogrn[-1])
+
+
+def _check_ogrn(value: str) -> str:
+    text = "".join(value.split())
+    if not text:
+        return ""
+    if not text.isdigit() or len(text) not in (13, 15):
+        raise InvalidInput(
+            f"company_ogrn: OGRN {value.strip()!r} must have 13 digits (15 for a sole trader)",
+            field="company_ogrn",
+        )
+    if not ogrn_is_valid(text):
+        raise InvalidInput(
+            f"company_ogrn: OGRN {text!r} has a wrong control digit", field="company_ogrn"
+        )
+    return text
+
+
+NO_VAT_WORDS = frozenset({"без ндс", "без ндс.", "no vat", "none", "нет", "-", "—"})
+
+
+def _check_vat(value: str) -> str:
+    """The VAT rate in percent (``20``, ``20%``, ``0``), or empty for «Без НДС»."""
+    text = " ".join(value.strip().lower().split())
+    if not text or text in NO_VAT_WORDS:
+        return ""
+    number = text.removesuffix("%").strip().replace(",", ".")
+    try:
+        rate = Decimal(number)
+    except InvalidOperation:
+        rate = None
+    if rate is None or not rate.is_finite() or not Decimal(0) <= rate < Decimal(100):
+        raise InvalidInput(
+            f"vat_rate: {value.strip()!r} is not a VAT rate; give a percentage such as 20 or "
+            "20%, 0, or leave it empty for «Без НДС»",
+            field="vat_rate",
+        )
+    if rate != rate.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            f"vat_rate: {value.strip()!r} has more than two decimals", field="vat_rate"
+        )
+    return format(rate.normalize(), "f")
+
+
+def _text(value: str) -> str:
+    """Free text kept as typed, its lines trimmed (bank details may take several)."""
+    return "\n".join(line.strip() for line in value.strip().splitlines() if line.strip())
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: str
@@ -164,7 +244,44 @@ SPECS: dict[str, SettingSpec] = {
         "30", _check_speed, "average travel speed between objects (planner), km/h"
     ),
     "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
+    # the act as a primary document: the company's requisites, VAT and who signs
+    "company_legal_name": SettingSpec(
+        "", _any, "full legal name on acts, e.g. Общество с ограниченной ответственностью …"
+    ),
+    "company_inn": SettingSpec("", _check_company_inn, "the company's INN (ИНН), 10 or 12 digits"),
+    "company_kpp": SettingSpec("", _check_kpp, "the company's KPP (КПП), 9 characters"),
+    "company_ogrn": SettingSpec(
+        "", _check_ogrn, "the company's OGRN (ОГРН, 13 digits) or OGRNIP (ОГРНИП, 15)"
+    ),
+    "company_legal_address": SettingSpec("", _any, "the company's legal address on acts"),
+    "company_bank_details": SettingSpec(
+        "", _text, "bank account, bank, BIC, correspondent account (р/с, банк, БИК, к/с)"
+    ),
+    "vat_rate": SettingSpec(
+        "", _check_vat, "VAT rate in percent, included in prices (20); empty: «Без НДС»"
+    ),
+    "act_signer_name": SettingSpec(
+        "", _any, "who signs acts for the company, e.g. Соколов И. В. (not the technician)"
+    ),
+    "act_signer_position": SettingSpec(
+        "", _any, "the position of who signs acts for the company, e.g. Генеральный директор"
+    ),
 }
+
+COMPANY_DETAILS = (
+    "company_name",
+    "company_phone",
+    "company_legal_name",
+    "company_inn",
+    "company_kpp",
+    "company_ogrn",
+    "company_legal_address",
+    "company_bank_details",
+    "vat_rate",
+    "act_signer_name",
+    "act_signer_position",
+)
+"""The settings an admin fills once for the act (the dashboard's "Company details" form)."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +311,12 @@ class CompanySettings:
     def visit_minutes(self) -> int:
         return int(self.values["visit_minutes"])
 
+    @property
+    def vat_rate(self) -> Decimal | None:
+        """The VAT rate in percent included in prices; None: the company works «Без НДС»."""
+        value = self.values["vat_rate"]
+        return Decimal(value) if value else None
+
 
 def load(session: Session) -> CompanySettings:
     values = {key: spec.default for key, spec in SPECS.items()}
@@ -218,15 +341,53 @@ def language(session: Session, *, explicit: str | None = None) -> str:
     return get_settings().lang
 
 
-def set_value(*, session: Session, key: str, value: str) -> str:
+def _spec(key: str) -> SettingSpec:
     spec = SPECS.get(key)
     if spec is None:
         raise InvalidInput(f"unknown setting {key!r}", hint="known: " + ", ".join(sorted(SPECS)))
-    checked = spec.check(value)
+    return spec
+
+
+def _store(session: Session, key: str, checked: str) -> None:
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=checked))
     else:
         row.value = checked
+
+
+def set_value(*, session: Session, key: str, value: str) -> str:
+    checked = _spec(key).check(value)
+    _store(session, key, checked)
+    session.flush()
+    return checked
+
+
+class SettingsInvalid(InvalidInput):
+    """Several settings given at once, some of which cannot be taken: ``errors`` maps each
+    such key to its message (the first names the field); nothing was changed."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        first = next(iter(errors))
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(errors[first] + more, field=first)
+        self.errors = errors
+
+
+def set_values(*, session: Session, values: dict[str, str]) -> dict[str, str]:
+    """Change several settings together (a form): every value is checked first; if any is
+    refused, :class:`SettingsInvalid` names each refused one and nothing changes. Returns
+    the values as stored."""
+    checked: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for key, value in values.items():
+        try:
+            checked[key] = _spec(key).check(value)
+        except InvalidInput as exc:
+            errors[key] = exc.one_line()
+    if errors:
+        raise SettingsInvalid(errors)
+    for key, value in checked.items():
+        _store(session, key, value)
     session.flush()
     return checked

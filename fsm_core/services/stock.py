@@ -531,10 +531,15 @@ def write_off(
 ) -> StockMovement:
     """Materials used on an order leave the warehouse (списание), at ``unit_price``
     (default: the item's sale price, what the act charges). The order's reservation of
-    the item at this warehouse is consumed first; the rest must be free stock."""
+    the item at this warehouse is consumed first; the rest must be free stock. Not on an
+    order whose execution is frozen (closed, cancelled, or its act signed: see
+    :func:`fsm_core.services.execution.execution_lock`)."""
+    from fsm_core.services.execution import ensure_unlocked
+
     item = get_item(session, item_id)
     warehouse = get_warehouse(session, warehouse_id)
     order = _order(session, order_id)
+    ensure_unlocked(session, order)  # closed, cancelled or signed: what it used is settled
     amount = _parse(quantity, item)
     price = _price(unit_price, item.sale_price)
     level = _lock(session, item_id, warehouse_id)[warehouse_id] or Level()
@@ -578,13 +583,17 @@ def return_from_order(
     reason: str | None = None,
 ) -> StockMovement:
     """Unused materials come back from an order into a warehouse (возврат); never more
-    than the order has used, and at the price they were written off at."""
+    than the order has used, and at the price they were written off at. Not from an order
+    whose execution is frozen (closed, cancelled or signed), as for :func:`write_off`."""
     item = get_item(session, item_id)
     warehouse = get_warehouse(session, warehouse_id)
     _receiving(warehouse, item)
+    from fsm_core.services.execution import ensure_unlocked
+
     amount = _parse(quantity, item)
     order = _order(session, order_id)
     _lock_order(session, order_id)
+    ensure_unlocked(session, order)  # closed, cancelled or signed: what it used is settled
     used = written_off(session, order_id, item_id)
     if amount > used:
         raise InvalidInput(

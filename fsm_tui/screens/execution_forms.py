@@ -67,13 +67,7 @@ class WorkScreen(ChangeForm):
                 yield from self.field(
                     t("work.type", lang) + " *",
                     Select(
-                        [
-                            (
-                                f"{w.name} · {money(w.price, lang=lang, currency=refs.currency)}",
-                                w.id,
-                            )
-                            for w in refs.work_types
-                        ],
+                        [(self._work_type_label(w), w.id) for w in refs.work_types],
                         prompt=t("work.pick_type", lang),
                         compact=True,
                         id="work_type",
@@ -121,6 +115,16 @@ class WorkScreen(ChangeForm):
             yield Static(t("work.rate_hint", lang), classes="hint")
             yield from self.buttons(t("work.save", lang))
         yield KeyFooter()
+
+    def _work_type_label(self, work_type: Any) -> str:
+        """``Чистка · 3 500,00 ₽``; how it is charged when that is not the price alone:
+        ``+ часы`` (both lines), ``по часам`` (the executors' hours only)."""
+        if work_type.charge == "hours":
+            return f"{work_type.name} · {t('work.by_hours', self.lang)}"
+        price = money(work_type.price, lang=self.lang, currency=self.refs.currency)
+        if work_type.charge == "both":
+            return f"{work_type.name} · {price} {t('work.plus_hours', self.lang)}"
+        return f"{work_type.name} · {price}"
 
     def _employee_label(self, employee_id: int) -> str:
         employee = self.refs.employee(employee_id)
@@ -314,12 +318,14 @@ class CommentScreen(ChangeForm):
 
 
 class SignScreen(ChangeForm):
-    """The customer's signature (получить подпись): who signed, and the image if any."""
+    """The customer's signature (получить подпись): who signed, in what position (printed
+    on the act), and the image if any."""
 
-    def __init__(self, order_id: int, signer: str | None) -> None:
+    def __init__(self, order_id: int, signer: str | None, *, position: str | None = None) -> None:
         super().__init__(id="sign-form")
         self.order_id = order_id
         self.signer = signer or ""
+        self.position = position or ""
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -330,6 +336,16 @@ class SignScreen(ChangeForm):
                     t("sign.name", lang) + " *",
                     Input(self.signer, compact=True, id="name"),
                     "name",
+                )
+                yield from self.field(
+                    t("sign.position", lang),
+                    Input(
+                        self.position,
+                        placeholder=t("form.optional", lang),
+                        compact=True,
+                        id="position",
+                    ),
+                    "position",
                 )
                 yield from self.field(
                     t("sign.image", lang),
@@ -349,6 +365,7 @@ class SignScreen(ChangeForm):
 
     def action_submit(self) -> None:
         name = self.value("#name")
+        position = self.value("#position") or None
         image = self.value("#image")
         lang = self.lang
         if not name:
@@ -361,6 +378,7 @@ class SignScreen(ChangeForm):
                 session=session,
                 order_id=order_id,
                 signer_name=name,
+                signer_position=position,
                 image=os.path.expanduser(image) if image else None,
                 actor=actor,
             )
@@ -369,12 +387,57 @@ class SignScreen(ChangeForm):
         self.save(sign)
 
     def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
+        if isinstance(error, InvalidInput) and error.field in ("name", "position"):
+            return super().handle_worker_error(worker, error)
         if isinstance(error, FsmError) and (
-            "signature" in error.message or "file" in error.message
+            "signature image" in error.message or "file" in error.message
         ):
             self.show_error(error.one_line(), "image")
             return True
         return super().handle_worker_error(worker, error)
+
+
+class UnsignScreen(ChangeForm):
+    """Withdraw the customer's signature (отозвать подпись), saying why: the act is then
+    unsigned and can change; the order's history keeps the signature and the reason."""
+
+    def __init__(self, order_id: int, signed: str) -> None:
+        super().__init__(id="unsign-form")
+        self.order_id = order_id
+        self.signed = signed
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        with Vertical(classes="dialog") as box:
+            box.border_title = t("unsign.title", lang)
+            yield Static(self.signed, classes="hint")
+            with Grid(classes="form-grid"):
+                yield from self.field(
+                    t("unsign.reason", lang) + " *",
+                    Input(
+                        placeholder=t("unsign.reason_placeholder", lang), compact=True, id="reason"
+                    ),
+                    "reason",
+                )
+            yield from self.buttons(t("unsign.save", lang))
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def action_submit(self) -> None:
+        reason = self.value("#reason")
+        lang = self.lang
+        if not reason:
+            self.show_error(t("unsign.reason_needed", lang), "reason")
+            return
+        order_id, actor = self.order_id, self.fsm.backend.user
+
+        def unsign(session: Session) -> str:
+            execution.unsign(session=session, order_id=order_id, reason=reason, actor=actor)
+            return t("unsign.saved", lang)
+
+        self.save(unsign)
 
 
 class AttachScreen(ChangeForm):

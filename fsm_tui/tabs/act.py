@@ -68,6 +68,18 @@ def write_act(backend: Any, order_id: int, folder: str, lang: str) -> Path:
     return path
 
 
+def flat(text: str) -> str:
+    """The act's no-break spaces as plain ones: the terminal wraps the preview itself."""
+    return text.replace("\u00a0", " ")
+
+
+def _person(name: str | None, position: str | None) -> str:
+    """``Генеральный директор Соколов И. В.``; empty when nobody is named."""
+    if not name:
+        return ""
+    return f"{position} {name}" if position else name
+
+
 @dataclass(frozen=True)
 class ActData:
     document: Any | None  # fsm_core.documents.act.ActDocument; None: nothing recorded yet
@@ -137,6 +149,10 @@ class ActPane(OrderPane):
         return money(amount, lang=self.lang, currency=currency)
 
     def _document(self, data: ActData) -> RenderableType:
+        # the act's own phrases (reportlab loads with them: only once an act is shown)
+        from fsm_core.documents.act import basis_line, contractor_line, vat_line
+        from fsm_core.documents.words import amount_in_words
+
         lang = self.lang
         doc = data.document
         if doc is None:
@@ -154,7 +170,9 @@ class ActPane(OrderPane):
         customer = doc.customer_name + (
             f", {t('inn', lang)} {doc.customer_inn}" if doc.customer_inn else ""
         )
+        facts.add_row(t("act.contractor", lang), flat(contractor_line(doc, lang)))
         facts.add_row(t("customer", lang), customer)
+        facts.add_row(t("act.basis", lang), flat(basis_line(doc, lang)))
         if doc.object_name:
             where = f", {doc.object_address}" if doc.object_address else ""
             facts.add_row(t("object", lang), doc.object_name + where)
@@ -196,16 +214,25 @@ class ActPane(OrderPane):
         total.add_row(
             Text(t("act.total", lang, total=self._money(doc.total, doc.currency)), style="bold")
         )
+        total.add_row(flat(vat_line(doc, lang)))
         parts.append(Text(""))
         parts.append(total)
         tail = Table.grid(padding=(0, 1))
         tail.add_column(style="dim", no_wrap=True)
         tail.add_column(overflow="fold")
+        tail.add_row(
+            t("act.in_words", lang), amount_in_words(doc.total, lang=lang, currency=doc.currency)
+        )
         if doc.executors:
             tail.add_row(t("act.executors", lang), ", ".join(doc.executors))
         if doc.comment:
             tail.add_row(t("act.comment", lang), doc.comment)
-        signer = doc.signer_name or t("act.unsigned", lang)
+        tail.add_row(
+            t("act.company_signer", lang),
+            _person(doc.executor_signer, doc.executor_signer_position)
+            or Text(t("act.company_signer_unset", lang), style="yellow"),
+        )
+        signer = _person(doc.signer_name, doc.signer_position) or t("act.unsigned", lang)
         if doc.signer_name and doc.signed_at:
             signer += ", " + local_time(doc.signed_at, data.tz, lang=lang)
         tail.add_row(t("act.signer", lang), signer)

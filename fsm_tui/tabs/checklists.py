@@ -23,7 +23,7 @@ from fsm_core.formatting import local_time
 from fsm_core.models import Order
 from fsm_core.services import execution
 from fsm_core.services import settings as company_settings
-from fsm_core.services.stages import load_workflow
+from fsm_core.services.execution import ExecutionLock
 from fsm_tui import cells
 from fsm_tui.screens.answer import (
     Answered,
@@ -47,8 +47,12 @@ if TYPE_CHECKING:
 class ChecklistData:
     items: tuple[ItemView, ...]
     tz: Any
-    closed: bool
+    lock: ExecutionLock | None  # answers are final: the order is closed, or its act signed
     number: str
+
+    @property
+    def closed(self) -> bool:
+        return self.lock is not None
 
 
 class ChecklistPane(OrderPane):
@@ -94,12 +98,11 @@ class ChecklistPane(OrderPane):
     def read(self, session: Session) -> ChecklistData:
         tz = company_settings.load(session).tz
         order = session.get(Order, self.order_id)
-        workflow = load_workflow(session)
-        closed = order is not None and workflow.stages[order.stage_code].final
+        lock = execution.execution_lock(session, order) if order is not None else None
         states = execution.checklist_state(session, self.order_id)
         items = tuple(item_view(s, tz=tz, lang=self.lang) for s in states)
         number = order.number if order is not None else ""
-        return ChecklistData(items=items, tz=tz, closed=closed, number=number)
+        return ChecklistData(items=items, tz=tz, lock=lock, number=number)
 
     def show(self, data: ChecklistData) -> None:
         first = self.data is None
@@ -128,8 +131,9 @@ class ChecklistPane(OrderPane):
             if missing:
                 summary.append(" · ")
                 summary.append(t("checklist.missing", lang, n=len(missing)), style="bold red")
-            if data.closed:
-                summary.append(" · " + t("checklist.closed", lang), style="dim")
+            if data.lock is not None:
+                key = "checklist.signed" if data.lock.signed else "checklist.closed"
+                summary.append(" · " + t(key, lang), style="dim")
         self.query_one("#checklist-summary", Static).update(summary)
         self._show_detail(self.table.current_line)
         self.refresh_bindings()
@@ -223,7 +227,7 @@ class ChecklistPane(OrderPane):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.data is not None and self.data.closed:
-            return False  # a finished order's answers are final
+            return False  # answers are final: the core's execution_lock says so
         if action == "yes_no":
             item = self._current()
             return item is not None and item.kind == "yes_no"

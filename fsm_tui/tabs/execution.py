@@ -4,7 +4,9 @@ customer's signature — with every line's amount and the total, as the act will
 them (the core computes them; this tab prints them).
 
 Keys: ``w`` work, ``u`` a material used (written off a warehouse), ``c`` comment, ``f``
-attach a file, ``s`` the customer's signature.
+attach a file, ``s`` the customer's signature, ``x`` withdraw it. While the act is signed
+(or the order closed or cancelled) the keys that would change it are off and the summary
+says why: the core's :func:`~fsm_core.services.execution.execution_lock` decides.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fsm_core.models.attachments import Attachment
 from fsm_core.models.execution import ExecutionRecord, OrderAttachment
 from fsm_core.services import execution, parties
 from fsm_core.services import settings as company_settings
+from fsm_core.services.execution import SIGNING_CATEGORIES, ExecutionLock
 from fsm_core.services.stages import load_workflow
 from fsm_tui.refs import Refs, load_refs
 from fsm_tui.screens.execution_forms import (
@@ -37,6 +40,7 @@ from fsm_tui.screens.execution_forms import (
     CommentScreen,
     MaterialScreen,
     SignScreen,
+    UnsignScreen,
     WorkScreen,
 )
 from fsm_tui.tabs.base import OrderPane
@@ -81,6 +85,10 @@ class ExecutionData:
     executors: tuple[int, ...] = ()  # who worked on it by default: the assignee or crew
     contact: str | None = None
     materials: int = field(default=0)
+    lock: ExecutionLock | None = None  # why nothing here may change now (signed, closed)
+    signable: bool = False  # the stage is one where the customer can sign
+    signer_position: str | None = None
+    contact_position: str | None = None
 
 
 def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
@@ -116,8 +124,9 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
         )
     )
     executors: tuple[int, ...] = ()
-    contact = None
-    finished = False
+    contact = contact_position = None
+    finished = signable = False
+    lock = None
     if order is not None:
         if order.assignee_id is not None:
             executors = (order.assignee_id,)
@@ -129,7 +138,11 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
             )
         person = session.get(Contact, order.contact_id) if order.contact_id else None
         contact = person.full_name if person else None
-        finished = load_workflow(session).stages[order.stage_code].final
+        contact_position = person.position if person else None
+        stage = load_workflow(session).stages[order.stage_code]
+        finished = stage.final
+        signable = stage.category in SIGNING_CATEGORIES
+        lock = execution.execution_lock(session, order)
     return ExecutionData(
         blocks=tuple(blocks),
         total=computed.total,
@@ -144,6 +157,10 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
         executors=executors,
         contact=contact,
         materials=materials,
+        lock=lock,
+        signable=signable,
+        signer_position=record.signer_position if record else None,
+        contact_position=contact_position,
     )
 
 
@@ -165,6 +182,7 @@ class ExecutionPane(OrderPane):
         Binding("c", "comment", "Comment", id="execution.comment"),
         Binding("f", "attach", "Attach", id="execution.attach"),
         Binding("s", "sign", "Signature", id="execution.sign"),
+        Binding("x", "unsign", "Withdraw signature", id="execution.unsign"),
     ]
 
     def __init__(self, order_id: int, app: FsmApp) -> None:
@@ -209,14 +227,24 @@ class ExecutionPane(OrderPane):
             summary.append(" · " + t("execution.not_signed", lang), style="yellow")
         if data.finished:
             summary.append(" · " + t("execution.finished", lang), style="dim")
+        elif data.lock is not None:
+            summary.append(" · " + t("execution.frozen", lang), style="dim")
         self.query_one("#execution-summary", Static).update(summary)
         self.query_one("#execution-lines", Static).update(self._lines(data))
         self.query_one("#execution-record", Static).update(self._record(data))
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a closed or cancelled order's execution no longer changes (the core says so too)
-        return not (self.data is not None and self.data.finished)
+        # what the core's execution_lock forbids is not offered: a signed act, a closed or
+        # cancelled order; attachments are not part of what was signed
+        data = self.data
+        if data is None or action == "attach":
+            return True
+        if action == "unsign":
+            return data.lock is not None and data.lock.signed
+        if action == "sign":
+            return data.lock is None and data.signable
+        return data.lock is None
 
     def _lines(self, data: ExecutionData) -> RenderableType:
         lang = self.lang
@@ -291,6 +319,8 @@ class ExecutionPane(OrderPane):
             grid.add_row(t("execution.attachments", lang), "—")
         if data.signer:
             signed = Text(data.signer, style="bold")
+            if data.signer_position:
+                signed.append(f" ({data.signer_position})")
             if data.signed_at:
                 signed.append(", " + local_time(data.signed_at, data.tz, lang=lang))
             if data.signature_image:
@@ -328,4 +358,17 @@ class ExecutionPane(OrderPane):
 
     def action_sign(self) -> None:
         if self.data is not None:
-            self.open_form(SignScreen(self.order_id, self.data.signer or self.data.contact))
+            self.open_form(
+                SignScreen(
+                    self.order_id,
+                    self.data.signer or self.data.contact,
+                    position=self.data.signer_position or self.data.contact_position,
+                )
+            )
+
+    def action_unsign(self) -> None:
+        data = self.data
+        if data is not None and data.lock is not None and data.lock.signed:
+            lock = data.lock
+            intro = t("unsign.intro", self.lang, name=lock.signer, when=lock.when(self.lang))
+            self.open_form(UnsignScreen(self.order_id, intro))

@@ -21,8 +21,8 @@ from textual.widgets import Static
 
 from fsm_core.formatting import quantity
 from fsm_core.models import Order
-from fsm_core.services import stock_queries
-from fsm_core.services.stages import load_workflow
+from fsm_core.services import execution, stock_queries
+from fsm_core.services.execution import ExecutionLock
 from fsm_core.services.stock_queries import OrderMaterial
 from fsm_tui.refs import Refs, load_stock_refs
 from fsm_tui.screens.execution_forms import MaterialScreen
@@ -40,7 +40,8 @@ class MaterialsData:
     lines: tuple[OrderMaterial, ...]
     refs: Refs
     number: str
-    finished: bool
+    finished: bool  # closed or cancelled: it holds nothing, nothing is reserved for it
+    lock: ExecutionLock | None = None  # nothing more is used: closed, cancelled or signed
 
 
 class MaterialsPane(OrderPane):
@@ -83,12 +84,11 @@ class MaterialsPane(OrderPane):
 
     def read(self, session: Session) -> MaterialsData:
         order = session.get(Order, self.order_id)
-        finished = False
-        if order is not None:
-            finished = load_workflow(session).stages[order.stage_code].final
+        lock = execution.execution_lock(session, order) if order is not None else None
+        finished = lock is not None and not lock.signed
         lines = tuple(stock_queries.order_materials(session=session, order_id=self.order_id))
         number = order.number if order else f"#{self.order_id}"
-        return MaterialsData(lines, load_stock_refs(session), number, finished)
+        return MaterialsData(lines, load_stock_refs(session), number, finished, lock)
 
     def show(self, data: MaterialsData) -> None:
         self.data = data
@@ -117,17 +117,27 @@ class MaterialsPane(OrderPane):
         held = sum(1 for m in data.lines if m.reserved)
         used = sum(1 for m in data.lines if m.used)
         summary = Text(t("materials.counts", lang, reserved=held, used=used))
-        summary.append(
-            " · " + t("materials.closed" if data.finished else "materials.released_when", lang),
-            style="dim",
-        )
+        if data.finished:
+            note = "materials.closed"
+        elif data.lock is not None:
+            note = "materials.signed"
+        else:
+            note = "materials.released_when"
+        summary.append(" · " + t(note, lang), style="dim")
         self.query_one("#materials-summary", Static).update(summary)
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a closed or cancelled order reserves and uses nothing more (the core says so too)
-        finished = self.data is not None and self.data.finished
-        return not (finished and action in ("reserve", "write_off"))
+        # a closed or cancelled order reserves nothing more; what an order used is settled
+        # once it is closed, cancelled or its act signed (the core's execution_lock)
+        data = self.data
+        if data is None:
+            return True
+        if action == "reserve":
+            return not data.finished
+        if action == "write_off":
+            return data.lock is None
+        return True
 
     # --- actions -------------------------------------------------------------------------
 

@@ -1,12 +1,16 @@
 """Execution from the command line, ending in the act read back from its PDF."""
 
 import json
+from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from fsm_cli.main import app
+from fsm_core import clock
+from tests.conftest import NOW
 
 runner = CliRunner()
 
@@ -37,16 +41,18 @@ def pdf_text(path) -> str:
 
 @pytest.fixture
 def site(with_demo, db_url):
-    number = fsm(
-        db_url,
-        "orders",
-        "create",
-        "--object",
-        "СМТ-000114",
-        "-d",
-        "Прекращается ток воздуха из устройства",
-        user="Орлова В. П.",
-    ).stdout.strip()
+    # taken in at 08:00 (Moscow) on the tests' day: the work recorded below comes after it
+    with clock.frozen(NOW - timedelta(hours=4)):
+        number = fsm(
+            db_url,
+            "orders",
+            "create",
+            "--object",
+            "СМТ-000114",
+            "-d",
+            "Прекращается ток воздуха из устройства",
+            user="Орлова В. П.",
+        ).stdout.strip()
     fsm(db_url, "orders", "assign", number, "Иванов К. П.", user="Орлова В. П.")
     fsm(db_url, "orders", "move", number, "in_progress")
     return db_url, number
@@ -203,3 +209,113 @@ def test_attachment_paths_from_users_are_not_trusted(site, tmp_path):
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + b"0" * 100)
     fsm(url, "work", "attach", number, str(photo), "--note", "До ремонта")
+
+
+def _add_work(url, number, start="26.11.2026 09:00", end="26.11.2026 10:00", code=0):
+    return fsm(
+        url, "work", "add", number, "--type", "Диагностика оборудования",
+        "--start", start, "--end", end, "--executor", "Иванов К. П.", code=code,
+    )  # fmt: skip
+
+
+def test_a_signed_act_stays_as_signed_until_the_signature_is_withdrawn(site):
+    url, number = site
+    _add_work(url, number)
+    fsm(url, "work", "sign", number, "--name", "Смирнова О. В.", "--position", "Завхоз")
+    before = json.loads(fsm(url, "work", "show", number, "--json").stdout)
+    assert (before["signer"], before["signer_position"]) == ("Смирнова О. В.", "Завхоз")
+    attempts = [
+        ("work", "material", number, "Дренажная помпа ASPEN MAXI ORANGE", "1",
+         "--warehouse", "Центральный склад"),
+        ("stock", "writeoff", number, "Дренажная помпа ASPEN MAXI ORANGE", "1",
+         "--from", "Центральный склад"),
+        ("work", "add", number, "--type", "Диагностика оборудования", "--start",
+         "26.11.2026 10:00", "--end", "26.11.2026 11:00", "--executor", "Иванов К. П."),
+        ("work", "comment", number, "дописали потом"),
+    ]  # fmt: skip
+    for args in attempts:
+        refused = fsm(url, *args, code=1)
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1, args
+        assert f"order {number} was signed by Смирнова О. В. on 2026-11-26 12:00" in lines[0]
+        assert f"fsm work unsign {number} --reason" in lines[0]
+    assert json.loads(fsm(url, "work", "show", number, "--json").stdout) == before
+
+    assert "--reason" in fsm(url, "work", "unsign", number, code=2).stderr
+    fsm(url, "work", "unsign", number, "--reason", "в акт не вошла помпа")
+    fsm(url, *attempts[0])
+    after = json.loads(fsm(url, "work", "show", number, "--json").stdout)
+    assert after["signer"] is None
+    assert Decimal(after["total"]) > Decimal(before["total"])
+    history = json.loads(fsm(url, "orders", "history", number, "--json").stdout)
+    withdrawn = [h for h in history if h["action"] == "unsign"]
+    assert [(h["actor"], h["new"]) for h in withdrawn] == [("Иванов К. П.", "в акт не вошла помпа")]
+    assert (
+        "no signature to withdraw"
+        in fsm(url, "work", "unsign", number, "--reason", "x", code=1).stderr
+    )
+
+
+def test_signing_needs_a_stage_where_work_is_done(site):
+    url, number = site
+    _add_work(url, number)
+    fsm(url, "orders", "move", number, "on_hold")
+    refused = fsm(url, "work", "sign", number, "--name", "Смирнова О. В.", code=1)
+    assert f"order {number} is on hold; the act is signed while the work is under way" in (
+        refused.stderr
+    )
+
+
+def test_work_before_the_order_was_taken_in_is_refused(site):
+    url, number = site
+    refused = _add_work(url, number, start="26.11.2026 07:30", end="26.11.2026 09:00", code=1)
+    assert (
+        f"the work cannot start (2026-11-26 07:30) before order {number} was created "
+        "(2026-11-26 08:00)"
+    ) in refused.stderr
+
+
+def test_the_act_as_an_accountant_reads_it(site, tmp_path):
+    url, number = site
+    for key, value in (
+        ("company_legal_name", "ООО «Сервис-Север»"),
+        ("company_inn", "7801234564"),
+        ("company_kpp", "780101001"),
+        ("company_ogrn", "1027700132195"),
+        ("vat_rate", "20%"),
+        ("act_signer_name", "Соколов И. В."),
+        ("act_signer_position", "Генеральный директор"),
+    ):
+        fsm(url, "settings", "set", key, value)
+    bad = fsm(url, "settings", "set", "company_ogrn", "1027700132194", code=1)
+    assert "company_ogrn: OGRN '1027700132194' has a wrong control digit" in bad.stderr
+    fsm(url, "companies", "update", "ООО «СМ-Трейд»", "--contract-number", "15/2026",
+        "--contract-date", "01.02.2026")  # fmt: skip
+    # the company bills this work by the hour only: no fixed price line
+    fsm(url, "work-types", "update", "Диагностика оборудования", "--charge", "hours")
+    shown = json.loads(fsm(url, "work-types", "show", "Диагностика оборудования", "--json").stdout)
+    assert shown["charge"] == "hours"
+    _add_work(url, number)
+    fsm(url, "work", "sign", number, "--name", "Смирнова О. В.", "--position", "Завхоз")
+    summary = json.loads(fsm(url, "work", "show", number, "--json").stdout)
+    assert [line["kind"] for block in summary["blocks"] for line in block["lines"]] == ["labour"]
+    assert (summary["total"], summary["vat_rate"], summary["vat_amount"]) == (
+        "1750.00", "20", "291.67",
+    )  # fmt: skip
+    path = tmp_path / "act.pdf"
+    fsm(url, "act", number, "-o", str(path), "--lang", "ru")
+    text = " ".join(pdf_text(path).split())
+    for expected in (
+        "Исполнитель: ООО «Сервис-Север», ИНН 7801234564, КПП 780101001, ОГРН 1027700132195",
+        "Заказчик: ООО «СМ-Трейд», ИНН 7801234564",
+        "Основание: договор № 15/2026 от 01.02.2026",
+        "Итого к оплате: 1 750,00 ₽",
+        "В том числе НДС 20 %: 291,67 ₽",
+        "Сумма прописью: Одна тысяча семьсот пятьдесят рублей 00 копеек",
+        "Генеральный директор",
+        "Соколов И. В.",
+        "Завхоз",
+    ):
+        assert expected in text
+    assert text.count("М.П.") == 2
+    assert "Диагностика оборудования 1 усл." not in text  # the hours alone are charged

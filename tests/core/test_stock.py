@@ -980,7 +980,8 @@ def make_machine(shop: Shop, tally: dict[str, int]) -> type[RuleBasedStateMachin
         def write_off(self, order: Any, where: Any, amount: str) -> None:
             q = D(amount.replace(",", "."))
             own = self.held.get((order.id, where.id), D(0))
-            ok = self.free(where.id) + own >= q
+            # a cancelled order's execution is frozen: it uses nothing more (issue 14)
+            ok = order.id not in self.cancelled and self.free(where.id) + own >= q
             if self.attempt(
                 ok, stock.write_off, order_id=order.id, warehouse_id=where.id, quantity=amount
             ):
@@ -992,7 +993,7 @@ def make_machine(shop: Shop, tally: dict[str, int]) -> type[RuleBasedStateMachin
         @rule(order=order_of, where=place, amount=AMOUNTS)
         def give_back(self, order: Any, where: Any, amount: str) -> None:
             q = D(amount.replace(",", "."))
-            ok = self.used[order.id] >= q
+            ok = order.id not in self.cancelled and self.used[order.id] >= q
             if self.attempt(
                 ok,
                 stock.return_from_order,

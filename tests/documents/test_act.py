@@ -31,6 +31,7 @@ from fsm_core.documents.act import (
     render_act,
     render_acts,
 )
+from fsm_core.documents.words import amount_in_words, plural_ru
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import money, number
 
@@ -211,7 +212,7 @@ def test_russian_act_shows_the_order_the_customer_every_line_and_the_total() -> 
     assert "Итого к оплате: 22 914,00 ₽" in text
     assert flat(f"Итого к оплате: {money(act.total, lang='ru')}") in text
     assert "Итого по работе:" in text
-    assert "Исполнители:" in text
+    assert "Выполнили:" in text  # the technicians; "Исполнитель" is the company
     assert "Иванов К. П., Петров С. А." in text
     assert "Рекомендована повторная чистка через 6 месяцев." in text
     assert "Страница 1 из 1" in text
@@ -490,7 +491,11 @@ def test_an_unsigned_act_keeps_both_signature_lines_for_pen_and_ink() -> None:
     assert "Подписано" not in text
     assert "Исполнитель" in text
     assert "Заказчик" in text
-    assert "Иванов К. П." in text  # the executor's name under the company's line
+    assert text.count("М.П.") == 2
+    assert text.count("(должность)") == 2
+    # the company's side is for the person the company names, never the technician
+    signatures = text.split("не имеет.")[-1]
+    assert "Иванов" not in signatures
 
 
 def test_a_long_act_keeps_the_total_and_signatures_with_the_last_rows() -> None:
@@ -568,3 +573,135 @@ def test_an_act_with_sparse_data_still_renders() -> None:
     assert "Итого к оплате: 0,00 ₽" in text
     assert "ИНН" not in text
     assert "Комментарий" not in text
+
+
+# --------------------------------------------------------------------------------------
+# The act as a primary document: requisites, basis, VAT, the total in words, signers
+# --------------------------------------------------------------------------------------
+
+REQUISITES = {
+    "company_legal_name": "Общество с ограниченной ответственностью «Холод-Сервис»",
+    "company_inn": "7801234564",
+    "company_kpp": "780101001",
+    "company_ogrn": "1027700132195",
+    "company_legal_address": "191025, г. Санкт-Петербург, Невский пр., д. 114, лит. А",
+    "company_bank_details": "р/с 40702810900000012345 в ПАО «Банк», БИК 044030790, "
+    "к/с 30101810900000000790",
+    "executor_signer": "Соколов И. В.",
+    "executor_signer_position": "Генеральный директор",
+    "signer_position": "Главный инженер",
+    "contract_number": "15/2026",
+    "contract_date": date(2026, 2, 1),
+    "order_date": date(2026, 11, 25),
+}
+
+
+def test_the_act_names_the_contractor_with_its_requisites_and_the_basis() -> None:
+    [text] = page_texts(render(make_act(**REQUISITES, vat_rate=D(20), vat_amount=D("3819.00"))))
+    words = " ".join(text.split())
+
+    assert "Исполнитель: Общество с ограниченной ответственностью «Холод-Сервис», ИНН " in words
+    assert "ИНН 7801234564, КПП 780101001, ОГРН 1027700132195" in words
+    assert "Юр. адрес: 191025, г. Санкт-Петербург, Невский пр., д. 114, лит. А" in words
+    assert "БИК 044030790, к/с 30101810900000000790" in words
+    assert "Основание: договор № 15/2026 от 01.02.2026" in words
+    assert "Заявка: № 24-0010-HL-KTRNG" in words
+    assert "Итого к оплате: 22 914,00 ₽" in words
+    assert "В том числе НДС 20 %: 3 819,00 ₽" in words
+    assert "Без НДС" not in words
+    assert "Сумма прописью: Двадцать две тысячи девятьсот четырнадцать рублей 00 копеек" in words
+    signatures = words.split("не имеет.")[-1]
+    for expected in ("Генеральный директор", "Соколов И. В.", "Главный инженер", "Сидорова"):
+        assert expected in signatures
+    assert signatures.count("М.П.") == 2
+    assert_nothing_overlaps(render(make_act(**REQUISITES, vat_rate=D(20), vat_amount=D(1))))
+
+
+def test_without_a_contract_the_order_is_the_basis_and_without_vat_the_act_says_so() -> None:
+    [text] = page_texts(render(make_act(order_date=date(2026, 11, 25))))
+    words = " ".join(text.split())
+
+    assert "Основание: заявка № 24-0010-HL-KTRNG от 25.11.2026" in words
+    assert "Заявка:" not in words  # the basis already names it
+    assert "Без НДС" in words
+    assert "НДС 20" not in words
+    assert "ОГРН" not in words
+    assert "КПП" not in words
+
+
+def test_the_english_act_says_the_same() -> None:
+    act = make_act(**REQUISITES, vat_rate=D(20), vat_amount=D("3819.00"))
+    [text] = page_texts(render(act, lang="en"))
+    words = " ".join(text.split())
+
+    assert "Contractor: Общество с ограниченной" in words
+    assert "INN 7801234564, KPP 780101001, OGRN 1027700132195" in words
+    assert "Basis: contract No. 15/2026 of 2026-02-01" in words
+    assert "Including VAT 20%: 3,819.00 RUB" in words
+    assert "Amount in words: Twenty-two thousand nine hundred fourteen roubles 00 kopecks" in words
+    assert words.split("no claims")[-1].count("L.S.") == 2
+    for label in ("Основание", "М.П.", "Сумма прописью", "НДС", "должность"):
+        assert label not in words
+    [bare] = page_texts(render(make_act(order_date=date(2026, 11, 25)), lang="en"))
+    assert "Basis: order No. 24-0010-HL-KTRNG of 2026-11-25" in " ".join(bare.split())
+    assert "VAT not applicable" in bare
+
+
+def test_an_ogrnip_is_called_so() -> None:
+    act = make_act(company_inn="500100732259", company_ogrn="304500116000157")
+    words = " ".join(page_texts(render(act))[0].split())
+    assert "ИНН 500100732259, ОГРНИП 304500116000157" in words
+
+
+@pytest.mark.parametrize(
+    ("amount", "russian", "english"),
+    [
+        (
+            "1750.00",
+            "Одна тысяча семьсот пятьдесят рублей 00 копеек",
+            "One thousand seven hundred fifty roubles 00 kopecks",
+        ),
+        ("1", "Один рубль 00 копеек", "One rouble 00 kopecks"),
+        ("2", "Два рубля 00 копеек", "Two roubles 00 kopecks"),
+        ("5", "Пять рублей 00 копеек", "Five roubles 00 kopecks"),
+        ("11", "Одиннадцать рублей 00 копеек", "Eleven roubles 00 kopecks"),
+        ("21", "Двадцать один рубль 00 копеек", "Twenty-one roubles 00 kopecks"),
+        ("22.22", "Двадцать два рубля 22 копейки", "Twenty-two roubles 22 kopecks"),
+        ("112", "Сто двенадцать рублей 00 копеек", "One hundred twelve roubles 00 kopecks"),
+        ("1001", "Одна тысяча один рубль 00 копеек", "One thousand one roubles 00 kopecks"),
+        ("2000", "Две тысячи рублей 00 копеек", "Two thousand roubles 00 kopecks"),
+        (
+            "21000",
+            "Двадцать одна тысяча рублей 00 копеек",
+            "Twenty-one thousand roubles 00 kopecks",
+        ),
+        ("1000000", "Один миллион рублей 00 копеек", "One million roubles 00 kopecks"),
+        ("2000000", "Два миллиона рублей 00 копеек", "Two million roubles 00 kopecks"),
+        ("0.01", "Ноль рублей 01 копейка", "Zero roubles 01 kopeck"),
+        ("0.02", "Ноль рублей 02 копейки", "Zero roubles 02 kopecks"),
+        ("0.05", "Ноль рублей 05 копеек", "Zero roubles 05 kopecks"),
+        ("0.11", "Ноль рублей 11 копеек", "Zero roubles 11 kopecks"),
+        ("0.21", "Ноль рублей 21 копейка", "Zero roubles 21 kopecks"),
+        (
+            "13450",
+            "Тринадцать тысяч четыреста пятьдесят рублей 00 копеек",
+            "Thirteen thousand four hundred fifty roubles 00 kopecks",
+        ),
+        ("0.005", "Ноль рублей 01 копейка", "Zero roubles 01 kopeck"),  # half up
+    ],
+)
+def test_amounts_in_words(amount: str, russian: str, english: str) -> None:
+    assert amount_in_words(D(amount)) == russian
+    assert amount_in_words(D(amount), lang="en") == english
+
+
+def test_the_plural_rule_of_russian_nouns() -> None:
+    forms = ("рубль", "рубля", "рублей")
+    expected = {0: 2, 1: 0, 2: 1, 4: 1, 5: 2, 11: 2, 12: 2, 14: 2, 15: 2, 21: 0, 24: 1, 25: 2}
+    expected |= {101: 0, 111: 2, 112: 2, 1001: 0, 1_000_000: 2}
+    for n, form in expected.items():
+        assert plural_ru(n, forms) == forms[form], n
+
+
+def test_an_amount_in_another_currency_keeps_its_code() -> None:
+    assert amount_in_words(D("120.5"), currency="USD") == "Сто двадцать USD 50"

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from textual.widgets import Input, Select, TabbedContent
 
+from fsm_core import clock
 from fsm_core.models import Order, OrderHistory, Reservation
 from fsm_core.models.execution import (
     ChecklistAnswer,
@@ -19,7 +20,7 @@ from fsm_core.models.execution import (
     OrderAttachment,
     WorkEntry,
 )
-from fsm_core.services import execution, stock_queries
+from fsm_core.services import execution, orders, stock_queries
 from fsm_tui.screens.answer import AnswerScreen
 from fsm_tui.screens.execution_forms import MaterialScreen, WorkScreen
 from fsm_tui.screens.order import OrderScreen
@@ -227,6 +228,7 @@ async def test_a_write_off_beyond_the_stock_is_refused_and_changes_nothing(app, 
 
 async def test_comment_attachment_and_signature(app, demo_db, tmp_path):
     order = order_id(demo_db)
+    record_visit(demo_db, order)  # something to sign for
     photo = tmp_path / "before.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
     async with app.run_test(size=SIZE) as pilot:
@@ -246,18 +248,20 @@ async def test_comment_attachment_and_signature(app, demo_db, tmp_path):
         name = app.screen.query_one("#name", Input)
         assert name.value  # the order's contact, to confirm or change
         name.value = "Смирнова О. В."
+        app.screen.query_one("#position", Input).value = "Завхоз"
         await pilot.press("ctrl+s")
         await settle(pilot)
         with demo_db.reader() as s:
             record = s.get(ExecutionRecord, order)
             assert (record.comment, record.signer_name) == ("Масло заменено", "Смирнова О. В.")
+            assert record.signer_position == "Завхоз"
             assert record.signed_at == NOW
             link = s.scalars(select(OrderAttachment).where(OrderAttachment.order_id == order)).one()
             assert link.note == "До ремонта"
         text = shown(app)
         assert "Масло заменено" in text
         assert "before.jpg" in text
-        assert "Смирнова О. В., 26.11.2026 12:00" in text
+        assert "Смирнова О. В. (Завхоз), 26.11.2026 12:00" in text
 
 
 async def test_a_missing_file_is_shown_in_the_attach_form(app, demo_db, tmp_path):
@@ -509,3 +513,153 @@ async def test_choice_and_text_items(app, demo_db):
             }
             assert values == {"повреждён", "Фильтр заменён"}
             assert s.get(Order, order).criticality == "critical"
+
+
+# --- a signed act is frozen until the signature is withdrawn (issue 14) --------------------
+
+
+def sign(database, order: int, name: str = "Смирнова О. В.") -> None:
+    with clock.frozen(NOW), database.transaction() as s:
+        execution.sign(session=s, order_id=order, signer_name=name, actor=USER)
+
+
+async def test_a_signed_act_closes_what_would_change_it_until_x_withdraws_it(app, demo_db):
+    from fsm_tui.screens.execution_forms import UnsignScreen
+
+    order = order_id(demo_db)
+    record_visit(demo_db, order)
+    sign(demo_db, order)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(app, pilot, order, "execution")
+        assert "подписано: Смирнова О. В. · до отзыва подписи изменения закрыты" in shown(app)
+        for action in ("work", "material", "comment", "sign"):
+            assert pane.check_action(action, ()) is False, action
+        assert pane.check_action("attach", ()) is True  # not part of what was signed
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)  # no work form over a signed act
+        form = await dialog(pilot, "x")
+        assert isinstance(form, UnsignScreen)
+        assert "Подписано: Смирнова О. В., 26.11.2026 12:00" in shown(app)
+        await pilot.press("ctrl+s")  # no reason: refused in place
+        await settle(pilot)
+        assert isinstance(app.screen, UnsignScreen)
+        assert "Укажите причину" in shown(app)
+        await pilot.press(*"забыли помпу", "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, OrderScreen)
+        assert "Подпись отозвана" in notes(app)[-1]
+        with demo_db.reader() as s:
+            assert s.get(ExecutionRecord, order).signer_name is None
+            [row] = s.scalars(
+                select(OrderHistory).where(
+                    OrderHistory.order_id == order, OrderHistory.action == "unsign"
+                )
+            ).all()
+            assert (row.actor, row.new_value) == (USER, "забыли помпу")
+        assert "нет подписи заказчика" in shown(app)
+        assert pane.check_action("work", ()) is True
+        assert pane.check_action("unsign", ()) is False
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, WorkScreen)
+
+
+async def test_signed_answers_and_write_offs_are_closed_on_their_tabs(app, demo_db):
+    order = order_id(demo_db)
+    record_visit(demo_db, order)
+    sign(demo_db, order)
+    async with app.run_test(size=SIZE) as pilot:
+        checklists = await open_tab(app, pilot, order, "checklists")
+        assert "акт подписан: ответы не меняются" in shown(app)
+        for action in ("answer", "yes_no"):
+            assert checklists.check_action(action, ("yes",)) is False
+        await pilot.press("y")
+        await settle(pilot)
+        app.screen.query_one("#order-tabs", TabbedContent).active = "tab-materials"
+        await settle(pilot)
+        materials = app.screen.query_one("#tab-materials OrderPane")
+        assert "акт подписан: списаний больше нет" in shown(app)
+        assert materials.check_action("write_off", ()) is False
+        assert materials.check_action("reserve", ()) is True  # a reservation is not a use
+    with demo_db.reader() as s:
+        answers = s.scalars(select(ChecklistAnswer).where(ChecklistAnswer.order_id == order))
+        assert answers.all() == []
+
+
+async def test_signing_an_order_on_hold_is_not_offered(app, demo_db):
+    order = order_id(demo_db)
+    record_visit(demo_db, order)
+    with demo_db.transaction() as s:
+        orders.move_order(session=s, order_id=order, stage="on_hold", actor=USER)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(app, pilot, order, "execution")
+        assert pane.check_action("sign", ()) is False
+        assert pane.check_action("work", ()) is True
+
+
+async def test_the_act_tab_shows_the_requisites_vat_and_the_total_in_words(app, demo_db):
+    from fsm_core.services import settings
+
+    order = order_id(demo_db)
+    record_visit(demo_db, order)
+    with demo_db.transaction() as s:
+        for key, value in (
+            ("company_legal_name", "ООО «Сервис-Север»"),
+            ("company_inn", "7801234564"),
+            ("vat_rate", "20"),
+            ("act_signer_name", "Соколов И. В."),
+            ("act_signer_position", "Генеральный директор"),
+        ):
+            settings.set_value(session=s, key=key, value=value)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_tab(app, pilot, order, "act")
+        text = shown(app)
+    assert "Исполнитель ООО «Сервис-Север», ИНН 7801234564" in text
+    assert "Основание   заявка №" in text
+    assert "Итого к оплате: 18 400,00 ₽" in text
+    assert "В том числе НДС 20 %: 3 066,67 ₽" in text
+    assert "Восемнадцать тысяч четыреста рублей 00 копеек" in text
+    assert "Подпись исполнителя Генеральный директор Соколов И. В." in text
+
+
+async def test_company_details_from_the_palette_refuse_bad_values_beside_their_field(app, demo_db):
+    from fsm_core.services import settings
+    from fsm_tui.screens.company_details import CompanyDetailsScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Реквизиты")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, CompanyDetailsScreen)
+        assert form.query_one("#company_name", Input).value == "ООО «Сервис-Север»"
+        form.query_one("#company_inn", Input).value = "7801234565"
+        form.query_one("#vat_rate", Input).value = "двадцать"
+        form.query_one("#company_kpp", Input).value = "780101001"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # refused: nothing saved, each error beside its field
+        inn_error = str(form.query_one("#error-company_inn").render())
+        vat_error = str(form.query_one("#error-vat_rate").render())
+        assert "company_inn: INN '7801234565' has a wrong control digit" in inn_error
+        assert "vat_rate: 'двадцать' is not a VAT rate" in vat_error
+        with demo_db.reader() as s:
+            assert settings.load(s)["company_kpp"] == ""
+        form.query_one("#company_inn", Input).value = "7801234564"
+        form.query_one("#vat_rate", Input).value = "20%"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CompanyDetailsScreen)
+        assert "Реквизиты компании сохранены." in notes(app)[-1]
+    with demo_db.reader() as s:
+        loaded = settings.load(s)
+    assert (loaded["company_inn"], loaded["company_kpp"], loaded["vat_rate"]) == (
+        "7801234564",
+        "780101001",
+        "20",
+    )
