@@ -61,12 +61,15 @@ class PatternSpec:
 
 
 def _clock(hour: str, minute: str | None, text: str) -> time:
-    h, m = int(hour), int(minute or 0)
-    if h == 24 and m == 0:
-        return time(0)
-    if h > 23 or m > 59:
-        raise InvalidInput(f"working hours {text!r}: {hour}:{minute or '00'} is not a time")
-    return time(h, m)
+    """A shift's start or end (``9``, ``09:00``, ``24:00`` for midnight), read by the
+    product's one time parser."""
+    from fsm_core.timeparse import parse_clock
+
+    typed = f"{hour}:{minute}" if minute is not None else hour
+    found = parse_clock(typed, allow_24=True)
+    if found is None:
+        raise InvalidInput(f"working hours {text!r}: {typed} is not a time")
+    return found
 
 
 def _days(text: str, spec: str) -> list[str]:
