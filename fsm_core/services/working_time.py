@@ -35,7 +35,8 @@ _DAYS = {
     "SA": ("sa", "sat", "saturday", "сб", "суббота"),
     "SU": ("su", "sun", "sunday", "вс", "воскресенье"),
 }
-_DAY_CODES = list(_DAYS)
+DAY_CODES = list(_DAYS)
+_DAY_CODES = DAY_CODES
 _DAY_OF = {alias: code for code, aliases in _DAYS.items() for alias in aliases}
 _DAY_NAMES = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -174,6 +175,11 @@ def describe_pattern(rows: Sequence[WorkPattern], *, lang: str = "en") -> list[s
             f"{start:%H:%M}–{end:%H:%M}"
         )
     return out
+
+
+def describe_days(codes: list[str], lang: str) -> str:
+    """``Mon–Fri``, ``Mon, Wed`` (``пн–пт``) for RFC 5545 day codes."""
+    return _describe_days(codes, lang)
 
 
 def _describe_days(codes: list[str], lang: str) -> str:
