@@ -231,7 +231,7 @@ class OrderContext:
     def calendars(self) -> sla.Calendars:
         """The service calendars as they are now (zone, company hours, holidays)."""
         if self._calendars is None:
-            self._calendars = sla.load_calendars(self.session)
+            self._calendars = sla.load_calendars(self.session, self.settings)
         return self._calendars
 
     def _policy(self, customer_id: int, criticality: str) -> tuple[Any, Any, Any, Any]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlmodel import Session, col, select
@@ -28,6 +29,9 @@ from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, Criticality, Holiday, Order, SlaPolicy, SlaStatus
 from fsm_core.models.types import UTCDateTime
 from fsm_core.service_calendar import ServiceCalendar, WeeklyHours
+
+if TYPE_CHECKING:
+    from fsm_core.services.settings import CompanySettings
 
 ALWAYS = "24/7"
 COMPANY = "company"
@@ -149,10 +153,13 @@ class Calendars:
         return found
 
 
-def load_calendars(session: Session) -> Calendars:
-    from fsm_core.services import settings as company_settings
+def load_calendars(session: Session, settings: CompanySettings | None = None) -> Calendars:
+    """The calendars as they are now: the company's zone and hours (from ``settings``, read
+    if not given) and every holiday."""
+    if settings is None:
+        from fsm_core.services import settings as company_settings
 
-    settings = company_settings.load(session)
+        settings = company_settings.load(session)
     holidays = session.exec(select(Holiday.day)).all()
     return Calendars(tz=settings.tz, company_hours=settings.company_hours, holidays=holidays)
 
