@@ -290,7 +290,10 @@ def test_sla_calendars_and_deadlines_shown_by_day(demo):
     assert high[0]["calendar"] == "company"
     demo("settings", "set", "company_hours", "mon-fri 09:00-15:00")
     demo("sla", "set", "normal", "4h", "2d", "--calendar", "пн-пт 10-12")
-    table = demo("sla", "list")
+    wide = runner.invoke(
+        app, ["--db", demo.url, "--lang", "en", "sla", "list"], env={"COLUMNS": "160"}
+    )
+    table = wide.stdout
     assert "company hours (Mon–Fri 09:00–15:00)" in table
     assert "Mon–Fri 10:00–12:00" in table
     assert "24/7" in table
