@@ -459,7 +459,8 @@ def stages_add(
 
 @sla.command("list")
 def sla_list(json_: Json = False) -> None:
-    """List the SLA policies (the default and customers' own)."""
+    """List the SLA policies (the default and customers' own) with the calendar each
+    counts its time in."""
     from fsm_core.formatting import duration
     from fsm_core.i18n import criticality_name
     from fsm_core.services import sla as service
@@ -468,6 +469,7 @@ def sla_list(json_: Json = False) -> None:
         records = [
             p.model_dump() | {"customer": name} for p, name in service.list_policies(session)
         ]
+        company_hours = company(session).company_hours
     if json_:
         output.emit_json(records)
         return
@@ -480,6 +482,7 @@ def sla_list(json_: Json = False) -> None:
             STATE.label("criticality"),
             STATE.label("reaction"),
             STATE.label("resolution"),
+            STATE.label("calendar"),
         ],
         [
             [
@@ -487,6 +490,7 @@ def sla_list(json_: Json = False) -> None:
                 criticality_name(r["criticality"], lang),
                 duration(timedelta(minutes=r["reaction_minutes"]), lang=lang),
                 duration(timedelta(minutes=r["resolution_minutes"]), lang=lang),
+                service.describe_calendar(r["calendar"], company_hours=company_hours, lang=lang),
             ]
             for r in records
         ],
@@ -501,21 +505,41 @@ def sla_set(
     customer: Annotated[
         str | None, typer.Option("--customer", "-c", help="Only for this customer.")
     ] = None,
+    calendar: Annotated[
+        str | None,
+        typer.Option(
+            "--calendar",
+            help="When the clocks run: 24/7; company (the company_hours setting, less "
+            "holidays); or the contract's own hours, e.g. 'mon-sat 08:00-20:00' (less "
+            "holidays). Default: unchanged (24/7 for a new policy).",
+        ),
+    ] = None,
 ) -> None:
-    """Set reaction and resolution times for a criticality (new orders use them)."""
+    """Set reaction and resolution times for a criticality (new orders use them, and
+    orders whose criticality changes later)."""
+    from fsm_core.i18n import criticality_name
     from fsm_core.models.orders import parse_criticality
     from fsm_core.services import lookup
     from fsm_core.services import sla as service
     from fsm_core.timeparse import parse_minutes
 
     crit = parse_criticality(criticality)
+    lang = STATE.language
     with STATE.transaction() as session:
         customer_id = lookup.resolve_company(session, customer).id if customer else None
-        service.set_policy(
+        policy = service.set_policy(
             session=session,
             criticality=crit,
             customer_id=customer_id,
             reaction_minutes=parse_minutes(reaction, field="reaction"),
             resolution_minutes=parse_minutes(resolution, field="resolution"),
+            calendar=calendar,
         )
-    output.done(f"SLA for {crit.value} set.")
+        shown = service.describe_calendar(
+            policy.calendar, company_hours=company(session).company_hours, lang=lang
+        )
+    name = criticality_name(crit.value, lang)
+    if lang == "ru":
+        output.done(f"SLA для критичности «{name}» задан; время считается: {shown}.")
+    else:
+        output.done(f"SLA for {name} set; time counts: {shown}.")

@@ -189,15 +189,20 @@ def show(number: Number, json_: Json = False) -> None:
 
 
 def _print_details(d: dict[str, Any], settings: Any) -> None:
-    from fsm_core.formatting import local_time
+    from fsm_core import clock
+    from fsm_core.formatting import due_time, local_time
     from fsm_core.i18n import criticality_name, label, sla_name, source_name
     from fsm_core.values import format_phone
 
     lang = STATE.language
     tz = settings.tz
+    now = clock.now()
 
     def t(value: Any) -> str:
         return local_time(value, tz, lang=lang)
+
+    def due(value: Any) -> str:
+        return due_time(value, tz, now=now, lang=lang)
 
     planned = t(d["planned_start"])
     if d["planned_end"]:
@@ -222,9 +227,10 @@ def _print_details(d: dict[str, Any], settings: Any) -> None:
                 label("created", lang),
                 f"{t(d['created_at'])} ({d['created_by']}, {source_name(d['source'], lang)})",
             ),
-            (label("reaction_due", lang), t(d["reaction_due"])),
-            (label("resolution_due", lang), t(d["resolution_due"])),
+            (label("reaction_due", lang), due(d["reaction_due"])),
+            (label("resolution_due", lang), due(d["resolution_due"])),
             (label("sla", lang), sla_name(d["sla_status"], lang)),
+            (label("sla_calendar", lang), d.get(f"sla_calendar_{lang}")),
             (label("closed", lang), t(d["closed_at"])),
             (label("external_id", lang), d.get("external_id")),
             (label("version", lang), d["version"]),

@@ -1,5 +1,7 @@
 """``fsm plan``: the planner (планировщик заявок) — visits, schedules, conflicts, queue."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,6 +41,12 @@ IfVersion = Annotated[
     int | None,
     typer.Option(
         "--if-version", min=1, max=MAX_INT, help="Refuse unless the visit is at this version."
+    ),
+]
+AllowPast = Annotated[
+    bool,
+    typer.Option(
+        "--allow-past", help="Plan the visit even though it starts in the past (a late entry)."
     ),
 ]
 
@@ -267,7 +275,7 @@ def day_(when: Day = None, employee: Employees = None, json_: Json = False) -> N
 
     with STATE.reader() as session:
         tz = company(session).tz
-        day = planning.read_day(when, tz)
+        day = planning.read_day(when, tz, field="day")
         schedule = planning.schedule(
             session, first_day=day, last_day=day, employee_ids=_employee_ids(session, employee)
         )
@@ -285,7 +293,7 @@ def week(when: Day = None, employee: Employees = None, json_: Json = False) -> N
 
     with STATE.reader() as session:
         tz = company(session).tz
-        monday, sunday = planning.week_of(planning.read_day(when, tz))
+        monday, sunday = planning.week_of(planning.read_day(when, tz, field="day"))
         schedule = planning.schedule(
             session,
             first_day=monday,
@@ -414,6 +422,29 @@ def _report(session: "Session", visit_id: int, verb: str) -> None:
         console.print(Text(_t("  no conflicts", "  конфликтов нет"), style="green"))
 
 
+@contextmanager
+def _past_refused() -> Iterator[None]:
+    """A start in the past, refused by the core, as one line that says how to insist."""
+    from fsm_core.services.planning import VisitInThePast
+
+    try:
+        yield
+    except VisitInThePast as exc:
+        tz = company_tz()
+        when = f"{exc.start.astimezone(tz):%d.%m.%Y %H:%M}"
+        raise output.fail(
+            _t(
+                f"start: {when} is in the past; nothing planned (add --allow-past to plan it)",
+                f"начало: {when} уже прошло; визит не запланирован (добавьте --allow-past)",
+            )
+        ) from None
+
+
+def company_tz() -> Any:
+    with STATE.reader() as session:
+        return company(session).tz
+
+
 @app.command("add")
 def add(
     order: Annotated[str, typer.Argument(help="Order number, e.g. 26-0012.")],
@@ -426,12 +457,14 @@ def add(
         ),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note for the technician.")] = None,
+    allow_past: AllowPast = False,
     json_: Json = False,
 ) -> None:
-    """Plan a visit; the order is assigned to that employee or crew (with history)."""
+    """Plan a visit; the order is assigned to that employee or crew (with history). A start
+    in the past is refused unless --allow-past."""
     from fsm_core.services import lookup, planning
 
-    with STATE.transaction() as session:
+    with _past_refused(), STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
         employee_id, crew_id = _visit_target(session, who)
         begin, finish = planning.read_window(start, end, company(session).tz)
@@ -444,6 +477,7 @@ def add(
             end=finish,
             note=note,
             actor=STATE.actor,
+            allow_past=allow_past,
         )
         visit_id = visit.id
     with STATE.reader() as session:
@@ -466,14 +500,16 @@ def move(
         str | None, typer.Option("--to", help="Give the visit to another employee or crew.")
     ] = None,
     if_version: IfVersion = None,
+    allow_past: AllowPast = False,
     json_: Json = False,
 ) -> None:
-    """Move a visit in time and/or to another person (the order follows)."""
+    """Move a visit in time and/or to another person (the order follows). A new start in
+    the past is refused unless --allow-past."""
     from fsm_core.services import planning
 
     if start is None and to is None:
         raise typer.BadParameter("give a new start or --to", param_hint="START")
-    with STATE.transaction() as session:
+    with _past_refused(), STATE.transaction() as session:
         visit_id = _visit_id(session, visit)
         tz = company(session).tz
         begin, finish = planning.read_window(start, end, tz) if start else (None, None)
@@ -492,6 +528,7 @@ def move(
             crew_id=crew_id if crew_id is not None else planning._KEEP,
             expected_version=if_version,
             actor=STATE.actor,
+            allow_past=allow_past,
         )
     with STATE.reader() as session:
         if json_:
@@ -542,7 +579,7 @@ def conflicts_(
 
     with STATE.reader() as session:
         tz = company(session).tz
-        first = planning.read_day(when, tz)
+        first = planning.read_day(when, tz, field="day")
         last = first + timedelta(days=days - 1)
         found = planning.conflicts(
             session,
@@ -671,7 +708,7 @@ def free(
     minutes = parse_minutes(length, field="length")
     with STATE.reader() as session:
         tz = company(session).tz
-        day = planning.read_day(when, tz)
+        day = planning.read_day(when, tz, field="day")
         object_id = _object_id(session, near) if near else None
         slots = planning.free_slots(
             session,
@@ -738,7 +775,7 @@ def nearest_(
     minutes = parse_minutes(length, field="length")
     with STATE.reader() as session:
         tz = company(session).tz
-        moment = planning.read_moment(start, tz)
+        moment = planning.read_moment(start, tz, field="start")
         found = planning.nearest(
             session,
             object_id=_object_id(session, target),
@@ -809,7 +846,7 @@ def hours(
         with STATE.transaction() as session:
             tz = company(session).tz
             employee = lookup.resolve_employee(session, who)
-            first = planning.read_day(since, tz)
+            first = planning.read_day(since, tz, field="since")
             wanted = [p for p in patterns if p.strip() not in ("-", "none", "нет")]
             rows = working_time.set_patterns(
                 session=session, employee_id=employee.id, patterns=wanted, valid_from=first
@@ -952,16 +989,16 @@ def _span(first: str, last: str | None, tz: Any) -> tuple[datetime, datetime]:
         return ":" in text
 
     start = (
-        planning.read_moment(first, tz)
+        planning.read_moment(first, tz, field="first")
         if has_time(first)
-        else day_bounds(planning.read_day(first, tz), tz)[0]
+        else day_bounds(planning.read_day(first, tz, field="first"), tz)[0]
     )
     if last is None:
         end = day_bounds(start.astimezone(tz).date(), tz)[1]
     elif has_time(last):
-        end = planning.read_moment(last, tz, day=start.astimezone(tz).date())
+        end = planning.read_moment(last, tz, day=start.astimezone(tz).date(), field="last")
     else:
-        end = day_bounds(planning.read_day(last, tz), tz)[1]
+        end = day_bounds(planning.read_day(last, tz, field="last"), tz)[1]
     return start, end
 
 
@@ -1027,7 +1064,7 @@ def holiday_add(
     from fsm_core.services import planning, working_time
 
     with STATE.transaction() as session:
-        found = planning.read_day(day, company(session).tz)
+        found = planning.read_day(day, company(session).tz, field="day")
         working_time.add_holiday(session=session, day=found, name=name)
     output.done(f"{found:%d.%m.%Y}: {name}")
 
@@ -1058,7 +1095,7 @@ def holiday_remove(day: Annotated[str, typer.Argument(help="The day.")]) -> None
     from fsm_core.services import planning, working_time
 
     with STATE.transaction() as session:
-        found = planning.read_day(day, company(session).tz)
+        found = planning.read_day(day, company(session).tz, field="day")
         working_time.remove_holiday(session=session, day=found)
     output.done(
         _t(f"{found:%d.%m.%Y} is a working day again.", f"{found:%d.%m.%Y} снова рабочий день.")

@@ -41,6 +41,25 @@ def local_time(
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
+_WEEKDAYS = {
+    "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def due_time(value: datetime | None, tz: tzinfo, *, now: datetime, lang: str = "ru") -> str:
+    """A deadline as people read it: ``пн 10:00`` (``Mon 10:00``) when it falls within the
+    coming week (today included), the date and time otherwise (``14.04 16:40``)."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    today = now.astimezone(tz).date()
+    if 0 <= (local.date() - today).days < 7:
+        names = _WEEKDAYS["ru" if lang == "ru" else "en"]
+        return f"{names[local.weekday()]} {local:%H:%M}"
+    return local_time(value, tz, lang=lang, compact_year=today.year)
+
+
 @lru_cache(maxsize=4)
 def _locale(lang: str) -> Any:
     from babel import Locale

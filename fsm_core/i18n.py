@@ -28,6 +28,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "planned": ("Planned visit", "Плановый визит"),
     "reaction_due": ("Reaction due", "Срок реакции"),
     "resolution_due": ("Resolution due", "Срок решения"),
+    "sla_calendar": ("SLA calendar", "Календарь SLA"),
+    "calendar": ("Calendar", "Календарь"),
     "source": ("Source", "Источник"),
     "external_id": ("External id", "Внешний код"),
     "version": ("Version", "Версия"),

@@ -1,8 +1,20 @@
-"""Reading dates and times as users type them, in the company's time zone.
+"""Reading dates and times as users type them, in the company's time zone: the one parser
+every command, form and import goes through.
 
-Day-first as Russians write (``14.04.2022 16:40``), ISO 8601, and a few words for the
-command line (``today``, ``завтра 10:00``, ``+2h``). The common shapes are recognised by a
-regular expression; only the rest go to dateutil, which is ten times slower.
+It reads a value completely or not at all: what is left over after a date, an hour past
+23, a minute past 59, a day a month does not have or a one-digit year is refused with
+the field and the value, never guessed at. Accepted:
+
+- day-first, as Russians write: ``14.04.2022``, ``14.04.22``, ``14/04/2022``, with a time
+  ``14.04.2022 16:40``, ``14.04.2022, 16.40``, ``14.04.2022 16:40:05``;
+- ISO 8601 (``2022-04-14``, ``2022-04-14T16:40``, with an offset or ``Z``), and
+  ``2022/04/14`` or ``2022.04.14`` with the year first;
+- month names, English or Russian: ``14 April 2022``, ``14 апреля 2022 г. 16:40``;
+- where a base day is known (the command line, a form): ``27.11`` (its year), ``10:00``
+  (on that day), ``завтра 10:00``, ``today``, ``now``, ``+2h``, ``-30m``.
+
+``10.11`` alone could be the 10th of November or ten past ten: it is refused as ambiguous
+where both make sense, and read as the only one that does otherwise (``27.11``, ``9.45``).
 """
 
 from __future__ import annotations
@@ -15,12 +27,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fsm_core import clock
 from fsm_core.errors import InvalidInput
 
+_TIME = r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
+_AFTER_DATE = rf"(?:(?:\s+|\s*,\s*){_TIME})?"
 _DAY_FIRST = re.compile(
-    r"^(\d{1,2})[./](\d{1,2})[./](\d{4}|\d{2})"
-    r"(?:[ T,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$"
+    rf"(?P<d>\d{{1,2}})(?P<sep>[./])(?P<mo>\d{{1,2}})(?P=sep)(?P<y>\d{{4}}|\d{{2}}){_AFTER_DATE}"
 )
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-_RELATIVE = re.compile(r"^([+-])\s*(\d+)\s*(m|min|h|d|w|мин|ч|д|н)$", re.IGNORECASE)
+_YEAR_FIRST = re.compile(
+    rf"(?P<y>\d{{4}})(?P<sep>[./])(?P<mo>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}}){_AFTER_DATE}"
+)
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].+)?")
+_NO_YEAR = re.compile(rf"(?P<d>\d{{1,2}})\.(?P<mo>\d{{1,2}}){_AFTER_DATE}")
+_AMBIGUOUS = re.compile(r"(?P<a>\d{1,2})\.(?P<b>\d{2})")
+_CLOCK = re.compile(_TIME)
+_NAMED_MONTH = re.compile(
+    rf"(?P<d>\d{{1,2}})\s+(?P<name>[^\W\d_]+)\.?\s+(?P<y>\d{{4}})(?:\s*г\.?)?{_AFTER_DATE}"
+)
+_RELATIVE = re.compile(r"([+-])\s*(\d+)\s*(m|min|h|d|w|мин|ч|д|н)", re.IGNORECASE)
 _WORD_DAY = {
     "today": 0,
     "сегодня": 0,
@@ -29,9 +51,33 @@ _WORD_DAY = {
     "yesterday": -1,
     "вчера": -1,
 }
+_NOW = ("now", "сейчас")
 _UNIT_MINUTES = {"m": 1, "min": 1, "мин": 1, "h": 60, "ч": 60, "d": 1440, "д": 1440}
 _UNIT_MINUTES |= {"w": 10080, "н": 10080}
-_CLOCK = re.compile(r"^(\d{1,2})[:.](\d{2})$")
+
+
+def _months() -> dict[str, int]:
+    names = {
+        1: "january jan январь января янв",
+        2: "february feb февраль февраля фев",
+        3: "march mar март марта мар",
+        4: "april apr апрель апреля апр",
+        5: "may май мая",
+        6: "june jun июнь июня июн",
+        7: "july jul июль июля июл",
+        8: "august aug август августа авг",
+        9: "september sep sept сентябрь сентября сен сент",
+        10: "october oct октябрь октября окт",
+        11: "november nov ноябрь ноября ноя нояб",
+        12: "december dec декабрь декабря дек",
+    }
+    return {word: month for month, words in names.items() for word in words.split()}
+
+
+_MONTHS = _months()
+
+HINT = "e.g. 27.11.2026 10:00, 27.11.2026, 2026-11-27T10:00"
+_HINT_WITH_BASE = "e.g. 27.11.2026 10:00, 27.11 10:00, 10:00, завтра 10:00, +2h"
 
 
 @lru_cache(maxsize=16)
@@ -42,95 +88,202 @@ def zone(name: str) -> tzinfo:
         raise InvalidInput(f"unknown time zone {name!r}", hint="e.g. Europe/Moscow") from None
 
 
+def clock_time(hour: str | int, minute: str | int, second: str | int | None = 0) -> time | None:
+    """The time of day, or None when it is not one (25:00, 10:60)."""
+    h, m, s = int(hour), int(minute), int(second or 0)
+    if h > 23 or m > 59 or s > 59:
+        return None
+    return time(h, m, s)
+
+
+def parse_clock(text: str, *, allow_24: bool = False) -> time | None:
+    """``9:05``, ``09:05``, ``9.05``, ``18`` (a whole hour) as a time of day, or None.
+    ``allow_24``: ``24:00`` (the end of a day, in working hours) is midnight."""
+    value = text.strip()
+    if value.isdigit() and len(value) <= 2:
+        hour, minute = value, "0"
+    else:
+        match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", value)
+        if match is None:
+            return None
+        hour, minute = match.groups()
+    if allow_24 and int(hour) == 24 and int(minute) == 0:
+        return time(0)
+    return clock_time(hour, minute)
+
+
+def _day(year: str | int, month: str | int, day: str | int) -> date | None:
+    y = int(year)
+    if isinstance(year, str) and len(year) == 2:
+        y += 2000
+    try:
+        return date(y, int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _on(day: date | None, match: re.Match[str], end_of_day: bool) -> datetime | None:
+    """``day`` at the match's time, or at the day's bound when it has none."""
+    if day is None:
+        return None
+    if match.group("h") is None:
+        return datetime.combine(day, time(23, 59) if end_of_day else time(0))
+    at = clock_time(match.group("h"), match.group("mi"), match.group("s"))
+    return datetime.combine(day, at) if at is not None else None
+
+
+def read_local(
+    text: str,
+    *,
+    tz: tzinfo,
+    end_of_day: bool = False,
+    base: date | None = None,
+    words: bool = True,
+) -> datetime | None:
+    """The moment ``text`` names: a naive local datetime, or an aware one (ISO with an
+    offset, ``now``, ``+2h``); None when it cannot be read completely.
+
+    ``base``: the day that a time alone, or a date without a year, belongs to; without
+    it those are refused (an imported file has no "today"). ``words``: today, завтра, now,
+    +2h. ``end_of_day``: a date alone means its last minute (a deadline "до 14.04").
+    """
+    value = " ".join(text.split())
+    if not value:
+        return None
+    first = value[0]
+    if first.isdigit():
+        match = _DAY_FIRST.fullmatch(value)
+        if match:
+            return _on(_day(match["y"], match["mo"], match["d"]), match, end_of_day)
+        if _ISO.fullmatch(value):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            if len(value) == 10:
+                return datetime.combine(parsed.date(), time(23, 59) if end_of_day else time(0))
+            return parsed
+        match = _YEAR_FIRST.fullmatch(value)
+        if match:
+            return _on(_day(match["y"], match["mo"], match["d"]), match, end_of_day)
+        match = _NAMED_MONTH.fullmatch(value)
+        if match:
+            month = _MONTHS.get(match["name"].lower())
+            return _on(_day(match["y"], month, match["d"]) if month else None, match, end_of_day)
+        if base is None:
+            return None
+        return _with_base(value, base=base, end_of_day=end_of_day)
+    if not words:
+        return None
+    lowered = value.lower()
+    if first in "+-":
+        relative = _RELATIVE.fullmatch(lowered)
+        if relative is None:
+            return None
+        sign, amount, unit = relative.groups()
+        minutes = int(amount) * _UNIT_MINUTES[unit]
+        return clock.now().astimezone(tz) + timedelta(minutes=-minutes if sign == "-" else minutes)
+    if lowered in _NOW:
+        return clock.now().astimezone(tz)
+    word, _, rest = lowered.partition(" ")
+    if word not in _WORD_DAY:
+        return None
+    day = clock.now().astimezone(tz).date() + timedelta(days=_WORD_DAY[word])
+    if not rest:
+        return datetime.combine(day, time(23, 59) if end_of_day else time(0))
+    match = _CLOCK.fullmatch(rest)
+    return _on(day, match, end_of_day) if match else None
+
+
+class Ambiguity(InvalidInput):
+    """``10.11`` alone: a date or a time (both make sense)."""
+
+
+def _with_base(value: str, *, base: date, end_of_day: bool) -> datetime | None:
+    """``10:00`` on ``base``; ``27.11`` or ``27.11 10:00`` in ``base``'s year."""
+    match = _AMBIGUOUS.fullmatch(value)
+    if match:
+        a, b = match["a"], match["b"]
+        as_day = _day(base.year, b, a)
+        as_time = clock_time(a, b)
+        if as_day is not None and as_time is not None:
+            raise Ambiguity(
+                f"{value!r} could be the date {as_day:%d.%m.%Y} or the time {as_time:%H:%M}",
+                hint=f"write {a}:{b} for the time, or {a}.{b}.{base.year} for the date",
+            )
+        if as_time is not None:
+            return datetime.combine(base, as_time)
+    match = _CLOCK.fullmatch(value)
+    if match and ":" in value:
+        return _on(base, match, end_of_day)
+    match = _NO_YEAR.fullmatch(value)
+    if match:
+        return _on(_day(base.year, match["mo"], match["d"]), match, end_of_day)
+    return None
+
+
 def parse_datetime(
     value: str | datetime | None,
     *,
     tz: tzinfo,
     field: str = "date",
     end_of_day: bool = False,
+    day: date | None = None,
+    what: str = "date",
 ) -> datetime | None:
-    """The moment ``value`` names, in UTC. A date alone means the day's start, or its last
-    minute with ``end_of_day`` (a deadline "до 14.04.2022" includes that day)."""
+    """The moment ``value`` names, in UTC; None for nothing typed. A date alone means the
+    day's start, or its last minute with ``end_of_day`` (a deadline "до 14.04.2022"
+    includes that day). A time alone, or a date without a year, is on ``day`` (default:
+    today in ``tz``). What cannot be read completely raises, naming ``field`` and the
+    value (``what``: "date" or "time", as the message calls it)."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
-    text = value.strip()
-    if not text:
+    if not value.strip():
         return None
-    local = _parse_local(text, tz=tz, end_of_day=end_of_day)
+    base = day or clock.now().astimezone(tz).date()
+    try:
+        local = read_local(value, tz=tz, end_of_day=end_of_day, base=base)
+    except Ambiguity as exc:
+        raise InvalidInput(f"{field}: {exc.message}", field=field, hint=exc.hint) from None
     if local is None:
-        raise InvalidInput(f"{field}: cannot read date {value!r}", field=field)
+        raise InvalidInput(
+            f"{field}: cannot read {what} {value!r}", field=field, hint=_HINT_WITH_BASE
+        )
     if local.tzinfo is None:
         local = local.replace(tzinfo=tz)
     return local.astimezone(UTC)
 
 
-def _parse_local(text: str, *, tz: tzinfo, end_of_day: bool) -> datetime | None:
-    match = _DAY_FIRST.match(text)
-    if match:
-        day, month, year, hour, minute, second = match.groups()
-        y = int(year)
-        if len(year) == 2:
-            y += 2000
-        try:
-            if hour is None:
-                return _day_bound(date(y, int(month), int(day)), end_of_day)
-            return datetime(y, int(month), int(day), int(hour), int(minute), int(second or 0))
-        except ValueError:
-            return None
-    if _ISO_DATE.match(text):
-        try:
-            parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
-        except ValueError:
-            return None
-        if len(text) == 10:
-            return _day_bound(parsed.date(), end_of_day)
-        return parsed
-    lowered = text.lower()
-    relative = _RELATIVE.match(lowered)
-    if relative:
-        sign, amount, unit = relative.groups()
-        minutes = int(amount) * _UNIT_MINUTES[unit]
-        return clock.now().astimezone(tz) + timedelta(minutes=-minutes if sign == "-" else minutes)
-    if lowered == "now" or lowered == "сейчас":
-        return clock.now().astimezone(tz)
-    word, _, rest = lowered.partition(" ")
-    if word in _WORD_DAY:
-        day = clock.now().astimezone(tz).date() + timedelta(days=_WORD_DAY[word])
-        if not rest:
-            return _day_bound(day, end_of_day)
-        hm = _CLOCK.match(rest.strip())
-        if not hm or int(hm.group(1)) > 23 or int(hm.group(2)) > 59:
-            return None
-        return datetime.combine(day, time(int(hm.group(1)), int(hm.group(2))))
-    return _parse_with_dateutil(text, end_of_day=end_of_day)
-
-
-def _parse_with_dateutil(text: str, *, end_of_day: bool) -> datetime | None:
-    from dateutil import parser
-
-    if not any(ch.isdigit() for ch in text):
-        return None
-    try:
-        parsed = parser.parse(text, dayfirst=True)
-    except (ValueError, OverflowError):
-        return None
-    if end_of_day and parsed.time() == time(0) and not re.search(r"\d[:.]\d\d", text):
-        return _day_bound(parsed.date(), True)
-    return parsed
-
-
-def _day_bound(day: date, end_of_day: bool) -> datetime:
-    return datetime.combine(day, time(23, 59) if end_of_day else time(0))
-
-
-def parse_date(value: str | date | None, *, tz: tzinfo, field: str = "date") -> date | None:
-    """A calendar date in the company's zone (for ranges like ``--since 01.11.2026``)."""
+def parse_date(
+    value: str | date | None, *, tz: tzinfo, field: str = "date", base: date | None = None
+) -> date | None:
+    """A calendar date in the company's zone (``--since 01.11.2026``, ``27.11`` in
+    ``base``'s year, default this year; ``today``, ``завтра``). A time alone is not a
+    date; ``10.11`` is the 10th of November here."""
     if value is None or isinstance(value, date):
         return value
-    moment = parse_datetime(value, tz=tz, field=field)
-    return moment.astimezone(tz).date() if moment else None
+    text = " ".join(value.split())
+    if not text:
+        return None
+    today = base or clock.now().astimezone(tz).date()
+    local: datetime | None = None
+    match = _NO_YEAR.fullmatch(text)
+    if match and match["h"] is None:
+        found = _day(today.year, match["mo"], match["d"])
+        local = datetime.combine(found, time(0)) if found else None
+    elif not _CLOCK.fullmatch(text):
+        local = read_local(text, tz=tz)
+    if local is None:
+        raise InvalidInput(
+            f"{field}: cannot read date {value!r}",
+            field=field,
+            hint="e.g. 27.11.2026, 27.11, 2026-11-27, today, завтра",
+        )
+    if local.tzinfo is not None:
+        return local.astimezone(tz).date()
+    return local.date()
 
 
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:

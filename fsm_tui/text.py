@@ -249,6 +249,15 @@ UI: dict[str, tuple[str, str]] = {
         "Ни у кого нет рабочего времени в этот день.",
     ),
     "plan.pick": ("Pick a technician or a slot.", "Выберите сотрудника или окно."),
+    "plan.past_title": ("A visit in the past", "Визит в прошлом"),
+    "plan.past_question": (
+        "{when} is in the past. Plan the visit of order {number} there anyway?",
+        "{when} уже прошло. Всё равно запланировать визит по заявке {number} на это время?",
+    ),
+    "plan.past_refused": (
+        "Not planned: the start is in the past.",
+        "Не запланировано: начало уже прошло.",
+    ),
     "plan.hint": (
         "enter plans the visit · type a start or a length to see who fits · esc cancels",
         "enter — запланировать · новое начало или длительность обновят список · esc — отмена",

@@ -1007,7 +1007,7 @@ class Orders(CheckedInWorkers):
     ) -> tuple[dict[str, Any], dict[str, tuple[Any, Any]], dict[str, Any]]:
         """(fields to set, their planned changes, assignee/crew/stage moves) for a row
         that names an existing order."""
-        from fsm_core.services.orders import EDITABLE, plan_update
+        from fsm_core.services.orders import EDITABLE, MANUAL_FLAGS, plan_update
 
         v = row.values
         requested = {k: v[k] for k in EDITABLE if k in v and (v[k] is not None or k in _CLEARABLE)}
@@ -1017,13 +1017,9 @@ class Orders(CheckedInWorkers):
                 requested.get("criticality", current["criticality"]),
                 current["created_at"],
             )
-            same = (
-                requested.get("reaction_due", current["reaction_due"]),
-                requested.get("resolution_due", current["resolution_due"]),
-            ) == (policy.reaction_due, policy.resolution_due)
-            if same and not current["sla_manual"]:
-                requested.pop("reaction_due", None)
-                requested.pop("resolution_due", None)
+            for deadline, flag in MANUAL_FLAGS.items():  # the policy's own is not typed in
+                if requested.get(deadline) == getattr(policy, deadline) and not current[flag]:
+                    requested.pop(deadline, None)
         changes = plan_update(self.ctx, current, requested)
         moving: dict[str, Any] = {}
         for name in ("assignee_id", "crew_id"):
@@ -1035,10 +1031,10 @@ class Orders(CheckedInWorkers):
 
     def _write_updates(self, changed: Sequence[tuple[dict[str, Any], dict[str, Any]]]) -> None:
         from fsm_core.services.order_queries import display_value, history_field
-        from fsm_core.services.orders import _QUIET, EDITABLE
+        from fsm_core.services.orders import _QUIET, EDITABLE, MANUAL_FLAGS, history_action
 
         run = self.run
-        columns = (*EDITABLE, "sla_manual", "sla_at_risk_at")
+        columns = (*EDITABLE, *MANUAL_FLAGS.values(), "sla_at_risk_at")
         assignments = ", ".join(f"{c} = ?" for c in columns)
         statement = (
             f"UPDATE orders SET {assignments}, updated_at = ?, version = version + 1 "
@@ -1059,7 +1055,7 @@ class Orders(CheckedInWorkers):
                         current["id"],
                         run.now,
                         run.actor,
-                        "update",
+                        history_action(name, merged),
                         history_field(name),
                         display_value(self.session, name, old),
                         display_value(self.session, name, new),

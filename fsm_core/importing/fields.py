@@ -2,8 +2,9 @@
 
 Each reader takes the raw cell (a string from CSV, a JSON value, or an Excel-typed value)
 and returns the typed value, or raises :class:`CellError` with a message that the engine
-prefixes with ``FILE:LINE: column 'Срок': ``. The common shapes are read with plain string
-operations; dateutil is the last resort for dates (it costs ~40 µs a value).
+prefixes with ``FILE:LINE: column 'Срок': ``. Dates go through :mod:`fsm_core.timeparse`,
+the parser every front end uses, which reads a value completely or refuses it; the shapes
+sheets repeat are cached.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from fsm_core.errors import InvalidInput
+from fsm_core.timeparse import read_local
 from fsm_core.values import (
     normalize_email,
     normalize_inn,
@@ -149,52 +151,6 @@ def _excel_serial(value: float) -> datetime:
         raise CellError(f"cannot read date {value!r}: {exc.message}") from None
 
 
-def _from_digits(text: str, end_of_day: bool) -> datetime | None:
-    """``14.04.2022``, ``14.04.2022 16:40``, ``14.04.2022 16:40:05``, ``14/04/22 9.05``."""
-    n = len(text)
-    if (n == 16 or n == 10) and text[2] == "." and text[5] == ".":
-        # the shape Russian sheets nearly always carry: read it by position
-        try:
-            if n == 10:
-                day = date(int(text[6:10]), int(text[3:5]), int(text[0:2]))
-                return datetime.combine(day, time(23, 59) if end_of_day else time(0))
-            if text[10] == " " and text[13] == ":":
-                return datetime(
-                    int(text[6:10]),
-                    int(text[3:5]),
-                    int(text[0:2]),
-                    int(text[11:13]),
-                    int(text[14:16]),
-                )
-        except ValueError:
-            return None
-    date_part, _, time_part = text.partition(" ")
-    pieces = date_part.replace("/", ".").split(".")
-    if len(pieces) != 3:
-        return None
-    d, m, y = pieces
-    if not (d.isdigit() and m.isdigit() and y.isdigit()) or len(y) not in (2, 4):
-        return None
-    year = int(y) + (2000 if len(y) == 2 else 0)
-    try:
-        if not time_part.strip():
-            day = date(year, int(m), int(d))
-            return datetime.combine(day, time(23, 59) if end_of_day else time(0))
-        clock = time_part.strip().replace(".", ":").split(":")
-        if len(clock) not in (2, 3) or not all(c.isdigit() for c in clock):
-            return None
-        return datetime(
-            year,
-            int(m),
-            int(d),
-            int(clock[0]),
-            int(clock[1]),
-            int(clock[2]) if len(clock) == 3 else 0,
-        )
-    except ValueError:
-        return None
-
-
 def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
     """A reader of moments in the company's zone, returned as UTC-aware datetimes.
 
@@ -214,11 +170,8 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                 local = local.replace(hour=23, minute=59)
         else:
             raw = str(value).strip()
-            local = _from_digits(raw, end_of_day) if raw[:1].isdigit() else None
-            if local is None:
-                local = _iso(raw, end_of_day)
-            if local is None:
-                local = _fallback(raw, end_of_day)
+            # the one strict parser: no "today" in a file, no date without its year
+            local = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
             if local is None:
                 raise CellError(f"cannot read date {raw!r}")
         if local.tzinfo is None:
@@ -282,32 +235,6 @@ _UNSEEN: Any = object()
 _DIGITS = "0123456789"
 _MINUTES = [timedelta(minutes=m) for m in range(60)]
 _CACHE_SIZE = 10_000
-
-
-def _iso(raw: str, end_of_day: bool) -> datetime | None:
-    if len(raw) < 10 or raw[4] != "-":
-        return None
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        return None
-    if len(raw) == 10 and end_of_day:
-        parsed = parsed.replace(hour=23, minute=59)
-    return parsed
-
-
-def _fallback(raw: str, end_of_day: bool) -> datetime | None:
-    if not any(ch.isdigit() for ch in raw):
-        return None
-    from dateutil import parser
-
-    try:
-        parsed = parser.parse(raw, dayfirst=True)
-    except (ValueError, OverflowError):
-        return None
-    if end_of_day and parsed.time() == time(0) and ":" not in raw:
-        parsed = parsed.replace(hour=23, minute=59)
-    return parsed
 
 
 def choice(options: dict[str, str], what: str) -> Reader:

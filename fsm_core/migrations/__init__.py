@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-HEAD = "0005"
+HEAD = "0006"
 
 _HERE = Path(__file__).resolve().parent
 

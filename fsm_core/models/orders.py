@@ -112,7 +112,12 @@ class StageTransition(Table, table=True):
 
 
 class SlaPolicy(Table, table=True):
-    """Reaction and resolution times by criticality; a customer's own row wins over the default."""
+    """Reaction and resolution times by criticality; a customer's own row wins over the default.
+
+    ``calendar`` says when its clocks run: ``24/7``, ``company`` (the company's working
+    hours, the ``company_hours`` setting, less holidays) or the contract's own weekly hours
+    (``mon-sat 08:00-20:00``, less holidays); see :mod:`fsm_core.services.sla`.
+    """
 
     __tablename__ = "sla_policy"
     __table_args__ = (
@@ -125,6 +130,7 @@ class SlaPolicy(Table, table=True):
     criticality: str = Field(max_length=20)
     reaction_minutes: int
     resolution_minutes: int
+    calendar: str = Field(default="24/7", max_length=200)
 
 
 _version = Column("version", Integer, nullable=False)
@@ -166,7 +172,9 @@ class Order(Table, table=True):
     reaction_due: datetime | None = utc_field()
     resolution_due: datetime | None = utc_field()
     sla_at_risk_at: datetime | None = utc_field()
-    sla_manual: bool = Field(default=False)  # deadlines typed in, not from the policy
+    # a deadline typed in (kept), not the policy's (recomputed when the criticality changes)
+    reaction_manual: bool = Field(default=False)
+    resolution_manual: bool = Field(default=False)
     reacted_at: datetime | None = utc_field()
     resolved_at: datetime | None = utc_field()
     closed_at: datetime | None = utc_field()

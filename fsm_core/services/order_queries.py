@@ -28,6 +28,7 @@ from fsm_core.models import (
     SlaStatus,
     Stage,
 )
+from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
 from fsm_core.services.object_tree import descendant_ids, effective_address
 from fsm_core.services.stages import FINAL_CATEGORIES, load_workflow
@@ -118,7 +119,9 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
             HistoryLine(
                 at=h.at,
                 actor=h.actor,
-                what=history_name(h.field or h.action, lang),
+                # a deadline the SLA policy recomputed says so
+                what=history_name(h.field or h.action, lang)
+                + (" (SLA)" if h.action == "sla" else ""),
                 old=shown(h.field, h.old_value),
                 new=new,
             )
@@ -354,7 +357,6 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     """Everything ``orders show`` prints: the order's fields with names resolved."""
     workflow = load_workflow(session)
     values = order.model_dump()
-    values.pop("sla_manual", None)
     for name in REFERENCE_FIELDS:
         values[history_field(name)] = display_value(session, name, getattr(order, name))
     if order.contact_id is not None:
@@ -368,7 +370,17 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     values["stage_name_en"] = workflow.stages[order.stage_code].name_en
     values["stage_name_ru"] = workflow.stages[order.stage_code].name_ru
     values["sla_status"] = sla.status_of(order, now or clock.now()).value
-    values["sla_manual"] = order.sla_manual
+    values["sla_manual"] = order.reaction_manual or order.resolution_manual
+    # when the deadlines' clock runs (the policy's calendar as it is now), in both languages
+    policy = sla.policy_for(session, customer_id=order.customer_id, criticality=order.criticality)
+    values["sla_calendar"] = policy.calendar if policy is not None else None
+    hours = company_settings.load(session).company_hours
+    for lang in ("en", "ru"):
+        values[f"sla_calendar_{lang}"] = (
+            sla.describe_calendar(policy.calendar, company_hours=hours, lang=lang, short=True)
+            if policy is not None
+            else None
+        )
     allowed = workflow.allowed_from(order.stage_code)
     values["allowed_stages"] = [s.code for s in allowed]
     values["allowed_stage_names_en"] = [s.name_en for s in allowed]

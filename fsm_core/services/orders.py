@@ -143,8 +143,9 @@ class OrderContext:
         self.session = session
         self.settings = company_settings.load(session)
         self.workflow = load_workflow(session)
-        self._policies: dict[tuple[int | None, str], tuple[int, int]] | None = None
-        self._offsets: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
+        self._policies: dict[tuple[int | None, str], tuple[int, int, str]] | None = None
+        self._calendars: sla.Calendars | None = None
+        self._offsets: dict[tuple[int, str], tuple[Any, Any, Any, Any]] = {}
         self._companies: dict[int, str] = {}
         self._objects: dict[int, tuple[int, str]] = {}
         self._contacts: dict[int, tuple[int, str]] = {}
@@ -171,6 +172,7 @@ class OrderContext:
         }
         self._crews = {i: (a, n) for i, a, n in s.execute(select(Crew.id, Crew.active, Crew.name))}
         self.policies()
+        self.calendars()
         self._complete = True
         return self
 
@@ -212,7 +214,7 @@ class OrderContext:
     def crew(self, crew_id: int) -> tuple[bool, str] | None:
         return self._fetch(self._crews, Crew, crew_id, lambda r: (r.active, r.name))
 
-    def policies(self) -> dict[tuple[int | None, str], tuple[int, int]]:
+    def policies(self) -> dict[tuple[int | None, str], tuple[int, int, str]]:
         if self._policies is None:
             rows = self.session.execute(
                 select(
@@ -220,29 +222,55 @@ class OrderContext:
                     SlaPolicy.criticality,
                     SlaPolicy.reaction_minutes,
                     SlaPolicy.resolution_minutes,
+                    SlaPolicy.calendar,
                 )
             )
-            self._policies = {(c, k): (r, res) for c, k, r, res in rows}
+            self._policies = {(c, k): (r, res, cal) for c, k, r, res, cal in rows}
         return self._policies
 
-    def deadlines(self, customer_id: int, criticality: str, created_at: datetime) -> sla.Deadlines:
-        offsets = self._offsets.get((customer_id, criticality))
+    def calendars(self) -> sla.Calendars:
+        """The service calendars as they are now (zone, company hours, holidays)."""
+        if self._calendars is None:
+            self._calendars = sla.load_calendars(self.session, self.settings)
+        return self._calendars
+
+    def _policy(self, customer_id: int, criticality: str) -> tuple[Any, Any, Any, Any]:
+        """(reaction, resolution, at-risk offset, calendar) of the policy that applies."""
+        key = (customer_id, criticality)
+        offsets = self._offsets.get(key)
         if offsets is None:
             policies = self.policies()
-            minutes = policies.get((customer_id, criticality)) or policies.get((None, criticality))
-            if minutes is None:
-                offsets = None, None, None
+            found = policies.get(key) or policies.get((None, criticality))
+            if found is None:
+                offsets = None, None, None, sla.AROUND_THE_CLOCK
             else:
-                reaction = timedelta(minutes=minutes[0])
-                resolution = timedelta(minutes=minutes[1])
-                # the same arithmetic as sla.at_risk_moment, done once per policy
+                reaction = timedelta(minutes=found[0])
+                resolution = timedelta(minutes=found[1])
+                # the same arithmetic as sla.compute_deadlines, done once per policy
                 risk = resolution - resolution * float(self.settings.sla_risk_share)
-                offsets = reaction, resolution, risk
-            self._offsets[(customer_id, criticality)] = offsets
-        reaction, resolution, risk = offsets
+                offsets = reaction, resolution, risk, self.calendars().get(found[2])
+            self._offsets[key] = offsets
+        return offsets
+
+    def deadlines(self, customer_id: int, criticality: str, created_at: datetime) -> sla.Deadlines:
+        """The policy's deadlines, in the open time of its calendar."""
+        reaction, resolution, risk, calendar = self._policy(customer_id, criticality)
         if reaction is None:
             return sla.Deadlines(None, None, None)
-        return sla.Deadlines(created_at + reaction, created_at + resolution, created_at + risk)
+        if calendar.always:
+            return sla.Deadlines(created_at + reaction, created_at + resolution, created_at + risk)
+        return sla.Deadlines(
+            calendar.add(created_at, reaction),
+            calendar.add(created_at, resolution),
+            calendar.add(created_at, risk),
+        )
+
+    def at_risk(
+        self, customer_id: int, criticality: str, created_at: datetime, due: datetime | None
+    ) -> datetime | None:
+        """When a typed-in resolution deadline is at risk, in the policy's calendar."""
+        calendar = self._policy(customer_id, criticality)[3]
+        return sla.at_risk_moment(created_at, due, self.settings.sla_risk_share, calendar)
 
     # -- checks shared by create and update --
 
@@ -340,19 +368,30 @@ def _stage_timestamps(values: Mapping[str, Any], stage: StageView, at: datetime)
 
 
 def _sla_values(ctx: OrderContext, values: Mapping[str, Any]) -> dict[str, Any]:
-    """reaction_due / resolution_due / sla_at_risk_at for ``values``: typed-in deadlines are
-    kept (and mark the order manual), otherwise the policy's from the creation time."""
-    if values["sla_manual"]:
-        risk = sla.at_risk_moment(
-            values["created_at"], values["resolution_due"], ctx.settings.sla_risk_share
-        )
-        return {"sla_at_risk_at": risk}
-    d = ctx.deadlines(values["customer_id"], values["criticality"], values["created_at"])
-    return {
-        "reaction_due": d.reaction_due,
-        "resolution_due": d.resolution_due,
+    """reaction_due / resolution_due / sla_at_risk_at for ``values``: a deadline typed in
+    (its ``*_manual`` flag) is kept, the other comes from the policy, counted from the
+    creation time in the policy's calendar as it is now."""
+    customer_id, criticality = values["customer_id"], values["criticality"]
+    d = ctx.deadlines(customer_id, criticality, values["created_at"])
+    result = {
+        "reaction_due": values["reaction_due"] if values["reaction_manual"] else d.reaction_due,
+        "resolution_due": (
+            values["resolution_due"] if values["resolution_manual"] else d.resolution_due
+        ),
         "sla_at_risk_at": d.at_risk_at,
     }
+    if values["resolution_manual"]:
+        result["sla_at_risk_at"] = ctx.at_risk(
+            customer_id, criticality, values["created_at"], values["resolution_due"]
+        )
+    return result
+
+
+def history_action(name: str, merged: Mapping[str, Any]) -> str:
+    """The history's action for a changed field: "sla" for a deadline the policy gave
+    (recomputed), "update" for what someone set."""
+    flag = MANUAL_FLAGS.get(name)
+    return "sla" if flag is not None and not merged[flag] else "update"
 
 
 # --- create ----------------------------------------------------------------------------
@@ -373,7 +412,8 @@ ORDER_COLUMNS = (
     "reaction_due",
     "resolution_due",
     "sla_at_risk_at",
-    "sla_manual",
+    "reaction_manual",
+    "resolution_manual",
     "reacted_at",
     "resolved_at",
     "closed_at",
@@ -418,11 +458,13 @@ def prepare_new_order(
     criticality = str(get("criticality") or Criticality.NORMAL)
     created_at = get("created_at") or now
     reaction_due, resolution_due = get("reaction_due"), get("resolution_due")
-    manual = reaction_due is not None or resolution_due is not None
-    if manual:
+    # each deadline given is typed in, unless it is the policy's (an exported order coming
+    # back); the one not given comes from the policy
+    reaction_manual = resolution_manual = False
+    if reaction_due is not None or resolution_due is not None:
         policy = ctx.deadlines(customer_id, criticality, created_at)
-        # deadlines equal to the policy's (an exported order coming back) are not "typed in"
-        manual = (reaction_due, resolution_due) != (policy.reaction_due, policy.resolution_due)
+        reaction_manual = reaction_due is not None and reaction_due != policy.reaction_due
+        resolution_manual = resolution_due is not None and resolution_due != policy.resolution_due
     row: dict[str, Any] = {
         "number": get("number"),
         "external_id": get("external_id"),
@@ -438,7 +480,8 @@ def prepare_new_order(
         "planned_end": planned_end,
         "reaction_due": reaction_due,
         "resolution_due": resolution_due,
-        "sla_manual": manual,
+        "reaction_manual": reaction_manual,
+        "resolution_manual": resolution_manual,
         "reacted_at": get("reacted_at"),
         "resolved_at": get("resolved_at"),
         "closed_at": get("closed_at"),
@@ -701,7 +744,8 @@ _STATE = (
     "stage_code",
     "assignee_id",
     "crew_id",
-    "sla_manual",
+    "reaction_manual",
+    "resolution_manual",
     "sla_at_risk_at",
     "reacted_at",
     "resolved_at",
@@ -709,6 +753,7 @@ _STATE = (
     "created_at",
 )
 _SLA_FIELDS = ("reaction_due", "resolution_due", "sla_at_risk_at")
+MANUAL_FLAGS = {"reaction_due": "reaction_manual", "resolution_due": "resolution_manual"}
 
 
 def values_of(order: Order) -> dict[str, Any]:
@@ -777,17 +822,19 @@ def plan_update(
     start, end = merged["planned_start"], merged["planned_end"]
     if start is not None and end is not None and end < start:
         raise InvalidInput("planned end is before planned start", field="planned_end")
-    if "reaction_due" in changes or "resolution_due" in changes:
-        merged["sla_manual"] = (
-            merged["reaction_due"] is not None or merged["resolution_due"] is not None
-        )
+    for deadline, flag in MANUAL_FLAGS.items():
+        if deadline in changes:  # typed in; cleared: the policy's again
+            merged[flag] = merged[deadline] is not None
     if {"criticality", "customer_id", "reaction_due", "resolution_due"} & changes.keys():
+        # a deadline not typed in is the policy's, recomputed on its calendar as it is now
         merged.update(_sla_values(ctx, merged))
-    names = [*changes, *(f for f in (*_SLA_FIELDS, "sla_manual") if f not in changes)]
+    derived = (*_SLA_FIELDS, *MANUAL_FLAGS.values())
+    names = [*changes, *(f for f in derived if f not in changes)]
     return {n: (current[n], merged[n]) for n in names if current[n] != merged[n]}
 
 
-_QUIET = {"sla_at_risk_at", "sla_manual"}  # derived: changed with their causes, not shown
+# derived: changed with their causes, not shown
+_QUIET = {"sla_at_risk_at", "reaction_manual", "resolution_manual"}
 
 
 def update_order(
@@ -821,8 +868,13 @@ def update_order(
                 )
         for name, (_, new) in changes.items():
             setattr(order, name, new)
-        shown = {k: v for k, v in changes.items() if k not in _QUIET}
-        record_history(session, order, actor=actor, action="update", changes=shown)
+        merged = values_of(order)
+        shown: dict[str, dict[str, tuple[Any, Any]]] = {}
+        for name, change in changes.items():
+            if name not in _QUIET:
+                shown.setdefault(history_action(name, merged), {})[name] = change
+        for action, fields in shown.items():  # "update", then "sla": what it caused
+            record_history(session, order, actor=actor, action=action, changes=fields)
     return _save(session, order, expected_version)
 
 

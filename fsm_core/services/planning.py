@@ -59,6 +59,9 @@ from fsm_core.services.working_time import (
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_VISIT = timedelta(hours=24)
+PAST_TOLERANCE = timedelta(minutes=15)
+"""A visit may start this much before now without counting as "in the past": a time
+typed as "now" (10:00 at 10:07) is not a plan for yesterday."""
 
 SEVERITY = {
     "overlap": "error",
@@ -989,6 +992,30 @@ def _visit_text(who: str, start: datetime, end: datetime) -> str:
     return f"{who}: {a} – {b}"
 
 
+class VisitInThePast(InvalidInput):
+    """A visit would start in the past: refused unless the caller says ``allow_past``
+    (the CLI's ``--allow-past``, a yes in the dashboard's confirmation)."""
+
+    def __init__(self, start: datetime, tz: tzinfo) -> None:
+        local = start.astimezone(tz)
+        super().__init__(
+            f"start: {local:%d.%m.%Y %H:%M} is in the past",
+            field="start",
+            hint="confirm to plan the visit anyway",
+        )
+        self.start = start
+
+
+def is_past(start: datetime, *, now: datetime | None = None) -> bool:
+    """Whether a visit starting at ``start`` is in the past (beyond :data:`PAST_TOLERANCE`)."""
+    return start < (now or clock.now()) - PAST_TOLERANCE
+
+
+def _check_past(session: Session, start: datetime, allow_past: bool) -> None:
+    if not allow_past and is_past(start):
+        raise VisitInThePast(start, company_settings.load(session).tz)
+
+
 def _check_window(start: datetime, end: datetime) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("visit times must carry a time zone")
@@ -1066,15 +1093,18 @@ def add_visit(
     crew_id: int | None = None,
     actor: str,
     note: str | None = None,
+    allow_past: bool = False,
 ) -> Visit:
     """Plan a visit for an employee or a crew; the order is assigned to them (through
-    the order service) and its planned window follows its visits."""
+    the order service) and its planned window follows its visits. A start in the past
+    (see :func:`is_past`) raises :class:`VisitInThePast` unless ``allow_past``."""
     if (employee_id is None) == (crew_id is None):
         raise InvalidInput("a visit is for one employee or one crew", field="employee")
     order = _open_order(session, order_id)
     if end is None:
         end = start + timedelta(minutes=company_settings.load(session).visit_minutes)
     _check_window(start, end)
+    _check_past(session, start, allow_past)
     who = _who(session, employee_id, crew_id)
     visit = Visit(
         order_id=order_id,
@@ -1119,9 +1149,12 @@ def move_visit(
     employee_id: int | Any | None = _KEEP,
     crew_id: int | Any | None = _KEEP,
     expected_version: int | None = None,
+    allow_past: bool = False,
 ) -> Visit:
     """Move a visit in time (keeping its length unless ``end`` is given) and/or to another
-    employee or crew (the order follows)."""
+    employee or crew (the order follows). A new start in the past raises
+    :class:`VisitInThePast` unless ``allow_past``; a visit that already started may still
+    change hands."""
     visit = get_visit(session, visit_id, expected_version)
     order = _open_order(session, visit.order_id)
     old = _visit_text(_who_loose(session, visit), visit.start_at, visit.end_at)
@@ -1129,6 +1162,8 @@ def move_visit(
     if end is None:
         end = new_start + (visit.end_at - visit.start_at) if start is not None else visit.end_at
     _check_window(new_start, end)
+    if new_start != visit.start_at:
+        _check_past(session, new_start, allow_past)
     new_employee, new_crew = visit.employee_id, visit.crew_id
     if employee_id is not _KEEP and employee_id is not None:
         new_employee, new_crew = employee_id, None
@@ -1225,81 +1260,54 @@ def set_home_base(
 
 # --- reading what people type ---------------------------------------------------------------
 
-_CLOCK_ONLY = re.compile(r"^(\d{1,2})[:.](\d{2})$")
-_NO_YEAR = re.compile(r"^(\d{1,2})\.(\d{1,2})(?:\s+(\d{1,2})[:.](\d{2}))?$")
 _DURATION = re.compile(
     r"^\+?\s*\d+(?:[.,]\d+)?\s*(?:m|min|h|ч|мин|d|д)(?:\s*\d+\s*(?:m|min|мин))?$"
 )
 
 
-def _clock_time(match: re.Match[str], text: str) -> tuple[int, int]:
-    hour, minute = int(match.group(1)), int(match.group(2))
-    if hour > 23 or minute > 59:
-        raise InvalidInput(f"cannot read time {text!r}")
-    return hour, minute
-
-
-def read_day(text: str | None, tz: tzinfo) -> date:
+def read_day(text: str | None, tz: tzinfo, *, field: str = "date") -> date:
     """A local calendar day: ``27.11.2026``, ``27.11`` (this year), ISO, ``today``,
-    ``завтра``; None is today."""
+    ``завтра``; None is today. Read by :mod:`fsm_core.timeparse`, strictly."""
     from fsm_core.timeparse import parse_date
 
     today = clock.now().astimezone(tz).date()
     if text is None or not text.strip():
         return today
-    match = _NO_YEAR.match(text.strip())
-    if match and match.group(3) is None:
-        try:
-            return date(today.year, int(match.group(2)), int(match.group(1)))
-        except ValueError:
-            raise InvalidInput(f"cannot read date {text!r}") from None
-    found = parse_date(text, tz=tz, field="date")
+    found = parse_date(text, tz=tz, field=field, base=today)
     assert found is not None
     return found
 
 
-def read_moment(text: str, tz: tzinfo, *, day: date | None = None) -> datetime:
+def read_moment(text: str, tz: tzinfo, *, day: date | None = None, field: str = "time") -> datetime:
     """A moment: ``27.11.2026 10:00``, ``27.11 10:00``, ``10:00`` (on ``day``, default
-    today), ``завтра 10:00``, ISO; returned in UTC."""
+    today), ``завтра 10:00``, ISO; returned in UTC. What :mod:`fsm_core.timeparse` cannot
+    read completely (``10:0009:00``, ``25:00``) is refused, naming ``field``."""
     from fsm_core.timeparse import parse_datetime
 
-    value = text.strip()
-    base = day or clock.now().astimezone(tz).date()
-    match = _CLOCK_ONLY.match(value)
-    if match:
-        hour, minute = _clock_time(match, value)
-        return datetime(base.year, base.month, base.day, hour, minute, tzinfo=tz).astimezone(UTC)
-    match = _NO_YEAR.match(value)
-    if match and match.group(3) is not None:
-        try:
-            local = datetime(
-                base.year,
-                int(match.group(2)),
-                int(match.group(1)),
-                int(match.group(3)),
-                int(match.group(4)),
-                tzinfo=tz,
-            )
-        except ValueError:
-            raise InvalidInput(f"cannot read date {text!r}") from None
-        return local.astimezone(UTC)
-    found = parse_datetime(value, tz=tz, field="time")
+    if not text.strip():
+        raise InvalidInput(f"{field}: give a time", field=field, hint="e.g. 10:00, 27.11 10:00")
+    found = parse_datetime(text, tz=tz, field=field, day=day, what="time")
     assert found is not None
     return found
 
 
 def read_window(
-    start_text: str, end_text: str | None, tz: tzinfo
+    start_text: str,
+    end_text: str | None,
+    tz: tzinfo,
+    *,
+    start_field: str = "start",
+    end_field: str = "end",
 ) -> tuple[datetime, datetime | None]:
     """A visit's start and end as typed: the end may be a time (``14:00``, the start's day),
     a length (``90m``, ``2h``, ``1h 30m``) or a full date and time; None leaves it to the
     ``visit_minutes`` setting."""
     from fsm_core.timeparse import parse_minutes
 
-    start = read_moment(start_text, tz)
+    start = read_moment(start_text, tz, field=start_field)
     if end_text is None or not end_text.strip():
         return start, None
     value = end_text.strip()
     if _DURATION.match(value.lower()):
-        return start, start + timedelta(minutes=parse_minutes(value.lstrip("+ ")))
-    return start, read_moment(value, tz, day=start.astimezone(tz).date())
+        return start, start + timedelta(minutes=parse_minutes(value.lstrip("+ "), field=end_field))
+    return start, read_moment(value, tz, day=start.astimezone(tz).date(), field=end_field)

@@ -120,6 +120,14 @@ def _check_language(value: str) -> str:
     return text
 
 
+def _check_hours(value: str) -> str:
+    from fsm_core.services.sla import parse_hours
+
+    text = " ".join(value.split())
+    parse_hours(text)
+    return text
+
+
 def _check_login(value: str) -> str:
     text = value.strip()
     if not text:
@@ -237,6 +245,12 @@ SPECS: dict[str, SettingSpec] = {
     "sla_risk_share": SettingSpec(
         "0.25", _check_share, "an order is at risk when this share of its SLA time is left"
     ),
+    "company_hours": SettingSpec(
+        "mon-fri 09:00-18:00",
+        _check_hours,
+        "the company's working hours: SLA policies with the 'company' calendar count in them "
+        "(less holidays); e.g. 'mon-fri 09:00-18:00; sat 10:00-14:00'",
+    ),
     "default_user": SettingSpec(
         "dispatcher", _check_login, "who acts when neither --as nor FSM_USER names a user"
     ),
@@ -302,6 +316,10 @@ class CompanySettings:
     @property
     def sla_risk_share(self) -> Decimal:
         return Decimal(self.values["sla_risk_share"])
+
+    @property
+    def company_hours(self) -> str:
+        return self.values["company_hours"]
 
     @property
     def travel_speed_kmh(self) -> float:

@@ -35,7 +35,8 @@ _DAYS = {
     "SA": ("sa", "sat", "saturday", "сб", "суббота"),
     "SU": ("su", "sun", "sunday", "вс", "воскресенье"),
 }
-_DAY_CODES = list(_DAYS)
+DAY_CODES = list(_DAYS)
+_DAY_CODES = DAY_CODES
 _DAY_OF = {alias: code for code, aliases in _DAYS.items() for alias in aliases}
 _DAY_NAMES = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
@@ -61,12 +62,15 @@ class PatternSpec:
 
 
 def _clock(hour: str, minute: str | None, text: str) -> time:
-    h, m = int(hour), int(minute or 0)
-    if h == 24 and m == 0:
-        return time(0)
-    if h > 23 or m > 59:
-        raise InvalidInput(f"working hours {text!r}: {hour}:{minute or '00'} is not a time")
-    return time(h, m)
+    """A shift's start or end (``9``, ``09:00``, ``24:00`` for midnight), read by the
+    product's one time parser."""
+    from fsm_core.timeparse import parse_clock
+
+    typed = f"{hour}:{minute}" if minute is not None else hour
+    found = parse_clock(typed, allow_24=True)
+    if found is None:
+        raise InvalidInput(f"working hours {text!r}: {typed} is not a time")
+    return found
 
 
 def _days(text: str, spec: str) -> list[str]:
@@ -171,6 +175,11 @@ def describe_pattern(rows: Sequence[WorkPattern], *, lang: str = "en") -> list[s
             f"{start:%H:%M}–{end:%H:%M}"
         )
     return out
+
+
+def describe_days(codes: list[str], lang: str) -> str:
+    """``Mon–Fri``, ``Mon, Wed`` (``пн–пт``) for RFC 5545 day codes."""
+    return _describe_days(codes, lang)
 
 
 def _describe_days(codes: list[str], lang: str) -> str:

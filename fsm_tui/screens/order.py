@@ -39,7 +39,7 @@ from textual.widgets import (
 )
 
 from fsm_core.errors import Conflict, FsmError
-from fsm_core.formatting import local_time, sla_for
+from fsm_core.formatting import due_time, local_time, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
@@ -595,6 +595,9 @@ class OrderScreen(FsmScreen):
         def when(value: Any) -> str:
             return local_time(value, catalog.tz, lang=lang) if value else "—"
 
+        def due(value: Any) -> str:  # "пн 10:00" within the coming week
+            return due_time(value, catalog.tz, now=now, lang=lang) if value else "—"
+
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", no_wrap=True)
         table.add_column(overflow="fold")
@@ -604,8 +607,9 @@ class OrderScreen(FsmScreen):
             ("assignee", d.get("assignee") or "—"),
             ("crew", d.get("crew") or "—"),
             ("sla", Text(f"{sla_name(d['sla_status'], lang)} · {sla}", style=style)),
-            ("reaction_due", when(d.get("reaction_due"))),
-            ("resolution_due", when(d.get("resolution_due"))),
+            ("reaction_due", due(d.get("reaction_due"))),
+            ("resolution_due", due(d.get("resolution_due"))),
+            ("sla_calendar", d.get(f"sla_calendar_{lang}") or "—"),
             ("created", f"{when(d.get('created_at'))} ({d.get('created_by')})"),
             ("address", d.get("address") or "—"),
             ("location_hint", d.get("location_hint") or "—"),
@@ -638,7 +642,8 @@ class OrderScreen(FsmScreen):
             table.add_row(
                 local_time(h["at"], catalog.tz, lang=lang, seconds=True),
                 h["actor"],
-                h["field"] or h["action"],
+                # a deadline the SLA policy recomputed says so
+                f"{h['field']} (SLA)" if h["action"] == "sla" else h["field"] or h["action"],
                 shown(h["field"], h["old"]),
                 shown(h["field"], h["new"]),
             )

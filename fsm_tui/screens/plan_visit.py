@@ -80,6 +80,7 @@ class Planned:
 class _Choices:
     start: datetime
     minutes: int
+    typed: tuple[str, str]  # the start and length they were found for
     candidates: list[Candidate] = field(default_factory=list)
     slots: list[FreeSlot] = field(default_factory=list)
 
@@ -125,6 +126,7 @@ class VisitScreen(FormScreen[Planned | None]):
         self._generation = 0
         self._timer: Timer | None = None
         self._filling = False
+        self._pending: tuple[int, datetime, datetime] | None = None  # (who, start, end)
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -184,12 +186,14 @@ class VisitScreen(FormScreen[Planned | None]):
         self._refresh_choices()
         self.query_one("#choices", OptionList).focus()
 
+    def _typed_now(self) -> tuple[str, str]:
+        start = self.query_one("#start", Input).value.strip()
+        return start, self.query_one("#length", Input).value.strip()
+
     def _refresh_choices(self) -> None:
         self.clear_errors()
         self._generation += 1
-        start = self.query_one("#start", Input).value.strip()
-        length = self.query_one("#length", Input).value.strip()
-        self._load_choices(self._generation, start, length)
+        self._load_choices(self._generation, *self._typed_now())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="visit-choices")
     def _load_choices(self, generation: int, start_text: str, length_text: str) -> None:
@@ -207,10 +211,7 @@ class VisitScreen(FormScreen[Planned | None]):
                 session, day=target.day, minutes=minutes, object_id=target.object_id, now=now
             )
             if start_text:
-                try:
-                    start = planning.read_moment(start_text, tz, day=target.day)
-                except FsmError as error:
-                    raise InvalidInput(error.message, field="start") from None
+                start = planning.read_moment(start_text, tz, day=target.day, field="start")
             elif slots:
                 start = min(s.start for s in slots)
             else:
@@ -232,8 +233,9 @@ class VisitScreen(FormScreen[Planned | None]):
                 c.free, c.busy_reason = True, None
         candidates.sort(key=lambda c: not c.free)  # stable: the core's nearest-first order
         if not worker.is_cancelled:
+            typed = (start_text, length_text)
             self.post_message(
-                self.ChoicesLoaded(generation, _Choices(start, minutes, candidates, slots))
+                self.ChoicesLoaded(generation, _Choices(start, minutes, typed, candidates, slots))
             )
 
     def on_visit_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
@@ -243,6 +245,7 @@ class VisitScreen(FormScreen[Planned | None]):
         lang = self.lang
         if not self.query_one("#start", Input).value.strip():
             self._fill_start(choices.start)
+            choices.typed = (self._typed_now()[0], choices.typed[1])
         local = choices.start.astimezone(self.tz)
         self.query_one("#choices-title", Static).update(
             Text(
@@ -299,6 +302,11 @@ class VisitScreen(FormScreen[Planned | None]):
         choices = self.choices
         options = self.query_one("#choices", OptionList)
         option = options.highlighted_option
+        if choices is not None and choices.typed != self._typed_now():
+            # the list is for what was typed before (or the start cannot be read): never
+            # plan at a time other than the one the field shows
+            self._refresh_choices()
+            return
         if choices is None or option is None or option.id is None:
             self.show_error(t("plan.pick", self.lang))
             return
@@ -312,9 +320,46 @@ class VisitScreen(FormScreen[Planned | None]):
         self.clear_errors()
         self._plan(employee_id, start, start + timedelta(minutes=choices.minutes))
 
-    def _plan(self, employee_id: int, start: datetime, end: datetime) -> None:
+    def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
+        if worker.group == "visit-choices" and isinstance(error, InvalidInput):
+            self.choices = None  # what the list showed was for another start
+            self.query_one("#choices", OptionList).clear_options()
+            self.query_one("#choices-title", Static).update("")
+        if isinstance(error, planning.VisitInThePast) and self._pending is not None:
+            self._confirm_past(error, *self._pending)
+            return True
+        return super().handle_worker_error(worker, error)
+
+    def _confirm_past(
+        self, error: planning.VisitInThePast, employee_id: int, start: datetime, end: datetime
+    ) -> None:
+        """The core refused a start in the past: ask, and plan it anyway on a yes."""
+        from fsm_tui.screens.confirm import ConfirmScreen
+
+        lang = self.lang
+        local = error.start.astimezone(self.tz)
+        question = t(
+            "plan.past_question",
+            lang,
+            when=f"{local:%d.%m.%Y %H:%M}",
+            number=self.target.number,
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._plan(employee_id, start, end, allow_past=True)
+            else:
+                self.show_error(t("plan.past_refused", lang), "start")
+                self.query_one("#start", Input).focus()
+
+        self.app.push_screen(ConfirmScreen(question, title=t("plan.past_title", lang)), answered)
+
+    def _plan(
+        self, employee_id: int, start: datetime, end: datetime, *, allow_past: bool = False
+    ) -> None:
         backend = self.fsm.backend
         target = self.target
+        self._pending = (employee_id, start, end)
 
         def work(session: Session) -> Planned:
             if target.visit_id is not None:
@@ -326,6 +371,7 @@ class VisitScreen(FormScreen[Planned | None]):
                     end=end,
                     employee_id=employee_id,
                     expected_version=target.visit_version,
+                    allow_past=allow_past,
                 )
             else:
                 visit = planning.add_visit(
@@ -335,6 +381,7 @@ class VisitScreen(FormScreen[Planned | None]):
                     end=end,
                     employee_id=employee_id,
                     actor=backend.user,
+                    allow_past=allow_past,
                 )
             order = session.get(Order, target.order_id)
             view = planning.visit_view(session, visit.id) if visit.id is not None else None

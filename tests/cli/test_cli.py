@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date, datetime
 
 import pytest
 import typer.main
@@ -276,6 +277,45 @@ def test_stages_sla_and_settings(fsm):
     fsm("settings", "set", "timezone", "Asia/Yekaterinburg")
     assert fsm.json("settings", "list")["timezone"] == "Asia/Yekaterinburg"
     assert "unknown time zone" in fsm("settings", "set", "timezone", "Mars/Olympus", code=1)
+
+
+def test_sla_calendars_and_deadlines_shown_by_day(demo):
+    """Now is Thursday 26.11.2026 12:00 in Moscow."""
+    from fsm_core.formatting import local_time
+    from fsm_core.timeparse import zone
+
+    demo("sla", "set", "high", "30m", "6h", "--calendar", "company")
+    policies = demo.json("sla", "list")
+    high = [p for p in policies if p["criticality"] == "high" and not p["customer"]]
+    assert high[0]["calendar"] == "company"
+    demo("settings", "set", "company_hours", "mon-fri 09:00-15:00")
+    demo("sla", "set", "normal", "4h", "2d", "--calendar", "пн-пт 10-12")
+    wide = runner.invoke(
+        app, ["--db", demo.url, "--lang", "en", "sla", "list"], env={"COLUMNS": "160"}
+    )
+    table = wide.stdout
+    assert "company hours (Mon–Fri 09:00–15:00)" in table
+    assert "Mon–Fri 10:00–12:00" in table
+    assert "24/7" in table
+    line = demo("sla", "set", "high", "30m", "6h", "--calendar", "mon-fri 09:00-1800", code=1)
+    assert line.startswith("Error: calendar 'mon-fri 09:00-1800'")
+    assert [p["calendar"] for p in demo.json("sla", "list") if p["criticality"] == "high"] == [
+        "company"
+    ]
+
+    high_order = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Жарко", "--criticality", "high")
+    shown = demo("orders", "show", high_order.split()[0])
+    assert "Reaction due    Thu 12:30" in shown
+    assert "Resolution due  Fri 12:00" in shown  # Thu 12–15, Fri 9–12
+    assert "SLA calendar    Mon–Fri 09:00–15:00" in shown
+    # 48 h of 2-hour days (from Friday: 12:00 is the day's close) is 24 working days away:
+    # a date, not a day of the week
+    normal = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Прохладно").split()[0]
+    details = demo.json("orders", "show", normal)
+    due = datetime.fromisoformat(details["resolution_due"])
+    expected = local_time(due, zone("Europe/Moscow"), lang="en", compact_year=2026)
+    assert due.astimezone(zone("Europe/Moscow")).date() == date(2026, 12, 30)
+    assert f"Resolution due  {expected}" in demo("orders", "show", normal)
 
 
 def test_db_commands(fsm):

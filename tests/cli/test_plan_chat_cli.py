@@ -135,6 +135,37 @@ def test_add_move_and_remove_a_visit(demo):
     assert "cannot read" in demo("plan", "add", number, "Иванов К. П.", "когда-нибудь", code=1)
 
 
+def test_a_garbage_start_is_refused_and_nothing_is_planned(demo):
+    number = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не включается").split()[0]
+    for bad in ("10:0009:00", "25:00", "10:60", "31.02.2026 10:00", "1.1.1"):
+        line = demo("plan", "add", number, "Иванов К. П.", bad, "1h", code=1)
+        assert line.startswith(f"Error: start: cannot read time '{bad}'"), line
+        line = demo("plan", "add", number, "Иванов К. П.", "27.11.2026 10:00", bad, code=1)
+        assert line.startswith(f"Error: end: cannot read time '{bad}'"), line
+    order = demo.json("orders", "show", number)
+    assert (order["planned_start"], order["assignee"]) == (None, None)
+    assert not [h for h in demo.json("orders", "history", number) if h["field"] == "visit"]
+
+
+def test_a_visit_in_the_past_needs_allow_past(demo):
+    number = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не включается").split()[0]
+    # the clock says Thursday 26.11.2026 12:00 in Moscow
+    line = demo("plan", "add", number, "Иванов К. П.", "10:09", "1h", code=1)
+    assert line == (
+        "Error: start: 26.11.2026 10:09 is in the past; nothing planned "
+        "(add --allow-past to plan it)"
+    )
+    assert demo.json("orders", "show", number)["planned_start"] is None
+    near = demo.json("plan", "add", number, "Иванов К. П.", "11:50", "1h")  # "now", near enough
+    assert near["start"] == "2026-11-26T08:50:00+00:00"
+    line = demo("plan", "move", f"#{near['id']}", "25.11.2026 10:00", code=1)
+    assert "25.11.2026 10:00 is in the past" in line
+    moved = demo.json("plan", "move", f"#{near['id']}", "25.11.2026 10:00", "--allow-past")
+    assert moved["start"] == "2026-11-25T07:00:00+00:00"
+    late = demo.json("plan", "add", number, "Петров А. С.", "10:09", "1h", "--allow-past")
+    assert late["start"] == "2026-11-26T07:09:00+00:00"
+
+
 def test_working_hours_time_off_and_holidays(demo):
     demo(
         "plan", "hours", "Иванов К. П.", "Mon-Thu 10-19", "fri 10:00-16:00", "--from", "30.11.2026"

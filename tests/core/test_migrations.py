@@ -64,6 +64,51 @@ def test_downgrade_to_base_and_back(empty_url):
         database.dispose()
 
 
+def test_0006_splits_the_manual_flag_per_deadline_and_keeps_the_deadlines(empty_url):
+    """An order that had one "manual" flag keeps every stored deadline; only a deadline it
+    really had counts as typed in (an import that gave only Срок left the reaction empty,
+    which is the policy's to fill)."""
+    database = Database(empty_url)
+    try:
+        database.upgrade("0004")
+        with database.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO company (id, name, created_at) VALUES (1, 'A', :t)"),
+                {"t": "2026-11-26 09:00:00+00:00"},
+            )
+            for number, manual, reaction, resolution in (
+                ("O-1", True, None, "2026-11-30 20:59:00+00:00"),
+                ("O-2", True, "2026-11-26 10:00:00+00:00", "2026-11-30 20:59:00+00:00"),
+                ("O-3", False, "2026-11-26 10:00:00+00:00", "2026-11-26 17:00:00+00:00"),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO orders (number, customer_id, description, criticality, "
+                        "stage_code, reaction_due, resolution_due, sla_manual, created_at, "
+                        "updated_at, source, created_by, version) VALUES (:n, 1, 'x', 'high', "
+                        "'new', :r, :d, :m, :t, :t, 'import', 't', 1)"
+                    ),
+                    {"n": number, "m": manual, "r": reaction, "d": resolution, "t": "2026-11-26"},
+                )
+        database.upgrade()
+        with database.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT number, reaction_manual, resolution_manual, reaction_due IS NULL, "
+                    "resolution_due IS NULL FROM orders ORDER BY number"
+                )
+            ).all()
+            calendars = conn.execute(text("SELECT DISTINCT calendar FROM sla_policy")).all()
+        assert [(n, bool(a), bool(b), bool(c), bool(d)) for n, a, b, c, d in rows] == [
+            ("O-1", False, True, True, False),
+            ("O-2", True, True, False, False),
+            ("O-3", False, False, False, False),
+        ]
+        assert calendars == [("24/7",)]
+    finally:
+        database.dispose()
+
+
 def test_head_constant_matches_the_newest_migration():
     assert migrations.script_directory().get_current_head() == migrations.HEAD
 

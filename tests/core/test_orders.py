@@ -537,3 +537,58 @@ def test_the_creation_is_recorded_with_its_stage_technician_and_crew(db, world):
         "crew=Бригада «Холод»"
     )
     assert actors == {"tester"}
+
+
+# --- each deadline typed in or from the policy ------------------------------------------------
+
+
+def test_a_resolution_deadline_typed_in_leaves_the_reaction_to_the_policy(db, world):
+    due = NOW + timedelta(days=5)
+    order = world.order(criticality="high", resolution_due=due)
+    assert order.resolution_due == due
+    assert order.reaction_due == NOW + timedelta(hours=1)  # high: 1 h reaction
+    assert (order.reaction_manual, order.resolution_manual) == (False, True)
+    # at risk when a quarter of its own window is left
+    assert order.sla_at_risk_at == NOW + timedelta(days=5) - timedelta(days=5) / 4
+
+
+def test_raising_criticality_recomputes_what_was_not_typed_in_and_says_so(db, world):
+    due = NOW + timedelta(days=5)
+    order = world.order(criticality="high", resolution_due=due)
+    with clock.frozen(NOW + timedelta(minutes=20)), db.transaction() as s:
+        orders.update_order(
+            session=s, order_id=order.id, data={"criticality": "critical"}, actor="d"
+        )
+    order = fetch(db, order.id)
+    assert order.reaction_due == NOW + timedelta(minutes=30)  # critical: 30 min, from creation
+    assert order.resolution_due == due  # typed in: kept
+    rows = history_of(db, order.id)
+    assert ("update", "criticality", "high", "critical") in rows
+    assert (
+        "sla",
+        "reaction_due",
+        (NOW + timedelta(hours=1)).isoformat(timespec="minutes"),
+        (NOW + timedelta(minutes=30)).isoformat(timespec="minutes"),
+    ) in rows
+    assert not [r for r in rows if r[1] == "resolution_due"]
+
+
+def test_a_reaction_deadline_typed_in_is_kept_and_the_resolution_follows_the_policy(db, world):
+    reaction = NOW + timedelta(hours=3)
+    order = world.order(reaction_due=reaction)  # normal: 4 h / 48 h
+    with db.transaction() as s:
+        orders.update_order(session=s, order_id=order.id, data={"criticality": "high"}, actor="d")
+    order = fetch(db, order.id)
+    assert (order.reaction_due, order.resolution_due) == (reaction, NOW + timedelta(hours=8))
+    assert [r[0] for r in history_of(db, order.id) if r[1] == "resolution_due"] == ["sla"]
+
+
+def test_a_deadline_equal_to_the_policys_is_not_typed_in(db, world):
+    """An exported order coming back carries the policy's own deadlines."""
+    order = world.order(criticality="high", resolution_due=NOW + timedelta(hours=8))
+    assert (order.reaction_manual, order.resolution_manual) == (False, False)
+    with db.transaction() as s:
+        orders.update_order(
+            session=s, order_id=order.id, data={"criticality": "critical"}, actor="d"
+        )
+    assert fetch(db, order.id).resolution_due == NOW + timedelta(hours=4)

@@ -356,6 +356,35 @@ def test_visits_are_refused_for_closed_orders_bad_windows_and_stale_copies(db, w
         )
 
 
+def test_a_visit_in_the_past_is_refused_unless_allowed(db, world):
+    """Now is 26.11 12:00 in Moscow: 11:50 is "now" (within the tolerance), 11:40 is not."""
+    order = world.order()
+    with pytest.raises(planning.VisitInThePast, match=r"start: 26\.11\.2026 11:40 is in the past"):
+        visit(db, order, world.ivanov, at(26, 11, 40), at(26, 13))
+    with db.reader() as s:
+        assert s.get(Order, order.id).assignee_id is None  # nothing changed
+    near = visit(db, order, world.ivanov, at(26, 11, 50), at(26, 13))
+    with pytest.raises(planning.VisitInThePast), db.transaction() as s:
+        planning.move_visit(session=s, visit_id=near.id, start=at(25, 10), actor="d")
+    with db.transaction() as s:
+        moved = planning.move_visit(
+            session=s, visit_id=near.id, start=at(25, 10), actor="d", allow_past=True
+        )
+        assert moved.start_at == at(25, 10)
+    with db.transaction() as s:  # a visit that started already may still change hands
+        planning.move_visit(session=s, visit_id=near.id, employee_id=world.petrov.id, actor="d")
+        late = planning.add_visit(
+            session=s,
+            order_id=order.id,
+            employee_id=world.ivanov.id,
+            start=at(26, 8),
+            end=at(26, 9),
+            actor="d",
+            allow_past=True,
+        )
+        assert late.start_at == at(26, 8)
+
+
 def test_typed_windows(db):
     start, end = planning.read_window("27.11.2026 10:00", "12:30", MSK)
     assert (start, end) == (at(27, 10), at(27, 12, 30))

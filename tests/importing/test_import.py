@@ -110,6 +110,41 @@ def test_orders_with_russian_headers_dates_and_references(demo, db_url, tmp_path
     assert second[0]["object"] == "Кондиционер Ballu BSW-09HN1 (подсобка)"
 
 
+def test_an_imported_deadline_sets_only_the_resolution(demo, db_url, tmp_path):
+    """A high row with Срок gets its reaction from the policy (high: 1 h); raising the
+    criticality later recomputes the reaction, keeps the Срок, and the history says so."""
+    sheet = (
+        "Внешний код;Дата создания;Заказчик;Описание;Критичность;Срок\n"
+        "D-1;26.11.2026 10:00;ООО «СМ-Трейд»;Срок из файла D-1;Высокая;30.11.2026\n"
+    )
+    fsm(db_url, "import", "orders", str(write(tmp_path / "o.csv", sheet)))
+    found = fsm(db_url, "orders", "list", "--search", "Срок из файла", "--json").stdout
+    (row,) = json.loads(found)
+    number = row["number"]
+    order = json.loads(fsm(db_url, "orders", "show", number, "--json").stdout)
+    assert order["resolution_due"] == "2026-11-30T20:59:00+00:00"  # the end of 30.11
+    assert order["reaction_due"] == "2026-11-26T08:00:00+00:00"  # 10:00 + 1 h, in Moscow
+    assert (order["reaction_manual"], order["resolution_manual"]) == (False, True)
+    fsm(db_url, "orders", "update", number, "--criticality", "critical")
+    order = json.loads(fsm(db_url, "orders", "show", number, "--json").stdout)
+    assert order["reaction_due"] == "2026-11-26T07:30:00+00:00"  # critical: 30 min
+    assert order["resolution_due"] == "2026-11-30T20:59:00+00:00"
+    history = json.loads(fsm(db_url, "orders", "history", number, "--json").stdout)
+    recomputed = [h for h in history if h["action"] == "sla"]
+    assert [(h["field"], h["old"], h["new"]) for h in recomputed] == [
+        ("reaction_due", "2026-11-26T08:00+00:00", "2026-11-26T07:30+00:00")
+    ]
+    # the same row again, now low: the import recomputes the reaction the same way
+    again = sheet.replace("Высокая", "низкая")
+    result = fsm(db_url, "import", "orders", str(write(tmp_path / "o2.csv", again)))
+    assert "1 updated" in result.stderr
+    order = json.loads(fsm(db_url, "orders", "show", number, "--json").stdout)
+    assert order["reaction_due"] == "2026-11-26T15:00:00+00:00"  # low: 8 h
+    assert order["resolution_due"] == "2026-11-30T20:59:00+00:00"
+    history = json.loads(fsm(db_url, "orders", "history", number, "--json").stdout)
+    assert [h["field"] for h in history if h["action"] == "sla"] == ["reaction_due"] * 2
+
+
 def test_every_invalid_row_is_reported_and_nothing_is_written(demo, db_url, db, tmp_path):
     before = count(db, Order)
     sheet = (

@@ -130,3 +130,41 @@ async def test_assign_from_the_order_screen_keeps_unsaved_edits(app, demo_db):
             assert order.description == "Правка"
         assert screen.details["created_by"]
         assert USER
+
+
+async def test_deadlines_are_shown_by_day_in_the_coming_week_and_with_their_calendar(app, demo_db):
+    """Now is Thursday 26.11.2026 12:00 in Moscow; a high order on the company's hours
+    (Mon–Fri 09:00–18:00) is due for reaction at 12:30 today, for resolution tomorrow."""
+    from fsm_core import clock
+    from fsm_core.models import Company, Criticality
+    from fsm_core.services import sla
+    from tests.conftest import NOW
+
+    with demo_db.transaction() as s:
+        sla.set_policy(
+            session=s,
+            criticality=Criticality.HIGH,
+            reaction_minutes=30,
+            resolution_minutes=12 * 60,
+            calendar="company",
+        )
+        customer = s.exec(Company.__table__.select().limit(1)).first()  # type: ignore[attr-defined]
+        with clock.frozen(NOW):
+            order = orders.create_order(
+                session=s,
+                data={
+                    "customer_id": customer.id,
+                    "description": "Срок по календарю",
+                    "criticality": "high",
+                },
+                actor=USER,
+            )
+        order_id = order.id
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(OrderScreen(order_id))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Срок реакции      чт 12:30" in text
+        assert "Срок решения      пт 15:00" in text  # Thu 12–18, Fri 9–15
+        assert "Календарь SLA     пн–пт 09:00–18:00" in text

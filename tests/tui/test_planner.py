@@ -180,6 +180,74 @@ async def test_plan_at_a_typed_time_from_the_free_slots(app, demo_db):
         assert visit.start_at.replace(tzinfo=None) == slot.start.replace(tzinfo=None)
 
 
+async def _plan_dialog(app, pilot) -> tuple[VisitScreen, dict]:
+    """The planner's dialog for the first order of today's queue."""
+    screen = await open_planner(app, pilot)
+    row = screen.queue[0]
+    await pilot.press("tab", "p")
+    await settle(pilot)
+    dialog = app.screen
+    assert isinstance(dialog, VisitScreen)
+    return dialog, row
+
+
+async def _type_start(dialog: VisitScreen, pilot, text: str) -> None:
+    start = dialog.query_one("#start", Input)
+    start.focus()
+    start.value = text
+    await pilot.press("enter")  # the list follows the start typed
+    await settle(pilot)
+
+
+def _visits_of(db, order_id: int) -> list[Visit]:
+    with db.reader() as s:
+        return list(s.exec(select(Visit).where(Visit.order_id == order_id)).all())
+
+
+@pytest.mark.parametrize("garbage", ["10:0009:00", "25:00", "10:60", "31.02.2026 10:00"])
+async def test_a_garbage_start_is_refused_in_place_and_nothing_is_planned(app, demo_db, garbage):
+    async with app.run_test(size=SIZE) as pilot:
+        dialog, row = await _plan_dialog(app, pilot)
+        await _type_start(dialog, pilot, garbage)
+        error = str(dialog.query_one("#error-start").render())
+        assert error.startswith(f"start: cannot read time '{garbage}'"), error
+        assert dialog.choices is None  # the list for the former start is gone
+        assert dialog.query_one("#choices", OptionList).option_count == 0
+        await pilot.press("enter")  # on the (empty) list: nothing to plan
+        await settle(pilot)
+        assert app.screen is dialog
+        assert _visits_of(demo_db, row["id"]) == []
+
+
+@pytest.mark.both_backends
+async def test_a_start_in_the_past_asks_first(app, demo_db):
+    """12:00 now: 10:09 today is in the past. "No" plans nothing, "yes" plans it."""
+    async with app.run_test(size=SIZE) as pilot:
+        dialog, row = await _plan_dialog(app, pilot)
+        await _type_start(dialog, pilot, "10:09")
+        assert dialog.choices is not None
+        assert dialog.choices.candidates
+        await pilot.press("enter")
+        await settle(pilot)
+        question = app.screen
+        assert isinstance(question, ConfirmScreen)
+        assert "26.11.2026 10:09" in str(question.query_one("#question").render())
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert "уже прошло" in str(dialog.query_one("#error-start").render())
+        assert _visits_of(demo_db, row["id"]) == []
+        dialog.query_one("#choices", OptionList).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert not isinstance(app.screen, VisitScreen | ConfirmScreen)
+        (visit,) = _visits_of(demo_db, row["id"])
+        assert visit.start_at.astimezone(app.catalog.tz).strftime("%d.%m %H:%M") == "26.11 10:09"
+
+
 @pytest.mark.both_backends
 async def test_move_a_visit_to_another_time_and_technician(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
