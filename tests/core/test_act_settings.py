@@ -120,7 +120,7 @@ def test_work_recorded_before_0005_keeps_being_charged_both_ways(empty_url):
                     "VALUES ('Чистка', 350000, 'усл.', true, '2026-11-01 00:00:00+00')"
                 )
             )
-        assert database.upgrade() == ("0004", "0005")
+        assert database.upgrade("0005") == ("0004", "0005")
         with database.engine.connect() as conn:
             charge = conn.execute(text("SELECT charge FROM work_type")).scalar_one()
             contract = conn.execute(text("SELECT count(contract_number) FROM company")).scalar()

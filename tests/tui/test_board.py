@@ -338,7 +338,8 @@ async def test_a_refused_move_says_why_and_changes_nothing(app, demo_db):
         assert isinstance(app.screen, MoveScreen)  # stays open, with the core's reason
         error = app.screen.query_one("#error-form")
         assert error.display
-        assert "assignee" in str(error.render())
+        # the core's reason, in the dashboard's language (Russian here)
+        assert "нужен исполнитель или бригада" in str(error.render())
         with demo_db.reader() as s:
             assert s.get(Order, row["id"]).stage_code == "new"
 
