@@ -821,12 +821,10 @@ def ledger(
         )
     if output.emit_records([line.as_dict() for line in lines], json_, nl):
         return
-    from fsm_core import clock
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
     from fsm_core.i18n import movement_name
 
     lang = STATE.language
-    this_year = clock.now().astimezone(tz).year
     output.table(
         [
             (STATE.label("when"), {"no_wrap": True}),
@@ -840,7 +838,7 @@ def ledger(
         ],
         [
             [
-                local_time(line.at, tz, lang=lang, compact_year=this_year),
+                moment(line.at, tz, lang=lang),
                 movement_name(line.kind, lang),
                 line.item,
                 _qty(line.quantity, line.unit),

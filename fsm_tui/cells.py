@@ -11,20 +11,15 @@ from typing import Any, Protocol
 
 from rich.cells import cell_len, set_cell_size
 
-from fsm_core.formatting import local_time
+from fsm_core.formatting import moment
 from fsm_core.i18n import criticality_name
 
 SLA_CLASSES = ("ok", "at_risk", "violated", "none")
 
 
 def when(value: datetime | None, tz: tzinfo, lang: str, now: datetime | None = None) -> str:
-    """A local time, without the year when it is this year (as a board shows it)."""
-    year = now.astimezone(tz).year if now is not None else None
-    return local_time(value, tz, lang=lang, compact_year=year)
-
-
-def full_time(value: datetime | None, tz: tzinfo, lang: str) -> str:
-    return local_time(value, tz, lang=lang)
+    """A moment as every screen shows it (:func:`fsm_core.formatting.moment`)."""
+    return moment(value, tz, lang=lang, now=now)
 
 
 def fit(text: str, width: int) -> str:

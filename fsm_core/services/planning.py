@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from fsm_core import clock
 from fsm_core.errors import Conflict as VersionConflict
 from fsm_core.errors import InvalidInput, NotFound
+from fsm_core.formatting import moment
 from fsm_core.models import (
     Company,
     Crew,
@@ -169,11 +170,16 @@ def _hm(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%H:%M")
 
 
-def _span(start: datetime, end: datetime, tz: tzinfo) -> str:
+def _at(value: datetime, tz: tzinfo, lang: str) -> str:
+    return moment(value, tz, lang=lang)
+
+
+def _span(start: datetime, end: datetime, tz: tzinfo, lang: str = "en") -> str:
+    """``26.11 10:00–12:00`` (ru), ``Nov 26 10:00–Nov 27 09:00`` (en): as screens show it."""
     a, b = start.astimezone(tz), end.astimezone(tz)
     if a.date() == b.date():
-        return f"{a:%d.%m %H:%M}–{b:%H:%M}"
-    return f"{a:%d.%m %H:%M}–{b:%d.%m %H:%M}"
+        return f"{_at(start, tz, lang)}–{b:%H:%M}"
+    return f"{_at(start, tz, lang)}–{_at(end, tz, lang)}"
 
 
 def _number(value: float, lang: str) -> str:
@@ -197,12 +203,12 @@ def describe(conflict: Conflict, *, lang: str = "en", tz: tzinfo = UTC) -> str:
     orders = conflict.orders
     if conflict.kind == "overlap":
         a, b = d["spans"]
-        first = f"{orders[0]} {_span(a[0], a[1], tz)}"
-        second = f"{orders[1]} {_span(b[0], b[1], tz)}"
+        first = f"{orders[0]} {_span(a[0], a[1], tz, lang)}"
+        second = f"{orders[1]} {_span(b[0], b[1], tz, lang)}"
         return f"{first} пересекается с {second}" if ru else f"{first} overlaps {second}"
     if conflict.kind == "outside_hours":
         hours = ", ".join(f"{_hm(s, tz)}–{_hm(e, tz)}" for s, e in d["working"])
-        span = _span(conflict.start, conflict.end, tz)
+        span = _span(conflict.start, conflict.end, tz, lang)
         if ru:
             return f"{orders[0]} {span} вне рабочего времени ({hours})"
         return f"{orders[0]} {span} is outside working hours ({hours})"
@@ -211,21 +217,16 @@ def describe(conflict: Conflict, *, lang: str = "en", tz: tzinfo = UTC) -> str:
         reason = rus if ru else en
         if d.get("name"):
             reason += f" «{d['name']}»"
-        span = _span(conflict.start, conflict.end, tz)
+        span = _span(conflict.start, conflict.end, tz, lang)
         if ru:
             return f"{orders[0]} {span} — нерабочее время: {reason}"
         return f"{orders[0]} {span} falls on time off: {reason}"
     if conflict.kind == "after_deadline":
-        due = d["resolution_due"].astimezone(tz)
-        end = conflict.end.astimezone(tz)
+        due = _at(d["resolution_due"], tz, lang)
+        end = _at(conflict.end, tz, lang)
         if ru:
-            return (
-                f"{orders[0]} заканчивается {end:%d.%m %H:%M}, "
-                f"позже срока решения {due:%d.%m %H:%M}"
-            )
-        return (
-            f"{orders[0]} ends {end:%d.%m %H:%M}, after its resolution deadline {due:%d.%m %H:%M}"
-        )
+            return f"{orders[0]} заканчивается {end}, позже срока решения {due}"
+        return f"{orders[0]} ends {end}, after its resolution deadline {due}"
     if conflict.kind == "travel":
         km = _number(d["distance_km"], lang)
         if ru:

@@ -39,7 +39,7 @@ from textual.widgets import (
 )
 
 from fsm_core.errors import Conflict, FsmError
-from fsm_core.formatting import local_time, sla_for
+from fsm_core.formatting import local_time, moment, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
@@ -593,7 +593,7 @@ class OrderScreen(FsmScreen):
         self.query_one("#order-header", Static).update(header)
 
         def when(value: Any) -> str:
-            return local_time(value, catalog.tz, lang=lang) if value else "—"
+            return moment(value, catalog.tz, lang=lang, now=now) if value else "—"
 
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", no_wrap=True)
@@ -634,9 +634,10 @@ class OrderScreen(FsmScreen):
                 return catalog.stage_name(value, lang)
             return cells.one_line(value)
 
+        now = self.fsm.backend.now()
         for h in history:
             table.add_row(
-                local_time(h["at"], catalog.tz, lang=lang, seconds=True),
+                moment(h["at"], catalog.tz, lang=lang, now=now, seconds=True),
                 h["actor"],
                 h["field"] or h["action"],
                 shown(h["field"], h["old"]),

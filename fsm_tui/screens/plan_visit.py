@@ -32,7 +32,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from fsm_core.errors import FsmError, InvalidInput
-from fsm_core.formatting import duration
+from fsm_core.formatting import duration, moment
 from fsm_core.models import Order
 from fsm_core.services import planning
 from fsm_core.services import settings as company_settings
@@ -243,13 +243,12 @@ class VisitScreen(FormScreen[Planned | None]):
         lang = self.lang
         if not self.query_one("#start", Input).value.strip():
             self._fill_start(choices.start)
-        local = choices.start.astimezone(self.tz)
         self.query_one("#choices-title", Static).update(
             Text(
                 t(
                     "plan.choices_title",
                     lang,
-                    when=f"{local:%d.%m %H:%M}",
+                    when=moment(choices.start, self.tz, lang=lang, now=self.fsm.backend.now()),
                     length=duration(timedelta(minutes=choices.minutes), lang=lang),
                 ),
                 style="bold",

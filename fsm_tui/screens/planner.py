@@ -29,7 +29,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from fsm_core.formatting import duration, local_time
+from fsm_core.formatting import day_text, duration, moment
 from fsm_core.i18n import criticality_name
 from fsm_core.models import TimeOffKind
 from fsm_core.models.planning import TIME_OFF_NAMES
@@ -138,6 +138,9 @@ class PlannerScreen(SectionScreen):
             self.day = self.fsm.backend.now().astimezone(catalog.tz).date()
         self.reload()
 
+    def _moment(self, value: datetime) -> str:
+        return moment(value, self.tz, lang=self.lang, now=self.fsm.backend.now())
+
     @property
     def tz(self) -> Any:
         catalog = self.fsm.catalog
@@ -194,7 +197,9 @@ class PlannerScreen(SectionScreen):
         line = Text()
         if self.day is not None:
             weekday = WEEKDAYS.get(lang, WEEKDAYS["en"])[self.day.weekday()]
-            line.append(f"{weekday} {self.day:%d.%m.%Y}", style="bold")
+            this_year = self.fsm.backend.now().astimezone(self.tz).year
+            shown = day_text(self.day, lang=lang, this_year=this_year)
+            line.append(f"{weekday} {shown}", style="bold")
             if self.fsm.catalog is not None:
                 today = self.fsm.backend.now().astimezone(self.tz).date()
                 if self.day == today:
@@ -252,14 +257,17 @@ class PlannerScreen(SectionScreen):
         if v.crew and v.employee is None:
             first.append(f" ({t('planner.crew', lang)})", style="dim")
         first.append(f"  · {catalog.stage_name(v.stage_code, lang)}", style="dim")
+        if v.resolution_due is not None:
+            due = moment(v.resolution_due, tz, lang=lang, now=self.fsm.backend.now())
+            first.append(f" · {t('planner.due', lang)} {due}", style="dim")
         second = Text(v.customer)
         where = " — ".join(x for x in (v.object, v.address) if x)
         if where:
             second.append(f" · {where}", style="dim")
+        for line in (first, second):  # cut rather than split a time or a name
+            line.no_wrap = True
+            line.overflow = "ellipsis"
         third = Text(cells.one_line(v.description), style="italic")
-        if v.resolution_due is not None:
-            due = local_time(v.resolution_due, tz, lang=lang, compact_year=a.year)
-            third.append(f"  · {t('planner.due', lang)} {due}", style="dim")
         return [first, second, third]
 
     def _person_line(self, person: PersonSchedule) -> Text:
@@ -411,12 +419,11 @@ class PlannerScreen(SectionScreen):
         if nearest.start is None:
             panel.update(Text(t("planner.no_slots", lang), style="dim"))
             return
-        local = nearest.start.astimezone(self.tz)
         head = Text(
             t(
                 "planner.nearest_at",
                 lang,
-                when=f"{local:%d.%m %H:%M}",
+                when=self._moment(nearest.start),
                 length=duration(timedelta(minutes=nearest.minutes), lang=lang),
             ),
             style="dim",
@@ -512,7 +519,7 @@ class PlannerScreen(SectionScreen):
                 self.lang,
                 number=result.number,
                 who=result.employee,
-                when=f"{a:%d.%m %H:%M}–{b:%H:%M}",
+                when=f"{self._moment(result.start)}–{b:%H:%M}",
                 stage=self.fsm.catalog.stage_name(result.stage_code, self.lang),
             )
         )
@@ -530,14 +537,14 @@ class PlannerScreen(SectionScreen):
         if visit is None:
             self.notify(t("planner.pick_visit", self.lang), severity="warning")
             return
-        a, b = visit.start.astimezone(self.tz), visit.end.astimezone(self.tz)
+        b = visit.end.astimezone(self.tz)
         question = t(
             "planner.remove_question",
             self.lang,
             id=visit.id,
             number=visit.number,
             who=visit.who,
-            when=f"{a:%d.%m %H:%M}–{b:%H:%M}",
+            when=f"{self._moment(visit.start)}–{b:%H:%M}",
         )
 
         def answered(yes: bool | None) -> None:

@@ -56,7 +56,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", "number", 8),
-    Column("created", "created", 11),
+    Column("created", "created", 12),
     Column("stage", "stage", 13),
     Column("criticality", "crit", 8),
     Column("customer", "customer", 12, flex=2),

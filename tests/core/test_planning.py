@@ -234,7 +234,7 @@ def test_a_visit_ending_after_the_sla_deadline(db, world):
         found = planning.conflicts(s, start=at(27, 0), end=at(28, 0))
     assert [(c.kind, c.visit_ids) for c in found] == [("after_deadline", (v.id,))]
     assert planning.describe(found[0], tz=MSK) == (
-        f"{order.number} ends 27.11 12:00, after its resolution deadline 27.11 11:00"
+        f"{order.number} ends Nov 27 12:00, after its resolution deadline Nov 27 11:00"
     )
 
 
