@@ -14,6 +14,7 @@ import dataclasses
 import gc
 import importlib
 import os
+import re
 import tomllib
 import weakref
 from collections.abc import Callable, Iterable
@@ -81,13 +82,54 @@ def keymap_path() -> Path:
     return user_config_path("fsm", appauthor=False) / "keymap.toml"
 
 
-def read_keymap(path: Path) -> dict[str, str]:
-    """``binding.id = "key"`` lines (top level or under ``[keymap]``); a missing file is {}."""
+class Keymap(dict[str, str]):
+    """``binding id -> key`` as read from a keymap file, with the line each id is on
+    (:attr:`lines`) so that a mistake can be pointed at."""
+
+    def __init__(self, keys: dict[str, str] | None = None, lines: dict[str, int] | None = None):
+        super().__init__(keys or {})
+        self.lines: dict[str, int] = dict(lines or {})
+
+
+_PART_RE = r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'"""  # a TOML key: bare or quoted
+_PART = re.compile(_PART_RE)
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+_KEY = re.compile(rf"^\s*((?:{_PART_RE})(?:\s*\.\s*(?:{_PART_RE}))*)\s*=")
+
+
+def _dotted(text: str) -> list[str]:
+    return [part.strip("\"'") for part in _PART.findall(text)]
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line (from 1) of each ``id = "key"`` in a keymap file, ids as read_keymap
+    names them: ``board.new_order``, ``"board.move"``, or a key under ``[board]`` or
+    ``[keymap]``."""
+    lines: dict[str, int] = {}
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            continue
+        key = _KEY.match(line)
+        if key:
+            path = [*table, *_dotted(key.group(1))]
+            if path[:1] == ["keymap"]:
+                path = path[1:]
+            lines.setdefault(".".join(path), number)
+    return lines
+
+
+def read_keymap(path: Path) -> Keymap:
+    """``binding.id = "key"`` lines (top level or under ``[keymap]``); a missing file is
+    empty."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return Keymap()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise FsmError(f"cannot read the keymap {path}: {exc}") from None
     table = data.get("keymap", data)
 
@@ -99,7 +141,7 @@ def read_keymap(path: Path) -> dict[str, str]:
             elif isinstance(value, str):
                 yield name, value
 
-    return dict(flat("", table))
+    return Keymap(dict(flat("", table)), _key_lines(text))
 
 
 class FsmApp(App[None]):
@@ -143,6 +185,7 @@ class FsmApp(App[None]):
         self.live = LiveBridge(self, backend.database) if live else None
         self.lang = backend.lang
         self.keymap = dict(keymap or {})
+        self.keymap_lines: dict[str, int] = dict(getattr(keymap, "lines", {}))
         self.keymap_path = str(keymap_file) if keymap_file else None
         # every open screen, and widgets that follow the app-wide news themselves (a chat
         # thread in an order screen's tab): broadcast() posts each of them a copy
@@ -178,6 +221,29 @@ class FsmApp(App[None]):
             sources.append((section.mode, getattr(importlib.import_module(module), name)))
         return sources + binding_sources()
 
+    def binding_ids(self) -> set[str]:
+        """Every binding id the dashboard knows (what keymap.toml may name)."""
+        return {
+            binding.id
+            for _scope, cls in self.binding_sources()
+            for binding in Binding.make_bindings(cls.BINDINGS)
+            if binding.id
+        }
+
+    def _check_keymap(self) -> None:
+        """Say which ids in keymap.toml no key has (a typo there changed nothing), one
+        line each with the file and the line."""
+        unknown = sorted(set(self.keymap) - self.binding_ids())
+        if not unknown:
+            return
+        lines = self.keymap_lines
+        where = self.keymap_path or "keymap.toml"
+        text = "\n".join(
+            t("keymap.unknown", self.lang, file=where, line=lines.get(name, "?"), id=name)
+            for name in unknown
+        )
+        self.notify(text, title=t("keymap.title", self.lang), severity="warning", timeout=30)
+
     def action_section(self, mode: str) -> None:
         if mode != self.current_mode:
             self.switch_mode(mode)
@@ -201,6 +267,7 @@ class FsmApp(App[None]):
     def on_mount(self) -> None:
         if not self.cursor_blink:
             self.screen_change_signal.subscribe(self, self._still_cursors)
+        self._check_keymap()
         self.reload_catalog()
         if self.live is not None:
             self.live.start()

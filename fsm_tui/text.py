@@ -137,6 +137,13 @@ UI: dict[str, tuple[str, str]] = {
         'Remap any key in {path}, e.g.  board.new_order = "ctrl+n"',
         'Переназначить клавишу: {path}, например  board.new_order = "ctrl+n"',
     ),
+    "keymap.title": ("Keymap", "Назначение клавиш"),
+    "keymap.unknown": (
+        "{file}:{line}: no key has the id «{id}» (F1 lists the ids); nothing was remapped "
+        "by this line",
+        "{file}:{line}: клавиши с id «{id}» нет (список id — F1); эта строка ничего не "
+        "переназначила",
+    ),
     "help.scope.app": ("everywhere", "везде"),
     "help.scope.board": ("order board", "доска заявок"),
     "help.scope.table": ("order table", "таблица заявок"),
