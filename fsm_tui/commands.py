@@ -20,6 +20,17 @@ if TYPE_CHECKING:
 Command = tuple[str, str, Any]  # title, help, callback
 
 
+def order_reference(query: str) -> str | None:
+    """What in the palette's query names an order: ``26-0092`` in "26-0092", "open order
+    26-0092" or "открыть заявку 26-0092" (the word with digits; None when there is none)."""
+    words = [w.strip(".,;:#№") for w in query.split()]
+    numbered = [w for w in words if any(ch.isdigit() for ch in w)]
+    if not numbered:
+        return None
+    word = max(numbered, key=len)
+    return word if len(word) >= 2 else None
+
+
 class FsmCommands(Provider):
     @property
     def fsm(self) -> FsmApp:
@@ -73,8 +84,8 @@ class FsmCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
-        text = query.strip()
-        if len(text) >= 2 and any(ch.isdigit() for ch in text):
+        text = order_reference(query)
+        if text is not None:
             for row in await asyncio.to_thread(self._orders, text):
                 title = t("cmd.open_order", self.fsm.lang, number=row["number"])
                 yield Hit(
