@@ -79,6 +79,10 @@ UI: dict[str, tuple[str, str]] = {
         "{n} found — choose one (↑↓, Enter) or type more",
         "Найдено {n} — выберите (↑↓, Enter) или уточните",
     ),
+    "form.find_site": (
+        "The site or a unit on it? (↑↓, Enter)",
+        "Объект целиком или оборудование на нём? (↑↓, Enter)",
+    ),
     "new_order.title": ("New order", "Новая заявка"),
     "order.created": ("Order {number} created ({stage}).", "Заявка {number} создана ({stage})."),
     # assign / move

@@ -351,7 +351,7 @@ class OrderScreen(FsmScreen):
         self._filled_for = customer_id
         catalog = self.catalog
         self.query_one("#object_id", Select).set_options(
-            [(o.name, o.id) for o in catalog.objects_of(customer_id)]
+            [(o.label, o.id) for o in catalog.objects_of(customer_id)]
         )
         self.query_one("#contact_id", Select).set_options(
             [(c.name, c.id) for c in catalog.contacts_of(customer_id)]

@@ -44,4 +44,3 @@ def test_seconds_and_days():
     assert moment(value, MSK, lang="en", now=NOW, seconds=True) == "Dec 06 15:39:07"
     assert day_text(date(2026, 12, 6), lang="ru", this_year=2026) == "06.12"
     assert day_text(date(2026, 12, 6), lang="en", this_year=2027) == "Dec 06 2026"
-

@@ -57,8 +57,10 @@ async def test_an_unknown_id_in_the_keymap_is_reported_with_its_line(demo_url, t
         app._check_keymap()  # what on_mount did before this test could listen
         await settle(pilot)
     shown = "\n".join(notes)
-    assert f"{path}:5:" in shown and "board.new_ordr" in shown
-    assert f"{path}:6:" in shown and "planer.place" in shown
+    assert f"{path}:5: " in shown
+    assert "«board.new_ordr»" in shown
+    assert f"{path}:6: " in shown
+    assert "«planer.place»" in shown
     assert "board.new_order" not in shown.replace("board.new_ordr", "")
 
 

@@ -9,6 +9,7 @@ from fsm_tui.commands import order_reference
 from fsm_tui.screens.order import OrderScreen
 from tests.tui.conftest import SIZE, build_app, settle
 
+
 async def palette_pick(pilot, text: str) -> None:
     """Type ``text`` in the palette, wait for its search, take the first hit."""
     from textual.command import CommandList
