@@ -32,6 +32,7 @@ from textual.screen import Screen
 
 from fsm_core.db import Database
 from fsm_core.errors import FsmError
+from fsm_core.formatting import moment
 from fsm_tui.backend import Backend, Catalog, HeadStart, resolve_user
 from fsm_tui.commands import FsmCommands
 from fsm_tui.live_bridge import LiveBridge
@@ -381,6 +382,46 @@ class FsmApp(App[None]):
             self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
 
         self._when_catalog(lambda catalog: self.push_screen(MoveScreen(catalog, row), done))
+
+    def plan_visit(self, row: dict[str, Any]) -> None:
+        """Plan a visit of the order ``row`` (a board row or an order's details): the
+        order's assignee first, at their first free moment (the core's offer)."""
+        from fsm_tui.screens.plan_visit import Planned, Target, VisitScreen, visit_summary
+
+        def done(result: Planned | None) -> None:
+            if result is None or self.catalog is None:
+                return
+            b = result.end.astimezone(self.catalog.tz)
+            when = moment(result.start, self.catalog.tz, lang=self.lang, now=self.backend.now())
+            stage = self.catalog.stage_name(result.stage_code, self.lang)
+            self.notify(
+                t(
+                    "planner.planned",
+                    self.lang,
+                    number=result.number,
+                    who=result.employee,
+                    when=f"{when}–{b:%H:%M}",
+                    stage=stage,
+                )
+            )
+            self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
+
+        target = Target(
+            order_id=row["id"],
+            number=row["number"],
+            summary=visit_summary(
+                row["number"],
+                row.get("customer") or "",
+                row.get("object"),
+                row.get("description") or "",
+            ),
+            object_id=row.get("object_id"),
+            day=None,
+            minutes=None,
+        )
+        self._when_catalog(
+            lambda catalog: self.push_screen(VisitScreen(target, tz=catalog.tz), done)
+        )
 
     # --- shutting down -------------------------------------------------------------------
 

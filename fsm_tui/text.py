@@ -186,9 +186,11 @@ UI: dict[str, tuple[str, str]] = {
     "planner.visits": ("visits: {n}", "визитов: {n}"),
     "planner.legend": (
         "[on $primary 70%]  [/] visit  [on $warning 60%]! [/] warning  "
-        "[on $error 60%]! [/] conflict  [on $error]▓[/] overlap  × away  · off duty",
+        "[on $error 60%]! [/] conflict  [on $error]▓[/] overlap  [on $panel-lighten-2]✓ [/] done"
+        "  × away  · off duty",
         "[on $primary 70%]  [/] визит  [on $warning 60%]! [/] замечание  "
-        "[on $error 60%]! [/] конфликт  [on $error]▓[/] пересечение  × нет  · вне графика",
+        "[on $error 60%]! [/] конфликт  [on $error]▓[/] пересечение  "
+        "[on $panel-lighten-2]✓ [/] выполнен  × нет  · вне графика",
     ),
     "planner.detail": ("Selected", "Выбрано"),
     "planner.nearest": ("Nearest free", "Ближайшие свободные"),
@@ -242,8 +244,8 @@ UI: dict[str, tuple[str, str]] = {
     "plan.length": ("Length", "Длительность"),
     "plan.length_placeholder": ("2h, 90m", "2ч, 90м"),
     "plan.choices_title": (
-        "Who, at {when} for {length} — the free and nearest first:",
-        "Кто, на {when} на {length} — свободные и ближайшие сверху:",
+        "Who, at {when} for {length} — the order's assignee (●), then the free and nearest:",
+        "Кто, на {when} на {length} — исполнитель заявки (●), затем свободные и ближайшие:",
     ),
     "plan.free_slots": (
         "Free slots this day (enter: plan at its start)",
@@ -544,6 +546,7 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "board.new_order": ("New", "Новая"),
     "board.assign": ("Assign", "Назначить"),
     "board.move": ("Stage", "Стадия"),
+    "board.plan": ("Plan visit", "Визит"),
     "board.open": ("Open", "Открыть"),
     "board.toggle_view": ("Table/columns", "Таблица/колонки"),
     "board.search": ("Search", "Поиск"),
@@ -564,6 +567,7 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "order.back": ("Back", "Назад"),
     "order.assign": ("Assign", "Назначить"),
     "order.move": ("Stage", "Стадия"),
+    "order.plan": ("Plan visit", "Визит"),
     "order.reapply": ("Reapply on current", "Наложить на текущую"),
     "order.reload": ("Reload", "Перечитать"),
     "order.next_tab": ("Next tab", "След. вкладка"),

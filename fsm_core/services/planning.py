@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -125,6 +125,9 @@ class VisitView:
     resolution_due: datetime | None
     resolved_at: datetime | None
     description: str
+    done: bool = False
+    """The order is done or closed: the visit is the day's record, no longer a booking
+    (it frees its time and raises no conflict). Visits of cancelled orders are not shown."""
 
     @property
     def who(self) -> str:
@@ -264,7 +267,8 @@ class PersonDay:
 
     @property
     def booked(self) -> timedelta:
-        return total(merge((v.start, v.end) for v in self.visits))
+        """The time the day's visits still hold (a done order's visit holds none)."""
+        return total(merge((v.start, v.end) for v in self.visits if not v.done))
 
     @property
     def work(self) -> timedelta:
@@ -318,6 +322,22 @@ class _Plan:
     calendar: Calendar
     places: dict[int, Place]
     homes: dict[int, tuple[float, float] | None]
+
+    def booked(self, employee_id: int) -> list[VisitView]:
+        """The person's visits that still hold their time (not of a done order)."""
+        return [v for v in self.by_person.get(employee_id, []) if not v.done]
+
+
+def _finished(session: Session) -> tuple[set[str], set[str]]:
+    """The stage codes of orders whose visits are a record (done, closed) and of those
+    whose visits never happen (cancelled)."""
+    done, cancelled = set(), set()
+    for stage in load_workflow(session).stages.values():
+        if stage.category == StageCategory.CANCELLED:
+            cancelled.add(stage.code)
+        elif stage.finished:
+            done.add(stage.code)
+    return done, cancelled
 
 
 def _crew_members(session: Session) -> dict[int, list[int]]:
@@ -472,6 +492,10 @@ def _load(
         visits = _visit_views(
             session, start=start, end=end, employee_ids=list(people), crew_ids=crew_ids
         )
+    done, cancelled = _finished(session)
+    visits = [v for v in visits if v.stage_code not in cancelled]  # they will not happen
+    for v in visits:
+        v.done = v.stage_code in done
     by_person: dict[int, list[VisitView]] = {e: [] for e in people}
     for v in visits:
         targets = [v.employee_id] if v.employee_id is not None else members.get(v.crew_id or 0, [])
@@ -536,9 +560,9 @@ def conflicts(
 def _conflicts(plan: _Plan) -> list[Conflict]:
     found: list[Conflict] = []
     deadline_seen: set[int] = set()
-    for employee_id, visits in plan.by_person.items():
+    for employee_id in plan.by_person:
         name = plan.people[employee_id]
-        ordered = sorted(visits, key=lambda v: (v.start, v.id))
+        ordered = sorted(plan.booked(employee_id), key=lambda v: (v.start, v.id))
         found.extend(_overlaps(employee_id, name, ordered))
         if plan.calendar.has_hours.get(employee_id):
             found.extend(_hours(plan, employee_id, name, ordered))
@@ -774,11 +798,13 @@ def free_slots(
     employee_ids: Sequence[int] | None = None,
     object_id: int | None = None,
     now: datetime | None = None,
+    ignore_visit_ids: Collection[int] = (),
 ) -> list[FreeSlot]:
     """Free spans of at least ``minutes`` on ``day`` in each person's working hours
     (people without working hours are not offered), never in the past. With
     ``object_id``, each span leaves time to drive there from the previous visit and on to
-    the next one."""
+    the next one. ``ignore_visit_ids``: visits that do not hold their time (one being
+    moved)."""
     if minutes <= 0:
         raise InvalidInput("a slot needs a positive length")
     now = now or clock.now()
@@ -793,7 +819,8 @@ def free_slots(
         working = [
             (max(s, lo), e) for s, e in plan.calendar.working(employee_id) if s < hi and e > lo
         ]
-        busy = sorted(plan.by_person.get(employee_id, []), key=lambda v: v.start)
+        busy = [v for v in plan.booked(employee_id) if v.id not in ignore_visit_ids]
+        busy.sort(key=lambda v: v.start)
         for start, end in subtract(working, [(v.start, v.end) for v in busy]):
             start = max(start, earliest)
             if target is not None and target.point is not None:
@@ -839,10 +866,12 @@ def nearest(
     start: datetime,
     minutes: int,
     employee_ids: Sequence[int] | None = None,
+    ignore_visit_ids: Collection[int] = (),
 ) -> list[Candidate]:
     """Technicians ranked for a visit to ``object_id`` at ``start``: the free ones first,
     nearest first, by the distance from their previous visit of that day, or from their
-    home base before the first one."""
+    home base before the first one. ``ignore_visit_ids``: visits that do not hold their
+    time (one being moved)."""
     tz = company_settings.load(session).tz
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
@@ -858,10 +887,20 @@ def nearest(
         reason = None
         if subtract([(start, end)], plan.calendar.working(employee_id)):
             reason = "not working"
-        clash = [v for v in visits if v.start < end and v.end > start]
+        clash = [
+            v
+            for v in visits
+            if not v.done and v.id not in ignore_visit_ids and v.start < end and v.end > start
+        ]
         if clash:
             reason = f"visit {clash[0].number}"
-        before = [v for v in visits if v.end <= start and v.start.astimezone(tz).date() == day]
+        before = [
+            v
+            for v in visits
+            if v.id not in ignore_visit_ids
+            and v.end <= start
+            and v.start.astimezone(tz).date() == day
+        ]
         origin_point, origin = None, None
         if before:
             place = plan.places.get(before[-1].object_id) if before[-1].object_id else None
@@ -894,6 +933,107 @@ def nearest(
         )
     )
     return result
+
+
+@dataclass
+class VisitOffer:
+    """What to offer for a visit of an order: when (the first free moment of whom the
+    order is for, else of anyone), for how long, and who — the order's assignee first,
+    then the free and nearest — with everyone's free slots of that day."""
+
+    day: date
+    start: datetime
+    minutes: int
+    candidates: list[Candidate]
+    slots: list[FreeSlot]
+    preferred: int | None
+    """The employee the order is for (its assignee; for a move, the visit's)."""
+
+    @property
+    def first(self) -> int | None:
+        """Which candidate to offer first: the preferred one when free then, else the
+        first free one (None: nobody is free)."""
+        for i, c in enumerate(self.candidates):
+            if c.employee_id == self.preferred and c.free:
+                return i
+        return next((i for i, c in enumerate(self.candidates) if c.free), None)
+
+
+OFFER_DAYS = 7
+
+
+def offer_visit(
+    session: Session,
+    *,
+    order_id: int,
+    day: date | None = None,
+    start: datetime | None = None,
+    minutes: int | None = None,
+    employee_id: int | None = None,
+    moving_visit_id: int | None = None,
+    now: datetime | None = None,
+) -> VisitOffer:
+    """Who and when for a visit of ``order_id``.
+
+    ``start`` given: that moment. Else the first free moment, on ``day`` (the planner's
+    day) or, without one, from today on over the next :data:`OFFER_DAYS` days: of the
+    preferred technician — ``employee_id``, else the order's assignee — when they have one,
+    else of anyone. ``minutes``: the visit's length (default: the ``visit_minutes``
+    setting). ``moving_visit_id``: the visit being moved does not keep its own time busy.
+
+    The candidates are :func:`nearest`'s (whoever works that day, by name, for an order
+    without an object), with the preferred technician moved to the top."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    settings = company_settings.load(session)
+    tz = settings.tz
+    now = now or clock.now()
+    minutes = minutes or settings.visit_minutes
+    preferred = employee_id if employee_id is not None else order.assignee_id
+    object_id = order.object_id
+
+    own = (moving_visit_id,) if moving_visit_id is not None else ()  # its time is free for it
+
+    def slots_of(d: date) -> list[FreeSlot]:
+        return free_slots(
+            session, day=d, minutes=minutes, object_id=object_id, now=now, ignore_visit_ids=own
+        )
+
+    if start is not None:
+        day = start.astimezone(tz).date()
+        slots = slots_of(day)
+    else:
+        today = now.astimezone(tz).date()
+        days = [day] if day is not None else [today + timedelta(days=i) for i in range(OFFER_DAYS)]
+        chosen: tuple[date, list[FreeSlot], datetime] | None = None
+        fallback: tuple[date, list[FreeSlot], datetime] | None = None
+        for d in days:
+            slots = slots_of(d)
+            mine = [x for x in slots if x.employee_id == preferred]
+            if mine:
+                chosen = (d, slots, min(x.start for x in mine))
+                break
+            if slots and fallback is None:
+                fallback = (d, slots, min(x.start for x in slots))
+                if preferred is None:
+                    break
+        if chosen is None:
+            chosen = fallback
+        if chosen is None:  # nobody is free: the first day, from 09:00 (never the past)
+            d = days[0]
+            at_nine = datetime.combine(d, datetime.min.time(), tzinfo=tz).replace(hour=9)
+            chosen = (d, slots_of(d), max(at_nine, _round_up(now)))
+        day, slots, start = chosen
+    if object_id is not None:
+        candidates = nearest(
+            session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
+        )
+    else:  # no object, no distances: whoever works that day, by name
+        seen = sorted({(x.employee, x.employee_id) for x in slots})
+        candidates = [Candidate(i, name, True, None, None, None, None) for name, i in seen]
+    candidates.sort(key=lambda c: (c.employee_id != preferred, not c.free))  # stable
+    return VisitOffer(day, start, minutes, candidates, slots, preferred)
 
 
 # --- the unscheduled queue --------------------------------------------------------------------

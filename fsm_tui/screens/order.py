@@ -146,6 +146,7 @@ class OrderScreen(FsmScreen):
         Binding("ctrl+s", "save", "Save", id="order.save", priority=True),
         Binding("a", "assign", "Assign", id="order.assign"),
         Binding("m", "move", "Stage", id="order.move"),
+        Binding("p", "plan", "Plan visit", id="order.plan"),
         Binding("ctrl+r", "reapply", "Reapply on current", id="order.reapply"),
         Binding("ctrl+l", "reload", "Reload", id="order.reload"),
         Binding("ctrl+pagedown", "next_tab(1)", "Next tab", id="order.next_tab"),
@@ -716,7 +717,16 @@ class OrderScreen(FsmScreen):
             "stage_code": d["stage"],
             "assignee_id": d.get("assignee_id"),
             "version": d["version"],
+            "customer": d.get("customer"),
+            "object": d.get("object"),
+            "object_id": d.get("object_id"),
+            "description": d.get("description"),
         }
+
+    def action_plan(self) -> None:
+        row = self._row()
+        if row is not None:
+            self.fsm.plan_visit(row)
 
     def action_assign(self) -> None:
         row = self._row()

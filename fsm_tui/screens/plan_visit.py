@@ -1,12 +1,14 @@
 """Plan a visit for an order, or move one (запланировать / перенести визит).
 
-The dialog offers, for the start and length typed (the first free moment of the day and
-the company's usual visit length to begin with):
+What the dialog offers is the core's (:func:`fsm_core.services.planning.offer_visit`): for
+the start and length typed — to begin with, the first free moment of whom the order is for
+(its assignee; for a move, the visit's technician), else of anyone, and the company's
+usual visit length —
 
-1. the technicians for that moment, the free ones first and the nearest first — by the
-   drive from their previous visit of the day, or from home before the first one
-   (:func:`fsm_core.services.planning.nearest`);
-2. then everyone's free slots of the day that are long enough, leaving time to drive
+1. the technicians for that moment: the order's assignee first, then the free ones and
+   the nearest first — by the drive from their previous visit of the day, or from home
+   before the first one (:func:`fsm_core.services.planning.nearest`);
+2. then everyone's free slots of that day that are long enough, leaving time to drive
    (:func:`fsm_core.services.planning.free_slots`).
 
 Enter on a technician plans the visit at the start typed; enter on a free slot plans it at
@@ -16,7 +18,7 @@ refuses them. Planning assigns the order to the technician (the core's rule).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -35,8 +37,7 @@ from fsm_core.errors import FsmError, InvalidInput
 from fsm_core.formatting import duration, moment
 from fsm_core.models import Order
 from fsm_core.services import planning
-from fsm_core.services import settings as company_settings
-from fsm_core.services.planning import Candidate, FreeSlot
+from fsm_core.services.planning import Candidate, FreeSlot, VisitOffer
 from fsm_core.timeparse import parse_minutes
 from fsm_tui import cells
 from fsm_tui.screens.modal import FormScreen
@@ -52,8 +53,8 @@ class Target:
     number: str
     summary: Text
     object_id: int | None
-    day: date
-    minutes: int
+    day: date | None  # the planner's day; None: the first day someone is free (the board)
+    minutes: int | None  # None: the company's usual visit length
     start: datetime | None = None  # the visit's (a move), or None: the first free moment
     visit_id: int | None = None
     visit_version: int | None = None
@@ -76,12 +77,14 @@ class Planned:
     stage_code: str
 
 
-@dataclass
-class _Choices:
-    start: datetime
-    minutes: int
-    candidates: list[Candidate] = field(default_factory=list)
-    slots: list[FreeSlot] = field(default_factory=list)
+def visit_summary(number: str, customer: str, obj: str | None, description: str) -> Text:
+    """``26-0091 · ООО «СМ-Трейд» · Кассетный кондиционер`` over the description."""
+    text = Text(number, style="bold")
+    text.append(f" · {customer}")
+    if obj:
+        text.append(f" · {obj}", style="dim")
+    text.append("\n" + cells.one_line(description), style="italic")
+    return text
 
 
 def distance_text(c: Candidate, lang: str, *, origin: bool = True) -> str:
@@ -113,7 +116,7 @@ class VisitScreen(FormScreen[Planned | None]):
     @dataclass
     class ChoicesLoaded(Message):
         generation: int
-        choices: _Choices
+        choices: VisitOffer
 
     WIDTH: ClassVar[int] = 96  # the list's inner width
 
@@ -121,7 +124,8 @@ class VisitScreen(FormScreen[Planned | None]):
         super().__init__(id="plan-visit")
         self.target = target
         self.tz = tz
-        self.choices: _Choices | None = None
+        self.day = target.day  # the day a typed "14:00" is on: the offer's, once made
+        self.choices: VisitOffer | None = None
         self._generation = 0
         self._timer: Timer | None = None
         self._filling = False
@@ -139,7 +143,9 @@ class VisitScreen(FormScreen[Planned | None]):
                 yield Label("", classes="field-error", id="error-start")
                 yield Label(t("plan.length", lang))
                 yield Input(
-                    duration(timedelta(minutes=target.minutes), lang=lang),
+                    duration(timedelta(minutes=target.minutes), lang=lang)
+                    if target.minutes
+                    else "",
                     placeholder=t("plan.length_placeholder", lang),
                     compact=True,
                     id="length",
@@ -160,9 +166,12 @@ class VisitScreen(FormScreen[Planned | None]):
 
     def _fill_start(self, start: datetime) -> None:
         local = start.astimezone(self.tz)
-        text = f"{local:%H:%M}" if local.date() == self.target.day else f"{local:%d.%m %H:%M}"
+        text = f"{local:%H:%M}" if local.date() == self.day else f"{local:%d.%m %H:%M}"
+        self._fill("#start", text)
+
+    def _fill(self, selector: str, text: str) -> None:
         self._filling = True
-        self.query_one("#start", Input).value = text
+        self.query_one(selector, Input).value = text
         self._filling = False
 
     # --- the choices ---------------------------------------------------------------------
@@ -196,53 +205,44 @@ class VisitScreen(FormScreen[Planned | None]):
         worker = get_current_worker()
         target = self.target
         backend = self.fsm.backend
-        try:
-            minutes = parse_minutes(length_text or "", field="length")
-        except FsmError as error:
-            raise InvalidInput(error.message, field="length") from None
+        minutes = target.minutes
+        if length_text:
+            try:
+                minutes = parse_minutes(length_text, field="length")
+            except FsmError as error:
+                raise InvalidInput(error.message, field="length") from None
         with backend.reader() as session:
-            tz = company_settings.load(session).tz
             now = backend.now()
-            slots = planning.free_slots(
-                session, day=target.day, minutes=minutes, object_id=target.object_id, now=now
-            )
+            start = None
             if start_text:
+                day = self.day or now.astimezone(self.tz).date()
                 try:
-                    start = planning.read_moment(start_text, tz, day=target.day)
+                    start = planning.read_moment(start_text, self.tz, day=day)
                 except FsmError as error:
                     raise InvalidInput(error.message, field="start") from None
-            elif slots:
-                start = min(s.start for s in slots)
-            else:
-                start = max(
-                    datetime.combine(target.day, datetime.min.time(), tzinfo=tz).replace(hour=9),
-                    now,
-                )
-            candidates: list[Candidate] = []
-            if target.object_id is not None:
-                candidates = planning.nearest(
-                    session, object_id=target.object_id, start=start, minutes=minutes
-                )
-            else:  # no object, no distances: whoever works that day, by name
-                seen = sorted({(s.employee, s.employee_id) for s in slots})
-                candidates = [Candidate(i, name, True, None, None, None, None) for name, i in seen]
-        own = f"visit {target.number}"
-        for c in candidates:  # a visit being moved does not keep its own place busy
-            if target.moving and c.busy_reason == own:
-                c.free, c.busy_reason = True, None
-        candidates.sort(key=lambda c: not c.free)  # stable: the core's nearest-first order
-        if not worker.is_cancelled:
-            self.post_message(
-                self.ChoicesLoaded(generation, _Choices(start, minutes, candidates, slots))
+            offer = planning.offer_visit(
+                session,
+                order_id=target.order_id,
+                day=target.day,
+                start=start,
+                minutes=minutes,
+                employee_id=target.employee_id,
+                moving_visit_id=target.visit_id,
+                now=now,
             )
+        if not worker.is_cancelled:
+            self.post_message(self.ChoicesLoaded(generation, offer))
 
     def on_visit_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
         if message.generation != self._generation:
             return
         choices = self.choices = message.choices
+        self.day = choices.day
         lang = self.lang
         if not self.query_one("#start", Input).value.strip():
             self._fill_start(choices.start)
+        if not self.query_one("#length", Input).value.strip():
+            self._fill("#length", duration(timedelta(minutes=choices.minutes), lang=lang))
         self.query_one("#choices-title", Static).update(
             Text(
                 t(
@@ -267,12 +267,14 @@ class VisitScreen(FormScreen[Planned | None]):
                 options.add_option(Option(self._slot_prompt(slot), id=f"slot:{i}"))
         if not choices.candidates and not choices.slots:
             options.add_option(Option(Text(t("plan.no_one", lang), style="dim"), disabled=True))
-        else:
-            options.highlighted = 0 if choices.candidates else 2
+        elif choices.first is not None:
+            options.highlighted = choices.first
+        else:  # nobody is free then: the first free slot of the day
+            options.highlighted = len(choices.candidates) + 2 if choices.slots else 0
 
     def _candidate_prompt(self, c: Candidate) -> Text:
         lang = self.lang
-        current = c.employee_id == self.target.employee_id
+        current = self.choices is not None and c.employee_id == self.choices.preferred
         text = Text("● " if current else "\u00a0\u00a0", style="bold")
         text.append(cells.fit(c.employee, 18), style="bold" if c.free else "dim")
         text.append(" " + cells.fit(busy_text(c, lang), 20), style="green" if c.free else "dim")

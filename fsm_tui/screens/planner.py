@@ -40,7 +40,14 @@ from fsm_tui import cells
 from fsm_tui.backend import Catalog
 from fsm_tui.messages import OrdersChanged
 from fsm_tui.screens.base import SectionScreen
-from fsm_tui.screens.plan_visit import Planned, Target, VisitScreen, busy_text, distance_text
+from fsm_tui.screens.plan_visit import (
+    Planned,
+    Target,
+    VisitScreen,
+    busy_text,
+    distance_text,
+    visit_summary,
+)
 from fsm_tui.text import t
 from fsm_tui.widgets.timeline import Timeline
 
@@ -59,6 +66,7 @@ class _Nearest:
     start: datetime | None
     minutes: int
     candidates: list[Candidate]
+    preferred: int | None = None  # the order's assignee
 
 
 class PlannerScreen(SectionScreen):
@@ -379,26 +387,19 @@ class PlannerScreen(SectionScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="planner-nearest")
     def _load_nearest(self, order_id: int, object_id: int | None, day: date, minutes: int) -> None:
-        """Who is nearest and free at the first free moment of the day."""
+        """Who to send, at the first free moment of the day: the order's assignee first
+        (at theirs), then the free and nearest (the core's offer, as the dialog makes it)."""
         worker = get_current_worker()
         backend = self.fsm.backend
-        start: datetime | None = None
-        found: list[Candidate] = []
         with backend.reader() as session:
-            slots = planning.free_slots(
-                session, day=day, minutes=minutes, object_id=object_id, now=backend.now()
+            offer = planning.offer_visit(
+                session, order_id=order_id, day=day, minutes=minutes, now=backend.now()
             )
-            if slots:
-                start = min(s.start for s in slots)
-                if object_id is not None:
-                    found = planning.nearest(
-                        session, object_id=object_id, start=start, minutes=minutes
-                    )
-                else:
-                    names = sorted({(s.employee, s.employee_id) for s in slots if s.start == start})
-                    found = [Candidate(i, n, True, None, None, None, None) for n, i in names]
+        start = offer.start if offer.slots else None
+        found = offer.candidates if offer.slots else []
         if not worker.is_cancelled:
-            self.post_message(self.NearestLoaded(_Nearest(order_id, start, minutes, found)))
+            nearest = _Nearest(order_id, start, minutes, found, offer.preferred)
+            self.post_message(self.NearestLoaded(nearest))
 
     def on_planner_screen_nearest_loaded(self, message: NearestLoaded) -> None:
         if message.nearest.order_id != self._queue_id:
@@ -432,7 +433,10 @@ class PlannerScreen(SectionScreen):
         free = [c for c in nearest.candidates if c.free][: self.NEAREST_SHOWN]
         width = self._side_width()
         for c in free:
-            line = Text(cells.fit(c.employee, 14), style="bold")
+            line = Text(
+                "● " if c.employee_id == nearest.preferred else "\u00a0\u00a0", style="bold"
+            )
+            line.append(cells.fit(c.employee, 14), style="bold")
             far = distance_text(c, lang, origin=False)
             line.append(" " + (far or busy_text(c, lang)), style="green")
             line.truncate(width, overflow="ellipsis")
@@ -464,14 +468,6 @@ class PlannerScreen(SectionScreen):
     def action_refresh(self) -> None:
         self.reload()
 
-    def _summary(self, number: str, customer: str, obj: str | None, description: str) -> Text:
-        text = Text(number, style="bold")
-        text.append(f" · {customer}")
-        if obj:
-            text.append(f" · {obj}", style="dim")
-        text.append("\n" + cells.one_line(description), style="italic")
-        return text
-
     def action_place(self) -> None:
         row = self.queue_row()
         if row is None or self.day is None or self.fsm.catalog is None:
@@ -480,7 +476,7 @@ class PlannerScreen(SectionScreen):
         target = Target(
             order_id=row["id"],
             number=row["number"],
-            summary=self._summary(
+            summary=visit_summary(
                 row["number"], row["customer"], row["object"], row["description"]
             ),
             object_id=row["object_id"],
@@ -497,7 +493,7 @@ class PlannerScreen(SectionScreen):
         target = Target(
             order_id=visit.order_id,
             number=visit.number,
-            summary=self._summary(visit.number, visit.customer, visit.object, visit.description),
+            summary=visit_summary(visit.number, visit.customer, visit.object, visit.description),
             object_id=visit.object_id,
             day=self.day,
             minutes=int((visit.end - visit.start).total_seconds() // 60),

@@ -8,6 +8,9 @@ carry the order's number (and under it the object or the customer).
 A visit with a conflict is coloured by its worst one (an error: overlap, after the SLA
 deadline; a warning: outside hours, on time off, no time to drive) and starts with ``!``,
 so the marks read without colour too; a slice where two visits meet is drawn as ``▓``.
+A visit of an order that is done (or closed) is greyed and starts with ``✓``: it stays as
+the day's record but holds no time (the core gives its slot to others); a cancelled
+order's visit is not on the timeline at all.
 
 The cursor is a person (up/down) and one of their visits (left/right). The conflicts of
 the day come from the core (:func:`fsm_core.services.planning.schedule`, which asks
@@ -106,6 +109,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--visit",
         "timeline--visit-warning",
         "timeline--visit-error",
+        "timeline--visit-done",
         "timeline--overlap",
         "timeline--selected",
         "timeline--empty",
@@ -424,28 +428,31 @@ class Timeline(ScrollView, can_focus=True):
         # the visits over it
         covered = [0] * grid.cells
         selected = self.current_visit if cursor else None
-        for visit in day.visits:
+        booked = [v for v in day.visits if not v.done]
+        for visit in booked:  # a done order's visit holds no time: it never overlaps
             a, b = self._span_cells(grid, visit)
             for i in range(a, b):
                 covered[i] += 1
-        for visit in day.visits:
+        # done ones first, so that a visit booked over a done one is drawn on top
+        for visit in sorted(day.visits, key=lambda v: not v.done):
             a, b = self._span_cells(grid, visit)
             if a >= grid.cells or b <= 0:
                 continue
-            level = worst(day.conflicts, visit.id)
-            style = base + self._style(f"visit-{level}" if level else "visit")
+            level = None if visit.done else worst(day.conflicts, visit.id)
+            kind = "visit-done" if visit.done else f"visit-{level}" if level else "visit"
+            style = base + self._style(kind)
             if selected is not None and visit.id == selected.id:
                 style += self._style("selected")
             # the number goes where this visit is alone; where two meet, ▓
-            alone = [i for i in range(a, b) if covered[i] == 1]
+            alone = [i for i in range(a, b) if visit.done or covered[i] == 1]
             if second:
                 label = " " + (visit.object or visit.customer)
             else:
-                label = ("!" if level else " ") + visit.number
+                label = ("✓" if visit.done else "!" if level else " ") + visit.number
             room = len(alone)
             text = cells.fit(label, room) if cell_len(label) > room else label.ljust(room)
             for i in range(a, b):
-                if covered[i] > 1:
+                if covered[i] > 1 and not visit.done:
                     shades[i] = ("▓", style + self._style("overlap"))
             for ch, i in zip(text, alone, strict=False):
                 shades[i] = (ch, style)
