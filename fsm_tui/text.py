@@ -439,6 +439,10 @@ UI: dict[str, tuple[str, str]] = {
     "work.rate": ("rate/h", "ставка/ч"),
     "work.rate_own": ("own: {rate}", "своя: {rate}"),
     "work.comment": ("Comment", "Комментарий"),
+    "work.from_visit": (
+        "Started and finished: the visit's planned time (until now, if it is still on).",
+        "Начало и окончание — плановое время визита (до текущего момента, если он идёт).",
+    ),
     "work.rate_hint": (
         "A rate typed next to an executor replaces their own for this work.",
         "Ставка рядом с исполнителем заменяет его собственную для этой работы.",

@@ -1342,6 +1342,62 @@ def visit_view(session: Session, visit_id: int) -> VisitView:
     raise NotFound("visit", f"#{visit_id}")
 
 
+@dataclass(frozen=True)
+class WorkWindow:
+    """When work on an order most likely happened, to record it (выполненная работа)."""
+
+    start: datetime
+    end: datetime
+    visit_id: int | None
+    """The visit it comes from (None: the last hour, no visit has begun)."""
+    employee_id: int | None = None  # the visit's technician
+
+
+def _five(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0) - timedelta(minutes=moment.minute % 5)
+
+
+def work_window(
+    session: Session,
+    *,
+    order_id: int,
+    now: datetime | None = None,
+    start: datetime | None = None,
+) -> WorkWindow:
+    """The default start and end of work recorded on ``order_id`` (the dashboard's work
+    form and ``fsm work add`` without ``--start``/``--end``): the planned time of the
+    order's latest visit that has begun — up to now while it is still going on — else of
+    its planned window, else the last hour; never before the order was created, never in
+    the future, to five minutes. With ``start`` (given by the user), only the end is
+    chosen: that window's, or now when the window ends before ``start``."""
+    if start is not None:
+        found = work_window(session, order_id=order_id, now=now)
+        end = found.end if found.end > start else (now or clock.now())
+        return WorkWindow(start, end, found.visit_id, found.employee_id)
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    now = now or clock.now()
+    begun = [v for v in visits_of_order(session, order_id) if v.start <= now]
+    source: tuple[datetime, datetime, int | None, int | None] | None = None
+    if begun:
+        visit = max(begun, key=lambda v: (v.start, v.id))
+        source = (visit.start, visit.end, visit.id, visit.employee_id)
+    elif order.planned_start is not None and order.planned_start <= now:
+        planned_end = order.planned_end or order.planned_start + timedelta(hours=1)
+        source = (order.planned_start, planned_end, None, None)
+    if source is not None:
+        start, end, visit_id, employee_id = source
+        if end > now:  # still going on: until now
+            end = _five(now) if _five(now) > start else now
+        return WorkWindow(start, end, visit_id, employee_id)
+    end = _five(now)
+    start = max(end - timedelta(hours=1), order.created_at)
+    if start >= end:
+        end = now
+    return WorkWindow(start, end, None, None)
+
+
 def set_home_base(
     *,
     session: Session,
