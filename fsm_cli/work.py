@@ -108,25 +108,40 @@ def material(
     order: Order,
     item: Annotated[str, typer.Argument(help="Item: SKU, barcode or name.")],
     quantity: Annotated[str, typer.Argument(help="E.g. 0,8 (kg) or 1.")],
-    warehouse: Annotated[str, typer.Option("--warehouse", "-w", help="Taken from here.")],
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Taken from here (default: as fsm stock writeoff suggests it - the order's "
+            "reservation, the technician's van if it has enough, else the nearest that has).",
+            show_default=False,
+        ),
+    ] = None,
     entry: Annotated[int | None, typer.Option("--entry", help="The work entry it was for.")] = None,
 ) -> None:
     """Record a material used: it is written off the warehouse (never below zero)."""
+    from fsm_cli.stock import order_warehouse
     from fsm_core.services import execution, lookup
     from fsm_core.values import parse_decimal
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
+        what = lookup.resolve_item(session, item)
+        source = order_warehouse(session, warehouse, found, what, back=False, quantity=quantity)
         use = execution.use_material(
             session=session,
             order_id=found.id,
-            item_id=lookup.resolve_item(session, item).id,
-            warehouse_id=lookup.resolve_warehouse(session, warehouse).id,
+            item_id=what.id,
+            warehouse_id=source.id,
             quantity=parse_decimal(quantity, field="quantity") or Decimal(0),
             work_entry_id=entry,
             actor=STATE.actor,
         )
-    output.done(f"Order {found.number}: {use.item_name} {use.quantity} {use.unit} written off.")
+    output.done(
+        f"Order {found.number}: {use.item_name} {use.quantity} {use.unit} written off "
+        f"from {source.name}."
+    )
 
 
 @app.command("attach")

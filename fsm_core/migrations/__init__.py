@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-HEAD = "0004"
+HEAD = "0005"
 
 _HERE = Path(__file__).resolve().parent
 

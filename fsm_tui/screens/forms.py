@@ -112,9 +112,16 @@ class Where:
     suggested: int | None = None  # where a write-off for the order would come from
 
 
-def read_where(session: Session, item_id: int, order_id: int | None = None) -> Where:
+def read_where(
+    session: Session,
+    item_id: int,
+    order_id: int | None = None,
+    quantity: Decimal | None = None,
+) -> Where:
     """Runs in a worker: where ``item_id`` is, and (for an order) what it has reserved of
-    it and which warehouse its write-off would come from (``suggest_source``)."""
+    it and which warehouse a write-off of ``quantity`` would come from (the core's
+    ``suggest_write_off``: the reservation's, the technician's van if it has enough, else
+    the nearest that has enough)."""
     lines = tuple(
         (line.warehouse_id, line.available, line.on_hand)
         for line in stock_queries.availability(session=session, item_id=item_id).lines
@@ -130,7 +137,9 @@ def read_where(session: Session, item_id: int, order_id: int | None = None) -> W
             held[warehouse_id] = amount
         order = session.get(Order, order_id)
         if order is not None:
-            source = stock_queries.suggest_source(session, order=order, item_id=item_id)
+            source = stock_queries.suggest_write_off(
+                session, order=order, item_id=item_id, quantity=quantity
+            )
             suggested = source.id if source is not None else None
     return Where(item_id, lines, held, suggested)
 

@@ -458,7 +458,7 @@ async def test_the_tabs_keys_are_in_the_palette_and_the_help(app, demo_db):
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#bindings", DataTable)
-        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         listed = {row[3]: row for row in rows}
         assert listed["execution.work"][:3] == ["заявка: выполнение", "w", "Работа"]
         assert listed["checklist.answer"][2] == "Ответить"
