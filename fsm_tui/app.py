@@ -335,10 +335,16 @@ class FsmApp(App[None]):
     def on_open_order(self, message: OpenOrder) -> None:
         self.open_order(message.order_id)
 
-    def open_order(self, order_id: int) -> None:
+    def open_order(self, order_id: int, *, task: tuple[str, str] | None = None) -> None:
+        """The order's screen; ``task`` (a tab and its pane's action: ``("execution",
+        "work")``) starts there at once."""
         from fsm_tui.screens.order import OrderScreen
 
-        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id)))
+        screen = self.screen
+        if task is not None and isinstance(screen, OrderScreen) and screen.order_id == order_id:
+            screen.run_task(*task)
+            return
+        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id, task=task)))
 
     def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
         if self.catalog is None or not self.catalog.complete:

@@ -87,6 +87,10 @@ UI: dict[str, tuple[str, str]] = {
     "order.created": ("Order {number} created ({stage}).", "Заявка {number} создана ({stage})."),
     # assign / move
     "assign.title": ("Assign order {number}", "Назначить заявку {number}"),
+    "assign.filter": (
+        "type a name, a position or an area — or ↑↓; Enter assigns",
+        "начните имя, должность или участок — или ↑↓; Enter назначает",
+    ),
     "assign.unassign": ("— take it away from {name}", "— снять исполнителя {name}"),
     "assign.open_orders": ("{n} open", "открытых: {n}"),
     "assigned": (
@@ -174,6 +178,28 @@ UI: dict[str, tuple[str, str]] = {
     "cmd.open_order": ("Open order {number}", "Открыть заявку {number}"),
     "cmd.open_order_help": ("{customer}: {description}", "{customer}: {description}"),
     "cmd.binding_help": ("{key} · {where}", "{key} · {where}"),
+    "cmd.task.message": ("Write a message: {number}", "Написать сообщение: {number}"),
+    "cmd.task.message_help": (
+        "The order's chat, the message box ready",
+        "Чат заявки, сразу в поле сообщения",
+    ),
+    "cmd.task.work": ("Record work: {number}", "Записать работу: {number}"),
+    "cmd.task.work_help": (
+        "Execution: work done, at the visit's time",
+        "Выполнение: работа, по времени визита",
+    ),
+    "cmd.task.write_off": ("Write off a material: {number}", "Списать материал: {number}"),
+    "cmd.task.write_off_help": (
+        "Execution: a material used, from where it is",
+        "Выполнение: материал, со склада, где он есть",
+    ),
+    "cmd.task.sign": ("Customer's signature: {number}", "Подпись заказчика: {number}"),
+    "cmd.task.sign_help": ("Execution: who signed", "Выполнение: кто подписал"),
+    "cmd.task.act": ("Act PDF: {number}", "Акт в PDF: {number}"),
+    "cmd.task.act_help": (
+        "Write the act of completed works",
+        "Сформировать акт выполненных работ",
+    ),
     "cmd.reload_catalog": ("Reload reference data", "Обновить справочники"),
     "cmd.reload_catalog_help": (
         "Re-read stages, employees, customers and objects from the database",
@@ -576,6 +602,13 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "order.reload": ("Reload", "Перечитать"),
     "order.next_tab": ("Next tab", "След. вкладка"),
     "order.prev_tab": ("Previous tab", "Пред. вкладка"),
+    "order.tab_1": ("Tabs (1: Order)", "Вкладки (1 — Заявка)"),
+    "order.tab_2": ("Tab 2: Checklists", "Вкладка 2 — Чек-листы"),
+    "order.tab_3": ("Tab 3: Execution", "Вкладка 3 — Выполнение"),
+    "order.tab_4": ("Tab 4: Act", "Вкладка 4 — Акт"),
+    "order.tab_5": ("Tab 5: Messages", "Вкладка 5 — Сообщения"),
+    "order.tab_6": ("Tab 6: Materials", "Вкладка 6 — Материалы"),
+    "order.tab_7": ("Tab 7: History", "Вкладка 7 — История"),
     "form.submit": ("Save", "Сохранить"),
     "form.cancel": ("Cancel", "Отмена"),
     "help.close": ("Close", "Закрыть"),
