@@ -151,6 +151,9 @@ class FsmApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {FsmCommands}
     MODES: ClassVar[dict[str, Any]] = {s.mode: s.make_screen for s in SECTIONS}
     DEFAULT_MODE: ClassVar[str] = SECTIONS[0].mode
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    """Below 100 columns (an 80-column terminal) every screen is ``-narrow``: fsm.tcss
+    stacks or narrows what would not fit side by side."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Keys", id="app.help"),

@@ -145,9 +145,7 @@ class WorkScreen(ChangeForm):
         return t("work.rate_own", self.lang, rate=rate)
 
     def on_mount(self) -> None:
-        work_type = self.query_one("#work_type", Select)
-        work_type.focus()
-        work_type.expanded = True  # the list is open: typing finds the work type
+        self.query_one("#work_type", Select).focus()  # typing opens it and finds the type
         self._defaults = {n: self.query_one(f"#{n}", Input).value for n in ("start", "end")}
         self._read_window()
 
@@ -269,14 +267,6 @@ class MaterialScreen(StockForm):
             quantity(self.amount, lang=lang) if self.amount is not None else ""
         )
         yield from self.warehouse_field("warehouse", t("warehouse", lang), self.warehouse_id)
-
-    def on_mount(self) -> None:  # Textual calls StockForm.on_mount too, after this one
-        self.call_after_refresh(self._open_items)
-
-    def _open_items(self) -> None:
-        item = self.query_one("#item", Select)
-        if item.has_focus:
-            item.expanded = True  # the list is open: typing finds the item
 
     def action_submit(self) -> None:
         values = self.required("item", "quantity", "warehouse")

@@ -18,11 +18,12 @@ from typing import Any
 from rich.text import Text
 from sqlalchemy import select
 from sqlmodel import Session
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
+from textual.widgets._select import SelectOverlay
 from textual.worker import Worker
 
 from fsm_core.errors import InsufficientStock
@@ -63,6 +64,23 @@ class ChangeForm(FormScreen[str | None]):
     def _chosen(self, event: Select.Changed) -> None:
         if event.select.has_focus and event.value is not Select.NULL:
             self.focus_next()  # chosen: on to the next field
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on a closed list opens it and finds what is typed (the work type, the
+        item): no enter first."""
+        select = self.focused
+        if (
+            isinstance(select, Select)
+            and not select.expanded
+            and event.is_printable
+            and event.character
+            and not event.character.isspace()
+        ):
+            event.stop()
+            event.prevent_default()
+            select.expanded = True
+            overlay = select.query_one(SelectOverlay)
+            overlay.post_message(events.Key(event.key, event.character))
 
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:

@@ -113,6 +113,7 @@ class PlannerScreen(SectionScreen):
         self._generation = 0
         self._focus_visit_id: int | None = None
         self._queue_id: int | None = None
+        self._queue_width = 0  # the width the queue's lines were cut to
 
     # --- layout --------------------------------------------------------------------------
 
@@ -187,6 +188,7 @@ class PlannerScreen(SectionScreen):
         self._show_header()
         self._show_queue(message.queue)
         self._show_detail()
+        self.call_after_refresh(self._rewrap)  # the side may only now be laid out
 
     def orders_changed(self, message: OrdersChanged) -> None:
         if self.fsm.catalog is not None:
@@ -320,14 +322,28 @@ class PlannerScreen(SectionScreen):
             self.nearest = None
             self._show_nearest()
             return
+        self._queue_width = self._side_width()
         options.add_options([self._queue_option(r) for r in rows])
         ids = [r["id"] for r in rows]
         options.highlighted = ids.index(keep) if keep in ids else 0
         self.refresh_bindings()
 
+    def on_resize(self) -> None:
+        """A narrower side (80 columns) gets its queue's lines cut anew, not wrapped
+        (once the new layout is there)."""
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self.queue and self._side_width() != self._queue_width:
+            self._show_queue(self.queue)
+            self._show_nearest()
+
     def _side_width(self) -> int:
         # the options have a cell of padding each side; the scrollbar may take one more
-        return max(self.queue_list.scrollable_content_region.width - 3, 24)
+        # the list's width less a cell of padding each side and the scrollbar (counted
+        # whether it shows or not, so that the width does not change with it)
+        room = self.queue_list.size.width - 4
+        return room if room > 12 else 38  # not laid out yet: the wide layout's
 
     def _queue_option(self, row: Row) -> Option:
         """``26-0067 −2 д 15 ч (реакция)        Новая`` over ``Балтийская пекарня · Сплит…``"""
@@ -356,7 +372,9 @@ class PlannerScreen(SectionScreen):
         first.truncate(width, overflow="ellipsis")
         where = f"{row['customer']} · {row['object'] or '—'}"
         second = Text(cells.fit(where, width).rstrip(), style="dim")
-        return Option(Text("\n").join([first, second]), id=str(row["id"]))
+        prompt = Text("\n").join([first, second])
+        prompt.no_wrap, prompt.overflow = True, "ellipsis"  # cut, never wrapped
+        return Option(prompt, id=str(row["id"]))
 
     def queue_row(self) -> Row | None:
         option = self.queue_list.highlighted_option

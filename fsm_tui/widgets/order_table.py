@@ -89,6 +89,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         Binding("home", "first", "First order", show=False, id="table.first"),
         Binding("end", "last", "Last order", show=False, id="table.last"),
         Binding("enter", "select", "Open", id="table.select"),
+        Binding("right", "sideways(1)", "More columns", show=False, id="table.right"),
+        Binding("left", "sideways(-1)", "Back to the first columns", show=False, id="table.left"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -410,6 +412,17 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.cursor_row = max(self.row_count - 1, 0)
 
+    def action_sideways(self, step: int) -> None:
+        self.sideways(step, self.scrollable_content_region.width)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        event.stop()
+        self.action_sideways(1)
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        event.stop()
+        self.action_sideways(-1)
+
     def action_select(self) -> None:
         row = self.current_row
         if row is not None:
@@ -444,7 +457,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
                 self._fit(t(c.label, self.lang), w)
                 for c, w in zip(self.columns, widths, strict=True)
             )
-            return Strip([Segment(self._fit(text, width), style)], width)
+            return Strip([Segment(self._header(text, width), style)], width)
         index = int(self.scroll_offset.y) + y - 1
         if index >= self.row_count:
             if index == 0 and self._total == 0:
@@ -465,7 +478,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
             pending = line_style + self.get_component_rich_style("order-table--pending")
             return Strip([Segment(self._fit("  …", width), pending)], width)
         self._announce_paint()
-        return Strip(self._row_segments(row, widths, width, line_style), width)
+        full = max(width, self._full_width(width))
+        return self._crop(self._row_segments(row, widths, full, line_style), width)
 
     def _row_segments(
         self, row: Row, widths: tuple[int, ...], width: int, line_style: Style

@@ -44,7 +44,7 @@ class StageCounts(Static):
             return Content(" " + t("loading", lang))
         parts: list[Content] = []
         total = Content.from_markup(
-            "[@click=screen.filter_stage('')]$name [b]$n[/b][/]",
+            "[@click=screen.filter_stage('')]$name\u00a0[b]$n[/b][/]",
             name=t("counts.all", lang),
             n=self._count(self.total or 0),
         )
@@ -54,8 +54,8 @@ class StageCounts(Static):
             if not n and self.selected != code:
                 continue
             chip = Content.from_markup(
-                f"[@click=screen.filter_stage('{code}')]$name [b]$n[/b][/]",
-                name=stage.name(lang),
+                f"[@click=screen.filter_stage('{code}')]$name\u00a0[b]$n[/b][/]",
+                name=stage.name(lang).replace(" ", "\u00a0"),  # a count is not split
                 n=self._count(n),
             )
             parts.append(chip.stylize("reverse") if self.selected == code else chip)

@@ -145,7 +145,7 @@ async def test_record_work(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         keys = await on_board(app, pilot, number)
         await keys.palette("записать работу")
-        await keys.type("Устранение")  # the work types' list is open: type to find
+        await keys.type("Устранение")  # typing opens the work types and finds it
         await keys.press("enter", "ctrl+s")
         assert keys.count <= MOST, keys.log
     with demo_db.reader() as s:
@@ -159,7 +159,7 @@ async def test_write_off_a_material(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         keys = await on_board(app, pilot, order.number)
         await keys.palette("списать материал")
-        await keys.type("Фреон")  # the items' list is open
+        await keys.type("Фреон")  # typing opens the items and finds it
         await keys.press("enter")
         await keys.type("1")
         await pilot.pause(0.5)  # the warehouse follows the quantity
