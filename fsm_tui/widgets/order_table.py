@@ -13,6 +13,7 @@ dropped.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("description", "description", 14, flex=3),
 )
 
+NARROW_BELOW = 100
+"""Under this many cells (an 80-column terminal) the columns a dispatcher acts on come
+first — stage, SLA, assignee — and the rest is a sideways scroll away."""
+NARROW_COLUMNS: tuple[Column, ...] = tuple(
+    next(c for c in COLUMNS if c.key == key)
+    for key in (
+        "number",
+        "stage",
+        "sla",
+        "assignee",
+        "customer",
+        "object",
+        "criticality",
+        "created",
+        "description",
+    )
+)
+
 
 @dataclass
 class _Query:
@@ -77,7 +96,7 @@ class _Query:
 class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     """Orders matching a filter, newest first, one line each."""
 
-    columns = COLUMNS
+    columns: tuple[Column, ...] = COLUMNS
     PAGE_SIZE: ClassVar[int] = 200
     MAX_PAGES: ClassVar[int] = 20
 
@@ -219,6 +238,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     def set_catalog(self, catalog: Catalog) -> None:
         first = self.catalog is None
         self.catalog = catalog
+        for rows in self._pages.values():
+            self._note_years(rows)
         self.refresh()
         if first and self._pages:  # the first page came before the catalog: now it shows
             self._unpainted = self._generation
@@ -334,7 +355,17 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         if message.generation == self._generation:
             self._take_page(message.generation, message.page, message.rows)
 
+    def _note_years(self, rows: list[Row]) -> None:
+        if self._older or self.catalog is None or not rows:
+            return
+        tz = self.catalog.tz
+        year = self.now().astimezone(tz).year
+        if any(r["created_at"].astimezone(tz).year != year for r in rows):
+            self._older = True
+            self._pick_columns()
+
     def _take_page(self, generation: int, page: int, rows: list[Row]) -> None:
+        self._note_years(rows)
         self._pending.discard(page)
         self._pages[page] = rows
         self._pages.move_to_end(page)
@@ -373,7 +404,27 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
 
     def on_resize(self, event: events.Resize) -> None:
+        self._narrow = event.size.width < NARROW_BELOW
+        self._pick_columns()
         self._update_size()
+
+    _narrow = False
+    _older = False  # an order on the pages was created in another year: its date has one
+
+    def _pick_columns(self) -> None:
+        """The columns for the width (narrow: what a dispatcher acts on first), the
+        "created" one wide enough for a year when a date needs it."""
+        columns = NARROW_COLUMNS if self._narrow else COLUMNS
+        if self._older:
+            wide = len("Dec 31 2025 23:30")
+            columns = tuple(
+                dataclasses.replace(c, width=wide) if c.key == "created" else c for c in columns
+            )
+        if columns != self.columns:
+            self.columns = columns
+            self._columns_changed()
+            self._x = 0
+            self.refresh()
 
     def _clamp_cursor(self) -> None:
         last = max(self.row_count - 1, 0)
@@ -491,17 +542,21 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         tz = catalog.tz if catalog else None
         now = self.now()
         sla, status = sla_for(row, stage, now, lang)
-        values: list[tuple[str, Style | None]] = [
-            (row["number"], self.get_component_rich_style("order-table--number")),
-            (cells.when(row["created_at"], tz, lang, now) if tz else "", None),
-            (stage.name(lang) if stage else row["stage_code"], None),
-            (cells.crit(row["criticality"], lang), self._crit_style(row["criticality"])),
-            (row.get("customer") or "", None),
-            (row.get("object") or "", None),
-            (cells.assignee(row), None),
-            (sla, self.get_component_rich_style(f"order-table--sla-{status}")),
-            (cells.one_line(row.get("description")), None),
-        ]
+        by_key: dict[str, tuple[str, Style | None]] = {
+            "number": (row["number"], self.get_component_rich_style("order-table--number")),
+            "created": (cells.when(row["created_at"], tz, lang, now) if tz else "", None),
+            "stage": (stage.name(lang) if stage else row["stage_code"], None),
+            "criticality": (
+                cells.crit(row["criticality"], lang),
+                self._crit_style(row["criticality"]),
+            ),
+            "customer": (row.get("customer") or "", None),
+            "object": (row.get("object") or "", None),
+            "assignee": (cells.assignee(row), None),
+            "sla": (sla, self.get_component_rich_style(f"order-table--sla-{status}")),
+            "description": (cells.one_line(row.get("description")), None),
+        }
+        values = [by_key[c.key] for c in self.columns]
         body_style = line_style
         if finished:
             finished_style = self.get_component_rich_style("order-table--finished")

@@ -44,7 +44,7 @@ class StageCounts(Static):
             return Content(" " + t("loading", lang))
         parts: list[Content] = []
         total = Content.from_markup(
-            "[@click=screen.filter_stage('')]$name\u00a0[b]$n[/b][/]",
+            "[@click=screen.filter_stage('')]$name [b]$n[/b][/]",
             name=t("counts.all", lang),
             n=self._count(self.total or 0),
         )
@@ -54,9 +54,27 @@ class StageCounts(Static):
             if not n and self.selected != code:
                 continue
             chip = Content.from_markup(
-                f"[@click=screen.filter_stage('{code}')]$name\u00a0[b]$n[/b][/]",
-                name=stage.name(lang).replace(" ", "\u00a0"),  # a count is not split
+                f"[@click=screen.filter_stage('{code}')]$name [b]$n[/b][/]",
+                name=stage.name(lang),
                 n=self._count(n),
             )
             parts.append(chip.stylize("reverse") if self.selected == code else chip)
-        return Content(" ") + Content(" │ ").join(parts)
+        return self._lines(parts)
+
+    def _lines(self, parts: list[Content]) -> Content:
+        """The counts separated by ``│``, a new line started between two counts where the
+        next would not fit (80 columns): a count is never split."""
+        width = self.size.width or 1000
+        lines: list[list[Content]] = [[]]
+        used = 1
+        for part in parts:
+            step = part.cell_length + (3 if lines[-1] else 0)
+            if lines[-1] and used + step > width:
+                lines.append([])
+                used, step = 1, part.cell_length
+            lines[-1].append(part)
+            used += step
+        return Content("\n").join(Content(" ") + Content(" │ ").join(line) for line in lines)
+
+    def on_resize(self) -> None:
+        self.update(self._content())

@@ -48,3 +48,23 @@ async def test_board_planner_and_order_screen_show_dates_alike(demo_url, demo_db
         select_visit(planner.timeline, visit.number)
         await settle(pilot)
         assert due in screen_text(app)
+
+
+async def test_an_older_orders_date_shows_its_year_whole_on_the_board(demo_url, demo_db):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    with demo_db.transaction() as s:
+        order = s.exec(select(Order).where(Order.stage_code == "new")).first()
+        order.created_at = NOW - timedelta(days=365)
+        s.add(order)
+        number, created = order.number, order.created_at
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *number, "enter", "escape")
+        await settle(pilot)
+        shown = moment(created, app.catalog.tz, lang="en", now=NOW)
+        assert shown.endswith("2025 " + shown[-5:])
+        assert shown in app.screen.table.render_line(1).text

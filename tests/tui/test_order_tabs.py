@@ -257,7 +257,7 @@ async def test_comment_attachment_and_signature(app, demo_db, tmp_path):
         text = shown(app)
         assert "Масло заменено" in text
         assert "before.jpg" in text
-        assert "Смирнова О. В., 26.11.2026 12:00" in text
+        assert "Смирнова О. В., 26.11 12:00" in text
 
 
 async def test_a_missing_file_is_shown_in_the_attach_form(app, demo_db, tmp_path):
