@@ -82,7 +82,7 @@ class AssignScreen(FormScreen[Assigned | None]):
         current = self.row.get("assignee_id")
         for employee in self._shown():
             options.append(Option(self._prompt(employee, current), id=str(employee.id)))
-        if current is not None:
+        if current is not None and not self.typed:  # a typed name never lands on "nobody"
             name = self.catalog.name_of("employees", current)
             options.append(Option(t("assign.unassign", self.lang, name=name), id=UNASSIGN))
         return options

@@ -165,8 +165,11 @@ class VisitScreen(FormScreen[Planned | None]):
         self._refresh_choices()
 
     def _fill_start(self, start: datetime) -> None:
+        """The time alone when it is today; with the day when the offer is another day
+        (a Sunday's offer is Monday's), so what the field says is what will be planned."""
         local = start.astimezone(self.tz)
-        text = f"{local:%H:%M}" if local.date() == self.day else f"{local:%d.%m %H:%M}"
+        today = self.fsm.backend.now().astimezone(self.tz).date()
+        text = f"{local:%H:%M}" if local.date() == today else f"{local:%d.%m %H:%M}"
         self._fill("#start", text)
 
     def _fill(self, selector: str, text: str) -> None:

@@ -211,3 +211,17 @@ async def test_the_act(app, demo_db, tmp_path, monkeypatch):
                 break
         assert keys.count <= MOST, keys.log
     assert [p.suffix for p in acts.iterdir()] == [".pdf"]
+
+
+async def test_a_typed_name_that_matches_nobody_never_unassigns(app, demo_db):
+    """Found in tmux: with a filter that matched no one, the only line left was "take it
+    away from …", and enter removed the assignee."""
+    order = an_order(demo_db, "assigned")
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(app, pilot, order.number)
+        await pilot.press("a", *"нет такого", "enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+    with demo_db.reader() as s:
+        assert s.get(Order, order.id).assignee_id == order.assignee_id
