@@ -60,14 +60,12 @@ class MoveScreen(FormScreen[Moved | None]):
 
     def _next_step(self) -> int:
         """The stage the order usually goes on to: the first allowed one further along
-        the board that is not a cancellation (enter then takes it)."""
+        the board that is neither a pause nor a cancellation (enter then takes it)."""
         here = self.catalog.stage(self.row["stage_code"])
+        if here is None:
+            return 0
         for index, stage in enumerate(self.allowed):
-            if (
-                here is not None
-                and stage.position > here.position
-                and stage.category != "cancelled"
-            ):
+            if stage.position > here.position and stage.category not in ("paused", "cancelled"):
                 return index
         return 0
 

@@ -225,3 +225,13 @@ async def test_a_typed_name_that_matches_nobody_never_unassigns(app, demo_db):
         await settle(pilot)
     with demo_db.reader() as s:
         assert s.get(Order, order.id).assignee_id == order.assignee_id
+
+
+async def test_move_offers_done_after_in_progress_not_a_pause(app, demo_db):
+    order = an_order(demo_db, "in_progress")
+    async with app.run_test(size=SIZE) as pilot:
+        await on_board(app, pilot, order.number)
+        await pilot.press("m", "enter")
+        await settle(pilot)
+    with demo_db.reader() as s:
+        assert s.get(Order, order.id).stage_code == "done"
