@@ -49,7 +49,7 @@ def _size(n: int) -> str:
 def _message_lines(m: "MessageView", tz: Any, *, with_order: bool = False) -> list[Any]:
     from rich.text import Text
 
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
 
     head = Text()
     head.append(f"#{m.id} ", style="dim")
@@ -59,7 +59,7 @@ def _message_lines(m: "MessageView", tz: Any, *, with_order: bool = False) -> li
         f"[{_channel_name(m.channel)}] ",
         style="magenta" if m.channel == "customer" else "blue",
     )
-    head.append(local_time(m.created_at, tz, lang=STATE.language) + "  ", style="dim")
+    head.append(moment(m.created_at, tz, lang=STATE.language) + "  ", style="dim")
     head.append(m.author, style="bold")
     lines = [head]
     if m.forwarded_from:
@@ -103,7 +103,7 @@ def list_(
     """Orders with chats, latest conversation first, with your unread counts."""
     from rich.text import Text
 
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
     from fsm_core.services import chat
 
     user = STATE.app_user()
@@ -123,7 +123,7 @@ def list_(
                 unread,
                 r["customer"],
                 r["object"] or "",
-                local_time(r["last_at"], tz, lang=STATE.language),
+                moment(r["last_at"], tz, lang=STATE.language),
                 f"{r['last_author']} [{_channel_name(r['last_channel'])}]",
                 " ".join(r["last_text"].split()) or "📎",
             ]

@@ -129,12 +129,11 @@ def _print_board(
 ) -> None:
     from rich.text import Text
 
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
     from fsm_core.i18n import criticality_name, label
 
     lang = STATE.language
     tz = settings.tz
-    this_year = now.astimezone(tz).year
     squeeze = {"squeeze": True}
     columns = [
         (label("number", lang), {"no_wrap": True, "style": "bold"}),
@@ -153,7 +152,7 @@ def _print_board(
         body.append(
             [
                 row["number"],
-                local_time(row["created_at"], tz, lang=lang, compact_year=this_year),
+                moment(row["created_at"], tz, lang=lang, now=now),
                 stage.name(lang) if stage else row["stage_code"],
                 Text(
                     criticality_name(row["criticality"], lang),

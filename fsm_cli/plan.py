@@ -177,7 +177,7 @@ def _bar(d: "PersonDay", tz: Any, first: int, last: int) -> Any:
 def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
     from rich.text import Text
 
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
 
     console = output.console()
     tz = schedule.tz
@@ -236,7 +236,7 @@ def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
             if v.crew:
                 text.append(f"  ({v.crew})", style="dim")
             if v.resolution_due:
-                due = local_time(v.resolution_due, tz, lang=_lang(), compact_year=day.year)
+                due = moment(v.resolution_due, tz, lang=_lang())
                 text.append(f"  {_t('due', 'срок')} {due}", style="dim")
             console.print(text, no_wrap=True, overflow="ellipsis", crop=True)
         for conflict in d.conflicts:

@@ -200,6 +200,13 @@ def _print_availability(found: Any) -> None:
     )
 
 
+Lat = Annotated[
+    str | None,
+    typer.Option("--lat", help="Latitude, e.g. 59.9005 (with --lon: the nearest is suggested)."),
+]
+Lon = Annotated[str | None, typer.Option("--lon", help="Longitude, e.g. 30.3600.")]
+
+
 def _item_data(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -339,6 +346,8 @@ def warehouses_create(
         str | None, typer.Option("--employee", "-e", help="The technician whose van it is.")
     ] = None,
     address: Annotated[str | None, typer.Option("--address")] = None,
+    lat: Lat = None,
+    lon: Lon = None,
     external_id: Annotated[str | None, typer.Option("--external-id")] = None,
     json_: Json = False,
 ) -> None:
@@ -356,6 +365,8 @@ def warehouses_create(
                 kind=kind,
                 employee_id=employee_id,
                 address=address,
+                latitude=lat,
+                longitude=lon,
                 external_id=external_id,
             ),
         )
@@ -370,6 +381,8 @@ def warehouses_update(
     ref: Annotated[str, typer.Argument(help="Warehouse: name, external id or technician.")],
     name: Annotated[str | None, typer.Option("--name")] = None,
     address: Annotated[str | None, typer.Option("--address")] = None,
+    lat: Lat = None,
+    lon: Lon = None,
     employee: Annotated[
         str | None, typer.Option("--employee", "-e", help="Hand the van to this technician.")
     ] = None,
@@ -383,7 +396,14 @@ def warehouses_update(
     """Rename a warehouse, change its address, hand a van over, or close it."""
     from fsm_core.services import lookup, stock
 
-    changes = _item_data(name=name, address=address, external_id=external_id, active=active)
+    changes = _item_data(
+        name=name,
+        address=address,
+        latitude=lat,
+        longitude=lon,
+        external_id=external_id,
+        active=active,
+    )
     if not changes and employee is None:
         raise typer.BadParameter("nothing to change: give at least one option")
     with STATE.transaction() as session:
@@ -525,25 +545,44 @@ def transfer(
         output.emit_json(record)
 
 
-def _order_warehouse(
-    session: "Session", ref: str | None, order: Any, item: Any, *, back: bool
+def order_warehouse(
+    session: "Session",
+    ref: str | None,
+    order: Any,
+    item: Any,
+    *,
+    back: bool,
+    quantity: str | None = None,
 ) -> Any:
-    """The warehouse named, or the one the order's stock evidently comes from (or goes
-    back to): its reservation's, or its technician's van."""
+    """The warehouse named, or the one the order's stock evidently comes from (the
+    core's suggest_write_off: its reservation's, its technician's van if it has enough,
+    else the nearest warehouse that has enough) or goes back to (where it came from, or
+    the technician's van)."""
+    from fsm_core.errors import FsmError
     from fsm_core.services import lookup, stock_queries
+    from fsm_core.values import parse_quantity
 
     if ref:
         return lookup.resolve_warehouse(session, ref)
-    guess = (stock_queries.suggest_return_target if back else stock_queries.suggest_source)(
-        session, order=order, item_id=item.id
-    )
+    if back:
+        guess = stock_queries.suggest_return_target(session, order=order, item_id=item.id)
+    else:
+        try:
+            amount = parse_quantity(quantity, unit=item.unit) if quantity else None
+        except FsmError:
+            amount = None  # the movement itself says what is wrong with it
+        guess = stock_queries.suggest_write_off(
+            session, order=order, item_id=item.id, quantity=amount
+        )
     if guess is None:
         option = "--to" if back else "--from"
-        raise typer.BadParameter(
-            f"say which warehouse: order {order.number} has no reservation of {item.name} "
-            "and no technician with a van",
-            param_hint=option,
+        where = (
+            f"order {order.number} has no reservation of {item.name} and no technician with a van"
+            if back
+            else f"{item.name} is in no warehouse and order {order.number} has no technician "
+            "with a van"
         )
+        raise typer.BadParameter(f"say which warehouse: {where}", param_hint=option)
     return guess
 
 
@@ -558,7 +597,7 @@ def writeoff(
             "--from",
             "-w",
             help="Warehouse (default: where the order's reservation is, else the "
-            "technician's van).",
+            "technician's van if it has enough, else the nearest warehouse that has enough).",
         ),
     ] = None,
     price: Annotated[
@@ -574,7 +613,7 @@ def writeoff(
     with STATE.transaction() as session:
         target = lookup.resolve_order(session, order)
         found = lookup.resolve_item(session, item)
-        warehouse = _order_warehouse(session, source, target, found, back=False)
+        warehouse = order_warehouse(session, source, target, found, back=False, quantity=quantity)
         movement = stock.write_off(
             session=session,
             order_id=target.id,
@@ -622,7 +661,7 @@ def return_(
     with STATE.transaction() as session:
         source = lookup.resolve_order(session, order)
         found = lookup.resolve_item(session, item)
-        warehouse = _order_warehouse(session, target, source, found, back=True)
+        warehouse = order_warehouse(session, target, source, found, back=True)
         movement = stock.return_from_order(
             session=session,
             order_id=source.id,
@@ -821,12 +860,10 @@ def ledger(
         )
     if output.emit_records([line.as_dict() for line in lines], json_, nl):
         return
-    from fsm_core import clock
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
     from fsm_core.i18n import movement_name
 
     lang = STATE.language
-    this_year = clock.now().astimezone(tz).year
     output.table(
         [
             (STATE.label("when"), {"no_wrap": True}),
@@ -840,7 +877,7 @@ def ledger(
         ],
         [
             [
-                local_time(line.at, tz, lang=lang, compact_year=this_year),
+                moment(line.at, tz, lang=lang),
                 movement_name(line.kind, lang),
                 line.item,
                 _qty(line.quantity, line.unit),
@@ -946,7 +983,7 @@ def reserve(
         elif found is not None:
             if quantity is None:
                 raise typer.BadParameter("how much? give the quantity after the item")
-            place = _order_warehouse(session, source, target, found, back=False)
+            place = order_warehouse(session, source, target, found, back=False, quantity=quantity)
             total = stock.reserve(
                 session=session,
                 order_id=target.id,

@@ -39,31 +39,56 @@ def _executors(session: Any, specs: list[str]) -> list[Any]:
 def add(
     order: Order,
     work_type: Annotated[str, typer.Option("--type", "-t", help="Work type (вид работ).")],
-    start: Annotated[str, typer.Option("--start", help="E.g. '27.11.2026 10:00'.")],
-    end: Annotated[str, typer.Option("--end", help="E.g. '27.11.2026 12:30'.")],
     executor: Annotated[
         list[str], typer.Option("--executor", "-e", help="NAME or NAME:RATE; repeatable.")
     ],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="E.g. '27.11.2026 10:00' (default: the start of the order's visit that has "
+            "begun, else an hour ago).",
+            show_default=False,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            "--end",
+            help="E.g. '27.11.2026 12:30' (default: the end of that visit, or now if it is "
+            "still on).",
+            show_default=False,
+        ),
+    ] = None,
     obj: Annotated[
         str | None, typer.Option("--object", help="Default: the order's object.")
     ] = None,
     quantity: Annotated[str, typer.Option("--quantity", help="Of the work type.")] = "1",
     comment: Annotated[str | None, typer.Option("--comment")] = None,
 ) -> None:
-    """Record work done: the work type's price and the executors' rates are kept as of now."""
-    from fsm_core.services import execution, lookup
+    """Record work done: the work type's price and the executors' rates are kept as of now.
+    Without --start/--end, the planned time of the order's visit that has begun (as the
+    dashboard's work form suggests it)."""
+    from fsm_core.formatting import moment
+    from fsm_core.services import execution, lookup, planning
     from fsm_core.timeparse import parse_datetime
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
         tz = company(session).tz
+        started_at = parse_datetime(start, tz=tz, field="--start") if start else None
+        finished_at = parse_datetime(end, tz=tz, field="--end") if end else None
+        if started_at is None or finished_at is None:
+            window = planning.work_window(session, order_id=found.id, start=started_at)
+            started_at = started_at or window.start
+            finished_at = finished_at or window.end
         entry = execution.add_work(
             session=session,
             order_id=found.id,
             work_type_id=lookup.resolve_work_type(session, work_type).id,
-            started_at=parse_datetime(start, tz=tz, field="--start"),
-            finished_at=parse_datetime(end, tz=tz, field="--end"),
+            started_at=started_at,
+            finished_at=finished_at,
             executors=_executors(session, executor),
             object_id=(
                 lookup.resolve_object(session, obj, customer_id=found.customer_id).id
@@ -74,7 +99,8 @@ def add(
             comment=comment,
             actor=STATE.actor,
         )
-    output.done(f"Order {found.number}: work #{entry.id} {entry.work_type_name} recorded.")
+    when = f"{moment(started_at, tz, lang=STATE.language)}–{finished_at.astimezone(tz):%H:%M}"
+    output.done(f"Order {found.number}: work #{entry.id} {entry.work_type_name} recorded ({when}).")
 
 
 @app.command("material")
@@ -82,28 +108,43 @@ def material(
     order: Order,
     item: Annotated[str, typer.Argument(help="Item: SKU, barcode or name.")],
     quantity: Annotated[str, typer.Argument(help="E.g. 0,8 (kg) or 1.")],
-    warehouse: Annotated[str, typer.Option("--warehouse", "-w", help="Taken from here.")],
+    warehouse: Annotated[
+        str | None,
+        typer.Option(
+            "--warehouse",
+            "-w",
+            help="Taken from here (default: as fsm stock writeoff suggests it - the order's "
+            "reservation, the technician's van if it has enough, else the nearest that has).",
+            show_default=False,
+        ),
+    ] = None,
     entry: Annotated[
         int | None,
         typer.Option("--entry", min=1, max=MAX_INT, help="The work entry it was for."),
     ] = None,
 ) -> None:
     """Record a material used: it is written off the warehouse (never below zero)."""
+    from fsm_cli.stock import order_warehouse
     from fsm_core.services import execution, lookup
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
+        what = lookup.resolve_item(session, item)
+        source = order_warehouse(session, warehouse, found, what, back=False, quantity=quantity)
         use = execution.use_material(
             session=session,
             order_id=found.id,
-            item_id=lookup.resolve_item(session, item).id,
-            warehouse_id=lookup.resolve_warehouse(session, warehouse).id,
+            item_id=what.id,
+            warehouse_id=source.id,
             quantity=parse_quantity(quantity, field="quantity", allow_zero=True) or Decimal(0),
             work_entry_id=entry,
             actor=STATE.actor,
         )
-    output.done(f"Order {found.number}: {use.item_name} {use.quantity} {use.unit} written off.")
+    output.done(
+        f"Order {found.number}: {use.item_name} {use.quantity} {use.unit} written off "
+        f"from {source.name}."
+    )
 
 
 @app.command("attach")

@@ -7,7 +7,7 @@ imported on first use so that commands which print JSON never pay for it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -24,21 +24,54 @@ def local_time(
     *,
     lang: str = "ru",
     seconds: bool = False,
-    compact_year: int | None = None,
 ) -> str:
-    """``14.04.2022 16:40`` (ru) or ``2022-04-14 16:40`` (en), in the company's zone.
-
-    With ``compact_year``, a time in that year drops the year (``14.04 16:40``), as a
-    board shows it.
-    """
+    """``14.04.2022 16:40`` (ru) or ``2022-04-14 16:40`` (en), in the company's zone: the
+    whole date, as a document prints it and as a form field takes it back. What a screen
+    or a list shows is :func:`moment`."""
     if value is None:
         return ""
     local = value.astimezone(tz)
-    if compact_year is not None and local.year == compact_year:
-        return local.strftime("%d.%m %H:%M" if lang == "ru" else "%m-%d %H:%M")
     if lang == "ru":
         return local.strftime("%d.%m.%Y %H:%M:%S" if seconds else "%d.%m.%Y %H:%M")
     return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_text(day: date, *, lang: str = "ru", this_year: int | None = None) -> str:
+    """A day as people read it on screen: ``06.12`` (ru), ``Dec 06`` (en), with the year
+    when it is not ``this_year`` (``06.12.2025``, ``Dec 06 2025``; always when None).
+
+    English spells the month: ``12/06`` is the 6th of December to one reader and the
+    12th of June to another, ``Dec 06`` to everyone. The day keeps two digits and the
+    month three letters (never the locale's), so a column of them lines up."""
+    if lang == "ru":
+        return f"{day:%d.%m}" if day.year == this_year else f"{day:%d.%m.%Y}"
+    shown = f"{_MONTHS_EN[day.month - 1]} {day.day:02d}"
+    return shown if day.year == this_year else f"{shown} {day.year}"
+
+
+def moment(
+    value: datetime | None,
+    tz: tzinfo,
+    *,
+    lang: str = "ru",
+    now: datetime | None = None,
+    seconds: bool = False,
+) -> str:
+    """A moment as the dashboard and the command line's lists show it, in the company's
+    zone: ``06.12 15:39`` (ru) or ``Dec 06 15:39`` (en); the year only when it is not the
+    current one (``06.12.2025 15:39``, ``Dec 06 2025 15:39``). ``now`` says which year is
+    current (default: :func:`fsm_core.clock.now`)."""
+    if value is None:
+        return ""
+    from fsm_core import clock
+
+    local = value.astimezone(tz)
+    this_year = (now or clock.now()).astimezone(tz).year
+    clock_time = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{day_text(local.date(), lang=lang, this_year=this_year)} {clock_time}"
 
 
 _WEEKDAYS = {
@@ -57,7 +90,7 @@ def due_time(value: datetime | None, tz: tzinfo, *, now: datetime, lang: str = "
     if 0 <= (local.date() - today).days < 7:
         names = _WEEKDAYS["ru" if lang == "ru" else "en"]
         return f"{names[local.weekday()]} {local:%H:%M}"
-    return local_time(value, tz, lang=lang, compact_year=today.year)
+    return moment(value, tz, lang=lang, now=now)
 
 
 @lru_cache(maxsize=4)

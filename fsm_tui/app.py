@@ -14,6 +14,7 @@ import dataclasses
 import gc
 import importlib
 import os
+import re
 import tomllib
 import weakref
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from textual.screen import Screen
 
 from fsm_core.db import Database
 from fsm_core.errors import FsmError
+from fsm_core.formatting import moment
 from fsm_tui.backend import Backend, Catalog, HeadStart, resolve_user
 from fsm_tui.commands import FsmCommands
 from fsm_tui.live_bridge import LiveBridge
@@ -81,13 +83,54 @@ def keymap_path() -> Path:
     return user_config_path("fsm", appauthor=False) / "keymap.toml"
 
 
-def read_keymap(path: Path) -> dict[str, str]:
-    """``binding.id = "key"`` lines (top level or under ``[keymap]``); a missing file is {}."""
+class Keymap(dict[str, str]):
+    """``binding id -> key`` as read from a keymap file, with the line each id is on
+    (:attr:`lines`) so that a mistake can be pointed at."""
+
+    def __init__(self, keys: dict[str, str] | None = None, lines: dict[str, int] | None = None):
+        super().__init__(keys or {})
+        self.lines: dict[str, int] = dict(lines or {})
+
+
+_PART_RE = r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'"""  # a TOML key: bare or quoted
+_PART = re.compile(_PART_RE)
+_TABLE = re.compile(r"^\s*\[([^\[\]]+)\]\s*(#.*)?$")
+_KEY = re.compile(rf"^\s*((?:{_PART_RE})(?:\s*\.\s*(?:{_PART_RE}))*)\s*=")
+
+
+def _dotted(text: str) -> list[str]:
+    return [part.strip("\"'") for part in _PART.findall(text)]
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """The line (from 1) of each ``id = "key"`` in a keymap file, ids as read_keymap
+    names them: ``board.new_order``, ``"board.move"``, or a key under ``[board]`` or
+    ``[keymap]``."""
+    lines: dict[str, int] = {}
+    table: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TABLE.match(line)
+        if header:
+            table = _dotted(header.group(1))
+            continue
+        key = _KEY.match(line)
+        if key:
+            path = [*table, *_dotted(key.group(1))]
+            if path[:1] == ["keymap"]:
+                path = path[1:]
+            lines.setdefault(".".join(path), number)
+    return lines
+
+
+def read_keymap(path: Path) -> Keymap:
+    """``binding.id = "key"`` lines (top level or under ``[keymap]``); a missing file is
+    empty."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return Keymap()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise FsmError(f"cannot read the keymap {path}: {exc}") from None
     table = data.get("keymap", data)
 
@@ -99,7 +142,7 @@ def read_keymap(path: Path) -> dict[str, str]:
             elif isinstance(value, str):
                 yield name, value
 
-    return dict(flat("", table))
+    return Keymap(dict(flat("", table)), _key_lines(text))
 
 
 class FsmApp(App[None]):
@@ -108,6 +151,9 @@ class FsmApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {FsmCommands}
     MODES: ClassVar[dict[str, Any]] = {s.mode: s.make_screen for s in SECTIONS}
     DEFAULT_MODE: ClassVar[str] = SECTIONS[0].mode
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    """Below 100 columns (an 80-column terminal) every screen is ``-narrow``: fsm.tcss
+    stacks or narrows what would not fit side by side."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Keys", id="app.help"),
@@ -143,6 +189,7 @@ class FsmApp(App[None]):
         self.live = LiveBridge(self, backend.database) if live else None
         self.lang = backend.lang
         self.keymap = dict(keymap or {})
+        self.keymap_lines: dict[str, int] = dict(getattr(keymap, "lines", {}))
         self.keymap_path = str(keymap_file) if keymap_file else None
         # every open screen, and widgets that follow the app-wide news themselves (a chat
         # thread in an order screen's tab): broadcast() posts each of them a copy
@@ -178,6 +225,29 @@ class FsmApp(App[None]):
             sources.append((section.mode, getattr(importlib.import_module(module), name)))
         return sources + binding_sources()
 
+    def binding_ids(self) -> set[str]:
+        """Every binding id the dashboard knows (what keymap.toml may name)."""
+        return {
+            binding.id
+            for _scope, cls in self.binding_sources()
+            for binding in Binding.make_bindings(cls.BINDINGS)
+            if binding.id
+        }
+
+    def _check_keymap(self) -> None:
+        """Say which ids in keymap.toml no key has (a typo there changed nothing), one
+        line each with the file and the line."""
+        unknown = sorted(set(self.keymap) - self.binding_ids())
+        if not unknown:
+            return
+        lines = self.keymap_lines
+        where = self.keymap_path or "keymap.toml"
+        text = "\n".join(
+            t("keymap.unknown", self.lang, file=where, line=lines.get(name, "?"), id=name)
+            for name in unknown
+        )
+        self.notify(text, title=t("keymap.title", self.lang), severity="warning", timeout=30)
+
     def action_section(self, mode: str) -> None:
         if mode != self.current_mode:
             self.switch_mode(mode)
@@ -201,6 +271,7 @@ class FsmApp(App[None]):
     def on_mount(self) -> None:
         if not self.cursor_blink:
             self.screen_change_signal.subscribe(self, self._still_cursors)
+        self._check_keymap()
         self.reload_catalog()
         if self.live is not None:
             self.live.start()
@@ -267,10 +338,16 @@ class FsmApp(App[None]):
     def on_open_order(self, message: OpenOrder) -> None:
         self.open_order(message.order_id)
 
-    def open_order(self, order_id: int) -> None:
+    def open_order(self, order_id: int, *, task: tuple[str, str] | None = None) -> None:
+        """The order's screen; ``task`` (a tab and its pane's action: ``("execution",
+        "work")``) starts there at once."""
         from fsm_tui.screens.order import OrderScreen
 
-        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id)))
+        screen = self.screen
+        if task is not None and isinstance(screen, OrderScreen) and screen.order_id == order_id:
+            screen.run_task(*task)
+            return
+        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id, task=task)))
 
     def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
         if self.catalog is None or not self.catalog.complete:
@@ -314,6 +391,46 @@ class FsmApp(App[None]):
             self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
 
         self._when_catalog(lambda catalog: self.push_screen(MoveScreen(catalog, row), done))
+
+    def plan_visit(self, row: dict[str, Any]) -> None:
+        """Plan a visit of the order ``row`` (a board row or an order's details): the
+        order's assignee first, at their first free moment (the core's offer)."""
+        from fsm_tui.screens.plan_visit import Planned, Target, VisitScreen, visit_summary
+
+        def done(result: Planned | None) -> None:
+            if result is None or self.catalog is None:
+                return
+            b = result.end.astimezone(self.catalog.tz)
+            when = moment(result.start, self.catalog.tz, lang=self.lang, now=self.backend.now())
+            stage = self.catalog.stage_name(result.stage_code, self.lang)
+            self.notify(
+                t(
+                    "planner.planned",
+                    self.lang,
+                    number=result.number,
+                    who=result.employee,
+                    when=f"{when}–{b:%H:%M}",
+                    stage=stage,
+                )
+            )
+            self.broadcast(OrdersChanged((result.order_id,), focus_id=result.order_id))
+
+        target = Target(
+            order_id=row["id"],
+            number=row["number"],
+            summary=visit_summary(
+                row["number"],
+                row.get("customer") or "",
+                row.get("object"),
+                row.get("description") or "",
+            ),
+            object_id=row.get("object_id"),
+            day=None,
+            minutes=None,
+        )
+        self._when_catalog(
+            lambda catalog: self.push_screen(VisitScreen(target, tz=catalog.tz), done)
+        )
 
     # --- shutting down -------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from fsm_core import clock
 from fsm_core.db import Database
 from fsm_core.models import AppUser
-from fsm_core.services import objects, order_queries, orders, parties  # noqa: F401
+from fsm_core.services import object_tree, objects, order_queries, orders, parties  # noqa: F401
 from fsm_core.services import settings as company_settings
 from fsm_core.services.stages import StageView, Workflow, load_workflow
 from fsm_core.services.users import resolve_actor
@@ -35,6 +35,14 @@ class Choice:
     name: str
     detail: str = ""
     owner_id: int | None = None  # the customer of an object or a contact
+    depth: int = 0  # an object's place in its customer's tree: 0 a site, 1 its equipment
+
+    @property
+    def label(self) -> str:
+        """The name as a pick list shows it: equipment indented under its site."""
+        if not self.depth:
+            return self.name
+        return "\u00a0\u00a0" * self.depth + "└\u00a0" + self.name
 
 
 @dataclass(frozen=True)
@@ -96,10 +104,9 @@ def load_catalog(session: Session, *, complete: bool = True) -> Catalog:
         for c in parties.list_companies(session=session)
         if c.id is not None
     )
-    objs = tuple(
-        Choice(o.id, o.name, o.address or o.inventory_number or "", o.customer_id)
-        for o, _customer in objects.list_objects(session=session)
-        if o.id is not None
+    objs = tuple(  # each customer's sites, each followed by its equipment
+        Choice(r.id, r.name, r.inventory_number or r.address or "", r.customer_id, r.depth)
+        for r in object_tree.arrange([o for o, _c in objects.list_objects(session=session)])
     )
     contacts = tuple(
         Choice(c.id, c.full_name, c.phone or c.position or "", c.company_id)

@@ -10,21 +10,18 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from textual.strip import Strip
 
-from fsm_core.formatting import local_time
+from fsm_core.formatting import moment
 from fsm_core.i18n import criticality_name
 
 SLA_CLASSES = ("ok", "at_risk", "violated", "none")
 
 
 def when(value: datetime | None, tz: tzinfo, lang: str, now: datetime | None = None) -> str:
-    """A local time, without the year when it is this year (as a board shows it)."""
-    year = now.astimezone(tz).year if now is not None else None
-    return local_time(value, tz, lang=lang, compact_year=year)
-
-
-def full_time(value: datetime | None, tz: tzinfo, lang: str) -> str:
-    return local_time(value, tz, lang=lang)
+    """A moment as every screen shows it (:func:`fsm_core.formatting.moment`)."""
+    return moment(value, tz, lang=lang, now=now)
 
 
 def fit(text: str, width: int) -> str:
@@ -76,21 +73,90 @@ def spread(columns: Sequence[Sized], width: int) -> tuple[int, ...]:
 class LineDrawn:
     """Mixin for a table that draws its own lines (a ScrollView): its columns' widths,
     spread again only when its width changes, and a redraw when it gains or loses the
-    focus (the cursor line looks different then)."""
+    focus (the cursor line looks different then).
+
+    When the columns need more than the width (an 80-column terminal), the table scrolls
+    sideways (left/right, or shift and the wheel) by :meth:`sideways`, its first column
+    (the order's number, the warehouse) staying in place; the header shows ``◂``/``▸``
+    where more is to see."""
 
     columns: Sequence[Sized]
     refresh: Callable[..., Any]  # the widget's
     _layout_width: int = -1
     _widths: tuple[int, ...] = ()
+    _x: int = 0  # how far the columns after the first are scrolled to the left
 
     def _layout(self, width: int) -> tuple[int, ...]:
         if width != self._layout_width:
             self._widths = spread(self.columns, width)
             self._layout_width = width
+            self._x = min(self._x, self._max_x(width))
         return self._widths
 
     def _columns_changed(self) -> None:
         self._layout_width = -1
+
+    def _full_width(self, width: int) -> int:
+        widths = self._layout(width)
+        return sum(widths) + len(widths) - 1
+
+    def _max_x(self, width: int) -> int:
+        return max(self._full_width(width) - width, 0) if self._layout_width == width else 0
+
+    def sideways(self, step: int, width: int) -> None:
+        """Scroll the columns after the first by ``step`` columns (negative: back)."""
+        widths = self._layout(width)
+        edges = [0]
+        for w in widths[1:]:
+            edges.append(edges[-1] + w + 1)
+        if step > 0:
+            target = next((e for e in edges if e > self._x), edges[-1])
+        else:
+            target = max((e for e in edges if e < self._x), default=0)
+        self._x = max(0, min(target, self._max_x(width)))
+        self.refresh()
+
+    def _crop(self, segments: list[Segment], width: int) -> Strip:
+        """One line of all the columns, shown from the scroll position: the first column
+        stays, the rest slides under it; a column the edge would cut is left blank (a
+        number cut to its first digits would read as another number)."""
+        full = Strip(segments)
+        if not self._widths or self._full_width(width) <= width:
+            return full.crop(0, width)
+        frozen = self._widths[0] + 1
+        right = self._shown_end(width)
+        shown = full.crop(0, frozen)
+        if right > frozen + self._x:
+            shown = Strip.join([shown, full.crop(frozen + self._x, right)])
+        blank = width - shown.cell_length
+        if blank > 0:
+            style = segments[-1].style if segments else None
+            shown = Strip.join([shown, Strip([Segment(" " * blank, style)])])
+        return shown.crop(0, width)
+
+    def _shown_end(self, width: int) -> int:
+        """Where the last column that fits whole ends, in the whole line's cells."""
+        end = self._x + width
+        right = 0
+        for w in self._widths:
+            if right + w > end:
+                break
+            right += w + 1
+        return right
+
+    def _header(self, full: str, width: int) -> str:
+        """The header's text (all the columns) as shown from the scroll position, with
+        ``◂`` after the first column when scrolled and ``▸`` at the end when more columns
+        are to the right."""
+        if self._widths and self._full_width(width) > width:
+            frozen = self._widths[0] + 1
+            full = full[:frozen] + full[frozen + self._x : self._shown_end(width)]
+        chars = list(full.ljust(width)[:width])
+        if self._x > 0 and self._widths:
+            chars[min(self._widths[0], width - 1)] = "◂"
+        if self._x < self._max_x(width):
+            chars[-1] = "▸"
+        return "".join(chars)
 
     def on_focus(self) -> None:
         self.refresh()

@@ -19,6 +19,28 @@ if TYPE_CHECKING:
 
 Command = tuple[str, str, Any]  # title, help, callback
 
+ORDER_TASKS: tuple[tuple[str, tuple[str, str]], ...] = (
+    # name (its words are cmd.task.<name>), (tab, the tab's action)
+    ("message", ("messages", "compose")),
+    ("work", ("execution", "work")),
+    ("write_off", ("execution", "material")),
+    ("sign", ("execution", "sign")),
+    ("act", ("act", "generate")),
+)
+"""What a dispatcher does to an order in its tabs; new order, assign, plan and move are
+the board's own keys (and so in the palette too)."""
+
+
+def order_reference(query: str) -> str | None:
+    """What in the palette's query names an order: ``26-0092`` in "26-0092", "open order
+    26-0092" or "открыть заявку 26-0092" (the word with digits; None when there is none)."""
+    words = [w.strip(".,;:#№") for w in query.split()]
+    numbered = [w for w in words if any(ch.isdigit() for ch in w)]
+    if not numbered:
+        return None
+    word = max(numbered, key=len)
+    return word if len(word) >= 2 else None
+
 
 def _company_details(app: FsmApp) -> None:
     from fsm_tui.screens.company_details import open_company_details
@@ -60,6 +82,7 @@ class FsmCommands(Provider):
                     partial(app.call_later, app.run_action, binding.action, active.node),
                 )
             )
+        commands.extend(self._order_tasks())
         commands.append(
             (
                 t("cmd.reload_catalog", lang),
@@ -76,6 +99,35 @@ class FsmCommands(Provider):
         )
         return commands
 
+    def _order_at_hand(self) -> tuple[int, str] | None:
+        """The order the user is on: the board's highlighted one, or the open one."""
+        from fsm_tui.screens.board import BoardScreen
+        from fsm_tui.screens.order import OrderScreen
+
+        screen = self.screen
+        if isinstance(screen, BoardScreen):
+            row = screen.current_row()
+            return (row["id"], row["number"]) if row else None
+        if isinstance(screen, OrderScreen) and screen.details is not None:
+            return screen.order_id, screen.details["number"]
+        return None
+
+    def _order_tasks(self) -> list[Command]:
+        """The order's tasks that live in its tabs, each one step from here."""
+        at_hand = self._order_at_hand()
+        if at_hand is None:
+            return []
+        order_id, number = at_hand
+        lang = self.fsm.lang
+        return [
+            (
+                t(f"cmd.task.{name}", lang, number=number),
+                t(f"cmd.task.{name}_help", lang),
+                partial(self.fsm.open_order, order_id, task=task),
+            )
+            for name, task in ORDER_TASKS
+        ]
+
     async def discover(self) -> Hits:
         for title, help_text, callback in self._commands():
             yield DiscoveryHit(title, callback, help=help_text)
@@ -86,8 +138,8 @@ class FsmCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
-        text = query.strip()
-        if len(text) >= 2 and any(ch.isdigit() for ch in text):
+        text = order_reference(query)
+        if text is not None:
             for row in await asyncio.to_thread(self._orders, text):
                 title = t("cmd.open_order", self.fsm.lang, number=row["number"])
                 yield Hit(

@@ -35,6 +35,7 @@ UI: dict[str, tuple[str, str]] = {
     "live.connecting": ("connecting", "подключение"),
     "live.lost": ("lost", "потеряны"),
     "loading": ("loading…", "загрузка…"),
+    "footer.dismiss_menu": ("Close the list", "Закрыть список"),
     # filters
     "filter.stage": ("Stage", "Стадия"),
     "filter.open": ("Open orders", "Открытые"),
@@ -79,10 +80,18 @@ UI: dict[str, tuple[str, str]] = {
         "{n} found — choose one (↑↓, Enter) or type more",
         "Найдено {n} — выберите (↑↓, Enter) или уточните",
     ),
+    "form.find_site": (
+        "The site or a unit on it? (↑↓, Enter)",
+        "Объект целиком или оборудование на нём? (↑↓, Enter)",
+    ),
     "new_order.title": ("New order", "Новая заявка"),
     "order.created": ("Order {number} created ({stage}).", "Заявка {number} создана ({stage})."),
     # assign / move
     "assign.title": ("Assign order {number}", "Назначить заявку {number}"),
+    "assign.filter": (
+        "type a name, a position or an area — or ↑↓; Enter assigns",
+        "начните имя, должность или участок — или ↑↓; Enter назначает",
+    ),
     "assign.unassign": ("— take it away from {name}", "— снять исполнителя {name}"),
     "assign.open_orders": ("{n} open", "открытых: {n}"),
     "assigned": (
@@ -137,6 +146,13 @@ UI: dict[str, tuple[str, str]] = {
         'Remap any key in {path}, e.g.  board.new_order = "ctrl+n"',
         'Переназначить клавишу: {path}, например  board.new_order = "ctrl+n"',
     ),
+    "keymap.title": ("Keymap", "Назначение клавиш"),
+    "keymap.unknown": (
+        "{file}:{line}: no key has the id «{id}» (F1 lists the ids); nothing was remapped "
+        "by this line",
+        "{file}:{line}: клавиши с id «{id}» нет (список id — F1); эта строка ничего не "
+        "переназначила",
+    ),
     "help.scope.app": ("everywhere", "везде"),
     "help.scope.board": ("order board", "доска заявок"),
     "help.scope.table": ("order table", "таблица заявок"),
@@ -163,6 +179,28 @@ UI: dict[str, tuple[str, str]] = {
     "cmd.open_order": ("Open order {number}", "Открыть заявку {number}"),
     "cmd.open_order_help": ("{customer}: {description}", "{customer}: {description}"),
     "cmd.binding_help": ("{key} · {where}", "{key} · {where}"),
+    "cmd.task.message": ("Write a message: {number}", "Написать сообщение: {number}"),
+    "cmd.task.message_help": (
+        "The order's chat, the message box ready",
+        "Чат заявки, сразу в поле сообщения",
+    ),
+    "cmd.task.work": ("Record work: {number}", "Записать работу: {number}"),
+    "cmd.task.work_help": (
+        "Execution: work done, at the visit's time",
+        "Выполнение: работа, по времени визита",
+    ),
+    "cmd.task.write_off": ("Write off a material: {number}", "Списать материал: {number}"),
+    "cmd.task.write_off_help": (
+        "Execution: a material used, from where it is",
+        "Выполнение: материал, со склада, где он есть",
+    ),
+    "cmd.task.sign": ("Customer's signature: {number}", "Подпись заказчика: {number}"),
+    "cmd.task.sign_help": ("Execution: who signed", "Выполнение: кто подписал"),
+    "cmd.task.act": ("Act PDF: {number}", "Акт в PDF: {number}"),
+    "cmd.task.act_help": (
+        "Write the act of completed works",
+        "Сформировать акт выполненных работ",
+    ),
     "cmd.reload_catalog": ("Reload reference data", "Обновить справочники"),
     "cmd.reload_catalog_help": (
         "Re-read stages, employees, customers and objects from the database",
@@ -175,9 +213,11 @@ UI: dict[str, tuple[str, str]] = {
     "planner.visits": ("visits: {n}", "визитов: {n}"),
     "planner.legend": (
         "[on $primary 70%]  [/] visit  [on $warning 60%]! [/] warning  "
-        "[on $error 60%]! [/] conflict  [on $error]▓[/] overlap  × away  · off duty",
+        "[on $error 60%]! [/] conflict  [on $error]▓[/] overlap  [on $panel-lighten-2]✓ [/] done"
+        "  × away  · off duty",
         "[on $primary 70%]  [/] визит  [on $warning 60%]! [/] замечание  "
-        "[on $error 60%]! [/] конфликт  [on $error]▓[/] пересечение  × нет  · вне графика",
+        "[on $error 60%]! [/] конфликт  [on $error]▓[/] пересечение  "
+        "[on $panel-lighten-2]✓ [/] выполнен  × нет  · вне графика",
     ),
     "planner.detail": ("Selected", "Выбрано"),
     "planner.nearest": ("Nearest free", "Ближайшие свободные"),
@@ -231,8 +271,8 @@ UI: dict[str, tuple[str, str]] = {
     "plan.length": ("Length", "Длительность"),
     "plan.length_placeholder": ("2h, 90m", "2ч, 90м"),
     "plan.choices_title": (
-        "Who, at {when} for {length} — the free and nearest first:",
-        "Кто, на {when} на {length} — свободные и ближайшие сверху:",
+        "Who, at {when} for {length} — the order's assignee (●), then the free and nearest:",
+        "Кто, на {when} на {length} — исполнитель заявки (●), затем свободные и ближайшие:",
     ),
     "plan.free_slots": (
         "Free slots this day (enter: plan at its start)",
@@ -443,6 +483,10 @@ UI: dict[str, tuple[str, str]] = {
     "work.rate": ("rate/h", "ставка/ч"),
     "work.rate_own": ("own: {rate}", "своя: {rate}"),
     "work.comment": ("Comment", "Комментарий"),
+    "work.from_visit": (
+        "Started and finished: the visit's planned time (until now, if it is still on).",
+        "Начало и окончание — плановое время визита (до текущего момента, если он идёт).",
+    ),
     "work.rate_hint": (
         "A rate typed next to an executor replaces their own for this work.",
         "Ставка рядом с исполнителем заменяет его собственную для этой работы.",
@@ -615,6 +659,7 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "board.new_order": ("New", "Новая"),
     "board.assign": ("Assign", "Назначить"),
     "board.move": ("Stage", "Стадия"),
+    "board.plan": ("Plan visit", "Визит"),
     "board.open": ("Open", "Открыть"),
     "board.toggle_view": ("Table/columns", "Таблица/колонки"),
     "board.search": ("Search", "Поиск"),
@@ -629,16 +674,26 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "table.first": ("First order", "Первая заявка"),
     "table.last": ("Last order", "Последняя заявка"),
     "table.select": ("Open", "Открыть"),
+    "table.right": ("More columns (to the right)", "Ещё столбцы (вправо)"),
+    "table.left": ("Back to the first columns", "К первым столбцам"),
     "kanban.left": ("Previous column", "Предыдущая колонка"),
     "kanban.right": ("Next column", "Следующая колонка"),
     "order.save": ("Save", "Сохранить"),
     "order.back": ("Back", "Назад"),
     "order.assign": ("Assign", "Назначить"),
     "order.move": ("Stage", "Стадия"),
+    "order.plan": ("Plan visit", "Визит"),
     "order.reapply": ("Reapply on current", "Наложить на текущую"),
     "order.reload": ("Reload", "Перечитать"),
     "order.next_tab": ("Next tab", "След. вкладка"),
     "order.prev_tab": ("Previous tab", "Пред. вкладка"),
+    "order.tab_1": ("Tabs (1: Order)", "Вкладки (1 — Заявка)"),
+    "order.tab_2": ("Tab 2: Checklists", "Вкладка 2 — Чек-листы"),
+    "order.tab_3": ("Tab 3: Execution", "Вкладка 3 — Выполнение"),
+    "order.tab_4": ("Tab 4: Act", "Вкладка 4 — Акт"),
+    "order.tab_5": ("Tab 5: Messages", "Вкладка 5 — Сообщения"),
+    "order.tab_6": ("Tab 6: Materials", "Вкладка 6 — Материалы"),
+    "order.tab_7": ("Tab 7: History", "Вкладка 7 — История"),
     "form.submit": ("Save", "Сохранить"),
     "form.cancel": ("Cancel", "Отмена"),
     "help.close": ("Close", "Закрыть"),
@@ -648,6 +703,8 @@ BINDING_TEXT: dict[str, tuple[str, str]] = {
     "lines.page_down": ("Page down", "Страница вниз"),
     "lines.first": ("First line", "Первая строка"),
     "lines.last": ("Last line", "Последняя строка"),
+    "lines.right": ("More columns (to the right)", "Ещё столбцы (вправо)"),
+    "lines.left": ("Back to the first columns", "К первым столбцам"),
     "stock.ledger": ("Movements", "Движение"),
     "stock.receive": ("Receive", "Приход"),
     "stock.transfer": ("Transfer", "Перемещение"),

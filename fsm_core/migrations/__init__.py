@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-HEAD = "0006"
+HEAD = "0007"
 
 _HERE = Path(__file__).resolve().parent
 

@@ -112,6 +112,8 @@ class Warehouse(Table, table=True):
         default=None, foreign_key="employee.id", unique=True, ondelete="RESTRICT"
     )
     address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None)  # where it is: the nearest one that has
+    longitude: float | None = Field(default=None)  # an item is suggested for a write-off
     active: bool = Field(default=True)
     external_id: str | None = external_id_field()
     created_at: datetime = created_at_field()

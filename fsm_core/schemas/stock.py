@@ -9,6 +9,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, mo
 
 from fsm_core import values
 from fsm_core.models.stock import WAREHOUSE_KIND_NAMES, WarehouseKind
+from fsm_core.schemas.objects import Latitude, Longitude
 from fsm_core.schemas.parties import ExternalId, Input, Line, opt_line
 
 
@@ -80,8 +81,16 @@ class WarehouseCreate(Input):
     kind: Annotated[str, BeforeValidator(_kind)] = WarehouseKind.CENTRAL.value
     employee_id: int | None = None
     address: opt_line(500) = None
+    latitude: Latitude = None
+    longitude: Longitude = None
     active: bool = True
     external_id: ExternalId = None
+
+    @model_validator(mode="after")
+    def _coordinates_go_together(self) -> WarehouseCreate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude go together: give both or neither")
+        return self
 
     @model_validator(mode="after")
     def _van_has_its_technician(self) -> WarehouseCreate:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.errors import Ambiguous, InvalidInput, NotFound
@@ -26,6 +27,7 @@ from fsm_core.models import (
     ServiceObject,
     WorkType,
 )
+from fsm_core.services.object_tree import TreeRow
 from fsm_core.values import normalize_phone
 
 if TYPE_CHECKING:
@@ -307,3 +309,129 @@ def _maybe_phone(text: str) -> str | None:
         return normalize_phone(text)
     except InvalidInput:
         return None
+
+
+# --- what a dispatcher types while the customer is on the phone ----------------------------
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One line to pick from: a customer (``object`` None) or one of its objects, in the
+    customer's tree of sites and equipment."""
+
+    customer_id: int
+    customer: str
+    inn: str | None = None
+    object: TreeRow | None = None
+    matched: bool = True
+    """Found by what was typed (False: shown to place a match, e.g. its site)."""
+
+
+PICK_LIMIT = 60
+
+
+def search_for_order(session: Session, text: str, *, limit: int = PICK_LIMIT) -> list[Pick]:
+    """Whatever the caller reads out, as lines to pick from, grouped by customer and by
+    site (each site followed by its equipment, the site shown above a unit found):
+
+    - an object's inventory or serial number, external id or passport token: that object
+      (under its site);
+    - a customer's INN, external id or (part of its) name: the customer and its objects;
+    - (part of) an object's name or address: the objects, the sites found with what is
+      on them.
+
+    Partial names are a convenience for a person who then picks; an import never decides
+    on them (see ``fsm_core.importing``). Nothing found raises :class:`NotFound`."""
+    from fsm_core.services.object_tree import arrange, with_context
+
+    key = text.strip()
+    if not key:
+        raise NotFound("object or customer", text)
+    active = col(ServiceObject.active).is_(True)
+    exact = session.exec(
+        select(ServiceObject.id)
+        .where(
+            or_(
+                ServiceObject.inventory_number == key,
+                ServiceObject.serial_number == key,
+                ServiceObject.external_id == key,
+                ServiceObject.passport_token == key,
+            ),
+            active,
+        )
+        .limit(limit)
+    ).all()
+    whole_customers: list[int] = []
+    if exact:
+        found = list(exact)
+    else:
+        named = [Company.external_id == key, *text_filter(key, Company.name)]
+        if key.isdigit() and len(key) in (10, 12):
+            named.append(Company.inn == key)
+        whole_customers = list(
+            session.exec(select(Company.id).where(or_(*named)).limit(limit)).all()
+        )
+        found = list(
+            session.exec(
+                select(ServiceObject.id)
+                .where(
+                    *text_filter(
+                        key,
+                        ServiceObject.name,
+                        ServiceObject.address,
+                        ServiceObject.inventory_number,
+                        ServiceObject.serial_number,
+                    ),
+                    active,
+                )
+                .order_by(ServiceObject.name, ServiceObject.id)
+                .limit(limit)
+            ).all()
+        )
+    objects = with_context(session, found)
+    matched = set(found)
+    if whole_customers:
+        theirs = session.exec(
+            select(ServiceObject)
+            .where(col(ServiceObject.customer_id).in_(whole_customers), active)
+            .limit(limit * 4)
+        ).all()
+        known = {o.id for o in objects}
+        objects.extend(o for o in theirs if o.id not in known)
+        matched.update(o.id for o in theirs if o.id is not None)
+    customer_ids = set(whole_customers) | {o.customer_id for o in objects}
+    if not customer_ids:
+        raise NotFound(
+            "object or customer",
+            text,
+            hint="an inventory or serial number, an INN, or a part of a name or address",
+        )
+    customers = session.exec(
+        select(Company).where(col(Company.id).in_(customer_ids)).order_by(Company.name)
+    ).all()
+    rows = arrange(objects, matched=matched)
+    picks: list[Pick] = []
+    for company in customers:
+        assert company.id is not None
+        picks.append(
+            Pick(company.id, company.name, company.inn, matched=company.id in whole_customers)
+        )
+        picks.extend(
+            Pick(company.id, company.name, company.inn, row, matched=row.matched)
+            for row in rows
+            if row.customer_id == company.id
+        )
+    return picks
+
+
+def single_pick(picks: Sequence[Pick]) -> Pick | None:
+    """The one line a search named outright — one object (not a site with equipment to
+    choose from), or one customer without objects — else None (let the person pick)."""
+    matched = [p for p in picks if p.matched]
+    if len(matched) != 1:
+        return None
+    (only,) = matched
+    if only.object is None:
+        return only if len(picks) == 1 else None
+    below = any(p.object is not None and p.object.parent_id == only.object.id for p in picks)
+    return None if below else only

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 from fsm_core import clock
 from fsm_core.errors import Conflict as VersionConflict
 from fsm_core.errors import InvalidInput, NotFound
+from fsm_core.formatting import moment
 from fsm_core.models import (
     Company,
     Crew,
@@ -127,6 +128,9 @@ class VisitView:
     resolution_due: datetime | None
     resolved_at: datetime | None
     description: str
+    done: bool = False
+    """The order is done or closed: the visit is the day's record, no longer a booking
+    (it frees its time and raises no conflict). Visits of cancelled orders are not shown."""
 
     @property
     def who(self) -> str:
@@ -172,11 +176,16 @@ def _hm(value: datetime, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%H:%M")
 
 
-def _span(start: datetime, end: datetime, tz: tzinfo) -> str:
+def _at(value: datetime, tz: tzinfo, lang: str) -> str:
+    return moment(value, tz, lang=lang)
+
+
+def _span(start: datetime, end: datetime, tz: tzinfo, lang: str = "en") -> str:
+    """``26.11 10:00–12:00`` (ru), ``Nov 26 10:00–Nov 27 09:00`` (en): as screens show it."""
     a, b = start.astimezone(tz), end.astimezone(tz)
     if a.date() == b.date():
-        return f"{a:%d.%m %H:%M}–{b:%H:%M}"
-    return f"{a:%d.%m %H:%M}–{b:%d.%m %H:%M}"
+        return f"{_at(start, tz, lang)}–{b:%H:%M}"
+    return f"{_at(start, tz, lang)}–{_at(end, tz, lang)}"
 
 
 def _number(value: float, lang: str) -> str:
@@ -200,12 +209,12 @@ def describe(conflict: Conflict, *, lang: str = "en", tz: tzinfo = UTC) -> str:
     orders = conflict.orders
     if conflict.kind == "overlap":
         a, b = d["spans"]
-        first = f"{orders[0]} {_span(a[0], a[1], tz)}"
-        second = f"{orders[1]} {_span(b[0], b[1], tz)}"
+        first = f"{orders[0]} {_span(a[0], a[1], tz, lang)}"
+        second = f"{orders[1]} {_span(b[0], b[1], tz, lang)}"
         return f"{first} пересекается с {second}" if ru else f"{first} overlaps {second}"
     if conflict.kind == "outside_hours":
         hours = ", ".join(f"{_hm(s, tz)}–{_hm(e, tz)}" for s, e in d["working"])
-        span = _span(conflict.start, conflict.end, tz)
+        span = _span(conflict.start, conflict.end, tz, lang)
         if ru:
             return f"{orders[0]} {span} вне рабочего времени ({hours})"
         return f"{orders[0]} {span} is outside working hours ({hours})"
@@ -214,21 +223,16 @@ def describe(conflict: Conflict, *, lang: str = "en", tz: tzinfo = UTC) -> str:
         reason = rus if ru else en
         if d.get("name"):
             reason += f" «{d['name']}»"
-        span = _span(conflict.start, conflict.end, tz)
+        span = _span(conflict.start, conflict.end, tz, lang)
         if ru:
             return f"{orders[0]} {span} — нерабочее время: {reason}"
         return f"{orders[0]} {span} falls on time off: {reason}"
     if conflict.kind == "after_deadline":
-        due = d["resolution_due"].astimezone(tz)
-        end = conflict.end.astimezone(tz)
+        due = _at(d["resolution_due"], tz, lang)
+        end = _at(conflict.end, tz, lang)
         if ru:
-            return (
-                f"{orders[0]} заканчивается {end:%d.%m %H:%M}, "
-                f"позже срока решения {due:%d.%m %H:%M}"
-            )
-        return (
-            f"{orders[0]} ends {end:%d.%m %H:%M}, after its resolution deadline {due:%d.%m %H:%M}"
-        )
+            return f"{orders[0]} заканчивается {end}, позже срока решения {due}"
+        return f"{orders[0]} ends {end}, after its resolution deadline {due}"
     if conflict.kind == "travel":
         km = _number(d["distance_km"], lang)
         if ru:
@@ -266,7 +270,8 @@ class PersonDay:
 
     @property
     def booked(self) -> timedelta:
-        return total(merge((v.start, v.end) for v in self.visits))
+        """The time the day's visits still hold (a done order's visit holds none)."""
+        return total(merge((v.start, v.end) for v in self.visits if not v.done))
 
     @property
     def work(self) -> timedelta:
@@ -320,6 +325,22 @@ class _Plan:
     calendar: Calendar
     places: dict[int, Place]
     homes: dict[int, tuple[float, float] | None]
+
+    def booked(self, employee_id: int) -> list[VisitView]:
+        """The person's visits that still hold their time (not of a done order)."""
+        return [v for v in self.by_person.get(employee_id, []) if not v.done]
+
+
+def _finished(session: Session) -> tuple[set[str], set[str]]:
+    """The stage codes of orders whose visits are a record (done, closed) and of those
+    whose visits never happen (cancelled)."""
+    done, cancelled = set(), set()
+    for stage in load_workflow(session).stages.values():
+        if stage.category == StageCategory.CANCELLED:
+            cancelled.add(stage.code)
+        elif stage.finished:
+            done.add(stage.code)
+    return done, cancelled
 
 
 def _crew_members(session: Session) -> dict[int, list[int]]:
@@ -474,6 +495,10 @@ def _load(
         visits = _visit_views(
             session, start=start, end=end, employee_ids=list(people), crew_ids=crew_ids
         )
+    done, cancelled = _finished(session)
+    visits = [v for v in visits if v.stage_code not in cancelled]  # they will not happen
+    for v in visits:
+        v.done = v.stage_code in done
     by_person: dict[int, list[VisitView]] = {e: [] for e in people}
     for v in visits:
         targets = [v.employee_id] if v.employee_id is not None else members.get(v.crew_id or 0, [])
@@ -538,9 +563,9 @@ def conflicts(
 def _conflicts(plan: _Plan) -> list[Conflict]:
     found: list[Conflict] = []
     deadline_seen: set[int] = set()
-    for employee_id, visits in plan.by_person.items():
+    for employee_id in plan.by_person:
         name = plan.people[employee_id]
-        ordered = sorted(visits, key=lambda v: (v.start, v.id))
+        ordered = sorted(plan.booked(employee_id), key=lambda v: (v.start, v.id))
         found.extend(_overlaps(employee_id, name, ordered))
         if plan.calendar.has_hours.get(employee_id):
             found.extend(_hours(plan, employee_id, name, ordered))
@@ -776,11 +801,13 @@ def free_slots(
     employee_ids: Sequence[int] | None = None,
     object_id: int | None = None,
     now: datetime | None = None,
+    ignore_visit_ids: Collection[int] = (),
 ) -> list[FreeSlot]:
     """Free spans of at least ``minutes`` on ``day`` in each person's working hours
     (people without working hours are not offered), never in the past. With
     ``object_id``, each span leaves time to drive there from the previous visit and on to
-    the next one."""
+    the next one. ``ignore_visit_ids``: visits that do not hold their time (one being
+    moved)."""
     if minutes <= 0:
         raise InvalidInput("a slot needs a positive length")
     now = now or clock.now()
@@ -795,7 +822,8 @@ def free_slots(
         working = [
             (max(s, lo), e) for s, e in plan.calendar.working(employee_id) if s < hi and e > lo
         ]
-        busy = sorted(plan.by_person.get(employee_id, []), key=lambda v: v.start)
+        busy = [v for v in plan.booked(employee_id) if v.id not in ignore_visit_ids]
+        busy.sort(key=lambda v: v.start)
         for start, end in subtract(working, [(v.start, v.end) for v in busy]):
             start = max(start, earliest)
             if target is not None and target.point is not None:
@@ -841,10 +869,12 @@ def nearest(
     start: datetime,
     minutes: int,
     employee_ids: Sequence[int] | None = None,
+    ignore_visit_ids: Collection[int] = (),
 ) -> list[Candidate]:
     """Technicians ranked for a visit to ``object_id`` at ``start``: the free ones first,
     nearest first, by the distance from their previous visit of that day, or from their
-    home base before the first one."""
+    home base before the first one. ``ignore_visit_ids``: visits that do not hold their
+    time (one being moved)."""
     tz = company_settings.load(session).tz
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
@@ -860,10 +890,20 @@ def nearest(
         reason = None
         if subtract([(start, end)], plan.calendar.working(employee_id)):
             reason = "not working"
-        clash = [v for v in visits if v.start < end and v.end > start]
+        clash = [
+            v
+            for v in visits
+            if not v.done and v.id not in ignore_visit_ids and v.start < end and v.end > start
+        ]
         if clash:
             reason = f"visit {clash[0].number}"
-        before = [v for v in visits if v.end <= start and v.start.astimezone(tz).date() == day]
+        before = [
+            v
+            for v in visits
+            if v.id not in ignore_visit_ids
+            and v.end <= start
+            and v.start.astimezone(tz).date() == day
+        ]
         origin_point, origin = None, None
         if before:
             place = plan.places.get(before[-1].object_id) if before[-1].object_id else None
@@ -896,6 +936,107 @@ def nearest(
         )
     )
     return result
+
+
+@dataclass
+class VisitOffer:
+    """What to offer for a visit of an order: when (the first free moment of whom the
+    order is for, else of anyone), for how long, and who — the order's assignee first,
+    then the free and nearest — with everyone's free slots of that day."""
+
+    day: date
+    start: datetime
+    minutes: int
+    candidates: list[Candidate]
+    slots: list[FreeSlot]
+    preferred: int | None
+    """The employee the order is for (its assignee; for a move, the visit's)."""
+
+    @property
+    def first(self) -> int | None:
+        """Which candidate to offer first: the preferred one when free then, else the
+        first free one (None: nobody is free)."""
+        for i, c in enumerate(self.candidates):
+            if c.employee_id == self.preferred and c.free:
+                return i
+        return next((i for i, c in enumerate(self.candidates) if c.free), None)
+
+
+OFFER_DAYS = 7
+
+
+def offer_visit(
+    session: Session,
+    *,
+    order_id: int,
+    day: date | None = None,
+    start: datetime | None = None,
+    minutes: int | None = None,
+    employee_id: int | None = None,
+    moving_visit_id: int | None = None,
+    now: datetime | None = None,
+) -> VisitOffer:
+    """Who and when for a visit of ``order_id``.
+
+    ``start`` given: that moment. Else the first free moment, on ``day`` (the planner's
+    day) or, without one, from today on over the next :data:`OFFER_DAYS` days: of the
+    preferred technician — ``employee_id``, else the order's assignee — when they have one,
+    else of anyone. ``minutes``: the visit's length (default: the ``visit_minutes``
+    setting). ``moving_visit_id``: the visit being moved does not keep its own time busy.
+
+    The candidates are :func:`nearest`'s (whoever works that day, by name, for an order
+    without an object), with the preferred technician moved to the top."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    settings = company_settings.load(session)
+    tz = settings.tz
+    now = now or clock.now()
+    minutes = minutes or settings.visit_minutes
+    preferred = employee_id if employee_id is not None else order.assignee_id
+    object_id = order.object_id
+
+    own = (moving_visit_id,) if moving_visit_id is not None else ()  # its time is free for it
+
+    def slots_of(d: date) -> list[FreeSlot]:
+        return free_slots(
+            session, day=d, minutes=minutes, object_id=object_id, now=now, ignore_visit_ids=own
+        )
+
+    if start is not None:
+        day = start.astimezone(tz).date()
+        slots = slots_of(day)
+    else:
+        today = now.astimezone(tz).date()
+        days = [day] if day is not None else [today + timedelta(days=i) for i in range(OFFER_DAYS)]
+        chosen: tuple[date, list[FreeSlot], datetime] | None = None
+        fallback: tuple[date, list[FreeSlot], datetime] | None = None
+        for d in days:
+            slots = slots_of(d)
+            mine = [x for x in slots if x.employee_id == preferred]
+            if mine:
+                chosen = (d, slots, min(x.start for x in mine))
+                break
+            if slots and fallback is None:
+                fallback = (d, slots, min(x.start for x in slots))
+                if preferred is None:
+                    break
+        if chosen is None:
+            chosen = fallback
+        if chosen is None:  # nobody is free: the first day, from 09:00 (never the past)
+            d = days[0]
+            at_nine = datetime.combine(d, datetime.min.time(), tzinfo=tz).replace(hour=9)
+            chosen = (d, slots_of(d), max(at_nine, _round_up(now)))
+        day, slots, start = chosen
+    if object_id is not None:
+        candidates = nearest(
+            session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
+        )
+    else:  # no object, no distances: whoever works that day, by name
+        seen = sorted({(x.employee, x.employee_id) for x in slots})
+        candidates = [Candidate(i, name, True, None, None, None, None) for name, i in seen]
+    candidates.sort(key=lambda c: (c.employee_id != preferred, not c.free))  # stable
+    return VisitOffer(day, start, minutes, candidates, slots, preferred)
 
 
 # --- the unscheduled queue --------------------------------------------------------------------
@@ -1234,6 +1375,62 @@ def visit_view(session: Session, visit_id: int) -> VisitView:
         if view.id == visit_id:
             return view
     raise NotFound("visit", f"#{visit_id}")
+
+
+@dataclass(frozen=True)
+class WorkWindow:
+    """When work on an order most likely happened, to record it (выполненная работа)."""
+
+    start: datetime
+    end: datetime
+    visit_id: int | None
+    """The visit it comes from (None: the last hour, no visit has begun)."""
+    employee_id: int | None = None  # the visit's technician
+
+
+def _five(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0) - timedelta(minutes=moment.minute % 5)
+
+
+def work_window(
+    session: Session,
+    *,
+    order_id: int,
+    now: datetime | None = None,
+    start: datetime | None = None,
+) -> WorkWindow:
+    """The default start and end of work recorded on ``order_id`` (the dashboard's work
+    form and ``fsm work add`` without ``--start``/``--end``): the planned time of the
+    order's latest visit that has begun — up to now while it is still going on — else of
+    its planned window, else the last hour; never before the order was created, never in
+    the future, to five minutes. With ``start`` (given by the user), only the end is
+    chosen: that window's, or now when the window ends before ``start``."""
+    if start is not None:
+        found = work_window(session, order_id=order_id, now=now)
+        end = found.end if found.end > start else (now or clock.now())
+        return WorkWindow(start, end, found.visit_id, found.employee_id)
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    now = now or clock.now()
+    begun = [v for v in visits_of_order(session, order_id) if v.start <= now]
+    source: tuple[datetime, datetime, int | None, int | None] | None = None
+    if begun:
+        visit = max(begun, key=lambda v: (v.start, v.id))
+        source = (visit.start, visit.end, visit.id, visit.employee_id)
+    elif order.planned_start is not None and order.planned_start <= now:
+        planned_end = order.planned_end or order.planned_start + timedelta(hours=1)
+        source = (order.planned_start, planned_end, None, None)
+    if source is not None:
+        start, end, visit_id, employee_id = source
+        if end > now:  # still going on: until now
+            end = _five(now) if _five(now) > start else now
+        return WorkWindow(start, end, visit_id, employee_id)
+    end = _five(now)
+    start = max(end - timedelta(hours=1), order.created_at)
+    if start >= end:
+        end = now
+    return WorkWindow(start, end, None, None)
 
 
 def set_home_base(

@@ -564,6 +564,116 @@ def suggest_source(session: Session, *, order: Order, item_id: int) -> Warehouse
     return _van_of(session, order.assignee_id)
 
 
+def suggest_write_off(
+    session: Session, *, order: Order, item_id: int, quantity: Decimal | None = None
+) -> Warehouse | None:
+    """Where a write-off of ``quantity`` of an item for ``order`` most likely comes from
+    (the dashboard's suggestion and ``fsm stock writeoff``'s default):
+
+    1. the one warehouse holding the order's reservation of it, if that covers it;
+    2. the van of the order's technician (or of a member of its crew), if it has enough;
+    3. of the warehouses that have enough available, the nearest to the order's object —
+       by their coordinates, a van by its technician's home base; those whose place is
+       unknown after the others, central before regional — never another technician's
+       van;
+    4. else wherever most of it is available (the write-off may then be refused as short,
+       in one line, naming that warehouse).
+
+    ``quantity`` None: any amount is "enough". None when the item is nowhere and the order
+    has no technician with a van."""
+    from fsm_core.services.planning import haversine_km, places
+
+    wanted = quantity if quantity is not None and quantity > 0 else Decimal("0.001")
+    lines = {
+        line.warehouse_id: line
+        for line in availability(session=session, item_id=item_id).lines
+        if line.available > 0 or line.reserved > 0
+    }
+    reserved: dict[int, Decimal] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Reservation.warehouse_id, Reservation.quantity).where(
+                Reservation.order_id == order.id, Reservation.item_id == item_id
+            )
+        ).all()
+    )
+    if len(reserved) == 1:
+        (warehouse_id, held), *_ = reserved.items()
+        line = lines.get(warehouse_id)
+        free = line.available if line else ZERO
+        if held + free >= wanted:
+            return get_warehouse(session, warehouse_id)
+    crew = _crew_employee_ids(session, order)
+    vans = {
+        w.id: w
+        for w in session.scalars(
+            select(Warehouse).where(
+                col(Warehouse.employee_id).in_(crew), col(Warehouse.active).is_(True)
+            )
+        )
+    }
+
+    def has(warehouse_id: int | None) -> Decimal:
+        line = lines.get(warehouse_id or 0)
+        return (line.available if line else ZERO) + reserved.get(warehouse_id, ZERO)
+
+    own = [w for w in vans.values() if has(w.id) >= wanted]
+    if own:  # the assignee's own van before a crew member's
+        own.sort(key=lambda w: (w.employee_id != order.assignee_id, -has(w.id), w.name))
+        return own[0]
+    candidates = [
+        get_warehouse(session, w)
+        for w, line in lines.items()
+        if line.kind != WarehouseKind.VAN.value or w in vans
+    ]
+    candidates = [w for w in candidates if w.active]
+    enough = [w for w in candidates if has(w.id) >= wanted]
+    if enough:
+        target = places(session, [order.object_id]).get(order.object_id or 0)
+
+        def distance(w: Warehouse) -> float | None:
+            point = _warehouse_point(session, w)
+            if point is None or target is None or target.point is None:
+                return None
+            return haversine_km(*point, *target.point)
+
+        kind_rank = {WarehouseKind.CENTRAL.value: 0, WarehouseKind.REGIONAL.value: 1}
+
+        def rank(w: Warehouse) -> tuple[Any, ...]:
+            far = distance(w)
+            return (far is None, far or 0.0, kind_rank.get(w.kind, 2), -has(w.id), w.name)
+
+        return min(enough, key=rank)
+    if candidates:
+        return max(candidates, key=lambda w: (has(w.id), -(w.id or 0)))
+    return _van_of(session, order.assignee_id)
+
+
+def _crew_employee_ids(session: Session, order: Order) -> list[int]:
+    """Who works on the order: its assignee, or the members of its crew."""
+    from fsm_core.models import CrewMember
+
+    ids = [order.assignee_id] if order.assignee_id is not None else []
+    if order.crew_id is not None:
+        ids += list(
+            session.scalars(
+                select(CrewMember.employee_id).where(CrewMember.crew_id == order.crew_id)
+            )
+        )
+    return ids
+
+
+def _warehouse_point(session: Session, warehouse: Warehouse) -> tuple[float, float] | None:
+    """Where a warehouse is: its coordinates; a van without them is where its technician
+    starts the day (their home base)."""
+    if warehouse.latitude is not None and warehouse.longitude is not None:
+        return warehouse.latitude, warehouse.longitude
+    if warehouse.employee_id is not None:
+        employee = session.get(Employee, warehouse.employee_id)
+        if employee and employee.home_latitude is not None and employee.home_longitude is not None:
+            return employee.home_latitude, employee.home_longitude
+    return None
+
+
 def suggest_return_target(session: Session, *, order: Order, item_id: int) -> Warehouse | None:
     """Where unused parts of an order most likely go back: the one warehouse they were
     written off from, else the van of the order's technician."""

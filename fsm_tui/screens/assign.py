@@ -12,14 +12,15 @@ from typing import Any
 
 from rich.text import Text
 from sqlmodel import Session
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from fsm_core.db import search_fold
 from fsm_core.services import order_queries, orders
 from fsm_core.services.order_queries import OrderFilter
 from fsm_tui import cells
@@ -51,21 +52,37 @@ class AssignScreen(FormScreen[Assigned | None]):
         self.catalog = catalog
         self.row = row
         self.loads: dict[int, int] = {}
+        self.typed = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
             box.border_title = t("assign.title", self.lang, number=self.row["number"])
+            yield Input(
+                placeholder=t("assign.filter", self.lang),
+                compact=True,
+                select_on_focus=False,
+                id="assign-filter",
+            )
             yield OptionList(*self._options(), id="employees")
             yield Label("", classes="field-error", id="error-assignee")
             yield Label("", classes="field-error", id="error-form")
         yield KeyFooter()
 
+    def _shown(self) -> list[Choice]:
+        """The employees whose name, position or area has every word typed."""
+        words = search_fold(self.typed).split() if self.typed else []
+        return [
+            e
+            for e in self.catalog.employees
+            if all(w in (search_fold(f"{e.name} {e.detail}") or "") for w in words)
+        ]
+
     def _options(self) -> list[Option]:
         options = []
         current = self.row.get("assignee_id")
-        for employee in self.catalog.employees:
+        for employee in self._shown():
             options.append(Option(self._prompt(employee, current), id=str(employee.id)))
-        if current is not None:
+        if current is not None and not self.typed:  # a typed name never lands on "nobody"
             name = self.catalog.name_of("employees", current)
             options.append(Option(t("assign.unassign", self.lang, name=name), id=UNASSIGN))
         return options
@@ -89,7 +106,7 @@ class AssignScreen(FormScreen[Assigned | None]):
     def on_mount(self) -> None:
         self.clear_errors()
         options = self.query_one("#employees", OptionList)
-        options.focus()
+        self.query_one("#assign-filter", Input).focus()  # type a name, or ↑↓
         current = self.row.get("assignee_id")
         if current is not None:
             index = options.get_option_index(str(current)) if current else 0
@@ -117,8 +134,38 @@ class AssignScreen(FormScreen[Assigned | None]):
         self.loads = message.counts
         options = self.query_one("#employees", OptionList)
         current = self.row.get("assignee_id")
-        for employee in self.catalog.employees:
+        for employee in self._shown():
             options.replace_option_prompt(str(employee.id), self._prompt(employee, current))
+
+    @on(Input.Changed, "#assign-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        event.stop()
+        self.typed = event.value.strip()
+        options = self.query_one("#employees", OptionList)
+        options.set_options(self._options())
+        options.highlighted = 0 if options.option_count else None
+
+    @on(Input.Submitted, "#assign-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_key(self, event: events.Key) -> None:
+        """↑/↓ move in the list while the name is typed; typing in the list types it."""
+        field = self.query_one("#assign-filter", Input)
+        options = self.query_one("#employees", OptionList)
+        if field.has_focus and event.key in ("up", "down"):
+            event.stop()
+            event.prevent_default()
+            if event.key == "down":
+                options.action_cursor_down()
+            else:
+                options.action_cursor_up()
+        elif options.has_focus and event.is_printable and event.character:
+            event.stop()
+            event.prevent_default()
+            field.focus()
+            field.insert_text_at_cursor(event.character)
 
     @on(OptionList.OptionSelected, "#employees")
     def _picked(self, event: OptionList.OptionSelected) -> None:

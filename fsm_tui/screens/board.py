@@ -34,6 +34,7 @@ class BoardScreen(SectionScreen):
         Binding("n", "new_order", "New", id="board.new_order"),
         Binding("a", "assign", "Assign", id="board.assign"),
         Binding("m", "move", "Stage", id="board.move"),
+        Binding("p", "plan", "Plan visit", id="board.plan"),
         Binding("o", "open", "Open", show=False, id="board.open"),
         Binding("v", "toggle_view", "Table/columns", id="board.toggle_view"),
         Binding("slash", "search", "Search", key_display="/", id="board.search"),
@@ -168,6 +169,11 @@ class BoardScreen(SectionScreen):
         row = self._require_row()
         if row is not None:
             self.fsm.move_order(row)
+
+    def action_plan(self) -> None:
+        row = self._require_row()
+        if row is not None:
+            self.fsm.plan_visit(row)
 
     def action_open(self) -> None:
         row = self._require_row()

@@ -161,6 +161,7 @@ class ChatScreen(SectionScreen):
         index = ids.index(current) if current in ids else 0
         options.moved_by_user = False  # a preview: opening the section reads nothing
         options.highlighted = index
+        self.call_after_refresh(self._rewrap)  # the list may only now be laid out
 
     def _show_title(self) -> None:
         lang = self.lang
@@ -172,11 +173,33 @@ class ChatScreen(SectionScreen):
         self.query_one("#chat-list-title", Static).update(title)
 
     WIDTH: ClassVar[int] = 40
-    """The conversations' inner width."""
+    """The conversations' inner width before the list is laid out."""
+
+    def _width(self) -> int:
+        # the list's width less a cell of padding each side and the scrollbar (counted
+        # whether it shows or not, so that the width does not change with it)
+        room = self.conversations.size.width - 4
+        return room if room > 10 else self.WIDTH
+
+    def on_resize(self) -> None:
+        """A narrower list (80 columns) gets its lines cut anew, not wrapped (once the
+        new layout is there)."""
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self.rows and self._width() != self._cut_to:
+            keep = self.conversations.highlighted
+            self.conversations.clear_options()
+            self.conversations.add_options([self._option(row) for row in self.rows])
+            if keep is not None:
+                self.conversations.moved_by_user = False
+                self.conversations.highlighted = keep
+
+    _cut_to = 0  # the width the lines were cut to
 
     def _option(self, row: Row) -> Option:
         """``26-0082  ООО «СМ-Трейд»        3`` over ``Смирнова: Спасибо! Сейчас сухо.``"""
-        width = self.WIDTH
+        width = self._cut_to = self._width()
         badge = chat.badge(row["unread"])
         first = Text(row["number"], style="bold")
         room = width - len(row["number"]) - len(badge) - 3
@@ -189,6 +212,7 @@ class ChatScreen(SectionScreen):
         second = Text(cells.fit(f"{who}: {cells.one_line(row['last_text'])}", width), style="dim")
         first.append("\n")
         first.append_text(second)
+        first.no_wrap, first.overflow = True, "ellipsis"  # cut, never wrapped
         return Option(first, id=str(row["order_id"]))
 
     # --- the app's news ------------------------------------------------------------------

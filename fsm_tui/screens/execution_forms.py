@@ -7,20 +7,22 @@ attachments and the customer's signature. Every check is the core's
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Input, Label, Select, Static, TextArea
 
 from fsm_core.errors import FsmError, InvalidInput
 from fsm_core.formatting import local_time, money, quantity
 from fsm_core.models.attachments import Attachment
-from fsm_core.services import execution, stock_queries
+from fsm_core.services import execution, planning, stock_queries
 from fsm_core.timeparse import parse_datetime
 from fsm_core.values import parse_decimal, parse_money, parse_quantity
 from fsm_tui.refs import Refs
@@ -38,7 +40,15 @@ def round_down(moment: datetime, minutes: int = 5) -> datetime:
 
 
 class WorkScreen(ChangeForm):
-    """Work done (выполненная работа): the work type, when, and who with their rates."""
+    """Work done (выполненная работа): the work type, when, and who with their rates.
+
+    Start and end begin as the core's default (:func:`fsm_core.services.planning.work_window`:
+    the planned time of the visit that has begun, else the last hour), read when the form
+    opens; what the user has typed by then is kept."""
+
+    @dataclass
+    class WindowRead(Message):
+        window: planning.WorkWindow
 
     def __init__(
         self,
@@ -112,6 +122,7 @@ class WorkScreen(ChangeForm):
                     Input(placeholder=t("form.optional", lang), compact=True, id="comment"),
                     "comment",
                 )
+            yield Static("", id="work-window", classes="hint")
             yield Static(t("work.rate_hint", lang), classes="hint")
             yield from self.buttons(t("work.save", lang))
         yield KeyFooter()
@@ -138,7 +149,27 @@ class WorkScreen(ChangeForm):
         return t("work.rate_own", self.lang, rate=rate)
 
     def on_mount(self) -> None:
-        self.query_one("#work_type", Select).focus()
+        self.query_one("#work_type", Select).focus()  # typing opens it and finds the type
+        self._defaults = {n: self.query_one(f"#{n}", Input).value for n in ("start", "end")}
+        self._read_window()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="work-window")
+    def _read_window(self) -> None:
+        with self.fsm.backend.reader() as session:
+            window = planning.work_window(
+                session, order_id=self.order_id, now=self.fsm.backend.now()
+            )
+        self.post_message(self.WindowRead(window))
+
+    def on_work_screen_window_read(self, message: WindowRead) -> None:
+        window = message.window
+        lang = self.lang
+        for name, value in (("start", window.start), ("end", window.end)):
+            field = self.query_one(f"#{name}", Input)
+            if field.value == self._defaults[name]:  # not typed over meanwhile
+                field.value = local_time(value, self.tz, lang=lang)
+        if window.visit_id is not None:
+            self.query_one("#work-window", Static).update(t("work.from_visit", lang))
 
     @on(Select.Changed)
     def _executor_changed(self, event: Select.Changed) -> None:

@@ -18,11 +18,12 @@ from typing import Any
 from rich.text import Text
 from sqlalchemy import select
 from sqlmodel import Session
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
+from textual.widgets._select import SelectOverlay
 from textual.worker import Worker
 
 from fsm_core.errors import InsufficientStock
@@ -63,6 +64,23 @@ class ChangeForm(FormScreen[str | None]):
     def _chosen(self, event: Select.Changed) -> None:
         if event.select.has_focus and event.value is not Select.NULL:
             self.focus_next()  # chosen: on to the next field
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing on a closed list opens it and finds what is typed (the work type, the
+        item): no enter first."""
+        select = self.focused
+        if (
+            isinstance(select, Select)
+            and not select.expanded
+            and event.is_printable
+            and event.character
+            and not event.character.isspace()
+        ):
+            event.stop()
+            event.prevent_default()
+            select.expanded = True
+            overlay = select.query_one(SelectOverlay)
+            overlay.post_message(events.Key(event.key, event.character))
 
     @on(Input.Submitted)
     def _entered(self, event: Input.Submitted) -> None:
@@ -112,9 +130,16 @@ class Where:
     suggested: int | None = None  # where a write-off for the order would come from
 
 
-def read_where(session: Session, item_id: int, order_id: int | None = None) -> Where:
+def read_where(
+    session: Session,
+    item_id: int,
+    order_id: int | None = None,
+    quantity: Decimal | None = None,
+) -> Where:
     """Runs in a worker: where ``item_id`` is, and (for an order) what it has reserved of
-    it and which warehouse its write-off would come from (``suggest_source``)."""
+    it and which warehouse a write-off of ``quantity`` would come from (the core's
+    ``suggest_write_off``: the reservation's, the technician's van if it has enough, else
+    the nearest that has enough)."""
     lines = tuple(
         (line.warehouse_id, line.available, line.on_hand)
         for line in stock_queries.availability(session=session, item_id=item_id).lines
@@ -130,7 +155,9 @@ def read_where(session: Session, item_id: int, order_id: int | None = None) -> W
             held[warehouse_id] = amount
         order = session.get(Order, order_id)
         if order is not None:
-            source = stock_queries.suggest_source(session, order=order, item_id=item_id)
+            source = stock_queries.suggest_write_off(
+                session, order=order, item_id=item_id, quantity=quantity
+            )
             suggested = source.id if source is not None else None
     return Where(item_id, lines, held, suggested)
 

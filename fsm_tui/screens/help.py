@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -76,11 +77,9 @@ class HelpScreen(AppNode, ModalScreen[None]):
 
     def on_mount(self) -> None:
         lang = self.lang
-        table = self.query_one("#bindings", DataTable)
-        for key in ("help.where", "help.key", "help.action", "help.id"):
-            table.add_column(t(key, lang), key=key)
         keymap = self.fsm.keymap
         seen: set[str] = set()
+        self.rows: list[tuple[str, str, str, str]] = []
         for scope, cls in self.fsm.binding_sources():
             for binding in Binding.make_bindings(cls.BINDINGS):
                 if binding.id is None or binding.id in seen:
@@ -88,13 +87,51 @@ class HelpScreen(AppNode, ModalScreen[None]):
                 seen.add(binding.id)
                 key = keymap.get(binding.id, binding.key)
                 shown = binding.key_display if key == binding.key and binding.key_display else None
-                table.add_row(
-                    t(f"help.scope.{scope}", lang),
-                    shown or self.app.get_key_display(Binding(key, binding.action)),
-                    binding_text(binding.id, binding.description, lang),
-                    binding.id,
+                self.rows.append(
+                    (
+                        t(f"help.scope.{scope}", lang),
+                        shown or self.app.get_key_display(Binding(key, binding.action)),
+                        binding_text(binding.id, binding.description, lang),
+                        binding.id,
+                    )
                 )
-        table.focus()
+        self.query_one("#bindings", DataTable).focus()
+
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _widths(self, room: int) -> tuple[int, int, int, int]:
+        """Where, key, action, id in ``room`` cells: the ids and keys whole, always; the
+        place and the action share what is left (and wrap within it)."""
+        key = max(len(t("help.key", self.lang)), *(len(r[1]) for r in self.rows))
+        ident = max(len(t("help.id", self.lang)), *(len(r[3]) for r in self.rows))
+        where = max(len(r[0]) for r in self.rows)
+        action = max(len(r[2]) for r in self.rows)
+        spare = room - key - ident - 4 * 2  # each column has a cell of padding each side
+        if where + action > spare:
+            where = max(min(where, spare // 3), 8)
+            action = max(spare - where, 10)
+        return where, key, action, ident
+
+    def _fill(self) -> None:
+        table = self.query_one("#bindings", DataTable)
+        # the list is longer than the screen: leave room for its scrollbar from the start
+        room = table.content_region.width - table.styles.scrollbar_size_vertical
+        widths = self._widths(room)
+        if getattr(self, "_filled_for", None) == widths:
+            return
+        self._filled_for = widths
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        lang = self.lang
+        columns = ("help.where", "help.key", "help.action", "help.id")
+        for key, width in zip(columns, widths, strict=True):
+            table.add_column(t(key, lang), key=key, width=width)
+        for row in self.rows:
+            cells = [Text(value, overflow="fold") for value in row]
+            table.add_row(*cells, height=None)
+        if self.rows:
+            table.move_cursor(row=min(cursor, len(self.rows) - 1))
 
     def action_close(self) -> None:
         self.dismiss(None)

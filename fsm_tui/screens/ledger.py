@@ -100,7 +100,7 @@ class LedgerScreen(AppNode, WorkerErrors, ModalScreen[None]):
             )
             yield LineTable(
                 [
-                    Column("when", t("when", lang), 11),
+                    Column("when", t("when", lang), 12),  # Dec 06 15:39
                     Column("kind", t("movement", lang), 12),
                     Column("from", t("from", lang), 18, flex=2),
                     Column("to", t("to", lang), 18, flex=2),

@@ -55,8 +55,19 @@ class MoveScreen(FormScreen[Moved | None]):
         self.clear_errors()
         if self.allowed:
             stages = self.query_one("#stages", OptionList)
-            stages.highlighted = 0
+            stages.highlighted = self._next_step()
             stages.focus()
+
+    def _next_step(self) -> int:
+        """The stage the order usually goes on to: the first allowed one further along
+        the board that is neither a pause nor a cancellation (enter then takes it)."""
+        here = self.catalog.stage(self.row["stage_code"])
+        if here is None:
+            return 0
+        for index, stage in enumerate(self.allowed):
+            if stage.position > here.position and stage.category not in ("paused", "cancelled"):
+                return index
+        return 0
 
     def on_key(self, event: events.Key) -> None:
         """Typing while a stage is highlighted writes the comment (no need to tab to it)."""

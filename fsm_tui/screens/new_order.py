@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from sqlmodel import Session
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,9 +22,8 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
-from fsm_core.errors import Ambiguous, NotFound
 from fsm_core.i18n import criticality_name, label
-from fsm_core.models import Company, Criticality, ServiceObject
+from fsm_core.models import Criticality
 from fsm_core.services import lookup, orders
 from fsm_tui.backend import Catalog
 from fsm_tui.screens.modal import FormScreen
@@ -49,9 +49,10 @@ class NewOrderScreen(FormScreen[Created | None]):
 
     @dataclass
     class Choices(Message):
-        """Several objects or customers match what was typed: one Found each."""
+        """Several lines to pick from: one Found for each of the core's picks."""
 
         found: list[NewOrderScreen.Found]
+        picks: list[lookup.Pick]
 
     def __init__(self, catalog: Catalog) -> None:
         super().__init__(id="new-order")
@@ -136,7 +137,7 @@ class NewOrderScreen(FormScreen[Created | None]):
             contacts.set_options([])
             return
         objects.set_options(
-            [(f"{o.name}  {o.detail}".strip(), o.id) for o in self.catalog.objects_of(customer_id)]
+            [(f"{o.label}  {o.detail}".strip(), o.id) for o in self.catalog.objects_of(customer_id)]
         )
         contacts.set_options(
             [(f"{c.name}  {c.detail}".strip(), c.id) for c in self.catalog.contacts_of(customer_id)]
@@ -158,40 +159,51 @@ class NewOrderScreen(FormScreen[Created | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-find")
     def _find(self, text: str) -> None:
         with self.fsm.backend.reader() as session:
-            try:
-                found = [self._object_found(lookup.resolve_object(session, text))]
-            except Ambiguous as many:
-                found = [self._object_found(session.get(ServiceObject, i)) for i in many.ids]
-            except NotFound:
-                try:
-                    found = [self._company_found(lookup.resolve_company(session, text))]
-                except Ambiguous as many:
-                    found = [self._company_found(session.get(Company, i)) for i in many.ids]
-        if len(found) == 1:
-            self.post_message(found[0])
+            picks = lookup.search_for_order(session, text)
+        single = lookup.single_pick(picks)
+        if single is not None:
+            self.post_message(self._found(single))
         else:
-            self.post_message(self.Choices(found))
+            self.post_message(self.Choices([self._found(p) for p in picks], picks))
 
-    def _object_found(self, obj: ServiceObject | None) -> Found:
-        assert obj is not None
-        assert obj.id is not None
-        assert obj.customer_id is not None
-        where = f", {obj.address}" if obj.address else ""
-        return self.Found(obj.customer_id, obj.id, f"{obj.name}{where}")
+    def _found(self, pick: lookup.Pick) -> Found:
+        row = pick.object
+        if row is None:
+            inn = f", {label('inn', self.lang)} {pick.inn}" if pick.inn else ""
+            return self.Found(pick.customer_id, None, f"{pick.customer}{inn}")
+        if row.depth == 0:
+            where = f", {row.address}" if row.address else ""
+            return self.Found(pick.customer_id, row.id, f"{row.name}{where}")
+        return self.Found(pick.customer_id, row.id, f"{row.site} › {row.name}")
 
-    def _company_found(self, company: Company | None) -> Found:
-        assert company is not None
-        assert company.id is not None
-        inn = f", {label('inn', self.lang)} {company.inn}" if company.inn else ""
-        return self.Found(company.id, None, f"{company.name}{inn}")
+    def _pick_prompt(self, pick: lookup.Pick) -> Text:
+        """``ООО «СМ-Трейд» · ИНН …``, its sites under it with their address, and each
+        site's equipment under the site with its inventory number."""
+        row = pick.object
+        if row is None:
+            text = Text(pick.customer, style="bold")
+            if pick.inn:
+                text.append(f" · {label('inn', self.lang)} {pick.inn}", style="dim")
+        else:
+            text = Text("\u00a0\u00a0" * (row.depth + 1))
+            text.append(row.name, style="" if pick.matched else "dim")
+            detail = row.address if row.depth == 0 else (row.inventory_number or row.serial_number)
+            if detail:
+                text.append(f" · {detail}", style="dim")
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        return text
 
     def on_new_order_screen_choices(self, message: Choices) -> None:
         self._choices = message.found
         matches = self.query_one("#find-matches", OptionList)
-        matches.set_options([Option(f.what) for f in message.found])
+        matches.set_options([Option(self._pick_prompt(p)) for p in message.picks])
         matches.display = True
-        matches.highlighted = 0
-        self.show_error(t("form.find_several", self.lang, n=len(message.found)), "find")
+        first = next((i for i, p in enumerate(message.picks) if p.matched), 0)
+        matches.highlighted = first
+        shown = sum(1 for p in message.picks if p.matched)
+        key = "form.find_several" if shown > 1 else "form.find_site"
+        self.show_error(t(key, self.lang, n=shown), "find")
         matches.focus()
 
     @on(OptionList.OptionSelected, "#find-matches")

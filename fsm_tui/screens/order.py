@@ -39,7 +39,7 @@ from textual.widgets import (
 )
 
 from fsm_core.errors import Conflict, FsmError
-from fsm_core.formatting import due_time, local_time, sla_for
+from fsm_core.formatting import due_time, local_time, moment, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
@@ -146,15 +146,24 @@ class OrderScreen(FsmScreen):
         Binding("ctrl+s", "save", "Save", id="order.save", priority=True),
         Binding("a", "assign", "Assign", id="order.assign"),
         Binding("m", "move", "Stage", id="order.move"),
+        Binding("p", "plan", "Plan visit", id="order.plan"),
         Binding("ctrl+r", "reapply", "Reapply on current", id="order.reapply"),
         Binding("ctrl+l", "reload", "Reload", id="order.reload"),
-        Binding("ctrl+pagedown", "next_tab(1)", "Next tab", id="order.next_tab"),
+        Binding("ctrl+pagedown", "next_tab(1)", "Next tab", show=False, id="order.next_tab"),
         Binding("ctrl+pageup", "next_tab(-1)", "Previous tab", show=False, id="order.prev_tab"),
+        # a tab by its number, as the tab bar shows it (digits type into a field when one
+        # has the focus; alt+digits do not reach the app in every terminal)
+        Binding("1", "tab(1)", "Tabs", key_display="1…7", id="order.tab_1"),
+        *(
+            Binding(str(n), f"tab({n})", f"Tab {n}", show=False, id=f"order.tab_{n}")
+            for n in range(2, 8)
+        ),
     ]
 
-    def __init__(self, order_id: int) -> None:
+    def __init__(self, order_id: int, *, task: tuple[str, str] | None = None) -> None:
         super().__init__(id="order-screen")
         self.order_id = order_id
+        self.first_task = task  # (tab id, its pane's action) to start with: see run_task
         self.details: Details | None = None
         self.baseline: dict[str, Any] = {}
         self.version: int | None = None
@@ -168,7 +177,7 @@ class OrderScreen(FsmScreen):
         lang = self.lang
         yield Static("", id="order-header")
         with TabbedContent(id="order-tabs"):
-            with TabPane(t("tab.order", lang), id="tab-order"):  # noqa: SIM117 (the layout)
+            with TabPane(f"1 {t('tab.order', lang)}", id="tab-order"):  # noqa: SIM117
                 with Horizontal(id="order-body"):
                     with VerticalScroll(id="order-form"):
                         yield Static("", id="conflict", classes="conflict")
@@ -216,9 +225,9 @@ class OrderScreen(FsmScreen):
                         yield Label("", id="error-form", classes="field-error")
                         yield Button(t("form.save", lang), variant="primary", id="save")
                     yield Static("", id="order-info")
-            for tab in ORDER_TABS:
-                yield TabPane(tab.title(lang), id=f"tab-{tab.id}")  # filled when first shown
-            with TabPane(t("tab.history", lang), id="tab-history"):
+            for n, tab in enumerate(ORDER_TABS, start=2):  # each filled when first shown
+                yield TabPane(f"{n} {tab.title(lang)}", id=f"tab-{tab.id}")
+            with TabPane(f"{len(ORDER_TABS) + 2} {t('tab.history', lang)}", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         app = self.fsm
         status = StatusLine(lang=lang, database_url=app.backend.display_url, user=app.backend.user)
@@ -236,6 +245,8 @@ class OrderScreen(FsmScreen):
         for key in ("when", "who", "what", "old", "new"):
             history.add_column(label(key, lang), key=key)
         self._load()
+        if self.first_task is not None:
+            self.run_task(*self.first_task)
 
     def catalog_ready(self, catalog: Catalog) -> None:
         select = self.query_one("#customer_id", Select)
@@ -351,7 +362,7 @@ class OrderScreen(FsmScreen):
         self._filled_for = customer_id
         catalog = self.catalog
         self.query_one("#object_id", Select).set_options(
-            [(o.name, o.id) for o in catalog.objects_of(customer_id)]
+            [(o.label, o.id) for o in catalog.objects_of(customer_id)]
         )
         self.query_one("#contact_id", Select).set_options(
             [(c.name, c.id) for c in catalog.contacts_of(customer_id)]
@@ -593,7 +604,7 @@ class OrderScreen(FsmScreen):
         self.query_one("#order-header", Static).update(header)
 
         def when(value: Any) -> str:
-            return local_time(value, catalog.tz, lang=lang) if value else "—"
+            return moment(value, catalog.tz, lang=lang, now=now) if value else "—"
 
         def due(value: Any) -> str:  # "пн 10:00" within the coming week
             return due_time(value, catalog.tz, now=now, lang=lang) if value else "—"
@@ -638,9 +649,10 @@ class OrderScreen(FsmScreen):
                 return catalog.stage_name(value, lang)
             return cells.one_line(value)
 
+        now = self.fsm.backend.now()
         for h in history:
             table.add_row(
-                local_time(h["at"], catalog.tz, lang=lang, seconds=True),
+                moment(h["at"], catalog.tz, lang=lang, now=now, seconds=True),
                 h["actor"],
                 # a deadline the SLA policy recomputed says so
                 f"{h['field']} (SLA)" if h["action"] == "sla" else h["field"] or h["action"],
@@ -675,8 +687,33 @@ class OrderScreen(FsmScreen):
         self._focus_wanted = ids[n - 1]
         if tabs.active == ids[n - 1]:
             self._focus_tab(ids[n - 1])
+            self._start_task(self.query_one(f"#{ids[n - 1]}", TabPane))
         else:
             tabs.active = ids[n - 1]  # TabActivated fills it and then focuses it
+
+    def run_task(self, tab: str, action: str) -> None:
+        """Go to ``tab`` (``execution``, ``messages``, …) and run its pane's ``action``
+        (``work``, ``compose``, …) once the pane has read the order: a core task in one
+        step from the command palette."""
+        self._task_wanted = (f"tab-{tab}", action)
+        ids = self._tab_ids()
+        if f"tab-{tab}" in ids:
+            self.action_tab(ids.index(f"tab-{tab}") + 1)
+
+    def _start_task(self, pane: TabPane) -> None:
+        wanted = getattr(self, "_task_wanted", None)
+        if wanted is None or wanted[0] != pane.id or not pane.children:
+            return
+        self._task_wanted = None
+        content = pane.children[0]
+        action = wanted[1]
+        if isinstance(content, OrderPane):
+            if getattr(content, "data", None) is not None:
+                self.call_after_refresh(content.run_action, action)
+            else:
+                content.pending_action = action  # run when it has read the order
+        else:
+            self.call_after_refresh(content.run_action, action)
 
     @on(TabbedContent.TabActivated, "#order-tabs")
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
@@ -688,6 +725,7 @@ class OrderScreen(FsmScreen):
             await pane.mount(tab.make(self.order_id, self.fsm))
         if self._focus_wanted == pane.id:
             self._focus_tab(pane.id)
+        self._start_task(pane)
 
     def _focus_tab(self, tab_id: str) -> None:
         self._focus_wanted = None
@@ -720,7 +758,16 @@ class OrderScreen(FsmScreen):
             "stage_code": d["stage"],
             "assignee_id": d.get("assignee_id"),
             "version": d["version"],
+            "customer": d.get("customer"),
+            "object": d.get("object"),
+            "object_id": d.get("object_id"),
+            "description": d.get("description"),
         }
+
+    def action_plan(self) -> None:
+        row = self._row()
+        if row is not None:
+            self.fsm.plan_visit(row)
 
     def action_assign(self) -> None:
         row = self._row()

@@ -1,12 +1,14 @@
 """Plan a visit for an order, or move one (запланировать / перенести визит).
 
-The dialog offers, for the start and length typed (the first free moment of the day and
-the company's usual visit length to begin with):
+What the dialog offers is the core's (:func:`fsm_core.services.planning.offer_visit`): for
+the start and length typed — to begin with, the first free moment of whom the order is for
+(its assignee; for a move, the visit's technician), else of anyone, and the company's
+usual visit length —
 
-1. the technicians for that moment, the free ones first and the nearest first — by the
-   drive from their previous visit of the day, or from home before the first one
-   (:func:`fsm_core.services.planning.nearest`);
-2. then everyone's free slots of the day that are long enough, leaving time to drive
+1. the technicians for that moment: the order's assignee first, then the free ones and
+   the nearest first — by the drive from their previous visit of the day, or from home
+   before the first one (:func:`fsm_core.services.planning.nearest`);
+2. then everyone's free slots of that day that are long enough, leaving time to drive
    (:func:`fsm_core.services.planning.free_slots`).
 
 Enter on a technician plans the visit at the start typed; enter on a free slot plans it at
@@ -16,7 +18,7 @@ refuses them. Planning assigns the order to the technician (the core's rule).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -32,11 +34,10 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from fsm_core.errors import FsmError, InvalidInput
-from fsm_core.formatting import duration
+from fsm_core.formatting import duration, moment
 from fsm_core.models import Order
 from fsm_core.services import planning
-from fsm_core.services import settings as company_settings
-from fsm_core.services.planning import Candidate, FreeSlot
+from fsm_core.services.planning import Candidate, FreeSlot, VisitOffer
 from fsm_core.timeparse import parse_minutes
 from fsm_tui import cells
 from fsm_tui.screens.modal import FormScreen
@@ -52,8 +53,8 @@ class Target:
     number: str
     summary: Text
     object_id: int | None
-    day: date
-    minutes: int
+    day: date | None  # the planner's day; None: the first day someone is free (the board)
+    minutes: int | None  # None: the company's usual visit length
     start: datetime | None = None  # the visit's (a move), or None: the first free moment
     visit_id: int | None = None
     visit_version: int | None = None
@@ -76,13 +77,14 @@ class Planned:
     stage_code: str
 
 
-@dataclass
-class _Choices:
-    start: datetime
-    minutes: int
-    typed: tuple[str, str]  # the start and length they were found for
-    candidates: list[Candidate] = field(default_factory=list)
-    slots: list[FreeSlot] = field(default_factory=list)
+def visit_summary(number: str, customer: str, obj: str | None, description: str) -> Text:
+    """``26-0091 · ООО «СМ-Трейд» · Кассетный кондиционер`` over the description."""
+    text = Text(number, style="bold")
+    text.append(f" · {customer}")
+    if obj:
+        text.append(f" · {obj}", style="dim")
+    text.append("\n" + cells.one_line(description), style="italic")
+    return text
 
 
 def distance_text(c: Candidate, lang: str, *, origin: bool = True) -> str:
@@ -114,7 +116,8 @@ class VisitScreen(FormScreen[Planned | None]):
     @dataclass
     class ChoicesLoaded(Message):
         generation: int
-        choices: _Choices
+        choices: VisitOffer
+        typed: tuple[str, str]  # the start and length they were found for
 
     WIDTH: ClassVar[int] = 96  # the list's inner width
 
@@ -122,11 +125,13 @@ class VisitScreen(FormScreen[Planned | None]):
         super().__init__(id="plan-visit")
         self.target = target
         self.tz = tz
-        self.choices: _Choices | None = None
+        self.day = target.day  # the day a typed "14:00" is on: the offer's, once made
+        self.choices: VisitOffer | None = None
+        self._choices_typed: tuple[str, str] | None = None  # what self.choices is for
+        self._pending: tuple[int, datetime, datetime] | None = None  # (who, start, end)
         self._generation = 0
         self._timer: Timer | None = None
         self._filling = False
-        self._pending: tuple[int, datetime, datetime] | None = None  # (who, start, end)
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -141,7 +146,9 @@ class VisitScreen(FormScreen[Planned | None]):
                 yield Label("", classes="field-error", id="error-start")
                 yield Label(t("plan.length", lang))
                 yield Input(
-                    duration(timedelta(minutes=target.minutes), lang=lang),
+                    duration(timedelta(minutes=target.minutes), lang=lang)
+                    if target.minutes
+                    else "",
                     placeholder=t("plan.length_placeholder", lang),
                     compact=True,
                     id="length",
@@ -161,10 +168,16 @@ class VisitScreen(FormScreen[Planned | None]):
         self._refresh_choices()
 
     def _fill_start(self, start: datetime) -> None:
+        """The time alone when it is today; with the day when the offer is another day
+        (a Sunday's offer is Monday's), so what the field says is what will be planned."""
         local = start.astimezone(self.tz)
-        text = f"{local:%H:%M}" if local.date() == self.target.day else f"{local:%d.%m %H:%M}"
+        today = self.fsm.backend.now().astimezone(self.tz).date()
+        text = f"{local:%H:%M}" if local.date() == today else f"{local:%d.%m %H:%M}"
+        self._fill("#start", text)
+
+    def _fill(self, selector: str, text: str) -> None:
         self._filling = True
-        self.query_one("#start", Input).value = text
+        self.query_one(selector, Input).value = text
         self._filling = False
 
     # --- the choices ---------------------------------------------------------------------
@@ -200,59 +213,50 @@ class VisitScreen(FormScreen[Planned | None]):
         worker = get_current_worker()
         target = self.target
         backend = self.fsm.backend
-        try:
-            minutes = parse_minutes(length_text or "", field="length")
-        except FsmError as error:
-            raise InvalidInput(error.message, field="length") from None
+        minutes = target.minutes
+        if length_text:
+            try:
+                minutes = parse_minutes(length_text, field="length")
+            except FsmError as error:
+                raise InvalidInput(error.message, field="length") from None
         with backend.reader() as session:
-            tz = company_settings.load(session).tz
             now = backend.now()
-            slots = planning.free_slots(
-                session, day=target.day, minutes=minutes, object_id=target.object_id, now=now
-            )
+            start = None
             if start_text:
-                start = planning.read_moment(start_text, tz, day=target.day, field="start")
-            elif slots:
-                start = min(s.start for s in slots)
-            else:
-                start = max(
-                    datetime.combine(target.day, datetime.min.time(), tzinfo=tz).replace(hour=9),
-                    now,
-                )
-            candidates: list[Candidate] = []
-            if target.object_id is not None:
-                candidates = planning.nearest(
-                    session, object_id=target.object_id, start=start, minutes=minutes
-                )
-            else:  # no object, no distances: whoever works that day, by name
-                seen = sorted({(s.employee, s.employee_id) for s in slots})
-                candidates = [Candidate(i, name, True, None, None, None, None) for name, i in seen]
-        own = f"visit {target.number}"
-        for c in candidates:  # a visit being moved does not keep its own place busy
-            if target.moving and c.busy_reason == own:
-                c.free, c.busy_reason = True, None
-        candidates.sort(key=lambda c: not c.free)  # stable: the core's nearest-first order
-        if not worker.is_cancelled:
-            typed = (start_text, length_text)
-            self.post_message(
-                self.ChoicesLoaded(generation, _Choices(start, minutes, typed, candidates, slots))
+                day = self.day or now.astimezone(self.tz).date()
+                start = planning.read_moment(start_text, self.tz, day=day, field="start")
+            offer = planning.offer_visit(
+                session,
+                order_id=target.order_id,
+                day=target.day,
+                start=start,
+                minutes=minutes,
+                employee_id=target.employee_id,
+                moving_visit_id=target.visit_id,
+                now=now,
             )
+        if not worker.is_cancelled:
+            self.post_message(self.ChoicesLoaded(generation, offer, (start_text, length_text)))
 
     def on_visit_screen_choices_loaded(self, message: ChoicesLoaded) -> None:
         if message.generation != self._generation:
             return
         choices = self.choices = message.choices
+        self.day = choices.day
         lang = self.lang
         if not self.query_one("#start", Input).value.strip():
             self._fill_start(choices.start)
-            choices.typed = (self._typed_now()[0], choices.typed[1])
-        local = choices.start.astimezone(self.tz)
+        if not self.query_one("#length", Input).value.strip():
+            self._fill("#length", duration(timedelta(minutes=choices.minutes), lang=lang))
+        # the list is for what was typed, or for what was just filled in where nothing was
+        start_now, length_now = self._typed_now()
+        self._choices_typed = (message.typed[0] or start_now, message.typed[1] or length_now)
         self.query_one("#choices-title", Static).update(
             Text(
                 t(
                     "plan.choices_title",
                     lang,
-                    when=f"{local:%d.%m %H:%M}",
+                    when=moment(choices.start, self.tz, lang=lang, now=self.fsm.backend.now()),
                     length=duration(timedelta(minutes=choices.minutes), lang=lang),
                 ),
                 style="bold",
@@ -271,12 +275,14 @@ class VisitScreen(FormScreen[Planned | None]):
                 options.add_option(Option(self._slot_prompt(slot), id=f"slot:{i}"))
         if not choices.candidates and not choices.slots:
             options.add_option(Option(Text(t("plan.no_one", lang), style="dim"), disabled=True))
-        else:
-            options.highlighted = 0 if choices.candidates else 2
+        elif choices.first is not None:
+            options.highlighted = choices.first
+        else:  # nobody is free then: the first free slot of the day
+            options.highlighted = len(choices.candidates) + 2 if choices.slots else 0
 
     def _candidate_prompt(self, c: Candidate) -> Text:
         lang = self.lang
-        current = c.employee_id == self.target.employee_id
+        current = self.choices is not None and c.employee_id == self.choices.preferred
         text = Text("● " if current else "\u00a0\u00a0", style="bold")
         text.append(cells.fit(c.employee, 18), style="bold" if c.free else "dim")
         text.append(" " + cells.fit(busy_text(c, lang), 20), style="green" if c.free else "dim")
@@ -302,7 +308,7 @@ class VisitScreen(FormScreen[Planned | None]):
         choices = self.choices
         options = self.query_one("#choices", OptionList)
         option = options.highlighted_option
-        if choices is not None and choices.typed != self._typed_now():
+        if choices is not None and self._choices_typed != self._typed_now():
             # the list is for what was typed before (or the start cannot be read): never
             # plan at a time other than the one the field shows
             self._refresh_choices()

@@ -29,7 +29,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from fsm_core.formatting import duration, local_time
+from fsm_core.formatting import day_text, duration, moment
 from fsm_core.i18n import criticality_name
 from fsm_core.models import TimeOffKind
 from fsm_core.models.planning import TIME_OFF_NAMES
@@ -40,7 +40,14 @@ from fsm_tui import cells
 from fsm_tui.backend import Catalog
 from fsm_tui.messages import OrdersChanged
 from fsm_tui.screens.base import SectionScreen
-from fsm_tui.screens.plan_visit import Planned, Target, VisitScreen, busy_text, distance_text
+from fsm_tui.screens.plan_visit import (
+    Planned,
+    Target,
+    VisitScreen,
+    busy_text,
+    distance_text,
+    visit_summary,
+)
 from fsm_tui.text import t
 from fsm_tui.widgets.timeline import Timeline
 
@@ -59,6 +66,7 @@ class _Nearest:
     start: datetime | None
     minutes: int
     candidates: list[Candidate]
+    preferred: int | None = None  # the order's assignee
 
 
 class PlannerScreen(SectionScreen):
@@ -105,6 +113,7 @@ class PlannerScreen(SectionScreen):
         self._generation = 0
         self._focus_visit_id: int | None = None
         self._queue_id: int | None = None
+        self._queue_width = 0  # the width the queue's lines were cut to
 
     # --- layout --------------------------------------------------------------------------
 
@@ -137,6 +146,9 @@ class PlannerScreen(SectionScreen):
         if self.day is None:
             self.day = self.fsm.backend.now().astimezone(catalog.tz).date()
         self.reload()
+
+    def _moment(self, value: datetime) -> str:
+        return moment(value, self.tz, lang=self.lang, now=self.fsm.backend.now())
 
     @property
     def tz(self) -> Any:
@@ -176,6 +188,7 @@ class PlannerScreen(SectionScreen):
         self._show_header()
         self._show_queue(message.queue)
         self._show_detail()
+        self.call_after_refresh(self._rewrap)  # the side may only now be laid out
 
     def orders_changed(self, message: OrdersChanged) -> None:
         if self.fsm.catalog is not None:
@@ -194,7 +207,9 @@ class PlannerScreen(SectionScreen):
         line = Text()
         if self.day is not None:
             weekday = WEEKDAYS.get(lang, WEEKDAYS["en"])[self.day.weekday()]
-            line.append(f"{weekday} {self.day:%d.%m.%Y}", style="bold")
+            this_year = self.fsm.backend.now().astimezone(self.tz).year
+            shown = day_text(self.day, lang=lang, this_year=this_year)
+            line.append(f"{weekday} {shown}", style="bold")
             if self.fsm.catalog is not None:
                 today = self.fsm.backend.now().astimezone(self.tz).date()
                 if self.day == today:
@@ -252,14 +267,17 @@ class PlannerScreen(SectionScreen):
         if v.crew and v.employee is None:
             first.append(f" ({t('planner.crew', lang)})", style="dim")
         first.append(f"  · {catalog.stage_name(v.stage_code, lang)}", style="dim")
+        if v.resolution_due is not None:
+            due = moment(v.resolution_due, tz, lang=lang, now=self.fsm.backend.now())
+            first.append(f" · {t('planner.due', lang)} {due}", style="dim")
         second = Text(v.customer)
         where = " — ".join(x for x in (v.object, v.address) if x)
         if where:
             second.append(f" · {where}", style="dim")
+        for line in (first, second):  # cut rather than split a time or a name
+            line.no_wrap = True
+            line.overflow = "ellipsis"
         third = Text(cells.one_line(v.description), style="italic")
-        if v.resolution_due is not None:
-            due = local_time(v.resolution_due, tz, lang=lang, compact_year=a.year)
-            third.append(f"  · {t('planner.due', lang)} {due}", style="dim")
         return [first, second, third]
 
     def _person_line(self, person: PersonSchedule) -> Text:
@@ -304,14 +322,28 @@ class PlannerScreen(SectionScreen):
             self.nearest = None
             self._show_nearest()
             return
+        self._queue_width = self._side_width()
         options.add_options([self._queue_option(r) for r in rows])
         ids = [r["id"] for r in rows]
         options.highlighted = ids.index(keep) if keep in ids else 0
         self.refresh_bindings()
 
+    def on_resize(self) -> None:
+        """A narrower side (80 columns) gets its queue's lines cut anew, not wrapped
+        (once the new layout is there)."""
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self.queue and self._side_width() != self._queue_width:
+            self._show_queue(self.queue)
+            self._show_nearest()
+
     def _side_width(self) -> int:
         # the options have a cell of padding each side; the scrollbar may take one more
-        return max(self.queue_list.scrollable_content_region.width - 3, 24)
+        # the list's width less a cell of padding each side and the scrollbar (counted
+        # whether it shows or not, so that the width does not change with it)
+        room = self.queue_list.size.width - 4
+        return room if room > 12 else 38  # not laid out yet: the wide layout's
 
     def _queue_option(self, row: Row) -> Option:
         """``26-0067 −2 д 15 ч (реакция)        Новая`` over ``Балтийская пекарня · Сплит…``"""
@@ -340,7 +372,9 @@ class PlannerScreen(SectionScreen):
         first.truncate(width, overflow="ellipsis")
         where = f"{row['customer']} · {row['object'] or '—'}"
         second = Text(cells.fit(where, width).rstrip(), style="dim")
-        return Option(Text("\n").join([first, second]), id=str(row["id"]))
+        prompt = Text("\n").join([first, second])
+        prompt.no_wrap, prompt.overflow = True, "ellipsis"  # cut, never wrapped
+        return Option(prompt, id=str(row["id"]))
 
     def queue_row(self) -> Row | None:
         option = self.queue_list.highlighted_option
@@ -371,26 +405,19 @@ class PlannerScreen(SectionScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="planner-nearest")
     def _load_nearest(self, order_id: int, object_id: int | None, day: date, minutes: int) -> None:
-        """Who is nearest and free at the first free moment of the day."""
+        """Who to send, at the first free moment of the day: the order's assignee first
+        (at theirs), then the free and nearest (the core's offer, as the dialog makes it)."""
         worker = get_current_worker()
         backend = self.fsm.backend
-        start: datetime | None = None
-        found: list[Candidate] = []
         with backend.reader() as session:
-            slots = planning.free_slots(
-                session, day=day, minutes=minutes, object_id=object_id, now=backend.now()
+            offer = planning.offer_visit(
+                session, order_id=order_id, day=day, minutes=minutes, now=backend.now()
             )
-            if slots:
-                start = min(s.start for s in slots)
-                if object_id is not None:
-                    found = planning.nearest(
-                        session, object_id=object_id, start=start, minutes=minutes
-                    )
-                else:
-                    names = sorted({(s.employee, s.employee_id) for s in slots if s.start == start})
-                    found = [Candidate(i, n, True, None, None, None, None) for n, i in names]
+        start = offer.start if offer.slots else None
+        found = offer.candidates if offer.slots else []
         if not worker.is_cancelled:
-            self.post_message(self.NearestLoaded(_Nearest(order_id, start, minutes, found)))
+            nearest = _Nearest(order_id, start, minutes, found, offer.preferred)
+            self.post_message(self.NearestLoaded(nearest))
 
     def on_planner_screen_nearest_loaded(self, message: NearestLoaded) -> None:
         if message.nearest.order_id != self._queue_id:
@@ -411,12 +438,11 @@ class PlannerScreen(SectionScreen):
         if nearest.start is None:
             panel.update(Text(t("planner.no_slots", lang), style="dim"))
             return
-        local = nearest.start.astimezone(self.tz)
         head = Text(
             t(
                 "planner.nearest_at",
                 lang,
-                when=f"{local:%d.%m %H:%M}",
+                when=self._moment(nearest.start),
                 length=duration(timedelta(minutes=nearest.minutes), lang=lang),
             ),
             style="dim",
@@ -425,7 +451,10 @@ class PlannerScreen(SectionScreen):
         free = [c for c in nearest.candidates if c.free][: self.NEAREST_SHOWN]
         width = self._side_width()
         for c in free:
-            line = Text(cells.fit(c.employee, 14), style="bold")
+            line = Text(
+                "● " if c.employee_id == nearest.preferred else "\u00a0\u00a0", style="bold"
+            )
+            line.append(cells.fit(c.employee, 14), style="bold")
             far = distance_text(c, lang, origin=False)
             line.append(" " + (far or busy_text(c, lang)), style="green")
             line.truncate(width, overflow="ellipsis")
@@ -457,14 +486,6 @@ class PlannerScreen(SectionScreen):
     def action_refresh(self) -> None:
         self.reload()
 
-    def _summary(self, number: str, customer: str, obj: str | None, description: str) -> Text:
-        text = Text(number, style="bold")
-        text.append(f" · {customer}")
-        if obj:
-            text.append(f" · {obj}", style="dim")
-        text.append("\n" + cells.one_line(description), style="italic")
-        return text
-
     def action_place(self) -> None:
         row = self.queue_row()
         if row is None or self.day is None or self.fsm.catalog is None:
@@ -473,7 +494,7 @@ class PlannerScreen(SectionScreen):
         target = Target(
             order_id=row["id"],
             number=row["number"],
-            summary=self._summary(
+            summary=visit_summary(
                 row["number"], row["customer"], row["object"], row["description"]
             ),
             object_id=row["object_id"],
@@ -490,7 +511,7 @@ class PlannerScreen(SectionScreen):
         target = Target(
             order_id=visit.order_id,
             number=visit.number,
-            summary=self._summary(visit.number, visit.customer, visit.object, visit.description),
+            summary=visit_summary(visit.number, visit.customer, visit.object, visit.description),
             object_id=visit.object_id,
             day=self.day,
             minutes=int((visit.end - visit.start).total_seconds() // 60),
@@ -512,7 +533,7 @@ class PlannerScreen(SectionScreen):
                 self.lang,
                 number=result.number,
                 who=result.employee,
-                when=f"{a:%d.%m %H:%M}–{b:%H:%M}",
+                when=f"{self._moment(result.start)}–{b:%H:%M}",
                 stage=self.fsm.catalog.stage_name(result.stage_code, self.lang),
             )
         )
@@ -530,14 +551,14 @@ class PlannerScreen(SectionScreen):
         if visit is None:
             self.notify(t("planner.pick_visit", self.lang), severity="warning")
             return
-        a, b = visit.start.astimezone(self.tz), visit.end.astimezone(self.tz)
+        b = visit.end.astimezone(self.tz)
         question = t(
             "planner.remove_question",
             self.lang,
             id=visit.id,
             number=visit.number,
             who=visit.who,
-            when=f"{a:%d.%m %H:%M}–{b:%H:%M}",
+            when=f"{self._moment(visit.start)}–{b:%H:%M}",
         )
 
         def answered(yes: bool | None) -> None:

@@ -141,12 +141,13 @@ class StockScreen(SectionScreen):
         yield Static("", id="stock-summary")
         yield LineTable(
             [
-                Column("warehouse", t("warehouse", lang), 27, group=True),
-                Column("sku", t("sku", lang), 13),
-                Column("item", t("item", lang), 30, flex=1),
-                Column("on_hand", t("on_hand", lang), 10, right=True),
-                Column("reserved", t("reserved", lang), 10, right=True),
-                Column("available", t("available", lang), 10, right=True),
+                # least widths that fit 80 columns; the names take what a wider screen adds
+                Column("warehouse", t("warehouse", lang), 15, flex=1, group=True),
+                Column("sku", t("sku", lang), 12),
+                Column("item", t("item", lang), 20, flex=3),
+                Column("on_hand", t("on_hand", lang), 9, right=True),
+                Column("reserved", t("reserved", lang), 9, right=True),
+                Column("available", t("available", lang), 9, right=True),
             ],
             lang=lang,
             empty=t("stock.empty", lang),
@@ -154,8 +155,8 @@ class StockScreen(SectionScreen):
         )
         low = LineTable(
             [
-                Column("sku", t("sku", lang), 13),
-                Column("item", t("item", lang), 30, flex=1),
+                Column("sku", t("sku", lang), 12),
+                Column("item", t("item", lang), 22, flex=1),
                 Column("available", t("stock.available_all", lang), 15, right=True),
                 Column("min", t("min_level", lang), 12, right=True),
                 Column("shortfall", t("shortfall", lang), 11, right=True),

@@ -15,9 +15,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Input, Select, Static
 
-from fsm_core.errors import InvalidInput
+from fsm_core.errors import FsmError, InvalidInput
 from fsm_core.formatting import quantity
 from fsm_core.services import lookup, stock, stock_queries
 from fsm_core.values import parse_quantity
@@ -67,6 +68,7 @@ class StockForm(ChangeForm):
         self.warehouse_id = warehouse_id
         self.order_id = order_id
         self._picked_warehouse = warehouse_id is not None
+        self._quantity_timer: Timer | None = None
 
     def item_field(self) -> ComposeResult:
         yield from self.field(
@@ -125,7 +127,7 @@ class StockForm(ChangeForm):
                 found.first().focus()
                 break
         if self.item_id is not None:
-            self._read_where(self.item_id)
+            self._ask_where()
 
     @on(Select.Changed, "#item")
     def _item_changed(self, event: Select.Changed) -> None:
@@ -134,7 +136,7 @@ class StockForm(ChangeForm):
         quantity_input = self.query_one("#quantity", Input)
         quantity_input.placeholder = item.unit if item else ""
         if self.item_id is not None:
-            self._read_where(self.item_id)
+            self._ask_where()
         else:
             self.query_one("#where", Static).update("")
 
@@ -143,10 +145,32 @@ class StockForm(ChangeForm):
         if event.select.has_focus:
             self._picked_warehouse = True
 
+    @on(Input.Changed, "#quantity")
+    def _quantity_changed(self, event: Input.Changed) -> None:
+        """How much decides which warehouse has enough: ask again (unless one was picked)."""
+        if self.order_id is None or self.item_id is None or self._picked_warehouse:
+            return
+        if self._quantity_timer is not None:
+            self._quantity_timer.stop()
+        self._quantity_timer = self.set_timer(0.3, self._ask_where)
+
+    def _typed_quantity(self) -> Decimal | None:
+        item = self.refs.item(self.item_id)
+        try:
+            return parse_quantity(
+                self.query_one("#quantity", Input).value, unit=item.unit if item else None
+            )
+        except FsmError:
+            return None
+
+    def _ask_where(self) -> None:
+        if self.item_id is not None:
+            self._read_where(self.item_id, self._typed_quantity())
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="stock-where")
-    def _read_where(self, item_id: int) -> None:
+    def _read_where(self, item_id: int, quantity: Decimal | None = None) -> None:
         with self.fsm.backend.reader() as session:
-            where = read_where(session, item_id, self.order_id)
+            where = read_where(session, item_id, self.order_id, quantity)
         self.post_message(self.WhereRead(where))
 
     def on_stock_form_where_read(self, message: WhereRead) -> None:

@@ -60,6 +60,9 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
         self.order_id = order_id
         self.lang = app.lang
         self.stale = True
+        self.pending_action: str | None = None
+        """An action of the pane to run once it has read its order (a task started from
+        the command palette: "record work on 26-0091")."""
         localize_bindings(self, self.lang)
 
     @property
@@ -107,6 +110,9 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
         message.stop()
         if message.pane is self:
             self.show(message.data)
+            if self.pending_action is not None:
+                action, self.pending_action = self.pending_action, None
+                self.call_after_refresh(self.run_action, action)
 
     def on_orders_changed(self, message: OrdersChanged) -> None:
         message.stop()  # the app sent it here; the screen has its own copy

@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from fsm_core.formatting import local_time
+from fsm_core.formatting import moment
 from fsm_core.models import Order
 from fsm_core.services import execution
 from fsm_core.services import settings as company_settings
@@ -78,7 +78,7 @@ class ChecklistPane(OrderPane):
                 Column("kind", t("checklist.kind", lang), 12),
                 Column("answer", t("checklist.answer_col", lang), 18),
                 Column("who", t("who", lang), 15),
-                Column("when", t("when", lang), 11),
+                Column("when", t("when", lang), 12),  # Dec 06 15:39
             ],
             lang=lang,
             empty=t("checklist.none", lang),
@@ -205,7 +205,7 @@ class ChecklistPane(OrderPane):
         if rule:
             parts.append(Text(t("checklist.rule", lang, rule=rule), style="dim"))
         if item.answered:
-            when = local_time(item.answered_at, self.data.tz, lang=lang)
+            when = moment(item.answered_at, self.data.tz, lang=lang)
             parts.append(
                 Text(
                     t(

@@ -26,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from fsm_core.formatting import local_time, money, quantity
+from fsm_core.formatting import moment, money, quantity
 from fsm_core.models import Contact, Order, ServiceObject
 from fsm_core.models.attachments import Attachment
 from fsm_core.models.execution import ExecutionRecord, OrderAttachment
@@ -291,10 +291,11 @@ class ExecutionPane(OrderPane):
     def _period(self, start: datetime | None, end: datetime | None, tz: Any) -> str:
         if start is None or end is None:
             return ""
-        first = local_time(start, tz, lang=self.lang)
+        now = self.fsm.backend.now()
+        first = moment(start, tz, lang=self.lang, now=now)
         if start.astimezone(tz).date() == end.astimezone(tz).date():
             return f"{first}–{end.astimezone(tz).strftime('%H:%M')}"
-        return f"{first} – {local_time(end, tz, lang=self.lang)}"
+        return f"{first} – {moment(end, tz, lang=self.lang, now=now)}"
 
     def _record(self, data: ExecutionData) -> RenderableType:
         lang = self.lang
@@ -312,7 +313,7 @@ class ExecutionPane(OrderPane):
                 if a.note:
                     files.append(f" — {a.note}")
                 files.append(
-                    f" · {a.added_by}, {local_time(a.added_at, data.tz, lang=lang)}", style="dim"
+                    f" · {a.added_by}, {moment(a.added_at, data.tz, lang=lang)}", style="dim"
                 )
             grid.add_row(t("execution.attachments", lang), files)
         else:
@@ -322,7 +323,7 @@ class ExecutionPane(OrderPane):
             if data.signer_position:
                 signed.append(f" ({data.signer_position})")
             if data.signed_at:
-                signed.append(", " + local_time(data.signed_at, data.tz, lang=lang))
+                signed.append(", " + moment(data.signed_at, data.tz, lang=lang))
             if data.signature_image:
                 signed.append(" · " + t("execution.with_image", lang), style="dim")
         else:

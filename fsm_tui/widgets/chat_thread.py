@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from fsm_core.errors import NotFound
-from fsm_core.formatting import local_time
+from fsm_core.formatting import moment
 from fsm_core.models import Channel, Order
 from fsm_core.services import chat
 from fsm_core.services.chat import MessageView
@@ -368,7 +368,7 @@ class ChatThread(WorkerErrors, Vertical):
         if catalog is None:
             return ""
         now = self.fsm.backend.now()
-        return local_time(value, catalog.tz, lang=self.lang, compact_year=now.year)
+        return moment(value, catalog.tz, lang=self.lang, now=now)
 
     def _option(self, m: MessageView, *, last: bool) -> Option:
         lang = self.lang

@@ -102,7 +102,7 @@ class FilterBar(Horizontal):
         customer_id = customer if isinstance(customer, int) else None
         self._refill(
             "#filter-object",
-            [(o.name, o.id) for o in self.catalog.objects_of(customer_id)],
+            [(o.label, o.id) for o in self.catalog.objects_of(customer_id)],
         )
 
     # --- events --------------------------------------------------------------------------

@@ -12,8 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from fsm_tui.text import t
+
+TEXTUAL_WORDS = {"Dismiss menu": "footer.dismiss_menu"}
+"""Textual's own key descriptions (an open list's escape) in the user's language."""
 
 
 class KeyFooter(Footer):
@@ -29,6 +36,13 @@ class KeyFooter(Footer):
             for _node, binding, enabled, tip in screen.active_bindings.values()
             if binding.show or binding.action == "command_palette"
         )
+
+    def compose(self) -> ComposeResult:
+        lang = getattr(self.app, "lang", "en")
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.description in TEXTUAL_WORDS:
+                widget.description = t(TEXTUAL_WORDS[widget.description], lang)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True

@@ -84,6 +84,8 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False, id="lines.page_down"),
         Binding("home", "first", "First line", show=False, id="lines.first"),
         Binding("end", "last", "Last line", show=False, id="lines.last"),
+        Binding("right", "sideways(1)", "More columns", show=False, id="lines.right"),
+        Binding("left", "sideways(-1)", "Back to the first columns", show=False, id="lines.left"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -243,6 +245,17 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         if found is not None:
             self.cursor = found
 
+    def action_sideways(self, step: int) -> None:
+        self.sideways(step, self.scrollable_content_region.width)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        event.stop()
+        self.action_sideways(1)
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        event.stop()
+        self.action_sideways(-1)
+
     def on_click(self, event: events.Click) -> None:
         if event.y < 1:
             return
@@ -269,7 +282,7 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
                 _fit_right(c.label, w) if c.right else cells.fit(c.label, w)
                 for c, w in zip(self.columns, widths, strict=True)
             )
-            return Strip([Segment(cells.fit(text, width), style)], width)
+            return Strip([Segment(self._header(text, width), style)], width)
         top = int(self.scroll_offset.y)
         index = top + y - 1
         if index >= len(self.lines):
@@ -306,4 +319,4 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         used = sum(widths) + len(widths) - 1
         if used < width:
             segments.append(Segment(" " * (width - used), body))
-        return Strip(segments).crop(0, width)  # columns wider than the screen are cut
+        return self._crop(segments, width)  # wider than the screen: it scrolls sideways

@@ -13,6 +13,7 @@ dropped.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("number", "number", 8),
-    Column("created", "created", 11),
+    Column("created", "created", 12),
     Column("stage", "stage", 13),
     Column("criticality", "crit", 8),
     Column("customer", "customer", 12, flex=2),
@@ -64,6 +65,24 @@ COLUMNS: tuple[Column, ...] = (
     Column("assignee", "assignee", 14),
     Column("sla", "sla", 12),
     Column("description", "description", 14, flex=3),
+)
+
+NARROW_BELOW = 100
+"""Under this many cells (an 80-column terminal) the columns a dispatcher acts on come
+first — stage, SLA, assignee — and the rest is a sideways scroll away."""
+NARROW_COLUMNS: tuple[Column, ...] = tuple(
+    next(c for c in COLUMNS if c.key == key)
+    for key in (
+        "number",
+        "stage",
+        "sla",
+        "assignee",
+        "customer",
+        "object",
+        "criticality",
+        "created",
+        "description",
+    )
 )
 
 
@@ -77,7 +96,7 @@ class _Query:
 class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     """Orders matching a filter, newest first, one line each."""
 
-    columns = COLUMNS
+    columns: tuple[Column, ...] = COLUMNS
     PAGE_SIZE: ClassVar[int] = 200
     MAX_PAGES: ClassVar[int] = 20
 
@@ -89,6 +108,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         Binding("home", "first", "First order", show=False, id="table.first"),
         Binding("end", "last", "Last order", show=False, id="table.last"),
         Binding("enter", "select", "Open", id="table.select"),
+        Binding("right", "sideways(1)", "More columns", show=False, id="table.right"),
+        Binding("left", "sideways(-1)", "Back to the first columns", show=False, id="table.left"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -217,6 +238,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     def set_catalog(self, catalog: Catalog) -> None:
         first = self.catalog is None
         self.catalog = catalog
+        for rows in self._pages.values():
+            self._note_years(rows)
         self.refresh()
         if first and self._pages:  # the first page came before the catalog: now it shows
             self._unpainted = self._generation
@@ -332,7 +355,17 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         if message.generation == self._generation:
             self._take_page(message.generation, message.page, message.rows)
 
+    def _note_years(self, rows: list[Row]) -> None:
+        if self._older or self.catalog is None or not rows:
+            return
+        tz = self.catalog.tz
+        year = self.now().astimezone(tz).year
+        if any(r["created_at"].astimezone(tz).year != year for r in rows):
+            self._older = True
+            self._pick_columns()
+
     def _take_page(self, generation: int, page: int, rows: list[Row]) -> None:
+        self._note_years(rows)
         self._pending.discard(page)
         self._pages[page] = rows
         self._pages.move_to_end(page)
@@ -371,7 +404,27 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + 1)
 
     def on_resize(self, event: events.Resize) -> None:
+        self._narrow = event.size.width < NARROW_BELOW
+        self._pick_columns()
         self._update_size()
+
+    _narrow = False
+    _older = False  # an order on the pages was created in another year: its date has one
+
+    def _pick_columns(self) -> None:
+        """The columns for the width (narrow: what a dispatcher acts on first), the
+        "created" one wide enough for a year when a date needs it."""
+        columns = NARROW_COLUMNS if self._narrow else COLUMNS
+        if self._older:
+            wide = len("Dec 31 2025 23:30")
+            columns = tuple(
+                dataclasses.replace(c, width=wide) if c.key == "created" else c for c in columns
+            )
+        if columns != self.columns:
+            self.columns = columns
+            self._columns_changed()
+            self._x = 0
+            self.refresh()
 
     def _clamp_cursor(self) -> None:
         last = max(self.row_count - 1, 0)
@@ -410,6 +463,17 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
     def action_last(self) -> None:
         self.cursor_row = max(self.row_count - 1, 0)
 
+    def action_sideways(self, step: int) -> None:
+        self.sideways(step, self.scrollable_content_region.width)
+
+    def on_mouse_scroll_right(self, event: events.MouseScrollRight) -> None:
+        event.stop()
+        self.action_sideways(1)
+
+    def on_mouse_scroll_left(self, event: events.MouseScrollLeft) -> None:
+        event.stop()
+        self.action_sideways(-1)
+
     def action_select(self) -> None:
         row = self.current_row
         if row is not None:
@@ -444,7 +508,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
                 self._fit(t(c.label, self.lang), w)
                 for c, w in zip(self.columns, widths, strict=True)
             )
-            return Strip([Segment(self._fit(text, width), style)], width)
+            return Strip([Segment(self._header(text, width), style)], width)
         index = int(self.scroll_offset.y) + y - 1
         if index >= self.row_count:
             if index == 0 and self._total == 0:
@@ -465,7 +529,8 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
             pending = line_style + self.get_component_rich_style("order-table--pending")
             return Strip([Segment(self._fit("  …", width), pending)], width)
         self._announce_paint()
-        return Strip(self._row_segments(row, widths, width, line_style), width)
+        full = max(width, self._full_width(width))
+        return self._crop(self._row_segments(row, widths, full, line_style), width)
 
     def _row_segments(
         self, row: Row, widths: tuple[int, ...], width: int, line_style: Style
@@ -477,17 +542,21 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         tz = catalog.tz if catalog else None
         now = self.now()
         sla, status = sla_for(row, stage, now, lang)
-        values: list[tuple[str, Style | None]] = [
-            (row["number"], self.get_component_rich_style("order-table--number")),
-            (cells.when(row["created_at"], tz, lang, now) if tz else "", None),
-            (stage.name(lang) if stage else row["stage_code"], None),
-            (cells.crit(row["criticality"], lang), self._crit_style(row["criticality"])),
-            (row.get("customer") or "", None),
-            (row.get("object") or "", None),
-            (cells.assignee(row), None),
-            (sla, self.get_component_rich_style(f"order-table--sla-{status}")),
-            (cells.one_line(row.get("description")), None),
-        ]
+        by_key: dict[str, tuple[str, Style | None]] = {
+            "number": (row["number"], self.get_component_rich_style("order-table--number")),
+            "created": (cells.when(row["created_at"], tz, lang, now) if tz else "", None),
+            "stage": (stage.name(lang) if stage else row["stage_code"], None),
+            "criticality": (
+                cells.crit(row["criticality"], lang),
+                self._crit_style(row["criticality"]),
+            ),
+            "customer": (row.get("customer") or "", None),
+            "object": (row.get("object") or "", None),
+            "assignee": (cells.assignee(row), None),
+            "sla": (sla, self.get_component_rich_style(f"order-table--sla-{status}")),
+            "description": (cells.one_line(row.get("description")), None),
+        }
+        values = [by_key[c.key] for c in self.columns]
         body_style = line_style
         if finished:
             finished_style = self.get_component_rich_style("order-table--finished")

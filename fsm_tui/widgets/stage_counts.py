@@ -59,4 +59,22 @@ class StageCounts(Static):
                 n=self._count(n),
             )
             parts.append(chip.stylize("reverse") if self.selected == code else chip)
-        return Content(" ") + Content(" │ ").join(parts)
+        return self._lines(parts)
+
+    def _lines(self, parts: list[Content]) -> Content:
+        """The counts separated by ``│``, a new line started between two counts where the
+        next would not fit (80 columns): a count is never split."""
+        width = self.size.width or 1000
+        lines: list[list[Content]] = [[]]
+        used = 1
+        for part in parts:
+            step = part.cell_length + (3 if lines[-1] else 0)
+            if lines[-1] and used + step > width:
+                lines.append([])
+                used, step = 1, part.cell_length
+            lines[-1].append(part)
+            used += step
+        return Content("\n").join(Content(" ") + Content(" │ ").join(line) for line in lines)
+
+    def on_resize(self) -> None:
+        self.update(self._content())

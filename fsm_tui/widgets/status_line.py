@@ -57,5 +57,9 @@ class StatusLine(Static):
             f"{t('status.user', lang)} {self.user} · {t('status.live', lang)}: {live}"
         )
         width = self.size.width or 120
+        if len(left) + len(right) + 3 > width:  # 80 columns: the company is on the act
+            left = self.section
+        if len(left) + len(right) + 3 > width:  # and the database in the tooltip
+            right = f"{self.user} · {t('status.live', lang)}: {live}"
         gap = max(width - len(left) - len(right) - 2, 1)
         return f" {left}{' ' * gap}{right} "

@@ -8,6 +8,9 @@ carry the order's number (and under it the object or the customer).
 A visit with a conflict is coloured by its worst one (an error: overlap, after the SLA
 deadline; a warning: outside hours, on time off, no time to drive) and starts with ``!``,
 so the marks read without colour too; a slice where two visits meet is drawn as ``▓``.
+A visit of an order that is done (or closed) is greyed and starts with ``✓``: it stays as
+the day's record but holds no time (the core gives its slot to others); a cancelled
+order's visit is not on the timeline at all.
 
 The cursor is a person (up/down) and one of their visits (left/right). The conflicts of
 the day come from the core (:func:`fsm_core.services.planning.schedule`, which asks
@@ -38,6 +41,7 @@ from fsm_tui import cells
 from fsm_tui.text import localize_bindings, t
 
 NAME_WIDTH = 18
+NARROW_NAME_WIDTH = 15  # under 60 cells (an 80-column screen): more room for the hours
 LINES = 2  # per person: the numbers, then what the visits are about
 ERRORS = ("overlap", "after_deadline")
 WARNINGS = ("outside_hours", "day_off", "travel")
@@ -106,6 +110,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--visit",
         "timeline--visit-warning",
         "timeline--visit-error",
+        "timeline--visit-done",
         "timeline--overlap",
         "timeline--selected",
         "timeline--empty",
@@ -276,10 +281,10 @@ class Timeline(ScrollView, can_focus=True):
         self.cursor_row = row
         grid = self._layout(self.scrollable_content_region.width)
         index = -1
-        if event.x >= NAME_WIDTH:
+        if event.x >= self.name_width:
             for i, v in enumerate(self.people[row].days[0].visits):
                 a, b = self._span_cells(grid, v)
-                if a <= event.x - NAME_WIDTH < b:
+                if a <= event.x - self.name_width < b:
                     index = i
         self.cursor_visit = index
         if event.chain >= 2:
@@ -292,6 +297,11 @@ class Timeline(ScrollView, can_focus=True):
         self.refresh()
 
     # --- geometry --------------------------------------------------------------------------
+
+    @property
+    def name_width(self) -> int:
+        """The names' column: narrower when the timeline is (an 80-column screen)."""
+        return NARROW_NAME_WIDTH if self.scrollable_content_region.width < 60 else NAME_WIDTH
 
     def _update_size(self) -> None:
         lines = len(self.people) * LINES or 1
@@ -306,7 +316,7 @@ class Timeline(ScrollView, can_focus=True):
             return None
         if width != self._grid_width or self._grid is None:
             first, last = self.schedule.hour_range()
-            per_hour = max(2, min(8, (width - NAME_WIDTH) // max(last - first, 1)))
+            per_hour = max(2, min(8, (width - self.name_width) // max(last - first, 1)))
             self._grid = Grid(self.schedule.first_day, self.schedule.tz, first, last, per_hour)
             self._grid_width = width
         return self._grid
@@ -345,18 +355,23 @@ class Timeline(ScrollView, can_focus=True):
     def _ruler(self, grid: Grid, width: int, base: Style) -> Strip:
         header = base + self._style("header")
         chars = [" "] * grid.cells
+        # an hour's label takes two cells and wants a blank after it: on a narrow screen
+        # (two cells an hour) every second hour is labelled, so the labels never run on
+        every = next(k for k in range(1, 25) if k * grid.per_hour >= 3)
         for hour in range(grid.first_hour, grid.last_hour):
+            if (hour - grid.first_hour) % every:
+                continue
             label = f"{hour:02d}"
             at = (hour - grid.first_hour) * grid.per_hour
             for i, ch in enumerate(label):
                 if at + i < grid.cells:
                     chars[at + i] = ch
-        segments = [Segment(cells.fit(t("planner.ruler", self.lang), NAME_WIDTH), header)]
+        segments = [Segment(cells.fit(t("planner.ruler", self.lang), self.name_width), header)]
         now_cell = self._now_cell(grid)
         for i, ch in enumerate(chars):
             now = i == now_cell  # the cell of "now" stands out, its label still readable
             segments.append(Segment(ch, header + self._style("now") if now else header))
-        used = NAME_WIDTH + grid.cells
+        used = self.name_width + grid.cells
         if used < width:
             segments.append(Segment(" " * (width - used), header))
         return Strip(segments, width).crop(0, width)
@@ -398,12 +413,12 @@ class Timeline(ScrollView, can_focus=True):
         if cursor:
             name_style = base + self._style("cursor" if self.has_focus else "cursor-blurred")
         if second:
-            text = cells.fit("  " + self._summary(person), NAME_WIDTH - 1) + " "
+            text = cells.fit("  " + self._summary(person), self.name_width - 1) + " "
             segments = [Segment(text, name_style + Style(bold=False, dim=not cursor))]
         else:
             problems = [c for c in day.conflicts if c.severity != "note"]
             mark = f"!{len(problems)}" if problems else ""
-            name = cells.fit(person.name, NAME_WIDTH - len(mark) - 1)
+            name = cells.fit(person.name, self.name_width - len(mark) - 1)
             segments = [Segment(name, name_style)]
             if mark:
                 segments.append(Segment(mark, name_style + self._style("conflicts")))
@@ -424,34 +439,40 @@ class Timeline(ScrollView, can_focus=True):
         # the visits over it
         covered = [0] * grid.cells
         selected = self.current_visit if cursor else None
-        for visit in day.visits:
+        booked = [v for v in day.visits if not v.done]
+        for visit in booked:  # a done order's visit holds no time: it never overlaps
             a, b = self._span_cells(grid, visit)
             for i in range(a, b):
                 covered[i] += 1
-        for visit in day.visits:
+        # done ones first, so that a visit booked over a done one is drawn on top
+        for visit in sorted(day.visits, key=lambda v: not v.done):
             a, b = self._span_cells(grid, visit)
             if a >= grid.cells or b <= 0:
                 continue
-            level = worst(day.conflicts, visit.id)
-            style = base + self._style(f"visit-{level}" if level else "visit")
+            level = None if visit.done else worst(day.conflicts, visit.id)
+            kind = "visit-done" if visit.done else f"visit-{level}" if level else "visit"
+            style = base + self._style(kind)
             if selected is not None and visit.id == selected.id:
                 style += self._style("selected")
             # the number goes where this visit is alone; where two meet, ▓
-            alone = [i for i in range(a, b) if covered[i] == 1]
+            alone = [i for i in range(a, b) if visit.done or covered[i] == 1]
+            room = len(alone)
             if second:
                 label = " " + (visit.object or visit.customer)
             else:
-                label = ("!" if level else " ") + visit.number
-            room = len(alone)
+                mark = "✓" if visit.done else "!" if level else " "
+                label = mark + visit.number
+                if cell_len(label) > room:  # narrow: the number within the year, 26-0050 → 0050
+                    label = mark + visit.number.rsplit("-", 1)[-1]
             text = cells.fit(label, room) if cell_len(label) > room else label.ljust(room)
             for i in range(a, b):
-                if covered[i] > 1:
+                if covered[i] > 1 and not visit.done:
                     shades[i] = ("▓", style + self._style("overlap"))
             for ch, i in zip(text, alone, strict=False):
                 shades[i] = (ch, style)
         for ch, style in shades:
             segments.append(Segment(ch, style))
-        used = NAME_WIDTH + grid.cells
+        used = self.name_width + grid.cells
         if used < width:
             segments.append(Segment(" " * (width - used), base))
         return segments

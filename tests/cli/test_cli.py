@@ -281,7 +281,7 @@ def test_stages_sla_and_settings(fsm):
 
 def test_sla_calendars_and_deadlines_shown_by_day(demo):
     """Now is Thursday 26.11.2026 12:00 in Moscow."""
-    from fsm_core.formatting import local_time
+    from fsm_core.formatting import moment
     from fsm_core.timeparse import zone
 
     demo("sla", "set", "high", "30m", "6h", "--calendar", "company")
@@ -313,7 +313,7 @@ def test_sla_calendars_and_deadlines_shown_by_day(demo):
     normal = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Прохладно").split()[0]
     details = demo.json("orders", "show", normal)
     due = datetime.fromisoformat(details["resolution_due"])
-    expected = local_time(due, zone("Europe/Moscow"), lang="en", compact_year=2026)
+    expected = moment(due, zone("Europe/Moscow"), lang="en")
     assert due.astimezone(zone("Europe/Moscow")).date() == date(2026, 12, 30)
     assert f"Resolution due  {expected}" in demo("orders", "show", normal)
 

@@ -150,7 +150,7 @@ def test_receive_transfer_reserve_write_off_return_adjust(shop):
     )
     # overselling is refused in one line and changes nothing
     before = shop.json("stock", "balance")
-    assert shop("stock", "writeoff", number, "R410A", "5", code=1) == (
+    assert shop("stock", "writeoff", number, "R410A", "5", "--from", "Иванов", code=1) == (
         "not enough 'Фреон R410A' at 'Автомобиль (Иванов К. П.)': 1,8 кг available, "
         "5 кг requested (available elsewhere: Склад СМ-Трейд 9,5 кг)"
     )

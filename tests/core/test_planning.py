@@ -29,7 +29,7 @@ def hours(db, employee, *patterns, since=date(2026, 10, 1)):
         )
 
 
-def visit(db, order, who, start, end, *, crew=False):
+def visit(db, order, who, start, end, *, crew=False, allow_past=False):
     with db.transaction() as s:
         return planning.add_visit(
             session=s,
@@ -39,6 +39,7 @@ def visit(db, order, who, start, end, *, crew=False):
             start=start,
             end=end,
             actor="Орлова В. П.",
+            allow_past=allow_past,
         )
 
 
@@ -234,7 +235,7 @@ def test_a_visit_ending_after_the_sla_deadline(db, world):
         found = planning.conflicts(s, start=at(27, 0), end=at(28, 0))
     assert [(c.kind, c.visit_ids) for c in found] == [("after_deadline", (v.id,))]
     assert planning.describe(found[0], tz=MSK) == (
-        f"{order.number} ends 27.11 12:00, after its resolution deadline 27.11 11:00"
+        f"{order.number} ends Nov 27 12:00, after its resolution deadline Nov 27 11:00"
     )
 
 

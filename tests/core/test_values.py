@@ -159,7 +159,6 @@ def test_formatting_for_people():
     moment = datetime(2022, 4, 14, 13, 40, tzinfo=UTC)
     assert local_time(moment, MSK) == "14.04.2022 16:40"
     assert local_time(moment, MSK, lang="en") == "2022-04-14 16:40"
-    assert local_time(moment, MSK, compact_year=2022) == "14.04 16:40"
 
 
 def timedelta_minutes(minutes: int):

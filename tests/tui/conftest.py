@@ -72,10 +72,16 @@ async def dialog(pilot: Any, *keys: str) -> Any:
     return pilot.app.screen
 
 
-def snap(snap_compare: Any, url: str, *steps: Any, lang: str = "ru") -> bool:
+def snap(
+    snap_compare: Any,
+    url: str,
+    *steps: Any,
+    lang: str = "ru",
+    size: tuple[int, int] = SIZE,
+) -> bool:
     """Compare the app at ``url`` with its stored screenshot after ``steps``: keys to
     press, or callables of the pilot (awaited when they return a coroutine), each followed
-    by :func:`settle`."""
+    by :func:`settle`; at ``size`` (default 120×40)."""
 
     async def run_before(pilot: Any) -> None:
         await settle(pilot)
@@ -88,7 +94,7 @@ def snap(snap_compare: Any, url: str, *steps: Any, lang: str = "ru") -> bool:
                 await pilot.press(step)
             await settle(pilot)
 
-    return snap_compare(build_app(url, lang=lang), terminal_size=SIZE, run_before=run_before)
+    return snap_compare(build_app(url, lang=lang), terminal_size=size, run_before=run_before)
 
 
 def screen_text(app: Any) -> str:

@@ -54,7 +54,7 @@ async def test_help_lists_every_binding(app):
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#bindings", DataTable)
-        listed = {table.get_row_at(i)[3] for i in range(table.row_count)}
+        listed = {str(table.get_row_at(i)[3]) for i in range(table.row_count)}
         assert listed == {b.id for _, b in all_bindings(app)}
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)

@@ -217,8 +217,8 @@ async def test_find_reports_what_it_cannot_resolve(app):
 
 
 async def test_find_offers_every_match_to_pick_from(app, demo_db):
-    """ "Пекарня" is two bakeries of one customer: both are listed, the arrows and Enter
-    pick one, and the form is filled with it."""
+    """ "Пекарня" is a customer with two bakeries: its sites and their equipment are
+    listed, the arrows and Enter pick one, and the form is filled with it."""
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
@@ -234,8 +234,9 @@ async def test_find_offers_every_match_to_pick_from(app, demo_db):
         assert matches.display
         assert app.focused is matches
         shown = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
-        assert len(shown) == 2
-        assert any("Гражданском" in line for line in shown)
+        assert "Балтийская пекарня" in shown[0]  # the customer, then its tree
+        assert sum("Пекарня" in line for line in shown) == 2
+        assert matches.highlighted == 0
         await pilot.press(*["down"] * shown.index(next(x for x in shown if "Гражд" in x)))
         await pilot.press("enter")
         await settle(pilot)
@@ -243,6 +244,48 @@ async def test_find_offers_every_match_to_pick_from(app, demo_db):
         assert form.query_one("#customer", Select).value == second.customer_id
         assert form.query_one("#object", Select).value == second.id
         assert app.focused is form.query_one("#description", TextArea)
+
+
+async def test_find_groups_units_under_their_sites(app, demo_db):
+    """The caller names the shop ("на Лиговском") and the unit: Find lists the site with
+    what is on it, the site shown; one arrow picks the unit, not another shop's."""
+    with demo_db.reader() as s:
+        from fsm_core.services import lookup
+
+        unit = lookup.resolve_object(s, "СМТ-000201")
+        site = lookup.resolve_object(s, "Магазин «СМ-Трейд» на Лиговском")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = await dialog(pilot, "n")
+        await pilot.press(*"Лиговск", "enter")
+        await settle(pilot)
+        matches = form.query_one("#find-matches", OptionList)
+        shown = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
+        assert [line.strip().split(" · ")[0] for line in shown] == [
+            "ООО «СМ-Трейд»",
+            site.name,
+            unit.name,
+        ]
+        assert shown[2].startswith("\u00a0" * 4)  # the unit is drawn under its site
+        assert matches.highlighted == 1  # what was found: the site
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert form.query_one("#object", Select).value == unit.id
+        assert site.name in str(form.query_one("#error-find").render())  # site › unit
+        # "кондиционер": every shop's units, each under its own shop
+        await pilot.press("shift+tab", "shift+tab", "shift+tab", "shift+tab")
+        find = form.query_one("#find")
+        find.value = "кондиционер"
+        find.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = [str(matches.get_option_at_index(i).prompt) for i in range(matches.option_count)]
+        units = [
+            i for i, line in enumerate(shown) if "Кондиционер" in line or "кондиционер" in line
+        ]
+        assert len(units) >= 3
+        for i in units:  # the line above a unit is its site (or a sibling on the site)
+            assert shown[i - 1].startswith("\u00a0\u00a0")
 
 
 async def test_assign_a_new_order(app, demo_db):

@@ -261,7 +261,7 @@ async def test_comment_attachment_and_signature(app, demo_db, tmp_path):
         text = shown(app)
         assert "Масло заменено" in text
         assert "before.jpg" in text
-        assert "Смирнова О. В. (Завхоз), 26.11.2026 12:00" in text
+        assert "Смирнова О. В. (Завхоз), 26.11 12:00" in text
 
 
 async def test_a_missing_file_is_shown_in_the_attach_form(app, demo_db, tmp_path):
@@ -462,7 +462,7 @@ async def test_the_tabs_keys_are_in_the_palette_and_the_help(app, demo_db):
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         table = app.screen.query_one("#bindings", DataTable)
-        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         listed = {row[3]: row for row in rows}
         assert listed["execution.work"][:3] == ["заявка: выполнение", "w", "Работа"]
         assert listed["checklist.answer"][2] == "Ответить"
