@@ -36,7 +36,6 @@ from fsm_core.importing.entities import CheckedInWorkers
 from fsm_core.importing.readers import SourceRow, open_source
 
 if TYPE_CHECKING:
-    from fsm_core.bulk import DeferredIndexes
     from fsm_core.importing.engine import ImportOptions, ImportRun, RowChecker
     from fsm_core.importing.entities import Entity, Row
 
@@ -112,7 +111,6 @@ def run(
     run: ImportRun,
     entity: CheckedInWorkers,
     checker: RowChecker,
-    indexes: DeferredIndexes,
     workers: int,
     batch_size: int,
 ) -> None:
@@ -137,7 +135,6 @@ def run(
                 ready.append(Checked._make(item))
             if ready:
                 entity.apply_checked(ready, lambda item: _recheck(run, entity, checker, item))
-                indexes.loaded(len(ready))
 
 
 # A row's cells travel as one string joined by the unit separator (one object to unpickle
