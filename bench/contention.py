@@ -122,7 +122,7 @@ def worker(args: argparse.Namespace) -> None:
             finished = time.perf_counter()
             record = {
                 "kind": kind,
-                "at": time.time(),
+                "at": time.time() - (finished - started),  # when the action began
                 "wait": (locked or finished) - started,
                 "total": finished - started,
                 "error": error,
@@ -254,7 +254,7 @@ def main() -> None:
         procs, outs, start = run_workers(url, work, "import", args, until=running)
         while time.time() < start:
             time.sleep(0.01)
-        began = time.perf_counter()
+        began, began_at = time.perf_counter(), time.time()
         importing = subprocess.run(
             [str(BIN / "fsm"), "import", "orders", str(data), "-q"],
             env=fsm_env(url),
@@ -274,6 +274,12 @@ def main() -> None:
         )
         if importing.returncode != 0:
             print("  " + importing.stderr.strip()[-500:])
+        longest = sorted(records, key=lambda r: -r["wait"])[:5]
+        print(
+            "  longest waits (s after the import started; it ended at "
+            f"{seconds:.1f}): "
+            + ", ".join(f"{r['wait']:.1f} s at {r['at'] - began_at:.1f}" for r in longest)
+        )
 
 
 if __name__ == "__main__":

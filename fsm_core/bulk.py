@@ -251,7 +251,7 @@ class Staging:
         if self.sqlite:
             self._raw.set_authorizer(self._authorize)
             # the final INSERT ... SELECT touches every page of every index of the table
-            self._raw.execute("PRAGMA cache_size=-131072")
+            self._raw.execute("PRAGMA cache_size=-262144")
             event.listen(self.connection, "savepoint", self._on_savepoint)
 
     @staticmethod
