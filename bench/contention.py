@@ -41,9 +41,38 @@ import traceback
 from pathlib import Path
 
 from common import ROOT, compile_bytecode
-from import_orders import BIN, fsm_env, make_csv, prepare
+from import_orders import fsm_env, make_csv, prepare
 
 ACTIONS = ("create", "assign", "move", "chat")
+
+# `fsm import` as the user runs it, noting when it publishes what it held back (from its
+# write lock to its commit); an fsm without that phase holds the lock throughout
+_IMPORT = """
+import json, sys, time
+window = sys.argv[1]
+try:
+    from fsm_core.bulk import Staging
+except ImportError:
+    Staging = None
+if Staging is not None:
+    real_publish, real_close = Staging.publish, Staging.close
+    began = []
+
+    def publish(self):
+        began.append(time.time())
+        return real_publish(self)
+
+    def close(self):
+        real_close(self)
+        if began:
+            with open(window, "w") as fh:
+                json.dump([began[0], time.time()], fh)
+
+    Staging.publish, Staging.close = publish, close
+from fsm_cli.launch import main
+sys.argv = ["fsm", *sys.argv[2:]]
+main()
+"""
 
 
 # --- one dispatcher (a worker process) --------------------------------------------------
@@ -255,8 +284,9 @@ def main() -> None:
         while time.time() < start:
             time.sleep(0.01)
         began, began_at = time.perf_counter(), time.time()
+        window = work / "publishing.json"
         importing = subprocess.run(
-            [str(BIN / "fsm"), "import", "orders", str(data), "-q"],
+            [sys.executable, "-c", _IMPORT, str(window), "import", "orders", str(data), "-q"],
             env=fsm_env(url),
             capture_output=True,
             text=True,
@@ -274,6 +304,14 @@ def main() -> None:
         )
         if importing.returncode != 0:
             print("  " + importing.stderr.strip()[-500:])
+        if window.exists():
+            start, end = json.loads(window.read_text())
+            during = [r["wait"] for r in records if r["at"] < end and r["at"] + r["wait"] > start]
+            print(
+                f"  publishing (write lock to commit): {end - start:.1f} s, from "
+                f"{start - began_at:.1f} s; {len(during)} actions waited meanwhile, the "
+                f"longest {max(during, default=0):.1f} s"
+            )
         longest = sorted(records, key=lambda r: -r["wait"])[:5]
         print(
             "  longest waits (s after the import started; it ended at "

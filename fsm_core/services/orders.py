@@ -638,11 +638,15 @@ def publish_staged_orders(ctx: OrderContext, *, stage: Any, actor: str, now: dat
         "coalesce(s.number, n.number)" if c == "number" else f"s.{c}" for c in ORDER_COLUMNS
     )
     try:
-        with session.begin_nested():
-            count = conn.exec_driver_sql(
-                f"INSERT INTO orders ({columns}) SELECT {values} FROM {staged} s "
-                f"LEFT JOIN {named} n ON n.fsm_seq = s.fsm_seq ORDER BY s.fsm_seq"
-            ).rowcount
+        with session.begin_nested():  # the savepoint is made when the connection is asked for
+            count = (
+                session.connection()
+                .exec_driver_sql(
+                    f"INSERT INTO orders ({columns}) SELECT {values} FROM {staged} s "
+                    f"LEFT JOIN {named} n ON n.fsm_seq = s.fsm_seq ORDER BY s.fsm_seq"
+                )
+                .rowcount
+            )
     except IntegrityError:
         raise _taken_meanwhile(conn, staged, named) from None
     # SQLite: this transaction is the only writer, so the new orders are the ids above

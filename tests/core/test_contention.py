@@ -25,7 +25,7 @@ from sqlalchemy import event, inspect, text
 from sqlmodel import func, select
 
 from fsm_core.db import Database
-from fsm_core.errors import DatabaseUnavailable
+from fsm_core.errors import DatabaseUnavailable, FsmError
 from fsm_core.models import Message, Order, OrderHistory
 from fsm_core.services import orders
 from tests.conftest import World
@@ -204,59 +204,80 @@ def _orders_file(path: Path, rows: int) -> Path:
     return path
 
 
+class PausedImport:
+    """``fsm import orders`` of ``rows`` rows in a thread, stopping after 2,000 rows (a few
+    batches held back) until :meth:`finish`; :attr:`result` is its report or error."""
+
+    def __init__(self, url: str, path: Path) -> None:
+        from fsm_core.importing.engine import ImportOptions, run_import
+        from fsm_core.importing.readers import open_source
+
+        self.halfway = threading.Event()
+        self.resume = threading.Event()
+        self.result: list = []
+        source = open_source(path)
+        rows = source.rows
+
+        def paused_rows():
+            for n, row in enumerate(rows()):
+                if n == 2000:
+                    self.halfway.set()
+                    assert self.resume.wait(60)
+                yield row
+
+        source.rows = paused_rows
+        self.database = Database(url)
+        options = ImportOptions(workers=1, batch_size=500)
+
+        def work() -> None:
+            try:
+                self.result.append(
+                    run_import(self.database, entity="orders", source=source, options=options)
+                )
+            except Exception as exc:
+                self.result.append(exc)
+
+        self.thread = threading.Thread(target=work)
+        self.thread.start()
+        assert self.halfway.wait(60)
+
+    def finish(self) -> object:
+        self.resume.set()
+        self.thread.join(120)
+        self.database.dispose()
+        return self.result[0] if self.result else None
+
+
+def dispatcher_creates(url: str, data: dict) -> str:
+    """An order created by another dispatcher, who waits for the write lock (SQLite) or a
+    row lock (PostgreSQL) at most 2 s: the bound is the dispatcher's own."""
+    dispatcher = Database(url, busy_timeout_ms=2000)
+    if not dispatcher.is_sqlite:
+        event.listen(dispatcher.engine, "connect", _bounded_lock_wait)
+    try:
+        with dispatcher.transaction() as s:
+            return orders.create_order(session=s, data=data, actor="dispatcher").number
+    finally:
+        dispatcher.dispose()
+
+
 def test_an_import_lets_others_write_while_it_runs_and_shows_nothing_until_done(
     with_demo, db_url, db, tmp_path
 ):
-    from fsm_core.importing.engine import ImportOptions, run_import
-    from fsm_core.importing.readers import open_source
-
-    source = open_source(_orders_file(tmp_path / "o.csv", 3000))
-    halfway = threading.Event()
-    resume = threading.Event()
-    rows = source.rows
-
-    def paused_rows():
-        for n, row in enumerate(rows()):
-            if n == 2000:  # a batch is through: the import is under way
-                halfway.set()
-                assert resume.wait(60)
-            yield row
-
-    source.rows = paused_rows
-    importer = Database(db_url)
-    report: list = []
-    thread = threading.Thread(
-        target=lambda: report.append(
-            run_import(
-                importer,
-                entity="orders",
-                source=source,
-                options=ImportOptions(workers=1, batch_size=500),
-            )
-        )
-    )
     with db.reader() as s:
         before = s.exec(select(func.count()).select_from(Order)).one()
         customer = s.exec(select(Order.customer_id)).first()
-    thread.start()
+    importing = PausedImport(db_url, _orders_file(tmp_path / "o.csv", 3000))
     try:
-        assert halfway.wait(60)
-        # a dispatcher creates an order meanwhile; the bound is the dispatcher's own
-        dispatcher = Database(db_url, busy_timeout_ms=2000)
-        try:
-            if not dispatcher.is_sqlite:
-                event.listen(dispatcher.engine, "connect", _bounded_lock_wait)
-            number = new_order(dispatcher, customer, "Пока шёл импорт")
-        finally:
-            dispatcher.dispose()
+        number = dispatcher_creates(
+            db_url, {"customer_id": customer, "description": "Пока шёл импорт"}
+        )
         with db.reader() as s:  # the import's rows are not there yet
             count = s.exec(select(func.count()).select_from(Order)).one()
         assert count == before + 1
     finally:
-        resume.set()
-        thread.join(120)
-        importer.dispose()
-    assert [(r.inserted, r.committed) for r in report] == [(3000, True)]
+        report = importing.finish()
+    assert (report.inserted, report.committed) == (3000, True)
     with db.reader() as s:
         numbers = s.exec(select(Order.number)).all()
         assert len(numbers) == before + 3001 == len(set(numbers))
@@ -265,6 +286,29 @@ def test_an_import_lets_others_write_while_it_runs_and_shows_nothing_until_done(
             select(func.count()).select_from(OrderHistory).where(OrderHistory.action == "create")
         ).one()
         assert creations == len(numbers)
+
+
+def test_a_key_taken_while_the_import_ran_refuses_the_file_and_writes_nothing(
+    with_demo, db_url, db, tmp_path
+):
+    with db.reader() as s:
+        before = s.exec(select(func.count()).select_from(Order)).one()
+        customer = s.exec(select(Order.customer_id)).first()
+    importing = PausedImport(db_url, _orders_file(tmp_path / "o.csv", 3000))
+    try:  # the file's line 11 names IMP-00009: someone creates an order with that id now
+        dispatcher_creates(
+            db_url,
+            {"customer_id": customer, "description": "Раньше импорта", "external_id": "IMP-00009"},
+        )
+    finally:
+        error = importing.finish()
+    assert isinstance(error, FsmError)
+    assert error.one_line() == (
+        "external id 'IMP-00009' was taken by another order while the import ran; nothing "
+        "was written (run the import again)"
+    )
+    with db.reader() as s:
+        assert s.exec(select(func.count()).select_from(Order)).one() == before + 1
 
 
 def _bounded_lock_wait(dbapi_conn, _record) -> None:
