@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 # would cost more than they save
 PARALLEL_MIN_BYTES = 2_000_000
 MAX_WORKERS = 4
+WORKER_NICENESS = 10
 _PIPE_SIZE = 1 << 20
 
 # what a worker found in a row (the entry's ``kind``)
@@ -251,6 +252,9 @@ def _worker_main(pool: _Pool, part: int, fd: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the import
+        # checking is background work: a dispatcher's action, waiting for the CPU on a
+        # busy machine, goes first (and with it the write lock it may hold)
+        os.nice(WORKER_NICENESS)
         with os.fdopen(fd, "wb", buffering=_PIPE_SIZE) as out:
             try:
                 _check_share(pool, part, out)
