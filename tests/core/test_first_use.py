@@ -51,22 +51,21 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path):
         server.drop(name)
 
 
-def at_once(url: str, *commands: list[str], count: int = 10) -> list[subprocess.CompletedProcess]:
-    """Run ``count`` fsm processes on ``url`` that start their commands at one moment
-    (``commands`` taken in turn)."""
+def at_once(url: str, commands: list[list[str]]) -> list[subprocess.CompletedProcess]:
+    """Run one fsm process per command on ``url``, all starting at one moment."""
     env = {**os.environ, "FSM_DATABASE_URL": url, "FSM_LANG": "en"}
     env.pop("FSM_USER", None)
     start = time.time() + 4.0  # every process has imported what it needs by then
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _AT_ONCE, str(start), *commands[i % len(commands)]],
+            [sys.executable, "-c", _AT_ONCE, str(start), *command],
             env=env,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for i in range(count)
+        for command in commands
     ]
     results = []
     for proc in procs:
@@ -76,7 +75,7 @@ def at_once(url: str, *commands: list[str], count: int = 10) -> list[subprocess.
 
 
 def test_ten_processes_initialising_one_empty_database_at_once(empty_url):
-    results = at_once(empty_url, ["init"])
+    results = at_once(empty_url, [["init"]] * 10)
     failures = [r.stderr.strip() for r in results if r.returncode != 0]
     assert failures == []
     said = sorted(r.stderr.split(" ")[0] for r in results)  # confirmations go to stderr
@@ -94,12 +93,10 @@ def test_ten_processes_initialising_one_empty_database_at_once(empty_url):
 
 def test_ten_commands_starting_on_an_empty_database_at_once(empty_url):
     """Ordinary commands create the schema on first use: all ten work."""
-    results = at_once(
-        empty_url,
-        ["settings", "set", "company_name", "ООО Север"],
-        ["orders", "list", "--json"],
-        ["stages", "list"],
-    )
+    commands = [["settings", "set", "company_name", "ООО Север"], ["stages", "list"]]
+    commands += [["users", "create", f"user{i}", "--name", f"Диспетчер {i}"] for i in range(4)]
+    commands += [["orders", "list", "--json"]] * 4
+    results = at_once(empty_url, commands)
     failures = [r.stderr.strip() for r in results if r.returncode != 0]
     assert failures == []
     database = Database(empty_url)
@@ -108,7 +105,9 @@ def test_ten_commands_starting_on_an_empty_database_at_once(empty_url):
             name = session.execute(
                 text("SELECT value FROM setting WHERE key = 'company_name'")
             ).scalar()
+            logins = session.execute(text("SELECT login FROM app_user")).scalars().all()
         assert name == "ООО Север"
+        assert {f"user{i}" for i in range(4)} <= set(logins)
     finally:
         database.dispose()
 
