@@ -5,16 +5,21 @@ rows go in at once; these helpers hand rows straight to the driver instead: COPY
 PostgreSQL, ``executemany`` on SQLite. Values must already be what the column stores:
 UTC-aware datetimes (converted here to SQLite's text form), integers for money in kopecks
 (:func:`kopecks`), booleans, strings, None.
+
+A long job (an import) writes through a :class:`Staging`: the rows it will add are held
+back in temporary tables of its own connection, and published in one short transaction
+at its end, so that the others' writes go on meanwhile (see the class).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import event
 from sqlmodel import Session
 
 _KOPECK = Decimal("0.01")
@@ -46,6 +51,13 @@ def insert_rows(
     session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table``; returns the count."""
+    _writing(session)
+    return _insert(session, table, columns, rows)
+
+
+def _insert(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
@@ -80,66 +92,10 @@ def insert_rows(
 _SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
-DEFER_INDEXES_AFTER = 20_000
-
-
-class DeferredIndexes:
-    """Builds a large load's SQLite indexes once, at the end, instead of row by row.
-
-    Inserting 100,000 orders into a table with six secondary indexes costs about twice as
-    much as inserting them into the bare table and building the indexes afterwards (one
-    sort each). Once a load has written :data:`DEFER_INDEXES_AFTER` rows *and* at least as
-    many as the tables held before it (so a rebuild never costs more than the rows saved),
-    the tables' non-unique indexes are dropped; :meth:`restore` creates them again from
-    their own stored SQL. It all happens inside the caller's transaction: a rollback brings
-    the indexes back, and readers (WAL) never see the tables without them. Unique indexes
-    stay, so duplicates are still refused at once. PostgreSQL keeps its indexes: dropping
-    one there locks the table against every other dispatcher.
-    """
-
-    def __init__(self, session: Session, tables: Sequence[str]) -> None:
-        self._driver: Any = None
-        self._loaded = 0
-        self._before = 0
-        self._dropped: list[str] | None = None
-        self._tables = list(tables)
-        connection = session.connection()
-        if not self._tables or connection.dialect.name != "sqlite":
-            return
-        self._driver = connection.connection.driver_connection
-        count = self._driver.execute(f"SELECT count(*) FROM {self._tables[0]}").fetchone()
-        self._before = int(count[0])
-
-    def loaded(self, rows: int) -> None:
-        """Note that ``rows`` more rows went in; drops the indexes when it pays."""
-        if self._driver is None or self._dropped is not None:
-            return
-        self._loaded += rows
-        if self._loaded < max(DEFER_INDEXES_AFTER, self._before):
-            return
-        self._dropped = []
-        for table in self._tables:
-            for _seq, name, unique, origin, *_ in self._driver.execute(
-                f"PRAGMA index_list({table})"
-            ).fetchall():
-                if unique or origin != "c":
-                    continue
-                (sql,) = self._driver.execute(
-                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
-                ).fetchone()
-                self._driver.execute(f'DROP INDEX "{name}"')
-                self._dropped.append(sql)
-
-    def restore(self) -> None:
-        """Create the dropped indexes again (a no-op when none were dropped)."""
-        for sql in self._dropped or ():
-            self._driver.execute(sql)
-        self._dropped = None
-
-
 def execute_many(session: Session, statement: str, rows: Iterable[Sequence[Any]]) -> int:
     """Run a ``?``-parameter statement (UPDATE, DELETE) once per row through the driver;
     returns the total number of rows it touched."""
+    _writing(session)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         driver = connection.connection.driver_connection
@@ -165,6 +121,21 @@ def select_in(
     of values at once (one array parameter on PostgreSQL, chunks on SQLite)."""
     if not values:
         return []
+    found = _select_in(session, table, columns, key, values)
+    stage = staging_of(session)
+    staged = stage.table(table, (*columns, key)) if stage is not None else None
+    if staged is not None:  # rows held back count as there: the job sees its own writes
+        found += _select_in(session, staged, columns, key, values)
+    return found
+
+
+def _select_in(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    key: str,
+    values: Sequence[Any],
+) -> list[tuple[Any, ...]]:
     connection = session.connection()
     wanted = ", ".join(columns)
     driver = connection.connection.driver_connection
@@ -194,6 +165,7 @@ def execute_in(
     PostgreSQL, chunks of ``?`` on SQLite. ``params`` (``?`` placeholders) come first."""
     if not values:
         return
+    _writing(session)
     connection = session.connection()
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
@@ -218,3 +190,189 @@ def _pg_array(values: Sequence[Any]) -> tuple[Any, str]:
     if "\\" in inner or inner.count('"') != 2 * (len(values) - 1):
         inner = '","'.join(v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
     return '{"' + inner + '"}', "::text[]"
+
+
+# --- staging: a long job's rows held back until one short publishing transaction ----------
+
+
+_STAGING = "fsm_staging"
+_MAIN_WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
+
+
+def staging_of(session: Session) -> Staging | None:
+    """The :class:`Staging` ``session`` writes through, if any."""
+    return session.info.get(_STAGING)
+
+
+def _writing(session: Session) -> None:
+    """About to write the database's own tables: a staged job takes its turn first."""
+    stage = staging_of(session)
+    if stage is not None:
+        stage.lock()
+
+
+class Staging:
+    """How a long job (an import) writes without keeping everyone else waiting.
+
+    Its session works on one connection of its own. What the job adds in bulk (new
+    orders) goes to temporary tables of that connection (:meth:`add`), which no one else
+    sees and which vanish with the connection — a killed process leaves nothing behind;
+    reading (:func:`select_in`) sees them beside the real rows. At the end,
+    :meth:`publish` takes the write lock and runs what the writers registered
+    (:meth:`on_publish`: number the held-back orders, insert them with one INSERT ... SELECT,
+    write their history), and the caller commits: all or nothing, in one short
+    transaction.
+
+    On SQLite the job holds no write lock until then: it reads in a read transaction and
+    writes only its temporary tables, so other writers go on. The database itself refuses
+    (an authorizer) any write to its own tables before the job has its turn, so a writer
+    that forgot to stage cannot hold the lock unnoticed. A job that must change existing
+    records one by one through the services (a row that moves an order, a customer made
+    with ``--create-missing``, a whole file of companies) takes its turn at the first such
+    change — at a savepoint, or a bulk write here — and holds it to the end, as a
+    transaction must: staging spares the others' waiting only for what is held back.
+
+    On PostgreSQL, where writers lock rows, not the database, the job's own changes go
+    straight in (its one transaction holds only the rows it touched); the held-back
+    orders spare the order counter, which every new order locks, until the end.
+    """
+
+    def __init__(self, session: Session, *, wait: float, dry_run: bool = False) -> None:
+        self.session = session
+        self.wait = wait
+        self.dry_run = dry_run
+        self.connection = session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        self.locked = not self.sqlite
+        self._tables: dict[str, tuple[str, set[str]]] = {}  # table -> (temp table, columns)
+        self._publishers: dict[str, Callable[[], None]] = {}
+        self._raw: Any = self.connection.connection.driver_connection
+        session.info[_STAGING] = self
+        if self.sqlite:
+            self._raw.set_authorizer(self._authorize)
+            # the final INSERT ... SELECT touches every page of every index of the table
+            self._raw.execute("PRAGMA cache_size=-262144")
+            event.listen(self.connection, "savepoint", self._on_savepoint)
+
+    @staticmethod
+    def _authorize(action: int, _arg1: Any, _arg2: Any, database: Any, _trigger: Any) -> int:
+        if database == "main" and action in _MAIN_WRITES:
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    def _on_savepoint(self, _connection: Any, _name: Any) -> None:
+        if not self.dry_run:  # a dry run's savepoints only read
+            self.lock(begun=True)
+
+    def lock(self, *, begun: bool = False) -> None:
+        """Take the write lock for the rest of the job (SQLite; a no-op on PostgreSQL):
+        the read transaction so far ends — it wrote only the temporary tables — and
+        ``BEGIN IMMEDIATE`` takes its turn among the writers, waiting up to ``wait``."""
+        if self.locked:
+            return
+        if self.dry_run:
+            raise RuntimeError("a dry run must not write")
+        from fsm_core.db import begin_writing
+
+        if not begun:  # the session's transaction begins first: it is the one to commit
+            self.session.connection()
+        self._raw.set_authorizer(None)
+        if self._raw.in_transaction:
+            self._raw.execute("COMMIT")
+        begin_writing(self._raw, "IMMEDIATE", wait=self.wait)
+        self.locked = True
+
+    def table(self, name: str, columns: Sequence[str] = ()) -> str | None:
+        """The temporary table holding back rows of ``name`` (None: none held back, or it
+        lacks one of ``columns``)."""
+        found = self._tables.get(name)
+        if found is None or not set(columns) <= found[1]:
+            return None
+        return found[0]
+
+    def add(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        extra: Sequence[str] = (),
+        *,
+        like: str | None = None,
+        seq: bool = False,
+        index: Sequence[str] = (),
+    ) -> str:
+        """Hold back ``rows`` for ``table`` (values in ``columns`` order, then one integer
+        for each of ``extra``, e.g. what numbers them); returns the temporary table, whose
+        ``fsm_seq`` keeps the order they came in (``seq``: each row starts with it).
+        ``like``: the real table whose columns' types these have (by default ``table``);
+        ``index``: columns looked up by value (:func:`select_in`)."""
+        staged = self.table(table)
+        if staged is None:
+            staged = self._create(table, columns, extra, like or table, index)
+        names = ["fsm_seq", *columns, *extra] if seq else [*columns, *extra]
+        _insert(self.session, staged, names, rows)
+        return staged
+
+    def _create(
+        self,
+        table: str,
+        columns: Sequence[str],
+        extra: Sequence[str],
+        like: str,
+        index: Sequence[str],
+    ) -> str:
+        from fsm_core.models import metadata
+
+        name = f"fsm_staged_{table}"
+        dialect = self.connection.dialect
+        model = metadata.tables[like]
+        defs = [f"{c} {model.columns[c].type.compile(dialect=dialect)}" for c in columns]
+        defs += [f"{c} BIGINT" for c in extra]
+        seq = "fsm_seq INTEGER PRIMARY KEY" if self.sqlite else "fsm_seq BIGSERIAL PRIMARY KEY"
+        driver = self._raw
+        statements = [f"CREATE TEMPORARY TABLE {name} ({seq}, {', '.join(defs)})"]
+        statements += [f"CREATE INDEX {name}_{c} ON {name} ({c})" for c in index]
+        if self.sqlite:
+            driver.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            for statement in statements:
+                driver.execute(statement)
+        else:
+            with driver.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+                for statement in statements:
+                    cursor.execute(statement)
+        self._tables[table] = (name, {*columns, *extra, "fsm_seq"})
+        return name
+
+    def count(self, table: str) -> int:
+        staged = self.table(table)
+        if staged is None:
+            return 0
+        return int(self.connection.exec_driver_sql(f"SELECT count(*) FROM {staged}").scalar_one())
+
+    def on_publish(self, key: str, publish: Callable[[], None]) -> None:
+        """Have ``publish`` run (once per ``key``) when the job publishes."""
+        self._publishers.setdefault(key, publish)
+
+    def publish(self) -> None:
+        """Take the write lock, then write what was held back (the caller commits)."""
+        self.lock()
+        for publish in self._publishers.values():
+            publish()
+
+    def close(self) -> None:
+        """Forget the staging (after the commit or rollback); its tables are dropped."""
+        self.session.info.pop(_STAGING, None)
+        if self.sqlite:
+            event.remove(self.connection, "savepoint", self._on_savepoint)
+            self._raw.set_authorizer(None)
+            self._raw.execute("PRAGMA cache_size=-2000")
+        try:
+            for name, _columns in self._tables.values():
+                if self.sqlite:
+                    self._raw.execute(f"DROP TABLE IF EXISTS temp.{name}")
+                else:
+                    self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{name}")
+                    self.connection.commit()
+        except Exception:  # a broken connection: closing it drops them
+            self.connection.invalidate()

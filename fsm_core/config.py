@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="who is acting: a user's login, name or short name "
         "(default: the company's default_user setting)",
     )
+    write_wait: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds an action waits for its turn to write to an SQLite database "
+        "that another process is writing to, before it gives up (changing nothing)",
+    )
 
     @field_validator("lang", mode="before")
     @classmethod

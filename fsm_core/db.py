@@ -1,12 +1,29 @@
 """Engines and sessions for SQLite (the embedded default) and PostgreSQL.
 
-SQLite runs in WAL mode with foreign keys on and a busy timeout; a session that will write
-starts with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing
-on a lock upgrade. PostgreSQL needs nothing special: the services lock what they update.
+SQLite runs in WAL mode with foreign keys on. Writers take turns: a unit of work that
+will write (:meth:`Database.transaction`) starts with ``BEGIN IMMEDIATE`` before its body
+runs, so it holds the write lock from its first statement to its commit and can never
+fail half-way on a lock upgrade. While another process holds the lock, the BEGIN is
+retried with a short, jittered backoff for up to ``write_wait`` seconds (60 by default,
+``FSM_WRITE_WAIT``): every waiter keeps polling at about the same rate, so an action that
+has waited long is as likely to get in next as one that just arrived (SQLite's own busy
+handler backs off to 100 ms polls, and under twenty writers its oldest waiters starved
+past any timeout). Retrying there is always safe: nothing of the transaction has run yet.
+
+PostgreSQL needs no turns (the services lock the rows they update); its pooled
+connections are checked before use, so a server restart or a dropped connection costs
+a reconnect, not the user's action.
+
+A new SQLite database is private to its owner: the file (and SQLite's ``-wal`` and
+``-shm`` files, which take the file's permissions) 0600, a folder created for it 0700.
 """
 
 from __future__ import annotations
 
+import os
+import random
+import sqlite3
+import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,22 +85,63 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> Engine:
-    """An engine for ``url`` with the project's connection settings applied."""
+WRITE_WAIT = 60.0
+"""Seconds a unit of work waits for SQLite's write lock before it gives up, changing nothing."""
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 15_000,
+    write_wait: float = WRITE_WAIT,
+    echo: bool = False,
+) -> Engine:
+    """An engine for ``url`` with the project's connection settings applied.
+
+    ``busy_timeout_ms`` is how long an SQLite statement waits on a lock by itself (a read
+    during a checkpoint); ``write_wait`` how long a ``BEGIN IMMEDIATE`` is retried while
+    another connection writes."""
     parsed = normalize_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, busy_timeout_ms=busy_timeout_ms, echo=echo)
-    return create_engine(parsed, echo=echo, pool_pre_ping=False)
+        return _sqlite_engine(
+            parsed, busy_timeout_ms=busy_timeout_ms, write_wait=write_wait, echo=echo
+        )
+    # a pooled connection is tried (a round trip) before it is handed out: one the server
+    # dropped (a restart, pg_terminate_backend) is replaced instead of failing the action
+    return create_engine(parsed, echo=echo, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: URL, *, busy_timeout_ms: int, echo: bool) -> Engine:
+def private_file(path: Path) -> None:
+    """Create ``path``'s folder (0700, where it is created) and the file itself, empty and
+    0600, unless it exists: SQLite then opens it as a new database, and creates its -wal
+    and -shm files with the same permissions."""
+    if not path.parent.is_dir():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # mkdir's mode passes through the umask; this folder is the owner's alone
+            os.chmod(path.parent, 0o700)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create folder {path.parent}: {exc.strerror or exc}",
+                ru=f"не удалось создать папку {path.parent}: {exc.strerror or exc}",
+            ) from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot create database {path}: {exc.strerror or exc}",
+            ru=f"не удалось создать базу данных {path}: {exc.strerror or exc}",
+        ) from None
+    os.close(fd)
+
+
+def _sqlite_engine(url: URL, *, busy_timeout_ms: int, write_wait: float, echo: bool) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database).expanduser()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise DatabaseUnavailable(f"cannot create folder {path.parent}: {exc}") from None
+        private_file(path)
         url = url.set(database=str(path))
     engine = create_engine(
         url,
@@ -105,9 +163,57 @@ def _sqlite_engine(url: URL, *, busy_timeout_ms: int, echo: bool) -> Engine:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("fsm_begin", "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "DEFERRED":
+            conn.exec_driver_sql("BEGIN DEFERRED")
+            return
+        begin_writing(conn.connection.driver_connection, mode, wait=write_wait)
 
     return engine
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether an SQLite error means "another connection holds the lock"."""
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(orig) or "busy" in str(orig)
+
+
+def begin_writing(raw: sqlite3.Connection, mode: str = "IMMEDIATE", *, wait: float) -> None:
+    """``BEGIN IMMEDIATE`` (or EXCLUSIVE) on ``raw``, retried while another connection
+    writes: every few milliseconds at first, then about every 20 ms with jitter, for up to
+    ``wait`` seconds; then :class:`DatabaseUnavailable`. The connection's own busy timeout
+    is off meanwhile, so the waiting is this loop's, not SQLite's."""
+    deadline = time.monotonic() + wait
+    pause = 0.001
+    (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute(f"BEGIN {mode}")
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DatabaseUnavailable(
+                        f"the database is busy: another program has been writing to it for "
+                        f"{wait:g} s; nothing was changed",
+                        hint="try again; if it stays busy, see what else uses the database",
+                        ru=f"база данных занята: другая программа пишет в неё уже {wait:g} с; "
+                        "ничего не изменено",
+                        hint_ru="повторите; если занята и дальше, проверьте, кто ещё с ней "
+                        "работает",
+                    ) from None
+                time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
+                pause = min(pause * 2, 0.02)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
 
 class Database:
@@ -117,9 +223,19 @@ class Database:
     together or not at all. ``with db.reader() as session:`` only reads.
     """
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 15_000, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 15_000,
+        write_wait: float = WRITE_WAIT,
+        echo: bool = False,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, echo=echo)
+        self.write_wait = write_wait
+        self.engine = make_engine(
+            url, busy_timeout_ms=busy_timeout_ms, write_wait=write_wait, echo=echo
+        )
         self._writer = (
             self.engine.execution_options(fsm_begin="IMMEDIATE") if self.is_sqlite else self.engine
         )
@@ -135,9 +251,20 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session for one user action; commits on success, rolls back on any error."""
+        """A session for one user action; commits on success, rolls back on any error.
+
+        The transaction begins here, before the body runs: on SQLite that takes the write
+        lock (``BEGIN IMMEDIATE``, waited for as :func:`begin_writing` says), so whatever
+        the body does happens while no one else writes, and a busy database is retried
+        while nothing of the action has happened yet — neither in the database nor outside
+        it (a file copied, a line printed). Once the body runs, a failure is the action's.
+        """
         self.ensure_schema()
         with Session(self._writer, expire_on_commit=False) as session:
+            try:
+                session.connection()
+            except OperationalError as exc:
+                raise DatabaseUnavailable(_describe_operational_error(self, exc)) from None
             try:
                 yield session
                 session.commit()
@@ -154,32 +281,29 @@ class Database:
             yield session
 
     def ensure_schema(self) -> None:
-        """Create an empty database's schema; refuse one at another revision."""
+        """Create an empty database's schema; refuse one at another revision.
+
+        Several processes starting on one empty database at once: one creates the schema
+        (under the schema lock, see :func:`fsm_core.migrations.upgrade`), the others wait
+        for it and go on with what it made."""
         if self._schema_checked:
             return
-        from fsm_core.migrations import HEAD
+        from fsm_core.migrations import HEAD, refuse_unknown, upgrade
 
         current = self.current_revision()
         if current is None:
-            if self.has_foreign_tables():
-                raise SchemaOutOfDate(
-                    f"{self.display_url} holds tables but no fsm schema version",
-                    hint="point --db at an fsm database or an empty one",
-                )
-            self.upgrade()
-        elif current != HEAD:
+            current = upgrade(self.engine, "head", wait=self.write_wait, empty_only=True)[1]
+        if current != HEAD:
             from fsm_core.migrations import is_known_revision
 
             if is_known_revision(current):
                 raise SchemaOutOfDate(
                     f"the database is at schema revision {current}, this fsm needs {HEAD}",
                     hint="back it up, then run `fsm db upgrade`",
+                    ru=f"база данных в редакции схемы {current}, этой версии fsm нужна {HEAD}",
+                    hint_ru="сделайте резервную копию и выполните `fsm db upgrade`",
                 )
-            raise SchemaOutOfDate(
-                f"the database is at schema revision {current}, unknown to this fsm "
-                f"(it needs {HEAD}); it was written by a newer version",
-                hint="upgrade fsm",
-            )
+            refuse_unknown(current)
         self._schema_checked = True
 
     def current_revision(self) -> str | None:
@@ -197,11 +321,14 @@ class Database:
             return bool(inspect(conn).get_table_names())
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str]:
-        """Apply migrations up to ``revision``; returns (before, after)."""
+        """Apply migrations up to ``revision``; returns (before, after), both read under
+        the schema lock (so of several at once, one says it created the schema)."""
         from fsm_core.migrations import upgrade
 
-        before = self.current_revision()
-        after = upgrade(self.engine, revision)
+        try:
+            before, after = upgrade(self.engine, revision, wait=self.write_wait)
+        except OperationalError as exc:
+            raise DatabaseUnavailable(_describe_operational_error(self, exc)) from None
         self._schema_checked = False
         return before, after
 
@@ -227,11 +354,12 @@ def _describe_operational_error(db: Database, exc: OperationalError) -> str:
 def open_database(url: str | None = None) -> Database:
     """The database named by ``url``, else by the settings (``FSM_DATABASE_URL`` or the
     default SQLite file in the user's data folder)."""
-    if url is None:
-        from fsm_core.config import get_settings
+    from fsm_core.config import get_settings
 
-        url = get_settings().resolved_database_url()
-    return Database(url)
+    settings = get_settings()
+    if url is None:
+        url = settings.resolved_database_url()
+    return Database(url, write_wait=settings.write_wait)
 
 
 def text_filter(text: str | None, *columns: Any) -> list[Any]:

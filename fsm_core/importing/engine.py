@@ -6,6 +6,12 @@ was any, nothing is written. ``skip_invalid`` writes the valid rows and leaves t
 out (and in the ``rejects`` file, with an ``error`` column, ready to be fixed and imported
 again); ``dry_run`` checks everything and writes nothing. Rows stream through in batches:
 memory does not grow with the file.
+
+The import does not keep the others from working meanwhile: it runs on a connection of
+its own through a :class:`~fsm_core.bulk.Staging`, which holds the checked new rows back
+in temporary tables while the file is read, and publishes them at the end in one short
+transaction under the write lock. Until then nothing of the file is visible, and a killed
+import leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +29,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fsm_core import clock
-from fsm_core.bulk import DeferredIndexes
+from fsm_core.bulk import Staging
 from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.importing import parallel
@@ -392,6 +399,25 @@ class _Rollback(Exception):
     """Leaves the import's transaction without committing."""
 
 
+@contextmanager
+def _staged(db: Database, *, dry_run: bool) -> Iterator[tuple[Session, Staging]]:
+    """The import's session, on a connection of its own, writing through a staging (see
+    the module doc); the caller publishes and commits. Anything else rolls back."""
+    db.ensure_schema()
+    with (
+        db.engine.connect() as connection,
+        Session(bind=connection, expire_on_commit=False) as session,
+    ):
+        stage = Staging(session, wait=db.write_wait, dry_run=dry_run)
+        try:
+            yield session, stage
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            stage.close()
+
+
 def run_import(
     db: Database,
     *,
@@ -422,7 +448,7 @@ def run_import(
     )
     run: ImportRun | None = None
     try:
-        with db.transaction() as session:
+        with _staged(db, dry_run=options.dry_run) as (session, stage):
             run = ImportRun(
                 session,
                 entity_name=entity,
@@ -435,6 +461,8 @@ def run_import(
             _process(run, entity_cls(run), plan, options)
             if options.dry_run or (report.rejected and not options.skip_invalid):
                 raise _Rollback
+            stage.publish()
+            session.commit()
             report.committed = True
     except _Rollback:
         pass
@@ -547,22 +575,19 @@ def _process(
     run: ImportRun, entity: Entity, plan: list[tuple[str, Column]], options: ImportOptions
 ) -> None:
     checker = RowChecker(run, plan)
-    indexes = DeferredIndexes(run.session, () if options.dry_run else entity.bulk_tables)
     workers = parallel.workers_for(run, entity, options)
     if workers > 1 and isinstance(entity, CheckedInWorkers):
-        parallel.run(run, entity, checker, indexes, workers, options.batch_size)
+        parallel.run(run, entity, checker, workers, options.batch_size)
     else:
-        _process_serially(run, entity, checker, indexes, options)
+        _process_serially(run, entity, checker, options)
     if not run.stop_writing:
         entity.finish()
-    indexes.restore()
 
 
 def _process_serially(
     run: ImportRun,
     entity: Entity,
     checker: RowChecker,
-    indexes: DeferredIndexes,
     options: ImportOptions,
 ) -> None:
     batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
@@ -582,8 +607,6 @@ def _process_serially(
         batch.append(row)
         if len(batch) >= batch_size:
             entity.apply(batch)
-            indexes.loaded(len(batch))
             batch = []
     if batch:
         entity.apply(batch)
-        indexes.loaded(len(batch))

@@ -36,7 +36,6 @@ from fsm_core.importing.entities import CheckedInWorkers
 from fsm_core.importing.readers import SourceRow, open_source
 
 if TYPE_CHECKING:
-    from fsm_core.bulk import DeferredIndexes
     from fsm_core.importing.engine import ImportOptions, ImportRun, RowChecker
     from fsm_core.importing.entities import Entity, Row
 
@@ -44,6 +43,7 @@ if TYPE_CHECKING:
 # would cost more than they save
 PARALLEL_MIN_BYTES = 2_000_000
 MAX_WORKERS = 4
+WORKER_NICENESS = 10
 _PIPE_SIZE = 1 << 20
 
 # what a worker found in a row (the entry's ``kind``)
@@ -112,7 +112,6 @@ def run(
     run: ImportRun,
     entity: CheckedInWorkers,
     checker: RowChecker,
-    indexes: DeferredIndexes,
     workers: int,
     batch_size: int,
 ) -> None:
@@ -137,7 +136,6 @@ def run(
                 ready.append(Checked._make(item))
             if ready:
                 entity.apply_checked(ready, lambda item: _recheck(run, entity, checker, item))
-                indexes.loaded(len(ready))
 
 
 # A row's cells travel as one string joined by the unit separator (one object to unpickle
@@ -254,6 +252,9 @@ def _worker_main(pool: _Pool, part: int, fd: int) -> None:
     status = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the import
+        # checking is background work: a dispatcher's action, waiting for the CPU on a
+        # busy machine, goes first (and with it the write lock it may hold)
+        os.nice(WORKER_NICENESS)
         with os.fdopen(fd, "wb", buffering=_PIPE_SIZE) as out:
             try:
                 _check_share(pool, part, out)

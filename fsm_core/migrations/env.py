@@ -26,11 +26,10 @@ def _configure(connection) -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
+        # the caller owns the transaction (and the schema lock taken in it): it commits
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
-        if connection.in_transaction():
-            connection.commit()
         return
     # Running `alembic` by hand: take the URL from the -x db=... argument.
     url = context.get_x_argument(as_dictionary=True).get("db")

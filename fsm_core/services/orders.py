@@ -15,12 +15,13 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock
-from fsm_core.bulk import execute_in, insert_rows, select_in
+from fsm_core.bulk import execute_in, insert_rows, select_in, staging_of
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
@@ -580,6 +581,12 @@ def store_new_orders(
     taken = set() if external_ids_checked else _existing(session, Order.external_id, external)
     if taken:
         raise Duplicate(f"external id {sorted(taken)[0]!r} is already used by another order")
+    for row in rows:
+        row[_CREATED_BY] = actor
+    stage = staging_of(session)
+    if stage is not None:
+        _hold_back(ctx, stage, rows, months, actor=actor, now=now)
+        return [r[_NUMBER] for r in rows]
     unnumbered = [i for i, r in enumerate(rows) if not r[_NUMBER]]
     wanted: list[tuple[int, int]] = []
     for i in unnumbered:
@@ -590,8 +597,6 @@ def store_new_orders(
     for i, number in zip(unnumbered, _assign_numbers(ctx, wanted, set(given)), strict=True):
         rows[i][_NUMBER] = number
     _advance_counters(ctx, given)
-    for row in rows:
-        row[_CREATED_BY] = actor
     insert_rows(session, "orders", ORDER_COLUMNS, rows)
     numbers = [r[_NUMBER] for r in rows]
     if history:
@@ -603,9 +608,126 @@ def store_new_orders(
 def record_creations(ctx: OrderContext, *, after_id: int, actor: str, now: datetime) -> None:
     """The history's "create" rows of every order with an id above ``after_id``: what a
     bulk load that stored its orders with ``history=False`` calls once, at its end. (Only
-    where no one else can insert meanwhile: SQLite, whose writer holds the database.)"""
+    where no one else can insert meanwhile: SQLite, whose writer holds the database.) A
+    staged load writes them when it publishes instead."""
+    if staging_of(ctx.session) is not None:
+        return
     statement = _CREATION_HISTORY.replace("{which}", "o.id > ?")
     ctx.session.connection().exec_driver_sql(statement, (now, actor, after_id))
+
+
+# --- a long import's orders, held back and published at its end ---------------------------
+
+_STAGED_EXTRA = ("fsm_year", "fsm_month")
+
+
+def _hold_back(
+    ctx: OrderContext,
+    stage: Any,
+    rows: Sequence[list[Any]],
+    months: Sequence[tuple[int, int] | None],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Stage checked new orders (see :class:`fsm_core.bulk.Staging`): numbered and written
+    by :func:`publish_staged_orders` when the import publishes."""
+    held = []
+    for row, month in zip(rows, months, strict=True):
+        if not row[_NUMBER] and month is None:
+            raise ValueError("a row has neither a number nor a month to number it by")
+        year, mon = month if not row[_NUMBER] and month is not None else (None, None)
+        held.append([*row, year, mon])
+    stage.add("orders", ORDER_COLUMNS, held, _STAGED_EXTRA, index=("number", "external_id"))
+    stage.on_publish(
+        "orders", lambda: publish_staged_orders(ctx, stage=stage, actor=actor, now=now)
+    )
+
+
+def publish_staged_orders(ctx: OrderContext, *, stage: Any, actor: str, now: datetime) -> int:
+    """Write the orders an import held back, in one go, under the write lock: the rules
+    of :func:`store_new_orders` — the rows without a number get the next numbers of their
+    scopes (skipping those the file gives), counters move past the given ones, each order
+    gets its "create" history row — with one INSERT ... SELECT from the staging table. A
+    number or external id someone else took while the import ran refuses the whole file.
+    Returns how many orders were written."""
+    session = ctx.session
+    staged = stage.table("orders")
+    if staged is None:
+        return 0
+    conn = session.connection()
+    given = [
+        n
+        for (n,) in conn.exec_driver_sql(
+            f"SELECT number FROM {staged} WHERE number IS NOT NULL ORDER BY fsm_seq"
+        )
+    ]
+    pending = conn.exec_driver_sql(
+        f"SELECT fsm_seq, fsm_year, fsm_month FROM {staged} WHERE number IS NULL ORDER BY fsm_seq"
+    ).all()
+    numbers = _assign_numbers(ctx, [(y, m) for _, y, m in pending], set(given))
+    _advance_counters(ctx, given)
+    named = stage.add(
+        "order_numbers",
+        ("number",),
+        [(seq, number) for (seq, _, _), number in zip(pending, numbers, strict=True)],
+        like="orders",
+        seq=True,
+    )
+    sqlite = conn.dialect.name == "sqlite"
+    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar_one()
+    columns = ", ".join(ORDER_COLUMNS)
+    values = ", ".join(
+        "coalesce(s.number, n.number)" if c == "number" else f"s.{c}" for c in ORDER_COLUMNS
+    )
+    try:
+        with session.begin_nested():  # the savepoint is made when the connection is asked for
+            count = (
+                session.connection()
+                .exec_driver_sql(
+                    f"INSERT INTO orders ({columns}) SELECT {values} FROM {staged} s "
+                    f"LEFT JOIN {named} n ON n.fsm_seq = s.fsm_seq ORDER BY s.fsm_seq"
+                )
+                .rowcount
+            )
+    except IntegrityError:
+        raise _taken_meanwhile(conn, staged, named) from None
+    # SQLite: this transaction is the only writer, so the new orders are the ids above
+    which = (
+        "o.id > ?"
+        if sqlite
+        else f"o.number IN (SELECT number FROM {staged} WHERE number IS NOT NULL "
+        f"UNION ALL SELECT number FROM {named})"
+    )
+    history = _CREATION_HISTORY.replace("{which}", f"{which} ORDER BY o.id")
+    if sqlite:
+        conn.exec_driver_sql(history, (now, actor, before))
+    else:
+        conn.exec_driver_sql(history.replace("?", "%s"), (now, actor))
+    return count
+
+
+def _taken_meanwhile(conn: Any, staged: str, named: str) -> Duplicate:
+    """The error for held-back orders whose number or external id another order took
+    while the import ran (the INSERT was refused)."""
+    for column, what, rows in (
+        (
+            "number",
+            "order number",
+            f"SELECT number FROM {staged} UNION ALL SELECT number FROM {named}",
+        ),
+        ("external_id", "external id", f"SELECT external_id FROM {staged}"),
+    ):
+        clash = conn.exec_driver_sql(
+            f"SELECT o.{column} FROM orders o WHERE o.{column} IN ({rows}) LIMIT 1"
+        ).first()
+        if clash is not None:
+            return Duplicate(
+                f"{what} {clash[0]!r} was taken by another order while the import ran; "
+                "nothing was written",
+                hint="run the import again",
+            )
+    return Duplicate("an order of the file clashes with one written meanwhile; nothing was written")
 
 
 def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:

@@ -536,26 +536,11 @@ def _order_sheet(tmp_path: Path, rows: int, bad_line: int | None = None) -> Path
     return write(tmp_path / "bulk.csv", "\n".join(lines) + "\n")
 
 
-def test_a_large_import_builds_indexes_once_and_leaves_them_as_they_were(
-    sqlite_demo, tmp_path, monkeypatch
-):
-    from fsm_core import bulk
-
+def test_a_large_import_leaves_the_indexes_as_they_were(sqlite_demo, tmp_path):
     url, db = sqlite_demo
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 300)
     before = _indexes(db)
-    set_aside: list[int] = []
-    real_loaded = bulk.DeferredIndexes.loaded
-
-    def spy(self, rows):
-        real_loaded(self, rows)
-        set_aside.append(len(self._dropped or ()))
-
-    monkeypatch.setattr(bulk.DeferredIndexes, "loaded", spy)
     result = fsm(url, "import", "orders", str(_order_sheet(tmp_path, 700)), "--batch-size", "100")
     assert "700 inserted" in result.stderr
-    assert set_aside[0] == 0  # not before the threshold
-    assert set_aside[-1] == 7  # six on orders, one on the history
     assert _indexes(db) == before
     with db.reader() as s:
         conn = s.connection()
@@ -571,36 +556,14 @@ def test_a_large_import_builds_indexes_once_and_leaves_them_as_they_were(
     assert [o["external_id"] for o in listed] == ["BULK-00699"]
 
 
-def test_a_failed_large_import_keeps_the_indexes_and_writes_nothing(
-    sqlite_demo, tmp_path, monkeypatch
-):
-    from fsm_core import bulk
-
+def test_a_failed_large_import_keeps_the_indexes_and_writes_nothing(sqlite_demo, tmp_path):
     url, db = sqlite_demo
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 100)
     before_indexes, before = _indexes(db), count(db, Order)
     path = _order_sheet(tmp_path, 700, bad_line=650)
     result = fsm(url, "import", "orders", str(path), "--batch-size", "100", code=1)
     assert "bulk.csv:650: column 'Срок': cannot read date '31.02.2026'" in result.stderr
     assert count(db, Order) == before
     assert _indexes(db) == before_indexes
-
-
-def test_a_small_import_into_a_larger_table_keeps_its_indexes(sqlite_demo, monkeypatch):
-    from fsm_core import bulk
-
-    _url, db = sqlite_demo
-    monkeypatch.setattr(bulk, "DEFER_INDEXES_AFTER", 10)
-    before = _indexes(db)
-    with db.transaction() as s:
-        existing = s.execute(select(func.count()).select_from(Order)).scalar_one()
-        deferred = bulk.DeferredIndexes(s, ["orders"])
-        deferred.loaded(existing - 1)  # fewer rows than the table holds: a rebuild costs more
-        assert deferred._dropped is None
-        deferred.loaded(1)
-        assert len(deferred._dropped) == 6
-        deferred.restore()
-    assert _indexes(db) == before
 
 
 def test_an_interrupted_import_says_nothing_was_written(

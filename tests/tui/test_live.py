@@ -257,3 +257,60 @@ async def test_a_lost_connection_is_shown_and_retried(demo_url, monkeypatch):
     assert states[-1] == "on"
     assert None in changed  # after the reconnect: everything is re-read
     assert log[0] == "closed"
+
+
+async def test_after_the_servers_connections_are_dropped_the_board_is_read_again(
+    demo_url, demo_db, monkeypatch
+):
+    """PostgreSQL drops every connection (a restart, pg_terminate_backend); an order is
+    created while the dashboard is away. When live updates are back, the board shows it:
+    its rows and its count are read again, on fresh connections."""
+    if demo_db.is_sqlite:
+        pytest.skip("connections to a server")
+    import psycopg
+
+    from fsm_core.db import Database
+
+    monkeypatch.setattr(LiveBridge, "RETRY", 0.2)
+    app = build_app(demo_url, live=True)
+    async with running(app) as pilot:
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        await wait_for(pilot, lambda: board.table.total is not None, timeout=10)
+        total = board.table.total
+        assert app.live_state == "on"
+        # every connection to the database but this one goes: the app's, the tests'
+        args, params = demo_db.engine.dialect.create_connect_args(demo_db.engine.url)
+        with psycopg.connect(*args, **params, autocommit=True) as admin:
+            dropped = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+            assert dropped >= 2  # the board's pooled connection and the live one
+            # someone creates an order while the dashboard is away
+            other = Database(demo_url)
+            try:
+                with other.transaction() as s:
+                    customer = s.exec(select(Order.customer_id)).first()
+                    created = orders.create_order(
+                        session=s,
+                        data={"customer_id": customer, "description": "Пока связи не было"},
+                        actor="Смирнов П. А.",
+                    )
+            finally:
+                other.dispose()
+        await wait_for(
+            pilot,
+            lambda: (
+                app.live_state == "on"
+                and board.table.total == total + 1
+                and board.table.row_at(0) is not None
+                and board.table.row_at(0)["number"] == created.number
+            ),
+            timeout=20,
+        )
+        await settle(pilot)
+        shown = min(board.table.total, board.table.size.height - 1)
+        assert all(board.table.row_at(i) is not None for i in range(shown))  # no "…" left
+    with demo_db.reader() as s:  # the test's own pooled connections were dropped too
+        assert s.get(Order, created.id).description == "Пока связи не было"
