@@ -68,7 +68,13 @@ def refuse_undecodable(args: list[str]) -> None:
         except UnicodeEncodeError:
             if os.path.lexists(arg):
                 continue
-            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            from fsm_core.values import terminal_safe
+
+            # the bytes shown as \x9b, and whatever else it carries made visible: Click
+            # prints this message as it is
+            shown = terminal_safe(
+                arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            )
             raise typer.BadParameter(
                 f"argument {position} ('{shown}') is not valid UTF-8 text; "
                 "retype it, or set a UTF-8 locale"

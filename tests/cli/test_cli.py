@@ -521,6 +521,12 @@ def test_an_argument_that_is_not_utf8_is_refused_at_the_edge(demo, tmp_path):
     assert "argument 6 ('bad \\x9b byte') is not valid UTF-8 text" in result.stderr
     assert "Traceback" not in result.stderr
     assert demo.json("chat", "show", number, "--keep-unread") == before
+    # the refusal quotes the argument: its escapes must not reach the terminal either
+    hostile = b"\x1b]0;PWNED\x07 \x9b".decode("utf-8", "surrogateescape")
+    result = runner.invoke(app, ["--db", demo.url, "chat", "send", number, hostile])
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr
+    assert "␛]0;PWNED␇" in result.stderr
     # a file is opened by its name: an existing file's non-UTF-8 name is fine
     name = tmp_path / b"\xff.csv".decode("utf-8", "surrogateescape")
     name.write_text("full_name\nИванов Иван Иванович\n", encoding="utf-8")
