@@ -17,7 +17,7 @@ import os
 import re
 import tomllib
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message_pump import MessagePump
 from textual.reactive import var
 from textual.screen import Screen
@@ -43,6 +44,7 @@ from fsm_tui.messages import (
     OpenOrder,
     OrdersChanged,
 )
+from fsm_tui.safe_text import ControlCharacters
 from fsm_tui.text import localize_bindings, t
 
 
@@ -181,6 +183,7 @@ class FsmApp(App[None]):
         live: bool = True,
         head_start: HeadStart | None = None,
     ) -> None:
+        self._control_characters = ControlCharacters()  # before App asks for the filters
         super().__init__()
         self.backend = backend
         self._head_start = head_start
@@ -267,6 +270,10 @@ class FsmApp(App[None]):
         )
 
     # --- reference data ------------------------------------------------------------------
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps data's escapes off the terminal."""
+        return [*super().get_line_filters(), self._control_characters]
 
     def on_mount(self) -> None:
         if not self.cursor_blink:

@@ -15,6 +15,7 @@ from textual.strip import Strip
 
 from fsm_core.formatting import moment
 from fsm_core.i18n import criticality_name
+from fsm_core.values import terminal_safe
 
 SLA_CLASSES = ("ok", "at_risk", "violated", "none")
 
@@ -25,14 +26,17 @@ def when(value: datetime | None, tz: tzinfo, lang: str, now: datetime | None = N
 
 
 def fit(text: str, width: int) -> str:
-    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells."""
+    """``text`` padded or cut (with an ellipsis) to exactly ``width`` cells; a control
+    character it carries counts as the visible sign it is drawn as."""
+    text = terminal_safe(text)
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
 
 
 def one_line(text: str | None) -> str:
-    return " ".join((text or "").split())
+    """A text from data on one line, its control characters shown as signs."""
+    return " ".join(terminal_safe(text or "").split())
 
 
 def crit(code: str, lang: str) -> str:
