@@ -29,6 +29,7 @@ from fsm_core.models import (
     Crew,
     Criticality,
     Employee,
+    ExecutionRecord,
     Order,
     OrderCounter,
     OrderHistory,
@@ -152,6 +153,7 @@ class OrderContext:
         self._contacts: dict[int, tuple[int, str]] = {}
         self._employees: dict[int, tuple[bool, str]] = {}
         self._crews: dict[int, tuple[bool, str]] = {}
+        self._signatures: dict[int, tuple[str | None, datetime]] | None = None
         self._complete = False
 
     def preload(self) -> OrderContext:
@@ -172,6 +174,16 @@ class OrderContext:
             for i, a, n in s.execute(select(Employee.id, Employee.active, Employee.short_name))
         }
         self._crews = {i: (a, n) for i, a, n in s.execute(select(Crew.id, Crew.active, Crew.name))}
+        self._signatures = {
+            i: (who, when)
+            for i, who, when in s.execute(
+                select(
+                    ExecutionRecord.order_id,
+                    ExecutionRecord.signer_name,
+                    ExecutionRecord.signed_at,
+                ).where(col(ExecutionRecord.signed_at).is_not(None))
+            )
+        }
         self.policies()
         self.calendars()
         self._complete = True
@@ -214,6 +226,15 @@ class OrderContext:
 
     def crew(self, crew_id: int) -> tuple[bool, str] | None:
         return self._fetch(self._crews, Crew, crew_id, lambda r: (r.active, r.name))
+
+    def signature(self, order_id: int) -> tuple[str | None, datetime] | None:
+        """Who signed the order's act and when, while the signature stands."""
+        if self._signatures is not None:
+            return self._signatures.get(order_id)
+        record = self.session.get(ExecutionRecord, order_id)
+        if record is None or record.signed_at is None:
+            return None
+        return record.signer_name, record.signed_at
 
     def policies(self) -> dict[tuple[int | None, str], tuple[int, int, str]]:
         if self._policies is None:
@@ -880,7 +901,7 @@ MANUAL_FLAGS = {"reaction_due": "reaction_manual", "resolution_due": "resolution
 
 def values_of(order: Order) -> dict[str, Any]:
     """The order's fields as a plain dict (what the rules below work on)."""
-    return {name: getattr(order, name) for name in (*EDITABLE, *_STATE)}
+    return {"id": order.id, **{name: getattr(order, name) for name in (*EDITABLE, *_STATE)}}
 
 
 def _load(session: Session, order_id: int, expected_version: int | None) -> Order:
@@ -934,6 +955,7 @@ def plan_update(
     changes = {k: v for k, v in requested.items() if current[k] != v}
     if not changes:
         return {}
+    _check_signed_act(ctx, current, changes)
     merged = {**current, **changes}
     if "customer_id" in changes:
         ctx.check_customer(merged["customer_id"])
@@ -953,6 +975,38 @@ def plan_update(
     derived = (*_SLA_FIELDS, *MANUAL_FLAGS.values())
     names = [*changes, *(f for f in derived if f not in changes)]
     return {n: (current[n], merged[n]) for n in names if current[n] != merged[n]}
+
+
+# what the act of works states about the order: the customer signed these as they are
+ACT_FIELDS = ("customer_id", "object_id", "contact_id", "description")
+
+
+def _check_signed_act(
+    ctx: OrderContext, current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> None:
+    """A signed act freezes what it states about the order, as it freezes the work."""
+    touched = [name for name in ACT_FIELDS if name in changes]
+    if not touched or current.get("id") is None:
+        return
+    signed = ctx.signature(current["id"])
+    if signed is None:
+        return
+    who, when = signed
+    from fsm_core.formatting import local_time
+
+    shown = local_time(when, ctx.settings.tz, lang="en")
+    shown_ru = local_time(when, ctx.settings.tz, lang="ru")
+    fields = ", ".join(history_field(name) for name in touched)
+    number = current.get("number") or ""
+    raise InvalidInput(
+        f"order {number}: the act signed by {who} on {shown} states its {fields}; "
+        "they cannot change while the signature stands",
+        field=history_field(touched[0]),
+        hint=f"withdraw the signature first: fsm work unsign {number} --reason ...",
+        ru=f"заявка {number}: акт, подписанный {who} {shown_ru}, фиксирует "
+        f"{fields}; пока подпись действует, их не изменить",
+        hint_ru=f"сначала отзовите подпись: fsm work unsign {number} --reason ...",
+    )
 
 
 # derived: changed with their causes, not shown

@@ -319,3 +319,21 @@ def test_the_act_as_an_accountant_reads_it(site, tmp_path):
         assert expected in text
     assert text.count("М.П.") == 2
     assert "Диагностика оборудования 1 усл." not in text  # the hours alone are charged
+
+
+def test_a_signed_orders_description_is_frozen_for_commands_and_imports(site, tmp_path):
+    url, number = site
+    _add_work(url, number)
+    fsm(url, "work", "sign", number, "--name", "Смирнова О. В.")
+    refused = fsm(url, "orders", "update", number, "-d", "Другое описание", code=1)
+    assert "the act signed by Смирнова О. В." in refused.stderr
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text(
+        f"number,customer,description\n{number},ООО «СМ-Трейд»,Другое описание\n",
+        encoding="utf-8",
+    )
+    imported = fsm(url, "import", "orders", str(sheet), "--key", "number", code=1)
+    assert f"{sheet}:2:" in imported.stderr
+    assert "cannot change while the signature stands" in imported.stderr
+    shown = json.loads(fsm(url, "orders", "show", number, "--json").stdout)
+    assert shown["description"] == "Прекращается ток воздуха из устройства"

@@ -757,3 +757,31 @@ def test_the_act_carries_the_requisites_the_contract_and_vat(db, world, job):
     with db.reader() as s:
         act = execution.act_document(s, job["order"].id)
     assert (act.vat_rate, act.vat_amount) == (None, None)  # «Без НДС»
+
+
+def test_a_signed_act_freezes_what_it_states_about_the_order(db, world, job):
+    """The act states the customer, the object, the contact and the description: after
+    the signature they no more change than the work does (criticality, the plan, the
+    deadlines are not on the act and stay editable)."""
+    order = job["order"]
+    with db.transaction() as s:
+        _work(s, world, job)
+        execution.sign(session=s, order_id=order.id, signer_name="Смирнова О. В.", actor="t")
+    for field, value in (("description", "Совсем другая работа"), ("object_id", None)):
+        signed = r"act signed by Смирнова О\. В\."
+        with pytest.raises(InvalidInput, match=signed) as refused, db.transaction() as s:
+            orders.update_order(session=s, order_id=order.id, data={field: value}, actor="t")
+        assert refused.value.one_line("ru").startswith(f"заявка {order.number}: акт, подписанный")
+    with db.transaction() as s:  # not on the act: still the dispatcher's to change
+        orders.update_order(
+            session=s, order_id=order.id, data={"criticality": "critical"}, actor="t"
+        )
+    with db.reader() as s:
+        assert get(db, Order, order.id).description == order.description
+    with db.transaction() as s:
+        execution.unsign(session=s, order_id=order.id, reason="описание уточнили", actor="t")
+    with db.transaction() as s:
+        orders.update_order(
+            session=s, order_id=order.id, data={"description": "Уточнённое описание"}, actor="t"
+        )
+    assert get(db, Order, order.id).description == "Уточнённое описание"
