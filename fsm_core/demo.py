@@ -67,6 +67,24 @@ def _none(value: str) -> str | None:
     return value or None
 
 
+# The demo service company as its acts name it (реквизиты): made-up but well-formed
+# numbers (the INN's and OGRN's control digits are right).
+DEMO_COMPANY = {
+    "company_name": "ООО «Сервис-Север»",
+    "company_phone": "+7 812 600-10-10",
+    "company_legal_name": "Общество с ограниченной ответственностью «Сервис-Север»",
+    "company_inn": "7812045671",
+    "company_kpp": "781201001",
+    "company_ogrn": "1027801234560",
+    "company_legal_address": "190005, Санкт-Петербург, Измайловский пр., 22, лит. А, пом. 4-Н",
+    "company_bank_details": "р/с 40702810900000012345 в ПАО «Банк», БИК 044030653, "
+    "к/с 30101810500000000653",
+    "vat_rate": "20",
+    "act_signer_name": "Кузьмин С. А.",
+    "act_signer_position": "Генеральный директор",
+}
+
+
 def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary:
     """Load the demo set into an empty database, in the caller's transaction."""
     directory = directory or default_directory()
@@ -83,8 +101,7 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
     tz = ANCHOR.tzinfo
     summary = DemoSummary(shift_days=shift.days)
 
-    company_settings.set_value(session=session, key="company_name", value="ООО «Сервис-Север»")
-    company_settings.set_value(session=session, key="company_phone", value="+7 812 600-10-10")
+    company_settings.set_values(session=session, values=DEMO_COMPANY)
 
     companies: dict[str, int] = {}
     for row in _rows(directory, "companies.csv"):

@@ -616,7 +616,7 @@ async def test_the_act_tab_shows_the_requisites_vat_and_the_total_in_words(app, 
         await open_tab(app, pilot, order, "act")
         text = shown(app)
     assert "Исполнитель ООО «Сервис-Север», ИНН 7801234564" in text
-    assert "Основание   заявка №" in text
+    assert "Основание   договор № ТО-2026/07 от 09.02.2026" in text  # the customer's contract
     assert "Итого к оплате: 18 400,00 ₽" in text
     assert "В том числе НДС 20 %: 3 066,67 ₽" in text
     assert "Восемнадцать тысяч четыреста рублей 00 копеек" in text
@@ -649,7 +649,7 @@ async def test_company_details_from_the_palette_refuse_bad_values_beside_their_f
         assert "company_inn: INN '7801234565' has a wrong control digit" in inn_error
         assert "vat_rate: 'двадцать' is not a VAT rate" in vat_error
         with demo_db.reader() as s:
-            assert settings.load(s)["company_kpp"] == ""
+            assert settings.load(s)["company_kpp"] == "781201001"  # the demo's, unchanged
         form.query_one("#company_inn", Input).value = "7801234564"
         form.query_one("#vat_rate", Input).value = "20%"
         await pilot.press("ctrl+s")
