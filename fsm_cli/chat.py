@@ -7,6 +7,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
+from fsm_cli.context import say as _t
 from fsm_cli.options import MAX_INT, Json, Limit
 
 if TYPE_CHECKING:
@@ -22,10 +23,6 @@ ChannelOption = Annotated[
     str | None,
     typer.Option("--channel", "-c", help="team (чат с командой) or customer (чат с заказчиком)."),
 ]
-
-
-def _t(en: str, ru: str) -> str:
-    return ru if STATE.language == "ru" else en
 
 
 def _channel_name(code: str) -> str:

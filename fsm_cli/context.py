@@ -103,6 +103,12 @@ class CliState:
 STATE = CliState()
 
 
+def say(en: str, ru: str) -> str:
+    """The text in the user's language (English or Russian): for the CLI's own words;
+    the shared vocabulary is fsm_core.i18n's."""
+    return ru if STATE.language == "ru" else en
+
+
 def company(session: "Session") -> "CompanySettings":
     from fsm_core.services import settings
 

@@ -9,6 +9,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
+from fsm_cli.context import say as _t
 from fsm_cli.options import MAX_INT, Json, Limit
 
 if TYPE_CHECKING:
@@ -50,10 +51,6 @@ AllowPast = Annotated[
     ),
 ]
 
-_WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
-}
 _KIND_NAMES = {
     "overlap": ("overlap", "пересечение"),
     "outside_hours": ("outside hours", "вне графика"),
@@ -63,10 +60,6 @@ _KIND_NAMES = {
     "no_coordinates": ("no coordinates", "нет координат"),
 }
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
-
-
-def _t(en: str, ru: str) -> str:
-    return ru if STATE.language == "ru" else en
 
 
 def _lang() -> str:
@@ -82,7 +75,9 @@ def _employee_ids(session: "Session", refs: list[str] | None) -> list[int] | Non
 
 
 def _day_name(day: date) -> str:
-    return f"{_WEEKDAYS[_lang() if _lang() in _WEEKDAYS else 'en'][day.weekday()]} {day:%d.%m}"
+    from fsm_core.i18n import weekday_name
+
+    return f"{weekday_name(day.weekday(), _lang(), title=True)} {day:%d.%m}"
 
 
 def _hm(value: datetime, tz: Any) -> str:
@@ -182,7 +177,9 @@ def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
     console = output.console()
     tz = schedule.tz
     day = schedule.first_day
-    weekday = _WEEKDAYS[_lang() if _lang() in _WEEKDAYS else "en"][day.weekday()]
+    from fsm_core.i18n import weekday_name
+
+    weekday = weekday_name(day.weekday(), _lang(), title=True)
     console.print(
         Text(f"{_t('Plan for', 'План на')} {weekday} {day:%d.%m.%Y}", style="bold"),
         Text(f" ({tz})", style="dim"),

@@ -6,16 +6,13 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE
+from fsm_cli.context import say as _t
 from fsm_cli.options import Json
 
 app = typer.Typer(
     no_args_is_help=True,
     help="Users (пользователи): dispatchers, technicians and customers' contacts who act.",
 )
-
-
-def _t(en: str, ru: str) -> str:
-    return ru if STATE.language == "ru" else en
 
 
 @app.command("list")

@@ -22,14 +22,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session
 
-_KOPECK = Decimal("0.01")
+from fsm_core.values import KOPECK
 
 
 def kopecks(amount: Decimal | None) -> int | None:
     """A Decimal amount as the integer kopecks the Money type stores."""
     if amount is None:
         return None
-    return int(amount.quantize(_KOPECK, rounding=ROUND_HALF_UP) * 100)
+    return int(amount.quantize(KOPECK, rounding=ROUND_HALF_UP) * 100)
 
 
 def sqlite_time(value: datetime) -> str:

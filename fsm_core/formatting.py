@@ -74,12 +74,6 @@ def moment(
     return f"{day_text(local.date(), lang=lang, this_year=this_year)} {clock_time}"
 
 
-_WEEKDAYS = {
-    "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-
-
 def due_time(value: datetime | None, tz: tzinfo, *, now: datetime, lang: str = "ru") -> str:
     """A deadline as people read it: ``пн 10:00`` (``Mon 10:00``) when it falls within the
     coming week (today included), the date and time otherwise (``14.04 16:40``)."""
@@ -88,8 +82,9 @@ def due_time(value: datetime | None, tz: tzinfo, *, now: datetime, lang: str = "
     local = value.astimezone(tz)
     today = now.astimezone(tz).date()
     if 0 <= (local.date() - today).days < 7:
-        names = _WEEKDAYS["ru" if lang == "ru" else "en"]
-        return f"{names[local.weekday()]} {local:%H:%M}"
+        from fsm_core.i18n import weekday_name
+
+        return f"{weekday_name(local.weekday(), lang)} {local:%H:%M}"
     return moment(value, tz, lang=lang, now=now)
 
 

@@ -145,6 +145,20 @@ SOURCE_NAMES: dict[str, tuple[str, str]] = {
     "checklist": ("checklist", "чек-лист"),
 }
 
+# Monday first, as date.weekday() counts: the short names every screen and document uses
+WEEKDAYS: dict[str, tuple[str, ...]] = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
+}
+
+
+def weekday_name(weekday: int, lang: str, *, title: bool = False) -> str:
+    """``пн`` / ``Mon`` for ``date.weekday()``; ``title`` capitalises it (``Пн``), as a
+    heading does."""
+    name = WEEKDAYS["ru" if lang == "ru" else "en"][weekday]
+    return name[:1].upper() + name[1:] if title else name
+
+
 SLA_NAMES: dict[SlaStatus, tuple[str, str]] = {
     SlaStatus.NONE: ("—", "—"),
     SlaStatus.OK: ("ok", "в норме"),

@@ -10,7 +10,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from fsm_core.errors import InvalidInput
 
-KOPECK = Decimal("0.01")
+KOPECK = Decimal("0.01")  # the one rounding unit of money, everywhere
+
+
+def line_amount(quantity: Decimal, price: Decimal) -> Decimal:
+    """The one rounding rule of every amount: quantity × price, half-up to the kopeck
+    (acts, stock values, reports alike)."""
+    return (quantity * price).quantize(KOPECK, rounding=ROUND_HALF_UP)
+
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _EXTENSION = re.compile(r"\s*(?:доб\.?|ext\.?|x|#)\s*(\d{1,6})\s*$", re.IGNORECASE)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from fsm_core.errors import InvalidInput
+from fsm_core.values import KOPECK
 
 __all__ = ["amount_in_words", "plural_ru"]
 
@@ -60,7 +61,7 @@ def amount_in_words(amount: Decimal, *, lang: str = "ru", currency: str = "RUB")
     code: "Сто двадцать USD 50"."""
     if lang not in ("ru", "en"):
         raise InvalidInput(f"unknown language {lang!r} for an amount in words", field="lang")
-    cents_total = int(amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100)
+    cents_total = int(amount.quantize(KOPECK, rounding=ROUND_HALF_UP) * 100)
     sign = "минус " if cents_total < 0 and lang == "ru" else ("minus " if cents_total < 0 else "")
     whole, cents = divmod(abs(cents_total), 100)
     words = sign + _cardinal(whole, lang)

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-KOPECK = Decimal("0.01")
+from fsm_core.values import KOPECK
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -43,19 +43,13 @@ from fsm_core.models.execution import (
 from fsm_core.models.orders import parse_criticality
 from fsm_core.services import stages
 from fsm_core.services.stages import StageView
-from fsm_core.values import parse_decimal, parse_quantity
+from fsm_core.values import KOPECK, line_amount, parse_decimal, parse_quantity
 
-KOPECK = Decimal("0.01")
 HOUR_PRECISION = Decimal("0.01")
 ITEM_KINDS = ("yes_no", "number", "text", "choice", "file", "check_in")
 _YES = {"да", "yes", "y", "д", "1", "true", "+", "ok", "норма", "в норме"}
 _NO = {"нет", "no", "n", "н", "0", "false", "-"}
 _CRITICALITY_ORDER = [c.value for c in Criticality]
-
-
-def line_amount(quantity: Decimal, price: Decimal) -> Decimal:
-    """The one rounding rule of every amount: quantity × price, half-up to the kopeck."""
-    return (quantity * price).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
 def vat_included(total: Decimal, rate: Decimal) -> Decimal:

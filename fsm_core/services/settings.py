@@ -17,6 +17,7 @@ from fsm_core.timeparse import zone
 
 NUMBER_FIELDS = {"yy", "yyyy", "mm", "seq"}
 ORDER_NUMBER_LENGTH = 40  # Order.number's column
+PERCENT_STEP = Decimal("0.01")  # a VAT rate has at most two decimals: 10,5 %
 
 
 def _check_pattern(value: str) -> str:
@@ -203,7 +204,7 @@ def _check_vat(value: str) -> str:
             "20%, 0, or leave it empty for «Без НДС»",
             field="vat_rate",
         )
-    if rate != rate.quantize(Decimal("0.01")):
+    if rate != rate.quantize(PERCENT_STEP):
         raise InvalidInput(
             f"vat_rate: {value.strip()!r} has more than two decimals", field="vat_rate"
         )

@@ -28,6 +28,7 @@ from fsm_core.models import (
     Warehouse,
     WarehouseKind,
 )
+from fsm_core.values import line_amount
 
 ZERO = Decimal("0.000")
 
@@ -351,7 +352,7 @@ class LedgerLine:
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return line_amount(self.quantity, self.unit_price)
 
     def as_dict(self) -> dict[str, Any]:
         return {

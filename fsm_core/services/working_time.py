@@ -38,10 +38,6 @@ _DAYS = {
 DAY_CODES = list(_DAYS)
 _DAY_CODES = DAY_CODES
 _DAY_OF = {alias: code for code, aliases in _DAYS.items() for alias in aliases}
-_DAY_NAMES = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
-}
 _EVERY_DAY = ("daily", "everyday", "ежедневно", "каждый день")
 _TIME_RANGE = re.compile(
     r"(?P<h1>\d{1,2})(?:[:.](?P<m1>\d{2}))?\s*[-–—]\s*(?P<h2>\d{1,2})(?:[:.](?P<m2>\d{2}))?$"
@@ -183,7 +179,9 @@ def describe_days(codes: list[str], lang: str) -> str:
 
 
 def _describe_days(codes: list[str], lang: str) -> str:
-    names = _DAY_NAMES["ru" if lang == "ru" else "en"]
+    from fsm_core.i18n import WEEKDAYS
+
+    names = WEEKDAYS["ru" if lang == "ru" else "en"]
     indexes = sorted(_DAY_CODES.index(c) for c in codes if c in _DAY_CODES)
     runs: list[list[int]] = []
     for i in indexes:

@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from fsm_core.formatting import day_text, duration, moment
-from fsm_core.i18n import criticality_name
+from fsm_core.i18n import criticality_name, weekday_name
 from fsm_core.models import TimeOffKind
 from fsm_core.models.planning import TIME_OFF_NAMES
 from fsm_core.services import planning
@@ -53,10 +53,6 @@ from fsm_tui.widgets.timeline import Timeline
 
 Row = dict[str, Any]
 
-WEEKDAYS = {
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-    "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
-}
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
 
 
@@ -206,7 +202,7 @@ class PlannerScreen(SectionScreen):
         lang = self.lang
         line = Text()
         if self.day is not None:
-            weekday = WEEKDAYS.get(lang, WEEKDAYS["en"])[self.day.weekday()]
+            weekday = weekday_name(self.day.weekday(), lang, title=True)
             this_year = self.fsm.backend.now().astimezone(self.tz).year
             shown = day_text(self.day, lang=lang, this_year=this_year)
             line.append(f"{weekday} {shown}", style="bold")
