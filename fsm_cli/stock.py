@@ -108,7 +108,7 @@ def items_list(
             _money(r["purchase_price"], currency),
             _money(r["sale_price"], currency),
             _qty(r["on_hand"], r["unit"]),
-            _low(r["available"], r["min_level"], r["unit"]),
+            _low(totals.get(r["id"]) or stock_queries.Level(), r["min_level"], r["unit"]),
             _qty(r["min_level"], r["unit"]) if r["min_level"] else "",
         ]
         for r in rows
@@ -116,12 +116,14 @@ def items_list(
     output.table([columns[i] for i in shown], [[row[i] for i in shown] for row in body])
 
 
-def _low(available: Any, min_level: Any, unit: str) -> Any:
-    """Available stock, in red when below the minimum level."""
+def _low(level: Any, min_level: Any, unit: str) -> Any:
+    """Available stock, in red when it is low (the core's rule)."""
     from rich.text import Text
 
-    text = _qty(available, unit)
-    return Text(text, style="bold red") if min_level and available < min_level else text
+    from fsm_core.services.stock_queries import is_low
+
+    text = _qty(level.available, unit)
+    return Text(text, style="bold red") if is_low(level, min_level) else text
 
 
 @items.command("show")

@@ -754,6 +754,18 @@ def reconcile(*, session: Session) -> list[str]:
     return problems
 
 
+def is_low(level: Level, min_level: Decimal | None) -> bool:
+    """The one low-stock rule: an item with a minimum level whose available stock, over
+    the active warehouses (:func:`item_totals`), is below it. :func:`low_stock` is the
+    same rule in SQL, for every item at once."""
+    return bool(min_level) and level.available < min_level  # type: ignore[operator]
+
+
+def item_is_low(session: Session, item: Item) -> bool:
+    assert item.id is not None
+    return is_low(item_totals(session, [item.id]).get(item.id) or Level(), item.min_level)
+
+
 def item_totals(session: Session, item_ids: Iterable[int] | None = None) -> dict[int, Level]:
     """Each item's stock over all active warehouses (on hand, reserved)."""
     query = (

@@ -51,7 +51,7 @@ def read_ledger(session: Session, item_id: int) -> LedgerData:
     availability = stock_queries.availability(session=session, item_id=item_id)
     movements = stock_queries.ledger(session=session, item_id=item_id, limit=LIMIT)
     settings = company_settings.load(session)
-    low = bool(item.min_level) and availability.available < item.min_level
+    low = stock_queries.item_is_low(session, item)
     return LedgerData(
         item,
         tuple(availability.lines),

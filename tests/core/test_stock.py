@@ -761,6 +761,27 @@ def test_low_stock_is_available_below_the_minimum_level(shop):
         assert [r.sku for r in stock_queries.low_stock(session=s)] == ["ASP-MAXI-OR"]
 
 
+def test_low_stock_is_one_rule_for_one_item_and_for_the_list(shop):
+    """The CLI, the dashboard's ledger and `fsm stock low` each had their own rule (and
+    only the list's left out inactive warehouses): now one item's verdict and the list
+    are the same rule, however the stock moves."""
+
+    def agree():
+        with shop.db.reader() as s:
+            listed = {r.item_id for r in stock_queries.low_stock(session=s)}
+            for item in (shop.pump, shop.freon):
+                fresh = s.get(type(item), item.id)
+                assert stock_queries.item_is_low(s, fresh) == (item.id in listed), item.sku
+            return listed
+
+    assert agree() == {shop.pump.id, shop.freon.id}  # nothing in stock, both have minimums
+    shop.receive(shop.pump, shop.central, 2)  # exactly the minimum: not low
+    shop.receive(shop.freon, shop.van, 12)
+    assert agree() == set()
+    shop.reserve(shop.order, shop.pump, shop.central, 1)  # 1 available < 2
+    assert agree() == {shop.pump.id}
+
+
 def test_the_ledger_filters(shop):
     shop.receive(shop.pump, shop.central, 5)
     with clock.frozen(NOW + timedelta(days=2)):
