@@ -361,38 +361,6 @@ def _print_week(schedule: "Schedule") -> None:
 # --- changing visits ----------------------------------------------------------------------
 
 
-def _visit_target(session: "Session", ref: str) -> tuple[int | None, int | None]:
-    """An employee, else a crew, by what people call them."""
-    from fsm_core.errors import NotFound
-    from fsm_core.services import lookup
-
-    try:
-        return lookup.resolve_employee(session, ref).id, None
-    except NotFound:
-        try:
-            return None, lookup.resolve_crew(session, ref).id
-        except NotFound:
-            raise NotFound("employee or crew", ref) from None
-
-
-def _visit_id(session: "Session", ref: str) -> int:
-    """A visit by #id, or by the order number when the order has exactly one visit."""
-    from fsm_core.errors import InvalidInput
-    from fsm_core.services import lookup, planning
-
-    text = ref.strip().lstrip("#")
-    if text.isdigit():
-        return int(text)
-    order = lookup.resolve_order(session, ref)
-    visits = planning.visits_of_order(session, order.id)
-    if len(visits) == 1:
-        return visits[0].id
-    if not visits:
-        raise InvalidInput(f"order {order.number} has no visits")
-    ids = ", ".join(f"#{v.id}" for v in visits)
-    raise InvalidInput(f"order {order.number} has several visits ({ids}); name one by #id")
-
-
 def _report(session: "Session", visit_id: int, verb: str) -> None:
     from rich.text import Text
 
@@ -463,7 +431,7 @@ def add(
 
     with _past_refused(), STATE.transaction() as session:
         found = lookup.resolve_order(session, order)
-        employee_id, crew_id = _visit_target(session, who)
+        employee_id, crew_id = lookup.resolve_assignee(session, who)
         begin, finish = planning.read_window(start, end, company(session).tz)
         visit = planning.add_visit(
             session=session,
@@ -502,27 +470,23 @@ def move(
 ) -> None:
     """Move a visit in time and/or to another person (the order follows). A new start in
     the past is refused unless --allow-past."""
-    from fsm_core.services import planning
+    from fsm_core.services import lookup, planning
 
     if start is None and to is None:
         raise typer.BadParameter("give a new start or --to", param_hint="START")
     with _past_refused(), STATE.transaction() as session:
-        visit_id = _visit_id(session, visit)
+        visit_id = planning.resolve_visit(session, visit)
         tz = company(session).tz
         begin, finish = planning.read_window(start, end, tz) if start else (None, None)
-        employee_id: Any = planning._KEEP
-        crew_id: Any = planning._KEEP
-        if to:
-            employee_id, crew_id = _visit_target(session, to)
-            if employee_id is None:
-                employee_id = planning._KEEP
+        # no --to: both None, the visit keeps its technician or crew
+        employee_id, crew_id = lookup.resolve_assignee(session, to) if to else (None, None)
         planning.move_visit(
             session=session,
             visit_id=visit_id,
             start=begin,
             end=finish,
             employee_id=employee_id,
-            crew_id=crew_id if crew_id is not None else planning._KEEP,
+            crew_id=crew_id,
             expected_version=if_version,
             actor=STATE.actor,
             allow_past=allow_past,
@@ -544,7 +508,7 @@ def remove(
     from fsm_core.services import planning
 
     with STATE.transaction() as session:
-        visit_id = _visit_id(session, visit)
+        visit_id = planning.resolve_visit(session, visit)
         view = planning.visit_view(session, visit_id)
         planning.remove_visit(
             session=session, visit_id=visit_id, expected_version=if_version, actor=STATE.actor

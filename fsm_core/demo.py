@@ -442,14 +442,7 @@ def _execution_before(
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
     name = _WORK_BY_KIND.get(obj.kind if obj else "site", "Диагностика оборудования")
     work_type = session.execute(select(WorkType).where(WorkType.name == name)).scalar_one()
-    executors = []
-    if order.assignee_id is not None:
-        executors.append(execution.ExecutorInput(order.assignee_id))
-    elif order.crew_id is not None:
-        executors = [
-            execution.ExecutorInput(member.id)
-            for member in parties.crew_members(session=session, crew_id=order.crew_id)
-        ]
+    executors = [execution.ExecutorInput(i) for i in execution.default_executors(session, order)]
     finished = at - timedelta(minutes=10)
     # a visit's work takes an hour or three, whatever the order waited before
     started = max(started, finished - timedelta(minutes=60 + (order_id * 37) % 120))

@@ -186,6 +186,19 @@ def ensure_unlocked(session: Session, order: Order) -> None:
         raise InvalidInput(lock.text(), hint=lock.hint())
 
 
+def default_executors(session: Session, order: Order) -> list[int]:
+    """Who did an order's work unless someone says otherwise: its assignee, else the
+    members of its crew (the work form's and the demo's default)."""
+    from fsm_core.services import parties
+
+    if order.assignee_id is not None:
+        return [order.assignee_id]
+    if order.crew_id is not None:
+        members = parties.crew_members(session=session, crew_id=order.crew_id)
+        return [e.id for e in members if e.id is not None]
+    return []
+
+
 def _history(session: Session, order: Order, *, actor: str, action: str, **kw: Any) -> None:
     from fsm_core.services.orders import record_history
 

@@ -183,6 +183,18 @@ def resolve_crew(session: Session, ref: str | int) -> Crew:
     )
 
 
+def resolve_assignee(session: Session, ref: str) -> tuple[int | None, int | None]:
+    """Whom an order or a visit goes to: an employee, else a crew, by what people call
+    them; (employee id, None) or (None, crew id)."""
+    try:
+        return resolve_employee(session, ref).id, None
+    except NotFound:
+        try:
+            return None, resolve_crew(session, ref).id
+        except NotFound:
+            raise NotFound("employee or crew", ref) from None
+
+
 def describe_object(o: ServiceObject) -> str:
     where = f", {o.address}" if o.address else ""
     return f"{o.name}{where} (#{o.id})"

@@ -269,7 +269,7 @@ class OrderContext:
                 reaction = timedelta(minutes=found[0])
                 resolution = timedelta(minutes=found[1])
                 # the same arithmetic as sla.compute_deadlines, done once per policy
-                risk = resolution - resolution * float(self.settings.sla_risk_share)
+                risk = sla.risk_offset(resolution, self.settings.sla_risk_share)
                 offsets = reaction, resolution, risk, self.calendars().get(found[2])
             self._offsets[key] = offsets
         return offsets

@@ -1361,6 +1361,23 @@ def remove_visit(
     return visit
 
 
+def resolve_visit(session: Session, ref: str) -> int:
+    """A visit by ``#id``, or by its order's number when the order has exactly one."""
+    from fsm_core.services import lookup
+
+    text = ref.strip().lstrip("#")
+    if text.isdigit():
+        return int(text)
+    order = lookup.resolve_order(session, ref)
+    visits = visits_of_order(session, order.id)
+    if len(visits) == 1:
+        return visits[0].id
+    if not visits:
+        raise InvalidInput(f"order {order.number} has no visits")
+    ids = ", ".join(f"#{v.id}" for v in visits)
+    raise InvalidInput(f"order {order.number} has several visits ({ids}); name one by #id")
+
+
 def visits_of_order(session: Session, order_id: int) -> list[VisitView]:
     far = datetime(9999, 1, 1, tzinfo=UTC)
     start = datetime(1970, 1, 1, tzinfo=UTC)

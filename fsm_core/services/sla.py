@@ -179,6 +179,12 @@ def policy_for(session: Session, *, customer_id: int, criticality: str) -> SlaPo
     return own[0] if own else (rows[0] if rows else None)
 
 
+def risk_offset(window: timedelta, risk_share: Decimal) -> timedelta:
+    """How far into an SLA window an order becomes *at risk*: when only ``risk_share`` of
+    the window is left (the one place this arithmetic is done)."""
+    return window - window * float(risk_share)
+
+
 def at_risk_moment(
     start: datetime,
     resolution_due: datetime | None,
@@ -191,7 +197,7 @@ def at_risk_moment(
     window = calendar.between(start, resolution_due)
     if window <= timedelta(0):
         return resolution_due
-    return calendar.add(start, window - window * float(risk_share))
+    return calendar.add(start, risk_offset(window, risk_share))
 
 
 def compute_deadlines(

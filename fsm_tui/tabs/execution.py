@@ -30,7 +30,7 @@ from fsm_core.formatting import moment, money, quantity
 from fsm_core.models import Contact, Order, ServiceObject
 from fsm_core.models.attachments import Attachment
 from fsm_core.models.execution import ExecutionRecord, OrderAttachment
-from fsm_core.services import execution, parties
+from fsm_core.services import execution
 from fsm_core.services import settings as company_settings
 from fsm_core.services.execution import SIGNING_CATEGORIES, ExecutionLock
 from fsm_core.services.stages import load_workflow
@@ -128,14 +128,7 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
     finished = signable = False
     lock = None
     if order is not None:
-        if order.assignee_id is not None:
-            executors = (order.assignee_id,)
-        elif order.crew_id is not None:
-            executors = tuple(
-                e.id
-                for e in parties.crew_members(session=session, crew_id=order.crew_id)
-                if e.id is not None
-            )
+        executors = tuple(execution.default_executors(session, order))
         person = session.get(Contact, order.contact_id) if order.contact_id else None
         contact = person.full_name if person else None
         contact_position = person.position if person else None

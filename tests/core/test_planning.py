@@ -503,3 +503,34 @@ def test_a_week_schedule_lists_days_hours_and_conflicts(db, world):
     assert friday.work == timedelta(hours=9)
     assert [c.kind for c in friday.conflicts] == ["overlap"]
     assert [c.kind for c in week.conflicts] == ["overlap"]
+
+
+def test_whom_a_visit_goes_to_and_which_visit_an_order_number_names(db, world):
+    """Rules the CLI used to keep for itself: an employee else a crew; an order's only
+    visit; and who did the work unless someone says otherwise."""
+    from fsm_core.errors import NotFound
+    from fsm_core.services import execution, lookup
+
+    with db.reader() as s:
+        assert lookup.resolve_assignee(s, world.ivanov.short_name) == (world.ivanov.id, None)
+        assert lookup.resolve_assignee(s, world.crew.name) == (None, world.crew.id)
+        with pytest.raises(NotFound, match="no employee or crew matches 'Никто'"):
+            lookup.resolve_assignee(s, "Никто")
+    order = world.order(object_id=world.ac.id)
+    with db.reader() as s:
+        with pytest.raises(InvalidInput, match="has no visits"):
+            planning.resolve_visit(s, order.number)
+        assert execution.default_executors(s, s.get(type(order), order.id)) == []
+    first = visit(db, order, world.ivanov, at(27, 10), at(27, 12))
+    with db.reader() as s:
+        assert planning.resolve_visit(s, order.number) == first.id
+        assert planning.resolve_visit(s, f"#{first.id}") == first.id
+        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]
+    visit(db, order, world.crew, at(28, 10), at(28, 12), crew=True)
+    with db.reader() as s, pytest.raises(InvalidInput, match="has several visits"):
+        planning.resolve_visit(s, order.number)
+    with db.transaction() as s:  # the order goes to the crew alone: its members did it
+        given = s.get(type(order), order.id)
+        given.assignee_id = None
+    with db.reader() as s:
+        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]

@@ -180,3 +180,21 @@ def test_unknown_calendars_are_refused(db):
             )
     with db.reader() as s:
         assert {p.calendar for p, _ in sla.list_policies(s)} == {"24/7"}
+
+
+def test_the_at_risk_moment_is_one_arithmetic_for_one_order_and_for_a_batch(db, world):
+    """An order made alone (sla.compute_deadlines) and one made by a bulk import (the
+    order context's offsets) become at risk at the same moment."""
+    from decimal import Decimal
+
+    from tests.conftest import NOW
+
+    assert sla.risk_offset(timedelta(hours=8), Decimal("0.25")) == timedelta(hours=6)
+    with db.reader() as s:
+        ctx = orders.OrderContext(s)
+        batch = ctx.deadlines(world.customer.id, "high", NOW)
+        policy = sla.policy_for(s, customer_id=world.customer.id, criticality="high")
+        alone = sla.compute_deadlines(
+            created_at=NOW, policy=policy, risk_share=ctx.settings.sla_risk_share
+        )
+    assert batch == alone
