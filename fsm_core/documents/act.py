@@ -64,6 +64,7 @@ from reportlab.platypus import (
 )
 
 from fsm_core.documents.fonts import BOLD, REGULAR, register_fonts
+from fsm_core.documents.text import width_of, wrap
 from fsm_core.documents.words import amount_in_words
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import local_time, money, number
@@ -314,63 +315,13 @@ def _joined(*parts: str | None) -> str:
 _CAP_HEIGHT = 0.73  # DejaVu Sans capital height, as a share of the font size
 
 
-@lru_cache(maxsize=16384)
 def _width(text: str, font: str, size: float) -> float:
-    return stringWidth(text, font, size)
+    return width_of(text, font, size)
 
 
-def _break_word(word: str, font: str, size: float, width: float) -> list[str]:
-    """Cut a word wider than the column into pieces that fit: after its hyphens where
-    that is enough ("Константинопольская-" / "Преображенская"), else anywhere (a serial
-    number, a URL)."""
-    pieces: list[str] = []
-    current = ""
-    for part in word.replace("-", "-\0").split("\0"):
-        if stringWidth(current + part, font, size) <= width:
-            current += part
-            continue
-        if current:
-            pieces.append(current)
-            current = ""
-        for char in part:
-            if current and stringWidth(current + char, font, size) > width:
-                pieces.append(current)
-                current = char
-            else:
-                current += char
-    pieces.append(current)
-    return pieces
-
-
-@lru_cache(maxsize=8192)
 def _wrap(text: str, font: str, size: float, width: float) -> tuple[str, ...]:
-    """Break ``text`` into lines no wider than ``width``: at spaces, at the text's own
-    line breaks, and inside a word only when the word alone is too wide. Cached: the same
-    material names and addresses come back act after act."""
-    if "\n" not in text and stringWidth(text, font, size) <= width:
-        return (text.strip(),)
-    lines: list[str] = []
-    space = stringWidth(" ", font, size)
-    for paragraph in text.split("\n"):
-        current: list[str] = []
-        used = 0.0
-        # split at ordinary spaces only: a no-break space ("22 914,00 ₽", "№ 15") holds
-        for word in filter(None, paragraph.replace("\t", " ").replace("\r", " ").split(" ")):
-            w = stringWidth(word, font, size)
-            if w > width:
-                if current:
-                    lines.append(" ".join(current))
-                *full, last = _break_word(word, font, size, width)
-                lines.extend(full)
-                current, used = [last], stringWidth(last, font, size)
-            elif current and used + space + w > width:
-                lines.append(" ".join(current))
-                current, used = [word], w
-            else:
-                used += w + (space if current else 0.0)
-                current.append(word)
-        lines.append(" ".join(current))
-    return tuple(lines)
+    """The documents' one wrapping (:func:`fsm_core.documents.text.wrap`), for a column."""
+    return wrap(text, font=font, size=size, width=width)
 
 
 def _baseline(line_top: float, leading: float, size: float) -> float:

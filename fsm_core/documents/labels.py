@@ -14,19 +14,19 @@ measured in the real font and size, never spills over into the neighbour label.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
 from fsm_core.documents.fonts import register_fonts
 from fsm_core.documents.qr import DEFAULT_ERROR, LABEL_MASK, draw_qr
+from fsm_core.documents.text import width_of as string_width
+from fsm_core.documents.text import wrap
 from fsm_core.errors import InvalidInput
 
 MM = 72 / 25.4
 """Points per millimetre."""
 
-ELLIPSIS = "…"
 
 Output = str | os.PathLike[str] | IO[bytes]
 """Where a document goes: a file path, or a binary file object (an open file, BytesIO)."""
@@ -185,114 +185,11 @@ _TEXTS = {
 }
 
 
-def string_width(text: str, font: str, size: float) -> float:
-    """Width of ``text`` in points, in a registered font (reportlab's own metrics)."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    return stringWidth(text, font, size)
-
-
-def _longest_fitting(text: str, font: str, size: float, width: float, suffix: str) -> int:
-    """Length of the longest prefix of ``text`` that, right-stripped and followed by
-    ``suffix``, is at most ``width`` wide (0 when none is). Binary search: widths grow with
-    the prefix."""
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if string_width(text[:mid].rstrip() + suffix, font, size) <= width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def shorten(text: str, *, font: str, size: float, width: float) -> str:
-    """``text`` itself when it fits ``width`` points, else its longest start that fits with
-    "…" after it (trailing spaces and punctuation dropped before the "…"); "" when not even
-    the "…" fits."""
-    if string_width(text, font, size) <= width:
-        return text
-    n = _longest_fitting(text, font, size, width, ELLIPSIS)
-    head = text[:n].rstrip(' ,;:.-–—(«"')
-    if not head:
-        return ELLIPSIS if string_width(ELLIPSIS, font, size) <= width else ""
-    return head + ELLIPSIS
-
-
-def _break_point(word: str, n: int) -> int:
-    """Where to break a ``word`` whose first ``n`` characters fit: after a hyphen, slash,
-    dot or underscore, or before an "@" ("Константинопольская-|Щедрина",
-    "aleksandra.|konstantinopolskaya|@holod.ru"), when one falls in the second half of
-    what fits; else simply after ``n`` characters."""
-    for position in range(n, n // 2, -1):
-        if word[position - 1] in "-/._" or word[position] == "@":
-            return position
-    return n
-
-
-_GLUE = "\u00a0"
-_SHORT_NUMBER = re.compile(r"\d{1,4}[»)\".,;:]*")
-
-
-def _units(text: str) -> list[str]:
-    """The words of ``text``, some glued together (by a no-break space) as Russian
-    typesetting keeps them on one line: an abbreviation with what it abbreviates ("д. 141",
-    "ул. Савушкина", "лит. А"), "№" with its number, a one- or two-letter preposition with
-    the next word ("в торговом зале"), and a short number with the word before it
-    ("пр., 114")."""
-    units: list[str] = []
-    glue_next = False
-    for word in text.split():
-        if units and (glue_next or _SHORT_NUMBER.fullmatch(word)):
-            units[-1] += _GLUE + word
-        else:
-            units.append(word)
-        core = word.rstrip(".")
-        glue_next = word == "№" or (
-            core.isalpha()
-            and (len(word) <= 2 or (word.endswith(".") and len(core) <= 4 and word != core))
-        )
-    return units
-
-
 def fit_lines(text: str, *, font: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Wrap ``text`` at spaces into at most ``max_lines`` lines of at most ``width`` points.
-
-    What remains for the last line is shortened with "…". Words that belong together stay
-    together while they fit a line (see ``_units``). A word wider than a whole line (a long
-    model code, an e-mail address) is broken where it must, at a hyphen or a dot when there
-    is one. Every returned line is at most ``width`` wide in ``font`` at ``size``.
-    """
-    units = _units(text)
-    lines: list[str] = []
-    while units and len(lines) < max_lines:
-        if len(lines) == max_lines - 1:
-            rest = " ".join(units).replace(_GLUE, " ")
-            line = shorten(rest, font=font, size=size, width=width)
-            if line:
-                lines.append(line)
-            break
-        first = units[0].replace(_GLUE, " ")
-        if string_width(first, font, size) > width:
-            if _GLUE in units[0]:  # too long to keep together: wrap it as plain words
-                units[0:1] = units[0].split(_GLUE)
-                continue
-            n = _break_point(first, _longest_fitting(first, font, size, width, ""))
-            if n == 0:
-                break
-            lines.append(first[:n])
-            units[0:1] = [first[n:]] if first[n:] else []
-            continue
-        line, taken = first, 1
-        while taken < len(units):
-            longer = f"{line} {units[taken].replace(_GLUE, ' ')}"
-            if string_width(longer, font, size) > width:
-                break
-            line = longer
-            taken += 1
-        lines.append(line)
-        del units[:taken]
-    return lines
+    """``text`` in at most ``max_lines`` lines of at most ``width`` points, the words
+    Russian typesetting keeps together held together, the rest shortened with "…" (the
+    documents' one wrapping, :func:`fsm_core.documents.text.wrap`)."""
+    return list(wrap(text, font=font, size=size, width=width, max_lines=max_lines, glue=True))
 
 
 @dataclass(frozen=True)

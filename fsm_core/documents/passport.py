@@ -15,8 +15,10 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from fsm_core.documents.fonts import register_fonts
-from fsm_core.documents.labels import MM, Output, fit_lines, shorten, string_width
+from fsm_core.documents.labels import MM, Output, fit_lines
 from fsm_core.documents.qr import DEFAULT_ERROR, draw_qr
+from fsm_core.documents.text import shorten
+from fsm_core.documents.text import width_of as string_width
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from fsm_core.documents.fonts import register_fonts
-from fsm_core.documents.labels import MM, Output, fit_lines, string_width
+from fsm_core.documents.labels import MM, Output, fit_lines
 from fsm_core.documents.qr import draw_qr, make_qr
+from fsm_core.documents.text import width_of as string_width
 
 CARD_ERROR = "m"
 """Cards live in wallets, not on dusty machines, and a vCard is long (often 200-300 bytes of

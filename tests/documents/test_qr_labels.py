@@ -24,18 +24,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from fsm_core.documents.fonts import register_fonts
-from fsm_core.documents.labels import (
-    ELLIPSIS,
-    LAYOUTS,
-    MM,
-    LabelData,
-    fit_lines,
-    render_labels,
-    shorten,
-    string_width,
-)
+from fsm_core.documents.labels import LAYOUTS, MM, LabelData, fit_lines, render_labels
 from fsm_core.documents.passport import PassportData, PassportEntry, render_passport
 from fsm_core.documents.qr import LABEL_MASK, dark_rectangles, draw_qr, make_qr
+from fsm_core.documents.text import ELLIPSIS, shorten
+from fsm_core.documents.text import width_of as string_width
 from fsm_core.documents.vcard import (
     Contact,
     escape,
