@@ -21,6 +21,34 @@ USER = "Орлова В. П."
 SIZE = (120, 40)
 
 
+@pytest.fixture(autouse=True)
+def unexpected_errors_fail_the_test(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The dashboard turns an unexpected error into a toast and goes on (a user's session
+    must survive a bug); in a test that toast must not pass for success. A test that means
+    to provoke one takes the list this yields and empties it."""
+    from fsm_core.errors import FsmError
+
+    caught: list[BaseException] = []
+    report = FsmApp.report_error
+
+    def recording(self: FsmApp, error: BaseException | None) -> None:
+        if error is not None and not isinstance(error, FsmError):
+            caught.append(error)
+        report(self, error)
+
+    monkeypatch.setattr(FsmApp, "report_error", recording)
+    yield caught
+    if caught:
+        raise AssertionError(f"the dashboard reported unexpected errors: {caught!r}")
+
+
+@pytest.fixture(autouse=True)
+def act_folder_fixed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The act tab shows the folder acts go to, the current one by default: screenshots
+    must not name the checkout they were taken in."""
+    monkeypatch.setenv("FSM_ACT_DIR", "/srv/fsm/acts")
+
+
 @pytest.fixture
 def demo_url(with_demo: None, db_url: str) -> str:
     """A fresh database with the demo company, on each back-end in turn."""

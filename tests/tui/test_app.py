@@ -142,6 +142,18 @@ async def test_a_database_error_is_a_notification_not_a_crash(app):
         assert any("#999999" in n.message for n in app._notifications)
 
 
+async def test_an_unexpected_error_is_a_toast_for_the_user_and_a_failure_for_a_test(
+    app, unexpected_errors_fail_the_test
+):
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.report_error(RuntimeError("a bug"))
+        await pilot.pause()
+        assert any("a bug" in n.message for n in app._notifications)  # the user goes on
+    assert [str(e) for e in unexpected_errors_fail_the_test] == ["a bug"]
+    unexpected_errors_fail_the_test.clear()  # provoked on purpose: this test passes
+
+
 async def test_database_labels():
     assert database_label("sqlite:////home/x/.local/share/fsm/fsm.db") == "fsm.db"
     assert database_label("postgresql+psycopg://u:secret@db.local/fsm") == "db.local/fsm"

@@ -125,14 +125,12 @@ def test_order_material_refused(snap_compare, sqlite_demo_url):
     )
 
 
-def test_order_act(snap_compare, sqlite_demo_url, monkeypatch):
-    monkeypatch.setenv("FSM_ACT_DIR", "/srv/fsm/acts")
+def test_order_act(snap_compare, sqlite_demo_url):
     visit(sqlite_demo_url)
     assert snap(snap_compare, sqlite_demo_url, on_tab(sqlite_demo_url, "act"))
 
 
-def test_order_act_in_english(snap_compare, sqlite_demo_url, monkeypatch):
-    monkeypatch.setenv("FSM_ACT_DIR", "/srv/fsm/acts")
+def test_order_act_in_english(snap_compare, sqlite_demo_url):
     visit(sqlite_demo_url, signed=False)
     assert snap(snap_compare, sqlite_demo_url, on_tab(sqlite_demo_url, "act"), lang="en")
 
