@@ -518,10 +518,10 @@ def sla_set(
     """Set reaction and resolution times for a criticality (new orders use them, and
     orders whose criticality changes later)."""
     from fsm_core.i18n import criticality_name
-    from fsm_core.models.orders import parse_criticality
     from fsm_core.services import lookup
     from fsm_core.services import sla as service
     from fsm_core.timeparse import parse_minutes
+    from fsm_core.vocabulary import parse_criticality
 
     crit = parse_criticality(criticality)
     lang = STATE.language

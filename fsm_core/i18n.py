@@ -6,7 +6,7 @@ in a table header or a status comes from here.
 
 from __future__ import annotations
 
-from fsm_core.models.orders import CRITICALITY_NAMES, Criticality, SlaStatus
+from fsm_core.vocabulary import CRITICALITY_NAMES, Criticality, SlaStatus
 
 LABELS: dict[str, tuple[str, str]] = {
     # key: (English, Russian)
@@ -185,7 +185,7 @@ def sla_name(status: str, lang: str) -> str:
 
 
 def warehouse_kind_name(code: str, lang: str) -> str:
-    from fsm_core.models.stock import WAREHOUSE_KIND_NAMES, WarehouseKind
+    from fsm_core.vocabulary import WAREHOUSE_KIND_NAMES, WarehouseKind
 
     try:
         return WAREHOUSE_KIND_NAMES[WarehouseKind(code)][lang if lang in ("ru", "en") else "en"]
@@ -194,7 +194,7 @@ def warehouse_kind_name(code: str, lang: str) -> str:
 
 
 def movement_name(code: str, lang: str) -> str:
-    from fsm_core.models.stock import MOVEMENT_NAMES, MovementKind
+    from fsm_core.vocabulary import MOVEMENT_NAMES, MovementKind
 
     try:
         return MOVEMENT_NAMES[MovementKind(code)][lang if lang in ("ru", "en") else "en"]

@@ -39,6 +39,7 @@ from fsm_tui.commands import FsmCommands
 from fsm_tui.live_bridge import LiveBridge
 from fsm_tui.messages import (
     CatalogLoaded,
+    ForwardChatMessage,
     LiveStateChanged,
     MessagesArrived,
     OpenOrder,
@@ -341,6 +342,20 @@ class FsmApp(App[None]):
         self.broadcast(message)
 
     # --- order actions shared by every section -------------------------------------------
+
+    def on_forward_chat_message(self, request: ForwardChatMessage) -> None:
+        from fsm_tui.screens.forward import Forwarded, ForwardScreen
+
+        lang = request.lang
+
+        def done(result: Forwarded | None) -> None:
+            if result is None:
+                return
+            channel = t(f"chat.{result.channel}", lang)
+            self.notify(t("chat.forwarded_to", lang, number=result.number, channel=channel))
+            self.broadcast(MessagesArrived((result.order_id,), (result.message_id,)))
+
+        self.push_screen(ForwardScreen(request.message), done)
 
     def on_open_order(self, message: OpenOrder) -> None:
         self.open_order(message.order_id)

@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from fsm_tui.backend import Catalog
+
+if TYPE_CHECKING:
+    from fsm_core.services.chat import MessageView
 
 
 @dataclass
@@ -64,6 +68,15 @@ class LiveStateChanged(Message):
     """
 
     state: str
+
+
+@dataclass
+class ForwardChatMessage(Message):
+    """Forward a chat message to another order's channel (from any chat thread): the app
+    opens the dialog, so a widget never opens a screen itself."""
+
+    message: MessageView
+    lang: str
 
 
 @dataclass

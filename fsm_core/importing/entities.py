@@ -32,8 +32,8 @@ from fsm_core.models import (
     WorkType,
 )
 from fsm_core.models.catalog import CHARGE_WORDS
-from fsm_core.models.orders import CRITICALITY_NAMES
 from fsm_core.models.types import UTCDateTime
+from fsm_core.vocabulary import CRITICALITY_NAMES
 
 if TYPE_CHECKING:
     from fsm_core.importing.engine import ImportRun

@@ -33,8 +33,8 @@ from fsm_core.importing.entities import (
 )
 from fsm_core.importing.resolver import Index
 from fsm_core.models import Item, StockBalance, Warehouse
-from fsm_core.models.stock import WAREHOUSE_KIND_NAMES
 from fsm_core.values import parse_quantity
+from fsm_core.vocabulary import WAREHOUSE_KIND_NAMES
 
 SKU = Column(
     "sku",

@@ -14,19 +14,18 @@ from fsm_core.models.base import metadata
 from fsm_core.models.catalog import WorkType
 from fsm_core.models.objects import ServiceObject
 from fsm_core.models.orders import (
-    Criticality,
     Order,
     OrderCounter,
     OrderHistory,
     OrderSource,
     Setting,
     SlaPolicy,
-    SlaStatus,
     Stage,
     StageCategory,
     StageTransition,
 )
 from fsm_core.models.parties import Company, Contact, Crew, CrewMember, Employee
+from fsm_core.vocabulary import Criticality, MovementKind, SlaStatus, WarehouseKind
 
 _AREAS = ("attachments", "stock", "execution", "planning", "chat")
 _LAZY: dict[str, str] = {
@@ -52,12 +51,10 @@ _LAZY: dict[str, str] = {
     "Visit": "planning",
     "WorkPattern": "planning",
     "Item": "stock",
-    "MovementKind": "stock",
     "Reservation": "stock",
     "StockBalance": "stock",
     "StockMovement": "stock",
     "Warehouse": "stock",
-    "WarehouseKind": "stock",
 }
 
 

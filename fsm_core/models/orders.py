@@ -7,41 +7,10 @@ from typing import Any, ClassVar
 from sqlalchemy import CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field
 
-from fsm_core.errors import InvalidInput
 from fsm_core.models.base import Table, external_id_field, utc_field
-
-
-class Criticality(StrEnum):
-    """How urgent an order is (критичность); drives the SLA deadlines."""
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def names(self) -> dict[str, str]:
-        return CRITICALITY_NAMES[self]
-
-
-CRITICALITY_NAMES: dict[Criticality, dict[str, str]] = {
-    Criticality.LOW: {"en": "low", "ru": "низкая"},
-    Criticality.NORMAL: {"en": "normal", "ru": "обычная"},
-    Criticality.HIGH: {"en": "high", "ru": "высокая"},
-    Criticality.CRITICAL: {"en": "critical", "ru": "критическая"},
-}
-
-
-def parse_criticality(value: object, *, field: str = "criticality") -> Criticality:
-    """A criticality by its code or its English or Russian name (``high``, ``Высокая``)."""
-    if isinstance(value, Criticality):
-        return value
-    text = str(value).strip().lower().replace("ё", "е")
-    for crit, names in CRITICALITY_NAMES.items():
-        if text in (crit.value, names["en"], names["ru"]):
-            return crit
-    known = ", ".join(f"{c.value} ({n['ru']})" for c, n in CRITICALITY_NAMES.items())
-    raise InvalidInput(f"{field}: unknown criticality {value!r}; known: {known}", field=field)
+from fsm_core.vocabulary import (
+    Criticality,
+)
 
 
 class StageCategory(StrEnum):
@@ -65,15 +34,6 @@ class OrderSource(StrEnum):
     IMPORT = "import"
     PASSPORT = "passport"
     CHECKLIST = "checklist"
-
-
-class SlaStatus(StrEnum):
-    """Derived on the fly from the deadlines and the clock; never stored."""
-
-    NONE = "none"
-    OK = "ok"
-    AT_RISK = "at_risk"
-    VIOLATED = "violated"
 
 
 class Stage(Table, table=True):

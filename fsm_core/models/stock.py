@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index
@@ -26,52 +25,17 @@ from fsm_core.models.base import (
     utc_field,
 )
 from fsm_core.models.types import Quantity
+from fsm_core.vocabulary import (
+    MOVEMENT_NAMES,
+    WAREHOUSE_KIND_NAMES,
+    MovementKind,
+    WarehouseKind,
+)
 
 
 def quantity_field(*, default: Decimal | None = Decimal(0)) -> Any:
     """A Decimal quantity of stock, stored as integer thousandths (see ``Quantity``)."""
     return Field(default=default, sa_type=Quantity, nullable=False)
-
-
-class WarehouseKind(StrEnum):
-    """Central and regional warehouses hold stock for everyone; a van (автомобиль)
-    belongs to one technician, who takes parts to the job in it."""
-
-    CENTRAL = "central"
-    REGIONAL = "regional"
-    VAN = "van"
-
-
-WAREHOUSE_KIND_NAMES: dict[WarehouseKind, dict[str, str]] = {
-    WarehouseKind.CENTRAL: {"en": "central", "ru": "центральный"},
-    WarehouseKind.REGIONAL: {"en": "regional", "ru": "региональный"},
-    WarehouseKind.VAN: {"en": "van", "ru": "автомобиль"},
-}
-
-
-class MovementKind(StrEnum):
-    """What a ledger row records.
-
-    receipt: stock arrives at a warehouse (приход); transfer: from one warehouse to
-    another (перемещение); write_off: used on an order (списание); return: comes back
-    from an order (возврат); adjustment: an inventory count found more or less than the
-    books say (корректировка, with a reason).
-    """
-
-    RECEIPT = "receipt"
-    TRANSFER = "transfer"
-    WRITE_OFF = "write_off"
-    RETURN = "return"
-    ADJUSTMENT = "adjustment"
-
-
-MOVEMENT_NAMES: dict[MovementKind, dict[str, str]] = {
-    MovementKind.RECEIPT: {"en": "receipt", "ru": "приход"},
-    MovementKind.TRANSFER: {"en": "transfer", "ru": "перемещение"},
-    MovementKind.WRITE_OFF: {"en": "write-off", "ru": "списание"},
-    MovementKind.RETURN: {"en": "return", "ru": "возврат"},
-    MovementKind.ADJUSTMENT: {"en": "adjustment", "ru": "корректировка"},
-}
 
 
 class Item(Table, table=True):

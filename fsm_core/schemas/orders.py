@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
-from fsm_core.models.orders import Criticality, OrderSource, parse_criticality
+from fsm_core.models.orders import OrderSource
 from fsm_core.schemas.parties import ExternalId, Input, opt_line
+from fsm_core.vocabulary import Criticality, parse_criticality
 
 
 def _criticality(value: Any) -> Any:

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from fsm_core import values
-from fsm_core.models.stock import WAREHOUSE_KIND_NAMES, WarehouseKind
 from fsm_core.schemas.objects import Latitude, Longitude
 from fsm_core.schemas.parties import ExternalId, Input, Line, opt_line
+from fsm_core.vocabulary import WAREHOUSE_KIND_NAMES, WarehouseKind
 
 
 def _price(value: Any) -> Any:

@@ -40,10 +40,10 @@ from fsm_core.models.execution import (
     WorkEntry,
     WorkExecutor,
 )
-from fsm_core.models.orders import parse_criticality
 from fsm_core.services import stages
 from fsm_core.services.stages import StageView
 from fsm_core.values import KOPECK, line_amount, parse_decimal, parse_quantity
+from fsm_core.vocabulary import parse_criticality
 
 HOUR_PRECISION = Decimal("0.01")
 ITEM_KINDS = ("yes_no", "number", "text", "choice", "file", "check_in")

@@ -265,7 +265,8 @@ _VAN_PREFIXES = ("van of ", "van ", "машина ", "автомобиль ", "�
 def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
     """A warehouse by name or external id, or a technician's van by the technician:
     ``van of Иванов К. П.``, ``машина Иванов``, or just ``Иванов К. П.``."""
-    from fsm_core.models.stock import Warehouse, WarehouseKind
+    from fsm_core.models.stock import Warehouse
+    from fsm_core.vocabulary import WarehouseKind
 
     text = str(ref).strip()
     try:

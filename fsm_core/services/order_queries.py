@@ -203,8 +203,8 @@ def filter_from_text(
     ``assignees`` may contain ``none`` for unassigned orders; ``since``/``until`` are
     calendar days in the company's time zone, both included.
     """
-    from fsm_core.models.orders import parse_criticality
     from fsm_core.services import lookup
+    from fsm_core.vocabulary import parse_criticality
 
     flt = OrderFilter(open_only=open_only, text=text)
     if stages:

@@ -438,7 +438,7 @@ def ledger(
 
 def parse_movement_kind(value: str) -> MovementKind:
     """A movement kind by its code or name (``write_off``, ``списание``, ``writeoff``)."""
-    from fsm_core.models.stock import MOVEMENT_NAMES
+    from fsm_core.vocabulary import MOVEMENT_NAMES
 
     text = value.strip().lower().replace("ё", "е").replace("-", "_")
     for kind, names in MOVEMENT_NAMES.items():

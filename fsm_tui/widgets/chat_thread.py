@@ -35,7 +35,13 @@ from fsm_core.models import Channel, Order
 from fsm_core.services import chat
 from fsm_core.services.chat import MessageView
 from fsm_tui import cells
-from fsm_tui.messages import LiveStateChanged, MessagesArrived, OpenOrder, OrdersChanged
+from fsm_tui.messages import (
+    ForwardChatMessage,
+    LiveStateChanged,
+    MessagesArrived,
+    OpenOrder,
+    OrdersChanged,
+)
 from fsm_tui.text import localize_bindings, t
 from fsm_tui.workers import WorkerErrors
 
@@ -492,21 +498,11 @@ class ChatThread(WorkerErrors, Vertical):
         return None
 
     def action_forward(self) -> None:
-        from fsm_tui.screens.forward import Forwarded, ForwardScreen
-
         message = self.highlighted_message()
         if message is None or self.header is None:
             self.notify(t("chat.nothing_selected", self.lang), severity="warning")
             return
-
-        def done(result: Forwarded | None) -> None:
-            if result is None:
-                return
-            channel = t(f"chat.{result.channel}", self.lang)
-            self.notify(t("chat.forwarded_to", self.lang, number=result.number, channel=channel))
-            self.fsm.broadcast(MessagesArrived((result.order_id,), (result.message_id,)))
-
-        self.app.push_screen(ForwardScreen(message), done)
+        self.post_message(ForwardChatMessage(message, self.lang))
 
     def open_order(self) -> None:
         if self.order_id is not None:
