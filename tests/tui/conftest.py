@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,50 @@ async def settle(pilot: Any, rounds: int = 4) -> None:
         # a cancelled worker (a newer filter won) is fine here
         await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
         await pilot.pause()
+
+
+async def wait_until(
+    pilot: Any, predicate: Callable[[], object], *, timeout: float = 10.0, what: str = ""
+) -> None:
+    """Let the app run until ``predicate()`` holds (checked every 20 ms), or fail the test
+    after ``timeout`` seconds saying ``what`` was awaited. Instead of a fixed pause, which
+    is too short under load and too long otherwise."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"waited {timeout:g} s for {what or predicate!r}")
+        await pilot.pause(0.02)
+
+
+async def palette_searched(pilot: Any, *, at_least: int = 1) -> None:
+    """Wait until the open command palette has searched for everything typed so far and
+    found ``at_least`` commands."""
+    from textual.command import CommandList, CommandPalette
+
+    screen = pilot.app.screen
+    assert isinstance(screen, CommandPalette), screen
+
+    def searched() -> bool:
+        gathering = any(
+            w.group == CommandPalette._GATHER_COMMANDS_GROUP and not w.is_finished
+            for w in pilot.app.workers
+        )
+        return not gathering and screen.query_one(CommandList).option_count >= at_least
+
+    await wait_until(pilot, searched, what="the command palette's search")
+
+
+async def palette(pilot: Any, text: str) -> None:
+    """Open the command palette, type ``text``, and run the first command it finds."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, CommandPalette), what="palette")
+    await pilot.press(*text)
+    await palette_searched(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
 
 
 async def dialog(pilot: Any, *keys: str) -> Any:

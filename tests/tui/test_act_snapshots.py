@@ -6,17 +6,12 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.tui.conftest import build_app, settle, snap
+from tests.tui.conftest import build_app, palette, settle, snap
 from tests.tui.test_field_snapshots import on_tab, visit
 
 
 async def _company_details(pilot) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*"Реквизиты")
-    await pilot.pause(0.5)
-    await pilot.press("enter")
-    await settle(pilot)
+    await palette(pilot, "Реквизиты")
 
 
 async def _refused(pilot) -> None:

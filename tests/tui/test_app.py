@@ -15,7 +15,7 @@ from fsm_tui.screens.order import OrderScreen
 from fsm_tui.text import BINDING_TEXT, UI
 from fsm_tui.widgets.order_table import OrderTable
 from fsm_tui.widgets.status_line import StatusLine, database_label
-from tests.tui.conftest import SIZE, USER, build_app, screen_text, settle
+from tests.tui.conftest import SIZE, USER, build_app, palette, screen_text, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -78,12 +78,7 @@ async def test_keys_can_be_remapped_by_id(demo_url, tmp_path):
 async def test_command_palette_runs_the_apps_commands(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Новая")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Новая")
         assert isinstance(app.screen, NewOrderScreen)
 
 
@@ -91,12 +86,7 @@ async def test_command_palette_opens_an_order_by_number(app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         number = app.screen.table.row_at(3)["number"]
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*number)
-        await pilot.pause(0.8)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, number)
         assert isinstance(app.screen, OrderScreen)
         assert app.screen.details["number"] == number
 

@@ -20,7 +20,7 @@ from fsm_tui.widgets.kanban import KanbanBoard, KanbanColumn
 from fsm_tui.widgets.order_table import OrderTable
 from fsm_tui.widgets.stage_counts import StageCounts
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, build_app, dialog, settle
+from tests.tui.conftest import SIZE, USER, build_app, dialog, settle, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -63,13 +63,11 @@ async def test_search_filters_in_place(app, demo_db):
         await settle(pilot)
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
-        await pilot.press(*"ДГУ")
-        await pilot.pause(0.1)
-        await settle(pilot)
-        table = board(app).table
         expected = count(demo_db, open_only=True, text="ДГУ")
         assert 0 < expected < count(demo_db, open_only=True)
-        assert table.total == expected
+        await pilot.press(*"ДГУ")
+        table = board(app).table
+        await wait_until(pilot, lambda: table.total == expected, what="the filtered board")
         numbers = {table.row_at(i)["number"] for i in range(table.row_count)}
         with demo_db.reader() as s:
             rows = order_queries.list_orders(

@@ -12,7 +12,7 @@ from fsm_core.models import Order, Visit
 from fsm_core.models.execution import ExecutionRecord, MaterialUse, WorkEntry
 from fsm_core.services import lookup, planning
 from fsm_tui.screens.board import BoardScreen
-from tests.tui.conftest import SIZE, settle
+from tests.tui.conftest import SIZE, palette_searched, settle, wait_until
 from tests.tui.test_plan_from_board import assigned_far_from_everyone
 from tests.tui.test_planner import TODAY
 
@@ -43,16 +43,9 @@ class Keys:
 
     async def palette(self, text: str) -> None:
         """ctrl+p, the words, enter (two keys): waits for the palette's search."""
-        from textual.command import CommandList
-
         await self.press("ctrl+p")
         await self.type(text)
-        for _ in range(60):
-            await self.pilot.pause(0.1)
-            screen = self.pilot.app.screen
-            if not screen._show_busy and screen.query_one(CommandList).option_count:
-                break
-        await self.pilot.pause(0.2)
+        await palette_searched(self.pilot)
         await self.press("enter")
 
 
@@ -155,14 +148,31 @@ async def test_record_work(app, demo_db):
 
 
 async def test_write_off_a_material(app, demo_db):
+    from decimal import Decimal
+
+    from textual.widgets import Select
+
+    from fsm_core.models import Item
+    from fsm_core.services import stock_queries
+
     order = an_order(demo_db, "in_progress")
+    with demo_db.reader() as s:
+        freon = s.exec(select(Item).where(Item.name == "Фреон R410A")).one()
+        source = stock_queries.suggest_write_off(
+            s, order=order, item_id=freon.id, quantity=Decimal(1)
+        )
+    assert source is not None
     async with app.run_test(size=SIZE) as pilot:
         keys = await on_board(app, pilot, order.number)
         await keys.palette("списать материал")
         await keys.type("Фреон")  # typing opens the items and finds it
         await keys.press("enter")
         await keys.type("1")
-        await pilot.pause(0.5)  # the warehouse follows the quantity
+        await wait_until(  # the warehouse follows the quantity
+            pilot,
+            lambda: app.screen.query_one("#warehouse", Select).value == source.id,
+            what="the warehouse for one unit",
+        )
         await keys.press("enter")
         assert keys.count <= MOST, keys.log
     with demo_db.reader() as s:
@@ -208,10 +218,7 @@ async def test_the_act(app, demo_db, tmp_path, monkeypatch):
     async with app.run_test(size=SIZE) as pilot:
         keys = await on_board(app, pilot, order.number)
         await keys.palette("акт в pdf")
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if list(acts.glob("*.pdf")):
-                break
+        await wait_until(pilot, lambda: list(acts.glob("*.pdf")), what="the act's PDF")
         assert keys.count <= MOST, keys.log
     assert [p.suffix for p in acts.iterdir()] == [".pdf"]
 

@@ -26,7 +26,7 @@ from fsm_tui.screens.execution_forms import MaterialScreen, WorkScreen
 from fsm_tui.screens.order import OrderScreen
 from fsm_tui.screens.stock_forms import ReleaseScreen, ReserveScreen
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, dialog, screen_text, settle
+from tests.tui.conftest import SIZE, USER, dialog, palette, screen_text, settle
 from tests.tui.field import balance, ids, open_tab, order_id, record_visit
 
 pytestmark = pytest.mark.asyncio
@@ -449,12 +449,7 @@ async def test_the_tabs_keys_are_in_the_palette_and_the_help(app, demo_db):
     order = order_id(demo_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_tab(app, pilot, order, "execution")
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Работа")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Работа")
         assert isinstance(app.screen, WorkScreen)
         await pilot.press("escape")
         await settle(pilot)
@@ -629,12 +624,7 @@ async def test_company_details_from_the_palette_refuse_bad_values_beside_their_f
 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"Реквизиты")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await settle(pilot)
+        await palette(pilot, "Реквизиты")
         form = app.screen
         assert isinstance(form, CompanyDetailsScreen)
         assert form.query_one("#company_name", Input).value == "ООО «Сервис-Север»"

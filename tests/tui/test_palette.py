@@ -7,24 +7,7 @@ import pytest
 
 from fsm_tui.commands import order_reference
 from fsm_tui.screens.order import OrderScreen
-from tests.tui.conftest import SIZE, build_app, settle
-
-
-async def palette_pick(pilot, text: str) -> None:
-    """Type ``text`` in the palette, wait for its search, take the first hit."""
-    from textual.command import CommandList
-
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*text)
-    for _ in range(60):
-        await pilot.pause(0.1)
-        palette = pilot.app.screen
-        if not palette._show_busy and palette.query_one(CommandList).option_count:
-            break
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await settle(pilot)
+from tests.tui.conftest import SIZE, build_app, palette, settle
 
 
 def test_the_order_number_in_what_was_typed():
@@ -41,7 +24,7 @@ async def test_open_order_by_the_readmes_words(demo_url, lang, words):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         number = app.screen.table.row_at(5)["number"]
-        await palette_pick(pilot, f"{words} {number}")
+        await palette(pilot, f"{words} {number}")
         assert isinstance(app.screen, OrderScreen)
         assert app.screen.details["number"] == number
 
@@ -62,7 +45,7 @@ async def test_the_orders_tasks_are_in_the_palette_from_the_board(demo_url, word
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         number = app.screen.table.current_row["number"]
-        await palette_pick(pilot, words)
+        await palette(pilot, words)
         await settle(pilot)
         assert isinstance(app.screen, getattr(execution_forms, dialog))
         assert app.screen.order_id == app.screen_stack[-2].order_id
@@ -76,7 +59,7 @@ async def test_a_message_from_the_palette_lands_in_the_message_box(demo_url):
     app = build_app(demo_url)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await palette_pick(pilot, "Написать сообщение")
+        await palette(pilot, "Написать сообщение")
         await settle(pilot)
         assert isinstance(app.screen, OrderScreen)
         assert app.screen.query_one("#order-tabs").active == "tab-messages"

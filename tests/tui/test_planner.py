@@ -18,7 +18,7 @@ from fsm_tui.screens.plan_visit import VisitScreen
 from fsm_tui.screens.planner import PlannerScreen
 from fsm_tui.widgets.timeline import Timeline
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, USER, screen_text, settle
+from tests.tui.conftest import SIZE, USER, screen_text, settle, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -161,9 +161,16 @@ async def test_plan_at_a_typed_time_from_the_free_slots(app, demo_db):
         assert isinstance(dialog, VisitScreen)
         start = dialog.query_one("#start", Input)
         start.value = "15:30"
-        await pilot.pause(0.5)  # the list follows what is typed
+
+        def follows() -> bool:  # the list follows what is typed
+            choices = dialog.choices
+            return (
+                choices is not None
+                and choices.start.astimezone(app.catalog.tz).strftime("%H:%M") == "15:30"
+            )
+
+        await wait_until(pilot, follows, what="the free slots from 15:30")
         await settle(pilot)
-        assert dialog.choices.start.astimezone(app.catalog.tz).strftime("%H:%M") == "15:30"
         options = dialog.query_one("#choices", OptionList)
         slot_index = next(
             i

@@ -9,7 +9,7 @@ from textual.widgets import OptionList, Select, TextArea
 
 from fsm_core.models import Order
 from fsm_core.services import orders
-from tests.tui.conftest import snap
+from tests.tui.conftest import palette_searched, snap
 
 
 def test_board(snap_compare, sqlite_demo_url):
@@ -92,15 +92,7 @@ def test_help(snap_compare, sqlite_demo_url):
 
 def test_command_palette(snap_compare, sqlite_demo_url):
     async def wait(pilot):
-        """Until the palette has searched (under load a fixed pause was not always enough)."""
-        from textual.command import CommandList
-
-        for _ in range(50):
-            await pilot.pause(0.1)
-            palette = pilot.app.screen
-            if not palette._show_busy and palette.query_one(CommandList).option_count >= 3:
-                break
-        await pilot.pause(0.2)
+        await palette_searched(pilot, at_least=3)
 
     assert snap(snap_compare, sqlite_demo_url, "ctrl+p", *"заяв", wait)
 

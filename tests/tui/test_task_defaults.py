@@ -10,7 +10,7 @@ from fsm_core.formatting import local_time
 from fsm_core.services import planning
 from fsm_tui.screens.execution_forms import WorkScreen
 from tests.conftest import NOW
-from tests.tui.conftest import SIZE, dialog, settle
+from tests.tui.conftest import SIZE, dialog, wait_until
 from tests.tui.field import open_tab
 from tests.tui.test_planner import TODAY
 
@@ -72,6 +72,8 @@ async def test_a_write_off_suggests_a_warehouse_that_has_the_item(app, demo_db):
         form = await dialog(pilot, "u")
         assert isinstance(form, MaterialScreen)
         form.query_one("#item", Select).value = item.id
-        await pilot.pause(0.5)
-        await settle(pilot)
-        assert form.query_one("#warehouse", Select).value == expected.id
+        await wait_until(
+            pilot,
+            lambda: form.query_one("#warehouse", Select).value == expected.id,
+            what="the suggested warehouse",
+        )
