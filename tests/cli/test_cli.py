@@ -8,36 +8,14 @@ from datetime import date, datetime
 
 import pytest
 import typer.main
-from typer.testing import CliRunner
 
 from fsm_cli.main import app
-
-runner = CliRunner()
-
-
-class Fsm:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __call__(self, *args: str, code: int = 0, user: str = "Орлова В. П.") -> str:
-        result = runner.invoke(app, ["--db", self.url, "--as", user, "--lang", "en", *args])
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        if result.exit_code == 1:
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1, result.stderr
-            assert lines[0].startswith("Error: "), result.stderr
-            return lines[0]
-        if code == 0 and result.exception is not None:
-            raise result.exception
-        return result.stdout
-
-    def json(self, *args: str) -> object:
-        return json.loads(self(*args, "--json"))
+from tests.cli_runner import Fsm, runner
 
 
 @pytest.fixture
 def fsm(db_url):
-    return Fsm(db_url)
+    return Fsm(db_url, user="Орлова В. П.")
 
 
 @pytest.fixture

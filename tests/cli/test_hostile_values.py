@@ -2,19 +2,13 @@
 nothing changed (issue: hostile input and bad moments)."""
 
 import json
+from functools import partial
 
 import pytest
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
+from tests.cli_runner import invoke
 
-runner = CliRunner()
-
-
-def run(url, *args, code=0):
-    result = runner.invoke(app, ["--db", url, "--as", "Орлова В. П.", "--lang", "en", *args])
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+run = partial(invoke, user="Орлова В. П.")
 
 
 @pytest.fixture

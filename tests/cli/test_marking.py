@@ -2,25 +2,19 @@
 independent decoder) to the right objects and people, and a scanned label becomes an order."""
 
 import json
+from functools import partial
 
 import pypdfium2
 import pytest
 import zxingcpp
 from PIL import Image
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core.db import Database
 from fsm_core.models import ServiceObject
+from tests.cli_runner import invoke
 
-runner = CliRunner()
-
-
-def fsm(url, *args, code=0):
-    result = runner.invoke(app, ["--db", url, "--lang", "ru", *args])
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke, lang="ru")
 
 
 def decoded(pdf_path, dpi=150):

@@ -10,42 +10,13 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
-
-runner = CliRunner()
-
-
-class Fsm:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __call__(self, *args: str, code: int = 0, user: str | None = None) -> str:
-        who = ["--as", user] if user else []
-        result = runner.invoke(
-            app, ["--db", self.url, *who, "--lang", "en", *args], env={"COLUMNS": "120"}
-        )
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        if code == 1:
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1, result.stderr
-            return lines[0]
-        if result.exception is not None and code == 0:
-            raise result.exception
-        return result.stdout + result.stderr
-
-    def json(self, *args: str, user: str | None = None) -> object:
-        result = runner.invoke(
-            app, ["--db", self.url, *(["--as", user] if user else []), *args, "--json"]
-        )
-        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-        return json.loads(result.stdout)
+from tests.cli_runner import Fsm
 
 
 @pytest.fixture
 def demo(with_demo, db_url):
-    return Fsm(db_url)
+    return Fsm(db_url, columns=120, stderr=True)
 
 
 def test_the_demo_day_shows_visits_and_every_kind_of_conflict(demo):

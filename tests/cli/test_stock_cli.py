@@ -1,41 +1,14 @@
 """``fsm stock``, end to end through Typer's CliRunner, on both back-ends."""
 
-import json
-
 import pytest
-from typer.testing import CliRunner
 
 from fsm_cli.main import app
-
-runner = CliRunner(env={"COLUMNS": "200"})  # tables as wide as they want, under xdist too
-
-
-class Fsm:
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def __call__(self, *args: str, code: int = 0, user: str | None = "lebedev") -> str:
-        acting = ["--as", user] if user else []
-        result = runner.invoke(app, ["--db", self.url, *acting, "--lang", "en", *args])
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-        if code == 1:
-            lines = result.stderr.strip().splitlines()
-            assert len(lines) == 1, result.stderr
-            assert lines[0].startswith("Error: "), result.stderr
-            return lines[0].removeprefix("Error: ")
-        if code == 0 and result.exception is not None:
-            raise result.exception
-        return result.stdout + result.stderr
-
-    def json(self, *args: str) -> object:
-        result = runner.invoke(app, ["--db", self.url, "--lang", "en", *args, "--json"])
-        assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-        return json.loads(result.stdout)
+from tests.cli_runner import Fsm, runner
 
 
 @pytest.fixture
 def fsm(db_url):
-    return Fsm(db_url)
+    return Fsm(db_url, user="lebedev", stderr=True)
 
 
 @pytest.fixture
@@ -92,10 +65,10 @@ def test_catalogue_and_warehouses(shop):
         "F017C450",
         "R410A",
     ]
-    assert shop("stock", "items", "create", "R410A", "Фреон", code=1) == (
+    assert shop.error("stock", "items", "create", "R410A", "Фреон") == (
         "SKU 'R410A' is already used by Фреон R410A"
     )
-    assert shop("stock", "warehouses", "create", "--employee", "Иванов К. П.", code=1) == (
+    assert shop.error("stock", "warehouses", "create", "--employee", "Иванов К. П.") == (
         "Иванов К. П. already has a van: 'Автомобиль (Иванов К. П.)'"
     )
     shop("stock", "warehouses", "update", "van of Иванов", "--employee", "Петров А. С.")
@@ -150,14 +123,14 @@ def test_receive_transfer_reserve_write_off_return_adjust(shop):
     )
     # overselling is refused in one line and changes nothing
     before = shop.json("stock", "balance")
-    assert shop("stock", "writeoff", number, "R410A", "5", "--from", "Иванов", code=1) == (
+    assert shop.error("stock", "writeoff", number, "R410A", "5", "--from", "Иванов") == (
         "not enough 'Фреон R410A' at 'Автомобиль (Иванов К. П.)': 1,8 кг available, "
         "5 кг requested (available elsewhere: Склад СМ-Трейд 9,5 кг)"
     )
     assert shop.json("stock", "balance") == before
     out = shop("stock", "return", number, "R410A", "0,2")  # back to where it came from
     assert f"Returned 0.2 кг Фреон R410A from order {number} to Автомобиль (Иванов К. П.)" in out
-    assert shop("stock", "return", number, "R410A", "2", code=1) == (
+    assert shop.error("stock", "return", number, "R410A", "2") == (
         f"order {number} has 1 кг of 'Фреон R410A' written off; 2 кг cannot come back"
     )
     out = shop(
@@ -236,23 +209,23 @@ def test_cancelling_the_order_releases_its_reservations(shop):
         "Орлова В. П.",
         "2,5 кг Фреон R410A (R410A), Склад СМ-Трейд (order cancelled)",
     )
-    assert shop("stock", "reserve", number, "R410A", "1", "--from", "Склад СМ-Трейд", code=1) == (
+    assert shop.error("stock", "reserve", number, "R410A", "1", "--from", "Склад СМ-Трейд") == (
         f"order {number} is cancelled; nothing can be reserved for it"
     )
 
 
 def test_errors_are_one_line_and_usage_errors_exit_2(shop):
     number = shop.json("orders", "list")[0]["number"]
-    assert shop("stock", "receive", "Кронштейн", "1", "--to", "Склад Юг", code=1) == (
+    assert shop.error("stock", "receive", "Кронштейн", "1", "--to", "Склад Юг") == (
         "no item matches 'Кронштейн'"
     )
-    assert shop("stock", "receive", "R410A", "1", "--to", "Склад 134", code=1) == (
+    assert shop.error("stock", "receive", "R410A", "1", "--to", "Склад 134") == (
         "no warehouse matches 'Склад 134' (fsm stock warehouses list shows them)"
     )
-    assert shop("stock", "receive", "ASP-MAXI-OR", "1,5", "--to", "Склад Юг", code=1) == (
+    assert shop.error("stock", "receive", "ASP-MAXI-OR", "1,5", "--to", "Склад Юг") == (
         "quantity: '1,5' is not a whole number of шт"
     )
-    assert shop("stock", "writeoff", "26-9999", "R410A", "1", code=1) == (
+    assert shop.error("stock", "writeoff", "26-9999", "R410A", "1") == (
         "no order matches '26-9999' (give the order number, e.g. 26-0012)"
     )
     shop("stock", "adjust", "R410A", "-w", "Склад Юг", "-r", "x", code=2)

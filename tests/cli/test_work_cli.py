@@ -3,16 +3,14 @@
 import json
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from pypdf import PdfReader
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core import clock
+from tests.cli_runner import invoke
 from tests.conftest import NOW
-
-runner = CliRunner()
 
 
 def _png() -> bytes:
@@ -28,10 +26,7 @@ def _png() -> bytes:
 PNG = _png()
 
 
-def fsm(url, *args, code=0, user="Иванов К. П."):
-    result = runner.invoke(app, ["--db", url, "--as", user, "--lang", "en", *args])
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke, user="Иванов К. П.")
 
 
 def pdf_text(path) -> str:

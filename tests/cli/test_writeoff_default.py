@@ -2,11 +2,11 @@
 suggestion: the technician's van only when it has enough, else the nearest warehouse that
 has enough (as the dashboard suggests it)."""
 
-from tests.cli.test_stock_cli import Fsm
+from tests.cli_runner import Fsm
 
 
 def test_writeoff_skips_an_empty_van_for_the_warehouse_that_has_it(db_url):
-    shop = Fsm(db_url)
+    shop = Fsm(db_url, user="lebedev", stderr=True)
     shop("users", "create", "lebedev", "--name", "Лебедев С. В.", user=None)
     shop("companies", "create", "ООО «СМ-Трейд»", "--inn", "7801234564")
     shop("objects", "create", "СМ-Трейд", "Магазин на Невском", "--kind", "site",

@@ -2,21 +2,15 @@
 charge (issue 14)."""
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core.models import Company, WorkType
+from tests.cli_runner import invoke
 
-runner = CliRunner()
-
-
-def fsm(url: str, *args: str, code: int = 0):
-    result = runner.invoke(app, ["--db", url, *args])
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke, lang=None)
 
 
 def write(path: Path, text: str) -> Path:

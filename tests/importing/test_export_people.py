@@ -5,18 +5,17 @@ time zone, names, stages and criticality in the reader's language), and with
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core.exporting.tables import TABLES
 from fsm_core.models import Company, Contact, Employee, Order, ServiceObject, Stage
+from tests.cli_runner import invoke
 
-runner = CliRunner()
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 RUSSIAN = [
@@ -42,10 +41,7 @@ RUSSIAN = [
 ]
 
 
-def fsm(url: str, *args: str, code: int = 0):
-    result = runner.invoke(app, ["--db", url, *args])
-    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke, lang=None)
 
 
 def sheet_rows(path) -> tuple[openpyxl.worksheet.worksheet.Worksheet, dict[str, dict]]:

@@ -4,6 +4,7 @@ export → import round trips, on SQLite and PostgreSQL."""
 import io
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 import openpyxl
@@ -11,25 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core.db import Database
 from fsm_core.exporting.tables import EXPORT_ORDER
 from fsm_core.importing.engine import ImportOptions, run_import
 from fsm_core.importing.readers import open_source
 from fsm_core.models import Company, Employee, Order, OrderHistory, ServiceObject
+from tests.cli_runner import invoke
 
-runner = CliRunner()
-
-
-def fsm(url: str, *args: str, code: int | None = 0, stdin: bytes | None = None):
-    # no --as: the acting user must exist, so it is the default one ("dispatcher" in a new
-    # database, the demo's dispatcher Орлова В. П. once the demo is loaded)
-    result = runner.invoke(app, ["--db", url, *args], input=stdin)
-    if code is not None:
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke, lang=None)
 
 
 def count(db: Database, model) -> int:

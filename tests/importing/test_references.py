@@ -12,21 +12,19 @@ from __future__ import annotations
 import csv
 import random
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core import clock
 from fsm_core.db import Database
 from fsm_core.importing.engine import ImportOptions, ImportReport, run_import
 from fsm_core.importing.readers import open_source
 from fsm_core.models import Company, Order, ServiceObject
+from tests.cli_runner import invoke
 from tests.conftest import NOW
-
-runner = CliRunner()
 
 SPLIT = "Сплит-система Daikin FTXB35C"
 NEVSKY = "Санкт-Петербург, Невский пр., 10"
@@ -34,11 +32,7 @@ LIGOVSKY = "Санкт-Петербург, Лиговский пр., 50"
 SADOVAYA = "Санкт-Петербург, Садовая ул., 5"
 
 
-def fsm(url: str, *args: str, code: int | None = 0):
-    result = runner.invoke(app, ["--db", url, "--lang", "en", *args])
-    if code is not None:
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

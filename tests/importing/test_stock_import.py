@@ -3,24 +3,17 @@ carry, every refusal, and export → import round trips, on SQLite and PostgreSQ
 
 import json
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from fsm_cli.main import app
 from fsm_core.importing.readers import open_source
 from fsm_core.models import Item, StockMovement, Warehouse
+from tests.cli_runner import invoke
 
-runner = CliRunner()
-
-
-def fsm(url: str, *args: str, code: int | None = 0):
-    result = runner.invoke(app, ["--db", url, "--lang", "en", *args])
-    if code is not None:
-        assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
-    return result
+fsm = partial(invoke)
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
