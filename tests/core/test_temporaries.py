@@ -108,10 +108,17 @@ def test_a_killed_piped_import_leaves_no_copy_of_the_data(tmp_path, how):
         assert process.stdin is not None
         process.stdin.write(b"external_id,description\n" + b"X-1,secret customer data\n" * 4000)
         process.stdin.flush()
-        spool = _wait_for(lambda: _files_under(tmp), "the spool file")[0]
+        spool = _wait_for(
+            lambda: [p for p in _files_under(tmp) if p.name.startswith("import-")],
+            "the spool file",
+        )[0]
         _wait_for(lambda: spool.stat().st_size > 0, "the spool to fill")
         _assert_private(spool, tmp)
         process.send_signal(how)
+        # Ctrl-C in a terminal interrupts the whole pipeline: the writer ends too. (A
+        # read that has part of its buffer keeps waiting for the rest and raises the
+        # KeyboardInterrupt only when it returns: CPython's BufferedReader.)
+        process.stdin.close()
         process.wait(timeout=20)
     finally:
         if process.poll() is None:
