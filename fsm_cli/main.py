@@ -56,6 +56,9 @@ def root(
     if lang is not None and lang not in ("ru", "en"):
         raise typer.BadParameter("use ru or en", param_hint="--lang")
     context.reset(db_url=database, user=user, lang=lang)
+    from fsm_core.files import sweep
+
+    sweep()  # the temporaries of fsm processes that were killed (see fsm_core.files)
 
 
 @app.command("init")

@@ -38,7 +38,6 @@ Why it is built the way it is:
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -46,7 +45,7 @@ from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import cache, lru_cache
 from itertools import chain
-from typing import IO, Any
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -63,6 +62,7 @@ from reportlab.platypus import (
     PageTemplate,
 )
 
+from fsm_core import files
 from fsm_core.documents.fonts import BOLD, REGULAR, register_fonts
 from fsm_core.documents.text import width_of, wrap
 from fsm_core.documents.words import amount_in_words
@@ -161,7 +161,7 @@ class ActDocument:
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called after each act is laid out."""
 
-Output = str | os.PathLike[str] | IO[bytes]
+Output = files.Output
 
 
 # --------------------------------------------------------------------------------------
@@ -1331,10 +1331,7 @@ def _act_story(
 # --------------------------------------------------------------------------------------
 
 
-def _target(out: Output) -> Any:
-    return os.fspath(out) if isinstance(out, str | os.PathLike) else out
-
-
+@files.writes_output
 def render_act(doc: ActDocument, *, out: Output, lang: str = "ru", tz: tzinfo) -> None:
     """Write one act to ``out`` (a path or a binary file object) as an A4 PDF.
 
@@ -1345,7 +1342,7 @@ def render_act(doc: ActDocument, *, out: Output, lang: str = "ru", tz: tzinfo) -
     _check_lang(lang)
     register_fonts()
     template = _ActsTemplate(
-        _target(out),
+        out,
         lang=lang,
         title=_t("title", lang, number=doc.act_number, date=_day(doc.act_date, lang)),
         author=doc.company_name,
@@ -1353,6 +1350,7 @@ def render_act(doc: ActDocument, *, out: Output, lang: str = "ru", tz: tzinfo) -
     template.build_acts([_act_story(doc, lang=lang, tz=tz, outline=False)])
 
 
+@files.writes_output
 def render_acts(
     docs: Iterable[ActDocument],
     *,
@@ -1392,6 +1390,6 @@ def render_acts(
             story = _act_story(doc, lang=lang, tz=tz, outline=True, on_end=tick)
             yield [PageBreak(), *story] if index else story
 
-    template = _ActsTemplate(_target(out), lang=lang, title=_t("acts_title", lang))
+    template = _ActsTemplate(out, lang=lang, title=_t("acts_title", lang))
     template.build_acts(stories())
     return done

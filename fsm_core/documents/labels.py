@@ -13,11 +13,11 @@ measured in the real font and size, never spills over into the neighbour label.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
+from fsm_core import files
 from fsm_core.documents.fonts import register_fonts
 from fsm_core.documents.qr import DEFAULT_ERROR, LABEL_MASK, draw_qr
 from fsm_core.documents.text import width_of as string_width
@@ -28,7 +28,7 @@ MM = 72 / 25.4
 """Points per millimetre."""
 
 
-Output = str | os.PathLike[str] | IO[bytes]
+Output = files.Output
 """Where a document goes: a file path, or a binary file object (an open file, BytesIO)."""
 
 
@@ -305,6 +305,7 @@ def _draw_label(
         baseline += line.size * LEADING
 
 
+@files.writes_output
 def render_labels(
     labels: Sequence[LabelData],
     *,
@@ -342,7 +343,7 @@ def render_labels(
 
     register_fonts()
     canvas = Canvas(
-        out if not isinstance(out, os.PathLike) else os.fspath(out),
+        out,
         pagesize=(layout.page_width * MM, layout.page_height * MM),
         pageCompression=1,
     )

@@ -8,12 +8,12 @@ dripping can ask for service with a phone camera instead of looking for a phone 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from fsm_core import files
 from fsm_core.documents.fonts import register_fonts
 from fsm_core.documents.labels import MM, Output, fit_lines
 from fsm_core.documents.qr import DEFAULT_ERROR, draw_qr
@@ -168,6 +168,7 @@ def _draw_lines(
     return baseline + leading + descent if lines else top
 
 
+@files.writes_output
 def render_passport(data: PassportData, *, out: Output, lang: str = "ru", tz: tzinfo) -> int:
     """Write the passport of one object as a one-page A4 PDF to ``out``.
 
@@ -180,7 +181,7 @@ def render_passport(data: PassportData, *, out: Output, lang: str = "ru", tz: tz
     regular, bold = register_fonts()
     texts = _TEXTS.get(lang, _TEXTS["ru"])
     canvas = Canvas(
-        out if not isinstance(out, os.PathLike) else os.fspath(out),
+        out,
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         pageCompression=1,
     )

@@ -23,9 +23,9 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from fsm_core import files
 from fsm_core.documents.fonts import register_fonts
 from fsm_core.documents.labels import MM, Output, fit_lines
 from fsm_core.documents.qr import draw_qr, make_qr
@@ -120,7 +120,8 @@ def save_card_png(contact: Contact, path: str | os.PathLike[str], *, scale: int 
     """Write the contact's QR code alone as a PNG (``scale`` pixels a module, 4-module
     quiet zone), for a messenger, an e-mail signature or a web page."""
     qr = make_qr(vcard_text(contact), error=CARD_ERROR)
-    qr.save(Path(path), kind="png", scale=scale, border=4)
+    with files.replacing(path) as out:
+        qr.save(out, kind="png", scale=scale, border=4)
 
 
 CARD_WIDTH, CARD_HEIGHT = 90 * MM, 50 * MM
@@ -271,6 +272,7 @@ def _draw_card(canvas: Any, contact: Contact, *, x: float, y: float, lang: str) 
     canvas.setFillGray(0)
 
 
+@files.writes_output
 def render_cards(contacts: Sequence[Contact], *, out: Output, lang: str = "ru") -> int:
     """Write business cards, 90 × 50 mm, ten to an A4 page (2 × 5) with cut marks, to
     ``out`` (a path or a binary file). Returns the number of pages."""
@@ -283,7 +285,7 @@ def render_cards(contacts: Sequence[Contact], *, out: Output, lang: str = "ru") 
     lang = lang if lang in _TEXTS else "ru"
     register_fonts()
     canvas = Canvas(
-        out if not isinstance(out, os.PathLike) else os.fspath(out),
+        out,
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         pageCompression=1,
     )

@@ -7,9 +7,10 @@ Excel and imported again.
 
 Decisions worth knowing:
 
-* A path is written to a temporary file next to it and renamed over it only when every row
-  was written: a failed export (a character cp1251 cannot hold, a broken generator) leaves
-  the previous file, not half a file.
+* A path is written to a private temporary file next to it and renamed over it only when
+  every row was written (:func:`fsm_core.files.replacing`): a failed export (a character
+  cp1251 cannot hold, a broken generator) leaves the previous file, not half a file, and a
+  target that is a symbolic link is replaced, never followed.
 * CSV: ``None`` is empty, ``Decimal`` is written in plain notation (``100``, never
   ``1E+2``), ``datetime``/``date``/``time`` in ISO 8601 (callers that want day-first text
   pass strings), everything else with ``str()``. Lines end with CRLF as RFC 4180 and Excel
@@ -37,11 +38,9 @@ import contextlib
 import csv
 import io
 import json
-import os
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -49,6 +48,7 @@ from itertools import chain, islice
 from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
+from fsm_core.files import private_dir, replacing, tempfiles_as_default
 from fsm_core.importing.readers import fmt_for_path, quote_formula
 from fsm_core.values import terminal_safe
 
@@ -100,7 +100,9 @@ def write_rows(
         )
     name = _output_name(out)
     if fmt == "xlsx":
-        with _output(out, name, binary_only=True) as stream:
+        # openpyxl spools each sheet to a temporary file of its own (tempfile's default
+        # folder): pointed at this process's private folder, removed with it
+        with _output(out, name, binary_only=True) as stream, tempfiles_as_default():
             return _write_xlsx(
                 rows, headers, stream, name, sheet, datetime_format, for_people=for_people
             )
@@ -149,12 +151,13 @@ def _output_name(out: str | BinaryIO) -> str:
 
 @contextlib.contextmanager
 def _output(out: str | BinaryIO, name: str, *, binary_only: bool) -> Iterator[BinaryIO]:
-    """A binary stream to write to; for a path, a temporary file renamed on success."""
+    """A binary stream to write to; a path is replaced whole on success
+    (:func:`fsm_core.files.replacing`: a link is replaced, never followed)."""
     if not isinstance(out, str) or out == "-":
         stream: BinaryIO = sys.stdout.buffer if out == "-" else out  # type: ignore[assignment]
         if binary_only:
             # openpyxl writes a zip, which wants to seek: build it on disk, then copy it over
-            with tempfile.TemporaryFile() as spool:
+            with tempfile.TemporaryFile(dir=private_dir()) as spool:
                 yield spool  # type: ignore[misc]
                 spool.seek(0)
                 shutil.copyfileobj(spool, stream)
@@ -162,36 +165,8 @@ def _output(out: str | BinaryIO, name: str, *, binary_only: bool) -> Iterator[Bi
             yield stream
         stream.flush()
         return
-    if os.path.isdir(out):
-        raise InvalidInput(f"{name}: is a directory")
-    if os.path.exists(out) and not os.path.isfile(out):
-        # /dev/stdout, a named pipe: write into it; renaming over it would replace the node
-        try:
-            device = open(out, "wb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise InvalidInput(f"{name}: cannot write: {exc.strerror or exc}") from None
-        with device, _output(device, name, binary_only=binary_only) as stream:
-            yield stream
-        return
-    directory, base = os.path.split(os.path.abspath(out))
-    # O_EXCL on a fresh name (not mkstemp) so the file gets the usual umask permissions
-    partial = os.path.join(directory, f".{base}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        f = open(partial, "xb")  # noqa: SIM115 - closed below, renamed or removed
-    except FileNotFoundError:
-        raise InvalidInput(f"{name}: no such directory {directory!r}") from None
-    except PermissionError:
-        raise InvalidInput(f"{name}: permission denied") from None
-    except OSError as exc:
-        raise InvalidInput(f"{name}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with f:
-            yield f
-        os.replace(partial, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+    with replacing(out) as f:
+        yield f
 
 
 # --- CSV -------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from fsm_core import clock
 from fsm_core.bulk import Staging
 from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
+from fsm_core.files import private_dir
 from fsm_core.importing import parallel
 from fsm_core.importing.entities import (
     ENTITIES,
@@ -258,7 +259,9 @@ class ImportRun:
             self.rejects_headers.update(dict.fromkeys(raw))
             if self._spool is None:
                 # closed with the run (see rejected_rows); rows are spooled, not kept in memory
-                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+                self._spool = tempfile.TemporaryFile(  # noqa: SIM115
+                    "w+", encoding="utf-8", dir=private_dir()
+                )
             record = {**{k: _plain(v) for k, v in raw.items()}, "error": line}
             self._spool.write(json.dumps(record, ensure_ascii=False) + "\n")
 

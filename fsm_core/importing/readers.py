@@ -79,6 +79,7 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
+from fsm_core.files import private_dir
 
 __all__ = [
     "FORMATS",
@@ -334,7 +335,9 @@ def _spool(stream: BinaryIO, limit: int) -> tuple[BinaryIO, str | None]:
         if not chunk:
             return io.BytesIO(bytes(head)), None
         head += chunk
-    with tempfile.NamedTemporaryFile("wb", prefix="fsm-import-", delete=False) as spool:
+    with tempfile.NamedTemporaryFile(
+        "wb", prefix="import-", dir=private_dir(), delete=False
+    ) as spool:
         try:
             spool.write(head)
             shutil.copyfileobj(stream, spool, _BUFFER_SIZE)
@@ -978,7 +981,7 @@ def _open_xlsx(
         f: Any = io.BufferedReader(stream, buffer_size=_BUFFER_SIZE)  # type: ignore[arg-type]
     else:
         # A zip's directory is at its end: a pipe must be spooled to disk before reading.
-        f = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the Source
+        f = tempfile.TemporaryFile(dir=private_dir())  # noqa: SIM115 - closed by the Source
         try:
             f.write(sample)
             shutil.copyfileobj(stream, f, _BUFFER_SIZE)

@@ -499,8 +499,8 @@ def answer_item(
     if item.kind == "file":
         if file is None:
             raise InvalidInput(f"item {item.text!r} needs a file (a photo or a document)")
-        attachment_id = store(session, file).id
-        stored = Path(file).name
+        attachment = store(session, file)
+        attachment_id, stored = attachment.id, attachment.original_name
     previous = session.execute(
         select(ChecklistAnswer).where(
             ChecklistAnswer.order_id == order.id, ChecklistAnswer.item_id == item.id

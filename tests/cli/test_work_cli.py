@@ -332,3 +332,28 @@ def test_a_signed_orders_description_is_frozen_for_commands_and_imports(site, tm
     assert "cannot change while the signature stands" in imported.stderr
     shown = json.loads(fsm(url, "orders", "show", number, "--json").stdout)
     assert shown["description"] == "Прекращается ток воздуха из устройства"
+
+
+def test_the_act_replaces_a_link_and_leaves_the_file_it_points_to(site, tmp_path):
+    url, number = site
+    _add_work(url, number)
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"not an act")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(victim)
+    fsm(url, "act", number, "-o", str(link))
+    assert victim.read_bytes() == b"not an act"
+    assert not link.is_symlink()
+    assert number in pdf_text(link)
+
+
+def test_a_link_is_not_attached_and_the_refusal_names_it(site, tmp_path):
+    url, number = site
+    secret = tmp_path / "shadow"
+    secret.write_bytes(b"root:$6$salt$hash:19000:0:99999:7:::\n")
+    link = tmp_path / "photo.jpg"
+    link.symlink_to(secret)
+    refused = fsm(url, "work", "attach", number, str(link), code=1)
+    assert "photo.jpg: is a symbolic link" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "attachment" not in fsm(url, "orders", "history", number).stdout.lower()
