@@ -2,6 +2,7 @@
 nothing changed (issue: hostile input and bad moments)."""
 
 import json
+from datetime import datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -123,3 +124,78 @@ def test_a_workbook_for_people_shows_what_excel_cannot_hold(demo, tmp_path):
         demo, "export", "orders", "-o", str(tmp_path / "back.xlsx"), "--for-import", code=1
     )
     assert "contains a control character Excel cannot store" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("orders", "list", "--since", "01.01.0001"), "since"),
+        (("orders", "list", "--until", "31.12.9999"), "until"),
+        (("plan", "day", "31.12.9999"), "day"),
+        (("stock", "ledger", "--since", "01.01.0001"), "since"),
+        (
+            ("orders", "create", "-c", "ООО «СМ-Трейд»", "-d", "x", "--due", "01.01.0001 00:00"),
+            "--due",
+        ),
+    ],
+)
+def test_a_date_outside_the_window_is_one_line_naming_the_option(demo, args, field):
+    """OverflowError tracebacks before (issue 15 item 10)."""
+    before = run(demo, "orders", "list", "--limit", "0", "--json").stdout
+    result = run(demo, *args, code=1)
+    assert result.stderr.startswith(f"Error: {field}: '")
+    assert "is outside the years fsm accepts (1970-2100)" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert run(demo, "orders", "list", "--limit", "0", "--json").stdout == before
+
+
+def test_an_import_refuses_a_date_outside_the_window_at_its_row(demo, tmp_path):
+    """created_at 31.12.9999 raised OverflowError; a deadline 01.01.0001 went in silently."""
+    from openpyxl import Workbook
+
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text(
+        "customer;description;created_at;resolution_due\n"
+        "ООО «СМ-Трейд»;a;31.12.9999 10:00;\n"
+        "ООО «СМ-Трейд»;b;;01.01.0001\n"
+        "ООО «СМ-Трейд»;c;01.12.2026 10:00;02.12.2026\n",
+        encoding="utf-8",
+    )
+    lines = json.dumps(
+        {"customer": "ООО «СМ-Трейд»", "description": "d", "planned_start": "0001-01-01"}
+    )
+    (tmp_path / "orders.jsonl").write_text(lines + "\n", encoding="utf-8")
+    book = Workbook()
+    book.active.append(["customer", "description", "created_at"])
+    book.active.append(["ООО «СМ-Трейд»", "e", datetime(9999, 12, 31, 10, 0)])
+    book.save(tmp_path / "orders.xlsx")
+    before = run(demo, "orders", "list", "--limit", "0", "--json").stdout
+    refused = run(demo, "import", "orders", str(sheet), code=1)
+    assert refused.stderr.splitlines()[:2] == [
+        f"{sheet}:2: column 'created_at': '31.12.9999 10:00' is outside the years fsm accepts "
+        "(1970-2100) (the date_window setting, FSM_DATE_WINDOW, sets them)",
+        f"{sheet}:3: column 'resolution_due': '01.01.0001' is outside the years fsm accepts "
+        "(1970-2100) (the date_window setting, FSM_DATE_WINDOW, sets them)",
+    ]
+    for other, place in (
+        ("orders.jsonl", ":1: column 'planned_start'"),
+        ("orders.xlsx", ":2: column 'created_at'"),
+    ):
+        again = run(demo, "import", "orders", str(tmp_path / other), code=1)
+        assert f"{place}: '" in again.stderr
+        assert "is outside the years fsm accepts" in again.stderr
+    assert run(demo, "orders", "list", "--limit", "0", "--json").stdout == before
+
+
+def test_a_window_setting_that_is_not_one_is_one_line(demo, monkeypatch):
+    from fsm_core.config import get_settings
+
+    monkeypatch.setenv("FSM_DATE_WINDOW", "2100-1970")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["--db", demo, "orders", "list"])
+    finally:
+        monkeypatch.delenv("FSM_DATE_WINDOW")
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.exception
+    assert result.stderr == "Error: FSM_DATE_WINDOW='2100-1970': the first year is after the last\n"
