@@ -168,6 +168,13 @@ class Source(ABC):
         self.name = name
         self.format = fmt
         self.encoding = None
+        #: the encoding was guessed from bytes that read implausibly in it (see
+        #: :func:`encoding_doubt`); ``encoding_notice`` says so, ``other_encodings``
+        #: lists the ones that read the sample better
+        self.encoding_doubtful = False
+        self.other_encodings: tuple[str, ...] = ()
+        #: the encoding is the fallback guess (Windows-1251), not given, marked or checked
+        self.encoding_guessed = False
         self.delimiter = None
         self.headers = []
         self.header_line = None
@@ -179,6 +186,16 @@ class Source(ABC):
 
     # whether several processes can each read their share (see shared_rows)
     shareable = False
+
+    @property
+    def encoding_notice(self) -> str | None:
+        """One line for the user when the encoding is a doubtful guess, else None."""
+        if not self.encoding_doubtful:
+            return None
+        return (
+            f"{self.name}: read as {self.encoding}, a guess: its text does not read like "
+            f"Russian in it; if it looks wrong, give the encoding: {encoding_hint(self)}"
+        )
 
     def rows(self) -> Iterator[SourceRow]:
         """Stream the data rows (the header is not one of them)."""
@@ -226,6 +243,13 @@ class Source(ABC):
             f"<{type(self).__name__} {self.name!r} format={self.format} "
             f"encoding={self.encoding} delimiter={self.delimiter!r} headers={self.headers!r}>"
         )
+
+
+def encoding_hint(source: Source) -> str:
+    """``--encoding koi8-r`` when one encoding reads the file better, else a choice."""
+    if source.other_encodings:
+        return " or ".join(f"--encoding {e}" for e in source.other_encodings)
+    return "--encoding utf-8, --encoding latin-1, --encoding koi8-r..."
 
 
 def fmt_for_path(path: str) -> str | None:
@@ -498,8 +522,13 @@ class _TextInput:
     ) -> None:
         self.name = name
         bom = sample.startswith(codecs.BOM_UTF8)
+        self.doubtful = self.guessed = False
+        self.other_encodings: tuple[str, ...] = ()
         if codec is None:
             codec = _detect_encoding(sample, at_eof)
+            if codec == "cp1251":
+                self.guessed = True
+                self.doubtful, self.other_encodings = encoding_doubt(sample, codec)
         elif codec == "utf-8" and bom:
             codec = "utf-8-sig"  # a BOM is never data; keep it out of the first header
         self.encoding = codec
@@ -562,6 +591,52 @@ def _detect_encoding(sample: bytes, at_eof: bool) -> str:
         pairs = len(_UTF8_CYRILLIC.findall(sample))
         return "utf-8" if 4 * pairs > non_ascii else "cp1251"
     return "utf-8"
+
+
+# Encodings a single-byte file that is not Windows-1251 is likely in, and whether their
+# letters outside ASCII are Cyrillic (else they are Latin letters with accents).
+ALTERNATIVES = {"koi8-r": True, "cp866": True, "latin-1": False}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _oddness(text: str, *, cyrillic: bool) -> tuple[int, int, float]:
+    """How implausibly ``text`` reads: (words with a letter beyond ASCII, odd ones among
+    them, the share of characters beyond ASCII that are letters). A word is odd when its
+    capitals are neither first, all or none (``ъБЛБЪЮЙЛ``: KOI8-R read as Windows-1251),
+    or when its letters are of two scripts: Cyrillic among Latin ones (``Cafй``: Latin-1
+    read as Windows-1251), or, in a Latin encoding, more accented letters than plain ones
+    (``Çàêàç``)."""
+    words = odd = 0
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        words += 1
+        wide = sum(not c.isascii() for c in word)
+        cased = word.islower() or word.isupper() or word.istitle()
+        mixed = wide < len(word) if cyrillic else 2 * wide > len(word) > 1
+        odd += not cased or mixed
+    beyond = [c for c in text if not c.isascii()]
+    letters = sum(c.isalpha() for c in beyond) / len(beyond) if beyond else 1.0
+    return words, odd, letters
+
+
+def _plausible(words: int, odd: int, letters: float) -> bool:
+    """Nearly every word plausible, and what is beyond ASCII mostly letters (not the box
+    drawing that KOI8-R's letters are in CP866)."""
+    return 20 * odd <= words and 4 * letters >= 3
+
+
+def encoding_doubt(sample: bytes, codec: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``sample`` reads implausibly in ``codec`` (a guess), and which of the usual
+    other single-byte encodings read it plausibly (best first)."""
+    if _plausible(*_oddness(sample.decode(codec, "replace"), cyrillic=True)):
+        return False, ()
+    better: list[tuple[float, float, str]] = []
+    for other, cyrillic in ALTERNATIVES.items():
+        words, odd, letters = _oddness(sample.decode(other, "replace"), cyrillic=cyrillic)
+        if _plausible(words, odd, letters):
+            better.append((odd / words if words else 0.0, -letters, other))
+    return True, tuple(name for *_, name in sorted(better))
 
 
 def _is_ascii_compatible(codec: str) -> bool:
@@ -698,6 +773,9 @@ class _DelimitedSource(Source):
         self._text = text
         self.unquote = True
         self.encoding = text.encoding
+        self.encoding_doubtful = text.doubtful
+        self.encoding_guessed = text.guessed
+        self.other_encodings = text.other_encodings
         if delimiter is None:
             delimiter = _sniff_delimiter(sample, at_eof, text.encoding)
         self.delimiter = delimiter
@@ -803,6 +881,9 @@ class _JsonLinesSource(Source):
         self._closers.append(text.close)
         self._text = text
         self.encoding = text.encoding
+        self.encoding_doubtful = text.doubtful
+        self.encoding_guessed = text.guessed
+        self.other_encodings = text.other_encodings
         self._lines = enumerate(text.lines, 1)
         self._lineno = 0
         self._objects_iter = self._objects()
