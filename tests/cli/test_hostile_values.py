@@ -199,3 +199,20 @@ def test_a_window_setting_that_is_not_one_is_one_line(demo, monkeypatch):
         get_settings.cache_clear()
     assert result.exit_code == 1, result.exception
     assert result.stderr == "Error: FSM_DATE_WINDOW='2100-1970': the first year is after the last\n"
+
+
+def test_an_empty_output_path_is_one_line(demo, tmp_path, monkeypatch):
+    """`fsm objects passport REF -o ''` was a FileNotFoundError traceback (found by the
+    fuzz): an OSError whose file name is empty was not taken for the user's error."""
+    monkeypatch.chdir(tmp_path)
+    result = run(demo, "objects", "passport", "СМТ-000114", "--output", "", code=1)
+    assert result.stderr.splitlines()[-1] == "Error: '': No such file or directory"
+
+
+@pytest.mark.parametrize("revision", ["", " ", "00", "base", "heads", "0001+1"])
+def test_db_upgrade_to_a_revision_fsm_does_not_have_is_one_line(demo, revision):
+    """`fsm db upgrade ''` was an AssertionError from Alembic (found by the fuzz); its
+    prefixes and relative steps are not fsm's revisions either."""
+    result = run(demo, "db", "upgrade", "--", revision, code=1)
+    assert result.stderr.startswith(f"Error: unknown schema revision {revision!r}")
+    assert result.stderr.count("\n") == 1
