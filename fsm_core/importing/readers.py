@@ -114,6 +114,12 @@ SAMPLE_SIZE = 64 * 1024
 _BUFFER_SIZE = 64 * 1024
 _PROGRESS_STEP = 64 * 1024
 
+# A cell may be long (a pasted log, a 10 MB description): it is read, and refused at its
+# row by its column's length, so that --skip-invalid takes the other rows. Only beyond
+# this many characters (the csv module's default is 131,072) is the file given up: a
+# double quote left open would otherwise take the rest of it in.
+CELL_LIMIT = 32 * 1024 * 1024
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc) files
 _ASCII_PROBE = '\r\n\t ,;"{}:0aZ'
@@ -779,6 +785,8 @@ class _DelimitedSource(Source):
         if delimiter is None:
             delimiter = _sniff_delimiter(sample, at_eof, text.encoding)
         self.delimiter = delimiter
+        if csv.field_size_limit() < CELL_LIMIT:
+            csv.field_size_limit(CELL_LIMIT)
         self._reader = csv.reader(text.lines, delimiter=delimiter, quotechar='"', doublequote=True)
         header: list[str] | None = None
         line = last = 0
@@ -798,6 +806,12 @@ class _DelimitedSource(Source):
         self.headers = _clean_headers(header, name, line)
 
     def _csv_error(self, line: int, exc: csv.Error) -> InvalidInput:
+        if "field larger than field limit" in str(exc):
+            return InvalidInput(
+                f"{self.name}:{line}: a cell is longer than {CELL_LIMIT} characters",
+                hint="a double quote left open in or before this line takes in the rest "
+                "of the file",
+            )
         return InvalidInput(
             f"{self.name}:{line}: malformed CSV: {exc}",
             hint="check for an unclosed double quote in or before this line",

@@ -115,7 +115,9 @@ def hostile_text() -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(HOSTILE),
         st.text(_CHARACTERS, max_size=30),
-        st.text(st.sampled_from("\x1b\x07\x9b\x85\u2028\x7f\t\r\n;,\"'=+-@[]0123456789"), max_size=12),
+        st.text(
+            st.sampled_from("\x1b\x07\x9b\x85\u2028\x7f\t\r\n;,\"'=+-@[]0123456789"), max_size=12
+        ),
     )
 
 

@@ -731,3 +731,12 @@ def test_a_marked_or_given_encoding_is_no_guess(tmp_path: Path) -> None:
     ):
         source = open_source(write(tmp_path, "in.csv", data), encoding=chosen)
         assert (source.encoding_guessed, source.encoding_notice) == (False, None)
+
+
+def test_a_long_cell_is_read_for_its_row_to_refuse(tmp_path: Path) -> None:
+    """A 10 MB description gave 'malformed CSV: field larger than field limit (131072)
+    (check for an unclosed double quote ...)' for the whole file, however well quoted."""
+    long = "x" * 10_000_000
+    path = write(tmp_path, "long.csv", f'Номер;Описание\n1;"{long}"\n2;ok\n'.encode())
+    rows = read_all(open_source(path))
+    assert [(r.line, len(r.values["Описание"])) for r in rows] == [(2, 10_000_000), (3, 2)]
