@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -100,7 +101,7 @@ def parse_clock(text: str, *, allow_24: bool = False) -> time | None:
     """``9:05``, ``09:05``, ``9.05``, ``18`` (a whole hour) as a time of day, or None.
     ``allow_24``: ``24:00`` (the end of a day, in working hours) is midnight."""
     value = text.strip()
-    if value.isdigit() and len(value) <= 2:
+    if value.isascii() and value.isdigit() and len(value) <= 2:
         hour, minute = value, "0"
     else:
         match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", value)
@@ -353,13 +354,17 @@ def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+#: the longest duration read (about ten years): no deadline or visit is longer, and a
+#: longer one overflowed on its way to the database or a timedelta
+MAX_MINUTES = 3660 * 1440
+
 _DURATION_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*(d|д|h|ч|m|min|мин)", re.IGNORECASE)
 
 
 def parse_minutes(value: str, *, field: str = "duration") -> int:
     """``4h``, ``30m``, ``1d 4h``, ``1,5ч`` or plain minutes → whole minutes."""
     text = value.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         minutes = int(text)
     else:
         parts = _DURATION_PART.findall(text)
@@ -367,7 +372,12 @@ def parse_minutes(value: str, *, field: str = "duration") -> int:
             raise InvalidInput(
                 f"{field}: cannot read duration {value!r}", field=field, hint="e.g. 30m, 4h, 2d"
             )
-        minutes = round(sum(float(n.replace(",", ".")) * _UNIT_MINUTES[u] for n, u in parts))
+        # Decimal, not float: '9…9.5h' with 300 nines is a number too, not infinity
+        minutes = round(sum(Decimal(n.replace(",", ".")) * _UNIT_MINUTES[u] for n, u in parts))
     if minutes <= 0:
         raise InvalidInput(f"{field}: duration {value!r} must be positive", field=field)
+    if minutes > MAX_MINUTES:
+        raise InvalidInput(
+            f"{field}: duration {value!r} is longer than {MAX_MINUTES // 1440} days", field=field
+        )
     return minutes

@@ -28,7 +28,7 @@ from fsm_core.models import (
     WorkType,
 )
 from fsm_core.services.object_tree import TreeRow
-from fsm_core.values import normalize_phone
+from fsm_core.values import normalize_phone, only_digits
 
 if TYPE_CHECKING:
     from fsm_core.models.stock import Item, Warehouse
@@ -108,7 +108,7 @@ def describe_company(c: Company) -> str:
 def resolve_company(session: Session, ref: str | int) -> Company:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Company.external_id == text]
-    if text.isdigit() and len(text) in (10, 12):
+    if only_digits(text) and len(text) in (10, 12):
         exact.insert(0, Company.inn == text)
     return _resolve(
         session,
@@ -378,7 +378,7 @@ def search_for_order(session: Session, text: str, *, limit: int = PICK_LIMIT) ->
         found = list(exact)
     else:
         named = [Company.external_id == key, *text_filter(key, Company.name)]
-        if key.isdigit() and len(key) in (10, 12):
+        if only_digits(key) and len(key) in (10, 12):
             named.append(Company.inn == key)
         whole_customers = list(
             session.exec(select(Company.id).where(or_(*named)).limit(limit)).all()

@@ -64,6 +64,10 @@ HOSTILE = [
     "0x10",
     "1_000",
     "٣",  # an Arabic-Indic digit: int() reads it
+    "²",  # str.isdigit() takes it, int() refuses it
+    "#²",
+    "#99999999999999999999",
+    "9" * 400 + ".5h",
     "01.01.0001",
     "31.12.9999",
     "31.12.9999 23:59",

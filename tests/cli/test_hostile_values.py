@@ -216,3 +216,35 @@ def test_db_upgrade_to_a_revision_fsm_does_not_have_is_one_line(demo, revision):
     result = run(demo, "db", "upgrade", "--", revision, code=1)
     assert result.stderr.startswith(f"Error: unknown schema revision {revision!r}")
     assert result.stderr.count("\n") == 1
+
+
+NINES = "9" * 20
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("checklist", "template", "bind", NINES), f"no checklist matches '{NINES}'"),
+        (("checklist", "template", "bind", "²"), "no checklist matches '²'"),
+        (("plan", "remove", NINES), f"no visit matches '{NINES}'"),
+        (("plan", "remove", "²"), "no order matches '²'"),
+        (("--as", f"#{NINES}", "users", "me"), f"no user matches '#{NINES}'"),
+        (("--as", "#²", "users", "me"), "no user matches '#²'"),
+        (("sla", "set", "high", "²", "6h"), "reaction: cannot read duration '²'"),
+        (("sla", "set", "high", NINES, "6h"), "reaction: duration '9"),
+        (("sla", "set", "high", "1h", "9" * 400 + ".5h"), "resolution: duration '9"),
+        (("plan", "free", "today", "--length", NINES), "length: duration '9"),
+        (("companies", "create", "X", "--inn", "²" * 10), "inn: INN '²²²²²²²²²²' must have"),
+        (("companies", "create", "X", "--phone", "²" * 11), "phone: cannot read phone number"),
+        (("settings", "set", "company_ogrn", "²" * 13), "company_ogrn: OGRN '²²²²²²²²²²²²²'"),
+    ],
+)
+def test_digits_beyond_a_column_or_not_ascii_are_one_line(demo, args, message):
+    """Found by the fuzz: an id of 20 digits raised OverflowError on SQLite, '²' (which
+    str.isdigit takes) ValueError from int(), and a duration of 20 digits was stored and
+    then broke `fsm sla list` for good (OverflowError in timedelta)."""
+    before = run(demo, "sla", "list", "--json").stdout
+    result = run(demo, *args, code=1)
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1
+    assert run(demo, "sla", "list", "--json").stdout == before
