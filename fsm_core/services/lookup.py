@@ -28,23 +28,26 @@ from fsm_core.models import (
     WorkType,
 )
 from fsm_core.services.object_tree import TreeRow
-from fsm_core.values import normalize_phone, only_digits
+from fsm_core.values import MAX_ID, normalize_phone, only_digits, record_id
 
 if TYPE_CHECKING:
     from fsm_core.models.stock import Item, Warehouse
 
 T = TypeVar("T", bound=SQLModel)
 
-_ID_REF = re.compile(r"^#(\d+)$")
+_ID_REF = re.compile(r"^#([0-9]+)$")
 _INITIALS_SPACES = re.compile(r"\.\s*")
 _LIMIT = 6
 
 
 def _by_id(session: Session, model: type[T], ref: str | int) -> T | None:
+    """The record ``#17`` (or 17) names; None for an id no record can have."""
     if isinstance(ref, int):
-        return session.get(model, ref)
-    match = _ID_REF.match(ref.strip())
-    return session.get(model, int(match.group(1))) if match else None
+        found = ref if 0 < ref <= MAX_ID else None
+    else:
+        match = _ID_REF.match(ref.strip())
+        found = record_id(match.group(1)) if match else None
+    return session.get(model, found) if found is not None else None
 
 
 def _one(
