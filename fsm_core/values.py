@@ -36,6 +36,19 @@ _TERMINAL_SAFE = {
 _UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+_SHEET_SAFE = {code: sign for code, sign in _TERMINAL_SAFE.items() if code != 0x0D}
+_UNSAFE_FOR_SHEET = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def sheet_safe(value: str) -> str:
+    """``value`` as a workbook for people shows it: like :func:`terminal_safe`, but a
+    carriage return stays (``\r\n`` is a line break a cell holds, and an import takes it
+    back as it was)."""
+    if not _UNSAFE_FOR_SHEET.search(value):
+        return value
+    return value.translate(_SHEET_SAFE)
+
+
 def only_digits(text: str) -> bool:
     """Whether ``text`` is ASCII digits 0-9 and nothing else. ``str.isdigit`` also takes
     ``²`` (which ``int`` refuses: a traceback) and ``٣`` (which it reads): neither is

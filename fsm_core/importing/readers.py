@@ -763,6 +763,28 @@ def unquote_formula(text: str) -> str:
     return text[1:] if _QUOTED_FORMULA.match(text) else text
 
 
+# A workbook's text escapes what XML would not keep as ``_xHHHH_`` (Office Open XML's
+# ST_Xstring): a carriage return is ``_x000D_`` (XML reads a bare one as a line feed), and
+# a text that itself reads ``_x000D_`` is written ``_x005F_x000D_``. Excel writes and reads
+# it so; openpyxl does neither, so fsm does both.
+_XLSX_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+_XLSX_TO_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)|\r")
+
+
+def xlsx_escape(text: str) -> str:
+    """``text`` as a workbook's cell holds it: ``a\r\nb`` -> ``a_x000D_\nb``."""
+    if "\r" not in text and "_x" not in text:
+        return text
+    return _XLSX_TO_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def xlsx_unescape(text: str) -> str:
+    """The inverse of :func:`xlsx_escape` (and what Excel wrote)."""
+    if "_x" not in text:
+        return text
+    return _XLSX_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 class _DelimitedSource(Source):
     def __init__(
         self,
@@ -1162,6 +1184,8 @@ class _XlsxSource(Source):
             for line, values in self._rows:
                 if _blank(values):
                     continue
+                if any(type(v) is str and "_x" in v for v in values):
+                    values = tuple(xlsx_unescape(v) if type(v) is str else v for v in values)
                 width = len(values)
                 if width == n:
                     yield row(line, dict(zip(headers, values, strict=True)))

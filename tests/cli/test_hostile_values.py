@@ -228,6 +228,8 @@ NINES = "9" * 20
         (("checklist", "template", "bind", "²"), "no checklist matches '²'"),
         (("plan", "remove", NINES), f"no visit matches '{NINES}'"),
         (("plan", "remove", "²"), "no order matches '²'"),
+        (("work-types", "update", f"#{NINES}", "--price", "1"), f"no work type matches '#{NINES}'"),
+        (("stock", "items", "show", f"#{NINES}"), f"no item matches '#{NINES}'"),
         (("--as", f"#{NINES}", "users", "me"), f"no user matches '#{NINES}'"),
         (("--as", "#²", "users", "me"), "no user matches '#²'"),
         (("sla", "set", "high", "²", "6h"), "reaction: cannot read duration '²'"),
