@@ -119,6 +119,11 @@ _PROGRESS_STEP = 64 * 1024
 # this many characters (the csv module's default is 131,072) is the file given up: a
 # double quote left open would otherwise take the rest of it in.
 CELL_LIMIT = 32 * 1024 * 1024
+# A cell this long that spans lines is a double quote left open that took in the lines
+# after it (until the file's end, where the csv module gives up without a word): the file
+# is refused there, as the csv module's own limit used to. One this long on one line is
+# a long cell, refused at its row.
+_OPEN_QUOTE_CELL = 128 * 1024
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc) files
@@ -827,6 +832,12 @@ class _DelimitedSource(Source):
         self.header_line = line
         self.headers = _clean_headers(header, name, line)
 
+    def _open_quote(self, start: int, last: int) -> InvalidInput:
+        return InvalidInput(
+            f"{self.name}:{start}: malformed CSV: a quoted cell runs on to line {last}",
+            hint="check for an unclosed double quote in or before this line",
+        )
+
     def _csv_error(self, line: int, exc: csv.Error) -> InvalidInput:
         if "field larger than field limit" in str(exc):
             return InvalidInput(
@@ -868,6 +879,8 @@ class _DelimitedSource(Source):
             for cells in reader:
                 start = last + 1
                 last = reader.line_num
+                if last != start and max(map(len, cells)) > _OPEN_QUOTE_CELL:
+                    raise broken(self._open_quote(start, last))
                 if unquote and mark in join(("", *cells)):  # one C-level scan per record
                     cells = [unquote_formula(c) for c in cells]
                 if len(cells) == n and cells[0]:  # the common case, kept cheap
