@@ -187,18 +187,27 @@ def test_an_import_refuses_a_date_outside_the_window_at_its_row(demo, tmp_path):
     assert run(demo, "orders", "list", "--limit", "0", "--json").stdout == before
 
 
-def test_a_window_setting_that_is_not_one_is_one_line(demo, monkeypatch):
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FSM_DATE_WINDOW", "2100-1970", "the first year is after the last"),
+        ("FSM_WRITE_WAIT", "abc", "Input should be a valid number"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_one_line(demo, monkeypatch, variable, value, message):
+    """pydantic's report of FSM_WRITE_WAIT=abc was a traceback of many lines."""
     from fsm_core.config import get_settings
 
-    monkeypatch.setenv("FSM_DATE_WINDOW", "2100-1970")
+    monkeypatch.setenv(variable, value)
     get_settings.cache_clear()
     try:
         result = runner.invoke(app, ["--db", demo, "orders", "list"])
     finally:
-        monkeypatch.delenv("FSM_DATE_WINDOW")
+        monkeypatch.delenv(variable)
         get_settings.cache_clear()
     assert result.exit_code == 1, result.exception
-    assert result.stderr == "Error: FSM_DATE_WINDOW='2100-1970': the first year is after the last\n"
+    assert result.stderr.startswith(f"Error: {variable}={value!r}: {message}")
+    assert result.stderr.count("\n") == 1
 
 
 def test_an_empty_output_path_is_one_line(demo, tmp_path, monkeypatch):
