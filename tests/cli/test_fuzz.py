@@ -125,75 +125,80 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
-def demo_refs(url: str) -> list[str]:
-    """Real references in the demo company, so that calls reach the services."""
+def demo_refs(url: str) -> dict[str, list[str]]:
+    """Real references in the demo company by kind, so that calls reach the services."""
     from sqlmodel import select
 
     from fsm_core.db import Database
-    from fsm_core.models import Company, Employee, Order, ServiceObject, WorkType
+    from fsm_core.models import Company, Contact, Employee, Order, ServiceObject, WorkType
     from fsm_core.models.chat import AppUser, Message, MessageAttachment
     from fsm_core.models.execution import ChecklistItem, ChecklistTemplate
     from fsm_core.models.planning import TimeOff, Visit
     from fsm_core.models.stock import Item, Warehouse
 
-    refs: list[str] = []
+    refs: dict[str, list[str]] = {}
     database = Database(url)
     try:
         with database.reader() as s:
 
-            def first(column: Any, n: int = 2) -> None:
-                refs.extend(str(v) for v in s.exec(select(column).limit(n)).all() if v)
+            def take(kind: str, column: Any, n: int = 3) -> None:
+                found = [str(v) for v in s.exec(select(column).limit(n)).all() if v]
+                refs.setdefault(kind, []).extend(found)
 
-            first(Order.number, 4)
-            first(Company.name)
-            first(Company.inn, 1)
-            first(Employee.short_name, 3)
-            first(ServiceObject.inventory_number)
-            first(ServiceObject.name, 1)
-            first(Item.sku, 2)
-            first(Warehouse.name, 2)
-            first(WorkType.name, 2)
-            first(AppUser.login, 2)
-            first(Message.id, 2)
-            first(MessageAttachment.attachment_id, 1)
-            first(Visit.id, 2)
-            first(TimeOff.id, 1)
-            first(ChecklistTemplate.name, 1)
-            first(ChecklistItem.id, 1)
+            take("order", Order.number, 4)
+            take("customer", Company.name)
+            take("customer", Company.inn, 1)
+            take("contact", Contact.full_name, 2)
+            take("employee", Employee.short_name)
+            take("object", ServiceObject.inventory_number)
+            take("object", ServiceObject.name, 1)
+            take("item", Item.sku)
+            take("warehouse", Warehouse.name)
+            take("work_type", WorkType.name)
+            take("user", AppUser.login)
+            take("id", Message.id, 2)
+            take("id", MessageAttachment.attachment_id, 1)
+            take("visit", Visit.id, 2)
+            take("id", TimeOff.id, 1)
+            take("checklist", ChecklistTemplate.name, 1)
+            take("checklist", ChecklistItem.id, 2)
     finally:
         database.dispose()
-    return [
-        *refs,
-        "in_progress",
-        "done",
-        "high",
-        "site",
-        "orders",
-        "companies",
-        "stock",
-        "company_hours",
-        "order_number_pattern",
-        "company",
-        "internal",
-        "customer",
-        "27.11.2026 10:00",
-        "завтра 10:00",
-        "today",
-        "10:00",
-        "+2h",
-        "1h",
-        "30m",
-        "1",
-        "2.5",
-        "mon-fri 09:00-18:00",
-        "59.93",
-        "30.36",
-        "yes",
-        "out.csv",
-        "out.xlsx",
-        "out.pdf",
-        "head",
-    ]
+    refs["visit"] += [f"#{v}" for v in refs["visit"]] + refs["order"][:1]
+    refs["stage"] = ["new", "assigned", "in_progress", "done", "В работе"]
+    refs["moment"] = ["27.11.2026 10:00", "завтра 10:00", "today", "10:00", "+2h", "28.11"]
+    refs["number"] = ["1", "2.5", "0,5", "100", "1 750,00"]
+    refs["duration"] = ["1h", "30m", "2d", "1,5ч"]
+    refs["file"] = ["out.csv", "out.xlsx", "out.pdf", "orders.csv", "-"]
+    refs["word"] = ["high", "site", "orders", "company", "internal", "customer", "yes", "head"]
+    refs["word"] += ["company_hours", "order_number_pattern", "mon-fri 09:00-18:00", "59.93"]
+    return refs
+
+
+# Which kind of reference a parameter takes, by its name.
+KINDS = {
+    "order": ["number", "order", "target"],
+    "customer": ["customer", "ref"],
+    "contact": ["contact", "contact_name"],
+    "employee": ["employee", "employees", "assignee", "executor", "who", "members", "leader"],
+    "object": ["obj", "parent", "near"],
+    "item": ["item", "sku"],
+    "warehouse": ["warehouse", "to", "source", "target", "from_"],
+    "work_type": ["work_type"],
+    "user": ["user", "login"],
+    "id": ["message", "attachment_id", "time_off", "if_version", "entry"],
+    "visit": ["visit"],
+    "checklist": ["item", "ref"],
+    "stage": ["stage", "src", "dst"],
+    "moment": ["since", "until", "start", "end", "due", "at", "when", "first", "last", "day"],
+    "number": ["quantity", "price", "rate", "count", "by", "lat", "lon", "latitude"],
+    "duration": ["reaction", "resolution", "length"],
+    "file": ["file", "out", "rejects", "attach", "image", "png", "out_dir", "combined"],
+}
+BY_NAME: dict[str, list[str]] = {}
+for _kind, _names in KINDS.items():
+    for _name in _names:
+        BY_NAME.setdefault(_name, []).append(_kind)
 
 
 def commands() -> Iterator[tuple[tuple[str, ...], Any]]:
@@ -220,7 +225,7 @@ def test_the_walk_finds_every_area_of_the_command_line():
     assert len(found) > 100
 
 
-def _value(draw: Any, param: Any, refs: list[str]) -> str:
+def _value(draw: Any, param: Any, refs: dict[str, list[str]]) -> str:
     annotation = param.type_descriptor.annotation
     inner = getattr(annotation, "__args__", (annotation,))
     if int in inner and draw(st.booleans()):
@@ -230,11 +235,16 @@ def _value(draw: Any, param: Any, refs: list[str]) -> str:
     choices = getattr(param, "choices", None)
     if choices and draw(st.booleans()):
         return str(draw(st.sampled_from(list(choices))))
-    # mostly real references, so that a call gets past the look-ups to the rules
-    return draw(st.one_of(st.sampled_from(refs), st.sampled_from(refs), hostile_text()))
+    # mostly a real reference of the kind the parameter takes, so that a call gets past
+    # the look-ups to the rules
+    kinds = BY_NAME.get(param.name or "", ["word"])
+    fitting = [ref for kind in kinds for ref in refs.get(kind, [])] or refs["word"]
+    return draw(st.one_of(st.sampled_from(fitting), st.sampled_from(fitting), hostile_text()))
 
 
-def argv_for(draw: Any, path: tuple[str, ...], command: Any, refs: list[str]) -> list[str]:
+def argv_for(
+    draw: Any, path: tuple[str, ...], command: Any, refs: dict[str, list[str]]
+) -> list[str]:
     args: list[str] = [*path]
     options: list[str] = []
     for param in command.params:
@@ -282,7 +292,11 @@ def playground(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 def fuzz(
-    runner: CliRunner, db_url: str, path: tuple[str, ...], command: Any, refs: list[str]
+    runner: CliRunner,
+    db_url: str,
+    path: tuple[str, ...],
+    command: Any,
+    refs: dict[str, list[str]],
 ) -> Any:
     """A hypothesis test that calls ``command`` with drawn values."""
 
