@@ -141,8 +141,8 @@ def demo_refs(url: str) -> dict[str, list[str]]:
     try:
         with database.reader() as s:
 
-            def take(kind: str, column: Any, n: int = 3) -> None:
-                found = [str(v) for v in s.exec(select(column).limit(n)).all() if v]
+            def take(kind: str, column: Any, n: int = 3, *where: Any) -> None:
+                found = [str(v) for v in s.exec(select(column).where(*where).limit(n)).all() if v]
                 refs.setdefault(kind, []).extend(found)
 
             take("order", Order.number, 4)
@@ -155,7 +155,8 @@ def demo_refs(url: str) -> dict[str, list[str]]:
             take("item", Item.sku)
             take("warehouse", Warehouse.name)
             take("work_type", WorkType.name)
-            take("user", AppUser.login)
+            # not the acting user (Орлова, "orlova"): `users deactivate` would stop the rest
+            take("user", AppUser.login, 3, AppUser.login != "orlova")
             take("id", Message.id, 2)
             take("id", MessageAttachment.attachment_id, 1)
             take("visit", Visit.id, 2)
