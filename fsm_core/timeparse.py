@@ -148,15 +148,22 @@ def date_years() -> tuple[int, int]:
 
 
 def check_window(
-    value: date, *, shown: str | None = None, years: tuple[int, int] | None = None
+    value: date,
+    *,
+    shown: str | None = None,
+    years: tuple[int, int] | None = None,
+    field: str | None = None,
 ) -> None:
     """Refuse a date or moment (naive or in any zone) outside ``years`` (default: the
-    ``date_window`` setting); ``shown`` is how the value was written."""
+    ``date_window`` setting), naming ``field``; ``shown`` is how the value was written."""
     first, last = years or date_years()
     if first <= value.year <= last:
         return
+    where = f"{field}: " if field else ""
     raise OutOfWindow(
-        f"{shown or value.isoformat()!r} is outside the years fsm accepts ({first}-{last})",
+        f"{where}{shown or value.isoformat()!r} is outside the years fsm accepts "
+        f"({first}-{last})",
+        field=field,
         hint="the date_window setting, FSM_DATE_WINDOW, sets them",
     )
 
@@ -287,10 +294,7 @@ def parse_datetime(
     if value is None:
         return None
     if isinstance(value, datetime):
-        try:
-            check_window(value)
-        except OutOfWindow as exc:
-            raise InvalidInput(f"{field}: {exc.message}", field=field, hint=exc.hint) from None
+        check_window(value, field=field)
         return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
     if not value.strip():
         return None
@@ -317,10 +321,7 @@ def parse_date(
     if value is None:
         return None
     if isinstance(value, date):
-        try:
-            check_window(value)
-        except OutOfWindow as exc:
-            raise InvalidInput(f"{field}: {exc.message}", field=field, hint=exc.hint) from None
+        check_window(value, field=field)
         return value
     text = " ".join(value.split())
     if not text:
