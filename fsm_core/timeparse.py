@@ -161,8 +161,7 @@ def check_window(
         return
     where = f"{field}: " if field else ""
     raise OutOfWindow(
-        f"{where}{shown or value.isoformat()!r} is outside the years fsm accepts "
-        f"({first}-{last})",
+        f"{where}{shown or value.isoformat()!r} is outside the years fsm accepts ({first}-{last})",
         field=field,
         hint="the date_window setting, FSM_DATE_WINDOW, sets them",
     )
