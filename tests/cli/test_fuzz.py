@@ -145,7 +145,8 @@ def demo_refs(url: str) -> dict[str, list[str]]:
                 found = [str(v) for v in s.exec(select(column).where(*where).limit(n)).all() if v]
                 refs.setdefault(kind, []).extend(found)
 
-            take("order", Order.number, 4)
+            take("order", Order.number, 2)
+            take("order", Order.number, 3, Order.closed_at.is_(None))  # open: work, moves
             take("customer", Company.name)
             take("customer", Company.inn, 1)
             take("contact", Contact.full_name, 2)
