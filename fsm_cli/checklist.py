@@ -21,10 +21,11 @@ def _template(session: Any, ref: str) -> Any:
 
     from fsm_core.errors import NotFound
     from fsm_core.models.execution import ChecklistTemplate
+    from fsm_core.values import record_id
 
-    text = ref.strip().lstrip("#")
-    if text.isdigit():
-        found = session.get(ChecklistTemplate, int(text))
+    template_id = record_id(ref.strip().lstrip("#"))
+    if template_id is not None:
+        found = session.get(ChecklistTemplate, template_id)
         if found is not None:
             return found
     found = session.execute(

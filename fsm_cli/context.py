@@ -56,8 +56,15 @@ class CliState:
     def known_language(self) -> str:
         """The language without asking the database (for reporting its failures)."""
         from fsm_core.config import explicit_lang, get_settings
+        from fsm_core.errors import FsmError
 
-        return self.lang or self._lang or explicit_lang() or get_settings().lang
+        chosen = self.lang or self._lang or explicit_lang()
+        if chosen:
+            return chosen
+        try:
+            return get_settings().lang
+        except FsmError:  # a setting that cannot be read is the failure being reported
+            return "en"
 
     def _company_language(self) -> str:
         from fsm_core.config import explicit_lang, get_settings

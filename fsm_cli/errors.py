@@ -49,8 +49,9 @@ def describe(exc: BaseException, lang: str = "en") -> str | None:
         if isinstance(exc, DBAPIError):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             return f"database error: {reason}"
-    if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        # an empty name is a path too (`-o ''`): show it as one
+        return f"{exc.filename or repr(exc.filename)}: {exc.strerror}"
     return None
 
 

@@ -154,6 +154,8 @@ def import_(
             spool_over=pipe_spool_limit(workers),
             raw=raw,
         ) as source:
+            if source.encoding_notice:  # even with --quiet: the text may be misread
+                output.plain(source.encoding_notice, err=True)
             if progress:
                 progress.start(source.total_bytes)
             report = run_import(

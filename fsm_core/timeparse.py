@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -100,7 +101,7 @@ def parse_clock(text: str, *, allow_24: bool = False) -> time | None:
     """``9:05``, ``09:05``, ``9.05``, ``18`` (a whole hour) as a time of day, or None.
     ``allow_24``: ``24:00`` (the end of a day, in working hours) is midnight."""
     value = text.strip()
-    if value.isdigit() and len(value) <= 2:
+    if value.isascii() and value.isdigit() and len(value) <= 2:
         hour, minute = value, "0"
     else:
         match = re.fullmatch(r"(\d{1,2})[:.](\d{2})", value)
@@ -132,6 +133,40 @@ def _on(day: date | None, match: re.Match[str], end_of_day: bool) -> datetime | 
     return datetime.combine(day, at) if at is not None else None
 
 
+class OutOfWindow(InvalidInput):
+    """A date outside the years fsm accepts: the ``date_window`` setting
+    (``FSM_DATE_WINDOW``, default 1970-2100). Year 1 or 9999 is a typing slip or another
+    program's "no date", never a visit or a deadline, and at the calendar's ends moving a
+    moment into UTC overflows."""
+
+
+def date_years() -> tuple[int, int]:
+    """The first and the last year a date may fall in (the ``date_window`` setting)."""
+    from fsm_core.config import get_settings
+
+    return get_settings().date_years()
+
+
+def check_window(
+    value: date,
+    *,
+    shown: str | None = None,
+    years: tuple[int, int] | None = None,
+    field: str | None = None,
+) -> None:
+    """Refuse a date or moment (naive or in any zone) outside ``years`` (default: the
+    ``date_window`` setting), naming ``field``; ``shown`` is how the value was written."""
+    first, last = years or date_years()
+    if first <= value.year <= last:
+        return
+    where = f"{field}: " if field else ""
+    raise OutOfWindow(
+        f"{where}{shown or value.isoformat()!r} is outside the years fsm accepts ({first}-{last})",
+        field=field,
+        hint="the date_window setting, FSM_DATE_WINDOW, sets them",
+    )
+
+
 def read_local(
     text: str,
     *,
@@ -141,12 +176,31 @@ def read_local(
     words: bool = True,
 ) -> datetime | None:
     """The moment ``text`` names: a naive local datetime, or an aware one (ISO with an
-    offset, ``now``, ``+2h``); None when it cannot be read completely.
+    offset, ``now``, ``+2h``); None when it cannot be read completely. A moment outside
+    the ``date_window`` years raises :class:`OutOfWindow`: every date and time typed or
+    imported is read here, so this is where the window is kept.
 
     ``base``: the day that a time alone, or a date without a year, belongs to; without
     it those are refused (an imported file has no "today"). ``words``: today, завтра, now,
     +2h. ``end_of_day``: a date alone means its last minute (a deadline "до 14.04").
     """
+    try:
+        local = _read_local(text, tz=tz, end_of_day=end_of_day, base=base, words=words)
+    except OverflowError:  # +99999999w: beyond any calendar
+        local = datetime.max
+    if local is not None:
+        check_window(local, shown=" ".join(text.split()))
+    return local
+
+
+def _read_local(
+    text: str,
+    *,
+    tz: tzinfo,
+    end_of_day: bool = False,
+    base: date | None = None,
+    words: bool = True,
+) -> datetime | None:
     value = " ".join(text.split())
     if not value:
         return None
@@ -239,13 +293,14 @@ def parse_datetime(
     if value is None:
         return None
     if isinstance(value, datetime):
+        check_window(value, field=field)
         return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
     if not value.strip():
         return None
     base = day or clock.now().astimezone(tz).date()
     try:
         local = read_local(value, tz=tz, end_of_day=end_of_day, base=base)
-    except Ambiguity as exc:
+    except (Ambiguity, OutOfWindow) as exc:
         raise InvalidInput(f"{field}: {exc.message}", field=field, hint=exc.hint) from None
     if local is None:
         raise InvalidInput(
@@ -262,7 +317,10 @@ def parse_date(
     """A calendar date in the company's zone (``--since 01.11.2026``, ``27.11`` in
     ``base``'s year, default this year; ``today``, ``завтра``). A time alone is not a
     date; ``10.11`` is the 10th of November here."""
-    if value is None or isinstance(value, date):
+    if value is None:
+        return None
+    if isinstance(value, date):
+        check_window(value, field=field)
         return value
     text = " ".join(value.split())
     if not text:
@@ -274,7 +332,10 @@ def parse_date(
         found = _day(today.year, match["mo"], match["d"])
         local = datetime.combine(found, time(0)) if found else None
     elif not _CLOCK.fullmatch(text):
-        local = read_local(text, tz=tz)
+        try:
+            local = read_local(text, tz=tz)
+        except OutOfWindow as exc:
+            raise InvalidInput(f"{field}: {exc.message}", field=field, hint=exc.hint) from None
     if local is None:
         raise InvalidInput(
             f"{field}: cannot read date {value!r}",
@@ -293,13 +354,17 @@ def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
+#: the longest duration read (about ten years): no deadline or visit is longer, and a
+#: longer one overflowed on its way to the database or a timedelta
+MAX_MINUTES = 3660 * 1440
+
 _DURATION_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*(d|д|h|ч|m|min|мин)", re.IGNORECASE)
 
 
 def parse_minutes(value: str, *, field: str = "duration") -> int:
     """``4h``, ``30m``, ``1d 4h``, ``1,5ч`` or plain minutes → whole minutes."""
     text = value.strip().lower()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         minutes = int(text)
     else:
         parts = _DURATION_PART.findall(text)
@@ -307,7 +372,12 @@ def parse_minutes(value: str, *, field: str = "duration") -> int:
             raise InvalidInput(
                 f"{field}: cannot read duration {value!r}", field=field, hint="e.g. 30m, 4h, 2d"
             )
-        minutes = round(sum(float(n.replace(",", ".")) * _UNIT_MINUTES[u] for n, u in parts))
+        # Decimal, not float: '9…9.5h' with 300 nines is a number too, not infinity
+        minutes = round(sum(Decimal(n.replace(",", ".")) * _UNIT_MINUTES[u] for n, u in parts))
     if minutes <= 0:
         raise InvalidInput(f"{field}: duration {value!r} must be positive", field=field)
+    if minutes > MAX_MINUTES:
+        raise InvalidInput(
+            f"{field}: duration {value!r} is longer than {MAX_MINUTES // 1440} days", field=field
+        )
     return minutes

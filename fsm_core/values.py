@@ -36,6 +36,41 @@ _TERMINAL_SAFE = {
 _UNSAFE_FOR_TERMINAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+_SHEET_SAFE = {code: sign for code, sign in _TERMINAL_SAFE.items() if code != 0x0D}
+_UNSAFE_FOR_SHEET = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def sheet_safe(value: str) -> str:
+    """``value`` as a workbook for people shows it: like :func:`terminal_safe`, but a
+    carriage return stays (``\r\n`` is a line break a cell holds, and an import takes it
+    back as it was)."""
+    if not _UNSAFE_FOR_SHEET.search(value):
+        return value
+    return value.translate(_SHEET_SAFE)
+
+
+def only_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits 0-9 and nothing else. ``str.isdigit`` also takes
+    ``²`` (which ``int`` refuses: a traceback) and ``٣`` (which it reads): neither is
+    a number people mean here."""
+    return text.isascii() and text.isdigit()
+
+
+#: the largest id a record can have (a PostgreSQL integer column)
+MAX_ID = 2**31 - 1
+
+
+def record_id(text: str) -> int | None:
+    """``text`` (``17``) as the id of a record when it can be one, else None: an id
+    beyond the column's range matches nothing, and is never sent to the database (where
+    SQLite raised OverflowError)."""
+    if only_digits(text) and len(text) <= len(str(MAX_ID)):
+        value = int(text)
+        if 0 < value <= MAX_ID:
+            return value
+    return None
+
+
 def terminal_safe(value: str) -> str:
     """``value`` with every control character a terminal would act on made visible.
 
@@ -75,7 +110,9 @@ def normalize_phone(value: str | None, *, field: str = "phone") -> str | None:
         extension = match.group(1)
         value = value[: match.start()]
     international = value.lstrip().startswith("+")
-    digits = "".join(ch for ch in value if ch.isdigit())
+    digits = "".join(ch for ch in value if "0" <= ch <= "9")
+    if any(ch.isdigit() and not "0" <= ch <= "9" for ch in value):
+        raise InvalidInput(f"{field}: cannot read phone number {value!r}", field=field)
     if not 5 <= len(digits) <= 15 or any(ch.isalpha() for ch in value):
         raise InvalidInput(f"{field}: cannot read phone number {value!r}", field=field)
     if len(digits) == 11 and digits[0] in "78" and not (international and digits[0] == "8"):
@@ -118,7 +155,7 @@ def _inn_digit(digits: list[int], weights: tuple[int, ...]) -> int:
 
 def inn_is_valid(inn: str) -> bool:
     """True when ``inn`` is a Russian tax id (ИНН) with correct control digits."""
-    if not inn.isdigit() or len(inn) not in (10, 12):
+    if not only_digits(inn) or len(inn) not in (10, 12):
         return False
     d = [int(c) for c in inn]
     if len(d) == 10:
@@ -131,7 +168,7 @@ def normalize_inn(value: str | None, *, field: str = "inn") -> str | None:
     if value is None:
         return None
     value = value.replace(" ", "")
-    if not value.isdigit() or len(value) not in (10, 12):
+    if not only_digits(value) or len(value) not in (10, 12):
         raise InvalidInput(f"{field}: INN {value!r} must have 10 or 12 digits", field=field)
     if not inn_is_valid(value):
         raise InvalidInput(f"{field}: INN {value!r} has a wrong control digit", field=field)

@@ -49,8 +49,8 @@ from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
 from fsm_core.files import private_dir, replacing, tempfiles_as_default
-from fsm_core.importing.readers import fmt_for_path, quote_formula
-from fsm_core.values import terminal_safe
+from fsm_core.importing.readers import fmt_for_path, quote_formula, xlsx_escape
+from fsm_core.values import sheet_safe
 
 __all__ = ["WRITE_FORMATS", "fmt_for_path", "write_rows"]
 
@@ -314,9 +314,10 @@ def _write_xlsx(
         kind = type(value)
         if kind is str:
             if for_people:
-                value = terminal_safe(value)
+                value = sheet_safe(value)
             if len(value) > _XLSX_MAX_TEXT:
                 raise ValueError(f"text longer than Excel's {_XLSX_MAX_TEXT} characters")
+            value = xlsx_escape(value)
             if value[:1] == "=" or value in _XLSX_ERROR_CODES:
                 text = WriteOnlyCell(worksheet, value=value)
                 text.data_type = "s"

@@ -43,7 +43,7 @@ from fsm_core.importing.entities import (
     Row,
 )
 from fsm_core.importing.fields import CellError
-from fsm_core.importing.readers import Source, SourceRow
+from fsm_core.importing.readers import ALTERNATIVES, Source, SourceRow, encoding_hint
 from fsm_core.importing.resolver import Resolver
 
 
@@ -137,6 +137,41 @@ def column_table(entity: type[Entity]) -> dict[str, Column]:
         for name in (column.name, column.name.replace("_", " "), *column.aliases):
             table.setdefault(normalize_header(name), column)
     return table
+
+
+def check_header_encoding(entity: type[Entity], source: Source, options: ImportOptions) -> None:
+    """Refuse a file whose encoding was guessed when its headers beyond ASCII are no
+    column fsm knows in that encoding, and either the guess was doubtful or another
+    encoding reads them as known columns: a KOI8-R ``Заказчик`` read as Windows-1251 is
+    ``ъБЛБЪЮЙЛ``, and "missing column: customer" would send the user the wrong way."""
+    if not source.encoding_guessed or source.encoding is None:
+        return
+    table = column_table(entity)
+    known = table.keys() | {normalize_header(k) for k in options.mapping}
+    strange = [h for h in source.headers if not h.isascii() and normalize_header(h) not in known]
+    if not strange:
+        return
+
+    def reads_known(encoding: str) -> bool:
+        try:
+            return all(
+                normalize_header(h.encode(source.encoding or "").decode(encoding)) in known
+                for h in strange
+            )
+        except UnicodeError:
+            return False
+
+    readable = [e for e in ALTERNATIVES if reads_known(e)]
+    if not (source.encoding_doubtful or readable):
+        return  # Russian headers fsm does not know: ignored as any unknown column
+    hint = " or ".join(f"--encoding {e}" for e in readable) if readable else encoding_hint(source)
+    where = f"{source.name}:{source.header_line}" if source.header_line else source.name
+    names = ", ".join(repr(h) for h in strange)
+    raise InvalidInput(
+        f"{where}: read as {source.encoding}, the encoding guessed, the header(s) {names} "
+        "are no column fsm knows",
+        hint=f"give the file's encoding: {hint}",
+    )
 
 
 def plan_columns(
@@ -437,6 +472,7 @@ def run_import(
         known = ", ".join(ENTITIES)
         raise InvalidInput(f"cannot import {entity!r}", hint=f"one of: {known}") from None
     started = time.perf_counter()
+    check_header_encoding(entity_cls, source, options)
     plan, unknown = plan_columns(entity_cls, source.headers, options)
     key = options.key or entity_cls.keys[0]
     if key not in entity_cls.keys:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from fsm_core.errors import InvalidInput
-from fsm_core.timeparse import read_local
+from fsm_core.timeparse import OutOfWindow, check_window, date_years, read_local
 from fsm_core.values import (
     normalize_email,
     normalize_inn,
@@ -155,9 +155,17 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
     """A reader of moments in the company's zone, returned as UTC-aware datetimes.
 
     ``end_of_day``: a date without a time means its last minute (a deadline "до 14.04").
+    A moment outside the ``date_window`` years is refused, whatever shape it came in.
     """
+    years = date_years()
 
     def read_any(value: Any) -> datetime | None:
+        try:
+            return read_moment(value)
+        except OutOfWindow as exc:
+            raise CellError(exc.one_line()) from None
+
+    def read_moment(value: Any) -> datetime | None:
         if _blank(value):
             return None
         if isinstance(value, datetime):
@@ -174,6 +182,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
             local = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
             if local is None:
                 raise CellError(f"cannot read date {raw!r}")
+        check_window(local, shown=str(value).strip(), years=years)
         if local.tzinfo is None:
             local = local.replace(tzinfo=tz)
         return local.astimezone(UTC)

@@ -115,6 +115,17 @@ SAMPLE_SIZE = 64 * 1024
 _BUFFER_SIZE = 64 * 1024
 _PROGRESS_STEP = 64 * 1024
 
+# A cell may be long (a pasted log, a 10 MB description): it is read, and refused at its
+# row by its column's length, so that --skip-invalid takes the other rows. Only beyond
+# this many characters (the csv module's default is 131,072) is the file given up: a
+# double quote left open would otherwise take the rest of it in.
+CELL_LIMIT = 32 * 1024 * 1024
+# A cell this long that spans lines is a double quote left open that took in the lines
+# after it (until the file's end, where the csv module gives up without a word): the file
+# is refused there, as the csv module's own limit used to. One this long on one line is
+# a long cell, refused at its row.
+_OPEN_QUOTE_CELL = 128 * 1024
+
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls (and .doc) files
 _ASCII_PROBE = '\r\n\t ,;"{}:0aZ'
@@ -169,6 +180,13 @@ class Source(ABC):
         self.name = name
         self.format = fmt
         self.encoding = None
+        #: the encoding was guessed from bytes that read implausibly in it (see
+        #: :func:`encoding_doubt`); ``encoding_notice`` says so, ``other_encodings``
+        #: lists the ones that read the sample better
+        self.encoding_doubtful = False
+        self.other_encodings: tuple[str, ...] = ()
+        #: the encoding is the fallback guess (Windows-1251), not given, marked or checked
+        self.encoding_guessed = False
         self.delimiter = None
         self.headers = []
         self.header_line = None
@@ -180,6 +198,16 @@ class Source(ABC):
 
     # whether several processes can each read their share (see shared_rows)
     shareable = False
+
+    @property
+    def encoding_notice(self) -> str | None:
+        """One line for the user when the encoding is a doubtful guess, else None."""
+        if not self.encoding_doubtful:
+            return None
+        return (
+            f"{self.name}: read as {self.encoding}, a guess: its text does not read like "
+            f"Russian in it; if it looks wrong, give the encoding: {encoding_hint(self)}"
+        )
 
     def rows(self) -> Iterator[SourceRow]:
         """Stream the data rows (the header is not one of them)."""
@@ -227,6 +255,13 @@ class Source(ABC):
             f"<{type(self).__name__} {self.name!r} format={self.format} "
             f"encoding={self.encoding} delimiter={self.delimiter!r} headers={self.headers!r}>"
         )
+
+
+def encoding_hint(source: Source) -> str:
+    """``--encoding koi8-r`` when one encoding reads the file better, else a choice."""
+    if source.other_encodings:
+        return " or ".join(f"--encoding {e}" for e in source.other_encodings)
+    return "--encoding utf-8, --encoding latin-1, --encoding koi8-r..."
 
 
 def fmt_for_path(path: str) -> str | None:
@@ -501,8 +536,13 @@ class _TextInput:
     ) -> None:
         self.name = name
         bom = sample.startswith(codecs.BOM_UTF8)
+        self.doubtful = self.guessed = False
+        self.other_encodings: tuple[str, ...] = ()
         if codec is None:
             codec = _detect_encoding(sample, at_eof)
+            if codec == "cp1251":
+                self.guessed = True
+                self.doubtful, self.other_encodings = encoding_doubt(sample, codec)
         elif codec == "utf-8" and bom:
             codec = "utf-8-sig"  # a BOM is never data; keep it out of the first header
         self.encoding = codec
@@ -565,6 +605,52 @@ def _detect_encoding(sample: bytes, at_eof: bool) -> str:
         pairs = len(_UTF8_CYRILLIC.findall(sample))
         return "utf-8" if 4 * pairs > non_ascii else "cp1251"
     return "utf-8"
+
+
+# Encodings a single-byte file that is not Windows-1251 is likely in, and whether their
+# letters outside ASCII are Cyrillic (else they are Latin letters with accents).
+ALTERNATIVES = {"koi8-r": True, "cp866": True, "latin-1": False}
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _oddness(text: str, *, cyrillic: bool) -> tuple[int, int, float]:
+    """How implausibly ``text`` reads: (words with a letter beyond ASCII, odd ones among
+    them, the share of characters beyond ASCII that are letters). A word is odd when its
+    capitals are neither first, all or none (``ъБЛБЪЮЙЛ``: KOI8-R read as Windows-1251),
+    or when its letters are of two scripts: Cyrillic among Latin ones (``Cafй``: Latin-1
+    read as Windows-1251), or, in a Latin encoding, more accented letters than plain ones
+    (``Çàêàç``)."""
+    words = odd = 0
+    for word in _WORD.findall(text):
+        if word.isascii():
+            continue
+        words += 1
+        wide = sum(not c.isascii() for c in word)
+        cased = word.islower() or word.isupper() or word.istitle()
+        mixed = wide < len(word) if cyrillic else 2 * wide > len(word) > 1
+        odd += not cased or mixed
+    beyond = [c for c in text if not c.isascii()]
+    letters = sum(c.isalpha() for c in beyond) / len(beyond) if beyond else 1.0
+    return words, odd, letters
+
+
+def _plausible(words: int, odd: int, letters: float) -> bool:
+    """Nearly every word plausible, and what is beyond ASCII mostly letters (not the box
+    drawing that KOI8-R's letters are in CP866)."""
+    return 20 * odd <= words and 4 * letters >= 3
+
+
+def encoding_doubt(sample: bytes, codec: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether ``sample`` reads implausibly in ``codec`` (a guess), and which of the usual
+    other single-byte encodings read it plausibly (best first)."""
+    if _plausible(*_oddness(sample.decode(codec, "replace"), cyrillic=True)):
+        return False, ()
+    better: list[tuple[float, float, str]] = []
+    for other, cyrillic in ALTERNATIVES.items():
+        words, odd, letters = _oddness(sample.decode(other, "replace"), cyrillic=cyrillic)
+        if _plausible(words, odd, letters):
+            better.append((odd / words if words else 0.0, -letters, other))
+    return True, tuple(name for *_, name in sorted(better))
 
 
 def _is_ascii_compatible(codec: str) -> bool:
@@ -685,6 +771,28 @@ def unquote_formula(text: str) -> str:
     return text[1:] if _QUOTED_FORMULA.match(text) else text
 
 
+# A workbook's text escapes what XML would not keep as ``_xHHHH_`` (Office Open XML's
+# ST_Xstring): a carriage return is ``_x000D_`` (XML reads a bare one as a line feed), and
+# a text that itself reads ``_x000D_`` is written ``_x005F_x000D_``. Excel writes and reads
+# it so; openpyxl does neither, so fsm does both.
+_XLSX_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+_XLSX_TO_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)|\r")
+
+
+def xlsx_escape(text: str) -> str:
+    """``text`` as a workbook's cell holds it: ``a\r\nb`` -> ``a_x000D_\nb``."""
+    if "\r" not in text and "_x" not in text:
+        return text
+    return _XLSX_TO_ESCAPE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def xlsx_unescape(text: str) -> str:
+    """The inverse of :func:`xlsx_escape` (and what Excel wrote)."""
+    if "_x" not in text:
+        return text
+    return _XLSX_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 class _DelimitedSource(Source):
     def __init__(
         self,
@@ -701,9 +809,14 @@ class _DelimitedSource(Source):
         self._text = text
         self.unquote = True
         self.encoding = text.encoding
+        self.encoding_doubtful = text.doubtful
+        self.encoding_guessed = text.guessed
+        self.other_encodings = text.other_encodings
         if delimiter is None:
             delimiter = _sniff_delimiter(sample, at_eof, text.encoding)
         self.delimiter = delimiter
+        if csv.field_size_limit() < CELL_LIMIT:
+            csv.field_size_limit(CELL_LIMIT)
         self._reader = csv.reader(text.lines, delimiter=delimiter, quotechar='"', doublequote=True)
         header: list[str] | None = None
         line = last = 0
@@ -722,7 +835,19 @@ class _DelimitedSource(Source):
         self.header_line = line
         self.headers = _clean_headers(header, name, line)
 
+    def _open_quote(self, start: int, last: int) -> InvalidInput:
+        return InvalidInput(
+            f"{self.name}:{start}: malformed CSV: a quoted cell runs on to line {last}",
+            hint="check for an unclosed double quote in or before this line",
+        )
+
     def _csv_error(self, line: int, exc: csv.Error) -> InvalidInput:
+        if "field larger than field limit" in str(exc):
+            return InvalidInput(
+                f"{self.name}:{line}: a cell is longer than {CELL_LIMIT} characters",
+                hint="a double quote left open in or before this line takes in the rest "
+                "of the file",
+            )
         return InvalidInput(
             f"{self.name}:{line}: malformed CSV: {exc}",
             hint="check for an unclosed double quote in or before this line",
@@ -757,6 +882,8 @@ class _DelimitedSource(Source):
             for cells in reader:
                 start = last + 1
                 last = reader.line_num
+                if last != start and max(map(len, cells)) > _OPEN_QUOTE_CELL:
+                    raise broken(self._open_quote(start, last))
                 if unquote and mark in join(("", *cells)):  # one C-level scan per record
                     cells = [unquote_formula(c) for c in cells]
                 if len(cells) == n and cells[0]:  # the common case, kept cheap
@@ -806,6 +933,9 @@ class _JsonLinesSource(Source):
         self._closers.append(text.close)
         self._text = text
         self.encoding = text.encoding
+        self.encoding_doubtful = text.doubtful
+        self.encoding_guessed = text.guessed
+        self.other_encodings = text.other_encodings
         self._lines = enumerate(text.lines, 1)
         self._lineno = 0
         self._objects_iter = self._objects()
@@ -1070,6 +1200,8 @@ class _XlsxSource(Source):
             for line, values in self._rows:
                 if _blank(values):
                     continue
+                if any(type(v) is str and "_x" in v for v in values):
+                    values = tuple(xlsx_unescape(v) if type(v) is str else v for v in values)
                 width = len(values)
                 if width == n:
                     yield row(line, dict(zip(headers, values, strict=True)))

@@ -42,7 +42,7 @@ from fsm_core.models.execution import (
 )
 from fsm_core.services import stages
 from fsm_core.services.stages import StageView
-from fsm_core.values import KOPECK, line_amount, parse_decimal, parse_quantity
+from fsm_core.values import KOPECK, line_amount, parse_decimal, parse_quantity, record_id
 from fsm_core.vocabulary import parse_criticality
 
 HOUR_PRECISION = Decimal("0.01")
@@ -462,9 +462,10 @@ def find_item(session: Session, order_id: int, ref: str | int) -> ChecklistItem:
         order = _order(session, order_id)
         raise InvalidInput(f"order {order.number} has no checklist")
     text = str(ref).strip().lstrip("#")
-    if text.isdigit():
+    item_id = record_id(text)
+    if item_id is not None:
         for s in state:
-            if s.item.id == int(text):
+            if s.item.id == item_id:
                 return s.item
     needle = text.lower()
     hits = [s.item for s in state if needle in s.item.text.lower()]

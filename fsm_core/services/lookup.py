@@ -28,23 +28,26 @@ from fsm_core.models import (
     WorkType,
 )
 from fsm_core.services.object_tree import TreeRow
-from fsm_core.values import normalize_phone
+from fsm_core.values import MAX_ID, normalize_phone, only_digits, record_id
 
 if TYPE_CHECKING:
     from fsm_core.models.stock import Item, Warehouse
 
 T = TypeVar("T", bound=SQLModel)
 
-_ID_REF = re.compile(r"^#(\d+)$")
+_ID_REF = re.compile(r"^#([0-9]+)$")
 _INITIALS_SPACES = re.compile(r"\.\s*")
 _LIMIT = 6
 
 
 def _by_id(session: Session, model: type[T], ref: str | int) -> T | None:
+    """The record ``#17`` (or 17) names; None for an id no record can have."""
     if isinstance(ref, int):
-        return session.get(model, ref)
-    match = _ID_REF.match(ref.strip())
-    return session.get(model, int(match.group(1))) if match else None
+        found = ref if 0 < ref <= MAX_ID else None
+    else:
+        match = _ID_REF.match(ref.strip())
+        found = record_id(match.group(1)) if match else None
+    return session.get(model, found) if found is not None else None
 
 
 def _one(
@@ -108,7 +111,7 @@ def describe_company(c: Company) -> str:
 def resolve_company(session: Session, ref: str | int) -> Company:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Company.external_id == text]
-    if text.isdigit() and len(text) in (10, 12):
+    if only_digits(text) and len(text) in (10, 12):
         exact.insert(0, Company.inn == text)
     return _resolve(
         session,
@@ -379,7 +382,7 @@ def search_for_order(session: Session, text: str, *, limit: int = PICK_LIMIT) ->
         found = list(exact)
     else:
         named = [Company.external_id == key, *text_filter(key, Company.name)]
-        if key.isdigit() and len(key) in (10, 12):
+        if only_digits(key) and len(key) in (10, 12):
             named.append(Company.inn == key)
         whole_customers = list(
             session.exec(select(Company.id).where(or_(*named)).limit(limit)).all()

@@ -57,6 +57,7 @@ from fsm_core.services.working_time import (
     subtract,
     total,
 )
+from fsm_core.values import only_digits, record_id
 
 EARTH_RADIUS_KM = 6371.0088
 MAX_VISIT = timedelta(hours=24)
@@ -1366,8 +1367,11 @@ def resolve_visit(session: Session, ref: str) -> int:
     from fsm_core.services import lookup
 
     text = ref.strip().lstrip("#")
-    if text.isdigit():
-        return int(text)
+    visit_id = record_id(text)
+    if visit_id is not None:
+        return visit_id
+    if only_digits(text):
+        raise NotFound("visit", ref, hint="fsm plan day shows the visits' #ids")
     order = lookup.resolve_order(session, ref)
     visits = visits_of_order(session, order.id)
     if len(visits) == 1:

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from fsm_core.errors import InvalidInput
 from fsm_core.models import Setting
 from fsm_core.timeparse import zone
+from fsm_core.values import only_digits
 
 NUMBER_FIELDS = {"yy", "yyyy", "mm", "seq"}
 ORDER_NUMBER_LENGTH = 40  # Order.number's column
@@ -163,7 +164,7 @@ def _check_kpp(value: str) -> str:
 def ogrn_is_valid(ogrn: str) -> bool:
     """True for an ОГРН (13 digits) or ОГРНИП (15) whose last digit is the remainder of
     the rest divided by 11 (by 13 for an ОГРНИП), taken modulo 10."""
-    if not ogrn.isdigit() or len(ogrn) not in (13, 15):
+    if not only_digits(ogrn) or len(ogrn) not in (13, 15):
         return False
     divisor = 11 if len(ogrn) == 13 else 13
     return int(ogrn[:-1]) % divisor % 10 == int(ogrn[-1])
@@ -173,7 +174,7 @@ def _check_ogrn(value: str) -> str:
     text = "".join(value.split())
     if not text:
         return ""
-    if not text.isdigit() or len(text) not in (13, 15):
+    if not only_digits(text) or len(text) not in (13, 15):
         raise InvalidInput(
             f"company_ogrn: OGRN {value.strip()!r} must have 13 digits (15 for a sole trader)",
             field="company_ogrn",

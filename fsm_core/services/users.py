@@ -19,6 +19,7 @@ from fsm_core.errors import Ambiguous, Duplicate, InvalidInput, NotFound
 from fsm_core.models import AppUser, Contact, Employee, UserKind
 from fsm_core.services import settings as company_settings
 from fsm_core.services.common import flush_or_duplicate
+from fsm_core.values import only_digits, record_id
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,99}$")
 _INITIALS_SPACES = re.compile(r"\.\s*")
@@ -54,8 +55,9 @@ def find_user(session: Session, name: str) -> AppUser:
     text = name.strip()
     if not text:
         raise NotFound("user", name)
-    if text.startswith("#") and text[1:].isdigit():
-        found = session.get(AppUser, int(text[1:]))
+    if text.startswith("#") and only_digits(text[1:]):
+        user_id = record_id(text[1:])
+        found = session.get(AppUser, user_id) if user_id is not None else None
         if found is None:
             raise NotFound("user", name)
         return found

@@ -2,6 +2,7 @@
 nothing changed (issue: hostile input and bad moments)."""
 
 import json
+from datetime import datetime
 from functools import partial
 
 import pytest
@@ -117,3 +118,138 @@ def test_a_workbook_for_people_shows_what_excel_cannot_hold(demo, tmp_path):
         demo, "export", "orders", "-o", str(tmp_path / "back.xlsx"), "--for-import", code=1
     )
     assert "contains a control character Excel cannot store" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("orders", "list", "--since", "01.01.0001"), "since"),
+        (("orders", "list", "--until", "31.12.9999"), "until"),
+        (("plan", "day", "31.12.9999"), "day"),
+        (("stock", "ledger", "--since", "01.01.0001"), "since"),
+        (
+            ("orders", "create", "-c", "ООО «СМ-Трейд»", "-d", "x", "--due", "01.01.0001 00:00"),
+            "--due",
+        ),
+    ],
+)
+def test_a_date_outside_the_window_is_one_line_naming_the_option(demo, args, field):
+    """OverflowError tracebacks before (issue 15 item 10)."""
+    before = run(demo, "orders", "list", "--limit", "0", "--json").stdout
+    result = run(demo, *args, code=1)
+    assert result.stderr.startswith(f"Error: {field}: '")
+    assert "is outside the years fsm accepts (1970-2100)" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert run(demo, "orders", "list", "--limit", "0", "--json").stdout == before
+
+
+def test_an_import_refuses_a_date_outside_the_window_at_its_row(demo, tmp_path):
+    """created_at 31.12.9999 raised OverflowError; a deadline 01.01.0001 went in silently."""
+    from openpyxl import Workbook
+
+    sheet = tmp_path / "orders.csv"
+    sheet.write_text(
+        "customer;description;created_at;resolution_due\n"
+        "ООО «СМ-Трейд»;a;31.12.9999 10:00;\n"
+        "ООО «СМ-Трейд»;b;;01.01.0001\n"
+        "ООО «СМ-Трейд»;c;01.12.2026 10:00;02.12.2026\n",
+        encoding="utf-8",
+    )
+    lines = json.dumps(
+        {"customer": "ООО «СМ-Трейд»", "description": "d", "planned_start": "0001-01-01"}
+    )
+    (tmp_path / "orders.jsonl").write_text(lines + "\n", encoding="utf-8")
+    book = Workbook()
+    book.active.append(["customer", "description", "created_at"])
+    book.active.append(["ООО «СМ-Трейд»", "e", datetime(9999, 12, 31, 10, 0)])
+    book.save(tmp_path / "orders.xlsx")
+    before = run(demo, "orders", "list", "--limit", "0", "--json").stdout
+    refused = run(demo, "import", "orders", str(sheet), code=1)
+    assert refused.stderr.splitlines()[:2] == [
+        f"{sheet}:2: column 'created_at': '31.12.9999 10:00' is outside the years fsm accepts "
+        "(1970-2100) (the date_window setting, FSM_DATE_WINDOW, sets them)",
+        f"{sheet}:3: column 'resolution_due': '01.01.0001' is outside the years fsm accepts "
+        "(1970-2100) (the date_window setting, FSM_DATE_WINDOW, sets them)",
+    ]
+    for other, place in (
+        ("orders.jsonl", ":1: column 'planned_start'"),
+        ("orders.xlsx", ":2: column 'created_at'"),
+    ):
+        again = run(demo, "import", "orders", str(tmp_path / other), code=1)
+        assert f"{place}: '" in again.stderr
+        assert "is outside the years fsm accepts" in again.stderr
+    assert run(demo, "orders", "list", "--limit", "0", "--json").stdout == before
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("FSM_DATE_WINDOW", "2100-1970", "the first year is after the last"),
+        ("FSM_WRITE_WAIT", "abc", "Input should be a valid number"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_one_line(demo, monkeypatch, variable, value, message):
+    """pydantic's report of FSM_WRITE_WAIT=abc was a traceback of many lines."""
+    from fsm_core.config import get_settings
+
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    try:
+        result = invoke(demo, "orders", "list", code=None, lang=None)
+    finally:
+        monkeypatch.delenv(variable)
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.exception
+    assert result.stderr.startswith(f"Error: {variable}={value!r}: {message}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_empty_output_path_is_one_line(demo, tmp_path, monkeypatch):
+    """`fsm objects passport REF -o ''` was a FileNotFoundError traceback (found by the
+    fuzz): an OSError whose file name is empty was not taken for the user's error."""
+    monkeypatch.chdir(tmp_path)
+    result = run(demo, "objects", "passport", "СМТ-000114", "--output", "", code=1)
+    assert result.stderr.splitlines()[-1] == "Error: '': No such file or directory"
+
+
+@pytest.mark.parametrize("revision", ["", " ", "00", "base", "heads", "0001+1"])
+def test_db_upgrade_to_a_revision_fsm_does_not_have_is_one_line(demo, revision):
+    """`fsm db upgrade ''` was an AssertionError from Alembic (found by the fuzz); its
+    prefixes and relative steps are not fsm's revisions either."""
+    result = run(demo, "db", "upgrade", "--", revision, code=1)
+    assert result.stderr.startswith(f"Error: unknown schema revision {revision!r}")
+    assert result.stderr.count("\n") == 1
+
+
+NINES = "9" * 20
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("checklist", "template", "bind", NINES), f"no checklist matches '{NINES}'"),
+        (("checklist", "template", "bind", "²"), "no checklist matches '²'"),
+        (("plan", "remove", NINES), f"no visit matches '{NINES}'"),
+        (("plan", "remove", "²"), "no order matches '²'"),
+        (("work-types", "update", f"#{NINES}", "--price", "1"), f"no work type matches '#{NINES}'"),
+        (("stock", "items", "show", f"#{NINES}"), f"no item matches '#{NINES}'"),
+        (("--as", f"#{NINES}", "users", "me"), f"no user matches '#{NINES}'"),
+        (("--as", "#²", "users", "me"), "no user matches '#²'"),
+        (("sla", "set", "high", "²", "6h"), "reaction: cannot read duration '²'"),
+        (("sla", "set", "high", NINES, "6h"), "reaction: duration '9"),
+        (("sla", "set", "high", "1h", "9" * 400 + ".5h"), "resolution: duration '9"),
+        (("plan", "free", "today", "--length", NINES), "length: duration '9"),
+        (("companies", "create", "X", "--inn", "²" * 10), "inn: INN '²²²²²²²²²²' must have"),
+        (("companies", "create", "X", "--phone", "²" * 11), "phone: cannot read phone number"),
+        (("settings", "set", "company_ogrn", "²" * 13), "company_ogrn: OGRN '²²²²²²²²²²²²²'"),
+    ],
+)
+def test_digits_beyond_a_column_or_not_ascii_are_one_line(demo, args, message):
+    """Found by the fuzz: an id of 20 digits raised OverflowError on SQLite, '²' (which
+    str.isdigit takes) ValueError from int(), and a duration of 20 digits was stored and
+    then broke `fsm sla list` for good (OverflowError in timedelta)."""
+    before = run(demo, "sla", "list", "--json").stdout
+    result = run(demo, *args, code=1)
+    assert result.stderr.startswith(f"Error: {message}")
+    assert result.stderr.count("\n") == 1
+    assert run(demo, "sla", "list", "--json").stdout == before

@@ -1,6 +1,7 @@
 """One strict parser for every date and time the product reads: it reads a value whole or
 refuses it with the field and the value; nothing is guessed from a part of it."""
 
+import re
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -90,3 +91,87 @@ def test_working_hours_read_their_clock_times_the_same_way():
     for bad in ("mon-fri 09:00-1800", "mon-fri 09:00-25:00", "mon-fri 9:60-18", "mon-fri 0900-18"):
         with pytest.raises(InvalidInput, match="working hours"):
             parse_pattern(bad)
+
+
+@pytest.fixture
+def date_window(monkeypatch):
+    """Set FSM_DATE_WINDOW for one test (the settings are read once per process)."""
+    from fsm_core.config import get_settings
+
+    def set_to(value):
+        monkeypatch.setenv("FSM_DATE_WINDOW", value)
+        get_settings.cache_clear()
+
+    yield set_to
+    monkeypatch.delenv("FSM_DATE_WINDOW", raising=False)
+    get_settings.cache_clear()
+
+
+OUTSIDE = ["01.01.0001", "31.12.9999", "0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00"]
+OUTSIDE += ["01.01.1969 23:59", "01.01.2101", "+99999999999w", "-9999999w", "1 января 0001"]
+
+
+@pytest.mark.parametrize("typed", OUTSIDE)
+def test_a_date_outside_the_window_is_refused_naming_the_field(typed):
+    """Year 1 and 9999 raised OverflowError from moving the moment to UTC (issue 15
+    item 10), or were accepted silently from an import."""
+    with clock.frozen(NOON):
+        with pytest.raises(InvalidInput) as caught:
+            parse_datetime(typed, tz=MSK, field="--due")
+        assert caught.value.one_line().startswith(
+            f"--due: {typed!r} is outside the years fsm accepts (1970-2100)"
+        )
+        assert "FSM_DATE_WINDOW" in caught.value.one_line()
+        if typed[0].isdigit():
+            with pytest.raises(InvalidInput, match=f"since: {re.escape(repr(typed))} is outside"):
+                parse_date(typed, tz=MSK, field="since")
+            with pytest.raises(InvalidInput, match=r"day: .* is outside"):
+                planning.read_day(typed, MSK, field="day")
+            for end_of_day in (False, True):  # a file has no "+2h"
+                with pytest.raises(CellError, match=f"{re.escape(repr(typed))} is outside"):
+                    datetime_reader(MSK, end_of_day=end_of_day)(typed)
+
+
+@pytest.mark.parametrize(
+    "value", [datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59), date(1, 1, 1), 2958465.5]
+)
+def test_a_typed_cell_outside_the_window_is_refused_too(value):
+    """An Excel date cell or serial, a JSON value: not only text goes through the window."""
+    with pytest.raises(CellError, match="is outside the years fsm accepts"):
+        datetime_reader(MSK)(value)
+    if isinstance(value, datetime):
+        with pytest.raises(InvalidInput, match=r"start: .* is outside"):
+            parse_datetime(value, tz=MSK, field="start")
+
+
+def test_the_window_is_a_setting(date_window):
+    date_window("1900 - 2200")
+    with clock.frozen(NOON):
+        assert parse_date("01.01.1901", tz=MSK) == date(1901, 1, 1)
+        assert parse_datetime("31.12.2199 10:00", tz=MSK) == datetime(2199, 12, 31, 7, tzinfo=UTC)
+        with pytest.raises(InvalidInput, match=r"\(1900-2200\)"):
+            parse_date("31.12.1899", tz=MSK)
+    assert datetime_reader(UTC)("01.01.1901") == datetime(1901, 1, 1, tzinfo=UTC)
+    date_window("2-9998")  # the widest: a day of room at both ends of the calendar
+    assert parse_datetime("01.01.0002", tz=MSK) == datetime(2, 1, 1, tzinfo=MSK).astimezone(UTC)
+    assert parse_date("31.12.9998", tz=MSK) == date(9998, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("2100-1970", "the first year is after the last"),
+        ("1970", "give two years joined by '-'"),
+        ("x-y", "give two years joined by '-'"),
+        ("1-9999", "the years must be from 2 to 9998"),
+    ],
+)
+def test_a_window_that_is_not_one_is_refused_in_one_line(date_window, value, why):
+    from fsm_core.config import get_settings
+
+    date_window(value)
+    with pytest.raises(InvalidInput) as caught:
+        get_settings()
+    assert caught.value.one_line() == f"FSM_DATE_WINDOW={value!r}: {why}" + (
+        ", e.g. 1970-2100" if "joined" in why else ""
+    )

@@ -595,3 +595,47 @@ def test_keys_with_quotes_backslashes_and_commas_are_found_again(with_demo, db_u
             s.execute(select(Order.external_id).where(Order.external_id.in_(keys))).scalars()
         )
     assert stored == set(keys) - {""}
+
+
+def test_a_header_in_another_encoding_is_refused_naming_the_encoding(demo, db_url, db, tmp_path):
+    """A KOI8-R header gave "missing required column(s): customer" (issue 15 item 17)."""
+    text = "Заказчик;Описание\nООО «СМ-Трейд»;Течёт вода\n".replace("«", '"').replace("»", '"')
+    before = count(db, Order)
+    for data in (text.encode("koi8-r"), text.lower().encode("koi8-r")):
+        path = tmp_path / "koi8.csv"
+        path.write_bytes(data)
+        refused = fsm(db_url, "import", "orders", str(path), code=1)
+        assert "missing" not in refused.stderr
+        error = refused.stderr.splitlines()[-1]
+        assert error.startswith(
+            f"Error: {path}:1: read as cp1251, the encoding guessed, the header"
+        )
+        assert error.endswith(
+            "are no column fsm knows (give the file's encoding: --encoding koi8-r)"
+        )
+        assert count(db, Order) == before
+    right = fsm(db_url, "import", "orders", str(path), "--encoding", "koi8-r", "--json")
+    assert json.loads(right.stdout)["inserted"] == 1
+    assert right.stderr == ""  # no notice: the encoding was given
+
+
+def test_a_latin_1_file_is_read_with_a_notice(demo, db_url, db, tmp_path):
+    """It was read as Windows-1251 without a word: 'Cafй crиme'."""
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"customer;description\n7801234564;Caf\xe9 cr\xe8me\n")
+    guessed = fsm(db_url, "import", "orders", str(path), "--dry-run")
+    assert guessed.stderr.splitlines()[0] == (
+        f"{path}: read as cp1251, a guess: its text does not read like Russian in it; "
+        "if it looks wrong, give the encoding: --encoding latin-1"
+    )
+    quiet = fsm(db_url, "import", "orders", str(path), "--dry-run", "--quiet")
+    assert quiet.stderr.count("\n") == 1  # the notice stays: the text may be misread
+    fsm(db_url, "import", "orders", str(path), "--encoding", "latin-1")
+    with db.reader() as s:
+        stored = s.execute(select(Order.description).order_by(Order.id.desc())).scalars().first()
+    assert stored == "Café crème"
+    french = tmp_path / "french.csv"
+    french.write_bytes("Numéro;description\n1;x\n".encode("latin-1"))
+    refused = fsm(db_url, "import", "orders", str(french), code=1)
+    assert "the header(s) 'Numйro' are no column fsm knows" in refused.stderr
+    assert "--encoding" in refused.stderr.splitlines()[-1]

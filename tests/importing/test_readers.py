@@ -684,3 +684,59 @@ def test_standard_input_over_the_spool_limit_goes_through_a_temporary_file():
     with open_source("-", stdin=io.BytesIO(data), spool_over=len(data)) as source:
         assert source.path is None  # it fitted: read from memory
         assert len(list(source.rows())) == 3000
+
+
+# --- an encoding guessed with doubt ----------------------------------------------------------
+
+
+def test_russian_windows_1251_is_read_without_a_doubt(tmp_path: Path) -> None:
+    for text in (ORDERS_CSV, ORDERS_CSV.upper(), "Номер;Описание\n1;ООО «СМ-Трейд» №5 — ok\n"):
+        source = open_source(write(tmp_path, "orders.csv", text.encode("cp1251")))
+        assert (source.encoding, source.encoding_guessed) == ("cp1251", True)
+        assert source.encoding_notice is None
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "seen", "suggested"),
+    [
+        ("customer;description\nGazprom;Café crème à réparer\n", "latin-1", "Cafй", "latin-1"),
+        ("Kunde;Beschreibung\nMüller GmbH;Größe ändern\n", "latin-1", "Mьller", "latin-1"),
+        ("Заказчик;Описание\nСМ-Трейд;Течёт вода\n", "koi8-r", "ъБЛБЪЮЙЛ", "koi8-r"),
+        ("Заказчик;Описание\nСМ-Трейд;Течёт вода\n", "cp866", "‡\xa0Є\xa0§зЁЄ", "cp866"),
+    ],
+)
+def test_a_doubtful_guess_says_which_encoding_it_assumed(
+    tmp_path: Path, text: str, encoding: str, seen: str, suggested: str
+) -> None:
+    """A Latin-1 file was read as Windows-1251 without a word (issue 15 item 17)."""
+    path = write(tmp_path, "in.csv", text.encode(encoding))
+    source = open_source(path)
+    assert source.encoding == "cp1251"
+    assert seen in str(read_all(source)) + " ".join(source.headers)
+    assert source.encoding_notice == (
+        f"{path}: read as cp1251, a guess: its text does not read like Russian in it; "
+        f"if it looks wrong, give the encoding: --encoding {suggested}"
+    )
+    again = open_source(path, encoding=suggested)
+    assert again.encoding_notice is None
+    assert again.headers == text.splitlines()[0].split(";")
+
+
+def test_a_marked_or_given_encoding_is_no_guess(tmp_path: Path) -> None:
+    latin = "customer;description\nGazprom;Café crème\n"
+    for data, chosen in (
+        (b"\xef\xbb\xbf" + latin.encode("utf-8"), None),
+        (latin.encode("utf-8"), None),
+        (latin.encode("latin-1"), "cp1251"),
+    ):
+        source = open_source(write(tmp_path, "in.csv", data), encoding=chosen)
+        assert (source.encoding_guessed, source.encoding_notice) == (False, None)
+
+
+def test_a_long_cell_is_read_for_its_row_to_refuse(tmp_path: Path) -> None:
+    """A 10 MB description gave 'malformed CSV: field larger than field limit (131072)
+    (check for an unclosed double quote ...)' for the whole file, however well quoted."""
+    long = "x" * 10_000_000
+    path = write(tmp_path, "long.csv", f'Номер;Описание\n1;"{long}"\n2;ok\n'.encode())
+    rows = read_all(open_source(path))
+    assert [(r.line, len(r.values["Описание"])) for r in rows] == [(2, 10_000_000), (3, 2)]

@@ -303,3 +303,26 @@ def test_quoting_a_formula_is_undone_exactly(text: str) -> None:
     quoted = quote_formula(text)
     assert quoted[:1] not in ("=", "+", "-", "@", "\t", "\r")
     assert unquote_formula(quoted) == text
+
+
+@pytest.mark.parametrize("for_people", [False, True])
+def test_a_carriage_return_survives_a_workbook(for_people: bool) -> None:
+    """XML reads a bare CR as a line feed, so 'a\\r\\nb' came back 'a\\nb' (found by the
+    hostile round trip); a workbook for people turned it into 'a␍\\nb'. Office Open XML
+    escapes it as _x000D_, as Excel does, and a text that reads so itself is kept too."""
+    rows = [{"Описание": "a\r\nb\r", "Заказчик": "_x000D_ и _x005F_ as typed"}]
+    out = io.BytesIO()
+    write_rows(rows, headers=["Описание", "Заказчик"], fmt="xlsx", out=out, for_people=for_people)
+    assert [row.values for row in read_back(out.getvalue(), "xlsx")[1]] == rows
+
+
+def test_what_excel_escapes_in_a_cell_is_read_as_the_text() -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Описание"])
+    book.active.append(["строка 1_x000D_\nстрока 2 _x005F_x0041_"])  # as Excel writes them
+    out = io.BytesIO()
+    book.save(out)
+    (row,) = read_back(out.getvalue(), "xlsx")[1]
+    assert row.values == {"Описание": "строка 1\r\nстрока 2 _x0041_"}
