@@ -318,6 +318,8 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     link itself, never its target) only when the block ends without an exception, and is
     removed otherwise. A device or pipe is written into directly."""
     name = os.fspath(path)
+    if not name.strip():
+        raise InvalidInput(f"{name!r}: no file name to write to", field="output")
     target = os.path.abspath(name)
     if _is_stream(target):
         try:

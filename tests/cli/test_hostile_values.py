@@ -209,7 +209,7 @@ def test_an_empty_output_path_is_one_line(demo, tmp_path, monkeypatch):
     fuzz): an OSError whose file name is empty was not taken for the user's error."""
     monkeypatch.chdir(tmp_path)
     result = run(demo, "objects", "passport", "СМТ-000114", "--output", "", code=1)
-    assert result.stderr.splitlines()[-1] == "Error: '': No such file or directory"
+    assert result.stderr.splitlines()[-1] == "Error: '': no file name to write to"
 
 
 @pytest.mark.parametrize("revision", ["", " ", "00", "base", "heads", "0001+1"])
