@@ -235,7 +235,11 @@ def filter_from_text(
     return flt
 
 
-def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
+def apply_filter(
+    query: Any, session: Session, flt: OrderFilter, now: datetime, *, page: bool = False
+) -> Any:
+    """``query`` narrowed to the orders ``flt`` matches. ``page``: the query reads the
+    first rows in date order (a page), not all of them (see :func:`text_condition`)."""
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
@@ -272,7 +276,7 @@ def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) 
     if flt.sla:
         query = query.where(sla.status_expression(now).in_([s.value for s in flt.sla]))
     if flt.text:
-        query = query.where(*text_condition(flt.text, session))
+        query = query.where(*text_condition(flt.text, session, page=page))
     return query
 
 
@@ -280,7 +284,13 @@ MIN_INDEXED_TERM = 3
 """The text index holds trigrams: a shorter term is looked for by reading the orders."""
 
 
-def text_condition(text: str, session: Session | None = None) -> list[Any]:
+COMMON_TERM = 500
+"""A term that many orders' own texts hold is common: a page of its orders is found
+soonest by walking the orders in date order (the first 50 come early), and PostgreSQL
+counts them soonest by reading the table, as without the index."""
+
+
+def text_condition(text: str, session: Session | None = None, *, page: bool = False) -> list[Any]:
     """``[condition]``: the order's number, description or external id contains ``text``,
     or its customer's name or its object's name or address does (case- and ё-insensitive,
     ``%`` and ``_`` literal); ``[]`` when there is nothing to search for.
@@ -289,7 +299,9 @@ def text_condition(text: str, session: Session | None = None) -> list[Any]:
     each order row costs three comparisons rather than six, and the counts need no joins.
     A term of three characters or more is found through the text index that migration
     0008 built (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm indexes) where there is
-    one (``session`` tells which database): the same orders, without reading them all.
+    one (``session`` tells which database): the same orders, without reading them all --
+    unless the term is common (``COMMON_TERM``) and the query reads a ``page`` (or runs
+    on PostgreSQL), which the reading in date order answers sooner.
     """
     key = search_fold(text.strip()) if text else None
     if not key:
@@ -297,10 +309,17 @@ def text_condition(text: str, session: Session | None = None) -> list[Any]:
     if session is not None and len(key) >= MIN_INDEXED_TERM:
         index = text_index(session)
         if index == "fts5":
-            return [_fts5_condition(key)]
-        if index == "pg_trgm":
-            return [_trigram_condition(key)]
+            if not (page and _common(session, _fts5_ids(key))):
+                return [_matching_ids(key, _fts5_ids(key))]
+        elif index == "pg_trgm" and not _common(session, _trigram_ids(key)):
+            return [_matching_ids(key, _trigram_ids(key))]
     return _scanning_condition(text)
+
+
+def _common(session: Session, found: Any) -> bool:
+    """Whether the index finds at least ``COMMON_TERM`` orders (it stops there: a few ms)."""
+    first = found.limit(COMMON_TERM).subquery()
+    return int(session.execute(select(func.count()).select_from(first)).scalar_one()) >= COMMON_TERM
 
 
 def text_index(session: Session) -> str | None:
@@ -334,14 +353,32 @@ def _named_elsewhere(key: str) -> tuple[Any, Any]:
     return customers, objects
 
 
-def _fts5_condition(key: str) -> Any:
-    """The ids from the FTS5 table (a phrase query: the term's trigrams in a row, which
-    is the term as a substring; ``%`` and ``_`` are plain characters there), and those of
-    the orders of matching customers and objects, as one set: SQLite reads the orders by
-    id instead of walking them all in date order to test each."""
+def _fts5_ids(key: str) -> Any:
+    """The ids from the FTS5 table: a phrase query, i.e. the term's trigrams in a row,
+    which is the term as a substring (``%`` and ``_`` are plain characters there)."""
     phrase = '"' + key.replace('"', '""') + '"'
     match = sql_text("order_search MATCH :fsm_phrase").bindparams(fsm_phrase=phrase)
-    found = select(literal_column("rowid")).select_from(table("order_search")).where(match)
+    return select(literal_column("rowid")).select_from(table("order_search")).where(match)
+
+
+def _trigram_ids(key: str) -> Any:
+    """The ids of the orders whose folded columns, as the pg_trgm indexes hold them, are
+    LIKE the term (PostgreSQL combines the three indexes' bitmaps)."""
+    other = aliased(Order, name="search_own")
+    return select(other.id).where(
+        or_(
+            *(
+                folded(column).contains(key, autoescape=True)
+                for column in (other.number, other.description, other.external_id)
+            )
+        )
+    )
+
+
+def _matching_ids(key: str, found: Any) -> Any:
+    """``Order.id IN (found, and the orders of matching customers and objects)``: one set
+    of ids, read through indexes, so that the database reads the orders by id instead of
+    walking them all in date order to test each (as it does with an OR of the tests)."""
     customers, objects = _named_elsewhere(key)
     other = aliased(Order, name="search_orders")
     return col(Order.id).in_(
@@ -350,20 +387,6 @@ def _fts5_condition(key: str) -> Any:
             select(other.id).where(col(other.customer_id).in_(customers)),
             select(other.id).where(col(other.object_id).in_(objects)),
         )
-    )
-
-
-def _trigram_condition(key: str) -> Any:
-    """The folded columns as the pg_trgm indexes hold them, LIKE the term: PostgreSQL
-    combines the indexes' bitmaps with those of the customer and object indexes."""
-    customers, objects = _named_elsewhere(key)
-    return or_(
-        *(
-            folded(column).contains(key, autoescape=True)
-            for column in (Order.number, Order.description, Order.external_id)
-        ),
-        col(Order.customer_id).in_(customers),
-        col(Order.object_id).in_(objects),
     )
 
 
@@ -413,7 +436,7 @@ def list_orders(
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )
-    query = apply_filter(query, session, flt, now)
+    query = apply_filter(query, session, flt, now, page=limit is not None)
     query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
     query = query.offset(offset).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]

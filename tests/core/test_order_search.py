@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 from fsm_core.db import Database, search_fold
 from fsm_core.models import Company, Order, ServiceObject
-from fsm_core.services import objects, orders, parties
+from fsm_core.services import objects, order_queries, orders, parties
 from fsm_core.services.order_queries import (
     OrderFilter,
     _scanning_condition,
@@ -148,6 +148,22 @@ def test_results_are_those_of_reading_every_order(db: Database, world: Any) -> N
         assert sum(stages.values()) == len(want), term
     assert expected(db, "течет")  # the terms do find something
     assert expected(db, "нет такого") == set()
+
+
+def test_common_terms_give_the_same_results(db: Database, world: Any, monkeypatch: Any) -> None:
+    """A term the index finds in many orders is looked for in date order for a page (and
+    on PostgreSQL for the counts too): the results are the same."""
+    monkeypatch.setattr(order_queries, "COMMON_TERM", 2)
+    for term in TERMS:
+        page, count, stages, scanned = searched(db, term)
+        want = expected(db, term)
+        assert page == want == scanned, term
+        assert count == len(want), term
+        assert sum(stages.values()) == len(want), term
+        with db.reader() as s:
+            first = order_queries.list_orders(session=s, filters=OrderFilter(text=term), limit=3)
+        newest = sorted(want, reverse=True)[:3]  # created in order: the newest has the largest id
+        assert [row["id"] for row in first] == newest, term
 
 
 def test_the_search_is_not_a_pattern(db: Database, world: Any) -> None:
