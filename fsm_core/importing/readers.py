@@ -1126,14 +1126,15 @@ class _CalamineSource(Source):
         pad = self._pad
         part, parts, size = share or (0, 1, 1)
         index = -1
-        progress = self.progress
         total = self.total_bytes or 0
+        progress = self.progress if total else None
         height = self._height or 1
-        step = max(1, height * _PROGRESS_STEP // total) if progress is not None and total else 0
+        # about every 64 KB of the file, as the rows go by (the sheet is parsed already)
+        step = max(1, height * _PROGRESS_STEP // total) if total else 0
         line = self.header_line or 0
         for line, values in self._rows:
-            if step and line % step == 0:
-                progress(min(total - 1, total * line // height))  # type: ignore[misc]
+            if progress is not None and line % step == 0:
+                progress(min(total - 1, total * line // height))
             if values.count("") == len(values):
                 continue  # an empty row
             if share is not None:
@@ -1152,7 +1153,7 @@ class _CalamineSource(Source):
                 values += [""] * (n - width)
             record = row(line, dict(zip(headers, _as_openpyxl(values), strict=True)))
             yield record if share is None else (index // size, record)
-        if progress is not None and total:
+        if progress is not None:
             progress(total)
 
 
