@@ -7,10 +7,10 @@ objects, descriptions "Заявка N: не работает кондицион�
 
   page:    the board's first page for the term (list_orders, 50 rows, newest first)
   counts:  the board's counts per stage for it (stage_counts)
-  bare:    the bare indexed query: the ids of the matching orders and nothing else, from
-           the indexes (the text index for the orders' own texts -- SQLite: SELECT rowid
-           FROM order_search WHERE MATCH; PostgreSQL: the three folded columns LIKE the
-           term through the pg_trgm indexes -- and the customer and object indexes)
+  bare:    the bare indexed query: how many orders the indexes find, and nothing else
+           (the text index for the orders' own texts -- SQLite: SELECT rowid FROM
+           order_search WHERE MATCH; PostgreSQL: the three folded columns LIKE the term
+           through the pg_trgm indexes -- and the customer and object indexes)
   scan:    page + counts without the index (the search before migration 0008)
 
 and prints milliseconds and the ratios page/bare and counts/bare (goal: page and counts
@@ -54,7 +54,7 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 
 
 def measure(label: str, url: str, runs: int) -> None:
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from fsm_core import clock
     from fsm_core.db import Database, search_fold
@@ -76,17 +76,19 @@ def measure(label: str, url: str, runs: int) -> None:
             return order_queries.stage_counts(session=s, filters=OrderFilter(text=term), now=now)
 
     def bare(term: str) -> Any:
-        """The matching ids from the indexes alone: the text index for the orders' own
-        texts, the customer and object indexes for theirs."""
+        """How many orders the indexes alone find: the text index for the orders' own
+        texts, the customer and object indexes for theirs (no joins, no sorting)."""
         key = search_fold(term.strip()) or ""
         with db.reader() as s:
             if len(key) < order_queries.MIN_INDEXED_TERM:
-                condition = order_queries.text_condition(key, s)[0]
-            elif order_queries.text_index(s) == "fts5":
-                condition = order_queries._matching_ids(key, order_queries._fts5_ids(key))
+                query = select(func.count()).where(*order_queries.text_condition(key, s))
+                return s.execute(query.select_from(Order)).scalar()
+            if order_queries.text_index(s) == "fts5":
+                own = order_queries._fts5_ids(key)
             else:
-                condition = order_queries._matching_ids(key, order_queries._trigram_ids(key))
-            return s.execute(select(Order.id).where(condition)).all()
+                own = order_queries._trigram_ids(key)
+            found = order_queries._matching_union(key, own)
+            return s.execute(select(func.count()).select_from(found.subquery())).scalar()
 
     def scan(term: str) -> Any:
         original = order_queries.text_index

@@ -285,9 +285,9 @@ MIN_INDEXED_TERM = 3
 
 
 COMMON_TERM = 500
-"""A term that many orders' own texts hold is common: a page of its orders is found
-soonest by walking the orders in date order (the first 50 come early), and PostgreSQL
-counts them soonest by reading the table, as without the index."""
+"""A term that many orders match is common: a page of its orders is found soonest by
+walking the orders in date order (the first 50 come early); and one that many orders' own
+texts hold PostgreSQL counts soonest by reading the table, as without the index."""
 
 
 def text_condition(text: str, session: Session | None = None, *, page: bool = False) -> list[Any]:
@@ -308,11 +308,13 @@ def text_condition(text: str, session: Session | None = None, *, page: bool = Fa
         return []
     if session is not None and len(key) >= MIN_INDEXED_TERM:
         index = text_index(session)
-        if index == "fts5":
-            if not (page and _common(session, _fts5_ids(key))):
-                return [_matching_ids(key, _fts5_ids(key))]
-        elif index == "pg_trgm" and not _common(session, _trigram_ids(key)):
-            return [_matching_ids(key, _trigram_ids(key))]
+        if index is not None:
+            own = _fts5_ids(key) if index == "fts5" else _trigram_ids(key)
+            if page:
+                if not _common(session, _matching_union(key, own)):
+                    return [col(Order.id).in_(_matching_union(key, own))]
+            elif index == "fts5" or not _common(session, own):
+                return [col(Order.id).in_(_matching_union(key, own))]
     return _scanning_condition(text)
 
 
@@ -375,18 +377,17 @@ def _trigram_ids(key: str) -> Any:
     )
 
 
-def _matching_ids(key: str, found: Any) -> Any:
-    """``Order.id IN (found, and the orders of matching customers and objects)``: one set
-    of ids, read through indexes, so that the database reads the orders by id instead of
-    walking them all in date order to test each (as it does with an OR of the tests)."""
+def _matching_union(key: str, found: Any) -> Any:
+    """The ids of the matching orders as one set: ``found`` (through the text index) and
+    the orders of matching customers and objects (through theirs). ``Order.id IN`` it
+    makes the database read the orders by id, instead of walking them all in date order
+    to test each (as it does with an OR of the tests)."""
     customers, objects = _named_elsewhere(key)
     other = aliased(Order, name="search_orders")
-    return col(Order.id).in_(
-        union_all(
-            found,
-            select(other.id).where(col(other.customer_id).in_(customers)),
-            select(other.id).where(col(other.object_id).in_(objects)),
-        )
+    return union_all(
+        found,
+        select(other.id).where(col(other.customer_id).in_(customers)),
+        select(other.id).where(col(other.object_id).in_(objects)),
     )
 
 
