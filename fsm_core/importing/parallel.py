@@ -286,8 +286,7 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
         nonlocal reached
         reached = position
 
-    mine = source.for_worker()
-    mine.progress = note if source.progress is not None else None
+    mine = source.for_worker(note if source.progress is not None else None)
     key = run.report.key
     describe = run.describe
     prepare = entity.prepare

@@ -200,15 +200,17 @@ class Source(ABC):
         self._begin()
         return self._iter_shared(part, parts, size)
 
-    def for_worker(self) -> Source:
-        """The source a forked worker process reads its share from (see ``shared_rows``):
-        by default the same file opened again, read the same way."""
+    def for_worker(self, progress: ProgressCallback | None) -> Source:
+        """The source a forked worker process reads its share from (see ``shared_rows``),
+        reporting to ``progress``: by default the same file opened again, read the same
+        way."""
         assert self.path is not None
         return open_source(
             self.path,
             fmt=self.format,
             encoding=self.encoding,
             delimiter=self.delimiter,
+            progress=progress,
             raw=not getattr(self, "unquote", True),
         )
 
@@ -1110,9 +1112,10 @@ class _CalamineSource(Source):
         self.header_line = line
         self.headers = _clean_headers([_header_text(v) for v in _as_openpyxl(header)], name, line)
 
-    def for_worker(self) -> Source:
+    def for_worker(self, progress: ProgressCallback | None) -> Source:
         """This source as a forked worker process reads its share: the parsed sheet it
         inherited, not the file parsed again."""
+        self.progress = progress
         return self
 
     def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
