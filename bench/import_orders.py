@@ -7,6 +7,8 @@ short name; 10 columns), then, in one run:
   reference:  sqlite-utils insert DB orders FILE --csv      (raw insert, no validation)
   measured:   fsm import orders FILE                        (SQLite: validated, all or nothing;
                                                              and with --workers 1, in one process)
+              fsm import orders FILE.xlsx                   (the same rows as a workbook: the
+                                                             ratio to the CSV, goal <= 1.3)
   and, with --pg URL, the same import on PostgreSQL (rows/s).
 
 It prints wall times, the ratio (goal <= 0.5) and each command's peak memory: the largest
@@ -100,6 +102,22 @@ def make_csv(path: Path, rows: int) -> None:
                     (created + timedelta(days=3)).strftime("%d.%m.%Y") if i % 4 == 0 else "",
                 ]
             )
+
+
+def make_xlsx(csv_path: Path, path: Path) -> None:
+    """The same orders as a workbook, as Excel saves what a back office typed: the creation
+    date a date cell, the other dates text (as 1C exports them), empty cells empty."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Заявки")
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.reader(fh)):
+            cells: list[object] = [value if value != "" else None for value in row]
+            if i:
+                cells[1] = datetime.strptime(row[1], "%d.%m.%Y %H:%M")
+            sheet.append(cells)
+    workbook.save(path)
 
 
 def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int | None]:
@@ -224,6 +242,15 @@ def main() -> None:
             f"   {args.rows / seconds:,.0f} rows/s"
         )
         print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
+        book = work / "orders.xlsx"
+        make_xlsx(data, book)
+        prepare(url := f"sqlite:///{work / 'xlsx.db'}")
+        xlsx, peak, tree = run([*command[:3], str(book), "-q"], fsm_env(url))
+        print(
+            f"  the same rows as .xlsx            {xlsx:6.2f} s   {memory(peak, tree)}"
+            f"   ({book.stat().st_size / 1e6:.1f} MB)"
+        )
+        print(f"  ratio .xlsx / CSV                 {xlsx / seconds:6.2f}   (goal <= 1.3)")
         prepare(url := f"sqlite:///{work / 'serial.db'}")
         serial, peak, tree = run([*command, "--workers", "1"], fsm_env(url))
         print(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from fsm_core.errors import FsmError, InvalidInput
 from fsm_core.importing.entities import CheckedInWorkers
-from fsm_core.importing.readers import SourceRow, open_source
+from fsm_core.importing.readers import SourceRow
 
 if TYPE_CHECKING:
     from fsm_core.importing.engine import ImportOptions, ImportRun, RowChecker
@@ -98,7 +98,9 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
         return 1
     if wanted is not None:
         return wanted
-    if (source.total_bytes or 0) < PARALLEL_MIN_BYTES:
+    # a workbook is zipped XML: a quarter of the bytes hold as many rows as a CSV's
+    smallest = PARALLEL_MIN_BYTES // 4 if source.format == "xlsx" else PARALLEL_MIN_BYTES
+    if (source.total_bytes or 0) < smallest:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cores = cores or 1
@@ -147,6 +149,10 @@ def _packed(raw: dict[str, str]) -> str | tuple[str, ...]:
     cells = list(raw.values())
     joined = _SEPARATOR.join(cells)
     return joined if joined.count(_SEPARATOR) == len(cells) - 1 else tuple(cells)
+
+
+def _cells(raw: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(raw.values())
 
 
 def _raw(headers: list[str], cells: str | tuple[Any, ...] | dict[str, Any]) -> dict[str, Any]:
@@ -280,22 +286,17 @@ def _check_share(pool: _Pool, part: int, out: BinaryIO) -> None:
         nonlocal reached
         reached = position
 
-    assert source.path is not None
-    mine = open_source(
-        source.path,
-        fmt=source.format,
-        encoding=source.encoding,
-        delimiter=source.delimiter,
-        progress=note if source.progress is not None else None,
-        raw=not getattr(source, "unquote", True),
-    )
+    mine = source.for_worker(note if source.progress is not None else None)
     key = run.report.key
     describe = run.describe
     prepare = entity.prepare
     resolve = entity.resolve
 
-    # a CSV row's cells are strings under the file's headers; a JSON object is sent whole
-    pack = _packed if source.format != "nl" else dict
+    # a CSV row's cells are strings under the file's headers; a JSON object is sent whole,
+    # a workbook's row as its cells (of Excel's types)
+    pack: Callable[[dict[str, Any]], Any] = (
+        dict if source.format == "nl" else _cells if source.format == "xlsx" else _packed
+    )
 
     def check(source_row: SourceRow) -> tuple[Any, ...]:
         row, problem = checker.check(source_row)

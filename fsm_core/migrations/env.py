@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import fsm_core.models
+from fsm_core.migrations import include_name
 from fsm_core.models.base import metadata
 
 fsm_core.models.load_all()  # every table on the metadata, for autogenerate
@@ -20,6 +21,7 @@ def _configure(connection) -> None:
         render_as_batch=True,
         compare_type=True,
         compare_server_default=False,
+        include_name=include_name,
     )
 
 

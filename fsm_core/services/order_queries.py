@@ -11,12 +11,14 @@ from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select, table, union_all
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock
-from fsm_core.db import text_filter
+from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.models import (
     Company,
     Contact,
@@ -233,7 +235,11 @@ def filter_from_text(
     return flt
 
 
-def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
+def apply_filter(
+    query: Any, session: Session, flt: OrderFilter, now: datetime, *, page: bool = False
+) -> Any:
+    """``query`` narrowed to the orders ``flt`` matches. ``page``: the query reads the
+    first rows in date order (a page), not all of them (see :func:`text_condition`)."""
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
@@ -270,25 +276,127 @@ def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) 
     if flt.sla:
         query = query.where(sla.status_expression(now).in_([s.value for s in flt.sla]))
     if flt.text:
-        query = query.where(*text_condition(flt.text))
+        query = query.where(*text_condition(flt.text, session, page=page))
     return query
 
 
-def text_condition(text: str) -> list[Any]:
+MIN_INDEXED_TERM = 3
+"""The text index holds trigrams: a shorter term is looked for by reading the orders."""
+
+
+COMMON_TERM = 500
+"""A term that many orders match is common: a page of its orders is found soonest by
+walking the orders in date order (the first 50 come early); and one that many orders' own
+texts hold PostgreSQL counts soonest by reading the table, as without the index."""
+
+
+def text_condition(text: str, session: Session | None = None, *, page: bool = False) -> list[Any]:
     """``[condition]``: the order's number, description or external id contains ``text``,
-    or its customer's name or its object's name or address does (case- and ё-insensitive);
-    ``[]`` when there is nothing to search for.
+    or its customer's name or its object's name or address does (case- and ё-insensitive,
+    ``%`` and ``_`` literal); ``[]`` when there is nothing to search for.
 
     The customers and objects that match are found first, in their own (small) tables, so
     each order row costs three comparisons rather than six, and the counts need no joins.
+    A term of three characters or more is found through the text index that migration
+    0008 built (SQLite's FTS5 trigram table, PostgreSQL's pg_trgm indexes) where there is
+    one (``session`` tells which database): the same orders, without reading them all --
+    unless the term is common (``COMMON_TERM``) and the query reads a ``page`` (or runs
+    on PostgreSQL), which the reading in date order answers sooner.
     """
+    key = search_fold(text.strip()) if text else None
+    if not key:
+        return []
+    if session is not None and len(key) >= MIN_INDEXED_TERM:
+        index = text_index(session)
+        if index is not None:
+            own = _fts5_ids(key) if index == "fts5" else _trigram_ids(key)
+            if page:
+                if not _common(session, _matching_union(key, own)):
+                    return [col(Order.id).in_(_matching_union(key, own))]
+            elif index == "fts5" or not _common(session, own):
+                return [col(Order.id).in_(_matching_union(key, own))]
+    return _scanning_condition(text)
+
+
+def _common(session: Session, found: Any) -> bool:
+    """Whether the index finds at least ``COMMON_TERM`` orders (it stops there: a few ms)."""
+    first = found.limit(COMMON_TERM).subquery()
+    return int(session.execute(select(func.count()).select_from(first)).scalar_one()) >= COMMON_TERM
+
+
+def text_index(session: Session) -> str | None:
+    """The order text index this database has: ``"fts5"``, ``"pg_trgm"`` or None (its
+    SQLite has no trigram tokenizer, its server no pg_trgm). Asked once a connection."""
+    connection = session.connection()
+    known = connection.info.get("fsm_text_index", False)
+    if known is not False:
+        return known  # type: ignore[no-any-return]
+    if connection.dialect.name == "sqlite":
+        found = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'order_search'"
+        ).scalar()
+        index = "fts5" if found else None
+    else:
+        found = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'orders' "
+            "AND indexname = 'ix_orders_description_trgm'"
+        ).scalar()
+        index = "pg_trgm" if found else None
+    connection.info["fsm_text_index"] = index
+    return index
+
+
+def _named_elsewhere(key: str) -> tuple[Any, Any]:
+    """The customers and the objects whose names (or address) contain ``key``."""
+    customers = sqlmodel_select(Company.id).where(*text_filter(key, Company.name))
+    objects = sqlmodel_select(ServiceObject.id).where(
+        *text_filter(key, ServiceObject.name, ServiceObject.address)
+    )
+    return customers, objects
+
+
+def _fts5_ids(key: str) -> Any:
+    """The ids from the FTS5 table: a phrase query, i.e. the term's trigrams in a row,
+    which is the term as a substring (``%`` and ``_`` are plain characters there)."""
+    phrase = '"' + key.replace('"', '""') + '"'
+    match = sql_text("order_search MATCH :fsm_phrase").bindparams(fsm_phrase=phrase)
+    return select(literal_column("rowid")).select_from(table("order_search")).where(match)
+
+
+def _trigram_ids(key: str) -> Any:
+    """The ids of the orders whose folded columns, as the pg_trgm indexes hold them, are
+    LIKE the term (PostgreSQL combines the three indexes' bitmaps)."""
+    other = aliased(Order, name="search_own")
+    return select(other.id).where(
+        or_(
+            *(
+                folded(column).contains(key, autoescape=True)
+                for column in (other.number, other.description, other.external_id)
+            )
+        )
+    )
+
+
+def _matching_union(key: str, found: Any) -> Any:
+    """The ids of the matching orders as one set: ``found`` (through the text index) and
+    the orders of matching customers and objects (through theirs). ``Order.id IN`` it
+    makes the database read the orders by id, instead of walking them all in date order
+    to test each (as it does with an OR of the tests)."""
+    customers, objects = _named_elsewhere(key)
+    other = aliased(Order, name="search_orders")
+    return union_all(
+        found,
+        select(other.id).where(col(other.customer_id).in_(customers)),
+        select(other.id).where(col(other.object_id).in_(objects)),
+    )
+
+
+def _scanning_condition(text: str) -> list[Any]:
+    """The search without a text index: every order's columns are compared."""
     own = text_filter(text, Order.number, Order.description, Order.external_id)
     if not own:
         return []
-    customers = sqlmodel_select(Company.id).where(*text_filter(text, Company.name))
-    objects = sqlmodel_select(ServiceObject.id).where(
-        *text_filter(text, ServiceObject.name, ServiceObject.address)
-    )
+    customers, objects = _named_elsewhere(text)
     return [
         or_(
             *own,
@@ -329,7 +437,7 @@ def list_orders(
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )
-    query = apply_filter(query, session, flt, now)
+    query = apply_filter(query, session, flt, now, page=limit is not None)
     query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
     query = query.offset(offset).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]

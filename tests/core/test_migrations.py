@@ -33,7 +33,12 @@ def test_upgrade_builds_the_schema_the_models_describe(empty_url):
         assert (before, after) == (None, migrations.HEAD)
         with database.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "include_name": migrations.include_name,
+                },
             )
             load_all()
             diff = compare_metadata(context, metadata)
@@ -105,6 +110,41 @@ def test_0006_splits_the_manual_flag_per_deadline_and_keeps_the_deadlines(empty_
             ("O-3", False, False, False, False),
         ]
         assert calendars == [("24/7",)]
+    finally:
+        database.dispose()
+
+
+def test_the_newest_schema_keeps_the_order_text_index(empty_url):
+    """Migration 0008's triggers live on ``orders``: a later migration that rebuilds the
+    table (SQLite's batch mode) drops them, and must create them again."""
+    database = Database(empty_url)
+    try:
+        database.upgrade()
+        with database.engine.connect() as conn:
+            if database.is_sqlite:
+                found = conn.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE tbl_name = 'orders' "
+                        "AND type = 'trigger' ORDER BY name"
+                    )
+                ).scalars()
+                assert list(found) == [
+                    "order_search_delete",
+                    "order_search_insert",
+                    "order_search_update",
+                ]
+            else:
+                found = conn.execute(
+                    text(
+                        "SELECT indexname FROM pg_indexes WHERE tablename = 'orders' "
+                        "AND indexname LIKE '%_trgm' ORDER BY indexname"
+                    )
+                ).scalars()
+                assert list(found) == [
+                    "ix_orders_description_trgm",
+                    "ix_orders_external_id_trgm",
+                    "ix_orders_number_trgm",
+                ]
     finally:
         database.dispose()
 
