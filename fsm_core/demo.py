@@ -205,7 +205,7 @@ def _load_stock(
     items: dict[str, int] = {}
     for row in _rows(directory, "items.csv"):
         item = stock.create_item(session=session, data={k: _none(v) for k, v in row.items()})
-        items[item.sku] = item.id  # type: ignore[assignment]
+        items[item.sku] = item.id
     for row in _rows(directory, "stock.csv"):
         with clock.frozen(moment(row["at"])):
             stock.receive(

@@ -155,7 +155,7 @@ def _output(out: str | BinaryIO, name: str, *, binary_only: bool) -> Iterator[Bi
         if binary_only:
             # openpyxl writes a zip, which wants to seek: build it on disk, then copy it over
             with tempfile.TemporaryFile() as spool:
-                yield spool  # type: ignore[misc]
+                yield spool
                 spool.seek(0)
                 shutil.copyfileobj(spool, stream)
         else:

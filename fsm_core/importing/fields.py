@@ -213,7 +213,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                         hours.clear()
                     start = hours[prefix] = hour_start(prefix)
                 if start is not None:
-                    return start + _MINUTES[int(value[14:16])]  # type: ignore[operator]
+                    return start + _MINUTES[int(value[14:16])]
             elif n == 10 and value[2] == value[5] == ".":
                 moment = days.get(value, _UNSEEN)
                 if moment is _UNSEEN:
@@ -225,7 +225,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                         days[value] = None
                         raise
                 if moment is not None:
-                    return moment  # type: ignore[return-value]
+                    return moment
         return read_any(value)
 
     return read

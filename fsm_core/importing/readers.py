@@ -729,7 +729,7 @@ class _DelimitedSource(Source):
 
     def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
         # the other parts' records are parsed (a record may span lines), not made into rows
-        return self._iter_rows((part, parts, size))  # type: ignore[return-value]
+        return self._iter_rows((part, parts, size))
 
     def _iter_rows(self, share: tuple[int, int, int] | None = None) -> Iterator[Any]:
         reader = self._reader
@@ -975,7 +975,7 @@ def _open_xlsx(
 ) -> Source:
     if owned and stream.seekable():
         stream.seek(0)
-        f: Any = io.BufferedReader(stream, buffer_size=_BUFFER_SIZE)  # type: ignore[arg-type]
+        f: Any = io.BufferedReader(stream, buffer_size=_BUFFER_SIZE)
     else:
         # A zip's directory is at its end: a pipe must be spooled to disk before reading.
         f = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the Source

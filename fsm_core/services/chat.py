@@ -163,7 +163,7 @@ def _views(
     )
     if limit:
         query = query.limit(limit)
-    rows = session.exec(query).all()  # type: ignore[call-overload]
+    rows = session.exec(query).all()
     views = [MessageView(*row[:9]) for row in rows]
     by_id = {v.id: v for v in views}
     sources = {row[0]: row[9] for row in rows if row[9] is not None}
@@ -297,7 +297,7 @@ def unread(session: Session, *, user: AppUser, order_id: int | None = None) -> U
         query = query.where(Message.order_id == order_id)
     by_order: dict[int, dict[str, int]] = {}
     count = 0
-    for oid, channel, n in session.exec(query):  # type: ignore[call-overload]
+    for oid, channel, n in session.exec(query):
         by_order.setdefault(oid, {})[channel] = int(n)
         count += int(n)
     return Unread(count, by_order)
@@ -358,7 +358,7 @@ def chat_list(
         query = query.where(col(Message.order_id).in_(list(counts.by_order)))
     if limit:
         query = query.limit(limit)
-    rows = session.exec(query).all()  # type: ignore[call-overload]
+    rows = session.exec(query).all()
     if not rows:
         return []
     last = {v.id: v for v in _views(session, [col(Message.id).in_([r[1] for r in rows])])}

@@ -721,7 +721,7 @@ def add_work(
     session.flush()
     names = ", ".join(
         session.get(Employee, e.employee_id).short_name
-        for e in executors  # type: ignore[union-attr]
+        for e in executors
     )
     _history(
         session,

@@ -321,11 +321,11 @@ def list_orders(
     query = with_names(
         select(
             *_LIST_COLUMNS,
-            Company.name.label("customer"),  # type: ignore[attr-defined]
-            ServiceObject.name.label("object"),  # type: ignore[attr-defined]
-            ServiceObject.address.label("address"),  # type: ignore[attr-defined]
-            Employee.short_name.label("assignee"),  # type: ignore[attr-defined]
-            Crew.name.label("crew"),  # type: ignore[attr-defined]
+            Company.name.label("customer"),
+            ServiceObject.name.label("object"),
+            ServiceObject.address.label("address"),
+            Employee.short_name.label("assignee"),
+            Crew.name.label("crew"),
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )

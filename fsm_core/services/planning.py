@@ -435,7 +435,7 @@ def _visit_views(
         if crew_ids:
             who = who | col(Visit.crew_id).in_(list(crew_ids))
         query = query.where(who)
-    return [VisitView(*row) for row in session.exec(query)]  # type: ignore[call-overload]
+    return [VisitView(*row) for row in session.exec(query)]
 
 
 def _planner_people(
@@ -1068,10 +1068,10 @@ def unscheduled(
             Order.resolution_due,
             Order.description,
             Order.object_id,
-            Company.name.label("customer"),  # type: ignore[attr-defined]
-            ServiceObject.name.label("object"),  # type: ignore[attr-defined]
-            Employee.short_name.label("assignee"),  # type: ignore[attr-defined]
-            Crew.name.label("crew"),  # type: ignore[attr-defined]
+            Company.name.label("customer"),
+            ServiceObject.name.label("object"),
+            Employee.short_name.label("assignee"),
+            Crew.name.label("crew"),
             sla.status_expression(now).label("sla_status"),
         )
         .join(Company, col(Company.id) == Order.customer_id)
@@ -1082,7 +1082,7 @@ def unscheduled(
     )
     rank = {"critical": 0, "high": 1, "normal": 2, "low": 3}
     rows = []
-    for row in session.exec(query):  # type: ignore[call-overload]
+    for row in session.exec(query):
         item = dict(row._mapping)
         due = item["resolution_due"]
         if item["reacted_at"] is None and item["reaction_due"] is not None:

@@ -208,7 +208,7 @@ def create_stage(
     if not name_en.strip() or not name_ru.strip():
         raise InvalidInput("a stage needs an English and a Russian name")
     if position is None:
-        last = session.exec(select(Stage.position).order_by(Stage.position.desc())).first()  # type: ignore[attr-defined]
+        last = session.exec(select(Stage.position).order_by(Stage.position.desc())).first()
         position = (last or 0) + 10
     stage = Stage(
         code=code,

@@ -402,7 +402,7 @@ def _movement(
 ) -> StockMovement:
     movement = StockMovement(
         kind=kind.value,
-        item_id=item.id,  # type: ignore[arg-type]
+        item_id=item.id,
         from_warehouse_id=source.id if source else None,
         to_warehouse_id=target.id if target else None,
         quantity=quantity,

@@ -591,7 +591,7 @@ def suggest_write_off(
         if line.available > 0 or line.reserved > 0
     }
     reserved: dict[int, Decimal] = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(Reservation.warehouse_id, Reservation.quantity).where(
                 Reservation.order_id == order.id, Reservation.item_id == item_id
             )

@@ -67,7 +67,7 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
 
     @property
     def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
+        return self.app
 
     # --- loading -------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ class ChatThread(WorkerErrors, Vertical):
 
     @property
     def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
+        return self.app
 
     # --- layout --------------------------------------------------------------------------
 
