@@ -35,7 +35,7 @@ class SQLModelColumns(Plugin):
         return None
 
     def _stored_id(self, ctx: AttributeContext) -> Type:
-        """``order.id`` of a stored row: an ``int``.
+        """``order.id`` of a stored row, and ``Order.id`` selected from the table: an ``int``.
 
         The models declare ``id: int | None`` because the database assigns it at the first
         flush; every service flushes before it hands a row on, so outside the constructor
@@ -46,12 +46,7 @@ class SQLModelColumns(Plugin):
             return ctx.default_attr_type
         if not any(base.fullname == TABLE_BASE for base in typ.type.mro[1:]):
             return ctx.default_attr_type
-        default = get_proper_type(ctx.default_attr_type)
-        if isinstance(default, UnionType):
-            return make_simplified_union(
-                [t for t in default.items if not isinstance(get_proper_type(t), NoneType)]
-            )
-        return ctx.default_attr_type
+        return _without_none(ctx.default_attr_type)
 
     def _column(self, ctx: AttributeContext) -> Type:
         owner, _, name = _split(ctx)
@@ -65,7 +60,17 @@ class SQLModelColumns(Plugin):
         column = self.lookup_fully_qualified(COLUMN)
         if column is None or not isinstance(column.node, TypeInfo):
             return ctx.default_attr_type
-        return Instance(column.node, [ctx.default_attr_type])
+        value = _without_none(ctx.default_attr_type) if name == "id" else ctx.default_attr_type
+        return Instance(column.node, [value])
+
+
+def _without_none(typ: Type) -> Type:
+    proper = get_proper_type(typ)
+    if isinstance(proper, UnionType):
+        return make_simplified_union(
+            [t for t in proper.items if not isinstance(get_proper_type(t), NoneType)]
+        )
+    return typ
 
 
 def _split(ctx: AttributeContext) -> tuple[TypeInfo | None, str, str]:

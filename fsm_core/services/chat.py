@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
@@ -144,7 +145,7 @@ def _views(
     limit: int | None = None,
 ) -> list[MessageView]:
     query = (
-        select(
+        sa_select(
             Message.id,
             Message.order_id,
             Order.number,
@@ -163,7 +164,7 @@ def _views(
     )
     if limit:
         query = query.limit(limit)
-    rows = session.exec(query).all()
+    rows = session.execute(query).all()
     views = [MessageView(*row[:9]) for row in rows]
     by_id = {v.id: v for v in views}
     sources = {row[0]: row[9] for row in rows if row[9] is not None}

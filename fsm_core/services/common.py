@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from fsm_core.errors import Duplicate
+
+
+def dialect_insert(session: Session) -> Callable[[type[Any]], Any]:
+    """The ``insert`` of the session's dialect, for ``.on_conflict_do_nothing()``, which
+    PostgreSQL and SQLite both have."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def ensure_unique(
@@ -88,10 +101,11 @@ def update_record(
     current = {name: getattr(record, name) for name in schema.model_fields if hasattr(record, name)}
     checked = validated(schema, {**current, **changes})
     clean = {name: getattr(checked, name) for name in changes if name in schema.model_fields}
+    record_id: int | None = getattr(record, "id", None)  # every table's primary key
     for name, (column, label) in (unique or {}).items():
         if name in clean and clean[name] != current.get(name):
             ensure_unique(
-                session, type(record), column, clean[name], what=label, exclude_id=record.id
+                session, type(record), column, clean[name], what=label, exclude_id=record_id
             )
     changed = apply_changes(record, clean)
     if changed:

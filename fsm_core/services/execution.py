@@ -169,7 +169,7 @@ def _lock_order(session: Session, order: Order, *, share: bool) -> str:
     now. A change of execution takes it shared, signing and withdrawing exclusively, so
     on PostgreSQL a write-off cannot slip in beside a signature being made (it waits, then
     sees the signature). Taken before any stock balance row, as the stock service does."""
-    stage = session.execute(
+    stage: str | None = session.execute(
         select(Order.stage_code).where(Order.id == order.id).with_for_update(read=share)
     ).scalar()
     if stage is None:
@@ -694,6 +694,7 @@ def add_work(
     session.add(entry)
     session.flush()
     seen: set[int] = set()
+    names: list[str] = []
     for executor in executors:
         if executor.employee_id in seen:
             raise InvalidInput("the same executor is named twice")
@@ -701,6 +702,7 @@ def add_work(
         employee = session.get(Employee, executor.employee_id)
         if employee is None:
             raise NotFound("employee", f"#{executor.employee_id}")
+        names.append(employee.short_name)
         rate = executor.hourly_rate if executor.hourly_rate is not None else employee.hourly_rate
         if rate is None:
             raise InvalidInput(
@@ -719,16 +721,12 @@ def add_work(
             )
         )
     session.flush()
-    names = ", ".join(
-        session.get(Employee, e.employee_id).short_name
-        for e in executors
-    )
     _history(
         session,
         order,
         actor=actor,
         action="work",
-        note=f"{work_type.name}: {names}",
+        note=f"{work_type.name}: {', '.join(names)}",
     )
     return entry
 
@@ -745,7 +743,7 @@ def use_material(
 ) -> MaterialUse:
     """Record a material used: it is written off the warehouse through the stock service
     (which refuses to go below zero), at the item's sale price of today."""
-    from fsm_core.services import stock
+    from fsm_core.services import stock, stock_queries
 
     order = _order(session, order_id)
     ensure_unlocked(session, order)
@@ -761,7 +759,7 @@ def use_material(
         order_id=order.id,
         actor=actor,
     )
-    item = stock.get_item(session, item_id)
+    item = stock_queries.get_item(session, item_id)
     use = MaterialUse(
         order_id=order.id,
         work_entry_id=work_entry_id,

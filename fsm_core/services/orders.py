@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +42,7 @@ from fsm_core.schemas import validated
 from fsm_core.schemas.orders import OrderCreate, OrderUpdate
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
+from fsm_core.services.common import dialect_insert
 from fsm_core.services.order_queries import display_value, history_field
 from fsm_core.services.stages import (
     StageView,
@@ -57,6 +58,7 @@ class _Keep(Enum):
 
 
 KEEP = _Keep.KEEP
+T = TypeVar("T")
 """Passed for an argument that should stay as it is (distinct from None, which clears)."""
 
 
@@ -82,11 +84,7 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
     )
     value = session.execute(bump).scalar()
     if value is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = dialect_insert(session)
         session.execute(insert(OrderCounter).values(scope=scope, value=0).on_conflict_do_nothing())
         value = session.execute(bump).scalar_one()
     return int(value)
@@ -195,7 +193,9 @@ class OrderContext:
     def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
         self._objects[object_id] = (customer_id, name)
 
-    def _fetch(self, cache: dict[int, Any], model: type, key: int, make: Any) -> Any:
+    def _fetch(
+        self, cache: dict[int, T], model: type[Any], key: int, make: Callable[[Any], T]
+    ) -> T | None:
         if key in cache:
             return cache[key]
         if self._complete:
@@ -780,8 +780,8 @@ def _assign_numbers(
         scope_of[year, month] = scope
         template_of[year, month] = _sequence_template(pattern, year, month)
     by_scope: dict[str, list[int]] = {}
-    for i, month in enumerate(months):
-        by_scope.setdefault(scope_of[month], []).append(i)
+    for i, year_month in enumerate(months):
+        by_scope.setdefault(scope_of[year_month], []).append(i)
     for scope, pending in by_scope.items():
         while pending:
             last = _bump_counter(session, scope, len(pending))

@@ -44,7 +44,7 @@ def token_from_scan(scanned: str) -> str:
 
 def object_by_token(session: Session, scanned: str) -> ServiceObject:
     token = token_from_scan(scanned)
-    obj = session.execute(
+    obj: ServiceObject | None = session.execute(
         select(ServiceObject).where(ServiceObject.passport_token == token)
     ).scalar_one_or_none()
     if obj is None:

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -356,8 +357,8 @@ def places(session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
     rows: dict[int, tuple[Any, ...]] = {}
     frontier = set(wanted)
     while frontier:
-        found = session.exec(
-            select(
+        found = session.execute(
+            sa_select(
                 ServiceObject.id,
                 ServiceObject.parent_id,
                 ServiceObject.name,
@@ -399,7 +400,7 @@ def _visit_views(
     order_id: int | None = None,
 ) -> list[VisitView]:
     query = (
-        select(
+        sa_select(
             Visit.id,
             Visit.order_id,
             Order.number,
@@ -431,11 +432,11 @@ def _visit_views(
     if order_id is not None:
         query = query.where(Visit.order_id == order_id)
     if employee_ids is not None:
-        who = col(Visit.employee_id).in_(list(employee_ids))
+        who: ColumnElement[bool] = col(Visit.employee_id).in_(list(employee_ids))
         if crew_ids:
             who = who | col(Visit.crew_id).in_(list(crew_ids))
         query = query.where(who)
-    return [VisitView(*row) for row in session.exec(query)]
+    return [VisitView(*row) for row in session.execute(query)]
 
 
 def _planner_people(
@@ -1057,7 +1058,7 @@ def unscheduled(
     ]
     planned = select(Visit.order_id).where(Visit.end_at > now)
     query = (
-        select(
+        sa_select(
             Order.id,
             Order.number,
             Order.stage_code,
@@ -1082,7 +1083,7 @@ def unscheduled(
     )
     rank = {"critical": 0, "high": 1, "normal": 2, "low": 3}
     rows = []
-    for row in session.exec(query):
+    for row in session.execute(query):
         item = dict(row._mapping)
         due = item["resolution_due"]
         if item["reacted_at"] is None and item["reaction_due"] is not None:

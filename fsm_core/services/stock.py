@@ -49,7 +49,7 @@ from fsm_core.models import (
 )
 from fsm_core.schemas import validated
 from fsm_core.schemas.stock import ItemCreate, WarehouseCreate
-from fsm_core.services.common import add_record, update_record
+from fsm_core.services.common import add_record, dialect_insert, update_record
 from fsm_core.services.stages import FINAL_CATEGORIES, StageView, register_after_move
 from fsm_core.services.stock_queries import (
     ZERO,
@@ -208,10 +208,7 @@ def _lock(session: Session, item_id: int, *warehouse_ids: int) -> dict[int, Leve
 
 def _ensure_row(session: Session, item_id: int, warehouse_id: int) -> None:
     """Create the (empty) balance row stock is about to enter, and lock it."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = dialect_insert(session)
     session.execute(
         upsert(StockBalance)
         .values(
@@ -378,7 +375,7 @@ def _lock_order(session: Session, order_id: int, *, share: bool = False) -> str:
     what it has used, for a return) with a concurrent cancellation. Taken before any
     balance row: the order every stock service and the cancellation hook keep.
     """
-    stage = session.execute(
+    stage: str | None = session.execute(
         select(Order.stage_code).where(Order.id == order_id).with_for_update(read=share)
     ).scalar()
     if stage is None:

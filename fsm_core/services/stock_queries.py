@@ -615,7 +615,7 @@ def suggest_write_off(
 
     def has(warehouse_id: int | None) -> Decimal:
         line = lines.get(warehouse_id or 0)
-        return (line.available if line else ZERO) + reserved.get(warehouse_id, ZERO)
+        return (line.available if line else ZERO) + reserved.get(warehouse_id or 0, ZERO)
 
     own = [w for w in vans.values() if has(w.id) >= wanted]
     if own:  # the assignee's own van before a crew member's
@@ -629,7 +629,8 @@ def suggest_write_off(
     candidates = [w for w in candidates if w.active]
     enough = [w for w in candidates if has(w.id) >= wanted]
     if enough:
-        target = places(session, [order.object_id]).get(order.object_id or 0)
+        known = [order.object_id] if order.object_id is not None else []
+        target = places(session, known).get(order.object_id or 0)
 
         def distance(w: Warehouse) -> float | None:
             point = _warehouse_point(session, w)

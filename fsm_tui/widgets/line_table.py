@@ -88,6 +88,8 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         Binding("left", "sideways(-1)", "Back to the first columns", show=False, id="lines.left"),
     ]
 
+    columns: tuple[Column, ...]
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "line-table--header",
         "line-table--cursor",
