@@ -58,7 +58,8 @@ class Section:
 
     def make_screen(self) -> Screen[Any]:
         module, _, name = self.screen.partition(":")
-        return getattr(importlib.import_module(module), name)()
+        screen: Screen[Any] = getattr(importlib.import_module(module), name)()
+        return screen
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -153,7 +154,7 @@ class FsmApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {FsmCommands}
     MODES: ClassVar[dict[str, Any]] = {s.mode: s.make_screen for s in SECTIONS}
     DEFAULT_MODE: ClassVar[str] = SECTIONS[0].mode
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (declared so by App)
     """Below 100 columns (an 80-column terminal) every screen is ``-narrow``: fsm.tcss
     stacks or narrows what would not fit side by side."""
 
@@ -356,7 +357,7 @@ class FsmApp(App[None]):
             return
         self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id, task=task)))
 
-    def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
+    def _when_catalog(self, then: Callable[[Catalog], object]) -> None:
         if self.catalog is None or not self.catalog.complete:
             self.notify(t("loading", self.lang))
             return

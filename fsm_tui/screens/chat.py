@@ -66,7 +66,7 @@ class ConversationList(OptionList):
         self._user()
         super().action_page_down()
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         self._user()  # Textual then runs OptionList's own click handler
 
 

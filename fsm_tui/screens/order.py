@@ -170,6 +170,7 @@ class OrderScreen(FsmScreen):
         self.conflict: ConflictFound | None = None
         self._filled_for: int | None = None
         self._focus_wanted: str | None = None
+        self._task_wanted: tuple[str, str] | None = None
 
     # --- layout --------------------------------------------------------------------------
 
@@ -701,7 +702,7 @@ class OrderScreen(FsmScreen):
             self.action_tab(ids.index(f"tab-{tab}") + 1)
 
     def _start_task(self, pane: TabPane) -> None:
-        wanted = getattr(self, "_task_wanted", None)
+        wanted = self._task_wanted
         if wanted is None or wanted[0] != pane.id or not pane.children:
             return
         self._task_wanted = None
@@ -723,7 +724,7 @@ class OrderScreen(FsmScreen):
         tab = next((tab for tab in ORDER_TABS if f"tab-{tab.id}" == pane.id), None)
         if tab is not None and not pane.children:
             await pane.mount(tab.make(self.order_id, self.fsm))
-        if self._focus_wanted == pane.id:
+        if pane.id is not None and self._focus_wanted == pane.id:
             self._focus_tab(pane.id)
         self._start_task(pane)
 

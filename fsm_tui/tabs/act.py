@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -239,7 +240,7 @@ class ActPane(OrderPane):
         parts.append(tail)
         return Group(*parts)
 
-    def _day(self, value: Any) -> str:
+    def _day(self, value: date) -> str:
         return value.strftime("%d.%m.%Y" if self.lang == "ru" else "%Y-%m-%d")
 
     def _show_written(self) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -141,7 +141,7 @@ class ChatThread(WorkerErrors, Vertical):
 
     @property
     def fsm(self) -> FsmApp:
-        return self.app
+        return cast("FsmApp", self.app)
 
     # --- layout --------------------------------------------------------------------------
 
