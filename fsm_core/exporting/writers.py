@@ -354,7 +354,7 @@ def _write_xlsx(
             stamp.number_format = datetime_format
             return stamp
         if isinstance(value, date):
-            day = WriteOnlyCell(worksheet, value=value)
+            day = WriteOnlyCell(worksheet, value=value)  # type: ignore[arg-type]  # stubs lack date
             day.number_format = _XLSX_DATE_FORMAT
             return day
         if isinstance(value, time) and value.tzinfo is not None:

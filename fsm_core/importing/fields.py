@@ -171,9 +171,10 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
         else:
             raw = str(value).strip()
             # the one strict parser: no "today" in a file, no date without its year
-            local = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
-            if local is None:
+            parsed = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
+            if parsed is None:
                 raise CellError(f"cannot read date {raw!r}")
+            local = parsed
         if local.tzinfo is None:
             local = local.replace(tzinfo=tz)
         return local.astimezone(UTC)

@@ -134,8 +134,9 @@ class SourceRow:
     values: dict[str, Any]
 
 
-_SET_LINE = SourceRow.line.__set__  # type: ignore[attr-defined]  # slot descriptors
-_SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined]
+# the slots' descriptors, which mypy takes for the instance attributes' types
+_SET_LINE = SourceRow.line.__set__  # type: ignore[attr-defined, misc]
+_SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined, misc]
 
 ProgressCallback = Callable[[int], None]
 
