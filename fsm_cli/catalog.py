@@ -1,6 +1,6 @@
 """``fsm objects|work-types|stages|sla``: what we service and how orders flow."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -334,7 +334,7 @@ def work_types_update(
     from fsm_core.services import lookup
     from fsm_core.services import objects as service
 
-    given = {
+    given: dict[str, Any] = {
         "name": name,
         "price": price,
         "unit": unit,

@@ -183,7 +183,7 @@ def show(order: Order, json_: Json = False) -> None:
         found = lookup.resolve_order(session, order)
         state = execution.checklist_state(session, found.id)
         tz = load(session).tz
-    records = [
+    records: list[dict[str, Any]] = [
         {
             "checklist": s.template.name,
             "item_id": s.item.id,

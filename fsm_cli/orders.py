@@ -135,7 +135,7 @@ def _print_board(
     lang = STATE.language
     tz = settings.tz
     squeeze = {"squeeze": True}
-    columns = [
+    columns: list[tuple[str, dict[str, Any]]] = [
         (label("number", lang), {"no_wrap": True, "style": "bold"}),
         (label("created", lang), {"no_wrap": True}),
         (label("stage", lang), {**squeeze, "max_width": 14}),
@@ -430,7 +430,7 @@ def _report_created(order: Any, json_: bool) -> None:
 
         with STATE.reader() as session:
             output.emit_json(
-                order_queries.order_details(session, session.get(type(order), order.id))
+                order_queries.order_details(session, session.get_one(type(order), order.id))
             )
         return
     output.plain(order.number)

@@ -832,7 +832,7 @@ def hours(
         else:
             query = query.where(col(Employee.active).is_(True))
         employees = list(session.exec(query))
-    records = []
+    records: list[dict[str, Any]] = []
     for e in employees:
         rows = found.get(e.id or 0, [])
         records.append(

@@ -238,7 +238,7 @@ def show(order: Order, json_: Json = False) -> None:
         computed = execution.totals(session, found.id, lang=lang)
         record = session.get(ExecutionRecord, found.id)
         settings = company(session)
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {
             "work": b.entry.work_type_name if b.entry else None,
             "started_at": b.entry.started_at if b.entry else None,
@@ -260,7 +260,7 @@ def show(order: Order, json_: Json = False) -> None:
         for b in computed.blocks
     ]
     vat_rate = settings.vat_rate
-    summary = {
+    summary: dict[str, Any] = {
         "order": found.number,
         "blocks": blocks,
         "total": computed.total,
