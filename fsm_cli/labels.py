@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from fsm_cli import output
 from fsm_cli.context import STATE
@@ -10,10 +11,10 @@ from fsm_cli.context import STATE
 app = typer.Typer(no_args_is_help=True, help="QR marking: object labels and business cards.")
 
 
-def warn_placeholder(session: object) -> None:
+def warn_placeholder(session: Session) -> None:
     from fsm_core.services.passports import placeholder_in_use
 
-    if placeholder_in_use(session):  # type: ignore[arg-type]
+    if placeholder_in_use(session):
         output.done(
             "Warning: the QR codes lead to the example address https://fsm.example/p; set "
             "yours first: fsm settings set passport_base_url https://..."

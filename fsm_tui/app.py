@@ -210,8 +210,10 @@ class FsmApp(App[None]):
         or Textual's (the command palette), once it has drawn."""
 
         def still() -> None:
-            for widget in screen.query("Input, TextArea"):
-                widget.cursor_blink = False  # type: ignore[attr-defined]
+            from textual.widgets import Input, TextArea
+
+            for widget in [*screen.query(Input), *screen.query(TextArea)]:
+                widget.cursor_blink = False
 
         self.call_after_refresh(still)
 

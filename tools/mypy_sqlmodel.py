@@ -25,7 +25,7 @@ class SQLModelColumns(Plugin):
         return [(10, "sqlalchemy.orm.attributes", -1)]
 
     def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
-        if fullname.startswith(("fsm_core.models.", "tests.")):
+        if fullname.startswith("fsm_core.models."):
             return self._column
         return None
 

@@ -151,7 +151,7 @@ def _output_name(out: str | BinaryIO) -> str:
 def _output(out: str | BinaryIO, name: str, *, binary_only: bool) -> Iterator[BinaryIO]:
     """A binary stream to write to; for a path, a temporary file renamed on success."""
     if not isinstance(out, str) or out == "-":
-        stream: BinaryIO = sys.stdout.buffer if out == "-" else out  # type: ignore[assignment]
+        stream = sys.stdout.buffer if isinstance(out, str) else out  # a str here is "-"
         if binary_only:
             # openpyxl writes a zip, which wants to seek: build it on disk, then copy it over
             with tempfile.TemporaryFile() as spool:

@@ -1026,8 +1026,8 @@ def update_order(
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
         requested = data.model_dump(exclude_unset=True)
-        if requested.get("criticality") is not None:
-            requested["criticality"] = data.criticality.value  # type: ignore[union-attr]
+        if requested.get("criticality") is not None and data.criticality is not None:
+            requested["criticality"] = data.criticality.value
         ctx = OrderContext(session)
         changes = plan_update(ctx, values_of(order), requested)
         if not changes:

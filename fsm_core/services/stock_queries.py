@@ -759,7 +759,9 @@ def is_low(level: Level, min_level: Decimal | None) -> bool:
     """The one low-stock rule: an item with a minimum level whose available stock, over
     the active warehouses (:func:`item_totals`), is below it. :func:`low_stock` is the
     same rule in SQL, for every item at once."""
-    return bool(min_level) and level.available < min_level  # type: ignore[operator]
+    if not min_level:  # None or 0: no minimum
+        return False
+    return level.available < min_level
 
 
 def item_is_low(session: Session, item: Item) -> bool:
