@@ -102,7 +102,7 @@ def build(url: str) -> tuple[int, date]:
             for i in range(VISITS)
         ]
         ids = orders.insert_new_orders(ctx, rows, actor="bench", now=NOW)
-        tz = load_settings(s).tz
+        tz = load_settings(session=s).tz
         visits = []
         for order_id, row in zip(ids, rows, strict=True):
             day = MONTH[0] + timedelta(days=rng.randrange(31))
@@ -151,7 +151,7 @@ def measure(url: str, repeat: int) -> None:
     person, monday = build(url)
     db = Database(url)
     with db.reader() as s:
-        tz = load_settings(s).tz
+        tz = load_settings(session=s).tz
     week = (monday, monday + timedelta(days=6))
     week_start, week_end = day_bounds(week[0], tz)[0], day_bounds(week[1], tz)[1]
     month_start, month_end = day_bounds(MONTH[0], tz)[0], day_bounds(MONTH[1], tz)[1]

@@ -158,7 +158,7 @@ def show(
     user = STATE.app_user()
     wanted = _channel(channel)
     with STATE.reader() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         messages = chat.messages(session, order_id=order.id, user=user, channel=wanted)
         tz = company(session).tz
         order_id, order_number = order.id, order.number
@@ -219,7 +219,7 @@ def read(number: Number, channel: ChannelOption = None) -> None:
 
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         count = chat.mark_read(
             session=session, user=user, order_id=order.id, channel=_channel(channel)
         )
@@ -249,7 +249,7 @@ def send(
         text = sys.stdin.read()
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         written = chat.send_message(
             session=session,
             order_id=order.id,
@@ -284,7 +284,7 @@ def forward(
 
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         copy = chat.forward_message(
             session=session,
             message_id=message,
@@ -317,7 +317,7 @@ def search(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        order_id = lookup.resolve_order(session, order).id if order else None
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         found = chat.search(session, user=user, text=text, order_id=order_id, limit=limit or 50)
         tz = company(session).tz
     if json_:
@@ -372,7 +372,7 @@ def watch(
     wanted = _channel(channel)
     database = STATE.database()
     with STATE.reader() as session:
-        order_id = lookup.resolve_order(session, order).id if order else None
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         tz = company(session).tz
         last_id = chat.last_message_id(session)
     shown = 0

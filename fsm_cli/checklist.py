@@ -118,9 +118,11 @@ def template_bind(
         execution.bind_template(
             session=session,
             template_id=found.id,
-            work_type_id=lookup.resolve_work_type(session, work_type).id if work_type else None,
+            work_type_id=lookup.resolve_work_type(session=session, ref=work_type).id
+            if work_type
+            else None,
             object_kind=object_kind,
-            order_id=lookup.resolve_order(session, order).id if order else None,
+            order_id=lookup.resolve_order(session=session, ref=order).id if order else None,
         )
     output.done(f"Checklist {found.name!r} bound.")
 
@@ -180,9 +182,9 @@ def show(order: Order, json_: Json = False) -> None:
     from fsm_core.services.settings import load
 
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         state = execution.checklist_state(session, found.id)
-        tz = load(session).tz
+        tz = load(session=session).tz
     records: list[dict[str, Any]] = [
         {
             "checklist": s.template.name,
@@ -236,7 +238,7 @@ def answer(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         target = execution.find_item(session, found.id, item)
         outcome = execution.answer_item(
             session=session,

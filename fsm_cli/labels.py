@@ -44,8 +44,8 @@ def objects_labels(
     from fsm_core.services import lookup, passports
 
     with STATE.reader() as session:
-        customer_ids = [lookup.resolve_company(session, c).id for c in customer or ()]
-        object_ids = [lookup.resolve_object(session, o).id for o in obj or ()]
+        customer_ids = [lookup.resolve_company(session=session, ref=c).id for c in customer or ()]
+        object_ids = [lookup.resolve_object(session=session, ref=o).id for o in obj or ()]
         chosen = passports.objects_for_labels(
             session, object_ids=object_ids, customer_ids=customer_ids, kind=kind
         )
@@ -87,7 +87,7 @@ def vcard(
         raise typer.BadParameter("give --output FILE.pdf and/or --png DIR")
     with STATE.reader() as session:
         people = (
-            [lookup.resolve_employee(session, e) for e in employees]
+            [lookup.resolve_employee(session=session, ref=e) for e in employees]
             if employees
             else list(parties.list_employees(session=session))
         )

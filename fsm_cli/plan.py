@@ -71,7 +71,7 @@ def _employee_ids(session: "Session", refs: list[str] | None) -> list[int] | Non
 
     if not refs:
         return None
-    return [lookup.resolve_employee(session, r).id for r in refs]
+    return [lookup.resolve_employee(session=session, ref=r).id for r in refs]
 
 
 def _day_name(day: date) -> str:
@@ -262,7 +262,7 @@ def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
 def _stage_names(session: "Session") -> dict[str, str]:
     from fsm_core.services.stages import load_workflow
 
-    return {code: s.name(_lang()) for code, s in load_workflow(session).stages.items()}
+    return {code: s.name(_lang()) for code, s in load_workflow(session=session).stages.items()}
 
 
 @app.command("day")
@@ -430,8 +430,8 @@ def add(
     from fsm_core.services import lookup, planning
 
     with _past_refused(), STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
-        employee_id, crew_id = lookup.resolve_assignee(session, who)
+        found = lookup.resolve_order(session=session, ref=order)
+        employee_id, crew_id = lookup.resolve_assignee(session=session, ref=who)
         begin, finish = planning.read_window(start, end, company(session).tz)
         visit = planning.add_visit(
             session=session,
@@ -479,7 +479,9 @@ def move(
         tz = company(session).tz
         begin, finish = planning.read_window(start, end, tz) if start else (None, None)
         # no --to: both None, the visit keeps its technician or crew
-        employee_id, crew_id = lookup.resolve_assignee(session, to) if to else (None, None)
+        employee_id, crew_id = (
+            lookup.resolve_assignee(session=session, ref=to) if to else (None, None)
+        )
         planning.move_visit(
             session=session,
             visit_id=visit_id,
@@ -711,9 +713,9 @@ def _object_id(session: "Session", ref: str) -> int:
     from fsm_core.services import lookup
 
     try:
-        order = lookup.resolve_order(session, ref)
+        order = lookup.resolve_order(session=session, ref=ref)
     except NotFound:
-        return lookup.resolve_object(session, ref).id
+        return lookup.resolve_object(session=session, ref=ref).id
     if order.object_id is None:
         raise InvalidInput(f"order {order.number} has no object")
     return order.object_id
@@ -806,7 +808,7 @@ def hours(
             raise typer.BadParameter("name the employee", param_hint="EMPLOYEE")
         with STATE.transaction() as session:
             tz = company(session).tz
-            employee = lookup.resolve_employee(session, who)
+            employee = lookup.resolve_employee(session=session, ref=who)
             first = planning.read_day(since, tz, field="since")
             wanted = [p for p in patterns if p.strip() not in ("-", "none", "нет")]
             rows = working_time.set_patterns(
@@ -819,7 +821,7 @@ def hours(
         return
     with STATE.reader() as session:
         tz = company(session).tz
-        ids = [lookup.resolve_employee(session, who).id] if who else None
+        ids = [lookup.resolve_employee(session=session, ref=who).id] if who else None
         today = planning.read_day(None, tz)
         found = working_time.patterns_of(session, employee_ids=ids, on=today)
         from sqlmodel import col, select
@@ -897,7 +899,7 @@ def home(
             raise InvalidInput(f"{what}: {text!r} is not a number") from None
 
     with STATE.transaction() as session:
-        employee = lookup.resolve_employee(session, who)
+        employee = lookup.resolve_employee(session=session, ref=who)
         planning.set_home_base(
             session=session,
             employee_id=employee.id,
@@ -925,7 +927,7 @@ def time_off_add(
 
     with STATE.transaction() as session:
         tz = company(session).tz
-        employee = lookup.resolve_employee(session, who)
+        employee = lookup.resolve_employee(session=session, ref=who)
         start, end = _span(first, last, tz)
         row = working_time.add_time_off(
             session=session,

@@ -132,7 +132,7 @@ def items_show(ref: ItemRef, json_: Json = False) -> None:
     from fsm_core.services import lookup, stock_queries
 
     with STATE.reader() as session:
-        item = lookup.resolve_item(session, ref)
+        item = lookup.resolve_item(session=session, ref=ref)
         found = stock_queries.availability(session=session, item_id=item.id)
         currency = company(session)["currency"]
     record = item.model_dump() | {
@@ -290,7 +290,7 @@ def items_update(
     if not changes:
         raise typer.BadParameter("nothing to change: give at least one option")
     with STATE.transaction() as session:
-        item = lookup.resolve_item(session, ref)
+        item = lookup.resolve_item(session=session, ref=ref)
         stock.update_item(session=session, item_id=item.id, data=changes)
     if json_:
         output.emit_json(item.model_dump())
@@ -359,7 +359,9 @@ def warehouses_create(
     if name is None and employee is None:
         raise typer.BadParameter("give the warehouse's name, or --employee for a van")
     with STATE.transaction() as session:
-        employee_id = lookup.resolve_employee(session, employee).id if employee else None
+        employee_id = (
+            lookup.resolve_employee(session=session, ref=employee).id if employee else None
+        )
         warehouse = stock.create_warehouse(
             session=session,
             data=_item_data(
@@ -409,9 +411,9 @@ def warehouses_update(
     if not changes and employee is None:
         raise typer.BadParameter("nothing to change: give at least one option")
     with STATE.transaction() as session:
-        warehouse = lookup.resolve_warehouse(session, ref)
+        warehouse = lookup.resolve_warehouse(session=session, ref=ref)
         if employee is not None:
-            changes["employee_id"] = lookup.resolve_employee(session, employee).id
+            changes["employee_id"] = lookup.resolve_employee(session=session, ref=employee).id
         stock.update_warehouse(session=session, warehouse_id=warehouse.id, data=changes)
     if json_:
         output.emit_json(warehouse.model_dump())
@@ -479,8 +481,8 @@ def receive(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        warehouse = lookup.resolve_warehouse(session, to)
+        found = lookup.resolve_item(session=session, ref=item)
+        warehouse = lookup.resolve_warehouse(session=session, ref=to)
         movement = stock.receive(
             session=session,
             item_id=found.id,
@@ -520,10 +522,10 @@ def transfer(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        a = lookup.resolve_warehouse(session, source)
-        b = lookup.resolve_warehouse(session, target)
-        order_id = lookup.resolve_order(session, order).id if order else None
+        found = lookup.resolve_item(session=session, ref=item)
+        a = lookup.resolve_warehouse(session=session, ref=source)
+        b = lookup.resolve_warehouse(session=session, ref=target)
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         movement = stock.transfer(
             session=session,
             item_id=found.id,
@@ -565,7 +567,7 @@ def order_warehouse(
     from fsm_core.values import parse_quantity
 
     if ref:
-        return lookup.resolve_warehouse(session, ref)
+        return lookup.resolve_warehouse(session=session, ref=ref)
     if back:
         guess = stock_queries.suggest_return_target(session, order=order, item_id=item.id)
     else:
@@ -613,8 +615,8 @@ def writeoff(
     from fsm_core.services import lookup, stock, stock_queries
 
     with STATE.transaction() as session:
-        target = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item)
+        target = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item)
         warehouse = order_warehouse(session, source, target, found, back=False, quantity=quantity)
         movement = stock.write_off(
             session=session,
@@ -661,8 +663,8 @@ def return_(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        source = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item)
+        source = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item)
         warehouse = order_warehouse(session, target, source, found, back=True)
         movement = stock.return_from_order(
             session=session,
@@ -707,8 +709,8 @@ def adjust(
     if (count is None) == (by is None):
         raise typer.BadParameter("give --count or --by (one of them)", param_hint="--count")
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        place = lookup.resolve_warehouse(session, warehouse)
+        found = lookup.resolve_item(session=session, ref=item)
+        place = lookup.resolve_warehouse(session=session, ref=warehouse)
         movement = stock.adjust(
             session=session,
             item_id=found.id,
@@ -763,8 +765,8 @@ def balance(
     from fsm_core.services import lookup, stock_queries
 
     with STATE.reader() as session:
-        found = lookup.resolve_item(session, item) if item else None
-        place = lookup.resolve_warehouse(session, warehouse) if warehouse else None
+        found = lookup.resolve_item(session=session, ref=item) if item else None
+        place = lookup.resolve_warehouse(session=session, ref=warehouse) if warehouse else None
         if found is not None and place is None:
             where = stock_queries.availability(
                 session=session, item_id=found.id, include_empty=everything
@@ -851,9 +853,11 @@ def ledger(
             end = local_day_bounds(day, tz)[1] if day else None
         lines = stock_queries.ledger(
             session=session,
-            item_id=lookup.resolve_item(session, item).id if item else None,
-            warehouse_id=lookup.resolve_warehouse(session, warehouse).id if warehouse else None,
-            order_id=lookup.resolve_order(session, order).id if order else None,
+            item_id=lookup.resolve_item(session=session, ref=item).id if item else None,
+            warehouse_id=lookup.resolve_warehouse(session=session, ref=warehouse).id
+            if warehouse
+            else None,
+            order_id=lookup.resolve_order(session=session, ref=order).id if order else None,
             kinds=kind or (),
             since=start,
             until=end,
@@ -960,10 +964,10 @@ def reserve(
     if quantity is not None and item is None:
         raise typer.BadParameter("give the item before the quantity")
     with STATE.transaction() as session:
-        target = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item) if item else None
+        target = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item) if item else None
         if release:
-            place = lookup.resolve_warehouse(session, source) if source else None
+            place = lookup.resolve_warehouse(session=session, ref=source) if source else None
             released = stock.release(
                 session=session,
                 order_id=target.id,

@@ -25,7 +25,7 @@ def _executors(session: Any, specs: list[str]) -> list[Any]:
         name, sep, rate = spec.rpartition(":")
         if not sep or not rate.strip() or not any(ch.isdigit() for ch in rate):
             name, rate = spec, ""
-        employee = lookup.resolve_employee(session, name.strip())
+        employee = lookup.resolve_employee(session=session, ref=name.strip())
         result.append(
             execution.ExecutorInput(
                 employee_id=employee.id,
@@ -75,7 +75,7 @@ def add(
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         tz = company(session).tz
         started_at = parse_datetime(start, tz=tz, field="--start") if start else None
         finished_at = parse_datetime(end, tz=tz, field="--end") if end else None
@@ -86,12 +86,12 @@ def add(
         entry = execution.add_work(
             session=session,
             order_id=found.id,
-            work_type_id=lookup.resolve_work_type(session, work_type).id,
+            work_type_id=lookup.resolve_work_type(session=session, ref=work_type).id,
             started_at=started_at,
             finished_at=finished_at,
             executors=_executors(session, executor),
             object_id=(
-                lookup.resolve_object(session, obj, customer_id=found.customer_id).id
+                lookup.resolve_object(session=session, ref=obj, customer_id=found.customer_id).id
                 if obj
                 else None
             ),
@@ -129,8 +129,8 @@ def material(
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
-        what = lookup.resolve_item(session, item)
+        found = lookup.resolve_order(session=session, ref=order)
+        what = lookup.resolve_item(session=session, ref=item)
         source = order_warehouse(session, warehouse, found, what, back=False, quantity=quantity)
         use = execution.use_material(
             session=session,
@@ -157,7 +157,7 @@ def attach(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         link = execution.attach(
             session=session, order_id=found.id, path=file, note=note, actor=STATE.actor
         )
@@ -170,7 +170,7 @@ def comment(order: Order, text: Annotated[str, typer.Argument(help="The comment.
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         execution.set_comment(session=session, order_id=found.id, comment=text, actor=STATE.actor)
     output.done(f"Order {found.number}: comment saved.")
 
@@ -194,7 +194,7 @@ def sign(
     from fsm_core.timeparse import parse_datetime
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         moment = parse_datetime(at, tz=company(session).tz, field="--at") if at else None
         execution.sign(
             session=session,
@@ -220,7 +220,7 @@ def unsign(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         execution.unsign(session=session, order_id=found.id, reason=reason, actor=STATE.actor)
     output.done(f"Order {found.number}: the signature is withdrawn; the act is unsigned.")
 
@@ -234,7 +234,7 @@ def show(order: Order, json_: Json = False) -> None:
 
     lang = STATE.language
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         computed = execution.totals(session, found.id, lang=lang)
         record = session.get(ExecutionRecord, found.id)
         settings = company(session)
@@ -347,7 +347,7 @@ def _one_act(order: str, out: str, lang: str) -> None:
     from fsm_core.services import execution, lookup
 
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         document = execution.act_document(session, found.id, lang=lang)
         tz = company(session).tz
     render_act(document, out=out, lang=lang, tz=tz)

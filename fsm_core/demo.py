@@ -591,7 +591,7 @@ def load_planning_and_chat_demo(
     and chat messages in both channels."""
     from fsm_core.services import chat, planning, users, working_time
 
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     today = now.astimezone(tz).date()
 
     people: dict[str, Any] = {}

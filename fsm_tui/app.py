@@ -513,7 +513,7 @@ def run(
     database = open_database(database_url)
     database.ensure_schema()  # a database this version cannot use is refused before the screen
     with database.reader() as session:
-        lang = language(session, explicit=lang)
+        lang = language(session=session, explicit=lang)
     path = keymap_path()
     app = make_app(
         database,

@@ -411,7 +411,7 @@ def export_rows(
     table = TABLES.get(entity)
     if table is None:
         raise InvalidInput(f"cannot export {entity!r}", hint="one of: " + ", ".join(TABLES))
-    ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters)
+    ctx = ExportContext(refs=Refs(session), tz=load(session=session).tz, filters=filters)
     return table.headers, table.rows(session, ctx)
 
 
@@ -561,7 +561,9 @@ def write_export(
     if lang not in ("en", "ru"):
         raise InvalidInput(f"unknown language {lang!r}", hint="use en or ru")
     if entity == "orders" and fmt == "xlsx" and not for_import:
-        ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters, lang=lang)
+        ctx = ExportContext(
+            refs=Refs(session), tz=load(session=session).tz, filters=filters, lang=lang
+        )
         return write_rows(
             _orders_for_people(session, ctx),
             headers=people_headers(lang),

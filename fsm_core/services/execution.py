@@ -148,7 +148,7 @@ def execution_lock(
     not frozen: the act neither lists nor prints them, and photos of a finished job often
     arrive after the customer signed.
     """
-    stage = stages.load_workflow(session).stages[stage_code or order.stage_code]
+    stage = stages.load_workflow(session=session).stages[stage_code or order.stage_code]
     if stage.final:
         return ExecutionLock(order.number, stage=stage)
     record = session.get(ExecutionRecord, order.id)
@@ -159,7 +159,7 @@ def execution_lock(
             order.number,
             signer=record.signer_name,
             signed_at=record.signed_at,
-            tz=company_settings.load(session).tz,
+            tz=company_settings.load(session=session).tz,
         )
     return None
 
@@ -658,7 +658,7 @@ def add_work(
         from fsm_core.formatting import local_time
         from fsm_core.services import settings as company_settings
 
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         raise InvalidInput(
             f"the work cannot start ({local_time(started_at, tz, lang='en')}) before order "
             f"{order.number} was created ({local_time(order.created_at, tz, lang='en')})",
@@ -837,7 +837,7 @@ def sign(
     lock = execution_lock(session, order, stage_code=code)
     if lock is not None:
         raise InvalidInput(lock.text(), hint=lock.hint())
-    stage = stages.load_workflow(session).stages[code]
+    stage = stages.load_workflow(session=session).stages[code]
     if stage.category not in SIGNING_CATEGORIES:
         raise InvalidInput(
             f"order {order.number} is {stage.name_en.lower()}; the act is signed while the "
@@ -889,7 +889,7 @@ def unsign(*, session: Session, order_id: int, reason: str, actor: str) -> Execu
     unsigned and its execution can change again. The order's history keeps who signed
     and when, who withdrew it and why."""
     order = _order(session, order_id)
-    stage = stages.load_workflow(session).stages[_lock_order(session, order, share=False)]
+    stage = stages.load_workflow(session=session).stages[_lock_order(session, order, share=False)]
     if stage.final:
         lock = ExecutionLock(order.number, stage=stage)
         raise InvalidInput(lock.text(), hint=lock.hint())
@@ -1049,7 +1049,7 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
     from fsm_core.services.object_tree import effective_address
 
     order = _order(session, order_id)
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     customer = session.get(Company, order.customer_id)
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
     computed = totals(session, order.id, lang=lang)

@@ -86,7 +86,9 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
     from fsm_core.formatting import local_time
     from fsm_core.i18n import criticality_name, history_name
 
-    stages = {code: stage.name(lang) for code, stage in load_workflow(session).stages.items()}
+    stages = {
+        code: stage.name(lang) for code, stage in load_workflow(session=session).stages.items()
+    }
 
     def moment(match: re.Match[str]) -> str:
         return local_time(datetime.fromisoformat(match.group(0)), tz, lang=lang)
@@ -208,22 +210,22 @@ def filter_from_text(
 
     flt = OrderFilter(open_only=open_only, text=text)
     if stages:
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
         flt.stages = [workflow.stage(s).code for s in stages]
     if assignees:
         wanted = [a for a in assignees if a.strip().lower() not in UNASSIGNED_WORDS]
         flt.unassigned = len(wanted) < len(assignees)
-        flt.assignee_ids = [lookup.resolve_employee(session, a).id for a in wanted]
-    flt.crew_ids = [lookup.resolve_crew(session, c).id for c in crews or ()]
-    flt.customer_ids = [lookup.resolve_company(session, c).id for c in customers or ()]
-    flt.object_ids = [lookup.resolve_object(session, o).id for o in objects or ()]
+        flt.assignee_ids = [lookup.resolve_employee(session=session, ref=a).id for a in wanted]
+    flt.crew_ids = [lookup.resolve_crew(session=session, ref=c).id for c in crews or ()]
+    flt.customer_ids = [lookup.resolve_company(session=session, ref=c).id for c in customers or ()]
+    flt.object_ids = [lookup.resolve_object(session=session, ref=o).id for o in objects or ()]
     flt.criticalities = [parse_criticality(c).value for c in criticalities or ()]
     flt.sla = [sla.parse_status(s) for s in sla_statuses or ()]
     if since or until:
         from fsm_core.services.settings import load as load_settings
         from fsm_core.timeparse import local_day_bounds, parse_date
 
-        tz = load_settings(session).tz
+        tz = load_settings(session=session).tz
         if since:
             day = parse_date(since, tz=tz, field="since")
             flt.created_from = local_day_bounds(day, tz)[0] if day else None
@@ -355,7 +357,7 @@ def stage_counts(
 
 def order_details(session: Session, order: Order, *, now: datetime | None = None) -> dict[str, Any]:
     """Everything ``orders show`` prints: the order's fields with names resolved."""
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     values = order.model_dump()
     for name in REFERENCE_FIELDS:
         values[history_field(name)] = display_value(session, name, getattr(order, name))
@@ -374,7 +376,7 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     # when the deadlines' clock runs (the policy's calendar as it is now), in both languages
     policy = sla.policy_for(session, customer_id=order.customer_id, criticality=order.criticality)
     values["sla_calendar"] = policy.calendar if policy is not None else None
-    hours = company_settings.load(session).company_hours
+    hours = company_settings.load(session=session).company_hours
     for lang in ("en", "ru"):
         values[f"sla_calendar_{lang}"] = (
             sla.describe_calendar(policy.calendar, company_hours=hours, lang=lang, short=True)

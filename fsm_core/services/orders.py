@@ -84,7 +84,7 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
     )
     value = session.execute(bump).scalar()
     if value is None:
-        insert = dialect_insert(session)
+        insert = dialect_insert(session=session)
         session.execute(insert(OrderCounter).values(scope=scope, value=0).on_conflict_do_nothing())
         value = session.execute(bump).scalar_one()
     return int(value)
@@ -141,8 +141,8 @@ class OrderContext:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.settings = company_settings.load(session)
-        self.workflow = load_workflow(session)
+        self.settings = company_settings.load(session=session)
+        self.workflow = load_workflow(session=session)
         self._policies: dict[tuple[int | None, str], tuple[int, int, str]] | None = None
         self._calendars: sla.Calendars | None = None
         self._offsets: dict[tuple[int, str], tuple[Any, Any, Any, Any]] = {}
@@ -1108,7 +1108,7 @@ def move_order(
     """Move an order to another stage (перейти на стадию), along an allowed transition."""
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
         _enter_stage(session, order, workflow, workflow.stage(stage), actor=actor, note=note)
     return _save(session, order, expected_version)
 

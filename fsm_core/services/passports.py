@@ -147,7 +147,7 @@ def objects_for_labels(
 def label_data(session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
     from fsm_core.documents.labels import LabelData
 
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     base = settings["passport_base_url"]
     phone = format_phone(settings["company_phone"]) or None
     names = dict(
@@ -174,8 +174,8 @@ def passport_data(session: Session, obj: ServiceObject, *, lang: str, limit: int
     from fsm_core.documents.passport import PassportData, PassportEntry
     from fsm_core.services.stages import load_workflow
 
-    settings = company_settings.load(session)
-    workflow = load_workflow(session)
+    settings = company_settings.load(session=session)
+    workflow = load_workflow(session=session)
     customer = session.get(Company, obj.customer_id)
     ids = descendant_ids(session, [obj.id])
     orders = session.execute(
@@ -219,7 +219,7 @@ def passport_data(session: Session, obj: ServiceObject, *, lang: str, limit: int
 def business_card(session: Session, employee: Employee) -> Any:
     from fsm_core.documents.vcard import Contact as CardContact
 
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     phones = tuple(
         p for p in (format_phone(employee.phone), format_phone(settings["company_phone"])) if p
     )
@@ -235,7 +235,7 @@ def business_card(session: Session, employee: Employee) -> Any:
 
 def placeholder_in_use(session: Session) -> bool:
     """True while labels would point at the example address, not the company's own."""
-    base = company_settings.load(session)["passport_base_url"]
+    base = company_settings.load(session=session)["passport_base_url"]
     return base == company_settings.PLACEHOLDER_PASSPORT_URL
 
 

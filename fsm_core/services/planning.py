@@ -336,7 +336,7 @@ def _finished(session: Session) -> tuple[set[str], set[str]]:
     """The stage codes of orders whose visits are a record (done, closed) and of those
     whose visits never happen (cancelled)."""
     done, cancelled = set(), set()
-    for stage in load_workflow(session).stages.values():
+    for stage in load_workflow(session=session).stages.values():
         if stage.category == StageCategory.CANCELLED:
             cancelled.add(stage.code)
         elif stage.finished:
@@ -466,7 +466,7 @@ def _load(
     last_day: date,
     employee_ids: Sequence[int] | None,
 ) -> _Plan:
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     tz = settings.tz
     start, end = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
     people = _planner_people(session, employee_ids, first_day, last_day)
@@ -555,7 +555,7 @@ def conflicts(
 ) -> list[Conflict]:
     """Every conflict of the visits between ``start`` and ``end`` (of everyone the planner
     shows, or of ``employee_ids``), in time order."""
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     first, last = _local_days(start, end, tz)
     plan = _load(session, first_day=first, last_day=last, employee_ids=employee_ids)
     return [c for c in _conflicts(plan) if c.start < end and c.end > start]
@@ -876,7 +876,7 @@ def nearest(
     nearest first, by the distance from their previous visit of that day, or from their
     home base before the first one. ``ignore_visit_ids``: visits that do not hold their
     time (one being moved)."""
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
     plan = _load(session, first_day=day, last_day=day, employee_ids=employee_ids)
@@ -990,7 +990,7 @@ def offer_visit(
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     tz = settings.tz
     now = now or clock.now()
     minutes = minutes or settings.visit_minutes
@@ -1050,7 +1050,7 @@ def unscheduled(
     most urgent first: the nearest SLA deadline still to meet (reaction, then resolution),
     violated ones first, then by criticality and age."""
     now = now or clock.now()
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     open_stages = [
         s.code
         for s in workflow.stages.values()
@@ -1155,7 +1155,7 @@ def is_past(start: datetime, *, now: datetime | None = None) -> bool:
 
 def _check_past(session: Session, start: datetime, allow_past: bool) -> None:
     if not allow_past and is_past(start):
-        raise VisitInThePast(start, company_settings.load(session).tz)
+        raise VisitInThePast(start, company_settings.load(session=session).tz)
 
 
 def _check_window(start: datetime, end: datetime) -> None:
@@ -1171,7 +1171,7 @@ def _open_order(session: Session, order_id: int) -> Order:
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    stage = load_workflow(session).stages[order.stage_code]
+    stage = load_workflow(session=session).stages[order.stage_code]
     if stage.finished:
         raise InvalidInput(
             f"order {order.number} is {stage.name_en.lower()} ({stage.code}); "
@@ -1244,7 +1244,7 @@ def add_visit(
         raise InvalidInput("a visit is for one employee or one crew", field="employee")
     order = _open_order(session, order_id)
     if end is None:
-        end = start + timedelta(minutes=company_settings.load(session).visit_minutes)
+        end = start + timedelta(minutes=company_settings.load(session=session).visit_minutes)
     _check_window(start, end)
     _check_past(session, start, allow_past)
     who = _who(session, employee_id, crew_id)
@@ -1369,7 +1369,7 @@ def resolve_visit(session: Session, ref: str) -> int:
     text = ref.strip().lstrip("#")
     if text.isdigit():
         return int(text)
-    order = lookup.resolve_order(session, ref)
+    order = lookup.resolve_order(session=session, ref=ref)
     visits = visits_of_order(session, order.id)
     if len(visits) == 1:
         return visits[0].id

@@ -159,7 +159,7 @@ def load_calendars(session: Session, settings: CompanySettings | None = None) ->
     if settings is None:
         from fsm_core.services import settings as company_settings
 
-        settings = company_settings.load(session)
+        settings = company_settings.load(session=session)
     holidays = session.exec(select(Holiday.day)).all()
     return Calendars(tz=settings.tz, company_hours=settings.company_hours, holidays=holidays)
 

@@ -80,7 +80,7 @@ def create_item(*, session: Session, data: ItemCreate | dict[str, Any]) -> Item:
     """Add an item to the catalogue (номенклатура)."""
     data = validated(ItemCreate, data)
     item = Item(**data.model_dump())
-    add_record(session, item, unique=ITEM_UNIQUE, what=f"item {data.sku!r}")
+    add_record(session=session, record=item, unique=ITEM_UNIQUE, what=f"item {data.sku!r}")
     return item
 
 
@@ -98,10 +98,10 @@ def update_item(*, session: Session, item_id: int, data: dict[str, Any]) -> Item
                 hint="add a new item with the new unit",
             )
     update_record(
-        session,
-        item,
-        ItemCreate,
-        data,
+        session=session,
+        record=item,
+        schema=ItemCreate,
+        changes=data,
         unique=ITEM_UNIQUE,
         what=f"item {item.sku!r}",
     )
@@ -136,7 +136,9 @@ def create_warehouse(*, session: Session, data: WarehouseCreate | dict[str, Any]
     if data.employee_id is not None:
         _check_van_owner(session, data.employee_id, exclude_id=None)
     warehouse = Warehouse(**data.model_dump())
-    add_record(session, warehouse, unique=WAREHOUSE_UNIQUE, what=f"warehouse {data.name!r}")
+    add_record(
+        session=session, record=warehouse, unique=WAREHOUSE_UNIQUE, what=f"warehouse {data.name!r}"
+    )
     return warehouse
 
 
@@ -158,10 +160,10 @@ def update_warehouse(*, session: Session, warehouse_id: int, data: dict[str, Any
                 hint="move its stock out first: fsm stock transfer",
             )
     update_record(
-        session,
-        warehouse,
-        WarehouseCreate,
-        data,
+        session=session,
+        record=warehouse,
+        schema=WarehouseCreate,
+        changes=data,
         unique=WAREHOUSE_UNIQUE,
         what=f"warehouse {warehouse.name!r}",
     )
@@ -208,7 +210,7 @@ def _lock(session: Session, item_id: int, *warehouse_ids: int) -> dict[int, Leve
 
 def _ensure_row(session: Session, item_id: int, warehouse_id: int) -> None:
     """Create the (empty) balance row stock is about to enter, and lock it."""
-    upsert = dialect_insert(session)
+    upsert = dialect_insert(session=session)
     session.execute(
         upsert(StockBalance)
         .values(

@@ -50,7 +50,7 @@ def read_ledger(session: Session, item_id: int) -> LedgerData:
     session.expunge(item)
     availability = stock_queries.availability(session=session, item_id=item_id)
     movements = stock_queries.ledger(session=session, item_id=item_id, limit=LIMIT)
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     low = stock_queries.item_is_low(session, item)
     return LedgerData(
         item,
@@ -214,7 +214,7 @@ class LedgerScreen(AppNode, WorkerErrors, ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="ledger-order")
     def _find_order(self, number: str) -> None:
         with self.fsm.backend.reader() as session:
-            order = lookup.resolve_order(session, number)
+            order = lookup.resolve_order(session=session, ref=number)
             assert order.id is not None
         self.post_message(self.OrderFound(order.id))
 

@@ -168,7 +168,7 @@ class PlannerScreen(SectionScreen):
         with backend.reader() as session:
             schedule = planning.schedule(session, first_day=day, last_day=day)
             queue = planning.unscheduled(session, now=backend.now(), limit=self.QUEUE_LIMIT)
-            minutes = company_settings.load(session).visit_minutes
+            minutes = company_settings.load(session=session).visit_minutes
         if not worker.is_cancelled:
             self.post_message(self.Loaded(generation, day, schedule, queue, minutes))
 

@@ -284,7 +284,7 @@ class TransferScreen(StockForm):
 
         def move(session: Session) -> str:
             amount, item = _amount(values["quantity"], session, values["item"])
-            order = lookup.resolve_order(session, order_ref) if order_ref else None
+            order = lookup.resolve_order(session=session, ref=order_ref) if order_ref else None
             stock.transfer(
                 session=session,
                 item_id=item.id,

@@ -57,7 +57,7 @@ def write_act(backend: Any, order_id: int, folder: str, lang: str) -> Path:
 
     with backend.reader() as session:
         document = execution.act_document(session, order_id, lang=lang)
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
     path = act_path(folder, document.order_number)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -132,7 +132,7 @@ class ActPane(OrderPane):
     # --- the act as it will read ---------------------------------------------------------
 
     def read(self, session: Session) -> ActData:
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         order = session.get(Order, self.order_id)
         number = order.number if order else f"#{self.order_id}"
         try:

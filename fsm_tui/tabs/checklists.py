@@ -96,7 +96,7 @@ class ChecklistPane(OrderPane):
     # --- reading -------------------------------------------------------------------------
 
     def read(self, session: Session) -> ChecklistData:
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         order = session.get(Order, self.order_id)
         lock = execution.execution_lock(session, order) if order is not None else None
         states = execution.checklist_state(session, self.order_id)

@@ -93,7 +93,7 @@ class ExecutionData:
 
 def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
     """Runs in a worker: the order's work, materials, comment, attachments, signature."""
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     order = session.get(Order, order_id)
     computed = execution.totals(session, order_id, lang=lang)
     blocks = []
@@ -132,7 +132,7 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
         person = session.get(Contact, order.contact_id) if order.contact_id else None
         contact = person.full_name if person else None
         contact_position = person.position if person else None
-        stage = load_workflow(session).stages[order.stage_code]
+        stage = load_workflow(session=session).stages[order.stage_code]
         finished = stage.final
         signable = stage.category in SIGNING_CATEGORIES
         lock = execution.execution_lock(session, order)

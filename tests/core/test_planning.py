@@ -512,10 +512,13 @@ def test_whom_a_visit_goes_to_and_which_visit_an_order_number_names(db, world):
     from fsm_core.services import execution, lookup
 
     with db.reader() as s:
-        assert lookup.resolve_assignee(s, world.ivanov.short_name) == (world.ivanov.id, None)
-        assert lookup.resolve_assignee(s, world.crew.name) == (None, world.crew.id)
+        assert lookup.resolve_assignee(session=s, ref=world.ivanov.short_name) == (
+            world.ivanov.id,
+            None,
+        )
+        assert lookup.resolve_assignee(session=s, ref=world.crew.name) == (None, world.crew.id)
         with pytest.raises(NotFound, match="no employee or crew matches 'Никто'"):
-            lookup.resolve_assignee(s, "Никто")
+            lookup.resolve_assignee(session=s, ref="Никто")
     order = world.order(object_id=world.ac.id)
     with db.reader() as s:
         with pytest.raises(InvalidInput, match="has no visits"):

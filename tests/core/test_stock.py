@@ -885,21 +885,21 @@ def test_warehouses_and_vans(shop):
 
 def test_references_by_sku_barcode_name_and_technician(shop):
     with shop.db.reader() as s:
-        assert lookup.resolve_item(s, "r410a").id == shop.freon.id
-        assert lookup.resolve_item(s, "5060181700205").id == shop.pump.id
-        assert lookup.resolve_item(s, "помпа aspen").id == shop.pump.id
-        assert lookup.resolve_warehouse(s, "склад юг").id == shop.south.id
-        assert lookup.resolve_warehouse(s, "van of Иванов К. П.").id == shop.van.id
-        assert lookup.resolve_warehouse(s, "машина Иванов").id == shop.van.id
-        assert lookup.resolve_warehouse(s, "Иванов К.П.").id == shop.van.id
+        assert lookup.resolve_item(session=s, ref="r410a").id == shop.freon.id
+        assert lookup.resolve_item(session=s, ref="5060181700205").id == shop.pump.id
+        assert lookup.resolve_item(session=s, ref="помпа aspen").id == shop.pump.id
+        assert lookup.resolve_warehouse(session=s, ref="склад юг").id == shop.south.id
+        assert lookup.resolve_warehouse(session=s, ref="van of Иванов К. П.").id == shop.van.id
+        assert lookup.resolve_warehouse(session=s, ref="машина Иванов").id == shop.van.id
+        assert lookup.resolve_warehouse(session=s, ref="Иванов К.П.").id == shop.van.id
         with pytest.raises(NotFound) as err:
-            lookup.resolve_warehouse(s, "Петров А. С.")
+            lookup.resolve_warehouse(session=s, ref="Петров А. С.")
         assert err.value.one_line() == (
             "no warehouse matches 'Петров А. С.' (Петров А. С. has no van: "
             "fsm stock warehouses create --employee)"
         )
         with pytest.raises(NotFound):
-            lookup.resolve_item(s, "Кронштейн")
+            lookup.resolve_item(session=s, ref="Кронштейн")
 
 
 def test_the_database_refuses_a_negative_balance_even_without_the_services(shop):

@@ -142,7 +142,7 @@ async def test_create_order(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        ac = lookup.resolve_object(s, "СМТ-000114")
+        ac = lookup.resolve_object(session=s, ref="СМТ-000114")
         before = s.exec(select(Order.id)).all()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -222,7 +222,7 @@ async def test_find_offers_every_match_to_pick_from(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        second = lookup.resolve_object(s, "Пекарня на Гражданском")
+        second = lookup.resolve_object(session=s, ref="Пекарня на Гражданском")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -252,8 +252,8 @@ async def test_find_groups_units_under_their_sites(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        unit = lookup.resolve_object(s, "СМТ-000201")
-        site = lookup.resolve_object(s, "Магазин «СМ-Трейд» на Лиговском")
+        unit = lookup.resolve_object(session=s, ref="СМТ-000201")
+        site = lookup.resolve_object(session=s, ref="Магазин «СМ-Трейд» на Лиговском")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await dialog(pilot, "n")
@@ -343,7 +343,7 @@ async def test_move_offers_only_allowed_stages(app, demo_db):
             )
         ]
         with demo_db.reader() as s:
-            allowed = [st.code for st in load_workflow(s).allowed_from("en_route")]
+            allowed = [st.code for st in load_workflow(session=s).allowed_from("en_route")]
         assert offered == allowed
         stages = dialog.query_one("#stages", OptionList)
         stages.highlighted = offered.index("in_progress")
@@ -510,4 +510,4 @@ async def test_a_click_on_a_stage_in_the_counts_line_filters_by_it(app, demo_db)
 
 def load_workflow_name(db, code: str) -> str:
     with db.reader() as s:
-        return load_workflow(s).stages[code].name("ru")
+        return load_workflow(session=s).stages[code].name("ru")

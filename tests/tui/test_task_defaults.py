@@ -47,8 +47,8 @@ async def test_a_write_off_suggests_a_warehouse_that_has_the_item(app, demo_db):
     from fsm_tui.screens.execution_forms import MaterialScreen
 
     with demo_db.reader() as s:
-        ivanov = lookup.resolve_employee(s, "Иванов К. П.")
-        van = lookup.resolve_warehouse(s, "Иванов К. П.")
+        ivanov = lookup.resolve_employee(session=s, ref="Иванов К. П.")
+        van = lookup.resolve_warehouse(session=s, ref="Иванов К. П.")
         order = s.exec(
             select(Order).where(Order.assignee_id == ivanov.id, Order.stage_code == "in_progress")
         ).first()
