@@ -67,7 +67,7 @@ def build(url: str, n_orders: int) -> str:
         employees = list(session.exec(select(Employee.id)).all())
         risk = load_settings(session=session).sla_risk_share
         policies = {
-            c: sla.policy_for(session, customer_id=0, criticality=c)
+            c: sla.policy_for(session=session, customer_id=0, criticality=c)
             for c in ("low", "normal", "high", "critical")
         }
         now = clock.now()

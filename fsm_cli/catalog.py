@@ -93,12 +93,12 @@ def objects_show(
 
     with STATE.reader() as session:
         obj = lookup.resolve_object(session=session, ref=ref)
-        path = service.object_path(session, obj)
+        path = service.object_path(session=session, obj=obj)
         owner = session.get(Company, obj.customer_id)
         record = obj.model_dump() | {
             "customer": owner.name if owner else None,
             "path": [p.name for p in path],
-            "effective_address": service.effective_address(session, obj),
+            "effective_address": service.effective_address(session=session, obj=obj),
             "children": [
                 {"id": c.id, "name": c.name, "kind": c.kind}
                 for c, _ in objects_service.list_objects(session=session, parent_id=obj.id)
@@ -206,7 +206,7 @@ def objects_passport(
 
     with STATE.reader() as session:
         obj = lookup.resolve_object(session=session, ref=ref)
-        data = passports.passport_data(session, obj, lang=STATE.language)
+        data = passports.passport_data(session=session, obj=obj, lang=STATE.language)
         tz = company(session).tz
         warn_placeholder(session)
     shown = render_passport(data, out=out, lang=STATE.language, tz=tz)
@@ -471,7 +471,8 @@ def sla_list(json_: Json = False) -> None:
 
     with STATE.reader() as session:
         records = [
-            p.model_dump() | {"customer": name} for p, name in service.list_policies(session)
+            p.model_dump() | {"customer": name}
+            for p, name in service.list_policies(session=session)
         ]
         company_hours = company(session).company_hours
     if json_:

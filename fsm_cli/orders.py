@@ -85,7 +85,7 @@ def list_(
     now = clock.now()
     with STATE.reader() as session:
         flt = order_queries.filter_from_text(
-            session,
+            session=session,
             stages=stage,
             assignees=assignee,
             crews=crew,
@@ -179,7 +179,7 @@ def show(number: Number, json_: Json = False) -> None:
 
     with STATE.reader() as session:
         order = lookup.resolve_order(session=session, ref=number)
-        details = order_queries.order_details(session, order)
+        details = order_queries.order_details(session=session, order=order)
         settings = company(session)
     if json_:
         output.emit_json(details)
@@ -254,9 +254,9 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
     lang = STATE.language
     with STATE.reader() as session:
         order = lookup.resolve_order(session=session, ref=number)
-        rows = order_queries.history(session, order.id)
+        rows = order_queries.history(session=session, order_id=order.id)
         tz = company(session).tz
-        lines = order_queries.history_lines(session, order.id, lang=lang, tz=tz)
+        lines = order_queries.history_lines(session=session, order_id=order.id, lang=lang, tz=tz)
     records = [
         {
             "at": h.at,
@@ -430,7 +430,9 @@ def _report_created(order: Any, json_: bool) -> None:
 
         with STATE.reader() as session:
             output.emit_json(
-                order_queries.order_details(session, session.get_one(type(order), order.id))
+                order_queries.order_details(
+                    session=session, order=session.get_one(type(order), order.id)
+                )
             )
         return
     output.plain(order.number)
@@ -495,7 +497,7 @@ def update(
             actor=STATE.actor,
             expected_version=if_version,
         )
-        details = order_queries.order_details(session, order) if json_ else None
+        details = order_queries.order_details(session=session, order=order) if json_ else None
     if json_:
         output.emit_json(details)
     elif order.version == before:

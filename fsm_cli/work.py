@@ -365,7 +365,7 @@ def _batch(
 
     with STATE.reader() as session:
         flt = order_queries.filter_from_text(
-            session, stages=stage, since=since, until=until, customers=customer
+            session=session, stages=stage, since=since, until=until, customers=customer
         )
         rows = order_queries.list_orders(session=session, filters=flt, limit=None)
         tz = company(session).tz

@@ -278,7 +278,9 @@ def _orders(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
     refs = ctx.refs
     query = select(Order).order_by(Order.id)
     if ctx.filters is not None:
-        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+        query = apply_filter(
+            query=with_names(query), session=session, flt=ctx.filters, now=clock.now()
+        )
     result = session.execute(query.execution_options(yield_per=2000)).scalars()
     for o in result:
         yield {
@@ -470,7 +472,9 @@ def _orders_for_people(session: Session, ctx: ExportContext) -> Iterator[dict[st
 
     query = select(Order).order_by(Order.id)
     if ctx.filters is not None:
-        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+        query = apply_filter(
+            query=with_names(query), session=session, flt=ctx.filters, now=clock.now()
+        )
     for o in session.execute(query.execution_options(yield_per=2000)).scalars():
         if o.criticality not in criticalities:
             criticalities[o.criticality] = criticality_name(o.criticality, lang)

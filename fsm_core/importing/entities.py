@@ -1057,8 +1057,8 @@ class Orders(CheckedInWorkers):
                         run.actor,
                         history_action(name, merged),
                         history_field(name),
-                        display_value(self.session, name, old),
-                        display_value(self.session, name, new),
+                        display_value(session=self.session, name=name, value=old),
+                        display_value(session=self.session, name=name, value=new),
                     )
                 )
         touched = bulk.execute_many(self.session, statement, params)

@@ -202,7 +202,7 @@ def default_executors(session: Session, order: Order) -> list[int]:
 def _history(session: Session, order: Order, *, actor: str, action: str, **kw: Any) -> None:
     from fsm_core.services.orders import record_history
 
-    record_history(session, order, actor=actor, action=action, **kw)
+    record_history(session=session, order=order, actor=actor, action=action, **kw)
 
 
 # --- checklists: templates -------------------------------------------------------------
@@ -1074,7 +1074,9 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
                 if entry
                 else ("Материалы" if lang == "ru" else "Materials"),
                 object_name=entry_object.name if entry_object else None,
-                object_address=effective_address(session, entry_object) if entry_object else None,
+                object_address=effective_address(session=session, obj=entry_object)
+                if entry_object
+                else None,
                 started_at=entry.started_at if entry else None,
                 finished_at=entry.finished_at if entry else None,
                 executors=tuple(e.employee_name for e in block.executors),
@@ -1112,7 +1114,7 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
         customer_inn=customer.inn if customer else None,
         customer_address=customer.address if customer else None,
         object_name=obj.name if obj else None,
-        object_address=effective_address(session, obj) if obj else None,
+        object_address=effective_address(session=session, obj=obj) if obj else None,
         description=order.description,
         blocks=tuple(blocks),
         total=computed.total,

@@ -400,7 +400,7 @@ def search_for_order(*, session: Session, text: str, limit: int = PICK_LIMIT) ->
                 .limit(limit)
             ).all()
         )
-    objects = with_context(session, found)
+    objects = with_context(session=session, object_ids=found)
     matched = set(found)
     if whole_customers:
         theirs = session.exec(

@@ -129,7 +129,7 @@ def update_object(*, session: Session, object_id: int, data: dict[str, Any]) -> 
             raise InvalidInput(
                 f"parent object {parent.name!r} belongs to another customer", field="parent"
             )
-        if parent_id in descendant_ids(session, [obj.id]):
+        if parent_id in descendant_ids(session=session, object_ids=[obj.id]):
             raise InvalidInput(
                 f"object {obj.name!r} cannot be placed inside itself", field="parent"
             )

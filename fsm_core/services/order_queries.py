@@ -42,7 +42,7 @@ REFERENCE_FIELDS: dict[str, tuple[type, str]] = {
 }
 
 
-def display_value(session: Session, name: str, value: Any) -> str | None:
+def display_value(*, session: Session, name: str, value: Any) -> str | None:
     """How a value is kept in the history: names rather than ids, UTC ISO times."""
     if value is None:
         return None
@@ -78,7 +78,7 @@ class HistoryLine:
     new: str
 
 
-def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> list[HistoryLine]:
+def history_lines(*, session: Session, order_id: int, lang: str, tz: tzinfo) -> list[HistoryLine]:
     """The order's history for a screen or a terminal, in ``lang`` and the zone ``tz``.
 
     The stored rows keep codes and UTC ISO times (they are the record); this is the one
@@ -115,7 +115,7 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
         return "; ".join(out)
 
     lines = []
-    for h in history(session, order_id):
+    for h in history(session=session, order_id=order_id):
         new = created(h.new_value) if h.action == "create" else shown(h.field, h.new_value)
         lines.append(
             HistoryLine(
@@ -131,7 +131,7 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
     return lines
 
 
-def history(session: Session, order_id: int) -> Sequence[OrderHistory]:
+def history(*, session: Session, order_id: int) -> Sequence[OrderHistory]:
     query = (
         sqlmodel_select(OrderHistory)
         .where(OrderHistory.order_id == order_id)
@@ -186,8 +186,8 @@ UNASSIGNED_WORDS = ("none", "-", "нет", "никто")
 
 
 def filter_from_text(
-    session: Session,
     *,
+    session: Session,
     stages: Sequence[str] | None = None,
     assignees: Sequence[str] | None = None,
     crews: Sequence[str] | None = None,
@@ -235,7 +235,7 @@ def filter_from_text(
     return flt
 
 
-def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
+def apply_filter(*, query: Any, session: Session, flt: OrderFilter, now: datetime) -> Any:
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
@@ -258,7 +258,7 @@ def apply_filter(query: Any, session: Session, flt: OrderFilter, now: datetime) 
         query = query.where(col(Order.customer_id).in_(flt.customer_ids))
     if flt.object_ids:
         ids = (
-            descendant_ids(session, flt.object_ids)
+            descendant_ids(session=session, object_ids=flt.object_ids)
             if flt.include_sub_objects
             else list(flt.object_ids)
         )
@@ -331,7 +331,7 @@ def list_orders(
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )
-    query = apply_filter(query, session, flt, now)
+    query = apply_filter(query=query, session=session, flt=flt, now=now)
     query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
     query = query.offset(offset).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
@@ -342,7 +342,11 @@ def count_orders(
 ) -> int:
     flt = filters or OrderFilter()
     query = select(func.count()).select_from(Order)
-    return int(session.execute(apply_filter(query, session, flt, now or clock.now())).scalar_one())
+    return int(
+        session.execute(
+            apply_filter(query=query, session=session, flt=flt, now=now or clock.now())
+        ).scalar_one()
+    )
 
 
 def stage_counts(
@@ -351,22 +355,26 @@ def stage_counts(
     """How many orders match in each stage (the board's column headers)."""
     flt = filters or OrderFilter()
     query = select(Order.stage_code, func.count()).select_from(Order)
-    query = apply_filter(query, session, flt, now or clock.now()).group_by(Order.stage_code)
+    query = apply_filter(query=query, session=session, flt=flt, now=now or clock.now()).group_by(
+        Order.stage_code
+    )
     return {code: int(n) for code, n in session.execute(query)}
 
 
-def order_details(session: Session, order: Order, *, now: datetime | None = None) -> dict[str, Any]:
+def order_details(*, session: Session, order: Order, now: datetime | None = None) -> dict[str, Any]:
     """Everything ``orders show`` prints: the order's fields with names resolved."""
     workflow = load_workflow(session=session)
     values = order.model_dump()
     for name in REFERENCE_FIELDS:
-        values[history_field(name)] = display_value(session, name, getattr(order, name))
+        values[history_field(name)] = display_value(
+            session=session, name=name, value=getattr(order, name)
+        )
     if order.contact_id is not None:
         contact = session.get(Contact, order.contact_id)
         values["contact_phone"] = contact.phone if contact else None
     if order.object_id is not None:
         obj = session.get(ServiceObject, order.object_id)
-        values["address"] = effective_address(session, obj) if obj else None
+        values["address"] = effective_address(session=session, obj=obj) if obj else None
         values["location_hint"] = obj.location_hint if obj else None
     values["stage"] = order.stage_code
     values["stage_name_en"] = workflow.stages[order.stage_code].name_en
@@ -374,7 +382,9 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     values["sla_status"] = sla.status_of(order, now or clock.now()).value
     values["sla_manual"] = order.reaction_manual or order.resolution_manual
     # when the deadlines' clock runs (the policy's calendar as it is now), in both languages
-    policy = sla.policy_for(session, customer_id=order.customer_id, criticality=order.criticality)
+    policy = sla.policy_for(
+        session=session, customer_id=order.customer_id, criticality=order.criticality
+    )
     values["sla_calendar"] = policy.calendar if policy is not None else None
     hours = company_settings.load(session=session).company_hours
     for lang in ("en", "ru"):

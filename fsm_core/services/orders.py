@@ -90,7 +90,7 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
     return int(value)
 
 
-def next_number(session: Session, *, created_at: datetime) -> str:
+def next_number(*, session: Session, created_at: datetime) -> str:
     """The next order number by the company's pattern (default ``{yy}-{seq:04d}``)."""
     ctx = OrderContext(session)
     return _assign_numbers(ctx, [order_month(ctx, created_at)], reserved=set())[0]
@@ -100,9 +100,9 @@ def next_number(session: Session, *, created_at: datetime) -> str:
 
 
 def record_history(
+    *,
     session: Session,
     order: Order,
-    *,
     actor: str,
     action: str,
     changes: dict[str, tuple[Any, Any]] | None = None,
@@ -123,8 +123,8 @@ def record_history(
                 actor=actor,
                 action=action,
                 field=history_field(name),
-                old_value=display_value(session, name, old),
-                new_value=display_value(session, name, new),
+                old_value=display_value(session=session, name=name, value=old),
+                new_value=display_value(session=session, name=name, value=new),
             )
         )
 
@@ -253,7 +253,7 @@ class OrderContext:
     def calendars(self) -> sla.Calendars:
         """The service calendars as they are now (zone, company hours, holidays)."""
         if self._calendars is None:
-            self._calendars = sla.load_calendars(self.session, self.settings)
+            self._calendars = sla.load_calendars(session=self.session, settings=self.settings)
         return self._calendars
 
     def _policy(self, customer_id: int, criticality: str) -> tuple[Any, Any, Any, Any]:
@@ -1050,7 +1050,7 @@ def update_order(
             if name not in _QUIET:
                 shown.setdefault(history_action(name, merged), {})[name] = change
         for action, fields in shown.items():  # "update", then "sla": what it caused
-            record_history(session, order, actor=actor, action=action, changes=fields)
+            record_history(session=session, order=order, actor=actor, action=action, changes=fields)
     return _save(session, order, expected_version)
 
 
@@ -1088,10 +1088,14 @@ def _enter_stage(
     for name, value in _stage_timestamps(current, dst, clock.now()).items():
         setattr(order, name, value)
     record_history(
-        session, order, actor=actor, action="stage", changes={"stage": (src.code, dst.code)}
+        session=session,
+        order=order,
+        actor=actor,
+        action="stage",
+        changes={"stage": (src.code, dst.code)},
     )
     if note:
-        record_history(session, order, actor=actor, action="comment", note=note)
+        record_history(session=session, order=order, actor=actor, action="comment", note=note)
     for hook in after_move_hooks():  # e.g. stock releases a cancelled order's reservations
         hook(session, order, src, dst, actor)
 
@@ -1142,7 +1146,7 @@ def assign_order(
             return order
         for name, (_, new) in changes.items():
             setattr(order, name, new)
-        record_history(session, order, actor=actor, action="assign", changes=changes)
+        record_history(session=session, order=order, actor=actor, action="assign", changes=changes)
 
         workflow = ctx.workflow
         stage = workflow.stages[order.stage_code]

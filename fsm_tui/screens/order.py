@@ -281,7 +281,9 @@ class OrderScreen(FsmScreen):
         order = session.get(Order, self.order_id)
         if order is None:
             raise NotFound("order", f"#{self.order_id}")
-        details = order_queries.order_details(session, order, now=self.fsm.backend.now())
+        details = order_queries.order_details(
+            session=session, order=order, now=self.fsm.backend.now()
+        )
         history = [
             {
                 "at": h.at,
@@ -291,7 +293,7 @@ class OrderScreen(FsmScreen):
                 "old": h.old_value,
                 "new": h.new_value,
             }
-            for h in order_queries.history(session, self.order_id)
+            for h in order_queries.history(session=session, order_id=self.order_id)
         ]
         return details, history
 

@@ -447,7 +447,7 @@ async def test_open_order_and_history(app, demo_db):
         assert isinstance(screen, OrderScreen)
         assert screen.details["number"] == row["number"]
         with demo_db.reader() as s:
-            history = order_queries.history(s, row["id"])
+            history = order_queries.history(session=s, order_id=row["id"])
         assert screen.query_one("#history").row_count == len(history)
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)
