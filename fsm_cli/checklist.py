@@ -183,7 +183,7 @@ def show(order: Order, json_: Json = False) -> None:
 
     with STATE.reader() as session:
         found = lookup.resolve_order(session=session, ref=order)
-        state = execution.checklist_state(session, found.id)
+        state = execution.checklist_state(session=session, order_id=found.id)
         tz = load(session=session).tz
     records: list[dict[str, Any]] = [
         {
@@ -239,7 +239,7 @@ def answer(
 
     with STATE.transaction() as session:
         found = lookup.resolve_order(session=session, ref=order)
-        target = execution.find_item(session, found.id, item)
+        target = execution.find_item(session=session, order_id=found.id, ref=item)
         outcome = execution.answer_item(
             session=session,
             order_id=found.id,

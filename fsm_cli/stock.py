@@ -9,7 +9,11 @@ from fsm_cli.context import STATE, company
 from fsm_cli.options import Json, JsonLines, Limit, Offset, Search
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from sqlmodel import Session
+
+    from fsm_core.models import Item
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -77,7 +81,7 @@ def items_list(
             limit=limit or None,
             offset=offset,
         )
-        totals = stock_queries.item_totals(session, [i.id for i in found])
+        totals = stock_queries.item_totals(session=session, item_ids=[i.id for i in found])
         currency = company(session)["currency"]
     rows = []
     for item in found:
@@ -428,9 +432,9 @@ def _movement_record(session: "Session", movement: Any) -> dict[str, Any]:
     from fsm_core.models import Order
     from fsm_core.services import stock_queries
 
-    item = stock_queries.get_item(session, movement.item_id)
+    item = stock_queries.get_item(session=session, item_id=movement.item_id)
     names = {
-        w_id: stock_queries.get_warehouse(session, w_id).name
+        w_id: stock_queries.get_warehouse(session=session, warehouse_id=w_id).name
         for w_id in (movement.from_warehouse_id, movement.to_warehouse_id)
         if w_id is not None
     }
@@ -449,7 +453,7 @@ def _level(session: "Session", item_id: int, warehouse_id: int) -> str:
     """``6 шт on hand, 4 шт available`` at one warehouse, after the movement."""
     from fsm_core.services import stock_queries
 
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     for line in stock_queries.balances(session=session, item_id=item_id, warehouse_id=warehouse_id):
         if line.reserved:
             return (
@@ -458,6 +462,19 @@ def _level(session: "Session", item_id: int, warehouse_id: int) -> str:
             )
         return f"{_qty(line.on_hand, item.unit)} on hand"
     return f"{_qty(0, item.unit)} on hand"
+
+
+def _price(text: str | None) -> "Decimal | None":
+    from fsm_core.values import parse_money
+
+    return parse_money(text, field="price") if text is not None else None
+
+
+def _counted(text: str | None, item: "Item", **how: Any) -> "Decimal | None":
+    """An inventory count or a difference, as typed; None when not given."""
+    from fsm_core.values import parse_quantity
+
+    return parse_quantity(text, unit=item.unit, **how) if text is not None else None
 
 
 def _finish(session: "Session", movement: Any, json_: bool, message: str) -> dict[str, Any] | None:
@@ -487,8 +504,8 @@ def receive(
             session=session,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
-            unit_price=price,
+            quantity=stock.read_quantity(quantity, item=found),
+            unit_price=_price(price),
             document=document,
             reason=note,
             actor=STATE.actor,
@@ -531,7 +548,7 @@ def transfer(
             item_id=found.id,
             from_warehouse_id=a.id,
             to_warehouse_id=b.id,
-            quantity=quantity,
+            quantity=stock.read_quantity(quantity, item=found),
             order_id=order_id,
             document=document,
             reason=note,
@@ -569,14 +586,14 @@ def order_warehouse(
     if ref:
         return lookup.resolve_warehouse(session=session, ref=ref)
     if back:
-        guess = stock_queries.suggest_return_target(session, order=order, item_id=item.id)
+        guess = stock_queries.suggest_return_target(session=session, order=order, item_id=item.id)
     else:
         try:
             amount = parse_quantity(quantity, unit=item.unit) if quantity else None
         except FsmError:
             amount = None  # the movement itself says what is wrong with it
         guess = stock_queries.suggest_write_off(
-            session, order=order, item_id=item.id, quantity=amount
+            session=session, order=order, item_id=item.id, quantity=amount
         )
     if guess is None:
         option = "--to" if back else "--from"
@@ -623,13 +640,15 @@ def writeoff(
             order_id=target.id,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
-            unit_price=price,
+            quantity=stock.read_quantity(quantity, item=found),
+            unit_price=_price(price),
             document=document,
             reason=note,
             actor=STATE.actor,
         )
-        left = stock_queries.reserved_for(session, target.id, found.id, warehouse.id)
+        left = stock_queries.reserved_for(
+            session=session, order_id=target.id, item_id=found.id, warehouse_id=warehouse.id
+        )
         still = f"; {_qty(left, found.unit)} still reserved for it" if left else ""
         record = _finish(
             session,
@@ -671,7 +690,7 @@ def return_(
             order_id=source.id,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
+            quantity=stock.read_quantity(quantity, item=found),
             document=document,
             reason=note,
             actor=STATE.actor,
@@ -715,8 +734,8 @@ def adjust(
             session=session,
             item_id=found.id,
             warehouse_id=place.id,
-            counted=count,
-            delta=by,
+            counted=_counted(count, found, field="counted", allow_zero=True),
+            delta=_counted(by, found, field="delta", allow_negative=True),
             reason=reason,
             document=document,
             actor=STATE.actor,
@@ -973,15 +992,19 @@ def reserve(
                 order_id=target.id,
                 item_id=found.id if found else None,
                 warehouse_id=place.id if place else None,
-                quantity=quantity,
+                quantity=stock.read_quantity(quantity, item=found)
+                if found is not None and quantity is not None
+                else None,
                 actor=STATE.actor,
             )
             if not json_:
                 if not released:
                     output.done(f"Order {target.number} has nothing reserved to release.")
                 for part in released:
-                    what = stock_queries.get_item(session, part.item_id)
-                    where = stock_queries.get_warehouse(session, part.warehouse_id)
+                    what = stock_queries.get_item(session=session, item_id=part.item_id)
+                    where = stock_queries.get_warehouse(
+                        session=session, warehouse_id=part.warehouse_id
+                    )
                     output.done(
                         f"Released {_qty(part.quantity, what.unit)} {what.name} at {where.name} "
                         f"(order {target.number})."
@@ -995,7 +1018,7 @@ def reserve(
                 order_id=target.id,
                 item_id=found.id,
                 warehouse_id=place.id,
-                quantity=quantity,
+                quantity=stock.read_quantity(quantity, item=found),
                 actor=STATE.actor,
             )
             if not json_:

@@ -235,7 +235,7 @@ def show(order: Order, json_: Json = False) -> None:
     lang = STATE.language
     with STATE.reader() as session:
         found = lookup.resolve_order(session=session, ref=order)
-        computed = execution.totals(session, found.id, lang=lang)
+        computed = execution.totals(session=session, order_id=found.id, lang=lang)
         record = session.get(ExecutionRecord, found.id)
         settings = company(session)
     blocks: list[dict[str, Any]] = [
@@ -348,7 +348,7 @@ def _one_act(order: str, out: str, lang: str) -> None:
 
     with STATE.reader() as session:
         found = lookup.resolve_order(session=session, ref=order)
-        document = execution.act_document(session, found.id, lang=lang)
+        document = execution.act_document(session=session, order_id=found.id, lang=lang)
         tz = company(session).tz
     render_act(document, out=out, lang=lang, tz=tz)
     output.done(f"Wrote the act for order {found.number} to {out}.")
@@ -374,7 +374,10 @@ def _batch(
         for row in reversed(rows):  # oldest first
             try:
                 documents.append(
-                    (row["number"], execution.act_document(session, row["id"], lang=lang))
+                    (
+                        row["number"],
+                        execution.act_document(session=session, order_id=row["id"], lang=lang),
+                    )
                 )
             except InvalidInput:
                 skipped += 1  # nothing recorded on it: no act to print

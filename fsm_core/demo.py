@@ -25,6 +25,7 @@ from fsm_core.models import Company, Contact, Employee, Order, ServiceObject, Wo
 from fsm_core.services import execution, objects, orders, parties
 from fsm_core.services import settings as company_settings
 from fsm_core.timeparse import parse_datetime, zone
+from fsm_core.values import parse_decimal
 
 ANCHOR_ZONE = zone("Europe/Moscow")
 ANCHOR = datetime(2026, 11, 27, 18, 0, tzinfo=ANCHOR_ZONE)
@@ -188,6 +189,14 @@ def _when(text: str, tz: tzinfo, field: str) -> datetime:
     return moment
 
 
+def _number(text: str, field: str) -> Decimal:
+    """A number of the demo files (``6 900``, ``0.5``)."""
+    value = parse_decimal(text, field=field)
+    if value is None:
+        raise InvalidInput(f"{field}: a number is required")
+    return value
+
+
 def _needed(order_id: int | None, action: str) -> int:
     if order_id is None:
         raise InvalidInput(f"materials.csv: {action} needs an order")
@@ -226,8 +235,8 @@ def _load_stock(
                 session=session,
                 item_id=items[row["item"]],
                 warehouse_id=warehouses[row["warehouse"]],
-                quantity=row["quantity"],
-                unit_price=row["price"],
+                quantity=_number(row["quantity"], "quantity"),
+                unit_price=_number(row["price"], "price"),
                 document=row["document"],
                 actor=STOREKEEPER,
             )
@@ -237,7 +246,7 @@ def _load_stock(
         common: dict[str, Any] = {
             "session": session,
             "item_id": items[row["item"]],
-            "quantity": row["quantity"],
+            "quantity": _number(row["quantity"], "quantity"),
         }
         with clock.frozen(moment(row["at"])):
             if row["action"] == "transfer":
@@ -418,7 +427,7 @@ def load_checklists(session: Session) -> int:
 
 
 def _answer_checklists(session: Session, order_id: int, technician: str) -> None:
-    for state in execution.checklist_state(session, order_id):
+    for state in execution.checklist_state(session=session, order_id=order_id):
         value = _ANSWERS.get(state.item.kind)
         if state.item.kind in ("check_in",) or value is not None:
             execution.answer_item(
@@ -456,7 +465,10 @@ def _execution_before(
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
     name = _WORK_BY_KIND.get(obj.kind if obj else "site", "Диагностика оборудования")
     work_type = session.execute(select(WorkType).where(WorkType.name == name)).scalar_one()
-    executors = [execution.ExecutorInput(i) for i in execution.default_executors(session, order)]
+    executors = [
+        execution.ExecutorInput(i)
+        for i in execution.default_executors(session=session, order=order)
+    ]
     finished = at - timedelta(minutes=10)
     # a visit's work takes an hour or three, whatever the order waited before
     started = max(started, finished - timedelta(minutes=60 + (order_id * 37) % 120))

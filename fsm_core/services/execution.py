@@ -137,7 +137,7 @@ class ExecutionLock:
 
 
 def execution_lock(
-    session: Session, order: Order, *, stage_code: str | None = None
+    *, session: Session, order: Order, stage_code: str | None = None
 ) -> ExecutionLock | None:
     """Why the order's execution (work, materials used or returned, checklist answers, the
     comment, the signature) cannot change now, or None when it can.
@@ -177,16 +177,16 @@ def _lock_order(session: Session, order: Order, *, share: bool) -> str:
     return stage
 
 
-def ensure_unlocked(session: Session, order: Order) -> None:
+def ensure_unlocked(*, session: Session, order: Order) -> None:
     """Refuse, in one line naming the reason, a change of an order's execution that
     :func:`execution_lock` forbids."""
     stage = _lock_order(session, order, share=True)
-    lock = execution_lock(session, order, stage_code=stage)
+    lock = execution_lock(session=session, order=order, stage_code=stage)
     if lock is not None:
         raise InvalidInput(lock.text(), hint=lock.hint())
 
 
-def default_executors(session: Session, order: Order) -> list[int]:
+def default_executors(*, session: Session, order: Order) -> list[int]:
     """Who did an order's work unless someone says otherwise: its assignee, else the
     members of its crew (the work form's and the demo's default)."""
     from fsm_core.services import parties
@@ -333,7 +333,7 @@ def bind_template(
     return binding
 
 
-def applicable_templates(session: Session, order: Order) -> list[ChecklistTemplate]:
+def applicable_templates(*, session: Session, order: Order) -> list[ChecklistTemplate]:
     """The checklists an order must go through: bound to it, to its object's kind, or to
     a work type recorded on it."""
     kinds: set[str] = set()
@@ -372,9 +372,9 @@ class ItemState:
     answer: ChecklistAnswer | None
 
 
-def checklist_state(session: Session, order_id: int) -> list[ItemState]:
+def checklist_state(*, session: Session, order_id: int) -> list[ItemState]:
     order = _order(session, order_id)
-    templates = applicable_templates(session, order)
+    templates = applicable_templates(session=session, order=order)
     if not templates:
         return []
     items = list(
@@ -395,9 +395,11 @@ def checklist_state(session: Session, order_id: int) -> list[ItemState]:
     return [ItemState(by_id[i.template_id], i, answers.get(i.id)) for i in ordered]
 
 
-def missing_required(session: Session, order: Order) -> list[ChecklistItem]:
+def missing_required(*, session: Session, order: Order) -> list[ChecklistItem]:
     return [
-        s.item for s in checklist_state(session, order.id) if s.item.required and s.answer is None
+        s.item
+        for s in checklist_state(session=session, order_id=order.id)
+        if s.item.required and s.answer is None
     ]
 
 
@@ -405,7 +407,7 @@ def _checklists_complete(session: Session, order: Order, src: Any, dst: Any) -> 
     """The stage guard: an order is not closed while a required item is unanswered."""
     if dst.category != "closed":
         return
-    missing = missing_required(session, order)
+    missing = missing_required(session=session, order=order)
     if missing:
         first = missing[0].text
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
@@ -454,10 +456,10 @@ class AnswerOutcome:
     out_of_range: bool = False
 
 
-def find_item(session: Session, order_id: int, ref: str | int) -> ChecklistItem:
+def find_item(*, session: Session, order_id: int, ref: str | int) -> ChecklistItem:
     """An item of the order's checklists by its id (``17`` or ``#17``) or a unique part of
     its text."""
-    state = checklist_state(session, order_id)
+    state = checklist_state(session=session, order_id=order_id)
     if not state:
         order = _order(session, order_id)
         raise InvalidInput(f"order {order.number} has no checklist")
@@ -491,9 +493,11 @@ def answer_item(
     from fsm_core.attachments import store
 
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     item = session.get(ChecklistItem, item_id)
-    if item is None or item.id not in {s.item.id for s in checklist_state(session, order.id)}:
+    if item is None or item.id not in {
+        s.item.id for s in checklist_state(session=session, order_id=order.id)
+    }:
         raise NotFound("checklist item", f"#{item_id}", hint="it is not on this order's checklists")
     stored, number, attachment_id = _read_answer(item, value)
     if item.kind == "file":
@@ -647,7 +651,7 @@ def add_work(
     rate are copied now. The work lies between the order's creation (to the minute, as
     times are typed) and now (within :data:`FUTURE_TOLERANCE`)."""
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     work_type = session.get(WorkType, work_type_id)
     if work_type is None:
         raise NotFound("work type", f"#{work_type_id}")
@@ -746,7 +750,7 @@ def use_material(
     from fsm_core.services import stock, stock_queries
 
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     if work_entry_id is not None:
         entry = session.get(WorkEntry, work_entry_id)
         if entry is None or entry.order_id != order.id:
@@ -759,7 +763,7 @@ def use_material(
         order_id=order.id,
         actor=actor,
     )
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     use = MaterialUse(
         order_id=order.id,
         work_entry_id=work_entry_id,
@@ -804,7 +808,7 @@ def _record(session: Session, order: Order) -> ExecutionRecord:
 
 def set_comment(*, session: Session, order_id: int, comment: str, actor: str) -> ExecutionRecord:
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     record = _record(session, order)
     old = record.comment
     record.comment = comment.strip() or None
@@ -834,7 +838,7 @@ def sign(
 
     order = _order(session, order_id)
     code = _lock_order(session, order, share=False)
-    lock = execution_lock(session, order, stage_code=code)
+    lock = execution_lock(session=session, order=order, stage_code=code)
     if lock is not None:
         raise InvalidInput(lock.text(), hint=lock.hint())
     stage = stages.load_workflow(session=session).stages[code]
@@ -845,7 +849,7 @@ def sign(
             field="stage",
             hint="move the order to a stage where work is done first",
         )
-    if not totals(session, order.id).blocks:
+    if not totals(session=session, order_id=order.id).blocks:
         raise InvalidInput(
             f"order {order.number} has no work or materials recorded; there is nothing to sign",
             hint="fsm work add ...",
@@ -966,7 +970,7 @@ class OrderTotals:
         return sum((b.subtotal for b in self.blocks), Decimal("0.00"))
 
 
-def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
+def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
     """The order's cost: work type prices + executor hours × rates + materials × prices,
     each line rounded by :func:`line_amount`, grouped by work entry.
 
@@ -1040,7 +1044,7 @@ def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
     return OrderTotals(blocks=blocks)
 
 
-def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
+def act_document(*, session: Session, order_id: int, lang: str = "ru") -> Any:
     """The act of completed works (:class:`fsm_core.documents.act.ActDocument`) of an order."""
     from fsm_core.attachments import read_bytes
     from fsm_core.documents.act import ActBlock, ActDocument, ActLine
@@ -1052,7 +1056,7 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
     settings = company_settings.load(session=session)
     customer = session.get(Company, order.customer_id)
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
-    computed = totals(session, order.id, lang=lang)
+    computed = totals(session=session, order_id=order.id, lang=lang)
     if not computed.blocks:
         raise InvalidInput(
             f"order {order.number} has no work or materials recorded; nothing to put in an act",

@@ -46,12 +46,12 @@ class LedgerData:
 
 
 def read_ledger(session: Session, item_id: int) -> LedgerData:
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     session.expunge(item)
     availability = stock_queries.availability(session=session, item_id=item_id)
     movements = stock_queries.ledger(session=session, item_id=item_id, limit=LIMIT)
     settings = company_settings.load(session=session)
-    low = stock_queries.item_is_low(session, item)
+    low = stock_queries.item_is_low(session=session, item=item)
     return LedgerData(
         item,
         tuple(availability.lines),

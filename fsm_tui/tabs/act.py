@@ -56,7 +56,7 @@ def write_act(backend: Any, order_id: int, folder: str, lang: str) -> Path:
     from fsm_core.documents.act import render_act
 
     with backend.reader() as session:
-        document = execution.act_document(session, order_id, lang=lang)
+        document = execution.act_document(session=session, order_id=order_id, lang=lang)
         tz = company_settings.load(session=session).tz
     path = act_path(folder, document.order_number)
     try:
@@ -136,7 +136,9 @@ class ActPane(OrderPane):
         order = session.get(Order, self.order_id)
         number = order.number if order else f"#{self.order_id}"
         try:
-            document = execution.act_document(session, self.order_id, lang=self.lang)
+            document = execution.act_document(
+                session=session, order_id=self.order_id, lang=self.lang
+            )
         except InvalidInput as exc:
             return ActData(None, exc.one_line(), tz, number)
         return ActData(document, None, tz, number)

@@ -523,12 +523,14 @@ def test_whom_a_visit_goes_to_and_which_visit_an_order_number_names(db, world):
     with db.reader() as s:
         with pytest.raises(InvalidInput, match="has no visits"):
             planning.resolve_visit(s, order.number)
-        assert execution.default_executors(s, s.get(type(order), order.id)) == []
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == []
     first = visit(db, order, world.ivanov, at(27, 10), at(27, 12))
     with db.reader() as s:
         assert planning.resolve_visit(s, order.number) == first.id
         assert planning.resolve_visit(s, f"#{first.id}") == first.id
-        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == [
+            world.ivanov.id
+        ]
     visit(db, order, world.crew, at(28, 10), at(28, 12), crew=True)
     with db.reader() as s, pytest.raises(InvalidInput, match="has several visits"):
         planning.resolve_visit(s, order.number)
@@ -536,4 +538,6 @@ def test_whom_a_visit_goes_to_and_which_visit_an_order_number_names(db, world):
         given = s.get(type(order), order.id)
         given.assignee_id = None
     with db.reader() as s:
-        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == [
+            world.ivanov.id
+        ]

@@ -81,4 +81,4 @@ def record_visit(database, order: int) -> Decimal:
             actor=USER,
         )
     with database.reader() as s:
-        return execution.totals(s, order).total
+        return execution.totals(session=s, order_id=order).total

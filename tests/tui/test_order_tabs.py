@@ -141,7 +141,7 @@ async def test_add_work_and_see_the_totals(app, demo_db):
         with demo_db.reader() as s:
             entry = s.scalars(select(WorkEntry).where(WorkEntry.order_id == order)).one()
             assert entry.work_type_name == "Плановое ТО ДГУ до 200 кВА"
-            total = execution.totals(s, order).total
+            total = execution.totals(session=s, order_id=order).total
         # 9 500 + 1,5 h × Соколов's 1 650 + 1,5 h × 1 600 = 14 375
         assert total == Decimal("14375.00")
         text = shown(app)

@@ -64,7 +64,7 @@ async def test_a_write_off_suggests_a_warehouse_that_has_the_item(app, demo_db):
                 for line in stock_queries.availability(session=s, item_id=i.id).lines
             )
         )
-        expected = stock_queries.suggest_write_off(s, order=order, item_id=item.id)
+        expected = stock_queries.suggest_write_off(session=s, order=order, item_id=item.id)
     assert expected is not None
     assert expected.id != van.id
     async with app.run_test(size=SIZE) as pilot:
