@@ -160,7 +160,9 @@ def measure(url: str, repeat: int) -> None:
 
     def week_view() -> object:
         with db.reader() as s:
-            return planning.schedule(s, first_day=week[0], last_day=week[1], employee_ids=[person])
+            return planning.schedule(
+                session=s, first_day=week[0], last_day=week[1], employee_ids=[person]
+            )
 
     def week_sql() -> object:
         with db.engine.connect() as c:
@@ -175,7 +177,7 @@ def measure(url: str, repeat: int) -> None:
 
     def month_conflicts() -> object:
         with db.reader() as s:
-            return planning.conflicts(s, start=month_start, end=month_end)
+            return planning.conflicts(session=s, start=month_start, end=month_end)
 
     def month_sql() -> object:
         with db.engine.connect() as c:
@@ -190,7 +192,7 @@ def measure(url: str, repeat: int) -> None:
 
     def free() -> object:
         with db.reader() as s:
-            return planning.free_slots(s, day=day, minutes=60)
+            return planning.free_slots(session=s, day=day, minutes=60)
 
     def free_sql() -> object:
         with db.engine.connect() as c:

@@ -106,8 +106,10 @@ def list_(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        rows = chat.chat_list(session, user=user, unread_only=unread_only, limit=limit or None)
-        total = chat.unread(session, user=user)
+        rows = chat.chat_list(
+            session=session, user=user, unread_only=unread_only, limit=limit or None
+        )
+        total = chat.unread(session=session, user=user)
         tz = company(session).tz
     if json_:
         output.emit_json(rows)
@@ -159,7 +161,7 @@ def show(
     wanted = _channel(channel)
     with STATE.reader() as session:
         order = lookup.resolve_order(session=session, ref=number)
-        messages = chat.messages(session, order_id=order.id, user=user, channel=wanted)
+        messages = chat.messages(session=session, order_id=order.id, user=user, channel=wanted)
         tz = company(session).tz
         order_id, order_number = order.id, order.number
         elsewhere = _in_other_channel(session, order_id, user, wanted) if not messages else 0
@@ -188,7 +190,7 @@ def _in_other_channel(session: Any, order_id: int, user: Any, wanted: Any) -> in
         return 0
     other = Channel.TEAM if wanted == Channel.CUSTOMER else Channel.CUSTOMER
     try:
-        return len(chat.messages(session, order_id=order_id, user=user, channel=other))
+        return len(chat.messages(session=session, order_id=order_id, user=user, channel=other))
     except FsmError:  # not this user's to read
         return 0
 
@@ -318,7 +320,9 @@ def search(
     user = STATE.app_user()
     with STATE.reader() as session:
         order_id = lookup.resolve_order(session=session, ref=order).id if order else None
-        found = chat.search(session, user=user, text=text, order_id=order_id, limit=limit or 50)
+        found = chat.search(
+            session=session, user=user, text=text, order_id=order_id, limit=limit or 50
+        )
         tz = company(session).tz
     if json_:
         output.emit_json(_json_messages(found))
@@ -342,7 +346,7 @@ def attachment(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        found = chat.attachment(session, attachment_id=attachment_id, user=user)
+        found = chat.attachment(session=session, attachment_id=attachment_id, user=user)
         target = attachments.copy_out(session, found, out)
     output.done(str(target))
 
@@ -374,7 +378,7 @@ def watch(
     with STATE.reader() as session:
         order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         tz = company(session).tz
-        last_id = chat.last_message_id(session)
+        last_id = chat.last_message_id(session=session)
     shown = 0
     deadline = time.monotonic() + timeout if timeout else None
     try:
@@ -393,9 +397,11 @@ def watch(
                         known = [c.ids for c in changes]
                         if all(ids is not None for ids in known):
                             ids = sorted({i for group in known for i in group or ()})
-                            fresh = chat.messages_by_id(session, ids=ids, user=user)
+                            fresh = chat.messages_by_id(session=session, ids=ids, user=user)
                         else:
-                            fresh = chat.messages_after(session, after_id=last_id, user=user)
+                            fresh = chat.messages_after(
+                                session=session, after_id=last_id, user=user
+                            )
                     for m in fresh:
                         last_id = max(last_id, m.id)
                         if order_id is not None and m.order_id != order_id:

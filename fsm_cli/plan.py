@@ -274,7 +274,10 @@ def day_(when: Day = None, employee: Employees = None, json_: Json = False) -> N
         tz = company(session).tz
         day = planning.read_day(when, tz, field="day")
         schedule = planning.schedule(
-            session, first_day=day, last_day=day, employee_ids=_employee_ids(session, employee)
+            session=session,
+            first_day=day,
+            last_day=day,
+            employee_ids=_employee_ids(session, employee),
         )
         stages = _stage_names(session)
     if json_:
@@ -292,7 +295,7 @@ def week(when: Day = None, employee: Employees = None, json_: Json = False) -> N
         tz = company(session).tz
         monday, sunday = planning.week_of(planning.read_day(when, tz, field="day"))
         schedule = planning.schedule(
-            session,
+            session=session,
             first_day=monday,
             last_day=sunday,
             employee_ids=_employee_ids(session, employee),
@@ -367,12 +370,14 @@ def _report(session: "Session", visit_id: int, verb: str) -> None:
     from fsm_core.services import planning
 
     tz = company(session).tz
-    view = planning.visit_view(session, visit_id)
+    view = planning.visit_view(session=session, visit_id=visit_id)
     day = view.start.astimezone(tz).date()
     found = [
         c
         for c in planning.conflicts(
-            session, start=view.start - timedelta(hours=12), end=view.end + timedelta(hours=12)
+            session=session,
+            start=view.start - timedelta(hours=12),
+            end=view.end + timedelta(hours=12),
         )
         if visit_id in c.visit_ids
     ]
@@ -447,7 +452,7 @@ def add(
         visit_id = visit.id
     with STATE.reader() as session:
         if json_:
-            output.emit_json(planning.visit_view(session, visit_id).as_dict())
+            output.emit_json(planning.visit_view(session=session, visit_id=visit_id).as_dict())
             return
         _report(session, visit_id, _t("Planned visit", "Запланирован визит"))
 
@@ -475,7 +480,7 @@ def move(
     if start is None and to is None:
         raise typer.BadParameter("give a new start or --to", param_hint="START")
     with _past_refused(), STATE.transaction() as session:
-        visit_id = planning.resolve_visit(session, visit)
+        visit_id = planning.resolve_visit(session=session, ref=visit)
         tz = company(session).tz
         begin, finish = planning.read_window(start, end, tz) if start else (None, None)
         # no --to: both None, the visit keeps its technician or crew
@@ -495,7 +500,7 @@ def move(
         )
     with STATE.reader() as session:
         if json_:
-            output.emit_json(planning.visit_view(session, visit_id).as_dict())
+            output.emit_json(planning.visit_view(session=session, visit_id=visit_id).as_dict())
             return
         _report(session, visit_id, _t("Moved visit", "Визит перенесён"))
 
@@ -510,8 +515,8 @@ def remove(
     from fsm_core.services import planning
 
     with STATE.transaction() as session:
-        visit_id = planning.resolve_visit(session, visit)
-        view = planning.visit_view(session, visit_id)
+        visit_id = planning.resolve_visit(session=session, ref=visit)
+        view = planning.visit_view(session=session, visit_id=visit_id)
         planning.remove_visit(
             session=session, visit_id=visit_id, expected_version=if_version, actor=STATE.actor
         )
@@ -545,7 +550,7 @@ def conflicts_(
         first = planning.read_day(when, tz, field="day")
         last = first + timedelta(days=days - 1)
         found = planning.conflicts(
-            session,
+            session=session,
             start=day_bounds(first, tz)[0],
             end=day_bounds(last, tz)[1],
             employee_ids=_employee_ids(session, employee),
@@ -598,7 +603,7 @@ def queue(limit: Limit = 30, json_: Json = False) -> None:
 
     now = clock.now()
     with STATE.reader() as session:
-        rows = planning.unscheduled(session, now=now, limit=limit or None)
+        rows = planning.unscheduled(session=session, now=now, limit=limit or None)
         stages = _stage_names(session)
     if json_:
         output.emit_json(rows)
@@ -674,7 +679,7 @@ def free(
         day = planning.read_day(when, tz, field="day")
         object_id = _object_id(session, near) if near else None
         slots = planning.free_slots(
-            session,
+            session=session,
             day=day,
             minutes=minutes,
             employee_ids=_employee_ids(session, employee),
@@ -740,7 +745,7 @@ def nearest_(
         tz = company(session).tz
         moment = planning.read_moment(start, tz, field="start")
         found = planning.nearest(
-            session,
+            session=session,
             object_id=_object_id(session, target),
             start=moment,
             minutes=minutes,
@@ -823,7 +828,7 @@ def hours(
         tz = company(session).tz
         ids = [lookup.resolve_employee(session=session, ref=who).id] if who else None
         today = planning.read_day(None, tz)
-        found = working_time.patterns_of(session, employee_ids=ids, on=today)
+        found = working_time.patterns_of(session=session, employee_ids=ids, on=today)
         from sqlmodel import col, select
 
         from fsm_core.models import Employee
@@ -976,7 +981,7 @@ def time_off_list(employee: Employees = None, json_: Json = False) -> None:
     with STATE.reader() as session:
         tz = company(session).tz
         rows = working_time.list_time_off(
-            session, employee_ids=_employee_ids(session, employee), since=clock.now()
+            session=session, employee_ids=_employee_ids(session, employee), since=clock.now()
         )
     if json_:
         output.emit_json(rows)
@@ -1042,7 +1047,7 @@ def holiday_list(
 
     with STATE.reader() as session:
         today = planning.read_day(None, company(session).tz)
-        rows = working_time.list_holidays(session, since=None if all_ else today)
+        rows = working_time.list_holidays(session=session, since=None if all_ else today)
     if json_:
         output.emit_json([{"day": h.day, "name": h.name} for h in rows])
         return

@@ -80,7 +80,7 @@ def add(
         started_at = parse_datetime(start, tz=tz, field="--start") if start else None
         finished_at = parse_datetime(end, tz=tz, field="--end") if end else None
         if started_at is None or finished_at is None:
-            window = planning.work_window(session, order_id=found.id, start=started_at)
+            window = planning.work_window(session=session, order_id=found.id, start=started_at)
             started_at = started_at or window.start
             finished_at = finished_at or window.end
         entry = execution.add_work(

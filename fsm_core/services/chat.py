@@ -216,7 +216,7 @@ def _origin(session: Session, source_id: int) -> dict[str, Any] | None:
 
 
 def messages(
-    session: Session, *, order_id: int, user: AppUser, channel: Channel | None = None
+    *, session: Session, order_id: int, user: AppUser, channel: Channel | None = None
 ) -> list[MessageView]:
     """An order's messages in time order: one channel, or both interleaved."""
     order = session.get(Order, order_id)
@@ -231,23 +231,23 @@ def messages(
     )
 
 
-def messages_by_id(session: Session, *, ids: Sequence[int], user: AppUser) -> list[MessageView]:
+def messages_by_id(*, session: Session, ids: Sequence[int], user: AppUser) -> list[MessageView]:
     if not ids:
         return []
     return _views(session, [col(Message.id).in_(list(ids)), *_scope(session, user)])
 
 
-def messages_after(session: Session, *, after_id: int, user: AppUser) -> list[MessageView]:
+def messages_after(*, session: Session, after_id: int, user: AppUser) -> list[MessageView]:
     return _views(session, [Message.id > after_id, *_scope(session, user)])
 
 
-def last_message_id(session: Session) -> int:
+def last_message_id(*, session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(Message.id), 0))).one())
 
 
 def search(
-    session: Session,
     *,
+    session: Session,
     user: AppUser,
     text: str,
     order_id: int | None = None,
@@ -276,7 +276,7 @@ class Unread:
         return sum(self.by_order.get(order_id, {}).values())
 
 
-def unread(session: Session, *, user: AppUser, order_id: int | None = None) -> Unread:
+def unread(*, session: Session, user: AppUser, order_id: int | None = None) -> Unread:
     """How many messages ``user`` has not read, per order and channel, and overall."""
     pointer = and_(
         ChatRead.user_id == user.id,
@@ -312,7 +312,7 @@ def mark_read(
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    before = unread(session, user=user, order_id=order_id)
+    before = unread(session=session, user=user, order_id=order_id)
     channels = _channels_for(user, channel)
     now = clock.now()
     for c in channels:
@@ -342,11 +342,11 @@ def mark_read(
 
 
 def chat_list(
-    session: Session, *, user: AppUser, unread_only: bool = False, limit: int | None = 50
+    *, session: Session, user: AppUser, unread_only: bool = False, limit: int | None = 50
 ) -> list[dict[str, Any]]:
     """Orders with messages, the most recent conversation first: the last message and the
     unread counts of ``user``."""
-    counts = unread(session, user=user)
+    counts = unread(session=session, user=user)
     query = (
         select(Message.order_id, func.max(Message.id).label("last_id"), func.count())
         .where(*_scope(session, user))
@@ -540,7 +540,7 @@ def forward_message(
     return message
 
 
-def attachment(session: Session, *, attachment_id: int, user: AppUser) -> Attachment:
+def attachment(*, session: Session, attachment_id: int, user: AppUser) -> Attachment:
     """An attachment of a message the user may read."""
     found = session.get(Attachment, attachment_id)
     if found is None:

@@ -351,7 +351,7 @@ def _crew_members(session: Session) -> dict[int, list[int]]:
     return members
 
 
-def places(session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
+def places(*, session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
     """Objects with the address and coordinates they have or inherit from their site."""
     wanted = {i for i in object_ids if i is not None}
     rows: dict[int, tuple[Any, ...]] = {}
@@ -507,7 +507,7 @@ def _load(
             if e in by_person:
                 by_person[e].append(v)
     calendar = load_calendar(
-        session,
+        session=session,
         employee_ids=list(people),
         first_day=first_day - timedelta(days=1),
         last_day=last_day,
@@ -532,7 +532,9 @@ def _load(
         visits=visits,
         by_person=by_person,
         calendar=calendar,
-        places=places(session, [v.object_id for v in visits if v.object_id is not None]),
+        places=places(
+            session=session, object_ids=[v.object_id for v in visits if v.object_id is not None]
+        ),
         homes=homes,
     )
 
@@ -547,8 +549,8 @@ def _local_days(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date]
 
 
 def conflicts(
-    session: Session,
     *,
+    session: Session,
     start: datetime,
     end: datetime,
     employee_ids: Sequence[int] | None = None,
@@ -714,8 +716,8 @@ def _travel(plan: _Plan, employee_id: int, name: str, ordered: list[VisitView]) 
 
 
 def schedule(
-    session: Session,
     *,
+    session: Session,
     first_day: date,
     last_day: date,
     employee_ids: Sequence[int] | None = None,
@@ -795,8 +797,8 @@ def _round_up(moment: datetime, minutes: int = 15) -> datetime:
 
 
 def free_slots(
-    session: Session,
     *,
+    session: Session,
     day: date,
     minutes: int,
     employee_ids: Sequence[int] | None = None,
@@ -813,7 +815,11 @@ def free_slots(
         raise InvalidInput("a slot needs a positive length")
     now = now or clock.now()
     plan = _load(session, first_day=day, last_day=day, employee_ids=employee_ids)
-    target = places(session, [object_id]).get(object_id) if object_id is not None else None
+    target = (
+        places(session=session, object_ids=[object_id]).get(object_id)
+        if object_id is not None
+        else None
+    )
     earliest = _round_up(now)
     lo, hi = day_bounds(day, plan.tz)
     slots: list[FreeSlot] = []
@@ -864,8 +870,8 @@ class Candidate:
 
 
 def nearest(
-    session: Session,
     *,
+    session: Session,
     object_id: int,
     start: datetime,
     minutes: int,
@@ -880,7 +886,7 @@ def nearest(
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
     plan = _load(session, first_day=day, last_day=day, employee_ids=employee_ids)
-    target = places(session, [object_id]).get(object_id)
+    target = places(session=session, object_ids=[object_id]).get(object_id)
     if target is None:
         raise NotFound("object", f"#{object_id}")
     result = []
@@ -967,8 +973,8 @@ OFFER_DAYS = 7
 
 
 def offer_visit(
-    session: Session,
     *,
+    session: Session,
     order_id: int,
     day: date | None = None,
     start: datetime | None = None,
@@ -1001,7 +1007,12 @@ def offer_visit(
 
     def slots_of(d: date) -> list[FreeSlot]:
         return free_slots(
-            session, day=d, minutes=minutes, object_id=object_id, now=now, ignore_visit_ids=own
+            session=session,
+            day=d,
+            minutes=minutes,
+            object_id=object_id,
+            now=now,
+            ignore_visit_ids=own,
         )
 
     if start is not None:
@@ -1031,7 +1042,7 @@ def offer_visit(
         day, slots, start = chosen
     if object_id is not None:
         candidates = nearest(
-            session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
+            session=session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
         )
     else:  # no object, no distances: whoever works that day, by name
         seen = sorted({(x.employee, x.employee_id) for x in slots})
@@ -1044,7 +1055,7 @@ def offer_visit(
 
 
 def unscheduled(
-    session: Session, *, now: datetime | None = None, limit: int | None = 50
+    *, session: Session, now: datetime | None = None, limit: int | None = 50
 ) -> list[dict[str, Any]]:
     """Open orders with no visit ahead (new, assigned, en route, in progress; not on hold),
     most urgent first: the nearest SLA deadline still to meet (reaction, then resolution),
@@ -1265,7 +1276,7 @@ def add_visit(
     return visit
 
 
-def get_visit(session: Session, visit_id: int, expected_version: int | None = None) -> Visit:
+def get_visit(*, session: Session, visit_id: int, expected_version: int | None = None) -> Visit:
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound("visit", f"#{visit_id}", hint="the day view shows visit numbers: #12")
@@ -1297,7 +1308,7 @@ def move_visit(
     employee or crew (the order follows). A new start in the past raises
     :class:`VisitInThePast` unless ``allow_past``; a visit that already started may still
     change hands."""
-    visit = get_visit(session, visit_id, expected_version)
+    visit = get_visit(session=session, visit_id=visit_id, expected_version=expected_version)
     order = _open_order(session, visit.order_id)
     old = _visit_text(_who_loose(session, visit), visit.start_at, visit.end_at)
     new_start = start or visit.start_at
@@ -1346,7 +1357,7 @@ def remove_visit(
     *, session: Session, visit_id: int, actor: str, expected_version: int | None = None
 ) -> Visit:
     """Take a visit off the plan (the order keeps its assignee)."""
-    visit = get_visit(session, visit_id, expected_version)
+    visit = get_visit(session=session, visit_id=visit_id, expected_version=expected_version)
     order = session.get(Order, visit.order_id)
     assert order is not None
     old = _visit_text(_who_loose(session, visit), visit.start_at, visit.end_at)
@@ -1362,7 +1373,7 @@ def remove_visit(
     return visit
 
 
-def resolve_visit(session: Session, ref: str) -> int:
+def resolve_visit(*, session: Session, ref: str) -> int:
     """A visit by ``#id``, or by its order's number when the order has exactly one."""
     from fsm_core.services import lookup
 
@@ -1370,7 +1381,7 @@ def resolve_visit(session: Session, ref: str) -> int:
     if text.isdigit():
         return int(text)
     order = lookup.resolve_order(session=session, ref=ref)
-    visits = visits_of_order(session, order.id)
+    visits = visits_of_order(session=session, order_id=order.id)
     if len(visits) == 1:
         return visits[0].id
     if not visits:
@@ -1379,7 +1390,7 @@ def resolve_visit(session: Session, ref: str) -> int:
     raise InvalidInput(f"order {order.number} has several visits ({ids}); name one by #id")
 
 
-def visits_of_order(session: Session, order_id: int) -> list[VisitView]:
+def visits_of_order(*, session: Session, order_id: int) -> list[VisitView]:
     far = datetime(9999, 1, 1, tzinfo=UTC)
     start = datetime(1970, 1, 1, tzinfo=UTC)
     return _visit_views(
@@ -1387,9 +1398,9 @@ def visits_of_order(session: Session, order_id: int) -> list[VisitView]:
     )
 
 
-def visit_view(session: Session, visit_id: int) -> VisitView:
-    visit = get_visit(session, visit_id)
-    for view in visits_of_order(session, visit.order_id):
+def visit_view(*, session: Session, visit_id: int) -> VisitView:
+    visit = get_visit(session=session, visit_id=visit_id)
+    for view in visits_of_order(session=session, order_id=visit.order_id):
         if view.id == visit_id:
             return view
     raise NotFound("visit", f"#{visit_id}")
@@ -1411,8 +1422,8 @@ def _five(moment: datetime) -> datetime:
 
 
 def work_window(
-    session: Session,
     *,
+    session: Session,
     order_id: int,
     now: datetime | None = None,
     start: datetime | None = None,
@@ -1424,14 +1435,14 @@ def work_window(
     the future, to five minutes. With ``start`` (given by the user), only the end is
     chosen: that window's, or now when the window ends before ``start``."""
     if start is not None:
-        found = work_window(session, order_id=order_id, now=now)
+        found = work_window(session=session, order_id=order_id, now=now)
         end = found.end if found.end > start else (now or clock.now())
         return WorkWindow(start, end, found.visit_id, found.employee_id)
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
     now = now or clock.now()
-    begun = [v for v in visits_of_order(session, order_id) if v.start <= now]
+    begun = [v for v in visits_of_order(session=session, order_id=order_id) if v.start <= now]
     source: tuple[datetime, datetime, int | None, int | None] | None = None
     if begun:
         visit = max(begun, key=lambda v: (v.start, v.id))

@@ -630,7 +630,7 @@ def suggest_write_off(
     enough = [w for w in candidates if has(w.id) >= wanted]
     if enough:
         known = [order.object_id] if order.object_id is not None else []
-        target = places(session, known).get(order.object_id or 0)
+        target = places(session=session, object_ids=known).get(order.object_id or 0)
 
         def distance(w: Warehouse) -> float | None:
             point = _warehouse_point(session, w)

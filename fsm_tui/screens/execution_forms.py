@@ -157,7 +157,7 @@ class WorkScreen(ChangeForm):
     def _read_window(self) -> None:
         with self.fsm.backend.reader() as session:
             window = planning.work_window(
-                session, order_id=self.order_id, now=self.fsm.backend.now()
+                session=session, order_id=self.order_id, now=self.fsm.backend.now()
             )
         self.post_message(self.WindowRead(window))
 

@@ -137,7 +137,7 @@ async def test_write_a_message(app, demo_db):
 
 async def test_record_work(app, demo_db):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visit = next(
             v
             for p in day.people

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.asyncio
 
 async def test_the_work_form_starts_with_the_visits_planned_time(app, demo_db):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visit = next(
             v
             for p in day.people
