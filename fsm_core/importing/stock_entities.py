@@ -122,7 +122,7 @@ class Items(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"sku": Item.sku, "external_id": Item.external_id, "barcode": Item.barcode}
 
     def resolve(self, row: Row) -> None:
@@ -189,7 +189,7 @@ class Warehouses(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": Warehouse.external_id, "name": Warehouse.name}
 
     def resolve(self, row: Row) -> None:
