@@ -66,4 +66,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/orders_list.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache
