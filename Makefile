@@ -1,6 +1,6 @@
 # The two commands that do everything on a fresh machine (Python 3.11+ and make):
 #   make run    the product on the embedded SQLite default, with the demo data
-#   make test   lint, layering check and the whole test suite
+#   make test   lint, layering check, type check and the whole test suite
 # PostgreSQL tests run too when FSM_TEST_DATABASE_URL points at a server (see README).
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP_FLAGS ?= --disable-pip-version-check --quiet
 
-.PHONY: run test lint check-layers bench clean lock snapshots
+.PHONY: run test lint check-layers typecheck bench clean lock snapshots
 
 # Every install takes its versions from the lock (constraints.txt): what CI tested is what
 # `make run` and `make test` install. `make lock` resolves pyproject.toml's ranges afresh.
@@ -47,10 +47,14 @@ lint: $(VENV)/.installed-dev
 check-layers: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
+# mypy over fsm_core, fsm_cli and fsm_tui, configured in pyproject.toml ([tool.mypy]).
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
 # Two workers: the suite (SQLite and PostgreSQL) takes half the time on a 2-core machine.
 PYTEST_WORKERS ?= 2
 
-test: lint check-layers
+test: lint check-layers typecheck
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Redraw the dashboard's SVG snapshots after a change meant to alter what is drawn (or a
@@ -62,4 +66,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/orders_list.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache

@@ -94,7 +94,7 @@ def worker(args: argparse.Namespace) -> None:
     with database.reader() as session:
         objects = [(o.id, o.customer_id) for o in session.exec(select(ServiceObject)).all()]
         employees = [e.id for e in session.exec(select(Employee)).all() if e.active]
-        user = resolve_actor(session, None)
+        user = resolve_actor(session=session, name=None)
         session.expunge(user)
     actor = f"dispatcher-{args.index}"
     state: dict[str, int] = {}

@@ -65,9 +65,9 @@ def build(url: str, n_orders: int) -> str:
     with db.transaction() as session:
         objects = session.exec(text("SELECT id, customer_id FROM service_object")).all()
         employees = list(session.exec(select(Employee.id)).all())
-        risk = load_settings(session).sla_risk_share
+        risk = load_settings(session=session).sla_risk_share
         policies = {
-            c: sla.policy_for(session, customer_id=0, criticality=c)
+            c: sla.policy_for(session=session, customer_id=0, criticality=c)
             for c in ("low", "normal", "high", "critical")
         }
         now = clock.now()

@@ -102,7 +102,7 @@ def build(url: str) -> tuple[int, date]:
             for i in range(VISITS)
         ]
         ids = orders.insert_new_orders(ctx, rows, actor="bench", now=NOW)
-        tz = load_settings(s).tz
+        tz = load_settings(session=s).tz
         visits = []
         for order_id, row in zip(ids, rows, strict=True):
             day = MONTH[0] + timedelta(days=rng.randrange(31))
@@ -151,7 +151,7 @@ def measure(url: str, repeat: int) -> None:
     person, monday = build(url)
     db = Database(url)
     with db.reader() as s:
-        tz = load_settings(s).tz
+        tz = load_settings(session=s).tz
     week = (monday, monday + timedelta(days=6))
     week_start, week_end = day_bounds(week[0], tz)[0], day_bounds(week[1], tz)[1]
     month_start, month_end = day_bounds(MONTH[0], tz)[0], day_bounds(MONTH[1], tz)[1]
@@ -160,7 +160,9 @@ def measure(url: str, repeat: int) -> None:
 
     def week_view() -> object:
         with db.reader() as s:
-            return planning.schedule(s, first_day=week[0], last_day=week[1], employee_ids=[person])
+            return planning.schedule(
+                session=s, first_day=week[0], last_day=week[1], employee_ids=[person]
+            )
 
     def week_sql() -> object:
         with db.engine.connect() as c:
@@ -175,7 +177,7 @@ def measure(url: str, repeat: int) -> None:
 
     def month_conflicts() -> object:
         with db.reader() as s:
-            return planning.conflicts(s, start=month_start, end=month_end)
+            return planning.conflicts(session=s, start=month_start, end=month_end)
 
     def month_sql() -> object:
         with db.engine.connect() as c:
@@ -190,7 +192,7 @@ def measure(url: str, repeat: int) -> None:
 
     def free() -> object:
         with db.reader() as s:
-            return planning.free_slots(s, day=day, minutes=60)
+            return planning.free_slots(session=s, day=day, minutes=60)
 
     def free_sql() -> object:
         with db.engine.connect() as c:

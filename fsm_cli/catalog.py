@@ -1,6 +1,6 @@
 """``fsm objects|work-types|stages|sla``: what we service and how orders flow."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -44,9 +44,11 @@ def objects_list(
     from fsm_core.services import objects as service
 
     with STATE.reader() as session:
-        customer_id = lookup.resolve_company(session, customer).id if customer else None
+        customer_id = lookup.resolve_company(session=session, ref=customer).id if customer else None
         parent_id = (
-            lookup.resolve_object(session, parent, customer_id=customer_id).id if parent else None
+            lookup.resolve_object(session=session, ref=parent, customer_id=customer_id).id
+            if parent
+            else None
         )
         rows = [
             obj.model_dump() | {"customer": name}
@@ -90,13 +92,13 @@ def objects_show(
     from fsm_core.services import objects as objects_service
 
     with STATE.reader() as session:
-        obj = lookup.resolve_object(session, ref)
-        path = service.object_path(session, obj)
+        obj = lookup.resolve_object(session=session, ref=ref)
+        path = service.object_path(session=session, obj=obj)
         owner = session.get(Company, obj.customer_id)
         record = obj.model_dump() | {
             "customer": owner.name if owner else None,
             "path": [p.name for p in path],
-            "effective_address": service.effective_address(session, obj),
+            "effective_address": service.effective_address(session=session, obj=obj),
             "children": [
                 {"id": c.id, "name": c.name, "kind": c.kind}
                 for c, _ in objects_service.list_objects(session=session, parent_id=obj.id)
@@ -162,9 +164,11 @@ def objects_create(
     from fsm_core.services import objects as service
 
     with STATE.transaction() as session:
-        owner = lookup.resolve_company(session, customer)
+        owner = lookup.resolve_company(session=session, ref=customer)
         parent_id = (
-            lookup.resolve_object(session, parent, customer_id=owner.id).id if parent else None
+            lookup.resolve_object(session=session, ref=parent, customer_id=owner.id).id
+            if parent
+            else None
         )
         obj = service.create_object(
             session=session,
@@ -201,8 +205,8 @@ def objects_passport(
     from fsm_core.services import lookup, passports
 
     with STATE.reader() as session:
-        obj = lookup.resolve_object(session, ref)
-        data = passports.passport_data(session, obj, lang=STATE.language)
+        obj = lookup.resolve_object(session=session, ref=ref)
+        data = passports.passport_data(session=session, obj=obj, lang=STATE.language)
         tz = company(session).tz
         warn_placeholder(session)
     shown = render_passport(data, out=out, lang=STATE.language, tz=tz)
@@ -217,7 +221,7 @@ def objects_rotate_token(
     from fsm_core.services import lookup, passports
 
     with STATE.transaction() as session:
-        obj = lookup.resolve_object(session, ref)
+        obj = lookup.resolve_object(session=session, ref=ref)
         passports.rotate_token(session=session, object_id=obj.id)
         url = passports.passport_url(company(session)["passport_base_url"], obj.passport_token)
     output.plain(url)
@@ -271,7 +275,7 @@ def work_types_show(ref: Annotated[str, typer.Argument()], json_: Json = False) 
     from fsm_core.services import lookup
 
     with STATE.reader() as session:
-        record = lookup.resolve_work_type(session, ref).model_dump()
+        record = lookup.resolve_work_type(session=session, ref=ref).model_dump()
     if json_:
         output.emit_json(record)
         return
@@ -334,7 +338,7 @@ def work_types_update(
     from fsm_core.services import lookup
     from fsm_core.services import objects as service
 
-    given = {
+    given: dict[str, Any] = {
         "name": name,
         "price": price,
         "unit": unit,
@@ -351,7 +355,7 @@ def work_types_update(
     with STATE.transaction() as session:
         work_type = service.update_work_type(
             session=session,
-            work_type_id=lookup.resolve_work_type(session, ref).id,
+            work_type_id=lookup.resolve_work_type(session=session, ref=ref).id,
             data=changes,
         )
     if json_:
@@ -371,7 +375,7 @@ def stages_list(json_: Json = False) -> None:
     from fsm_core.services.stages import load_workflow
 
     with STATE.reader() as session:
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
     records = [
         asdict(s) | {"next": [n.code for n in workflow.allowed_from(s.code)]}
         for s in workflow.stages.values()
@@ -467,7 +471,8 @@ def sla_list(json_: Json = False) -> None:
 
     with STATE.reader() as session:
         records = [
-            p.model_dump() | {"customer": name} for p, name in service.list_policies(session)
+            p.model_dump() | {"customer": name}
+            for p, name in service.list_policies(session=session)
         ]
         company_hours = company(session).company_hours
     if json_:
@@ -526,7 +531,7 @@ def sla_set(
     crit = parse_criticality(criticality)
     lang = STATE.language
     with STATE.transaction() as session:
-        customer_id = lookup.resolve_company(session, customer).id if customer else None
+        customer_id = lookup.resolve_company(session=session, ref=customer).id if customer else None
         policy = service.set_policy(
             session=session,
             criticality=crit,

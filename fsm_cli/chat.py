@@ -36,11 +36,12 @@ def _channel(value: str | None) -> Any:
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _message_lines(m: "MessageView", tz: Any, *, with_order: bool = False) -> list[Any]:
@@ -105,8 +106,10 @@ def list_(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        rows = chat.chat_list(session, user=user, unread_only=unread_only, limit=limit or None)
-        total = chat.unread(session, user=user)
+        rows = chat.chat_list(
+            session=session, user=user, unread_only=unread_only, limit=limit or None
+        )
+        total = chat.unread(session=session, user=user)
         tz = company(session).tz
     if json_:
         output.emit_json(rows)
@@ -157,8 +160,8 @@ def show(
     user = STATE.app_user()
     wanted = _channel(channel)
     with STATE.reader() as session:
-        order = lookup.resolve_order(session, number)
-        messages = chat.messages(session, order_id=order.id, user=user, channel=wanted)
+        order = lookup.resolve_order(session=session, ref=number)
+        messages = chat.messages(session=session, order_id=order.id, user=user, channel=wanted)
         tz = company(session).tz
         order_id, order_number = order.id, order.number
         elsewhere = _in_other_channel(session, order_id, user, wanted) if not messages else 0
@@ -187,7 +190,7 @@ def _in_other_channel(session: Any, order_id: int, user: Any, wanted: Any) -> in
         return 0
     other = Channel.TEAM if wanted == Channel.CUSTOMER else Channel.CUSTOMER
     try:
-        return len(chat.messages(session, order_id=order_id, user=user, channel=other))
+        return len(chat.messages(session=session, order_id=order_id, user=user, channel=other))
     except FsmError:  # not this user's to read
         return 0
 
@@ -218,7 +221,7 @@ def read(number: Number, channel: ChannelOption = None) -> None:
 
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         count = chat.mark_read(
             session=session, user=user, order_id=order.id, channel=_channel(channel)
         )
@@ -248,7 +251,7 @@ def send(
         text = sys.stdin.read()
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         written = chat.send_message(
             session=session,
             order_id=order.id,
@@ -283,7 +286,7 @@ def forward(
 
     user = STATE.app_user()
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         copy = chat.forward_message(
             session=session,
             message_id=message,
@@ -316,8 +319,10 @@ def search(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        order_id = lookup.resolve_order(session, order).id if order else None
-        found = chat.search(session, user=user, text=text, order_id=order_id, limit=limit or 50)
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
+        found = chat.search(
+            session=session, user=user, text=text, order_id=order_id, limit=limit or 50
+        )
         tz = company(session).tz
     if json_:
         output.emit_json(_json_messages(found))
@@ -341,7 +346,7 @@ def attachment(
 
     user = STATE.app_user()
     with STATE.reader() as session:
-        found = chat.attachment(session, attachment_id=attachment_id, user=user)
+        found = chat.attachment(session=session, attachment_id=attachment_id, user=user)
         target = attachments.copy_out(session, found, out)
     output.done(str(target))
 
@@ -371,9 +376,9 @@ def watch(
     wanted = _channel(channel)
     database = STATE.database()
     with STATE.reader() as session:
-        order_id = lookup.resolve_order(session, order).id if order else None
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         tz = company(session).tz
-        last_id = chat.last_message_id(session)
+        last_id = chat.last_message_id(session=session)
     shown = 0
     deadline = time.monotonic() + timeout if timeout else None
     try:
@@ -392,9 +397,11 @@ def watch(
                         known = [c.ids for c in changes]
                         if all(ids is not None for ids in known):
                             ids = sorted({i for group in known for i in group or ()})
-                            fresh = chat.messages_by_id(session, ids=ids, user=user)
+                            fresh = chat.messages_by_id(session=session, ids=ids, user=user)
                         else:
-                            fresh = chat.messages_after(session, after_id=last_id, user=user)
+                            fresh = chat.messages_after(
+                                session=session, after_id=last_id, user=user
+                            )
                     for m in fresh:
                         last_id = max(last_id, m.id)
                         if order_id is not None and m.order_id != order_id:

@@ -119,9 +119,11 @@ def template_bind(
         execution.bind_template(
             session=session,
             template_id=found.id,
-            work_type_id=lookup.resolve_work_type(session, work_type).id if work_type else None,
+            work_type_id=lookup.resolve_work_type(session=session, ref=work_type).id
+            if work_type
+            else None,
             object_kind=object_kind,
-            order_id=lookup.resolve_order(session, order).id if order else None,
+            order_id=lookup.resolve_order(session=session, ref=order).id if order else None,
         )
     output.done(f"Checklist {found.name!r} bound.")
 
@@ -181,10 +183,10 @@ def show(order: Order, json_: Json = False) -> None:
     from fsm_core.services.settings import load
 
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
-        state = execution.checklist_state(session, found.id)
-        tz = load(session).tz
-    records = [
+        found = lookup.resolve_order(session=session, ref=order)
+        state = execution.checklist_state(session=session, order_id=found.id)
+        tz = load(session=session).tz
+    records: list[dict[str, Any]] = [
         {
             "checklist": s.template.name,
             "item_id": s.item.id,
@@ -237,8 +239,8 @@ def answer(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
-        target = execution.find_item(session, found.id, item)
+        found = lookup.resolve_order(session=session, ref=order)
+        target = execution.find_item(session=session, order_id=found.id, ref=item)
         outcome = execution.answer_item(
             session=session,
             order_id=found.id,

@@ -36,7 +36,7 @@ class CliState:
             from fsm_core.services.users import resolve_actor
 
             with self.reader() as session:
-                self._user = resolve_actor(session, self.user)
+                self._user = resolve_actor(session=session, name=self.user)
         return self._user
 
     @property
@@ -79,7 +79,7 @@ class CliState:
 
         try:  # before `fsm init`, or on a database fsm cannot read: the locale
             with self.reader() as session:
-                return language(session)
+                return language(session=session)
         except (FsmError, SQLAlchemyError, OSError):
             return get_settings().lang
 
@@ -119,7 +119,7 @@ def say(en: str, ru: str) -> str:
 def company(session: "Session") -> "CompanySettings":
     from fsm_core.services import settings
 
-    return settings.load(session)
+    return settings.load(session=session)
 
 
 def reset(**values: Any) -> CliState:

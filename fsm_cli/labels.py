@@ -3,6 +3,7 @@
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from fsm_cli import output
 from fsm_cli.context import STATE
@@ -10,10 +11,10 @@ from fsm_cli.context import STATE
 app = typer.Typer(no_args_is_help=True, help="QR marking: object labels and business cards.")
 
 
-def warn_placeholder(session: object) -> None:
+def warn_placeholder(session: Session) -> None:
     from fsm_core.services.passports import placeholder_in_use
 
-    if placeholder_in_use(session):  # type: ignore[arg-type]
+    if placeholder_in_use(session=session):
         output.done(
             "Warning: the QR codes lead to the example address https://fsm.example/p; set "
             "yours first: fsm settings set passport_base_url https://..."
@@ -43,14 +44,14 @@ def objects_labels(
     from fsm_core.services import lookup, passports
 
     with STATE.reader() as session:
-        customer_ids = [lookup.resolve_company(session, c).id for c in customer or ()]
-        object_ids = [lookup.resolve_object(session, o).id for o in obj or ()]
+        customer_ids = [lookup.resolve_company(session=session, ref=c).id for c in customer or ()]
+        object_ids = [lookup.resolve_object(session=session, ref=o).id for o in obj or ()]
         chosen = passports.objects_for_labels(
-            session, object_ids=object_ids, customer_ids=customer_ids, kind=kind
+            session=session, object_ids=object_ids, customer_ids=customer_ids, kind=kind
         )
         if not chosen:
             raise InvalidInput("no objects match; nothing to print")
-        labels = passports.label_data(session, chosen)
+        labels = passports.label_data(session=session, objects=chosen)
         warn_placeholder(session)
     with output.progress_bar("Labels", total=None) as advance:
         pages = render_labels(
@@ -86,11 +87,11 @@ def vcard(
         raise typer.BadParameter("give --output FILE.pdf and/or --png DIR")
     with STATE.reader() as session:
         people = (
-            [lookup.resolve_employee(session, e) for e in employees]
+            [lookup.resolve_employee(session=session, ref=e) for e in employees]
             if employees
             else list(parties.list_employees(session=session))
         )
-        cards = [(e, passports.business_card(session, e)) for e in people]
+        cards = [(e, passports.business_card(session=session, employee=e)) for e in people]
     if out:
         pages = render_cards([c for _, c in cards], out=out, lang=STATE.language)
         output.done(f"Wrote {len(cards)} business card(s) on {pages} page(s) to {out}.")

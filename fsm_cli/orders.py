@@ -85,7 +85,7 @@ def list_(
     now = clock.now()
     with STATE.reader() as session:
         flt = order_queries.filter_from_text(
-            session,
+            session=session,
             stages=stage,
             assignees=assignee,
             crews=crew,
@@ -104,7 +104,7 @@ def list_(
         if output.emit_records(rows, json_, nl):
             return
         total = order_queries.count_orders(session=session, filters=flt, now=now)
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
         settings = company(session)
     _print_board(rows, total=total, settings=settings, workflow=workflow, now=now)
 
@@ -135,7 +135,7 @@ def _print_board(
     lang = STATE.language
     tz = settings.tz
     squeeze = {"squeeze": True}
-    columns = [
+    columns: list[tuple[str, dict[str, Any]]] = [
         (label("number", lang), {"no_wrap": True, "style": "bold"}),
         (label("created", lang), {"no_wrap": True}),
         (label("stage", lang), {**squeeze, "max_width": 14}),
@@ -178,8 +178,8 @@ def show(number: Number, json_: Json = False) -> None:
     from fsm_core.services import lookup, order_queries
 
     with STATE.reader() as session:
-        order = lookup.resolve_order(session, number)
-        details = order_queries.order_details(session, order)
+        order = lookup.resolve_order(session=session, ref=number)
+        details = order_queries.order_details(session=session, order=order)
         settings = company(session)
     if json_:
         output.emit_json(details)
@@ -253,10 +253,10 @@ def history(number: Number, json_: Json = False, nl: JsonLines = False) -> None:
 
     lang = STATE.language
     with STATE.reader() as session:
-        order = lookup.resolve_order(session, number)
-        rows = order_queries.history(session, order.id)
+        order = lookup.resolve_order(session=session, ref=number)
+        rows = order_queries.history(session=session, order_id=order.id)
         tz = company(session).tz
-        lines = order_queries.history_lines(session, order.id, lang=lang, tz=tz)
+        lines = order_queries.history_lines(session=session, order_id=order.id, lang=lang, tz=tz)
     records = [
         {
             "at": h.at,
@@ -302,13 +302,13 @@ def _reference_ids(
 
     ids: dict[str, Any] = {}
     if customer is not None:
-        customer_id = lookup.resolve_company(session, customer).id
+        customer_id = lookup.resolve_company(session=session, ref=customer).id
         ids["customer_id"] = customer_id
     if obj is not None:
         if _clearable(obj):
             ids["object_id"] = None
         else:
-            found = lookup.resolve_object(session, obj, customer_id=customer_id)
+            found = lookup.resolve_object(session=session, ref=obj, customer_id=customer_id)
             ids["object_id"] = found.id
             if customer_id is None:
                 ids["customer_id"] = found.customer_id
@@ -317,7 +317,7 @@ def _reference_ids(
         ids["contact_id"] = (
             None
             if _clearable(contact)
-            else lookup.resolve_contact(session, contact, company_id=customer_id).id
+            else lookup.resolve_contact(session=session, ref=contact, company_id=customer_id).id
         )
     return ids
 
@@ -393,9 +393,9 @@ def create(
             **_reference_ids(session, customer=customer, obj=obj, contact=contact),
         }
         if assignee:
-            data["assignee_id"] = lookup.resolve_employee(session, assignee).id
+            data["assignee_id"] = lookup.resolve_employee(session=session, ref=assignee).id
         if crew:
-            data["crew_id"] = lookup.resolve_crew(session, crew).id
+            data["crew_id"] = lookup.resolve_crew(session=session, ref=crew).id
         data["planned_start"] = _datetime(session, planned_start, "--planned-start")
         data["planned_end"] = _datetime(session, planned_end, "--planned-end")
         data["resolution_due"] = _datetime(session, due, "--due", end_of_day=True)
@@ -430,7 +430,9 @@ def _report_created(order: Any, json_: bool) -> None:
 
         with STATE.reader() as session:
             output.emit_json(
-                order_queries.order_details(session, session.get(type(order), order.id))
+                order_queries.order_details(
+                    session=session, order=session.get_one(type(order), order.id)
+                )
             )
         return
     output.plain(order.number)
@@ -463,7 +465,7 @@ def update(
     from fsm_core.services import lookup, order_queries, orders
 
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         data: dict[str, Any] = _reference_ids(
             session, customer=customer, obj=obj, contact=contact, customer_id=order.customer_id
         )
@@ -495,7 +497,7 @@ def update(
             actor=STATE.actor,
             expected_version=if_version,
         )
-        details = order_queries.order_details(session, order) if json_ else None
+        details = order_queries.order_details(session=session, order=order) if json_ else None
     if json_:
         output.emit_json(details)
     elif order.version == before:
@@ -528,14 +530,16 @@ def assign(
     if employee is not None and unassign:
         raise typer.BadParameter("an employee and --unassign contradict each other")
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         kwargs: dict[str, Any] = {}
         if employee is not None:
-            kwargs["assignee_id"] = lookup.resolve_employee(session, employee).id
+            kwargs["assignee_id"] = lookup.resolve_employee(session=session, ref=employee).id
         elif unassign:
             kwargs["assignee_id"] = None
         if crew is not None:
-            kwargs["crew_id"] = None if _clearable(crew) else lookup.resolve_crew(session, crew).id
+            kwargs["crew_id"] = (
+                None if _clearable(crew) else lookup.resolve_crew(session=session, ref=crew).id
+            )
         order = orders.assign_order(
             session=session,
             order_id=order.id,
@@ -544,7 +548,7 @@ def assign(
             **kwargs,
         )
         assignee = (
-            lookup.resolve_employee(session, order.assignee_id).short_name
+            lookup.resolve_employee(session=session, ref=order.assignee_id).short_name
             if (order.assignee_id)
             else "nobody"
         )
@@ -562,7 +566,7 @@ def move(
     from fsm_core.services import lookup, orders
 
     with STATE.transaction() as session:
-        order = lookup.resolve_order(session, number)
+        order = lookup.resolve_order(session=session, ref=number)
         order = orders.move_order(
             session=session,
             order_id=order.id,

@@ -99,7 +99,7 @@ def companies_show(ref: Ref, json_: Json = False) -> None:
     from fsm_core.values import format_phone
 
     with STATE.reader() as session:
-        company = lookup.resolve_company(session, ref)
+        company = lookup.resolve_company(session=session, ref=ref)
         record = _record(company)
         record["contacts"] = [
             _record(c) for c, _ in parties.list_contacts(session=session, company_id=company.id)
@@ -206,7 +206,7 @@ def companies_update(
     with STATE.transaction() as session:
         company = parties.update_company(
             session=session,
-            company_id=lookup.resolve_company(session, ref).id,
+            company_id=lookup.resolve_company(session=session, ref=ref).id,
             data=changes,
         )
     if json_:
@@ -232,7 +232,7 @@ def contacts_list(
     from fsm_core.values import format_phone
 
     with STATE.reader() as session:
-        company_id = lookup.resolve_company(session, customer).id if customer else None
+        company_id = lookup.resolve_company(session=session, ref=customer).id if customer else None
         rows = []
         for contact, company_name in parties.list_contacts(
             session=session,
@@ -271,8 +271,8 @@ def contacts_show(
     from fsm_core.values import format_phone
 
     with STATE.reader() as session:
-        company_id = lookup.resolve_company(session, customer).id if customer else None
-        contact = lookup.resolve_contact(session, ref, company_id=company_id)
+        company_id = lookup.resolve_company(session=session, ref=customer).id if customer else None
+        contact = lookup.resolve_contact(session=session, ref=ref, company_id=company_id)
         company = session.get(Company, contact.company_id)
         record = _record(contact) | {"customer": company.name if company else None}
     if json_:
@@ -304,7 +304,7 @@ def contacts_create(
     from fsm_core.services import lookup, parties
 
     with STATE.transaction() as session:
-        company = lookup.resolve_company(session, customer)
+        company = lookup.resolve_company(session=session, ref=customer)
         contact = parties.create_contact(
             session=session,
             data={
@@ -392,7 +392,7 @@ def employees_show(
     from fsm_core.values import format_phone
 
     with STATE.reader() as session:
-        employee = lookup.resolve_employee(session, ref)
+        employee = lookup.resolve_employee(session=session, ref=ref)
         record = _employee_row(employee)
         record["open_orders"] = [
             {k: r[k] for k in ("number", "stage_code", "customer", "object", "sla_status")}
@@ -487,7 +487,7 @@ def crews_show(ref: Ref, json_: Json = False) -> None:
     from fsm_core.services import lookup, parties
 
     with STATE.reader() as session:
-        crew = lookup.resolve_crew(session, ref)
+        crew = lookup.resolve_crew(session=session, ref=ref)
         members = parties.crew_members(session=session, crew_id=crew.id)
         record = _record(crew) | {
             "members": [
@@ -521,8 +521,8 @@ def crews_create(
     from fsm_core.services import lookup, parties
 
     with STATE.transaction() as session:
-        member_ids = [lookup.resolve_employee(session, m).id for m in members or ()]
-        leader_id = lookup.resolve_employee(session, leader).id if leader else None
+        member_ids = [lookup.resolve_employee(session=session, ref=m).id for m in members or ()]
+        leader_id = lookup.resolve_employee(session=session, ref=leader).id if leader else None
         crew = parties.create_crew(
             session=session,
             data={

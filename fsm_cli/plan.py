@@ -71,7 +71,7 @@ def _employee_ids(session: "Session", refs: list[str] | None) -> list[int] | Non
 
     if not refs:
         return None
-    return [lookup.resolve_employee(session, r).id for r in refs]
+    return [lookup.resolve_employee(session=session, ref=r).id for r in refs]
 
 
 def _day_name(day: date) -> str:
@@ -262,7 +262,7 @@ def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
 def _stage_names(session: "Session") -> dict[str, str]:
     from fsm_core.services.stages import load_workflow
 
-    return {code: s.name(_lang()) for code, s in load_workflow(session).stages.items()}
+    return {code: s.name(_lang()) for code, s in load_workflow(session=session).stages.items()}
 
 
 @app.command("day")
@@ -274,7 +274,10 @@ def day_(when: Day = None, employee: Employees = None, json_: Json = False) -> N
         tz = company(session).tz
         day = planning.read_day(when, tz, field="day")
         schedule = planning.schedule(
-            session, first_day=day, last_day=day, employee_ids=_employee_ids(session, employee)
+            session=session,
+            first_day=day,
+            last_day=day,
+            employee_ids=_employee_ids(session, employee),
         )
         stages = _stage_names(session)
     if json_:
@@ -292,7 +295,7 @@ def week(when: Day = None, employee: Employees = None, json_: Json = False) -> N
         tz = company(session).tz
         monday, sunday = planning.week_of(planning.read_day(when, tz, field="day"))
         schedule = planning.schedule(
-            session,
+            session=session,
             first_day=monday,
             last_day=sunday,
             employee_ids=_employee_ids(session, employee),
@@ -367,12 +370,14 @@ def _report(session: "Session", visit_id: int, verb: str) -> None:
     from fsm_core.services import planning
 
     tz = company(session).tz
-    view = planning.visit_view(session, visit_id)
+    view = planning.visit_view(session=session, visit_id=visit_id)
     day = view.start.astimezone(tz).date()
     found = [
         c
         for c in planning.conflicts(
-            session, start=view.start - timedelta(hours=12), end=view.end + timedelta(hours=12)
+            session=session,
+            start=view.start - timedelta(hours=12),
+            end=view.end + timedelta(hours=12),
         )
         if visit_id in c.visit_ids
     ]
@@ -430,8 +435,8 @@ def add(
     from fsm_core.services import lookup, planning
 
     with _past_refused(), STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
-        employee_id, crew_id = lookup.resolve_assignee(session, who)
+        found = lookup.resolve_order(session=session, ref=order)
+        employee_id, crew_id = lookup.resolve_assignee(session=session, ref=who)
         begin, finish = planning.read_window(start, end, company(session).tz)
         visit = planning.add_visit(
             session=session,
@@ -447,7 +452,7 @@ def add(
         visit_id = visit.id
     with STATE.reader() as session:
         if json_:
-            output.emit_json(planning.visit_view(session, visit_id).as_dict())
+            output.emit_json(planning.visit_view(session=session, visit_id=visit_id).as_dict())
             return
         _report(session, visit_id, _t("Planned visit", "Запланирован визит"))
 
@@ -475,11 +480,13 @@ def move(
     if start is None and to is None:
         raise typer.BadParameter("give a new start or --to", param_hint="START")
     with _past_refused(), STATE.transaction() as session:
-        visit_id = planning.resolve_visit(session, visit)
+        visit_id = planning.resolve_visit(session=session, ref=visit)
         tz = company(session).tz
         begin, finish = planning.read_window(start, end, tz) if start else (None, None)
         # no --to: both None, the visit keeps its technician or crew
-        employee_id, crew_id = lookup.resolve_assignee(session, to) if to else (None, None)
+        employee_id, crew_id = (
+            lookup.resolve_assignee(session=session, ref=to) if to else (None, None)
+        )
         planning.move_visit(
             session=session,
             visit_id=visit_id,
@@ -493,7 +500,7 @@ def move(
         )
     with STATE.reader() as session:
         if json_:
-            output.emit_json(planning.visit_view(session, visit_id).as_dict())
+            output.emit_json(planning.visit_view(session=session, visit_id=visit_id).as_dict())
             return
         _report(session, visit_id, _t("Moved visit", "Визит перенесён"))
 
@@ -508,8 +515,8 @@ def remove(
     from fsm_core.services import planning
 
     with STATE.transaction() as session:
-        visit_id = planning.resolve_visit(session, visit)
-        view = planning.visit_view(session, visit_id)
+        visit_id = planning.resolve_visit(session=session, ref=visit)
+        view = planning.visit_view(session=session, visit_id=visit_id)
         planning.remove_visit(
             session=session, visit_id=visit_id, expected_version=if_version, actor=STATE.actor
         )
@@ -543,7 +550,7 @@ def conflicts_(
         first = planning.read_day(when, tz, field="day")
         last = first + timedelta(days=days - 1)
         found = planning.conflicts(
-            session,
+            session=session,
             start=day_bounds(first, tz)[0],
             end=day_bounds(last, tz)[1],
             employee_ids=_employee_ids(session, employee),
@@ -596,7 +603,7 @@ def queue(limit: Limit = 30, json_: Json = False) -> None:
 
     now = clock.now()
     with STATE.reader() as session:
-        rows = planning.unscheduled(session, now=now, limit=limit or None)
+        rows = planning.unscheduled(session=session, now=now, limit=limit or None)
         stages = _stage_names(session)
     if json_:
         output.emit_json(rows)
@@ -672,7 +679,7 @@ def free(
         day = planning.read_day(when, tz, field="day")
         object_id = _object_id(session, near) if near else None
         slots = planning.free_slots(
-            session,
+            session=session,
             day=day,
             minutes=minutes,
             employee_ids=_employee_ids(session, employee),
@@ -711,9 +718,9 @@ def _object_id(session: "Session", ref: str) -> int:
     from fsm_core.services import lookup
 
     try:
-        order = lookup.resolve_order(session, ref)
+        order = lookup.resolve_order(session=session, ref=ref)
     except NotFound:
-        return lookup.resolve_object(session, ref).id
+        return lookup.resolve_object(session=session, ref=ref).id
     if order.object_id is None:
         raise InvalidInput(f"order {order.number} has no object")
     return order.object_id
@@ -738,7 +745,7 @@ def nearest_(
         tz = company(session).tz
         moment = planning.read_moment(start, tz, field="start")
         found = planning.nearest(
-            session,
+            session=session,
             object_id=_object_id(session, target),
             start=moment,
             minutes=minutes,
@@ -806,7 +813,7 @@ def hours(
             raise typer.BadParameter("name the employee", param_hint="EMPLOYEE")
         with STATE.transaction() as session:
             tz = company(session).tz
-            employee = lookup.resolve_employee(session, who)
+            employee = lookup.resolve_employee(session=session, ref=who)
             first = planning.read_day(since, tz, field="since")
             wanted = [p for p in patterns if p.strip() not in ("-", "none", "нет")]
             rows = working_time.set_patterns(
@@ -819,9 +826,9 @@ def hours(
         return
     with STATE.reader() as session:
         tz = company(session).tz
-        ids = [lookup.resolve_employee(session, who).id] if who else None
+        ids = [lookup.resolve_employee(session=session, ref=who).id] if who else None
         today = planning.read_day(None, tz)
-        found = working_time.patterns_of(session, employee_ids=ids, on=today)
+        found = working_time.patterns_of(session=session, employee_ids=ids, on=today)
         from sqlmodel import col, select
 
         from fsm_core.models import Employee
@@ -832,7 +839,7 @@ def hours(
         else:
             query = query.where(col(Employee.active).is_(True))
         employees = list(session.exec(query))
-    records = []
+    records: list[dict[str, Any]] = []
     for e in employees:
         rows = found.get(e.id or 0, [])
         records.append(
@@ -897,7 +904,7 @@ def home(
             raise InvalidInput(f"{what}: {text!r} is not a number") from None
 
     with STATE.transaction() as session:
-        employee = lookup.resolve_employee(session, who)
+        employee = lookup.resolve_employee(session=session, ref=who)
         planning.set_home_base(
             session=session,
             employee_id=employee.id,
@@ -925,7 +932,7 @@ def time_off_add(
 
     with STATE.transaction() as session:
         tz = company(session).tz
-        employee = lookup.resolve_employee(session, who)
+        employee = lookup.resolve_employee(session=session, ref=who)
         start, end = _span(first, last, tz)
         row = working_time.add_time_off(
             session=session,
@@ -974,7 +981,7 @@ def time_off_list(employee: Employees = None, json_: Json = False) -> None:
     with STATE.reader() as session:
         tz = company(session).tz
         rows = working_time.list_time_off(
-            session, employee_ids=_employee_ids(session, employee), since=clock.now()
+            session=session, employee_ids=_employee_ids(session, employee), since=clock.now()
         )
     if json_:
         output.emit_json(rows)
@@ -1040,7 +1047,7 @@ def holiday_list(
 
     with STATE.reader() as session:
         today = planning.read_day(None, company(session).tz)
-        rows = working_time.list_holidays(session, since=None if all_ else today)
+        rows = working_time.list_holidays(session=session, since=None if all_ else today)
     if json_:
         output.emit_json([{"day": h.day, "name": h.name} for h in rows])
         return

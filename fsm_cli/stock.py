@@ -9,7 +9,11 @@ from fsm_cli.context import STATE, company
 from fsm_cli.options import Json, JsonLines, Limit, Offset, Search
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from sqlmodel import Session
+
+    from fsm_core.models import Item
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -77,7 +81,7 @@ def items_list(
             limit=limit or None,
             offset=offset,
         )
-        totals = stock_queries.item_totals(session, [i.id for i in found])
+        totals = stock_queries.item_totals(session=session, item_ids=[i.id for i in found])
         currency = company(session)["currency"]
     rows = []
     for item in found:
@@ -132,7 +136,7 @@ def items_show(ref: ItemRef, json_: Json = False) -> None:
     from fsm_core.services import lookup, stock_queries
 
     with STATE.reader() as session:
-        item = lookup.resolve_item(session, ref)
+        item = lookup.resolve_item(session=session, ref=ref)
         found = stock_queries.availability(session=session, item_id=item.id)
         currency = company(session)["currency"]
     record = item.model_dump() | {
@@ -290,7 +294,7 @@ def items_update(
     if not changes:
         raise typer.BadParameter("nothing to change: give at least one option")
     with STATE.transaction() as session:
-        item = lookup.resolve_item(session, ref)
+        item = lookup.resolve_item(session=session, ref=ref)
         stock.update_item(session=session, item_id=item.id, data=changes)
     if json_:
         output.emit_json(item.model_dump())
@@ -359,7 +363,9 @@ def warehouses_create(
     if name is None and employee is None:
         raise typer.BadParameter("give the warehouse's name, or --employee for a van")
     with STATE.transaction() as session:
-        employee_id = lookup.resolve_employee(session, employee).id if employee else None
+        employee_id = (
+            lookup.resolve_employee(session=session, ref=employee).id if employee else None
+        )
         warehouse = stock.create_warehouse(
             session=session,
             data=_item_data(
@@ -409,9 +415,9 @@ def warehouses_update(
     if not changes and employee is None:
         raise typer.BadParameter("nothing to change: give at least one option")
     with STATE.transaction() as session:
-        warehouse = lookup.resolve_warehouse(session, ref)
+        warehouse = lookup.resolve_warehouse(session=session, ref=ref)
         if employee is not None:
-            changes["employee_id"] = lookup.resolve_employee(session, employee).id
+            changes["employee_id"] = lookup.resolve_employee(session=session, ref=employee).id
         stock.update_warehouse(session=session, warehouse_id=warehouse.id, data=changes)
     if json_:
         output.emit_json(warehouse.model_dump())
@@ -426,9 +432,9 @@ def _movement_record(session: "Session", movement: Any) -> dict[str, Any]:
     from fsm_core.models import Order
     from fsm_core.services import stock_queries
 
-    item = stock_queries.get_item(session, movement.item_id)
+    item = stock_queries.get_item(session=session, item_id=movement.item_id)
     names = {
-        w_id: stock_queries.get_warehouse(session, w_id).name
+        w_id: stock_queries.get_warehouse(session=session, warehouse_id=w_id).name
         for w_id in (movement.from_warehouse_id, movement.to_warehouse_id)
         if w_id is not None
     }
@@ -447,7 +453,7 @@ def _level(session: "Session", item_id: int, warehouse_id: int) -> str:
     """``6 шт on hand, 4 шт available`` at one warehouse, after the movement."""
     from fsm_core.services import stock_queries
 
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     for line in stock_queries.balances(session=session, item_id=item_id, warehouse_id=warehouse_id):
         if line.reserved:
             return (
@@ -456,6 +462,19 @@ def _level(session: "Session", item_id: int, warehouse_id: int) -> str:
             )
         return f"{_qty(line.on_hand, item.unit)} on hand"
     return f"{_qty(0, item.unit)} on hand"
+
+
+def _price(text: str | None) -> "Decimal | None":
+    from fsm_core.values import parse_money
+
+    return parse_money(text, field="price") if text is not None else None
+
+
+def _counted(text: str | None, item: "Item", **how: Any) -> "Decimal | None":
+    """An inventory count or a difference, as typed; None when not given."""
+    from fsm_core.values import parse_quantity
+
+    return parse_quantity(text, unit=item.unit, **how) if text is not None else None
 
 
 def _finish(session: "Session", movement: Any, json_: bool, message: str) -> dict[str, Any] | None:
@@ -479,14 +498,14 @@ def receive(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        warehouse = lookup.resolve_warehouse(session, to)
+        found = lookup.resolve_item(session=session, ref=item)
+        warehouse = lookup.resolve_warehouse(session=session, ref=to)
         movement = stock.receive(
             session=session,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
-            unit_price=price,
+            quantity=stock.read_quantity(quantity, item=found),
+            unit_price=_price(price),
             document=document,
             reason=note,
             actor=STATE.actor,
@@ -520,16 +539,16 @@ def transfer(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        a = lookup.resolve_warehouse(session, source)
-        b = lookup.resolve_warehouse(session, target)
-        order_id = lookup.resolve_order(session, order).id if order else None
+        found = lookup.resolve_item(session=session, ref=item)
+        a = lookup.resolve_warehouse(session=session, ref=source)
+        b = lookup.resolve_warehouse(session=session, ref=target)
+        order_id = lookup.resolve_order(session=session, ref=order).id if order else None
         movement = stock.transfer(
             session=session,
             item_id=found.id,
             from_warehouse_id=a.id,
             to_warehouse_id=b.id,
-            quantity=quantity,
+            quantity=stock.read_quantity(quantity, item=found),
             order_id=order_id,
             document=document,
             reason=note,
@@ -565,16 +584,16 @@ def order_warehouse(
     from fsm_core.values import parse_quantity
 
     if ref:
-        return lookup.resolve_warehouse(session, ref)
+        return lookup.resolve_warehouse(session=session, ref=ref)
     if back:
-        guess = stock_queries.suggest_return_target(session, order=order, item_id=item.id)
+        guess = stock_queries.suggest_return_target(session=session, order=order, item_id=item.id)
     else:
         try:
             amount = parse_quantity(quantity, unit=item.unit) if quantity else None
         except FsmError:
             amount = None  # the movement itself says what is wrong with it
         guess = stock_queries.suggest_write_off(
-            session, order=order, item_id=item.id, quantity=amount
+            session=session, order=order, item_id=item.id, quantity=amount
         )
     if guess is None:
         option = "--to" if back else "--from"
@@ -613,21 +632,23 @@ def writeoff(
     from fsm_core.services import lookup, stock, stock_queries
 
     with STATE.transaction() as session:
-        target = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item)
+        target = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item)
         warehouse = order_warehouse(session, source, target, found, back=False, quantity=quantity)
         movement = stock.write_off(
             session=session,
             order_id=target.id,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
-            unit_price=price,
+            quantity=stock.read_quantity(quantity, item=found),
+            unit_price=_price(price),
             document=document,
             reason=note,
             actor=STATE.actor,
         )
-        left = stock_queries.reserved_for(session, target.id, found.id, warehouse.id)
+        left = stock_queries.reserved_for(
+            session=session, order_id=target.id, item_id=found.id, warehouse_id=warehouse.id
+        )
         still = f"; {_qty(left, found.unit)} still reserved for it" if left else ""
         record = _finish(
             session,
@@ -661,15 +682,15 @@ def return_(
     from fsm_core.services import lookup, stock
 
     with STATE.transaction() as session:
-        source = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item)
+        source = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item)
         warehouse = order_warehouse(session, target, source, found, back=True)
         movement = stock.return_from_order(
             session=session,
             order_id=source.id,
             item_id=found.id,
             warehouse_id=warehouse.id,
-            quantity=quantity,
+            quantity=stock.read_quantity(quantity, item=found),
             document=document,
             reason=note,
             actor=STATE.actor,
@@ -707,14 +728,14 @@ def adjust(
     if (count is None) == (by is None):
         raise typer.BadParameter("give --count or --by (one of them)", param_hint="--count")
     with STATE.transaction() as session:
-        found = lookup.resolve_item(session, item)
-        place = lookup.resolve_warehouse(session, warehouse)
+        found = lookup.resolve_item(session=session, ref=item)
+        place = lookup.resolve_warehouse(session=session, ref=warehouse)
         movement = stock.adjust(
             session=session,
             item_id=found.id,
             warehouse_id=place.id,
-            counted=count,
-            delta=by,
+            counted=_counted(count, found, field="counted", allow_zero=True),
+            delta=_counted(by, found, field="delta", allow_negative=True),
             reason=reason,
             document=document,
             actor=STATE.actor,
@@ -763,8 +784,8 @@ def balance(
     from fsm_core.services import lookup, stock_queries
 
     with STATE.reader() as session:
-        found = lookup.resolve_item(session, item) if item else None
-        place = lookup.resolve_warehouse(session, warehouse) if warehouse else None
+        found = lookup.resolve_item(session=session, ref=item) if item else None
+        place = lookup.resolve_warehouse(session=session, ref=warehouse) if warehouse else None
         if found is not None and place is None:
             where = stock_queries.availability(
                 session=session, item_id=found.id, include_empty=everything
@@ -851,9 +872,11 @@ def ledger(
             end = local_day_bounds(day, tz)[1] if day else None
         lines = stock_queries.ledger(
             session=session,
-            item_id=lookup.resolve_item(session, item).id if item else None,
-            warehouse_id=lookup.resolve_warehouse(session, warehouse).id if warehouse else None,
-            order_id=lookup.resolve_order(session, order).id if order else None,
+            item_id=lookup.resolve_item(session=session, ref=item).id if item else None,
+            warehouse_id=lookup.resolve_warehouse(session=session, ref=warehouse).id
+            if warehouse
+            else None,
+            order_id=lookup.resolve_order(session=session, ref=order).id if order else None,
             kinds=kind or (),
             since=start,
             until=end,
@@ -960,24 +983,28 @@ def reserve(
     if quantity is not None and item is None:
         raise typer.BadParameter("give the item before the quantity")
     with STATE.transaction() as session:
-        target = lookup.resolve_order(session, order)
-        found = lookup.resolve_item(session, item) if item else None
+        target = lookup.resolve_order(session=session, ref=order)
+        found = lookup.resolve_item(session=session, ref=item) if item else None
         if release:
-            place = lookup.resolve_warehouse(session, source) if source else None
+            place = lookup.resolve_warehouse(session=session, ref=source) if source else None
             released = stock.release(
                 session=session,
                 order_id=target.id,
                 item_id=found.id if found else None,
                 warehouse_id=place.id if place else None,
-                quantity=quantity,
+                quantity=stock.read_quantity(quantity, item=found)
+                if found is not None and quantity is not None
+                else None,
                 actor=STATE.actor,
             )
             if not json_:
                 if not released:
                     output.done(f"Order {target.number} has nothing reserved to release.")
                 for part in released:
-                    what = stock_queries.get_item(session, part.item_id)
-                    where = stock_queries.get_warehouse(session, part.warehouse_id)
+                    what = stock_queries.get_item(session=session, item_id=part.item_id)
+                    where = stock_queries.get_warehouse(
+                        session=session, warehouse_id=part.warehouse_id
+                    )
                     output.done(
                         f"Released {_qty(part.quantity, what.unit)} {what.name} at {where.name} "
                         f"(order {target.number})."
@@ -991,7 +1018,7 @@ def reserve(
                 order_id=target.id,
                 item_id=found.id,
                 warehouse_id=place.id,
-                quantity=quantity,
+                quantity=stock.read_quantity(quantity, item=found),
                 actor=STATE.actor,
             )
             if not json_:

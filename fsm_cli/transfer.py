@@ -324,7 +324,7 @@ def export(
             from fsm_core.services.order_queries import filter_from_text
 
             filters = filter_from_text(
-                session,
+                session=session,
                 stages=stage,
                 assignees=assignee,
                 customers=customer,

@@ -21,8 +21,8 @@ def list_(json_: Json = False) -> None:
     from fsm_core.services import settings, users
 
     with STATE.reader() as session:
-        rows = users.list_users(session)
-        default = settings.load(session)["default_user"]
+        rows = users.list_users(session=session)
+        default = settings.load(session=session)["default_user"]
     if json_:
         output.emit_json([{**r, "default": r["login"] == default} for r in rows])
         return
@@ -73,8 +73,10 @@ def create(
     from fsm_core.services import lookup, users
 
     with STATE.transaction() as session:
-        employee_id = lookup.resolve_employee(session, employee).id if employee else None
-        contact_id = lookup.resolve_contact(session, contact).id if contact else None
+        employee_id = (
+            lookup.resolve_employee(session=session, ref=employee).id if employee else None
+        )
+        contact_id = lookup.resolve_contact(session=session, ref=contact).id if contact else None
         user = users.create_user(
             session=session,
             login=login,
@@ -93,7 +95,7 @@ def deactivate(user: Annotated[str, typer.Argument(help="Login, name or short na
     from fsm_core.services import users
 
     with STATE.transaction() as session:
-        found = users.find_user(session, user)
+        found = users.find_user(session=session, name=user)
         users.set_active(session=session, user_id=found.id, active=False)
         shown = f"{found.display_name} ({found.login})"
     output.done(_t(f"Deactivated {shown}.", f"Пользователь {shown} отключён."))

@@ -25,7 +25,7 @@ def _executors(session: Any, specs: list[str]) -> list[Any]:
         name, sep, rate = spec.rpartition(":")
         if not sep or not rate.strip() or not any(ch.isdigit() for ch in rate):
             name, rate = spec, ""
-        employee = lookup.resolve_employee(session, name.strip())
+        employee = lookup.resolve_employee(session=session, ref=name.strip())
         result.append(
             execution.ExecutorInput(
                 employee_id=employee.id,
@@ -75,23 +75,23 @@ def add(
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         tz = company(session).tz
         started_at = parse_datetime(start, tz=tz, field="--start") if start else None
         finished_at = parse_datetime(end, tz=tz, field="--end") if end else None
         if started_at is None or finished_at is None:
-            window = planning.work_window(session, order_id=found.id, start=started_at)
+            window = planning.work_window(session=session, order_id=found.id, start=started_at)
             started_at = started_at or window.start
             finished_at = finished_at or window.end
         entry = execution.add_work(
             session=session,
             order_id=found.id,
-            work_type_id=lookup.resolve_work_type(session, work_type).id,
+            work_type_id=lookup.resolve_work_type(session=session, ref=work_type).id,
             started_at=started_at,
             finished_at=finished_at,
             executors=_executors(session, executor),
             object_id=(
-                lookup.resolve_object(session, obj, customer_id=found.customer_id).id
+                lookup.resolve_object(session=session, ref=obj, customer_id=found.customer_id).id
                 if obj
                 else None
             ),
@@ -129,8 +129,8 @@ def material(
     from fsm_core.values import parse_quantity
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
-        what = lookup.resolve_item(session, item)
+        found = lookup.resolve_order(session=session, ref=order)
+        what = lookup.resolve_item(session=session, ref=item)
         source = order_warehouse(session, warehouse, found, what, back=False, quantity=quantity)
         use = execution.use_material(
             session=session,
@@ -157,7 +157,7 @@ def attach(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         link = execution.attach(
             session=session, order_id=found.id, path=file, note=note, actor=STATE.actor
         )
@@ -170,7 +170,7 @@ def comment(order: Order, text: Annotated[str, typer.Argument(help="The comment.
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         execution.set_comment(session=session, order_id=found.id, comment=text, actor=STATE.actor)
     output.done(f"Order {found.number}: comment saved.")
 
@@ -194,7 +194,7 @@ def sign(
     from fsm_core.timeparse import parse_datetime
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         moment = parse_datetime(at, tz=company(session).tz, field="--at") if at else None
         execution.sign(
             session=session,
@@ -220,7 +220,7 @@ def unsign(
     from fsm_core.services import execution, lookup
 
     with STATE.transaction() as session:
-        found = lookup.resolve_order(session, order)
+        found = lookup.resolve_order(session=session, ref=order)
         execution.unsign(session=session, order_id=found.id, reason=reason, actor=STATE.actor)
     output.done(f"Order {found.number}: the signature is withdrawn; the act is unsigned.")
 
@@ -234,11 +234,11 @@ def show(order: Order, json_: Json = False) -> None:
 
     lang = STATE.language
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
-        computed = execution.totals(session, found.id, lang=lang)
+        found = lookup.resolve_order(session=session, ref=order)
+        computed = execution.totals(session=session, order_id=found.id, lang=lang)
         record = session.get(ExecutionRecord, found.id)
         settings = company(session)
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {
             "work": b.entry.work_type_name if b.entry else None,
             "started_at": b.entry.started_at if b.entry else None,
@@ -260,7 +260,7 @@ def show(order: Order, json_: Json = False) -> None:
         for b in computed.blocks
     ]
     vat_rate = settings.vat_rate
-    summary = {
+    summary: dict[str, Any] = {
         "order": found.number,
         "blocks": blocks,
         "total": computed.total,
@@ -347,8 +347,8 @@ def _one_act(order: str, out: str, lang: str) -> None:
     from fsm_core.services import execution, lookup
 
     with STATE.reader() as session:
-        found = lookup.resolve_order(session, order)
-        document = execution.act_document(session, found.id, lang=lang)
+        found = lookup.resolve_order(session=session, ref=order)
+        document = execution.act_document(session=session, order_id=found.id, lang=lang)
         tz = company(session).tz
     render_act(document, out=out, lang=lang, tz=tz)
     output.done(f"Wrote the act for order {found.number} to {out}.")
@@ -365,7 +365,7 @@ def _batch(
 
     with STATE.reader() as session:
         flt = order_queries.filter_from_text(
-            session, stages=stage, since=since, until=until, customers=customer
+            session=session, stages=stage, since=since, until=until, customers=customer
         )
         rows = order_queries.list_orders(session=session, filters=flt, limit=None)
         tz = company(session).tz
@@ -374,7 +374,10 @@ def _batch(
         for row in reversed(rows):  # oldest first
             try:
                 documents.append(
-                    (row["number"], execution.act_document(session, row["id"], lang=lang))
+                    (
+                        row["number"],
+                        execution.act_document(session=session, order_id=row["id"], lang=lang),
+                    )
                 )
             except InvalidInput:
                 skipped += 1  # nothing recorded on it: no act to print

@@ -41,7 +41,7 @@ _CHUNK = 1024 * 1024
 
 def store_folder(session: Session) -> Path:
     """Where this database keeps its attachments."""
-    url = session.get_bind().url
+    url = session.get_bind().engine.url  # the bind may be an Engine or a Connection
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database).expanduser().resolve().parent / "attachments"
     from fsm_core.config import get_settings

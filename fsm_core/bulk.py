@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 from sqlmodel import Session
 
 from fsm_core.values import KOPECK
@@ -55,12 +55,20 @@ def insert_rows(
     return _insert(session, table, columns, rows)
 
 
+def _driver(connection: Connection) -> Any:
+    """The DB-API connection under SQLAlchemy's (psycopg's or sqlite3's)."""
+    driver = connection.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the database connection has been closed")
+    return driver
+
+
 def _insert(
     session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
+        driver = _driver(connection)
         count = 0
         with driver.cursor() as cursor:
             statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
@@ -76,7 +84,7 @@ def _insert(
     per = max(1, min(100, _SQLITE_MAX_VARIABLES // width))
     one = "(" + ", ".join("?" * width) + ")"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     whole = len(batch) - len(batch) % per
     if whole:
         statement = head + ", ".join([one] * per)
@@ -98,11 +106,11 @@ def execute_many(session: Session, statement: str, rows: Iterable[Sequence[Any]]
     _writing(session)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
+        driver = _driver(connection)
         with driver.cursor() as cursor:
             cursor.executemany(statement.replace("?", "%s"), list(rows))
             return cursor.rowcount
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = _driver(connection).cursor()
     try:
         cursor.executemany(statement, list(rows))
         return cursor.rowcount
@@ -138,7 +146,7 @@ def _select_in(
 ) -> list[tuple[Any, ...]]:
     connection = session.connection()
     wanted = ", ".join(columns)
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     if connection.dialect.name == "postgresql":
         array, cast = _pg_array(values)
         with driver.cursor() as cursor:
@@ -167,7 +175,7 @@ def execute_in(
         return
     _writing(session)
     connection = session.connection()
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     if connection.dialect.name == "postgresql":
         array, cast = _pg_array(values)
         sql = statement.replace("?", "%s").replace("{in}", f"= ANY(%s{cast})")
@@ -246,7 +254,7 @@ class Staging:
         self.locked = not self.sqlite
         self._tables: dict[str, tuple[str, set[str]]] = {}  # table -> (temp table, columns)
         self._publishers: dict[str, Callable[[], None]] = {}
-        self._raw: Any = self.connection.connection.driver_connection
+        self._raw: Any = _driver(self.connection)
         session.info[_STAGING] = self
         if self.sqlite:
             self._raw.set_authorizer(self._authorize)

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Lang = Literal["ru", "en"]
+_LANGS: dict[str, Lang] = {"ru": "ru", "en": "en"}
 
 
 def _default_data_dir() -> Path:
@@ -36,9 +37,7 @@ def explicit_lang() -> Lang | None:
     """The language the user chose for this process (FSM_LANG), or None: then the
     company's ``company_language`` setting decides, and the locale only after it."""
     value = os.environ.get("FSM_LANG", "").strip().lower()
-    if value in ("ru", "en"):
-        return value  # type: ignore[return-value]
-    return None
+    return _LANGS.get(value)
 
 
 class Settings(BaseSettings):

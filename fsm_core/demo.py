@@ -12,7 +12,7 @@ import csv
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ from fsm_core.models import Company, Contact, Employee, Order, ServiceObject, Wo
 from fsm_core.services import execution, objects, orders, parties
 from fsm_core.services import settings as company_settings
 from fsm_core.timeparse import parse_datetime, zone
+from fsm_core.values import parse_decimal
 
-ANCHOR = datetime(2026, 11, 27, 18, 0, tzinfo=zone("Europe/Moscow"))
+ANCHOR_ZONE = zone("Europe/Moscow")
+ANCHOR = datetime(2026, 11, 27, 18, 0, tzinfo=ANCHOR_ZONE)
 DISPATCHER = "Орлова В. П."
 STOREKEEPER = "Лебедев С. В."  # кладовщик: receives and issues stock
 
@@ -98,7 +100,7 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
         )
     now = clock.now()
     shift = timedelta(days=math.floor((now - ANCHOR) / timedelta(days=1)))
-    tz = ANCHOR.tzinfo
+    tz = ANCHOR_ZONE
     summary = DemoSummary(shift_days=shift.days)
 
     company_settings.set_values(session=session, values=DEMO_COMPANY)
@@ -141,9 +143,9 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
 
     count = 0
     for row in _rows(directory, "orders.csv"):
-        created = parse_datetime(row["created_at"], tz=tz, field="created_at") + shift
+        created = _when(row["created_at"], tz, "created_at") + shift
         planned = (
-            parse_datetime(row["planned_start"], tz=tz, field="planned_start") + shift
+            _when(row["planned_start"], tz, "planned_start") + shift
             if row["planned_start"]
             else None
         )
@@ -180,6 +182,27 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
     return summary
 
 
+def _when(text: str, tz: tzinfo, field: str) -> datetime:
+    moment = parse_datetime(text, tz=tz, field=field)
+    if moment is None:
+        raise InvalidInput(f"{field}: a date is required")
+    return moment
+
+
+def _number(text: str, field: str) -> Decimal:
+    """A number of the demo files (``6 900``, ``0.5``)."""
+    value = parse_decimal(text, field=field)
+    if value is None:
+        raise InvalidInput(f"{field}: a number is required")
+    return value
+
+
+def _needed(order_id: int | None, action: str) -> int:
+    if order_id is None:
+        raise InvalidInput(f"materials.csv: {action} needs an order")
+    return order_id
+
+
 def _load_stock(
     session: Session,
     directory: Path,
@@ -195,7 +218,7 @@ def _load_stock(
     from fsm_core.services import stock
 
     def moment(text: str) -> datetime:
-        return min(parse_datetime(text, tz=tz, field="at") + shift, now)
+        return min(_when(text, tz, "at") + shift, now)
 
     warehouses: dict[str, int] = {}
     for row in _rows(directory, "warehouses.csv"):
@@ -205,25 +228,25 @@ def _load_stock(
     items: dict[str, int] = {}
     for row in _rows(directory, "items.csv"):
         item = stock.create_item(session=session, data={k: _none(v) for k, v in row.items()})
-        items[item.sku] = item.id  # type: ignore[assignment]
+        items[item.sku] = item.id
     for row in _rows(directory, "stock.csv"):
         with clock.frozen(moment(row["at"])):
             stock.receive(
                 session=session,
                 item_id=items[row["item"]],
                 warehouse_id=warehouses[row["warehouse"]],
-                quantity=row["quantity"],
-                unit_price=row["price"],
+                quantity=_number(row["quantity"], "quantity"),
+                unit_price=_number(row["price"], "price"),
                 document=row["document"],
                 actor=STOREKEEPER,
             )
     orders_by_ref = dict(session.execute(select(Order.external_id, Order.id)).all())
     for row in _rows(directory, "materials.csv"):
         order_id = orders_by_ref[row["order"]] if row["order"] else None
-        common = {
+        common: dict[str, Any] = {
             "session": session,
             "item_id": items[row["item"]],
-            "quantity": row["quantity"],
+            "quantity": _number(row["quantity"], "quantity"),
         }
         with clock.frozen(moment(row["at"])):
             if row["action"] == "transfer":
@@ -238,7 +261,7 @@ def _load_stock(
             elif row["action"] == "reserve":
                 stock.reserve(
                     **common,
-                    order_id=order_id,
+                    order_id=_needed(order_id, row["action"]),
                     warehouse_id=warehouses[row["warehouse"]],
                     actor=DISPATCHER,
                 )
@@ -250,7 +273,7 @@ def _load_stock(
                 assignee = session.get(Employee, order.assignee_id) if order else None
                 operation(
                     **common,
-                    order_id=order_id,
+                    order_id=_needed(order_id, row["action"]),
                     warehouse_id=warehouses[row["warehouse"]],
                     reason=_none(row["note"]),
                     actor=assignee.short_name if assignee else DISPATCHER,
@@ -404,7 +427,7 @@ def load_checklists(session: Session) -> int:
 
 
 def _answer_checklists(session: Session, order_id: int, technician: str) -> None:
-    for state in execution.checklist_state(session, order_id):
+    for state in execution.checklist_state(session=session, order_id=order_id):
         value = _ANSWERS.get(state.item.kind)
         if state.item.kind in ("check_in",) or value is not None:
             execution.answer_item(
@@ -442,7 +465,10 @@ def _execution_before(
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
     name = _WORK_BY_KIND.get(obj.kind if obj else "site", "Диагностика оборудования")
     work_type = session.execute(select(WorkType).where(WorkType.name == name)).scalar_one()
-    executors = [execution.ExecutorInput(i) for i in execution.default_executors(session, order)]
+    executors = [
+        execution.ExecutorInput(i)
+        for i in execution.default_executors(session=session, order=order)
+    ]
     finished = at - timedelta(minutes=10)
     # a visit's work takes an hour or three, whatever the order waited before
     started = max(started, finished - timedelta(minutes=60 + (order_id * 37) % 120))
@@ -554,7 +580,8 @@ def _login(full_name: str) -> str:
 
 
 def _working_days(start: date, count: int, holidays: set[date]) -> list[date]:
-    days, day = [], start
+    days: list[date] = []
+    day = start
     while len(days) < count:
         if day.weekday() < 5 and day not in holidays:
             days.append(day)
@@ -576,7 +603,7 @@ def load_planning_and_chat_demo(
     and chat messages in both channels."""
     from fsm_core.services import chat, planning, users, working_time
 
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     today = now.astimezone(tz).date()
 
     people: dict[str, Any] = {}
@@ -656,9 +683,9 @@ def load_planning_and_chat_demo(
         order = by_external.get(external_id)
         if order is None:
             continue
-        day = day1 if which == 1 else day2
-        begin = planning.read_moment(start, tz, day=day)
-        finish = planning.read_moment(end, tz, day=day)
+        visit_day = day1 if which == 1 else day2
+        begin = planning.read_moment(start, tz, day=visit_day)
+        finish = planning.read_moment(end, tz, day=visit_day)
         at = min(now, max(order.created_at, begin - timedelta(days=1)))
         with clock.frozen(at):
             planning.add_visit(

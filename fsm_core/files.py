@@ -360,6 +360,13 @@ def output_stream(out: Output) -> Iterator[IO[bytes]]:
         yield out
 
 
+def stream_of(out: Output) -> IO[bytes]:
+    """Inside a function wrapped by :func:`writes_output`: its ``out``, always a stream."""
+    if isinstance(out, str | os.PathLike):
+        raise TypeError("a document writer was called without @writes_output")
+    return out
+
+
 def writes_output(func: Callable[P, R]) -> Callable[P, R]:
     """For a function that takes ``out=`` (a path or a binary stream): a path is written
     through :func:`replacing`, so the function only ever sees a stream."""

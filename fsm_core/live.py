@@ -175,8 +175,8 @@ class _SqliteSubscription(Subscription):
             kinds: dict[str, list[int]] = {}
             for _, order_id, action in rows:
                 kinds.setdefault("visit" if action == "visit" else "order", []).append(order_id)
-            for kind, orders in kinds.items():
-                unique = tuple(dict.fromkeys(orders))
+            for kind, order_ids in kinds.items():
+                unique = tuple(dict.fromkeys(order_ids))
                 changes.append(Change(kind, unique if len(unique) <= _MANY else None))
         rows = self._conn.execute(
             "SELECT id, order_id FROM message WHERE id > ? ORDER BY id LIMIT ?",

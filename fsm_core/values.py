@@ -245,7 +245,9 @@ WHOLE_UNITS = frozenset(
 
 
 def is_whole_unit(unit: str | None) -> bool:
-    return bool(unit) and unit.strip().lower().rstrip(".") in WHOLE_UNITS  # type: ignore[union-attr]
+    if not unit:
+        return False
+    return unit.strip().lower().rstrip(".") in WHOLE_UNITS
 
 
 def parse_quantity(

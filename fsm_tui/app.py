@@ -59,7 +59,8 @@ class Section:
 
     def make_screen(self) -> Screen[Any]:
         module, _, name = self.screen.partition(":")
-        return getattr(importlib.import_module(module), name)()
+        screen: Screen[Any] = getattr(importlib.import_module(module), name)()
+        return screen
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -154,7 +155,7 @@ class FsmApp(App[None]):
     COMMANDS: ClassVar[set[Any]] = App.COMMANDS | {FsmCommands}
     MODES: ClassVar[dict[str, Any]] = {s.mode: s.make_screen for s in SECTIONS}
     DEFAULT_MODE: ClassVar[str] = SECTIONS[0].mode
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    HORIZONTAL_BREAKPOINTS: list[tuple[int, str]] | None = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (declared so by App)
     """Below 100 columns (an 80-column terminal) every screen is ``-narrow``: fsm.tcss
     stacks or narrows what would not fit side by side."""
 
@@ -210,8 +211,10 @@ class FsmApp(App[None]):
         or Textual's (the command palette), once it has drawn."""
 
         def still() -> None:
-            for widget in screen.query("Input, TextArea"):
-                widget.cursor_blink = False  # type: ignore[attr-defined]
+            from textual.widgets import Input, TextArea
+
+            for widget in [*screen.query(Input), *screen.query(TextArea)]:
+                widget.cursor_blink = False
 
         self.call_after_refresh(still)
 
@@ -371,7 +374,7 @@ class FsmApp(App[None]):
             return
         self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id, task=task)))
 
-    def _when_catalog(self, then: Callable[[Catalog], None]) -> None:
+    def _when_catalog(self, then: Callable[[Catalog], object]) -> None:
         if self.catalog is None or not self.catalog.complete:
             self.notify(t("loading", self.lang))
             return
@@ -525,7 +528,7 @@ def run(
     database = open_database(database_url)
     database.ensure_schema()  # a database this version cannot use is refused before the screen
     with database.reader() as session:
-        lang = language(session, explicit=lang)
+        lang = language(session=session, explicit=lang)
     path = keymap_path()
     app = make_app(
         database,

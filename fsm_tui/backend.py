@@ -86,10 +86,10 @@ class Catalog:
 def load_catalog(session: Session, *, complete: bool = True) -> Catalog:
     """The reference data; ``complete=False``: only the workflow, time zone and company
     name (no pick lists)."""
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     if not complete:
         return Catalog(
-            workflow=load_workflow(session),
+            workflow=load_workflow(session=session),
             tz=settings.tz,
             company_name=settings.values.get("company_name", ""),
             complete=False,
@@ -114,7 +114,7 @@ def load_catalog(session: Session, *, complete: bool = True) -> Catalog:
         if c.id is not None
     )
     return Catalog(
-        workflow=load_workflow(session),
+        workflow=load_workflow(session=session),
         tz=settings.tz,
         company_name=settings.values.get("company_name", ""),
         employees=employees,
@@ -186,7 +186,7 @@ def resolve_user(database: Database, name: str | None) -> AppUser:
     (:func:`fsm_core.services.users.resolve_actor`). Read once, before the first screen;
     an unknown or deactivated user is an :class:`~fsm_core.errors.FsmError`."""
     with database.reader() as session:
-        user = resolve_actor(session, name)
+        user = resolve_actor(session=session, name=name)
         session.expunge(user)
     return user
 

@@ -48,8 +48,13 @@ def assignee(row: Mapping[str, Any]) -> str:
 
 
 class Sized(Protocol):
-    width: int  # the least width, in cells
-    flex: int  # its share of the width left over (0: fixed)
+    @property
+    def width(self) -> int:  # the least width, in cells
+        ...
+
+    @property
+    def flex(self) -> int:  # its share of the width left over (0: fixed)
+        ...
 
 
 def spread(columns: Sequence[Sized], width: int) -> tuple[int, ...]:

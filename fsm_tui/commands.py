@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -51,7 +51,7 @@ def _company_details(app: FsmApp) -> None:
 class FsmCommands(Provider):
     @property
     def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
+        return cast("FsmApp", self.app)
 
     def _commands(self) -> list[Command]:
         app = self.fsm

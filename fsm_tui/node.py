@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, cast
 from fsm_tui.text import localize_bindings
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
     from fsm_tui.app import FsmApp
 
 
@@ -18,7 +20,7 @@ class AppNode:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        localize_bindings(self, self.fsm.lang)
+        localize_bindings(cast("DOMNode", self), self.fsm.lang)  # a screen's mixin
 
     @property
     def fsm(self) -> FsmApp:

@@ -75,7 +75,7 @@ class Refs:
 
 
 def currency(session: Session) -> str:
-    return company_settings.load(session)["currency"] or "RUB"
+    return company_settings.load(session=session)["currency"] or "RUB"
 
 
 def load_stock_refs(session: Session) -> Refs:

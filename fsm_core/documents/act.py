@@ -400,7 +400,14 @@ _FUZZ = 1e-6  # rounding slack when deciding what fits
 def _label_width(lang: str) -> float:
     """The label column of the facts lists: as wide as the widest label in this language,
     so that every list in the act lines its values up on the same edge."""
-    keys = ("order", "customer", "customer_address", "object", "object_address", "description")
+    keys: tuple[str, ...] = (
+        "order",
+        "customer",
+        "customer_address",
+        "object",
+        "object_address",
+        "description",
+    )
     keys += ("when", "executor", "executors", "comment", "contractor", "contractor_address")
     keys += ("bank", "basis", "in_words")
     return max(stringWidth(_t(k, lang), BOLD, BODY.size) for k in keys) + 8
@@ -806,7 +813,11 @@ def _signature_reader(data: bytes) -> ImageReader:
             image = opened.convert("RGBA")
         else:
             image = opened
-        if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] < 255:
+        # the lowest alpha; getextrema() of one band is (min, max), typed for many bands too
+        lowest = image.getchannel("A").getextrema()[0] if image.mode == "RGBA" else 255
+        if isinstance(lowest, tuple):
+            lowest = lowest[0]
+        if lowest < 255:
             # white + alpha * (ink - white), done on whole channels
             ink = ImageChops.invert(image.convert("L"))
             grey = ImageChops.invert(ImageChops.multiply(ink, image.getchannel("A")))
@@ -1054,7 +1065,7 @@ class _ActCanvas(Canvas):
 
     def showPage(self) -> None:
         self._held.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # reportlab's own, not in its stubs
         if self._ended:
             self._release()
 
@@ -1133,17 +1144,18 @@ class _ActsTemplate(BaseDocTemplate):
         def canvasmaker(*args: Any, **kwargs: Any) -> _ActCanvas:
             return _ActCanvas(*args, footer_lang=lang, **kwargs)
 
-        self._startBuild(None, canvasmaker)
+        # reportlab's BaseDocTemplate.build, split in its own private steps (not in its stubs)
+        self._startBuild(None, canvasmaker)  # type: ignore[attr-defined]
         canvas = self.canv
-        canvas._doctemplate = self
+        canvas._doctemplate = self  # type: ignore[attr-defined]
         try:
             for story in stories:
                 while story:
                     self.clean_hanging()
                     self.handle_flowable(story)
         finally:
-            del canvas._doctemplate
-        self._endBuild()
+            del canvas._doctemplate  # type: ignore[attr-defined]
+        self._endBuild()  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------
@@ -1160,7 +1172,7 @@ def _block(
     tz: tzinfo,
     tail: list[Flowable] | None = None,
 ) -> _Block:
-    lead = [_Text.plain(f"{number_}. {block.work_type}", BLOCK_TITLE)]
+    lead: list[Flowable] = [_Text.plain(f"{number_}. {block.work_type}", BLOCK_TITLE)]
     rows: list[tuple[str, str]] = []
     if (block.object_name, block.object_address) != (doc.object_name, doc.object_address):
         rows.append((_t("object", lang), _joined(block.object_name, block.object_address)))

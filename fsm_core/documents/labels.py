@@ -343,7 +343,7 @@ def render_labels(
 
     register_fonts()
     canvas = Canvas(
-        out,
+        files.stream_of(out),
         pagesize=(layout.page_width * MM, layout.page_height * MM),
         pageCompression=1,
     )

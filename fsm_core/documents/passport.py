@@ -181,7 +181,7 @@ def render_passport(data: PassportData, *, out: Output, lang: str = "ru", tz: tz
     regular, bold = register_fonts()
     texts = _TEXTS.get(lang, _TEXTS["ru"])
     canvas = Canvas(
-        out,
+        files.stream_of(out),
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         pageCompression=1,
     )

@@ -23,7 +23,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from fsm_core import files
 from fsm_core.documents.fonts import register_fonts
@@ -31,7 +31,7 @@ from fsm_core.documents.labels import MM, Output, fit_lines
 from fsm_core.documents.qr import draw_qr, make_qr
 from fsm_core.documents.text import width_of as string_width
 
-CARD_ERROR = "m"
+CARD_ERROR: Final = "m"
 """Cards live in wallets, not on dusty machines, and a vCard is long (often 200-300 bytes of
 UTF-8): level M keeps the symbol a few versions smaller than Q, so its modules are larger
 and the code reads faster from a small card."""
@@ -285,7 +285,7 @@ def render_cards(contacts: Sequence[Contact], *, out: Output, lang: str = "ru") 
     lang = lang if lang in _TEXTS else "ru"
     register_fonts()
     canvas = Canvas(
-        out,
+        files.stream_of(out),
         pagesize=(PAGE_WIDTH, PAGE_HEIGHT),
         pageCompression=1,
     )

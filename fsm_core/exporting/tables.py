@@ -278,7 +278,9 @@ def _orders(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
     refs = ctx.refs
     query = select(Order).order_by(Order.id)
     if ctx.filters is not None:
-        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+        query = apply_filter(
+            query=with_names(query), session=session, flt=ctx.filters, now=clock.now()
+        )
     result = session.execute(query.execution_options(yield_per=2000)).scalars()
     for o in result:
         yield {
@@ -411,7 +413,7 @@ def export_rows(
     table = TABLES.get(entity)
     if table is None:
         raise InvalidInput(f"cannot export {entity!r}", hint="one of: " + ", ".join(TABLES))
-    ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters)
+    ctx = ExportContext(refs=Refs(session), tz=load(session=session).tz, filters=filters)
     return table.headers, table.rows(session, ctx)
 
 
@@ -470,7 +472,9 @@ def _orders_for_people(session: Session, ctx: ExportContext) -> Iterator[dict[st
 
     query = select(Order).order_by(Order.id)
     if ctx.filters is not None:
-        query = apply_filter(with_names(query), session, ctx.filters, clock.now())
+        query = apply_filter(
+            query=with_names(query), session=session, flt=ctx.filters, now=clock.now()
+        )
     for o in session.execute(query.execution_options(yield_per=2000)).scalars():
         if o.criticality not in criticalities:
             criticalities[o.criticality] = criticality_name(o.criticality, lang)
@@ -561,7 +565,9 @@ def write_export(
     if lang not in ("en", "ru"):
         raise InvalidInput(f"unknown language {lang!r}", hint="use en or ru")
     if entity == "orders" and fmt == "xlsx" and not for_import:
-        ctx = ExportContext(refs=Refs(session), tz=load(session).tz, filters=filters, lang=lang)
+        ctx = ExportContext(
+            refs=Refs(session), tz=load(session=session).tz, filters=filters, lang=lang
+        )
         return write_rows(
             _orders_for_people(session, ctx),
             headers=people_headers(lang),

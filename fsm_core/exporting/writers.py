@@ -154,11 +154,11 @@ def _output(out: str | BinaryIO, name: str, *, binary_only: bool) -> Iterator[Bi
     """A binary stream to write to; a path is replaced whole on success
     (:func:`fsm_core.files.replacing`: a link is replaced, never followed)."""
     if not isinstance(out, str) or out == "-":
-        stream: BinaryIO = sys.stdout.buffer if out == "-" else out  # type: ignore[assignment]
+        stream = sys.stdout.buffer if isinstance(out, str) else out  # a str here is "-"
         if binary_only:
             # openpyxl writes a zip, which wants to seek: build it on disk, then copy it over
             with tempfile.TemporaryFile(dir=private_dir()) as spool:
-                yield spool  # type: ignore[misc]
+                yield spool
                 spool.seek(0)
                 shutil.copyfileobj(spool, stream)
         else:
@@ -330,7 +330,7 @@ def _write_xlsx(
             stamp.number_format = datetime_format
             return stamp
         if isinstance(value, date):
-            day = WriteOnlyCell(worksheet, value=value)
+            day = WriteOnlyCell(worksheet, value=value)  # type: ignore[arg-type]  # stubs lack date
             day.number_format = _XLSX_DATE_FORMAT
             return day
         if isinstance(value, time) and value.tzinfo is not None:

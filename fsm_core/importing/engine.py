@@ -246,7 +246,7 @@ class ImportRun:
         self.actor = options.actor
         self.dry_run = options.dry_run
         self.now = clock.now()
-        self.tz = load_settings(session).tz
+        self.tz = load_settings(session=session).tz
         self.resolver = Resolver(session)
         self.fields = [column.name for _, column in plan]
         self.header_of = {column.name: header for header, column in plan}

@@ -172,11 +172,15 @@ class RecordEntity(RowByRow):
     """Customers, contacts, employees, crews, objects, work types: upserted by a key."""
 
     model: type[Any]
-    unique_key_columns: dict[str, Any]
 
     def __init__(self, run: ImportRun) -> None:
         super().__init__(run)
         self._by_key: dict[str, int] | None = None
+
+    @property
+    def unique_key_columns(self) -> dict[str, Any]:
+        """The columns a row's key may name (``external_id``, ``inn``, ...)."""
+        raise NotImplementedError
 
     def existing_id(self, key_field: str, key: str) -> int | None:
         if self._by_key is None:
@@ -270,7 +274,7 @@ class Companies(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": Company.external_id, "inn": Company.inn, "name": Company.name}
 
     def create(self, data: dict[str, Any]) -> int:
@@ -324,7 +328,7 @@ class Contacts(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": Contact.external_id, "email": Contact.email, "phone": Contact.phone}
 
     def resolve(self, row: Row) -> None:
@@ -395,7 +399,7 @@ class Employees(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {
             "external_id": Employee.external_id,
             "email": Employee.email,
@@ -461,7 +465,7 @@ class Crews(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": Crew.external_id, "name": Crew.name}
 
     def resolve(self, row: Row) -> None:
@@ -551,7 +555,7 @@ class Objects(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {
             "external_id": ServiceObject.external_id,
             "inventory_number": ServiceObject.inventory_number,
@@ -633,7 +637,7 @@ class WorkTypes(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": WorkType.external_id, "name": WorkType.name}
 
     def data(self, row: Row) -> dict[str, Any]:
@@ -1057,8 +1061,8 @@ class Orders(CheckedInWorkers):
                         run.actor,
                         history_action(name, merged),
                         history_field(name),
-                        display_value(self.session, name, old),
-                        display_value(self.session, name, new),
+                        display_value(session=self.session, name=name, value=old),
+                        display_value(session=self.session, name=name, value=new),
                     )
                 )
         touched = bulk.execute_many(self.session, statement, params)

@@ -179,9 +179,10 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
         else:
             raw = str(value).strip()
             # the one strict parser: no "today" in a file, no date without its year
-            local = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
-            if local is None:
+            parsed = read_local(raw, tz=tz, end_of_day=end_of_day, words=False)
+            if parsed is None:
                 raise CellError(f"cannot read date {raw!r}")
+            local = parsed
         check_window(local, shown=str(value).strip(), years=years)
         if local.tzinfo is None:
             local = local.replace(tzinfo=tz)
@@ -222,7 +223,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                         hours.clear()
                     start = hours[prefix] = hour_start(prefix)
                 if start is not None:
-                    return start + _MINUTES[int(value[14:16])]  # type: ignore[operator]
+                    return start + _MINUTES[int(value[14:16])]
             elif n == 10 and value[2] == value[5] == ".":
                 moment = days.get(value, _UNSEEN)
                 if moment is _UNSEEN:
@@ -234,7 +235,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                         days[value] = None
                         raise
                 if moment is not None:
-                    return moment  # type: ignore[return-value]
+                    return moment
         return read_any(value)
 
     return read

@@ -231,7 +231,7 @@ class _Pool:
 
     def _receive(self, part: int) -> tuple[Any, ...]:
         try:
-            return pickle.load(self.pipes[part])  # type: ignore[no-any-return]
+            return pickle.load(self.pipes[part])
         except EOFError:
             _, status = os.waitpid(self.pids[part], 0)
             self.pids[part] = 0

@@ -150,8 +150,9 @@ class SourceRow:
     values: dict[str, Any]
 
 
-_SET_LINE = SourceRow.line.__set__  # type: ignore[attr-defined]  # slot descriptors
-_SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined]
+# the slots' descriptors, which mypy takes for the instance attributes' types
+_SET_LINE = SourceRow.line.__set__  # type: ignore[attr-defined, misc]
+_SET_VALUES = SourceRow.values.__set__  # type: ignore[attr-defined, misc]
 
 ProgressCallback = Callable[[int], None]
 
@@ -875,7 +876,7 @@ class _DelimitedSource(Source):
 
     def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
         # the other parts' records are parsed (a record may span lines), not made into rows
-        return self._iter_rows((part, parts, size))  # type: ignore[return-value]
+        return self._iter_rows((part, parts, size))
 
     def _iter_rows(self, share: tuple[int, int, int] | None = None) -> Iterator[Any]:
         reader = self._reader
@@ -1126,7 +1127,7 @@ def _open_xlsx(
 ) -> Source:
     if owned and stream.seekable():
         stream.seek(0)
-        f: Any = io.BufferedReader(stream, buffer_size=_BUFFER_SIZE)  # type: ignore[arg-type]
+        f: Any = io.BufferedReader(stream, buffer_size=_BUFFER_SIZE)
     else:
         # A zip's directory is at its end: a pipe must be spooled to disk before reading.
         f = tempfile.TemporaryFile(dir=private_dir())  # noqa: SIM115 - closed by the Source
@@ -1252,7 +1253,7 @@ class _CalamineSource(Source):
         return self
 
     def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
-        return self._iter_rows((part, parts, size))  # type: ignore[return-value]
+        return self._iter_rows((part, parts, size))
 
     def _iter_rows(self, share: tuple[int, int, int] | None = None) -> Iterator[Any]:
         headers = self.headers

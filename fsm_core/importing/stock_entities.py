@@ -122,7 +122,7 @@ class Items(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"sku": Item.sku, "external_id": Item.external_id, "barcode": Item.barcode}
 
     def resolve(self, row: Row) -> None:
@@ -144,7 +144,7 @@ class Items(RecordEntity):
         from fsm_core.services import stock
 
         try:
-            return stock.create_item(session=self.session, data=data).id  # type: ignore[return-value]
+            return stock.create_item(session=self.session, data=data).id
         except InvalidInput as exc:
             raise _own_field(self, exc) from None
 
@@ -189,7 +189,7 @@ class Warehouses(RecordEntity):
     )
 
     @property
-    def unique_key_columns(self) -> dict[str, Any]:  # type: ignore[override]
+    def unique_key_columns(self) -> dict[str, Any]:
         return {"external_id": Warehouse.external_id, "name": Warehouse.name}
 
     def resolve(self, row: Row) -> None:
@@ -210,7 +210,7 @@ class Warehouses(RecordEntity):
         from fsm_core.services import stock
 
         try:
-            return stock.create_warehouse(session=self.session, data=data).id  # type: ignore[return-value]
+            return stock.create_warehouse(session=self.session, data=data).id
         except InvalidInput as exc:
             raise _own_field(self, exc) from None
 
@@ -336,8 +336,8 @@ class Stock(RowByRow):
             with self.session.begin_nested():
                 warehouse_id = stock.create_warehouse(session=self.session, data={"name": ref}).id
         self.run.created("warehouse")
-        self.warehouses().add(warehouse_id, ref, [ref], [ref])  # type: ignore[arg-type]
-        return warehouse_id  # type: ignore[return-value]
+        self.warehouses().add(warehouse_id, ref, [ref], [ref])
+        return warehouse_id
 
     def _item(self, sku: str | None, name: str | None, values: dict[str, Any]) -> int:
         index = self.items()
@@ -372,11 +372,11 @@ class Stock(RowByRow):
             if values.get("price") is not None:
                 data["purchase_price"] = values["price"]
             with self.session.begin_nested():
-                item_id = stock.create_item(session=self.session, data=data).id  # type: ignore[assignment]
+                item_id = stock.create_item(session=self.session, data=data).id
         self.run.created("item")
-        index.add(item_id, f"{name} ({sku})", [sku], [name])  # type: ignore[arg-type]
-        self._skus[sku.casefold()] = item_id  # type: ignore[union-attr]
-        return item_id  # type: ignore[return-value]
+        index.add(item_id, f"{name} ({sku})", [sku], [name])
+        self._skus[sku.casefold()] = item_id
+        return item_id
 
     # writing ----------------------------------------------------------------------
 

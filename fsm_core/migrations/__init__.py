@@ -79,7 +79,7 @@ upgrades the schema; on SQLite the migration's own ``BEGIN IMMEDIATE`` is the lo
 
 def upgrade(
     engine: Engine, revision: str = "head", *, wait: float = 60.0, empty_only: bool = False
-) -> tuple[str | None, str | None]:
+) -> tuple[str | None, str]:
     """Upgrade the database behind ``engine`` to ``revision``; returns the revision it
     was at and the one it ends at, both read under the schema lock.
 
@@ -135,6 +135,8 @@ def upgrade(
                     if broken:
                         raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
                 after = _revision(connection)
+                if after is None:
+                    raise RuntimeError("the upgrade left the database without a revision")
         finally:
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")

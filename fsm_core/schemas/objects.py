@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, model_validator
 
 from fsm_core import values
-from fsm_core.schemas.parties import ExternalId, Input, Line, OptText, opt_line
+from fsm_core.schemas.parties import ExternalId, Input, Line, OptLine, OptText
 
 
 def _coordinate(value: Any) -> Any:
@@ -42,16 +42,16 @@ class ServiceObjectCreate(Input):
     parent_id: int | None = None
     name: Line = Field(min_length=1, max_length=300)
     kind: Line = Field(default="equipment", min_length=1, max_length=100)
-    address: opt_line(500) = None
+    address: Annotated[str | None, OptLine(500)] = None
     latitude: Latitude = None
     longitude: Longitude = None
     location_hint: OptText = None
-    building: opt_line(100) = None
-    floor: opt_line(50) = None
+    building: Annotated[str | None, OptLine(100)] = None
+    floor: Annotated[str | None, OptLine(50)] = None
     plan_x: PlanCoordinate = None
     plan_y: PlanCoordinate = None
-    serial_number: opt_line(100) = None
-    inventory_number: opt_line(100) = None
+    serial_number: Annotated[str | None, OptLine(100)] = None
+    inventory_number: Annotated[str | None, OptLine(100)] = None
     external_id: ExternalId = None
 
     @model_validator(mode="after")

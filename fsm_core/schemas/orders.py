@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from fsm_core.models.orders import OrderSource
-from fsm_core.schemas.parties import ExternalId, Input, opt_line
+from fsm_core.schemas.parties import ExternalId, Input, OptLine
 from fsm_core.vocabulary import Criticality, parse_criticality
 
 
@@ -43,7 +43,7 @@ class OrderCreate(Input):
     planned_end: AwareDatetime | None = None
     reaction_due: AwareDatetime | None = None
     resolution_due: AwareDatetime | None = None
-    number: opt_line(40) = None
+    number: Annotated[str | None, OptLine(40)] = None
     external_id: ExternalId = None
     created_at: AwareDatetime | None = None
     # for orders brought over from another system: when they were taken, done, closed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,8 +13,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     StringConstraints,
 )
+from pydantic_core import CoreSchema
 
 from fsm_core import values
 
@@ -79,11 +82,19 @@ def _skills(value: Any) -> Any:
 Line = Annotated[str, BeforeValidator(_line)]
 
 
-def opt_line(max_length: int) -> Any:
-    """An optional single-line text of at most ``max_length`` characters; blank is None."""
-    return Annotated[
-        Annotated[str, StringConstraints(max_length=max_length)] | None, BeforeValidator(_line)
-    ]
+@dataclass(frozen=True)
+class OptLine:
+    """``Annotated[str | None, OptLine(n)]``: an optional single-line text of at most ``n``
+    characters; blank is None. (Metadata rather than a function that builds the type, so a
+    type checker sees ``str | None``.)"""
+
+    max_length: int
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        limited = Annotated[str, StringConstraints(max_length=self.max_length)]
+        return handler.generate_schema(Annotated[limited | None, BeforeValidator(_line)])
 
 
 OptText = Annotated[str | None, BeforeValidator(_text)]
@@ -92,7 +103,7 @@ Email = Annotated[str | None, BeforeValidator(_line), AfterValidator(_email)]
 Inn = Annotated[str | None, BeforeValidator(_line), AfterValidator(_inn)]
 Rate = Annotated[Decimal | None, BeforeValidator(_money)]
 Day = Annotated[date | None, BeforeValidator(_day)]
-ExternalId = opt_line(100)
+ExternalId = Annotated[str | None, OptLine(100)]
 
 
 class Input(BaseModel):
@@ -102,31 +113,31 @@ class Input(BaseModel):
 class CompanyCreate(Input):
     name: Line = Field(min_length=1, max_length=300)
     inn: Inn = None
-    address: opt_line(500) = None
+    address: Annotated[str | None, OptLine(500)] = None
     phone: Phone = None
     email: Email = None
     external_id: ExternalId = None
     notes: OptText = None
-    contract_number: opt_line(100) = None
+    contract_number: Annotated[str | None, OptLine(100)] = None
     contract_date: Day = None
 
 
 class CompanyUpdate(Input):
-    name: opt_line(300) = None
+    name: Annotated[str | None, OptLine(300)] = None
     inn: Inn = None
-    address: opt_line(500) = None
+    address: Annotated[str | None, OptLine(500)] = None
     phone: Phone = None
     email: Email = None
     external_id: ExternalId = None
     notes: OptText = None
-    contract_number: opt_line(100) = None
+    contract_number: Annotated[str | None, OptLine(100)] = None
     contract_date: Day = None
 
 
 class ContactCreate(Input):
     company_id: int
     full_name: Line = Field(min_length=1, max_length=200)
-    position: opt_line(200) = None
+    position: Annotated[str | None, OptLine(200)] = None
     phone: Phone = None
     email: Email = None
     external_id: ExternalId = None
@@ -134,9 +145,9 @@ class ContactCreate(Input):
 
 class EmployeeCreate(Input):
     full_name: Line = Field(min_length=1, max_length=200)
-    short_name: opt_line(100) = None
-    position: opt_line(200) = None
-    area: opt_line(200) = None
+    short_name: Annotated[str | None, OptLine(100)] = None
+    position: Annotated[str | None, OptLine(200)] = None
+    area: Annotated[str | None, OptLine(200)] = None
     phone: Phone = None
     email: Email = None
     hourly_rate: Rate = None
@@ -146,10 +157,10 @@ class EmployeeCreate(Input):
 
 
 class EmployeeUpdate(Input):
-    full_name: opt_line(200) = None
-    short_name: opt_line(100) = None
-    position: opt_line(200) = None
-    area: opt_line(200) = None
+    full_name: Annotated[str | None, OptLine(200)] = None
+    short_name: Annotated[str | None, OptLine(100)] = None
+    position: Annotated[str | None, OptLine(200)] = None
+    area: Annotated[str | None, OptLine(200)] = None
     phone: Phone = None
     email: Email = None
     hourly_rate: Rate = None

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, mo
 
 from fsm_core import values
 from fsm_core.schemas.objects import Latitude, Longitude
-from fsm_core.schemas.parties import ExternalId, Input, Line, opt_line
+from fsm_core.schemas.parties import ExternalId, Input, Line, OptLine
 from fsm_core.vocabulary import WAREHOUSE_KIND_NAMES, WarehouseKind
 
 
@@ -63,7 +63,7 @@ class ItemCreate(Input):
     purchase_price: Price = Decimal("0.00")
     sale_price: Price = Decimal("0.00")
     min_level: Level = Decimal(0)
-    barcode: opt_line(64) = None
+    barcode: Annotated[str | None, OptLine(64)] = None
     active: bool = True
     external_id: ExternalId = None
 
@@ -80,7 +80,7 @@ class WarehouseCreate(Input):
     name: Line = Field(min_length=1, max_length=200)
     kind: Annotated[str, BeforeValidator(_kind)] = WarehouseKind.CENTRAL.value
     employee_id: int | None = None
-    address: opt_line(500) = None
+    address: Annotated[str | None, OptLine(500)] = None
     latitude: Latitude = None
     longitude: Longitude = None
     active: bool = True

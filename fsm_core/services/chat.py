@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
@@ -144,7 +145,7 @@ def _views(
     limit: int | None = None,
 ) -> list[MessageView]:
     query = (
-        select(
+        sa_select(
             Message.id,
             Message.order_id,
             Order.number,
@@ -163,7 +164,7 @@ def _views(
     )
     if limit:
         query = query.limit(limit)
-    rows = session.exec(query).all()  # type: ignore[call-overload]
+    rows = session.execute(query).all()
     views = [MessageView(*row[:9]) for row in rows]
     by_id = {v.id: v for v in views}
     sources = {row[0]: row[9] for row in rows if row[9] is not None}
@@ -215,7 +216,7 @@ def _origin(session: Session, source_id: int) -> dict[str, Any] | None:
 
 
 def messages(
-    session: Session, *, order_id: int, user: AppUser, channel: Channel | None = None
+    *, session: Session, order_id: int, user: AppUser, channel: Channel | None = None
 ) -> list[MessageView]:
     """An order's messages in time order: one channel, or both interleaved."""
     order = session.get(Order, order_id)
@@ -230,23 +231,23 @@ def messages(
     )
 
 
-def messages_by_id(session: Session, *, ids: Sequence[int], user: AppUser) -> list[MessageView]:
+def messages_by_id(*, session: Session, ids: Sequence[int], user: AppUser) -> list[MessageView]:
     if not ids:
         return []
     return _views(session, [col(Message.id).in_(list(ids)), *_scope(session, user)])
 
 
-def messages_after(session: Session, *, after_id: int, user: AppUser) -> list[MessageView]:
+def messages_after(*, session: Session, after_id: int, user: AppUser) -> list[MessageView]:
     return _views(session, [Message.id > after_id, *_scope(session, user)])
 
 
-def last_message_id(session: Session) -> int:
+def last_message_id(*, session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(Message.id), 0))).one())
 
 
 def search(
-    session: Session,
     *,
+    session: Session,
     user: AppUser,
     text: str,
     order_id: int | None = None,
@@ -275,7 +276,7 @@ class Unread:
         return sum(self.by_order.get(order_id, {}).values())
 
 
-def unread(session: Session, *, user: AppUser, order_id: int | None = None) -> Unread:
+def unread(*, session: Session, user: AppUser, order_id: int | None = None) -> Unread:
     """How many messages ``user`` has not read, per order and channel, and overall."""
     pointer = and_(
         ChatRead.user_id == user.id,
@@ -297,7 +298,7 @@ def unread(session: Session, *, user: AppUser, order_id: int | None = None) -> U
         query = query.where(Message.order_id == order_id)
     by_order: dict[int, dict[str, int]] = {}
     count = 0
-    for oid, channel, n in session.exec(query):  # type: ignore[call-overload]
+    for oid, channel, n in session.exec(query):
         by_order.setdefault(oid, {})[channel] = int(n)
         count += int(n)
     return Unread(count, by_order)
@@ -311,7 +312,7 @@ def mark_read(
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    before = unread(session, user=user, order_id=order_id)
+    before = unread(session=session, user=user, order_id=order_id)
     channels = _channels_for(user, channel)
     now = clock.now()
     for c in channels:
@@ -341,11 +342,11 @@ def mark_read(
 
 
 def chat_list(
-    session: Session, *, user: AppUser, unread_only: bool = False, limit: int | None = 50
+    *, session: Session, user: AppUser, unread_only: bool = False, limit: int | None = 50
 ) -> list[dict[str, Any]]:
     """Orders with messages, the most recent conversation first: the last message and the
     unread counts of ``user``."""
-    counts = unread(session, user=user)
+    counts = unread(session=session, user=user)
     query = (
         select(Message.order_id, func.max(Message.id).label("last_id"), func.count())
         .where(*_scope(session, user))
@@ -358,7 +359,7 @@ def chat_list(
         query = query.where(col(Message.order_id).in_(list(counts.by_order)))
     if limit:
         query = query.limit(limit)
-    rows = session.exec(query).all()  # type: ignore[call-overload]
+    rows = session.exec(query).all()
     if not rows:
         return []
     last = {v.id: v for v in _views(session, [col(Message.id).in_([r[1] for r in rows])])}
@@ -539,7 +540,7 @@ def forward_message(
     return message
 
 
-def attachment(session: Session, *, attachment_id: int, user: AppUser) -> Attachment:
+def attachment(*, session: Session, attachment_id: int, user: AppUser) -> Attachment:
     """An attachment of a message the user may read."""
     found = session.get(Attachment, attachment_id)
     if found is None:

@@ -137,7 +137,7 @@ class ExecutionLock:
 
 
 def execution_lock(
-    session: Session, order: Order, *, stage_code: str | None = None
+    *, session: Session, order: Order, stage_code: str | None = None
 ) -> ExecutionLock | None:
     """Why the order's execution (work, materials used or returned, checklist answers, the
     comment, the signature) cannot change now, or None when it can.
@@ -148,7 +148,7 @@ def execution_lock(
     not frozen: the act neither lists nor prints them, and photos of a finished job often
     arrive after the customer signed.
     """
-    stage = stages.load_workflow(session).stages[stage_code or order.stage_code]
+    stage = stages.load_workflow(session=session).stages[stage_code or order.stage_code]
     if stage.final:
         return ExecutionLock(order.number, stage=stage)
     record = session.get(ExecutionRecord, order.id)
@@ -159,7 +159,7 @@ def execution_lock(
             order.number,
             signer=record.signer_name,
             signed_at=record.signed_at,
-            tz=company_settings.load(session).tz,
+            tz=company_settings.load(session=session).tz,
         )
     return None
 
@@ -169,7 +169,7 @@ def _lock_order(session: Session, order: Order, *, share: bool) -> str:
     now. A change of execution takes it shared, signing and withdrawing exclusively, so
     on PostgreSQL a write-off cannot slip in beside a signature being made (it waits, then
     sees the signature). Taken before any stock balance row, as the stock service does."""
-    stage = session.execute(
+    stage: str | None = session.execute(
         select(Order.stage_code).where(Order.id == order.id).with_for_update(read=share)
     ).scalar()
     if stage is None:
@@ -177,16 +177,16 @@ def _lock_order(session: Session, order: Order, *, share: bool) -> str:
     return stage
 
 
-def ensure_unlocked(session: Session, order: Order) -> None:
+def ensure_unlocked(*, session: Session, order: Order) -> None:
     """Refuse, in one line naming the reason, a change of an order's execution that
     :func:`execution_lock` forbids."""
     stage = _lock_order(session, order, share=True)
-    lock = execution_lock(session, order, stage_code=stage)
+    lock = execution_lock(session=session, order=order, stage_code=stage)
     if lock is not None:
         raise InvalidInput(lock.text(), hint=lock.hint())
 
 
-def default_executors(session: Session, order: Order) -> list[int]:
+def default_executors(*, session: Session, order: Order) -> list[int]:
     """Who did an order's work unless someone says otherwise: its assignee, else the
     members of its crew (the work form's and the demo's default)."""
     from fsm_core.services import parties
@@ -202,7 +202,7 @@ def default_executors(session: Session, order: Order) -> list[int]:
 def _history(session: Session, order: Order, *, actor: str, action: str, **kw: Any) -> None:
     from fsm_core.services.orders import record_history
 
-    record_history(session, order, actor=actor, action=action, **kw)
+    record_history(session=session, order=order, actor=actor, action=action, **kw)
 
 
 # --- checklists: templates -------------------------------------------------------------
@@ -333,7 +333,7 @@ def bind_template(
     return binding
 
 
-def applicable_templates(session: Session, order: Order) -> list[ChecklistTemplate]:
+def applicable_templates(*, session: Session, order: Order) -> list[ChecklistTemplate]:
     """The checklists an order must go through: bound to it, to its object's kind, or to
     a work type recorded on it."""
     kinds: set[str] = set()
@@ -372,9 +372,9 @@ class ItemState:
     answer: ChecklistAnswer | None
 
 
-def checklist_state(session: Session, order_id: int) -> list[ItemState]:
+def checklist_state(*, session: Session, order_id: int) -> list[ItemState]:
     order = _order(session, order_id)
-    templates = applicable_templates(session, order)
+    templates = applicable_templates(session=session, order=order)
     if not templates:
         return []
     items = list(
@@ -395,9 +395,11 @@ def checklist_state(session: Session, order_id: int) -> list[ItemState]:
     return [ItemState(by_id[i.template_id], i, answers.get(i.id)) for i in ordered]
 
 
-def missing_required(session: Session, order: Order) -> list[ChecklistItem]:
+def missing_required(*, session: Session, order: Order) -> list[ChecklistItem]:
     return [
-        s.item for s in checklist_state(session, order.id) if s.item.required and s.answer is None
+        s.item
+        for s in checklist_state(session=session, order_id=order.id)
+        if s.item.required and s.answer is None
     ]
 
 
@@ -405,7 +407,7 @@ def _checklists_complete(session: Session, order: Order, src: Any, dst: Any) -> 
     """The stage guard: an order is not closed while a required item is unanswered."""
     if dst.category != "closed":
         return
-    missing = missing_required(session, order)
+    missing = missing_required(session=session, order=order)
     if missing:
         first = missing[0].text
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
@@ -454,10 +456,10 @@ class AnswerOutcome:
     out_of_range: bool = False
 
 
-def find_item(session: Session, order_id: int, ref: str | int) -> ChecklistItem:
+def find_item(*, session: Session, order_id: int, ref: str | int) -> ChecklistItem:
     """An item of the order's checklists by its id (``17`` or ``#17``) or a unique part of
     its text."""
-    state = checklist_state(session, order_id)
+    state = checklist_state(session=session, order_id=order_id)
     if not state:
         order = _order(session, order_id)
         raise InvalidInput(f"order {order.number} has no checklist")
@@ -492,9 +494,11 @@ def answer_item(
     from fsm_core.attachments import store
 
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     item = session.get(ChecklistItem, item_id)
-    if item is None or item.id not in {s.item.id for s in checklist_state(session, order.id)}:
+    if item is None or item.id not in {
+        s.item.id for s in checklist_state(session=session, order_id=order.id)
+    }:
         raise NotFound("checklist item", f"#{item_id}", hint="it is not on this order's checklists")
     stored, number, attachment_id = _read_answer(item, value)
     if item.kind == "file":
@@ -648,7 +652,7 @@ def add_work(
     rate are copied now. The work lies between the order's creation (to the minute, as
     times are typed) and now (within :data:`FUTURE_TOLERANCE`)."""
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     work_type = session.get(WorkType, work_type_id)
     if work_type is None:
         raise NotFound("work type", f"#{work_type_id}")
@@ -659,7 +663,7 @@ def add_work(
         from fsm_core.formatting import local_time
         from fsm_core.services import settings as company_settings
 
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         raise InvalidInput(
             f"the work cannot start ({local_time(started_at, tz, lang='en')}) before order "
             f"{order.number} was created ({local_time(order.created_at, tz, lang='en')})",
@@ -695,6 +699,7 @@ def add_work(
     session.add(entry)
     session.flush()
     seen: set[int] = set()
+    names: list[str] = []
     for executor in executors:
         if executor.employee_id in seen:
             raise InvalidInput("the same executor is named twice")
@@ -702,6 +707,7 @@ def add_work(
         employee = session.get(Employee, executor.employee_id)
         if employee is None:
             raise NotFound("employee", f"#{executor.employee_id}")
+        names.append(employee.short_name)
         rate = executor.hourly_rate if executor.hourly_rate is not None else employee.hourly_rate
         if rate is None:
             raise InvalidInput(
@@ -720,16 +726,12 @@ def add_work(
             )
         )
     session.flush()
-    names = ", ".join(
-        session.get(Employee, e.employee_id).short_name
-        for e in executors  # type: ignore[union-attr]
-    )
     _history(
         session,
         order,
         actor=actor,
         action="work",
-        note=f"{work_type.name}: {names}",
+        note=f"{work_type.name}: {', '.join(names)}",
     )
     return entry
 
@@ -746,10 +748,10 @@ def use_material(
 ) -> MaterialUse:
     """Record a material used: it is written off the warehouse through the stock service
     (which refuses to go below zero), at the item's sale price of today."""
-    from fsm_core.services import stock
+    from fsm_core.services import stock, stock_queries
 
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     if work_entry_id is not None:
         entry = session.get(WorkEntry, work_entry_id)
         if entry is None or entry.order_id != order.id:
@@ -762,7 +764,7 @@ def use_material(
         order_id=order.id,
         actor=actor,
     )
-    item = stock.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     use = MaterialUse(
         order_id=order.id,
         work_entry_id=work_entry_id,
@@ -807,7 +809,7 @@ def _record(session: Session, order: Order) -> ExecutionRecord:
 
 def set_comment(*, session: Session, order_id: int, comment: str, actor: str) -> ExecutionRecord:
     order = _order(session, order_id)
-    ensure_unlocked(session, order)
+    ensure_unlocked(session=session, order=order)
     record = _record(session, order)
     old = record.comment
     record.comment = comment.strip() or None
@@ -837,10 +839,10 @@ def sign(
 
     order = _order(session, order_id)
     code = _lock_order(session, order, share=False)
-    lock = execution_lock(session, order, stage_code=code)
+    lock = execution_lock(session=session, order=order, stage_code=code)
     if lock is not None:
         raise InvalidInput(lock.text(), hint=lock.hint())
-    stage = stages.load_workflow(session).stages[code]
+    stage = stages.load_workflow(session=session).stages[code]
     if stage.category not in SIGNING_CATEGORIES:
         raise InvalidInput(
             f"order {order.number} is {stage.name_en.lower()}; the act is signed while the "
@@ -848,7 +850,7 @@ def sign(
             field="stage",
             hint="move the order to a stage where work is done first",
         )
-    if not totals(session, order.id).blocks:
+    if not totals(session=session, order_id=order.id).blocks:
         raise InvalidInput(
             f"order {order.number} has no work or materials recorded; there is nothing to sign",
             hint="fsm work add ...",
@@ -892,7 +894,7 @@ def unsign(*, session: Session, order_id: int, reason: str, actor: str) -> Execu
     unsigned and its execution can change again. The order's history keeps who signed
     and when, who withdrew it and why."""
     order = _order(session, order_id)
-    stage = stages.load_workflow(session).stages[_lock_order(session, order, share=False)]
+    stage = stages.load_workflow(session=session).stages[_lock_order(session, order, share=False)]
     if stage.final:
         lock = ExecutionLock(order.number, stage=stage)
         raise InvalidInput(lock.text(), hint=lock.hint())
@@ -969,7 +971,7 @@ class OrderTotals:
         return sum((b.subtotal for b in self.blocks), Decimal("0.00"))
 
 
-def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
+def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
     """The order's cost: work type prices + executor hours × rates + materials × prices,
     each line rounded by :func:`line_amount`, grouped by work entry.
 
@@ -1043,7 +1045,7 @@ def totals(session: Session, order_id: int, *, lang: str = "ru") -> OrderTotals:
     return OrderTotals(blocks=blocks)
 
 
-def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
+def act_document(*, session: Session, order_id: int, lang: str = "ru") -> Any:
     """The act of completed works (:class:`fsm_core.documents.act.ActDocument`) of an order."""
     from fsm_core.attachments import read_bytes
     from fsm_core.documents.act import ActBlock, ActDocument, ActLine
@@ -1052,10 +1054,10 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
     from fsm_core.services.object_tree import effective_address
 
     order = _order(session, order_id)
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     customer = session.get(Company, order.customer_id)
     obj = session.get(ServiceObject, order.object_id) if order.object_id else None
-    computed = totals(session, order.id, lang=lang)
+    computed = totals(session=session, order_id=order.id, lang=lang)
     if not computed.blocks:
         raise InvalidInput(
             f"order {order.number} has no work or materials recorded; nothing to put in an act",
@@ -1077,7 +1079,9 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
                 if entry
                 else ("Материалы" if lang == "ru" else "Materials"),
                 object_name=entry_object.name if entry_object else None,
-                object_address=effective_address(session, entry_object) if entry_object else None,
+                object_address=effective_address(session=session, obj=entry_object)
+                if entry_object
+                else None,
                 started_at=entry.started_at if entry else None,
                 finished_at=entry.finished_at if entry else None,
                 executors=tuple(e.employee_name for e in block.executors),
@@ -1115,7 +1119,7 @@ def act_document(session: Session, order_id: int, *, lang: str = "ru") -> Any:
         customer_inn=customer.inn if customer else None,
         customer_address=customer.address if customer else None,
         object_name=obj.name if obj else None,
-        object_address=effective_address(session, obj) if obj else None,
+        object_address=effective_address(session=session, obj=obj) if obj else None,
         description=order.description,
         blocks=tuple(blocks),
         total=computed.total,

@@ -108,7 +108,7 @@ def describe_company(c: Company) -> str:
     return f"{c.name} (INN {c.inn})" if c.inn else f"{c.name} (#{c.id})"
 
 
-def resolve_company(session: Session, ref: str | int) -> Company:
+def resolve_company(*, session: Session, ref: str | int) -> Company:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Company.external_id == text]
     if only_digits(text) and len(text) in (10, 12):
@@ -124,7 +124,7 @@ def resolve_company(session: Session, ref: str | int) -> Company:
     )
 
 
-def resolve_contact(session: Session, ref: str | int, *, company_id: int | None = None) -> Contact:
+def resolve_contact(*, session: Session, ref: str | int, company_id: int | None = None) -> Contact:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Contact.external_id == text]
     phone = _maybe_phone(text)
@@ -154,7 +154,7 @@ def _short_name_key(text: str) -> str:
     return _INITIALS_SPACES.sub(". ", text.strip()).strip()
 
 
-def resolve_employee(session: Session, ref: str | int) -> Employee:
+def resolve_employee(*, session: Session, ref: str | int) -> Employee:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Employee.external_id == text]
     phone = _maybe_phone(text)
@@ -174,7 +174,7 @@ def resolve_employee(session: Session, ref: str | int) -> Employee:
     )
 
 
-def resolve_crew(session: Session, ref: str | int) -> Crew:
+def resolve_crew(*, session: Session, ref: str | int) -> Crew:
     return _resolve(
         session,
         Crew,
@@ -186,14 +186,14 @@ def resolve_crew(session: Session, ref: str | int) -> Crew:
     )
 
 
-def resolve_assignee(session: Session, ref: str) -> tuple[int | None, int | None]:
+def resolve_assignee(*, session: Session, ref: str) -> tuple[int | None, int | None]:
     """Whom an order or a visit goes to: an employee, else a crew, by what people call
     them; (employee id, None) or (None, crew id)."""
     try:
-        return resolve_employee(session, ref).id, None
+        return resolve_employee(session=session, ref=ref).id, None
     except NotFound:
         try:
-            return None, resolve_crew(session, ref).id
+            return None, resolve_crew(session=session, ref=ref).id
         except NotFound:
             raise NotFound("employee or crew", ref) from None
 
@@ -204,7 +204,7 @@ def describe_object(o: ServiceObject) -> str:
 
 
 def resolve_object(
-    session: Session, ref: str | int, *, customer_id: int | None = None
+    *, session: Session, ref: str | int, customer_id: int | None = None
 ) -> ServiceObject:
     text = str(ref).strip()
     scope = [ServiceObject.customer_id == customer_id] if customer_id is not None else []
@@ -225,7 +225,7 @@ def resolve_object(
     )
 
 
-def resolve_work_type(session: Session, ref: str | int) -> WorkType:
+def resolve_work_type(*, session: Session, ref: str | int) -> WorkType:
     return _resolve(
         session,
         WorkType,
@@ -241,7 +241,7 @@ def describe_item(i: Item) -> str:
     return f"{i.name} ({i.sku})"
 
 
-def resolve_item(session: Session, ref: str | int) -> Item:
+def resolve_item(*, session: Session, ref: str | int) -> Item:
     """A catalogue item by SKU (артикул), barcode, external id or name."""
     from fsm_core.models.stock import Item
 
@@ -265,7 +265,7 @@ def resolve_item(session: Session, ref: str | int) -> Item:
 _VAN_PREFIXES = ("van of ", "van ", "машина ", "автомобиль ", "склад техника ")
 
 
-def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
+def resolve_warehouse(*, session: Session, ref: str | int) -> Warehouse:
     """A warehouse by name or external id, or a technician's van by the technician:
     ``van of Иванов К. П.``, ``машина Иванов``, or just ``Иванов К. П.``."""
     from fsm_core.models.stock import Warehouse
@@ -287,7 +287,7 @@ def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
     lowered = text.lower()
     person = next((text[len(p) :].strip() for p in _VAN_PREFIXES if lowered.startswith(p)), text)
     try:
-        employee = resolve_employee(session, person)
+        employee = resolve_employee(session=session, ref=person)
     except NotFound:
         raise NotFound("warehouse", ref, hint="fsm stock warehouses list shows them") from None
     van = session.exec(
@@ -304,7 +304,7 @@ def resolve_warehouse(session: Session, ref: str | int) -> Warehouse:
     return van
 
 
-def resolve_order(session: Session, ref: str | int) -> Order:
+def resolve_order(*, session: Session, ref: str | int) -> Order:
     """An order by its number (``26-0012``), external id or ``#id``; never by a guess."""
     found = _by_id(session, Order, ref)
     if found is not None:
@@ -346,7 +346,7 @@ class Pick:
 PICK_LIMIT = 60
 
 
-def search_for_order(session: Session, text: str, *, limit: int = PICK_LIMIT) -> list[Pick]:
+def search_for_order(*, session: Session, text: str, limit: int = PICK_LIMIT) -> list[Pick]:
     """Whatever the caller reads out, as lines to pick from, grouped by customer and by
     site (each site followed by its equipment, the site shown above a unit found):
 
@@ -404,7 +404,7 @@ def search_for_order(session: Session, text: str, *, limit: int = PICK_LIMIT) ->
                 .limit(limit)
             ).all()
         )
-    objects = with_context(session, found)
+    objects = with_context(session=session, object_ids=found)
     matched = set(found)
     if whole_customers:
         theirs = session.exec(

@@ -11,7 +11,7 @@ from fsm_core.db import search_fold
 from fsm_core.models import ServiceObject
 
 
-def descendant_ids(session: Session, object_ids: Sequence[int]) -> list[int]:
+def descendant_ids(*, session: Session, object_ids: Sequence[int]) -> list[int]:
     """The objects and everything below them in the tree (equipment of a site)."""
     found = list(dict.fromkeys(object_ids))
     frontier = list(found)
@@ -26,7 +26,7 @@ def descendant_ids(session: Session, object_ids: Sequence[int]) -> list[int]:
     return found
 
 
-def object_path(session: Session, obj: ServiceObject) -> list[ServiceObject]:
+def object_path(*, session: Session, obj: ServiceObject) -> list[ServiceObject]:
     """From the root site down to ``obj``."""
     path = [obj]
     seen = {obj.id}
@@ -39,9 +39,9 @@ def object_path(session: Session, obj: ServiceObject) -> list[ServiceObject]:
     return path
 
 
-def effective_address(session: Session, obj: ServiceObject) -> str | None:
+def effective_address(*, session: Session, obj: ServiceObject) -> str | None:
     """The object's address, or the nearest ancestor's (equipment inherits its site's)."""
-    for node in reversed(object_path(session, obj)):
+    for node in reversed(object_path(session=session, obj=obj)):
         if node.address:
             return node.address
     return None
@@ -133,7 +133,7 @@ def arrange(
     return rows
 
 
-def with_context(session: Session, object_ids: Sequence[int]) -> list[ServiceObject]:
+def with_context(*, session: Session, object_ids: Sequence[int]) -> list[ServiceObject]:
     """The objects, everything above them (their sites) and, for a site among them, what
     is on it: what a person needs to see to pick the right one."""
     wanted = list(dict.fromkeys(object_ids))
@@ -144,12 +144,12 @@ def with_context(session: Session, object_ids: Sequence[int]) -> list[ServiceObj
         for o in session.exec(select(ServiceObject).where(col(ServiceObject.id).in_(wanted)))
     }
     roots = [i for i in wanted if i in found and found[i].parent_id is None]
-    for extra in descendant_ids(session, roots):
+    for extra in descendant_ids(session=session, object_ids=roots):
         if extra not in found:
             obj = session.get(ServiceObject, extra)
             if obj is not None and obj.active:
                 found[extra] = obj
     for obj in list(found.values()):
-        for node in object_path(session, obj)[:-1]:
+        for node in object_path(session=session, obj=obj)[:-1]:
             found.setdefault(node.id, node)
     return list(found.values())

@@ -28,11 +28,15 @@ def create_object(*, session: Session, data: ServiceObjectCreate | dict[str, Any
                 f"parent object {parent.name!r} belongs to another customer", field="parent"
             )
     ensure_unique(
-        session, ServiceObject, ServiceObject.external_id, data.external_id, what="external id"
+        session=session,
+        model=ServiceObject,
+        column=ServiceObject.external_id,
+        value=data.external_id,
+        what="external id",
     )
     obj = ServiceObject(**data.model_dump())
     session.add(obj)
-    flush_or_duplicate(session, f"object {data.name!r}")
+    flush_or_duplicate(session=session, what=f"object {data.name!r}")
     return obj
 
 
@@ -76,11 +80,23 @@ def list_objects(
 
 def create_work_type(*, session: Session, data: WorkTypeCreate | dict[str, Any]) -> WorkType:
     data = validated(WorkTypeCreate, data)
-    ensure_unique(session, WorkType, WorkType.name, data.name, what="work type name")
-    ensure_unique(session, WorkType, WorkType.external_id, data.external_id, what="external id")
+    ensure_unique(
+        session=session,
+        model=WorkType,
+        column=WorkType.name,
+        value=data.name,
+        what="work type name",
+    )
+    ensure_unique(
+        session=session,
+        model=WorkType,
+        column=WorkType.external_id,
+        value=data.external_id,
+        what="external id",
+    )
     work_type = WorkType(**data.model_dump())
     session.add(work_type)
-    flush_or_duplicate(session, f"work type {data.name!r}")
+    flush_or_duplicate(session=session, what=f"work type {data.name!r}")
     return work_type
 
 
@@ -113,15 +129,15 @@ def update_object(*, session: Session, object_id: int, data: dict[str, Any]) -> 
             raise InvalidInput(
                 f"parent object {parent.name!r} belongs to another customer", field="parent"
             )
-        if parent_id in descendant_ids(session, [obj.id]):
+        if parent_id in descendant_ids(session=session, object_ids=[obj.id]):
             raise InvalidInput(
                 f"object {obj.name!r} cannot be placed inside itself", field="parent"
             )
     update_record(
-        session,
-        obj,
-        ServiceObjectCreate,
-        data,
+        session=session,
+        record=obj,
+        schema=ServiceObjectCreate,
+        changes=data,
         unique={"external_id": (ServiceObject.external_id, "external id")},
         what=f"object {obj.name!r}",
     )
@@ -133,10 +149,10 @@ def update_work_type(*, session: Session, work_type_id: int, data: dict[str, Any
     if work_type is None:
         raise NotFound("work type", f"#{work_type_id}")
     update_record(
-        session,
-        work_type,
-        WorkTypeCreate,
-        data,
+        session=session,
+        record=work_type,
+        schema=WorkTypeCreate,
+        changes=data,
         unique={
             "name": (WorkType.name, "work type name"),
             "external_id": (WorkType.external_id, "external id"),

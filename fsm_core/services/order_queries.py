@@ -44,7 +44,7 @@ REFERENCE_FIELDS: dict[str, tuple[type, str]] = {
 }
 
 
-def display_value(session: Session, name: str, value: Any) -> str | None:
+def display_value(*, session: Session, name: str, value: Any) -> str | None:
     """How a value is kept in the history: names rather than ids, UTC ISO times."""
     if value is None:
         return None
@@ -80,7 +80,7 @@ class HistoryLine:
     new: str
 
 
-def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> list[HistoryLine]:
+def history_lines(*, session: Session, order_id: int, lang: str, tz: tzinfo) -> list[HistoryLine]:
     """The order's history for a screen or a terminal, in ``lang`` and the zone ``tz``.
 
     The stored rows keep codes and UTC ISO times (they are the record); this is the one
@@ -88,7 +88,9 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
     from fsm_core.formatting import local_time
     from fsm_core.i18n import criticality_name, history_name
 
-    stages = {code: stage.name(lang) for code, stage in load_workflow(session).stages.items()}
+    stages = {
+        code: stage.name(lang) for code, stage in load_workflow(session=session).stages.items()
+    }
 
     def moment(match: re.Match[str]) -> str:
         return local_time(datetime.fromisoformat(match.group(0)), tz, lang=lang)
@@ -115,7 +117,7 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
         return "; ".join(out)
 
     lines = []
-    for h in history(session, order_id):
+    for h in history(session=session, order_id=order_id):
         new = created(h.new_value) if h.action == "create" else shown(h.field, h.new_value)
         lines.append(
             HistoryLine(
@@ -131,7 +133,7 @@ def history_lines(session: Session, order_id: int, *, lang: str, tz: tzinfo) -> 
     return lines
 
 
-def history(session: Session, order_id: int) -> Sequence[OrderHistory]:
+def history(*, session: Session, order_id: int) -> Sequence[OrderHistory]:
     query = (
         sqlmodel_select(OrderHistory)
         .where(OrderHistory.order_id == order_id)
@@ -186,8 +188,8 @@ UNASSIGNED_WORDS = ("none", "-", "нет", "никто")
 
 
 def filter_from_text(
-    session: Session,
     *,
+    session: Session,
     stages: Sequence[str] | None = None,
     assignees: Sequence[str] | None = None,
     crews: Sequence[str] | None = None,
@@ -210,22 +212,22 @@ def filter_from_text(
 
     flt = OrderFilter(open_only=open_only, text=text)
     if stages:
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
         flt.stages = [workflow.stage(s).code for s in stages]
     if assignees:
         wanted = [a for a in assignees if a.strip().lower() not in UNASSIGNED_WORDS]
         flt.unassigned = len(wanted) < len(assignees)
-        flt.assignee_ids = [lookup.resolve_employee(session, a).id for a in wanted]
-    flt.crew_ids = [lookup.resolve_crew(session, c).id for c in crews or ()]
-    flt.customer_ids = [lookup.resolve_company(session, c).id for c in customers or ()]
-    flt.object_ids = [lookup.resolve_object(session, o).id for o in objects or ()]
+        flt.assignee_ids = [lookup.resolve_employee(session=session, ref=a).id for a in wanted]
+    flt.crew_ids = [lookup.resolve_crew(session=session, ref=c).id for c in crews or ()]
+    flt.customer_ids = [lookup.resolve_company(session=session, ref=c).id for c in customers or ()]
+    flt.object_ids = [lookup.resolve_object(session=session, ref=o).id for o in objects or ()]
     flt.criticalities = [parse_criticality(c).value for c in criticalities or ()]
     flt.sla = [sla.parse_status(s) for s in sla_statuses or ()]
     if since or until:
         from fsm_core.services.settings import load as load_settings
         from fsm_core.timeparse import local_day_bounds, parse_date
 
-        tz = load_settings(session).tz
+        tz = load_settings(session=session).tz
         if since:
             day = parse_date(since, tz=tz, field="since")
             flt.created_from = local_day_bounds(day, tz)[0] if day else None
@@ -236,7 +238,7 @@ def filter_from_text(
 
 
 def apply_filter(
-    query: Any, session: Session, flt: OrderFilter, now: datetime, *, page: bool = False
+    *, query: Any, session: Session, flt: OrderFilter, now: datetime, page: bool = False
 ) -> Any:
     """``query`` narrowed to the orders ``flt`` matches. ``page``: the query reads the
     first rows in date order (a page), not all of them (see :func:`text_condition`)."""
@@ -262,7 +264,7 @@ def apply_filter(
         query = query.where(col(Order.customer_id).in_(flt.customer_ids))
     if flt.object_ids:
         ids = (
-            descendant_ids(session, flt.object_ids)
+            descendant_ids(session=session, object_ids=flt.object_ids)
             if flt.include_sub_objects
             else list(flt.object_ids)
         )
@@ -429,15 +431,15 @@ def list_orders(
     query = with_names(
         select(
             *_LIST_COLUMNS,
-            Company.name.label("customer"),  # type: ignore[attr-defined]
-            ServiceObject.name.label("object"),  # type: ignore[attr-defined]
-            ServiceObject.address.label("address"),  # type: ignore[attr-defined]
-            Employee.short_name.label("assignee"),  # type: ignore[attr-defined]
-            Crew.name.label("crew"),  # type: ignore[attr-defined]
+            Company.name.label("customer"),
+            ServiceObject.name.label("object"),
+            ServiceObject.address.label("address"),
+            Employee.short_name.label("assignee"),
+            Crew.name.label("crew"),
             sla.status_expression(now).label("sla_status"),
         ).select_from(Order)
     )
-    query = apply_filter(query, session, flt, now, page=limit is not None)
+    query = apply_filter(query=query, session=session, flt=flt, now=now, page=limit is not None)
     query = query.order_by(col(Order.created_at).desc(), col(Order.id).desc())
     query = query.offset(offset).limit(limit)
     return [dict(row._mapping) for row in session.execute(query)]
@@ -448,7 +450,11 @@ def count_orders(
 ) -> int:
     flt = filters or OrderFilter()
     query = select(func.count()).select_from(Order)
-    return int(session.execute(apply_filter(query, session, flt, now or clock.now())).scalar_one())
+    return int(
+        session.execute(
+            apply_filter(query=query, session=session, flt=flt, now=now or clock.now())
+        ).scalar_one()
+    )
 
 
 def stage_counts(
@@ -457,22 +463,26 @@ def stage_counts(
     """How many orders match in each stage (the board's column headers)."""
     flt = filters or OrderFilter()
     query = select(Order.stage_code, func.count()).select_from(Order)
-    query = apply_filter(query, session, flt, now or clock.now()).group_by(Order.stage_code)
+    query = apply_filter(query=query, session=session, flt=flt, now=now or clock.now()).group_by(
+        Order.stage_code
+    )
     return {code: int(n) for code, n in session.execute(query)}
 
 
-def order_details(session: Session, order: Order, *, now: datetime | None = None) -> dict[str, Any]:
+def order_details(*, session: Session, order: Order, now: datetime | None = None) -> dict[str, Any]:
     """Everything ``orders show`` prints: the order's fields with names resolved."""
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     values = order.model_dump()
     for name in REFERENCE_FIELDS:
-        values[history_field(name)] = display_value(session, name, getattr(order, name))
+        values[history_field(name)] = display_value(
+            session=session, name=name, value=getattr(order, name)
+        )
     if order.contact_id is not None:
         contact = session.get(Contact, order.contact_id)
         values["contact_phone"] = contact.phone if contact else None
     if order.object_id is not None:
         obj = session.get(ServiceObject, order.object_id)
-        values["address"] = effective_address(session, obj) if obj else None
+        values["address"] = effective_address(session=session, obj=obj) if obj else None
         values["location_hint"] = obj.location_hint if obj else None
     values["stage"] = order.stage_code
     values["stage_name_en"] = workflow.stages[order.stage_code].name_en
@@ -480,9 +490,11 @@ def order_details(session: Session, order: Order, *, now: datetime | None = None
     values["sla_status"] = sla.status_of(order, now or clock.now()).value
     values["sla_manual"] = order.reaction_manual or order.resolution_manual
     # when the deadlines' clock runs (the policy's calendar as it is now), in both languages
-    policy = sla.policy_for(session, customer_id=order.customer_id, criticality=order.criticality)
+    policy = sla.policy_for(
+        session=session, customer_id=order.customer_id, criticality=order.criticality
+    )
     values["sla_calendar"] = policy.calendar if policy is not None else None
-    hours = company_settings.load(session).company_hours
+    hours = company_settings.load(session=session).company_hours
     for lang in ("en", "ru"):
         values[f"sla_calendar_{lang}"] = (
             sla.describe_calendar(policy.calendar, company_hours=hours, lang=lang, short=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +42,7 @@ from fsm_core.schemas import validated
 from fsm_core.schemas.orders import OrderCreate, OrderUpdate
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
+from fsm_core.services.common import dialect_insert
 from fsm_core.services.order_queries import display_value, history_field
 from fsm_core.services.stages import (
     StageView,
@@ -57,6 +58,7 @@ class _Keep(Enum):
 
 
 KEEP = _Keep.KEEP
+T = TypeVar("T")
 """Passed for an argument that should stay as it is (distinct from None, which clears)."""
 
 
@@ -82,17 +84,13 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
     )
     value = session.execute(bump).scalar()
     if value is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = dialect_insert(session=session)
         session.execute(insert(OrderCounter).values(scope=scope, value=0).on_conflict_do_nothing())
         value = session.execute(bump).scalar_one()
     return int(value)
 
 
-def next_number(session: Session, *, created_at: datetime) -> str:
+def next_number(*, session: Session, created_at: datetime) -> str:
     """The next order number by the company's pattern (default ``{yy}-{seq:04d}``)."""
     ctx = OrderContext(session)
     return _assign_numbers(ctx, [order_month(ctx, created_at)], reserved=set())[0]
@@ -102,9 +100,9 @@ def next_number(session: Session, *, created_at: datetime) -> str:
 
 
 def record_history(
+    *,
     session: Session,
     order: Order,
-    *,
     actor: str,
     action: str,
     changes: dict[str, tuple[Any, Any]] | None = None,
@@ -125,8 +123,8 @@ def record_history(
                 actor=actor,
                 action=action,
                 field=history_field(name),
-                old_value=display_value(session, name, old),
-                new_value=display_value(session, name, new),
+                old_value=display_value(session=session, name=name, value=old),
+                new_value=display_value(session=session, name=name, value=new),
             )
         )
 
@@ -143,8 +141,8 @@ class OrderContext:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.settings = company_settings.load(session)
-        self.workflow = load_workflow(session)
+        self.settings = company_settings.load(session=session)
+        self.workflow = load_workflow(session=session)
         self._policies: dict[tuple[int | None, str], tuple[int, int, str]] | None = None
         self._calendars: sla.Calendars | None = None
         self._offsets: dict[tuple[int, str], tuple[Any, Any, Any, Any]] = {}
@@ -195,7 +193,9 @@ class OrderContext:
     def remember_object(self, object_id: int, customer_id: int, name: str) -> None:
         self._objects[object_id] = (customer_id, name)
 
-    def _fetch(self, cache: dict[int, Any], model: type, key: int, make: Any) -> Any:
+    def _fetch(
+        self, cache: dict[int, T], model: type[Any], key: int, make: Callable[[Any], T]
+    ) -> T | None:
         if key in cache:
             return cache[key]
         if self._complete:
@@ -253,7 +253,7 @@ class OrderContext:
     def calendars(self) -> sla.Calendars:
         """The service calendars as they are now (zone, company hours, holidays)."""
         if self._calendars is None:
-            self._calendars = sla.load_calendars(self.session, self.settings)
+            self._calendars = sla.load_calendars(session=self.session, settings=self.settings)
         return self._calendars
 
     def _policy(self, customer_id: int, criticality: str) -> tuple[Any, Any, Any, Any]:
@@ -780,8 +780,8 @@ def _assign_numbers(
         scope_of[year, month] = scope
         template_of[year, month] = _sequence_template(pattern, year, month)
     by_scope: dict[str, list[int]] = {}
-    for i, month in enumerate(months):
-        by_scope.setdefault(scope_of[month], []).append(i)
+    for i, year_month in enumerate(months):
+        by_scope.setdefault(scope_of[year_month], []).append(i)
     for scope, pending in by_scope.items():
         while pending:
             last = _bump_counter(session, scope, len(pending))
@@ -1026,8 +1026,8 @@ def update_order(
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
         requested = data.model_dump(exclude_unset=True)
-        if requested.get("criticality") is not None:
-            requested["criticality"] = data.criticality.value  # type: ignore[union-attr]
+        if requested.get("criticality") is not None and data.criticality is not None:
+            requested["criticality"] = data.criticality.value
         ctx = OrderContext(session)
         changes = plan_update(ctx, values_of(order), requested)
         if not changes:
@@ -1050,7 +1050,7 @@ def update_order(
             if name not in _QUIET:
                 shown.setdefault(history_action(name, merged), {})[name] = change
         for action, fields in shown.items():  # "update", then "sla": what it caused
-            record_history(session, order, actor=actor, action=action, changes=fields)
+            record_history(session=session, order=order, actor=actor, action=action, changes=fields)
     return _save(session, order, expected_version)
 
 
@@ -1088,10 +1088,14 @@ def _enter_stage(
     for name, value in _stage_timestamps(current, dst, clock.now()).items():
         setattr(order, name, value)
     record_history(
-        session, order, actor=actor, action="stage", changes={"stage": (src.code, dst.code)}
+        session=session,
+        order=order,
+        actor=actor,
+        action="stage",
+        changes={"stage": (src.code, dst.code)},
     )
     if note:
-        record_history(session, order, actor=actor, action="comment", note=note)
+        record_history(session=session, order=order, actor=actor, action="comment", note=note)
     for hook in after_move_hooks():  # e.g. stock releases a cancelled order's reservations
         hook(session, order, src, dst, actor)
 
@@ -1108,7 +1112,7 @@ def move_order(
     """Move an order to another stage (перейти на стадию), along an allowed transition."""
     order = _load(session, order_id, expected_version)
     with session.no_autoflush:
-        workflow = load_workflow(session)
+        workflow = load_workflow(session=session)
         _enter_stage(session, order, workflow, workflow.stage(stage), actor=actor, note=note)
     return _save(session, order, expected_version)
 
@@ -1142,7 +1146,7 @@ def assign_order(
             return order
         for name, (_, new) in changes.items():
             setattr(order, name, new)
-        record_history(session, order, actor=actor, action="assign", changes=changes)
+        record_history(session=session, order=order, actor=actor, action="assign", changes=changes)
 
         workflow = ctx.workflow
         stage = workflow.stages[order.stage_code]

@@ -33,11 +33,17 @@ from fsm_core.values import short_name
 
 def create_company(*, session: Session, data: CompanyCreate | dict[str, Any]) -> Company:
     data = validated(CompanyCreate, data)
-    ensure_unique(session, Company, Company.inn, data.inn, what="INN")
-    ensure_unique(session, Company, Company.external_id, data.external_id, what="external id")
+    ensure_unique(session=session, model=Company, column=Company.inn, value=data.inn, what="INN")
+    ensure_unique(
+        session=session,
+        model=Company,
+        column=Company.external_id,
+        value=data.external_id,
+        what="external id",
+    )
     company = Company(**data.model_dump())
     session.add(company)
-    flush_or_duplicate(session, f"customer {data.name!r}")
+    flush_or_duplicate(session=session, what=f"customer {data.name!r}")
     return company
 
 
@@ -53,19 +59,24 @@ def update_company(
         raise InvalidInput("name: a customer needs a name", field="name")
     if "inn" in changes:
         ensure_unique(
-            session, Company, Company.inn, changes["inn"], what="INN", exclude_id=company_id
+            session=session,
+            model=Company,
+            column=Company.inn,
+            value=changes["inn"],
+            what="INN",
+            exclude_id=company_id,
         )
     if "external_id" in changes:
         ensure_unique(
-            session,
-            Company,
-            Company.external_id,
-            changes["external_id"],
+            session=session,
+            model=Company,
+            column=Company.external_id,
+            value=changes["external_id"],
             what="external id",
             exclude_id=company_id,
         )
     apply_changes(company, changes)
-    flush_or_duplicate(session, f"customer {company.name!r}")
+    flush_or_duplicate(session=session, what=f"customer {company.name!r}")
     return company
 
 
@@ -87,10 +98,16 @@ def create_contact(*, session: Session, data: ContactCreate | dict[str, Any]) ->
     data = validated(ContactCreate, data)
     if session.get(Company, data.company_id) is None:
         raise NotFound("customer", f"#{data.company_id}")
-    ensure_unique(session, Contact, Contact.external_id, data.external_id, what="external id")
+    ensure_unique(
+        session=session,
+        model=Contact,
+        column=Contact.external_id,
+        value=data.external_id,
+        what="external id",
+    )
     contact = Contact(**data.model_dump())
     session.add(contact)
-    flush_or_duplicate(session, f"contact {data.full_name!r}")
+    flush_or_duplicate(session=session, what=f"contact {data.full_name!r}")
     return contact
 
 
@@ -118,12 +135,18 @@ def list_contacts(
 
 def create_employee(*, session: Session, data: EmployeeCreate | dict[str, Any]) -> Employee:
     data = validated(EmployeeCreate, data)
-    ensure_unique(session, Employee, Employee.external_id, data.external_id, what="external id")
+    ensure_unique(
+        session=session,
+        model=Employee,
+        column=Employee.external_id,
+        value=data.external_id,
+        what="external id",
+    )
     values = data.model_dump()
     values["short_name"] = values["short_name"] or short_name(data.full_name)
     employee = Employee(**values)
     session.add(employee)
-    flush_or_duplicate(session, f"employee {data.full_name!r}")
+    flush_or_duplicate(session=session, what=f"employee {data.full_name!r}")
     return employee
 
 
@@ -140,10 +163,10 @@ def update_employee(
             raise InvalidInput(f"{required}: cannot be cleared", field=required)
     if "external_id" in changes:
         ensure_unique(
-            session,
-            Employee,
-            Employee.external_id,
-            changes["external_id"],
+            session=session,
+            model=Employee,
+            column=Employee.external_id,
+            value=changes["external_id"],
             what="external id",
             exclude_id=employee_id,
         )
@@ -152,7 +175,7 @@ def update_employee(
     if changes.get("short_name", "") is None:
         changes["short_name"] = short_name(changes.get("full_name") or employee.full_name)
     apply_changes(employee, changes)
-    flush_or_duplicate(session, f"employee {employee.full_name!r}")
+    flush_or_duplicate(session=session, what=f"employee {employee.full_name!r}")
     return employee
 
 
@@ -183,8 +206,14 @@ def list_employees(
 
 def create_crew(*, session: Session, data: CrewCreate | dict[str, Any]) -> Crew:
     data = validated(CrewCreate, data)
-    ensure_unique(session, Crew, Crew.name, data.name, what="crew name")
-    ensure_unique(session, Crew, Crew.external_id, data.external_id, what="external id")
+    ensure_unique(session=session, model=Crew, column=Crew.name, value=data.name, what="crew name")
+    ensure_unique(
+        session=session,
+        model=Crew,
+        column=Crew.external_id,
+        value=data.external_id,
+        what="external id",
+    )
     member_ids = list(dict.fromkeys(data.member_ids))
     if data.leader_id is not None and data.leader_id not in member_ids:
         member_ids.insert(0, data.leader_id)
@@ -196,7 +225,7 @@ def create_crew(*, session: Session, data: CrewCreate | dict[str, Any]) -> Crew:
             raise InvalidInput(f"employee {employee.short_name} is not active")
     crew = Crew(name=data.name, leader_id=data.leader_id, external_id=data.external_id)
     session.add(crew)
-    flush_or_duplicate(session, f"crew {data.name!r}")
+    flush_or_duplicate(session=session, what=f"crew {data.name!r}")
     for employee_id in member_ids:
         session.add(CrewMember(crew_id=crew.id, employee_id=employee_id))
     session.flush()
@@ -230,10 +259,10 @@ def update_contact(*, session: Session, contact_id: int, data: dict[str, Any]) -
     if "company_id" in data and session.get(Company, data["company_id"]) is None:
         raise NotFound("customer", f"#{data['company_id']}")
     update_record(
-        session,
-        contact,
-        ContactCreate,
-        data,
+        session=session,
+        record=contact,
+        schema=ContactCreate,
+        changes=data,
         unique={"external_id": (Contact.external_id, "external id")},
         what=f"contact {contact.full_name!r}",
     )
@@ -248,10 +277,10 @@ def update_crew(*, session: Session, crew_id: int, data: dict[str, Any]) -> Crew
     changes = dict(data)
     member_ids = changes.pop("member_ids", None)
     update_record(
-        session,
-        crew,
-        CrewCreate,
-        changes,
+        session=session,
+        record=crew,
+        schema=CrewCreate,
+        changes=changes,
         unique={
             "name": (Crew.name, "crew name"),
             "external_id": (Crew.external_id, "external id"),

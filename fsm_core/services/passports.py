@@ -42,9 +42,9 @@ def token_from_scan(scanned: str) -> str:
     return text
 
 
-def object_by_token(session: Session, scanned: str) -> ServiceObject:
+def object_by_token(*, session: Session, scanned: str) -> ServiceObject:
     token = token_from_scan(scanned)
-    obj = session.execute(
+    obj: ServiceObject | None = session.execute(
         select(ServiceObject).where(ServiceObject.passport_token == token)
     ).scalar_one_or_none()
     if obj is None:
@@ -82,7 +82,7 @@ def create_order_from_scan(
     the token, the SLA from the policy; a contact is found by phone or created."""
     from fsm_core.services import orders, parties
 
-    obj = object_by_token(session, scanned)
+    obj = object_by_token(session=session, scanned=scanned)
     contact_id = None
     phone = normalize_phone(contact_phone, field="contact phone") if contact_phone else None
     if phone or contact_name:
@@ -118,8 +118,8 @@ def create_order_from_scan(
 
 
 def objects_for_labels(
-    session: Session,
     *,
+    session: Session,
     object_ids: Sequence[int] = (),
     customer_ids: Sequence[int] = (),
     kind: str | None = None,
@@ -134,7 +134,11 @@ def objects_for_labels(
         .where(ServiceObject.active)
     )
     if object_ids:
-        ids = descendant_ids(session, object_ids) if with_children else list(object_ids)
+        ids = (
+            descendant_ids(session=session, object_ids=object_ids)
+            if with_children
+            else list(object_ids)
+        )
         query = query.where(col(ServiceObject.id).in_(ids))
     if customer_ids:
         query = query.where(col(ServiceObject.customer_id).in_(customer_ids))
@@ -144,10 +148,10 @@ def objects_for_labels(
     return list(session.execute(query).scalars())
 
 
-def label_data(session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
+def label_data(*, session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
     from fsm_core.documents.labels import LabelData
 
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     base = settings["passport_base_url"]
     phone = format_phone(settings["company_phone"]) or None
     names = dict(
@@ -162,7 +166,7 @@ def label_data(session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
             url=passport_url(base, o.passport_token),
             title=o.name,
             customer=names.get(o.customer_id),
-            address=effective_address(session, o),
+            address=effective_address(session=session, obj=o),
             inventory_number=o.inventory_number,
             company_phone=phone,
         )
@@ -170,14 +174,14 @@ def label_data(session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
     ]
 
 
-def passport_data(session: Session, obj: ServiceObject, *, lang: str, limit: int = 40) -> Any:
+def passport_data(*, session: Session, obj: ServiceObject, lang: str, limit: int = 40) -> Any:
     from fsm_core.documents.passport import PassportData, PassportEntry
     from fsm_core.services.stages import load_workflow
 
-    settings = company_settings.load(session)
-    workflow = load_workflow(session)
+    settings = company_settings.load(session=session)
+    workflow = load_workflow(session=session)
     customer = session.get(Company, obj.customer_id)
-    ids = descendant_ids(session, [obj.id])
+    ids = descendant_ids(session=session, object_ids=[obj.id])
     orders = session.execute(
         select(Order)
         .where(col(Order.object_id).in_(ids))
@@ -203,7 +207,7 @@ def passport_data(session: Session, obj: ServiceObject, *, lang: str, limit: int
         name=obj.name,
         kind=obj.kind,
         customer=customer.name if customer else None,
-        address=effective_address(session, obj),
+        address=effective_address(session=session, obj=obj),
         location_hint=obj.location_hint,
         building=obj.building,
         floor=obj.floor,
@@ -216,10 +220,10 @@ def passport_data(session: Session, obj: ServiceObject, *, lang: str, limit: int
     )
 
 
-def business_card(session: Session, employee: Employee) -> Any:
+def business_card(*, session: Session, employee: Employee) -> Any:
     from fsm_core.documents.vcard import Contact as CardContact
 
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     phones = tuple(
         p for p in (format_phone(employee.phone), format_phone(settings["company_phone"])) if p
     )
@@ -233,9 +237,9 @@ def business_card(session: Session, employee: Employee) -> Any:
     )
 
 
-def placeholder_in_use(session: Session) -> bool:
+def placeholder_in_use(*, session: Session) -> bool:
     """True while labels would point at the example address, not the company's own."""
-    base = company_settings.load(session)["passport_base_url"]
+    base = company_settings.load(session=session)["passport_base_url"]
     return base == company_settings.PLACEHOLDER_PASSPORT_URL
 
 

@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -336,7 +337,7 @@ def _finished(session: Session) -> tuple[set[str], set[str]]:
     """The stage codes of orders whose visits are a record (done, closed) and of those
     whose visits never happen (cancelled)."""
     done, cancelled = set(), set()
-    for stage in load_workflow(session).stages.values():
+    for stage in load_workflow(session=session).stages.values():
         if stage.category == StageCategory.CANCELLED:
             cancelled.add(stage.code)
         elif stage.finished:
@@ -351,14 +352,14 @@ def _crew_members(session: Session) -> dict[int, list[int]]:
     return members
 
 
-def places(session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
+def places(*, session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
     """Objects with the address and coordinates they have or inherit from their site."""
     wanted = {i for i in object_ids if i is not None}
     rows: dict[int, tuple[Any, ...]] = {}
     frontier = set(wanted)
     while frontier:
-        found = session.exec(
-            select(
+        found = session.execute(
+            sa_select(
                 ServiceObject.id,
                 ServiceObject.parent_id,
                 ServiceObject.name,
@@ -400,7 +401,7 @@ def _visit_views(
     order_id: int | None = None,
 ) -> list[VisitView]:
     query = (
-        select(
+        sa_select(
             Visit.id,
             Visit.order_id,
             Order.number,
@@ -432,11 +433,11 @@ def _visit_views(
     if order_id is not None:
         query = query.where(Visit.order_id == order_id)
     if employee_ids is not None:
-        who = col(Visit.employee_id).in_(list(employee_ids))
+        who: ColumnElement[bool] = col(Visit.employee_id).in_(list(employee_ids))
         if crew_ids:
             who = who | col(Visit.crew_id).in_(list(crew_ids))
         query = query.where(who)
-    return [VisitView(*row) for row in session.exec(query)]  # type: ignore[call-overload]
+    return [VisitView(*row) for row in session.execute(query)]
 
 
 def _planner_people(
@@ -466,7 +467,7 @@ def _load(
     last_day: date,
     employee_ids: Sequence[int] | None,
 ) -> _Plan:
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     tz = settings.tz
     start, end = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
     people = _planner_people(session, employee_ids, first_day, last_day)
@@ -507,7 +508,7 @@ def _load(
             if e in by_person:
                 by_person[e].append(v)
     calendar = load_calendar(
-        session,
+        session=session,
         employee_ids=list(people),
         first_day=first_day - timedelta(days=1),
         last_day=last_day,
@@ -532,7 +533,9 @@ def _load(
         visits=visits,
         by_person=by_person,
         calendar=calendar,
-        places=places(session, [v.object_id for v in visits if v.object_id is not None]),
+        places=places(
+            session=session, object_ids=[v.object_id for v in visits if v.object_id is not None]
+        ),
         homes=homes,
     )
 
@@ -547,15 +550,15 @@ def _local_days(start: datetime, end: datetime, tz: tzinfo) -> tuple[date, date]
 
 
 def conflicts(
-    session: Session,
     *,
+    session: Session,
     start: datetime,
     end: datetime,
     employee_ids: Sequence[int] | None = None,
 ) -> list[Conflict]:
     """Every conflict of the visits between ``start`` and ``end`` (of everyone the planner
     shows, or of ``employee_ids``), in time order."""
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     first, last = _local_days(start, end, tz)
     plan = _load(session, first_day=first, last_day=last, employee_ids=employee_ids)
     return [c for c in _conflicts(plan) if c.start < end and c.end > start]
@@ -714,8 +717,8 @@ def _travel(plan: _Plan, employee_id: int, name: str, ordered: list[VisitView]) 
 
 
 def schedule(
-    session: Session,
     *,
+    session: Session,
     first_day: date,
     last_day: date,
     employee_ids: Sequence[int] | None = None,
@@ -795,8 +798,8 @@ def _round_up(moment: datetime, minutes: int = 15) -> datetime:
 
 
 def free_slots(
-    session: Session,
     *,
+    session: Session,
     day: date,
     minutes: int,
     employee_ids: Sequence[int] | None = None,
@@ -813,7 +816,11 @@ def free_slots(
         raise InvalidInput("a slot needs a positive length")
     now = now or clock.now()
     plan = _load(session, first_day=day, last_day=day, employee_ids=employee_ids)
-    target = places(session, [object_id]).get(object_id) if object_id is not None else None
+    target = (
+        places(session=session, object_ids=[object_id]).get(object_id)
+        if object_id is not None
+        else None
+    )
     earliest = _round_up(now)
     lo, hi = day_bounds(day, plan.tz)
     slots: list[FreeSlot] = []
@@ -864,8 +871,8 @@ class Candidate:
 
 
 def nearest(
-    session: Session,
     *,
+    session: Session,
     object_id: int,
     start: datetime,
     minutes: int,
@@ -876,11 +883,11 @@ def nearest(
     nearest first, by the distance from their previous visit of that day, or from their
     home base before the first one. ``ignore_visit_ids``: visits that do not hold their
     time (one being moved)."""
-    tz = company_settings.load(session).tz
+    tz = company_settings.load(session=session).tz
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
     plan = _load(session, first_day=day, last_day=day, employee_ids=employee_ids)
-    target = places(session, [object_id]).get(object_id)
+    target = places(session=session, object_ids=[object_id]).get(object_id)
     if target is None:
         raise NotFound("object", f"#{object_id}")
     result = []
@@ -967,8 +974,8 @@ OFFER_DAYS = 7
 
 
 def offer_visit(
-    session: Session,
     *,
+    session: Session,
     order_id: int,
     day: date | None = None,
     start: datetime | None = None,
@@ -990,7 +997,7 @@ def offer_visit(
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     tz = settings.tz
     now = now or clock.now()
     minutes = minutes or settings.visit_minutes
@@ -1001,7 +1008,12 @@ def offer_visit(
 
     def slots_of(d: date) -> list[FreeSlot]:
         return free_slots(
-            session, day=d, minutes=minutes, object_id=object_id, now=now, ignore_visit_ids=own
+            session=session,
+            day=d,
+            minutes=minutes,
+            object_id=object_id,
+            now=now,
+            ignore_visit_ids=own,
         )
 
     if start is not None:
@@ -1031,7 +1043,7 @@ def offer_visit(
         day, slots, start = chosen
     if object_id is not None:
         candidates = nearest(
-            session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
+            session=session, object_id=object_id, start=start, minutes=minutes, ignore_visit_ids=own
         )
     else:  # no object, no distances: whoever works that day, by name
         seen = sorted({(x.employee, x.employee_id) for x in slots})
@@ -1044,13 +1056,13 @@ def offer_visit(
 
 
 def unscheduled(
-    session: Session, *, now: datetime | None = None, limit: int | None = 50
+    *, session: Session, now: datetime | None = None, limit: int | None = 50
 ) -> list[dict[str, Any]]:
     """Open orders with no visit ahead (new, assigned, en route, in progress; not on hold),
     most urgent first: the nearest SLA deadline still to meet (reaction, then resolution),
     violated ones first, then by criticality and age."""
     now = now or clock.now()
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     open_stages = [
         s.code
         for s in workflow.stages.values()
@@ -1058,7 +1070,7 @@ def unscheduled(
     ]
     planned = select(Visit.order_id).where(Visit.end_at > now)
     query = (
-        select(
+        sa_select(
             Order.id,
             Order.number,
             Order.stage_code,
@@ -1069,10 +1081,10 @@ def unscheduled(
             Order.resolution_due,
             Order.description,
             Order.object_id,
-            Company.name.label("customer"),  # type: ignore[attr-defined]
-            ServiceObject.name.label("object"),  # type: ignore[attr-defined]
-            Employee.short_name.label("assignee"),  # type: ignore[attr-defined]
-            Crew.name.label("crew"),  # type: ignore[attr-defined]
+            Company.name.label("customer"),
+            ServiceObject.name.label("object"),
+            Employee.short_name.label("assignee"),
+            Crew.name.label("crew"),
             sla.status_expression(now).label("sla_status"),
         )
         .join(Company, col(Company.id) == Order.customer_id)
@@ -1083,7 +1095,7 @@ def unscheduled(
     )
     rank = {"critical": 0, "high": 1, "normal": 2, "low": 3}
     rows = []
-    for row in session.exec(query):  # type: ignore[call-overload]
+    for row in session.execute(query):
         item = dict(row._mapping)
         due = item["resolution_due"]
         if item["reacted_at"] is None and item["reaction_due"] is not None:
@@ -1155,7 +1167,7 @@ def is_past(start: datetime, *, now: datetime | None = None) -> bool:
 
 def _check_past(session: Session, start: datetime, allow_past: bool) -> None:
     if not allow_past and is_past(start):
-        raise VisitInThePast(start, company_settings.load(session).tz)
+        raise VisitInThePast(start, company_settings.load(session=session).tz)
 
 
 def _check_window(start: datetime, end: datetime) -> None:
@@ -1171,7 +1183,7 @@ def _open_order(session: Session, order_id: int) -> Order:
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
-    stage = load_workflow(session).stages[order.stage_code]
+    stage = load_workflow(session=session).stages[order.stage_code]
     if stage.finished:
         raise InvalidInput(
             f"order {order.number} is {stage.name_en.lower()} ({stage.code}); "
@@ -1244,7 +1256,7 @@ def add_visit(
         raise InvalidInput("a visit is for one employee or one crew", field="employee")
     order = _open_order(session, order_id)
     if end is None:
-        end = start + timedelta(minutes=company_settings.load(session).visit_minutes)
+        end = start + timedelta(minutes=company_settings.load(session=session).visit_minutes)
     _check_window(start, end)
     _check_past(session, start, allow_past)
     who = _who(session, employee_id, crew_id)
@@ -1265,7 +1277,7 @@ def add_visit(
     return visit
 
 
-def get_visit(session: Session, visit_id: int, expected_version: int | None = None) -> Visit:
+def get_visit(*, session: Session, visit_id: int, expected_version: int | None = None) -> Visit:
     visit = session.get(Visit, visit_id)
     if visit is None:
         raise NotFound("visit", f"#{visit_id}", hint="the day view shows visit numbers: #12")
@@ -1297,7 +1309,7 @@ def move_visit(
     employee or crew (the order follows). A new start in the past raises
     :class:`VisitInThePast` unless ``allow_past``; a visit that already started may still
     change hands."""
-    visit = get_visit(session, visit_id, expected_version)
+    visit = get_visit(session=session, visit_id=visit_id, expected_version=expected_version)
     order = _open_order(session, visit.order_id)
     old = _visit_text(_who_loose(session, visit), visit.start_at, visit.end_at)
     new_start = start or visit.start_at
@@ -1346,7 +1358,7 @@ def remove_visit(
     *, session: Session, visit_id: int, actor: str, expected_version: int | None = None
 ) -> Visit:
     """Take a visit off the plan (the order keeps its assignee)."""
-    visit = get_visit(session, visit_id, expected_version)
+    visit = get_visit(session=session, visit_id=visit_id, expected_version=expected_version)
     order = session.get(Order, visit.order_id)
     assert order is not None
     old = _visit_text(_who_loose(session, visit), visit.start_at, visit.end_at)
@@ -1362,7 +1374,7 @@ def remove_visit(
     return visit
 
 
-def resolve_visit(session: Session, ref: str) -> int:
+def resolve_visit(*, session: Session, ref: str) -> int:
     """A visit by ``#id``, or by its order's number when the order has exactly one."""
     from fsm_core.services import lookup
 
@@ -1372,8 +1384,8 @@ def resolve_visit(session: Session, ref: str) -> int:
         return visit_id
     if only_digits(text):
         raise NotFound("visit", ref, hint="fsm plan day shows the visits' #ids")
-    order = lookup.resolve_order(session, ref)
-    visits = visits_of_order(session, order.id)
+    order = lookup.resolve_order(session=session, ref=ref)
+    visits = visits_of_order(session=session, order_id=order.id)
     if len(visits) == 1:
         return visits[0].id
     if not visits:
@@ -1382,7 +1394,7 @@ def resolve_visit(session: Session, ref: str) -> int:
     raise InvalidInput(f"order {order.number} has several visits ({ids}); name one by #id")
 
 
-def visits_of_order(session: Session, order_id: int) -> list[VisitView]:
+def visits_of_order(*, session: Session, order_id: int) -> list[VisitView]:
     far = datetime(9999, 1, 1, tzinfo=UTC)
     start = datetime(1970, 1, 1, tzinfo=UTC)
     return _visit_views(
@@ -1390,9 +1402,9 @@ def visits_of_order(session: Session, order_id: int) -> list[VisitView]:
     )
 
 
-def visit_view(session: Session, visit_id: int) -> VisitView:
-    visit = get_visit(session, visit_id)
-    for view in visits_of_order(session, visit.order_id):
+def visit_view(*, session: Session, visit_id: int) -> VisitView:
+    visit = get_visit(session=session, visit_id=visit_id)
+    for view in visits_of_order(session=session, order_id=visit.order_id):
         if view.id == visit_id:
             return view
     raise NotFound("visit", f"#{visit_id}")
@@ -1414,8 +1426,8 @@ def _five(moment: datetime) -> datetime:
 
 
 def work_window(
-    session: Session,
     *,
+    session: Session,
     order_id: int,
     now: datetime | None = None,
     start: datetime | None = None,
@@ -1427,14 +1439,14 @@ def work_window(
     the future, to five minutes. With ``start`` (given by the user), only the end is
     chosen: that window's, or now when the window ends before ``start``."""
     if start is not None:
-        found = work_window(session, order_id=order_id, now=now)
+        found = work_window(session=session, order_id=order_id, now=now)
         end = found.end if found.end > start else (now or clock.now())
         return WorkWindow(start, end, found.visit_id, found.employee_id)
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
     now = now or clock.now()
-    begun = [v for v in visits_of_order(session, order_id) if v.start <= now]
+    begun = [v for v in visits_of_order(session=session, order_id=order_id) if v.start <= now]
     source: tuple[datetime, datetime, int | None, int | None] | None = None
     if begun:
         visit = max(begun, key=lambda v: (v.start, v.id))

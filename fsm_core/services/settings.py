@@ -338,7 +338,7 @@ class CompanySettings:
         return Decimal(value) if value else None
 
 
-def load(session: Session) -> CompanySettings:
+def load(*, session: Session) -> CompanySettings:
     values = {key: spec.default for key, spec in SPECS.items()}
     for row in session.exec(select(Setting)):
         if row.key in values:
@@ -346,7 +346,7 @@ def load(session: Session) -> CompanySettings:
     return CompanySettings(values)
 
 
-def language(session: Session, *, explicit: str | None = None) -> str:
+def language(*, session: Session, explicit: str | None = None) -> str:
     """The language to speak: the user's own choice (``--lang``, FSM_LANG), else the
     company's ``company_language``, else the locale. A server whose locale is C.UTF-8
     thus still writes a Russian company's acts in Russian."""

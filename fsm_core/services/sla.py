@@ -153,13 +153,13 @@ class Calendars:
         return found
 
 
-def load_calendars(session: Session, settings: CompanySettings | None = None) -> Calendars:
+def load_calendars(*, session: Session, settings: CompanySettings | None = None) -> Calendars:
     """The calendars as they are now: the company's zone and hours (from ``settings``, read
     if not given) and every holiday."""
     if settings is None:
         from fsm_core.services import settings as company_settings
 
-        settings = company_settings.load(session)
+        settings = company_settings.load(session=session)
     holidays = session.exec(select(Holiday.day)).all()
     return Calendars(tz=settings.tz, company_hours=settings.company_hours, holidays=holidays)
 
@@ -167,7 +167,7 @@ def load_calendars(session: Session, settings: CompanySettings | None = None) ->
 # --- deadlines --------------------------------------------------------------------------
 
 
-def policy_for(session: Session, *, customer_id: int, criticality: str) -> SlaPolicy | None:
+def policy_for(*, session: Session, customer_id: int, criticality: str) -> SlaPolicy | None:
     """The customer's own policy for this criticality, else the company default."""
     rows = session.exec(
         select(SlaPolicy).where(
@@ -336,7 +336,7 @@ def set_policy(
     return policy
 
 
-def list_policies(session: Session) -> Sequence[tuple[SlaPolicy, str | None]]:
+def list_policies(*, session: Session) -> Sequence[tuple[SlaPolicy, str | None]]:
     query = (
         select(SlaPolicy, Company.name)
         .outerjoin(Company, Company.id == SlaPolicy.customer_id)

@@ -88,7 +88,7 @@ class Workflow:
         return None
 
 
-def load_workflow(session: Session) -> Workflow:
+def load_workflow(*, session: Session) -> Workflow:
     rows = session.exec(select(Stage).order_by(Stage.position, Stage.code)).all()
     transitions = session.exec(select(StageTransition)).all()
     stages = {
@@ -162,7 +162,7 @@ def after_move_hooks() -> tuple[AfterMove, ...]:
 
 def allow_transition(*, session: Session, src: str, dst: str) -> bool:
     """Allow moving from ``src`` to ``dst``; False when it was already allowed."""
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     a, b = workflow.stage(src), workflow.stage(dst)
     if a.code == b.code:
         raise InvalidInput("a stage cannot transition to itself")
@@ -175,7 +175,7 @@ def allow_transition(*, session: Session, src: str, dst: str) -> bool:
 
 def forbid_transition(*, session: Session, src: str, dst: str) -> bool:
     """Forbid moving from ``src`` to ``dst``; False when it was not allowed anyway."""
-    workflow = load_workflow(session)
+    workflow = load_workflow(session=session)
     a, b = workflow.stage(src), workflow.stage(dst)
     row = session.get(StageTransition, (a.code, b.code))
     if row is None:
@@ -208,7 +208,7 @@ def create_stage(
     if not name_en.strip() or not name_ru.strip():
         raise InvalidInput("a stage needs an English and a Russian name")
     if position is None:
-        last = session.exec(select(Stage.position).order_by(Stage.position.desc())).first()  # type: ignore[attr-defined]
+        last = session.exec(select(Stage.position).order_by(Stage.position.desc())).first()
         position = (last or 0) + 10
     stage = Stage(
         code=code,
@@ -223,7 +223,7 @@ def create_stage(
     return stage
 
 
-def get_stage(session: Session, code: str) -> Stage:
+def get_stage(*, session: Session, code: str) -> Stage:
     stage = session.get(Stage, code)
     if stage is None:
         raise NotFound("stage", code)

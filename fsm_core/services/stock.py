@@ -49,7 +49,7 @@ from fsm_core.models import (
 )
 from fsm_core.schemas import validated
 from fsm_core.schemas.stock import ItemCreate, WarehouseCreate
-from fsm_core.services.common import add_record, update_record
+from fsm_core.services.common import add_record, dialect_insert, update_record
 from fsm_core.services.stages import FINAL_CATEGORIES, StageView, register_after_move
 from fsm_core.services.stock_queries import (
     ZERO,
@@ -80,14 +80,14 @@ def create_item(*, session: Session, data: ItemCreate | dict[str, Any]) -> Item:
     """Add an item to the catalogue (номенклатура)."""
     data = validated(ItemCreate, data)
     item = Item(**data.model_dump())
-    add_record(session, item, unique=ITEM_UNIQUE, what=f"item {data.sku!r}")
+    add_record(session=session, record=item, unique=ITEM_UNIQUE, what=f"item {data.sku!r}")
     return item
 
 
 def update_item(*, session: Session, item_id: int, data: dict[str, Any]) -> Item:
     """Change an item's fields; its unit only while it has no stock movements (a ledger in
     шт must not be reread in кг)."""
-    item = get_item(session, item_id)
+    item = get_item(session=session, item_id=item_id)
     if "unit" in data and data["unit"] is not None:
         unit = single_line(str(data["unit"]))
         if unit != item.unit and _has_movements(session, item.id):
@@ -98,10 +98,10 @@ def update_item(*, session: Session, item_id: int, data: dict[str, Any]) -> Item
                 hint="add a new item with the new unit",
             )
     update_record(
-        session,
-        item,
-        ItemCreate,
-        data,
+        session=session,
+        record=item,
+        schema=ItemCreate,
+        changes=data,
         unique=ITEM_UNIQUE,
         what=f"item {item.sku!r}",
     )
@@ -136,14 +136,16 @@ def create_warehouse(*, session: Session, data: WarehouseCreate | dict[str, Any]
     if data.employee_id is not None:
         _check_van_owner(session, data.employee_id, exclude_id=None)
     warehouse = Warehouse(**data.model_dump())
-    add_record(session, warehouse, unique=WAREHOUSE_UNIQUE, what=f"warehouse {data.name!r}")
+    add_record(
+        session=session, record=warehouse, unique=WAREHOUSE_UNIQUE, what=f"warehouse {data.name!r}"
+    )
     return warehouse
 
 
 def update_warehouse(*, session: Session, warehouse_id: int, data: dict[str, Any]) -> Warehouse:
     """Rename, re-address, hand a van to another technician, or deactivate a warehouse
     (only an empty one: its stock must be moved out first)."""
-    warehouse = get_warehouse(session, warehouse_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     if data.get("employee_id") is not None and data["employee_id"] != warehouse.employee_id:
         _check_van_owner(session, data["employee_id"], exclude_id=warehouse.id)
     if data.get("active") is False and warehouse.active:
@@ -158,10 +160,10 @@ def update_warehouse(*, session: Session, warehouse_id: int, data: dict[str, Any
                 hint="move its stock out first: fsm stock transfer",
             )
     update_record(
-        session,
-        warehouse,
-        WarehouseCreate,
-        data,
+        session=session,
+        record=warehouse,
+        schema=WarehouseCreate,
+        changes=data,
         unique=WAREHOUSE_UNIQUE,
         what=f"warehouse {warehouse.name!r}",
     )
@@ -208,10 +210,7 @@ def _lock(session: Session, item_id: int, *warehouse_ids: int) -> dict[int, Leve
 
 def _ensure_row(session: Session, item_id: int, warehouse_id: int) -> None:
     """Create the (empty) balance row stock is about to enter, and lock it."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = dialect_insert(session=session)
     session.execute(
         upsert(StockBalance)
         .values(
@@ -260,7 +259,9 @@ def _set_reservation(
 ) -> Decimal:
     """Change an order's reservation row by ``by`` (under the balance row's lock); the row
     goes when it reaches zero. Returns the new quantity."""
-    current = reserved_for(session, order_id, item_id, warehouse_id)
+    current = reserved_for(
+        session=session, order_id=order_id, item_id=item_id, warehouse_id=warehouse_id
+    )
     new = current + by
     key = (
         col(Reservation.order_id) == order_id,
@@ -336,14 +337,20 @@ def _not_enough(
 # --- movements -------------------------------------------------------------------------
 
 
-def _parse(quantity: Any, item: Item, field: str = "quantity") -> Decimal:
+def read_quantity(text: str | Decimal | None, *, item: Item, field: str = "quantity") -> Decimal:
+    """A quantity of ``item`` as a user typed it (``2,5``), checked for its unit: what the
+    movements below take. The error names ``field`` and quotes the text as typed."""
+    return _parse(text, item, field)
+
+
+def _parse(quantity: str | Decimal | None, item: Item, field: str = "quantity") -> Decimal:
     value = parse_quantity(quantity, field=field, unit=item.unit)
     if value is None:
         raise InvalidInput(f"{field}: a quantity is required", field=field)
     return value
 
 
-def _price(value: Any, default: Decimal) -> Decimal:
+def _price(value: Decimal | None, default: Decimal) -> Decimal:
     price = parse_money(value, field="price") if value is not None else None
     return default if price is None else price
 
@@ -378,7 +385,7 @@ def _lock_order(session: Session, order_id: int, *, share: bool = False) -> str:
     what it has used, for a return) with a concurrent cancellation. Taken before any
     balance row: the order every stock service and the cancellation hook keep.
     """
-    stage = session.execute(
+    stage: str | None = session.execute(
         select(Order.stage_code).where(Order.id == order_id).with_for_update(read=share)
     ).scalar()
     if stage is None:
@@ -402,7 +409,7 @@ def _movement(
 ) -> StockMovement:
     movement = StockMovement(
         kind=kind.value,
-        item_id=item.id,  # type: ignore[arg-type]
+        item_id=item.id,
         from_warehouse_id=source.id if source else None,
         to_warehouse_id=target.id if target else None,
         quantity=quantity,
@@ -423,16 +430,16 @@ def receive(
     session: Session,
     item_id: int,
     warehouse_id: int,
-    quantity: Any,
+    quantity: Decimal,
     actor: str,
-    unit_price: Any = None,
+    unit_price: Decimal | None = None,
     document: str | None = None,
     reason: str | None = None,
 ) -> StockMovement:
     """Stock arrives at a warehouse (приход), at ``unit_price`` (default: the item's
     purchase price)."""
-    item = get_item(session, item_id)
-    warehouse = get_warehouse(session, warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     _receiving(warehouse, item)
     amount = _parse(quantity, item)
     price = _price(unit_price, item.purchase_price)
@@ -457,7 +464,7 @@ def transfer(
     item_id: int,
     from_warehouse_id: int,
     to_warehouse_id: int,
-    quantity: Any,
+    quantity: Decimal,
     actor: str,
     order_id: int | None = None,
     document: str | None = None,
@@ -466,9 +473,9 @@ def transfer(
     """Move stock between warehouses (перемещение). Only free stock moves, except that a
     transfer for an order takes that order's reserved parts first and keeps them reserved
     for it at the destination."""
-    item = get_item(session, item_id)
-    source = get_warehouse(session, from_warehouse_id)
-    target = get_warehouse(session, to_warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    source = get_warehouse(session=session, warehouse_id=from_warehouse_id)
+    target = get_warehouse(session=session, warehouse_id=to_warehouse_id)
     if source.id == target.id:
         raise InvalidInput(
             f"transfer of {_label(item)}: {source.name!r} is both source and destination"
@@ -485,7 +492,10 @@ def transfer(
     levels = _lock(session, item_id, src, dst)
     level = levels[src] or Level()
     if order_id is not None:
-        carried = min(amount, reserved_for(session, order_id, item_id, src))
+        carried = min(
+            amount,
+            reserved_for(session=session, order_id=order_id, item_id=item_id, warehouse_id=src),
+        )
     if level.available < amount - carried:
         raise _not_enough(
             session,
@@ -523,9 +533,9 @@ def write_off(
     order_id: int,
     item_id: int,
     warehouse_id: int,
-    quantity: Any,
+    quantity: Decimal,
     actor: str,
-    unit_price: Any = None,
+    unit_price: Decimal | None = None,
     document: str | None = None,
     reason: str | None = None,
 ) -> StockMovement:
@@ -536,14 +546,18 @@ def write_off(
     :func:`fsm_core.services.execution.execution_lock`)."""
     from fsm_core.services.execution import ensure_unlocked
 
-    item = get_item(session, item_id)
-    warehouse = get_warehouse(session, warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     order = _order(session, order_id)
-    ensure_unlocked(session, order)  # closed, cancelled or signed: what it used is settled
+    ensure_unlocked(
+        session=session, order=order
+    )  # closed, cancelled or signed: what it used is settled
     amount = _parse(quantity, item)
     price = _price(unit_price, item.sale_price)
     level = _lock(session, item_id, warehouse_id)[warehouse_id] or Level()
-    own = reserved_for(session, order_id, item_id, warehouse_id)
+    own = reserved_for(
+        session=session, order_id=order_id, item_id=item_id, warehouse_id=warehouse_id
+    )
     consumed = min(amount, own)
     if level.available < amount - consumed:
         raise _not_enough(
@@ -577,7 +591,7 @@ def return_from_order(
     order_id: int,
     item_id: int,
     warehouse_id: int,
-    quantity: Any,
+    quantity: Decimal,
     actor: str,
     document: str | None = None,
     reason: str | None = None,
@@ -585,16 +599,18 @@ def return_from_order(
     """Unused materials come back from an order into a warehouse (возврат); never more
     than the order has used, and at the price they were written off at. Not from an order
     whose execution is frozen (closed, cancelled or signed), as for :func:`write_off`."""
-    item = get_item(session, item_id)
-    warehouse = get_warehouse(session, warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     _receiving(warehouse, item)
     from fsm_core.services.execution import ensure_unlocked
 
     amount = _parse(quantity, item)
     order = _order(session, order_id)
     _lock_order(session, order_id)
-    ensure_unlocked(session, order)  # closed, cancelled or signed: what it used is settled
-    used = written_off(session, order_id, item_id)
+    ensure_unlocked(
+        session=session, order=order
+    )  # closed, cancelled or signed: what it used is settled
+    used = written_off(session=session, order_id=order_id, item_id=item_id)
     if amount > used:
         raise InvalidInput(
             f"order {order.number} has {_q(used, item)} of {_label(item)} written off; "
@@ -634,16 +650,16 @@ def adjust(
     warehouse_id: int,
     actor: str,
     reason: str,
-    counted: Any = None,
-    delta: Any = None,
+    counted: Decimal | None = None,
+    delta: Decimal | None = None,
     document: str | None = None,
 ) -> StockMovement | None:
     """Correct a balance after an inventory count (корректировка): to the ``counted``
     quantity, or by ``delta`` (negative for a loss), with the reason. Returns None when
     the count agrees with the books. Stock reserved for orders cannot be counted away:
     release those reservations first."""
-    item = get_item(session, item_id)
-    warehouse = get_warehouse(session, warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     why = _text(reason, 500, "reason")
     if not why:
         raise InvalidInput("reason: an adjustment needs a reason (e.g. инвентаризация)")
@@ -720,13 +736,13 @@ def reserve(
     order_id: int,
     item_id: int,
     warehouse_id: int,
-    quantity: Any,
+    quantity: Decimal,
     actor: str,
 ) -> Decimal:
     """Reserve free stock for an order's required materials (необходимые материалы);
     returns what the order now has reserved of the item at the warehouse."""
-    item = get_item(session, item_id)
-    warehouse = get_warehouse(session, warehouse_id)
+    item = get_item(session=session, item_id=item_id)
+    warehouse = get_warehouse(session=session, warehouse_id=warehouse_id)
     _receiving(warehouse, item)
     amount = _parse(quantity, item)
     order = _order(session, order_id)
@@ -762,7 +778,7 @@ def release(
     actor: str,
     item_id: int | None = None,
     warehouse_id: int | None = None,
-    quantity: Any = None,
+    quantity: Decimal | None = None,
     why: str | None = None,
 ) -> list[Released]:
     """Give back stock reserved for an order: all of it, one item's, one item's at one
@@ -781,7 +797,7 @@ def release(
     if quantity is not None:
         if item_id is None:
             raise InvalidInput("say which item to release a quantity of")
-        item = get_item(session, item_id)
+        item = get_item(session=session, item_id=item_id)
         amount = _parse(quantity, item)
         if len(rows) > 1:
             raise InvalidInput(
@@ -798,14 +814,16 @@ def release(
     released: list[Released] = []
     for row_item, row_warehouse, _ in rows:
         _lock(session, row_item, row_warehouse)
-        held = reserved_for(session, order_id, row_item, row_warehouse)  # as of the lock
+        held = reserved_for(
+            session=session, order_id=order_id, item_id=row_item, warehouse_id=row_warehouse
+        )  # as of the lock
         take = min(held, amount) if amount is not None else held
         if take <= 0:
             continue
         _change(session, row_item, row_warehouse, reserved=-take)
         _set_reservation(session, order_id, row_item, row_warehouse, by=-take, actor=actor)
-        item = get_item(session, row_item)
-        warehouse = get_warehouse(session, row_warehouse)
+        item = get_item(session=session, item_id=row_item)
+        warehouse = get_warehouse(session=session, warehouse_id=row_warehouse)
         note = _note(take, item, warehouse.name) + (f" ({why})" if why else "")
         _history(session, order, actor=actor, action="release", note=note)
         released.append(Released(row_item, row_warehouse, take))

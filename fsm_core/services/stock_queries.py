@@ -36,7 +36,7 @@ ZERO = Decimal("0.000")
 # --- records ---------------------------------------------------------------------------
 
 
-def get_item(session: Session, item_id: int) -> Item:
+def get_item(*, session: Session, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound("item", f"#{item_id}")
@@ -58,7 +58,7 @@ def list_items(
     return session.scalars(query).all()
 
 
-def get_warehouse(session: Session, warehouse_id: int) -> Warehouse:
+def get_warehouse(*, session: Session, warehouse_id: int) -> Warehouse:
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound("warehouse", f"#{warehouse_id}")
@@ -96,7 +96,7 @@ class Level:
         return self.on_hand - self.reserved
 
 
-def reserved_for(session: Session, order_id: int, item_id: int, warehouse_id: int) -> Decimal:
+def reserved_for(*, session: Session, order_id: int, item_id: int, warehouse_id: int) -> Decimal:
     """How much of ``item_id`` at ``warehouse_id`` is reserved for ``order_id``."""
     value = session.execute(
         select(Reservation.quantity).where(
@@ -108,7 +108,7 @@ def reserved_for(session: Session, order_id: int, item_id: int, warehouse_id: in
     return value if value is not None else ZERO
 
 
-def written_off(session: Session, order_id: int, item_id: int) -> Decimal:
+def written_off(*, session: Session, order_id: int, item_id: int) -> Decimal:
     """What of ``item_id`` an order has used: written off minus returned."""
     signed = case(
         (StockMovement.kind == MovementKind.WRITE_OFF.value, StockMovement.quantity),
@@ -214,7 +214,7 @@ def _stock_query() -> Any:
 def availability(*, session: Session, item_id: int, include_empty: bool = False) -> Availability:
     """The item at every warehouse that holds or reserves some (``include_empty``: at
     every active warehouse), central first, then regional, then vans."""
-    item = get_item(session, item_id)
+    item = get_item(session=session, item_id=item_id)
     query = _stock_query().where(StockBalance.item_id == item_id)
     lines = [StockLine(*row) for row in session.execute(query)]
     lines = [line for line in lines if line.on_hand or line.reserved]
@@ -548,7 +548,7 @@ def order_materials(*, session: Session, order_id: int) -> list[OrderMaterial]:
     return sorted(result, key=lambda m: (m.item, m.warehouse))
 
 
-def suggest_source(session: Session, *, order: Order, item_id: int) -> Warehouse | None:
+def suggest_source(*, session: Session, order: Order, item_id: int) -> Warehouse | None:
     """Where a write-off for ``order`` most likely comes from: the one warehouse holding
     the order's reservation of the item, else the van of the order's technician."""
     reserved_at = (
@@ -561,12 +561,12 @@ def suggest_source(session: Session, *, order: Order, item_id: int) -> Warehouse
         .all()
     )
     if len(reserved_at) == 1:
-        return get_warehouse(session, reserved_at[0])
+        return get_warehouse(session=session, warehouse_id=reserved_at[0])
     return _van_of(session, order.assignee_id)
 
 
 def suggest_write_off(
-    session: Session, *, order: Order, item_id: int, quantity: Decimal | None = None
+    *, session: Session, order: Order, item_id: int, quantity: Decimal | None = None
 ) -> Warehouse | None:
     """Where a write-off of ``quantity`` of an item for ``order`` most likely comes from
     (the dashboard's suggestion and ``fsm stock writeoff``'s default):
@@ -591,7 +591,7 @@ def suggest_write_off(
         if line.available > 0 or line.reserved > 0
     }
     reserved: dict[int, Decimal] = dict(
-        session.execute(  # type: ignore[arg-type]
+        session.execute(
             select(Reservation.warehouse_id, Reservation.quantity).where(
                 Reservation.order_id == order.id, Reservation.item_id == item_id
             )
@@ -602,7 +602,7 @@ def suggest_write_off(
         line = lines.get(warehouse_id)
         free = line.available if line else ZERO
         if held + free >= wanted:
-            return get_warehouse(session, warehouse_id)
+            return get_warehouse(session=session, warehouse_id=warehouse_id)
     crew = _crew_employee_ids(session, order)
     vans = {
         w.id: w
@@ -615,21 +615,22 @@ def suggest_write_off(
 
     def has(warehouse_id: int | None) -> Decimal:
         line = lines.get(warehouse_id or 0)
-        return (line.available if line else ZERO) + reserved.get(warehouse_id, ZERO)
+        return (line.available if line else ZERO) + reserved.get(warehouse_id or 0, ZERO)
 
     own = [w for w in vans.values() if has(w.id) >= wanted]
     if own:  # the assignee's own van before a crew member's
         own.sort(key=lambda w: (w.employee_id != order.assignee_id, -has(w.id), w.name))
         return own[0]
     candidates = [
-        get_warehouse(session, w)
+        get_warehouse(session=session, warehouse_id=w)
         for w, line in lines.items()
         if line.kind != WarehouseKind.VAN.value or w in vans
     ]
     candidates = [w for w in candidates if w.active]
     enough = [w for w in candidates if has(w.id) >= wanted]
     if enough:
-        target = places(session, [order.object_id]).get(order.object_id or 0)
+        known = [order.object_id] if order.object_id is not None else []
+        target = places(session=session, object_ids=known).get(order.object_id or 0)
 
         def distance(w: Warehouse) -> float | None:
             point = _warehouse_point(session, w)
@@ -675,7 +676,7 @@ def _warehouse_point(session: Session, warehouse: Warehouse) -> tuple[float, flo
     return None
 
 
-def suggest_return_target(session: Session, *, order: Order, item_id: int) -> Warehouse | None:
+def suggest_return_target(*, session: Session, order: Order, item_id: int) -> Warehouse | None:
     """Where unused parts of an order most likely go back: the one warehouse they were
     written off from, else the van of the order's technician."""
     sources = (
@@ -692,7 +693,7 @@ def suggest_return_target(session: Session, *, order: Order, item_id: int) -> Wa
         .all()
     )
     if len(sources) == 1 and sources[0] is not None:
-        return get_warehouse(session, sources[0])
+        return get_warehouse(session=session, warehouse_id=sources[0])
     return _van_of(session, order.assignee_id)
 
 
@@ -758,15 +759,19 @@ def is_low(level: Level, min_level: Decimal | None) -> bool:
     """The one low-stock rule: an item with a minimum level whose available stock, over
     the active warehouses (:func:`item_totals`), is below it. :func:`low_stock` is the
     same rule in SQL, for every item at once."""
-    return bool(min_level) and level.available < min_level  # type: ignore[operator]
+    if not min_level:  # None or 0: no minimum
+        return False
+    return level.available < min_level
 
 
-def item_is_low(session: Session, item: Item) -> bool:
+def item_is_low(*, session: Session, item: Item) -> bool:
     assert item.id is not None
-    return is_low(item_totals(session, [item.id]).get(item.id) or Level(), item.min_level)
+    return is_low(
+        item_totals(session=session, item_ids=[item.id]).get(item.id) or Level(), item.min_level
+    )
 
 
-def item_totals(session: Session, item_ids: Iterable[int] | None = None) -> dict[int, Level]:
+def item_totals(*, session: Session, item_ids: Iterable[int] | None = None) -> dict[int, Level]:
     """Each item's stock over all active warehouses (on hand, reserved)."""
     query = (
         select(

@@ -49,7 +49,7 @@ def parse_kind(value: str | UserKind) -> UserKind:
         raise InvalidInput(f"unknown user kind {value!r}; known: {known}", field="kind") from None
 
 
-def find_user(session: Session, name: str) -> AppUser:
+def find_user(*, session: Session, name: str) -> AppUser:
     """The user called ``name``: a login, a display name or the linked employee's short
     name (``Иванов К.П.``), or ``#id``."""
     text = name.strip()
@@ -81,16 +81,16 @@ def find_user(session: Session, name: str) -> AppUser:
     raise NotFound("user", name, hint="see `fsm users list`; add one with `fsm users create`")
 
 
-def resolve_actor(session: Session, name: str | None) -> AppUser:
+def resolve_actor(*, session: Session, name: str | None) -> AppUser:
     """Who is acting: the user ``name`` names, or the company's ``default_user``.
 
     An unknown or deactivated user is an error."""
     if name is not None and name.strip():
-        user = find_user(session, name)
+        user = find_user(session=session, name=name)
     else:
-        login = company_settings.load(session)["default_user"]
+        login = company_settings.load(session=session)["default_user"]
         try:
-            user = find_user(session, login)
+            user = find_user(session=session, name=login)
         except NotFound:
             raise NotFound(
                 "user",
@@ -156,7 +156,7 @@ def create_user(
         contact_id=contact_id,
     )
     session.add(user)
-    flush_or_duplicate(session, f"user {login!r}")
+    flush_or_duplicate(session=session, what=f"user {login!r}")
     return user
 
 
@@ -169,7 +169,7 @@ def set_active(*, session: Session, user_id: int, active: bool) -> AppUser:
     return user
 
 
-def list_users(session: Session, *, include_inactive: bool = True) -> Sequence[dict[str, Any]]:
+def list_users(*, session: Session, include_inactive: bool = True) -> Sequence[dict[str, Any]]:
     """Every user with the employee or contact behind it."""
     query = (
         select(AppUser, Employee.short_name, Contact.full_name)
@@ -193,5 +193,5 @@ def list_users(session: Session, *, include_inactive: bool = True) -> Sequence[d
     ]
 
 
-def user_for_employee(session: Session, employee_id: int) -> AppUser | None:
+def user_for_employee(*, session: Session, employee_id: int) -> AppUser | None:
     return session.exec(select(AppUser).where(AppUser.employee_id == employee_id)).first()

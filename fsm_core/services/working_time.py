@@ -290,7 +290,7 @@ def day_bounds(day: date, tz: tzinfo) -> Span:
 
 
 def load_calendar(
-    session: Session, *, employee_ids: Sequence[int], first_day: date, last_day: date, tz: tzinfo
+    *, session: Session, employee_ids: Sequence[int], first_day: date, last_day: date, tz: tzinfo
 ) -> Calendar:
     """Shifts by the patterns (rrule), less time off and holidays, per employee and day."""
     ids = list(dict.fromkeys(employee_ids))
@@ -408,7 +408,7 @@ def set_patterns(
 
 
 def patterns_of(
-    session: Session, *, employee_ids: Sequence[int] | None = None, on: date
+    *, session: Session, employee_ids: Sequence[int] | None = None, on: date
 ) -> dict[int, list[WorkPattern]]:
     """The patterns in force on ``on`` (or starting later), per employee."""
     query = select(WorkPattern).where(
@@ -474,7 +474,7 @@ def remove_time_off(*, session: Session, time_off_id: int) -> TimeOff:
 
 
 def list_time_off(
-    session: Session, *, employee_ids: Sequence[int] | None = None, since: datetime
+    *, session: Session, employee_ids: Sequence[int] | None = None, since: datetime
 ) -> list[dict[str, Any]]:
     query = (
         select(TimeOff, Employee.short_name)
@@ -520,7 +520,7 @@ def remove_holiday(*, session: Session, day: date) -> None:
     session.flush()
 
 
-def list_holidays(session: Session, *, since: date | None = None) -> list[Holiday]:
+def list_holidays(*, session: Session, since: date | None = None) -> list[Holiday]:
     query = select(Holiday).order_by(col(Holiday.day))
     if since is not None:
         query = query.where(Holiday.day >= since)

@@ -70,7 +70,7 @@ class AssignScreen(FormScreen[Assigned | None]):
 
     def _shown(self) -> list[Choice]:
         """The employees whose name, position or area has every word typed."""
-        words = search_fold(self.typed).split() if self.typed else []
+        words = (search_fold(self.typed) or "").split()
         return [
             e
             for e in self.catalog.employees

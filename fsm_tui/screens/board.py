@@ -97,7 +97,7 @@ class BoardScreen(SectionScreen):
 
     def _show(self, filters: OrderFilter, *, focus_id: int | None = None) -> None:
         """Query the visible view; the hidden one loads when it is shown."""
-        self.query_one(StageCounts).loading()
+        self.query_one(StageCounts).show_loading()
         self._stale = {"table", "kanban"} - {self.view}
         if self.view == "table":
             self.table.load(filters, focus_id=focus_id)
@@ -186,7 +186,7 @@ class BoardScreen(SectionScreen):
         if self.view in self._stale:
             self._stale.discard(self.view)
             filters = self.filter_bar.current()
-            self.query_one(StageCounts).loading()
+            self.query_one(StageCounts).show_loading()
             if self.view == "table":
                 self.table.load(filters)
             else:

@@ -66,7 +66,7 @@ class ConversationList(OptionList):
         self._user()
         super().action_page_down()
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         self._user()  # Textual then runs OptionList's own click handler
 
 
@@ -138,9 +138,9 @@ class ChatScreen(SectionScreen):
         backend = self.fsm.backend
         with backend.reader() as session:
             rows = chat.chat_list(
-                session, user=backend.actor, unread_only=unread_only, limit=self.LIMIT
+                session=session, user=backend.actor, unread_only=unread_only, limit=self.LIMIT
             )
-            total = chat.unread(session, user=backend.actor).total
+            total = chat.unread(session=session, user=backend.actor).total
         if not worker.is_cancelled:
             self.post_message(self.ListLoaded(rows, total, unread_only))
 

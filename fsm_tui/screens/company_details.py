@@ -79,7 +79,7 @@ class CompanyDetailsScreen(ChangeForm):
 
     def _read(self) -> None:
         with self.fsm.backend.reader() as session:
-            loaded = settings.load(session)
+            loaded = settings.load(session=session)
         self.post_message(self.Read({key: loaded[key] for key in COMPANY_DETAILS}))
 
     def on_company_details_screen_read(self, message: Read) -> None:

@@ -157,7 +157,7 @@ class WorkScreen(ChangeForm):
     def _read_window(self) -> None:
         with self.fsm.backend.reader() as session:
             window = planning.work_window(
-                session, order_id=self.order_id, now=self.fsm.backend.now()
+                session=session, order_id=self.order_id, now=self.fsm.backend.now()
             )
         self.post_message(self.WindowRead(window))
 
@@ -220,7 +220,7 @@ class WorkScreen(ChangeForm):
                 comment=values["comment"],
                 actor=actor,
             )
-            total = execution.totals(session, order_id, lang=lang).total
+            total = execution.totals(session=session, order_id=order_id, lang=lang).total
             return t(
                 "work.saved",
                 lang,
@@ -282,7 +282,7 @@ class MaterialScreen(StockForm):
         lang, actor = self.lang, self.fsm.backend.user
 
         def use(session: Session) -> str:
-            item = stock_queries.get_item(session, item_id)
+            item = stock_queries.get_item(session=session, item_id=item_id)
             value = parse_quantity(values["quantity"], field="quantity", unit=item.unit)
             if value is None:
                 raise InvalidInput("quantity: how much was used?", field="quantity")
@@ -294,7 +294,7 @@ class MaterialScreen(StockForm):
                 quantity=value,
                 actor=actor,
             )
-            warehouse = stock_queries.get_warehouse(session, warehouse_id)
+            warehouse = stock_queries.get_warehouse(session=session, warehouse_id=warehouse_id)
             left = next(
                 (
                     line.available

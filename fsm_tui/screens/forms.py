@@ -156,7 +156,7 @@ def read_where(
         order = session.get(Order, order_id)
         if order is not None:
             source = stock_queries.suggest_write_off(
-                session, order=order, item_id=item_id, quantity=quantity
+                session=session, order=order, item_id=item_id, quantity=quantity
             )
             suggested = source.id if source is not None else None
     return Where(item_id, lines, held, suggested)

@@ -91,7 +91,7 @@ class ForwardScreen(FormScreen[Forwarded | None]):
         backend = self.fsm.backend
 
         def work(session: Session) -> Forwarded:
-            order = lookup.resolve_order(session, ref)
+            order = lookup.resolve_order(session=session, ref=ref)
             assert order.id is not None
             message = chat.forward_message(
                 session=session,

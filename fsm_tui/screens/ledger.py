@@ -46,12 +46,12 @@ class LedgerData:
 
 
 def read_ledger(session: Session, item_id: int) -> LedgerData:
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     session.expunge(item)
     availability = stock_queries.availability(session=session, item_id=item_id)
     movements = stock_queries.ledger(session=session, item_id=item_id, limit=LIMIT)
-    settings = company_settings.load(session)
-    low = stock_queries.item_is_low(session, item)
+    settings = company_settings.load(session=session)
+    low = stock_queries.item_is_low(session=session, item=item)
     return LedgerData(
         item,
         tuple(availability.lines),
@@ -214,7 +214,7 @@ class LedgerScreen(AppNode, WorkerErrors, ModalScreen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="ledger-order")
     def _find_order(self, number: str) -> None:
         with self.fsm.backend.reader() as session:
-            order = lookup.resolve_order(session, number)
+            order = lookup.resolve_order(session=session, ref=number)
             assert order.id is not None
         self.post_message(self.OrderFound(order.id))
 

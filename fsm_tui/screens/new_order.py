@@ -159,7 +159,7 @@ class NewOrderScreen(FormScreen[Created | None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="new-order-find")
     def _find(self, text: str) -> None:
         with self.fsm.backend.reader() as session:
-            picks = lookup.search_for_order(session, text)
+            picks = lookup.search_for_order(session=session, text=text)
         single = lookup.single_pick(picks)
         if single is not None:
             self.post_message(self._found(single))

@@ -170,6 +170,7 @@ class OrderScreen(FsmScreen):
         self.conflict: ConflictFound | None = None
         self._filled_for: int | None = None
         self._focus_wanted: str | None = None
+        self._task_wanted: tuple[str, str] | None = None
 
     # --- layout --------------------------------------------------------------------------
 
@@ -280,7 +281,9 @@ class OrderScreen(FsmScreen):
         order = session.get(Order, self.order_id)
         if order is None:
             raise NotFound("order", f"#{self.order_id}")
-        details = order_queries.order_details(session, order, now=self.fsm.backend.now())
+        details = order_queries.order_details(
+            session=session, order=order, now=self.fsm.backend.now()
+        )
         history = [
             {
                 "at": h.at,
@@ -290,7 +293,7 @@ class OrderScreen(FsmScreen):
                 "old": h.old_value,
                 "new": h.new_value,
             }
-            for h in order_queries.history(session, self.order_id)
+            for h in order_queries.history(session=session, order_id=self.order_id)
         ]
         return details, history
 
@@ -701,7 +704,7 @@ class OrderScreen(FsmScreen):
             self.action_tab(ids.index(f"tab-{tab}") + 1)
 
     def _start_task(self, pane: TabPane) -> None:
-        wanted = getattr(self, "_task_wanted", None)
+        wanted = self._task_wanted
         if wanted is None or wanted[0] != pane.id or not pane.children:
             return
         self._task_wanted = None
@@ -723,7 +726,7 @@ class OrderScreen(FsmScreen):
         tab = next((tab for tab in ORDER_TABS if f"tab-{tab.id}" == pane.id), None)
         if tab is not None and not pane.children:
             await pane.mount(tab.make(self.order_id, self.fsm))
-        if self._focus_wanted == pane.id:
+        if pane.id is not None and self._focus_wanted == pane.id:
             self._focus_tab(pane.id)
         self._start_task(pane)
 

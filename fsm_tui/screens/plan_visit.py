@@ -226,7 +226,7 @@ class VisitScreen(FormScreen[Planned | None]):
                 day = self.day or now.astimezone(self.tz).date()
                 start = planning.read_moment(start_text, self.tz, day=day, field="start")
             offer = planning.offer_visit(
-                session,
+                session=session,
                 order_id=target.order_id,
                 day=target.day,
                 start=start,
@@ -390,7 +390,11 @@ class VisitScreen(FormScreen[Planned | None]):
                     allow_past=allow_past,
                 )
             order = session.get(Order, target.order_id)
-            view = planning.visit_view(session, visit.id) if visit.id is not None else None
+            view = (
+                planning.visit_view(session=session, visit_id=visit.id)
+                if visit.id is not None
+                else None
+            )
             assert order is not None
             assert view is not None
             result = Planned(

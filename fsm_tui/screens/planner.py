@@ -166,9 +166,9 @@ class PlannerScreen(SectionScreen):
         worker = get_current_worker()
         backend = self.fsm.backend
         with backend.reader() as session:
-            schedule = planning.schedule(session, first_day=day, last_day=day)
-            queue = planning.unscheduled(session, now=backend.now(), limit=self.QUEUE_LIMIT)
-            minutes = company_settings.load(session).visit_minutes
+            schedule = planning.schedule(session=session, first_day=day, last_day=day)
+            queue = planning.unscheduled(session=session, now=backend.now(), limit=self.QUEUE_LIMIT)
+            minutes = company_settings.load(session=session).visit_minutes
         if not worker.is_cancelled:
             self.post_message(self.Loaded(generation, day, schedule, queue, minutes))
 
@@ -407,7 +407,7 @@ class PlannerScreen(SectionScreen):
         backend = self.fsm.backend
         with backend.reader() as session:
             offer = planning.offer_visit(
-                session, order_id=order_id, day=day, minutes=minutes, now=backend.now()
+                session=session, order_id=order_id, day=day, minutes=minutes, now=backend.now()
             )
         start = offer.start if offer.slots else None
         found = offer.candidates if offer.slots else []

@@ -36,7 +36,7 @@ from fsm_tui.widgets.key_footer import KeyFooter
 
 
 def _amount(text: str, session: Session, item_id: int) -> tuple[Decimal, Any]:
-    item = stock_queries.get_item(session, item_id)
+    item = stock_queries.get_item(session=session, item_id=item_id)
     value = parse_quantity(text, field="quantity", unit=item.unit)
     if value is None:
         raise InvalidInput("quantity: how much?", field="quantity")
@@ -241,7 +241,9 @@ class ReceiveScreen(StockForm):
                 document=document,
                 actor=actor,
             )
-            warehouse = stock_queries.get_warehouse(session, values["warehouse"])
+            warehouse = stock_queries.get_warehouse(
+                session=session, warehouse_id=values["warehouse"]
+            )
             return t(
                 "receive.saved",
                 lang,
@@ -284,7 +286,7 @@ class TransferScreen(StockForm):
 
         def move(session: Session) -> str:
             amount, item = _amount(values["quantity"], session, values["item"])
-            order = lookup.resolve_order(session, order_ref) if order_ref else None
+            order = lookup.resolve_order(session=session, ref=order_ref) if order_ref else None
             stock.transfer(
                 session=session,
                 item_id=item.id,
@@ -294,8 +296,8 @@ class TransferScreen(StockForm):
                 order_id=order.id if order else None,
                 actor=actor,
             )
-            source = stock_queries.get_warehouse(session, values["warehouse"])
-            target = stock_queries.get_warehouse(session, values["target"])
+            source = stock_queries.get_warehouse(session=session, warehouse_id=values["warehouse"])
+            target = stock_queries.get_warehouse(session=session, warehouse_id=values["target"])
             return t(
                 "transfer.saved",
                 lang,
@@ -344,7 +346,9 @@ class ReserveScreen(StockForm):
                 quantity=amount,
                 actor=actor,
             )
-            warehouse = stock_queries.get_warehouse(session, values["warehouse"])
+            warehouse = stock_queries.get_warehouse(
+                session=session, warehouse_id=values["warehouse"]
+            )
             return t(
                 "reserve.saved",
                 lang,

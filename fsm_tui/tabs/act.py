@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -55,8 +56,8 @@ def write_act(backend: Any, order_id: int, folder: str, lang: str) -> Path:
     from fsm_core.documents.act import render_act
 
     with backend.reader() as session:
-        document = execution.act_document(session, order_id, lang=lang)
-        tz = company_settings.load(session).tz
+        document = execution.act_document(session=session, order_id=order_id, lang=lang)
+        tz = company_settings.load(session=session).tz
     path = act_path(folder, document.order_number)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,11 +132,13 @@ class ActPane(OrderPane):
     # --- the act as it will read ---------------------------------------------------------
 
     def read(self, session: Session) -> ActData:
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         order = session.get(Order, self.order_id)
         number = order.number if order else f"#{self.order_id}"
         try:
-            document = execution.act_document(session, self.order_id, lang=self.lang)
+            document = execution.act_document(
+                session=session, order_id=self.order_id, lang=self.lang
+            )
         except InvalidInput as exc:
             return ActData(None, exc.one_line(), tz, number)
         return ActData(document, None, tz, number)
@@ -239,7 +242,7 @@ class ActPane(OrderPane):
         parts.append(tail)
         return Group(*parts)
 
-    def _day(self, value: Any) -> str:
+    def _day(self, value: date) -> str:
         return value.strftime("%d.%m.%Y" if self.lang == "ru" else "%Y-%m-%d")
 
     def _show_written(self) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sqlmodel import Session
 from textual import events
@@ -39,7 +39,7 @@ class _AbstractWidgetMeta(type(Vertical), ABCMeta):  # type: ignore[misc]
     """Textual's widgets have a metaclass of their own; this one adds abstract methods."""
 
 
-class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
+class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):  # type: ignore[metaclass]
     """The content of one order tab: a subclass says what it reads and how it draws it."""
 
     DEFAULT_CLASSES: ClassVar[str] = "order-pane"
@@ -67,7 +67,7 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):
 
     @property
     def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
+        return cast("FsmApp", self.app)
 
     # --- loading -------------------------------------------------------------------------
 

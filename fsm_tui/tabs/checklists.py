@@ -96,10 +96,10 @@ class ChecklistPane(OrderPane):
     # --- reading -------------------------------------------------------------------------
 
     def read(self, session: Session) -> ChecklistData:
-        tz = company_settings.load(session).tz
+        tz = company_settings.load(session=session).tz
         order = session.get(Order, self.order_id)
-        lock = execution.execution_lock(session, order) if order is not None else None
-        states = execution.checklist_state(session, self.order_id)
+        lock = execution.execution_lock(session=session, order=order) if order is not None else None
+        states = execution.checklist_state(session=session, order_id=self.order_id)
         items = tuple(item_view(s, tz=tz, lang=self.lang) for s in states)
         number = order.number if order is not None else ""
         return ChecklistData(items=items, tz=tz, lock=lock, number=number)

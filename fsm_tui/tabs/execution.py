@@ -93,9 +93,9 @@ class ExecutionData:
 
 def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
     """Runs in a worker: the order's work, materials, comment, attachments, signature."""
-    settings = company_settings.load(session)
+    settings = company_settings.load(session=session)
     order = session.get(Order, order_id)
-    computed = execution.totals(session, order_id, lang=lang)
+    computed = execution.totals(session=session, order_id=order_id, lang=lang)
     blocks = []
     materials = 0
     for block in computed.blocks:
@@ -128,14 +128,14 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
     finished = signable = False
     lock = None
     if order is not None:
-        executors = tuple(execution.default_executors(session, order))
+        executors = tuple(execution.default_executors(session=session, order=order))
         person = session.get(Contact, order.contact_id) if order.contact_id else None
         contact = person.full_name if person else None
         contact_position = person.position if person else None
-        stage = load_workflow(session).stages[order.stage_code]
+        stage = load_workflow(session=session).stages[order.stage_code]
         finished = stage.final
         signable = stage.category in SIGNING_CATEGORIES
-        lock = execution.execution_lock(session, order)
+        lock = execution.execution_lock(session=session, order=order)
     return ExecutionData(
         blocks=tuple(blocks),
         total=computed.total,

@@ -84,7 +84,7 @@ class MaterialsPane(OrderPane):
 
     def read(self, session: Session) -> MaterialsData:
         order = session.get(Order, self.order_id)
-        lock = execution.execution_lock(session, order) if order is not None else None
+        lock = execution.execution_lock(session=session, order=order) if order is not None else None
         finished = lock is not None and not lock.signed
         lines = tuple(stock_queries.order_materials(session=session, order_id=self.order_id))
         number = order.number if order else f"#{self.order_id}"

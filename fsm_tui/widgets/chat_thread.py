@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual import events, on, work
@@ -147,7 +147,7 @@ class ChatThread(WorkerErrors, Vertical):
 
     @property
     def fsm(self) -> FsmApp:
-        return self.app  # type: ignore[return-value]
+        return cast("FsmApp", self.app)
 
     # --- layout --------------------------------------------------------------------------
 
@@ -236,14 +236,14 @@ class ChatThread(WorkerErrors, Vertical):
             header = Header(
                 order.id, order.number, order.customer_id, order.object_id, order.description
             )
-            counts = chat.unread(session, user=backend.actor, order_id=order_id)
+            counts = chat.unread(session=session, user=backend.actor, order_id=order_id)
             unread = counts.by_order.get(order_id, {})
             if pick and not unread.get(Channel.TEAM.value) and unread.get(Channel.CUSTOMER.value):
                 channel = Channel.CUSTOMER.value
             if backend.actor.kind == "customer":
                 channel = Channel.CUSTOMER.value
             views = chat.messages(
-                session, order_id=order_id, user=backend.actor, channel=Channel(channel)
+                session=session, order_id=order_id, user=backend.actor, channel=Channel(channel)
             )
         if not worker.is_cancelled:
             self.post_message(self.Loaded(self, generation, header, channel, views, dict(unread)))

@@ -88,6 +88,8 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         Binding("left", "sideways(-1)", "Back to the first columns", show=False, id="lines.left"),
     ]
 
+    columns: tuple[Column, ...]
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "line-table--header",
         "line-table--cursor",
@@ -294,8 +296,8 @@ class LineTable(cells.LineDrawn, ScrollView, can_focus=True):
         line = self.lines[index]
         line_style = base
         if index == self.cursor and line.selectable and self.show_cursor:
-            name = "line-table--cursor" if self.has_focus else "line-table--cursor-blurred"
-            line_style = base + self.get_component_rich_style(name)
+            cursor = "line-table--cursor" if self.has_focus else "line-table--cursor-blurred"
+            line_style = base + self.get_component_rich_style(cursor)
         if line.heading is not None:
             heading = self._style(line.style or "heading") or Style()
             return Strip([Segment(cells.fit(line.heading, width), line_style + heading)], width)

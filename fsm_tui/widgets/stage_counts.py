@@ -27,7 +27,7 @@ class StageCounts(Static):
         self.selected = selected
         self.update(self._content())
 
-    def loading(self) -> None:
+    def show_loading(self) -> None:
         self.counts = None
         self.update(self._content())
 

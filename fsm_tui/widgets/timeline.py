@@ -281,7 +281,7 @@ class Timeline(ScrollView, can_focus=True):
         self.cursor_row = row
         grid = self._layout(self.scrollable_content_region.width)
         index = -1
-        if event.x >= self.name_width:
+        if grid is not None and event.x >= self.name_width:
             for i, v in enumerate(self.people[row].days[0].visits):
                 a, b = self._span_cells(grid, v)
                 if a <= event.x - self.name_width < b:
@@ -427,9 +427,9 @@ class Timeline(ScrollView, can_focus=True):
         shades: list[tuple[str, Style]] = []
         offs = [(o["start"], o["end"]) for o in day.time_off]
         for i in range(grid.cells):
-            a, b = grid.slice(i)
-            working = any(s < b and e > a for s, e in day.working)
-            away = any(s < b and e > a for s, e in offs) or (day.holiday and day.shifts)
+            since, until = grid.slice(i)
+            working = any(s < until and e > since for s, e in day.working)
+            away = any(s < until and e > since for s, e in offs) or (day.holiday and day.shifts)
             if away:
                 shades.append(("×", base + self._style("away")))
             elif working:

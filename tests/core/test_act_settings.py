@@ -78,7 +78,7 @@ def test_a_form_of_settings_is_taken_whole_or_not_at_all(db):
         )
     assert stored == {"company_inn": "7801234564", "vat_rate": "20"}
     with db.reader() as s:
-        loaded = settings.load(s)
+        loaded = settings.load(session=s)
     assert loaded["company_inn"] == "7801234564"
     assert str(loaded.vat_rate) == "20"
 

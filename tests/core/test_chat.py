@@ -10,7 +10,7 @@ from fsm_core.services import chat, settings, users
 @pytest.fixture
 def people(db, world):
     with db.transaction() as s:
-        dispatcher = users.resolve_actor(s, None)  # the seeded default user
+        dispatcher = users.resolve_actor(session=s, name=None)  # the seeded default user
         orlova = users.create_user(session=s, login="orlova", display_name="Орлова В. П.")
         ivanov = users.create_user(
             session=s, login="ivanov", kind="technician", employee_id=world.ivanov.id
@@ -31,28 +31,28 @@ def send(db, order, user, text, **kw):
 
 def counts(db, user):
     with db.reader() as s:
-        found = chat.unread(s, user=user)
+        found = chat.unread(session=s, user=user)
     return found.total, {k: dict(v) for k, v in found.by_order.items()}
 
 
 def test_users_are_found_by_login_name_or_short_name(db, people, world):
     _dispatcher, orlova, ivanov, *_ = people
     with db.reader() as s:
-        assert users.resolve_actor(s, None).login == "dispatcher"
-        assert users.resolve_actor(s, "ORLOVA").id == orlova.id
-        assert users.resolve_actor(s, "орлова в. п.").id == orlova.id
-        assert users.resolve_actor(s, "Иванов К.П.").id == ivanov.id
-        assert users.resolve_actor(s, "Иванов Кирилл Петрович").id == ivanov.id
+        assert users.resolve_actor(session=s, name=None).login == "dispatcher"
+        assert users.resolve_actor(session=s, name="ORLOVA").id == orlova.id
+        assert users.resolve_actor(session=s, name="орлова в. п.").id == orlova.id
+        assert users.resolve_actor(session=s, name="Иванов К.П.").id == ivanov.id
+        assert users.resolve_actor(session=s, name="Иванов Кирилл Петрович").id == ivanov.id
         with pytest.raises(NotFound, match="no user matches 'Сидоров'"):
-            users.resolve_actor(s, "Сидоров")
+            users.resolve_actor(session=s, name="Сидоров")
     with db.transaction() as s:
         settings.set_value(session=s, key="default_user", value="orlova")
     with db.reader() as s:
-        assert users.resolve_actor(s, "").id == orlova.id
+        assert users.resolve_actor(session=s, name="").id == orlova.id
     with db.transaction() as s:
         settings.set_value(session=s, key="default_user", value="ghost")
     with db.reader() as s, pytest.raises(NotFound) as err:
-        users.resolve_actor(s, None)
+        users.resolve_actor(session=s, name=None)
     assert "the default_user setting names nobody" in err.value.one_line()
 
 
@@ -66,11 +66,11 @@ def test_user_rules(db, people, world):
             users.create_user(session=s, login="ivanov2", employee_id=world.ivanov.id)
         users.create_user(session=s, login="orlova2", display_name="Орлова В. П.")
     with db.reader() as s, pytest.raises(Ambiguous):
-        users.find_user(s, "Орлова В. П.")
+        users.find_user(session=s, name="Орлова В. П.")
     with db.transaction() as s:
         users.set_active(session=s, user_id=people[3].id, active=False)
     with db.reader() as s, pytest.raises(InvalidInput, match="deactivated"):
-        users.resolve_actor(s, "petrov")
+        users.resolve_actor(session=s, name="petrov")
 
 
 def test_team_and_customer_channels_and_sending_to_both(db, people, world):
@@ -84,9 +84,11 @@ def test_team_and_customer_channels_and_sending_to_both(db, people, world):
     with pytest.raises(InvalidInput, match="text or an attachment"):
         send(db, order, orlova, "   ")
     with db.reader() as s:
-        both = chat.messages(s, order_id=order.id, user=orlova)
-        team = chat.messages(s, order_id=order.id, user=ivanov, channel=chat.parse_channel("team"))
-        seen_by_customer = chat.messages(s, order_id=order.id, user=smirnova)
+        both = chat.messages(session=s, order_id=order.id, user=orlova)
+        team = chat.messages(
+            session=s, order_id=order.id, user=ivanov, channel=chat.parse_channel("team")
+        )
+        seen_by_customer = chat.messages(session=s, order_id=order.id, user=smirnova)
     assert [(m.channel, m.author, m.text) for m in both] == [
         ("team", "Орлова В. П.", "Мастер будет в 14:00"),
         ("customer", "Орлова В. П.", "Мастер будет в 14:00"),
@@ -96,7 +98,7 @@ def test_team_and_customer_channels_and_sending_to_both(db, people, world):
     assert [m.channel for m in seen_by_customer] == ["customer", "customer"]
     other = world.order(customer_id=world.other_customer.id)
     with db.reader() as s, pytest.raises(InvalidInput, match="only the customer chat"):
-        chat.messages(s, order_id=other.id, user=smirnova)
+        chat.messages(session=s, order_id=other.id, user=smirnova)
 
 
 def test_unread_counts_per_user_order_and_overall(db, people, world):
@@ -132,7 +134,7 @@ def test_unread_counts_per_user_order_and_overall(db, people, world):
         chat.mark_read(session=s, user=dispatcher, order_id=first.id, channel=chat.Channel.TEAM)
     assert counts(db, dispatcher) == (4, {first.id: {"customer": 3}, second.id: {"team": 1}})
     with db.reader() as s:
-        listed = chat.chat_list(s, user=orlova, unread_only=True)
+        listed = chat.chat_list(session=s, user=orlova, unread_only=True)
     assert [(r["number"], r["unread"], r["last_text"]) for r in listed] == [
         (first.number, 1, "Через час закончим"),
         (second.number, 1, "Нужна запчасть"),
@@ -155,7 +157,7 @@ def test_many_unread_messages_make_a_99_plus_badge(db, people, world):
         for i in range(120):
             chat.send_message(session=s, order_id=order.id, user=ivanov, text=f"Фото {i}")
     with db.reader() as s:
-        found = chat.unread(s, user=orlova)
+        found = chat.unread(session=s, user=orlova)
     assert (found.total, found.badge, found.of(order.id)) == (120, "99+", 120)
 
 
@@ -180,7 +182,7 @@ def test_forwarding_to_another_order_or_channel(db, people, world):
                 session=s, message_id=original.id, order_id=source_order.id, user=orlova
             )
     with db.reader() as s:
-        (shown,) = chat.messages(s, order_id=target.id, user=orlova)
+        (shown,) = chat.messages(session=s, order_id=target.id, user=orlova)
     assert shown.text == "Фото после чистки радиатора"
     assert shown.author == "Орлова В. П."
     assert shown.forwarded_from["number"] == source_order.number
@@ -200,11 +202,11 @@ def test_search_across_messages(db, people, world):
     send(db, b, petrov, "Емкостный датчик не нужен")
     send(db, b, petrov, "Другое")
     with db.reader() as s:
-        found = chat.search(s, user=orlova, text="емкостный")
-        mine = chat.search(s, user=ivanov, text="емкостный")
-        only_b = chat.search(s, user=orlova, text="датчик", order_id=b.id)
+        found = chat.search(session=s, user=orlova, text="емкостный")
+        mine = chat.search(session=s, user=ivanov, text="емкостный")
+        only_b = chat.search(session=s, user=orlova, text="датчик", order_id=b.id)
         with pytest.raises(InvalidInput, match="give some text"):
-            chat.search(s, user=orlova, text="  ")
+            chat.search(session=s, user=orlova, text="  ")
     assert [m.number for m in found] == [b.number, a.number]  # newest first
     assert [m.number for m in mine] == [a.number]
     assert [m.number for m in only_b] == [b.number]
@@ -221,13 +223,15 @@ def test_attachments_go_to_the_store_by_content(db, db_url, people, world, tmp_p
     photo.write_bytes(b"\xff\xd8jpeg" * 100)
     (_message,) = send(db, order, ivanov, "", files=[photo])
     with db.reader() as s:
-        (view,) = chat.messages(s, order_id=order.id, user=orlova)
-        stored = chat.attachment(s, attachment_id=view.attachments[0]["id"], user=orlova)
+        (view,) = chat.messages(session=s, order_id=order.id, user=orlova)
+        stored = chat.attachment(session=s, attachment_id=view.attachments[0]["id"], user=orlova)
         from fsm_core import attachments
 
         path = attachments.path_of(s, stored)
         with pytest.raises(NotFound):
-            chat.attachment(s, attachment_id=stored.id, user=people[4])  # not the customer's
+            chat.attachment(
+                session=s, attachment_id=stored.id, user=people[4]
+            )  # not the customer's
     assert view.text == ""
     assert view.attachments[0]["name"] == "фото 1.jpg"
     assert view.attachments[0]["media_type"] == "image/jpeg"

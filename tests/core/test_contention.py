@@ -137,7 +137,7 @@ while time.time() < float(at):
     time.sleep(0.002)
 db = Database(url, busy_timeout_ms=50)  # waiting is the unit of work's, not SQLite's
 with db.reader() as s:
-    user = resolve_actor(s, None)
+    user = resolve_actor(session=s, name=None)
     s.expunge(user)
 for n in range(3):
     with db.transaction() as s:

@@ -83,7 +83,7 @@ def get(db, model, key):
 
 def test_checklists_apply_by_object_kind_and_list_their_items(db, job):
     with db.reader() as s:
-        state = execution.checklist_state(s, job["order"].id)
+        state = execution.checklist_state(session=s, order_id=job["order"].id)
     assert [i.item.text for i in state] == [
         "Уровень жидкости в норме?",
         "Давление в контуре",
@@ -200,7 +200,7 @@ def test_work_keeps_the_price_and_rates_of_its_day(db, world, job):
             session=s, employee_id=world.ivanov.id, data={"hourly_rate": "5 000"}
         )
     with db.reader() as s:  # ... the order's figures do not
-        computed = execution.totals(s, order.id)
+        computed = execution.totals(session=s, order_id=order.id)
     (block,) = computed.blocks
     assert [(line.name, line.quantity, line.price, line.amount) for line in block.lines] == [
         ("Чистка радиатора испарителя", Decimal("1.000"), Decimal("3500.00"), Decimal("3500.00")),
@@ -281,7 +281,7 @@ def test_materials_are_written_off_and_refused_when_short(db, world, job):
     with db.reader() as s:
         balance = s.get(StockBalance, (freon.id, van.id))
         assert balance.on_hand == Decimal("1.200")
-        lines = execution.totals(s, order.id).blocks[-1].lines
+        lines = execution.totals(session=s, order_id=order.id).blocks[-1].lines
     assert lines[-1].amount == Decimal("960.00")
 
 
@@ -340,7 +340,7 @@ def test_the_signature_and_the_act(db, world, job, tmp_path):
             session=s, order_id=order.id, signer_name="Смирнова О. В.", image=signature, actor="t"
         )
     with db.reader() as s:
-        act = execution.act_document(s, order.id, lang="ru")
+        act = execution.act_document(session=s, order_id=order.id, lang="ru")
     assert (act.order_number, act.customer_name, act.signer_name) == (
         order.number,
         "ООО «СМ-Трейд»",
@@ -358,7 +358,7 @@ def test_the_signature_and_the_act(db, world, job, tmp_path):
 def test_an_order_without_work_has_no_act(db, world):
     order = world.order()
     with pytest.raises(InvalidInput, match="nothing to put in an act"), db.reader() as s:
-        execution.act_document(s, order.id)
+        execution.act_document(session=s, order_id=order.id)
 
 
 def test_closed_orders_keep_their_execution(db, world, job):
@@ -377,11 +377,14 @@ def test_closed_orders_keep_their_execution(db, world, job):
 def test_unknown_items_and_orders(db, world, job):
     other = world.order()
     with pytest.raises(InvalidInput, match="has no checklist"), db.reader() as s:
-        execution.find_item(s, other.id, "1")
+        execution.find_item(session=s, order_id=other.id, ref="1")
     with db.reader() as s:
-        assert execution.find_item(s, job["order"].id, "давление").id == job["pressure"].id
+        assert (
+            execution.find_item(session=s, order_id=job["order"].id, ref="давление").id
+            == job["pressure"].id
+        )
         with pytest.raises(NotFound):
-            execution.find_item(s, job["order"].id, "температура")
+            execution.find_item(session=s, order_id=job["order"].id, ref="температура")
 
 
 def test_check_in_records_the_time(db, job):
@@ -454,8 +457,8 @@ def test_a_signed_act_refuses_every_change_of_what_it_signed(db, world, job, fre
         )
         execution.sign(session=s, order_id=order.id, signer_name="Смирнова О. В.", actor="t")
     with db.reader() as s:
-        before = execution.totals(s, order.id).total
-        lock = execution.execution_lock(s, get(db, Order, order.id))
+        before = execution.totals(session=s, order_id=order.id).total
+        lock = execution.execution_lock(session=s, order=get(db, Order, order.id))
     assert lock is not None
     assert lock.signer == "Смирнова О. В."
     assert lock.text("ru") == (
@@ -506,7 +509,7 @@ def test_a_signed_act_refuses_every_change_of_what_it_signed(db, world, job, fre
         assert "fsm work unsign" in line, what
         assert "\n" not in line, what
     with db.reader() as s:
-        assert execution.totals(s, order.id).total == before
+        assert execution.totals(session=s, order_id=order.id).total == before
         assert s.get(StockBalance, (item.id, van.id)).on_hand == Decimal("4.000")
     # a photo of the finished job is not part of what was signed
     photo = tmp_path / "после.png"
@@ -545,7 +548,7 @@ def test_withdrawing_the_signature_is_recorded_and_unfreezes_the_act(db, world, 
         _work(s, world, job, start=NOW - timedelta(minutes=50), end=NOW - timedelta(minutes=20))
         execution.sign(session=s, order_id=order.id, signer_name="Смирнова О. В.", actor="t")
     with db.reader() as s:
-        act = execution.act_document(s, order.id)
+        act = execution.act_document(session=s, order_id=order.id)
     assert len(act.blocks) == 2
     assert act.signer_name == "Смирнова О. В."
     unsigned = world.order()  # not inside the transaction below: it takes its own turn
@@ -667,8 +670,8 @@ def test_a_work_type_is_charged_as_the_company_says(db, world, job, charge, name
             data={"charge": "hours" if charge != "hours" else "fixed"},
         )
     with db.reader() as s:
-        computed = execution.totals(s, job["order"].id)
-        act = execution.act_document(s, job["order"].id)
+        computed = execution.totals(session=s, order_id=job["order"].id)
+        act = execution.act_document(session=s, order_id=job["order"].id)
     [block] = computed.blocks
     assert [line.name for line in block.lines] == names
     assert [e.employee_name for e in block.executors] == ["Иванов К. П."]  # named either way
@@ -737,7 +740,7 @@ def test_the_act_carries_the_requisites_the_contract_and_vat(db, world, job):
             actor="t",
         )
     with db.reader() as s:
-        act = execution.act_document(s, job["order"].id)
+        act = execution.act_document(session=s, order_id=job["order"].id)
     assert act.total == Decimal("5250.00")
     assert (act.vat_rate, act.vat_amount) == (Decimal("20"), Decimal("875.00"))
     assert (act.company_inn, act.company_kpp, act.company_ogrn) == (
@@ -756,7 +759,7 @@ def test_the_act_carries_the_requisites_the_contract_and_vat(db, world, job):
     with db.transaction() as s:
         settings.set_value(session=s, key="vat_rate", value="")
     with db.reader() as s:
-        act = execution.act_document(s, job["order"].id)
+        act = execution.act_document(session=s, order_id=job["order"].id)
     assert (act.vat_rate, act.vat_amount) == (None, None)  # «Без НДС»
 
 

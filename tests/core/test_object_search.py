@@ -48,7 +48,7 @@ def lines(picks):
 
 def test_a_units_name_lists_each_under_its_site_and_customer(db, shops):
     with db.reader() as s:
-        picks = lookup.search_for_order(s, "сплит")
+        picks = lookup.search_for_order(session=s, text="сплит")
     assert lines(picks) == [
         "ООО «Лютик» (context)",
         "  Кафе на Садовой (context)",
@@ -72,7 +72,7 @@ def test_a_units_name_lists_each_under_its_site_and_customer(db, shops):
 def test_a_site_found_by_its_address_comes_with_what_is_on_it(db, shops):
     _a, _b, made = shops
     with db.reader() as s:
-        picks = lookup.search_for_order(s, "лиговский")
+        picks = lookup.search_for_order(session=s, text="лиговский")
     assert lines(picks) == [
         "ООО «Ромашка» (context)",
         "  Магазин на Лиговском",
@@ -85,7 +85,7 @@ def test_a_site_found_by_its_address_comes_with_what_is_on_it(db, shops):
 def test_an_inventory_number_names_one_unit(db, shops):
     _a, _b, made = shops
     with db.reader() as s:
-        picks = lookup.search_for_order(s, "Р-2")
+        picks = lookup.search_for_order(session=s, text="Р-2")
     single = lookup.single_pick(picks)
     assert single is not None
     assert single.object.id == made["Р-2"][1]
@@ -95,8 +95,8 @@ def test_an_inventory_number_names_one_unit(db, shops):
 def test_a_customer_by_name_or_inn_brings_its_whole_tree(db, shops):
     a, _b, _made = shops
     with db.reader() as s:
-        by_inn = lookup.search_for_order(s, "7801234564")
-        by_name = lookup.search_for_order(s, "ромашк")
+        by_inn = lookup.search_for_order(session=s, text="7801234564")
+        by_name = lookup.search_for_order(session=s, text="ромашк")
     assert (
         lines(by_inn)
         == lines(by_name)
@@ -113,7 +113,7 @@ def test_a_customer_by_name_or_inn_brings_its_whole_tree(db, shops):
 
 def test_nothing_found_says_what_to_type(db, shops):
     with db.reader() as s, pytest.raises(NotFound, match="no object or customer matches"):
-        lookup.search_for_order(s, "нет такого")
+        lookup.search_for_order(session=s, text="нет такого")
 
 
 def test_the_tree_puts_equipment_under_its_site(db, shops):

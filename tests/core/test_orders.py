@@ -22,7 +22,7 @@ def history_of(db, order_id):
     with db.reader() as s:
         return [
             (h.action, h.field, h.old_value, h.new_value)
-            for h in order_queries.history(s, order_id)
+            for h in order_queries.history(session=s, order_id=order_id)
         ]
 
 
@@ -450,10 +450,10 @@ def test_list_filters_by_date_range_in_the_company_zone(db, world):
         old = world.order()
     new = world.order()
     with db.reader() as s:
-        flt = order_queries.filter_from_text(s, since="26.11.2026", until="26.11.2026")
+        flt = order_queries.filter_from_text(session=s, since="26.11.2026", until="26.11.2026")
         rows = order_queries.list_orders(session=s, filters=flt)
         assert [r["number"] for r in rows] == [new.number]
-        flt = order_queries.filter_from_text(s, until="24.11.2026")
+        flt = order_queries.filter_from_text(session=s, until="24.11.2026")
         assert [r["number"] for r in order_queries.list_orders(session=s, filters=flt)] == [
             old.number
         ]
@@ -487,7 +487,7 @@ def test_sla_status_filter_and_counts(db, world):
 def test_details_name_everything_and_list_allowed_stages(db, world):
     order = world.order(object_id=world.ac.id, contact_id=world.contact.id)
     with db.reader() as s:
-        details = order_queries.order_details(s, s.get(Order, order.id))
+        details = order_queries.order_details(session=s, order=s.get(Order, order.id))
     assert details["customer"] == "ООО «СМ-Трейд»"
     assert details["address"] == "Санкт-Петербург, Невский пр., 114"  # from the site
     assert details["contact_phone"] == "+79213456701"

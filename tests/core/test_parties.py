@@ -94,22 +94,26 @@ def test_coordinates_are_checked(db, world):
 
 def test_lookup_by_what_people_type(db, world):
     with db.reader() as s:
-        assert lookup.resolve_company(s, "7801234564").id == world.customer.id
-        assert lookup.resolve_company(s, "см-трейд").id == world.customer.id
-        assert lookup.resolve_company(s, f"#{world.other_customer.id}").name.startswith("АО")
-        assert lookup.resolve_employee(s, "Иванов К.П.").id == world.ivanov.id
-        assert lookup.resolve_employee(s, "иванов кирилл петрович").id == world.ivanov.id
-        assert lookup.resolve_object(s, "СМТ-000114").id == world.ac.id
-        assert lookup.resolve_object(s, world.ac.passport_token).id == world.ac.id
-        assert lookup.resolve_contact(s, "8 921 345 67 01").id == world.contact.id
-        assert lookup.resolve_crew(s, "холод").id == world.crew.id
+        assert lookup.resolve_company(session=s, ref="7801234564").id == world.customer.id
+        assert lookup.resolve_company(session=s, ref="см-трейд").id == world.customer.id
+        assert lookup.resolve_company(session=s, ref=f"#{world.other_customer.id}").name.startswith(
+            "АО"
+        )
+        assert lookup.resolve_employee(session=s, ref="Иванов К.П.").id == world.ivanov.id
+        assert (
+            lookup.resolve_employee(session=s, ref="иванов кирилл петрович").id == world.ivanov.id
+        )
+        assert lookup.resolve_object(session=s, ref="СМТ-000114").id == world.ac.id
+        assert lookup.resolve_object(session=s, ref=world.ac.passport_token).id == world.ac.id
+        assert lookup.resolve_contact(session=s, ref="8 921 345 67 01").id == world.contact.id
+        assert lookup.resolve_crew(session=s, ref="холод").id == world.crew.id
         with pytest.raises(NotFound, match="no employee matches 'Сидоров'"):
-            lookup.resolve_employee(s, "Сидоров")
+            lookup.resolve_employee(session=s, ref="Сидоров")
         with pytest.raises(Ambiguous) as err:
-            lookup.resolve_employee(s, "ов")
+            lookup.resolve_employee(session=s, ref="ов")
         assert set(err.value.candidates) == {"Иванов К. П. (#1)", "Петров А. С. (#2)"}
         with pytest.raises(NotFound, match="order"):
-            lookup.resolve_order(s, "26-9999")
+            lookup.resolve_order(session=s, ref="26-9999")
 
 
 def test_an_exact_name_wins_over_longer_ones(db):
@@ -117,6 +121,6 @@ def test_an_exact_name_wins_over_longer_ones(db):
         parties.create_company(session=s, data={"name": "Альфа"})
         parties.create_company(session=s, data={"name": "Альфа-Сервис"})
     with db.reader() as s:
-        assert lookup.resolve_company(s, "альфа").name == "Альфа"
+        assert lookup.resolve_company(session=s, ref="альфа").name == "Альфа"
         with pytest.raises(Ambiguous, match="Альфа-Сервис"):
-            lookup.resolve_company(s, "льф")
+            lookup.resolve_company(session=s, ref="льф")

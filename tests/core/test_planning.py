@@ -45,7 +45,9 @@ def visit(db, order, who, start, end, *, crew=False, allow_past=False):
 
 def kinds(db, start, end, **kw):
     with db.reader() as s:
-        return [(c.kind, c.visit_ids) for c in planning.conflicts(s, start=start, end=end, **kw)]
+        return [
+            (c.kind, c.visit_ids) for c in planning.conflicts(session=s, start=start, end=end, **kw)
+        ]
 
 
 @pytest.fixture
@@ -74,7 +76,7 @@ def test_weekly_hours_by_rrule_across_a_holiday_in_a_zone_without_dst(db, world)
     with db.reader() as s:
         # 19.10–08.11: Europe's clocks change on 25.10, Moscow's do not
         cal = working_time.load_calendar(
-            s,
+            session=s,
             employee_ids=[world.ivanov.id],
             first_day=date(2026, 10, 19),
             last_day=date(2026, 11, 8),
@@ -97,7 +99,7 @@ def test_local_hours_stay_local_across_a_dst_change(db, world):
     hours(db, world.ivanov, "Mon-Fri 9-18")
     with db.reader() as s:
         cal = working_time.load_calendar(
-            s,
+            session=s,
             employee_ids=[world.ivanov.id],
             first_day=date(2026, 10, 23),
             last_day=date(2026, 10, 26),
@@ -113,13 +115,15 @@ def test_shift_patterns_and_their_description(db, world):
     hours(db, world.petrov, "2/2 08:00-20:00 from 02.11.2026", since=date(2026, 11, 2))
     with db.reader() as s:
         cal = working_time.load_calendar(
-            s,
+            session=s,
             employee_ids=[world.petrov.id],
             first_day=date(2026, 11, 1),
             last_day=date(2026, 11, 10),
             tz=MSK,
         )
-        rows = working_time.patterns_of(s, employee_ids=[world.petrov.id], on=date(2026, 11, 2))
+        rows = working_time.patterns_of(
+            session=s, employee_ids=[world.petrov.id], on=date(2026, 11, 2)
+        )
     on = sorted(d.day for d in cal.days[world.petrov.id].values() if d.working)
     assert on == [date(2026, 11, d) for d in (2, 3, 6, 7, 10)]
     assert working_time.describe_pattern(rows[world.petrov.id], lang="ru") == [
@@ -149,7 +153,7 @@ def test_new_hours_apply_from_their_day_and_keep_the_past(db, world):
     hours(db, world.ivanov, "Mon-Fri 10:00-19:00", since=date(2026, 11, 16))
     with db.reader() as s:
         cal = working_time.load_calendar(
-            s,
+            session=s,
             employee_ids=[world.ivanov.id],
             first_day=date(2026, 11, 13),
             last_day=date(2026, 11, 16),
@@ -210,7 +214,7 @@ def test_visits_outside_hours_on_days_off_holidays_and_leave(db, world):
     with db.reader() as s:
         found = {
             c.visit_ids[0]: c
-            for c in planning.conflicts(s, start=at(27, 0), end=at(4, 0, month=12))
+            for c in planning.conflicts(session=s, start=at(27, 0), end=at(4, 0, month=12))
         }
     assert found[late.id].kind == "outside_hours"
     assert found[late.id].details["outside_minutes"] == 60
@@ -232,7 +236,7 @@ def test_a_visit_ending_after_the_sla_deadline(db, world):
     v = visit(db, order, world.ivanov, at(27, 10), at(27, 12))
     visit(db, kept, world.ivanov, at(27, 14), at(27, 16))
     with db.reader() as s:
-        found = planning.conflicts(s, start=at(27, 0), end=at(28, 0))
+        found = planning.conflicts(session=s, start=at(27, 0), end=at(28, 0))
     assert [(c.kind, c.visit_ids) for c in found] == [("after_deadline", (v.id,))]
     assert planning.describe(found[0], tz=MSK) == (
         f"{order.number} ends Nov 27 12:00, after its resolution deadline Nov 27 11:00"
@@ -245,7 +249,7 @@ def test_travel_that_does_not_fit_between_visits_at_the_configured_speed(db, wor
     v1 = visit(db, a, world.ivanov, at(27, 10), at(27, 11))
     v2 = visit(db, b, world.ivanov, at(27, 11, 10), at(27, 12))
     with db.reader() as s:
-        (found,) = planning.conflicts(s, start=at(27, 0), end=at(28, 0))
+        (found,) = planning.conflicts(session=s, start=at(27, 0), end=at(28, 0))
     assert (found.kind, found.visit_ids) == ("travel", (v1.id, v2.id))
     assert found.details["gap_minutes"] == 10
     assert 14 < found.details["distance_km"] < 16
@@ -261,7 +265,7 @@ def test_an_object_without_coordinates_is_a_note(db, world):
     visit(db, a, world.ivanov, at(27, 10), at(27, 11))
     v2 = visit(db, b, world.ivanov, at(27, 11, 30), at(27, 12))
     with db.reader() as s:
-        (found,) = planning.conflicts(s, start=at(27, 0), end=at(28, 0))
+        (found,) = planning.conflicts(session=s, start=at(27, 0), end=at(28, 0))
     assert (found.kind, found.severity, found.visit_ids) == ("no_coordinates", "note", (v2.id,))
     assert planning.describe(found, tz=MSK) == (
         f"no coordinates for «АЗС № 12» ({b.number}): travel not checked"
@@ -308,7 +312,7 @@ def test_a_visit_assigns_the_order_and_sets_its_planned_window(db, world):
         planning.remove_visit(session=s, visit_id=v1.id, actor="d")
     with db.reader() as s:
         fresh = s.get(Order, order.id)
-        (left,) = planning.visits_of_order(s, order.id)
+        (left,) = planning.visits_of_order(session=s, order_id=order.id)
     assert (fresh.assignee_id, fresh.planned_start, fresh.planned_end) == (
         world.petrov.id,
         at(30, 14),
@@ -407,7 +411,7 @@ def test_free_slots_of_a_length_in_working_hours_and_never_in_the_past(db, world
 
     def slots(day, minutes, **kw):
         with db.reader() as s:
-            found = planning.free_slots(s, day=day, minutes=minutes, **kw)
+            found = planning.free_slots(session=s, day=day, minutes=minutes, **kw)
         return [(x.employee, x.start.astimezone(MSK).strftime("%H:%M"), x.minutes) for x in found]
 
     assert slots(date(2026, 11, 27), 60) == [
@@ -426,7 +430,9 @@ def test_free_slots_leave_time_to_drive(db, world, far):
     hours(db, world.ivanov, "Mon-Fri 09:00-18:00")
     visit(db, world.order(object_id=far.id), world.ivanov, at(27, 9), at(27, 12))
     with db.reader() as s:
-        found = planning.free_slots(s, day=date(2026, 11, 27), minutes=60, object_id=world.ac.id)
+        found = planning.free_slots(
+            session=s, day=date(2026, 11, 27), minutes=60, object_id=world.ac.id
+        )
     assert found[0].start == at(27, 12, 35)  # 15.3 km at 30 km/h from Pulkovo, to 5 minutes
 
 
@@ -441,7 +447,7 @@ def test_the_nearest_free_technician(db, world, far):
             session=s, employee_id=world.ivanov.id, latitude=59.93, longitude=30.35
         )
     with db.reader() as s:
-        ranked = planning.nearest(s, object_id=far.id, start=at(27, 10), minutes=60)
+        ranked = planning.nearest(session=s, object_id=far.id, start=at(27, 10), minutes=60)
     assert [(c.employee, c.origin, c.free) for c in ranked] == [
         ("Петров А. С.", "home", True),
         ("Иванов К. П.", "home", True),
@@ -451,7 +457,7 @@ def test_the_nearest_free_technician(db, world, far):
     visit(db, world.order(object_id=far.id), world.ivanov, at(27, 8), at(27, 9, 30))
     visit(db, world.order(object_id=world.ac.id), world.petrov, at(27, 10), at(27, 11))
     with db.reader() as s:
-        ranked = planning.nearest(s, object_id=far.id, start=at(27, 10), minutes=60)
+        ranked = planning.nearest(session=s, object_id=far.id, start=at(27, 10), minutes=60)
     first = ranked[0]
     assert (first.employee, first.free, first.distance_km) == ("Иванов К. П.", True, 0.0)
     assert first.origin.startswith("visit ")
@@ -477,14 +483,14 @@ def test_the_unscheduled_queue_is_ordered_by_sla_urgency(db, world):
     with db.transaction() as s:
         orders.move_order(session=s, order_id=closed.id, stage="cancelled", actor="t")
     with db.reader() as s:
-        queue = planning.unscheduled(s)
+        queue = planning.unscheduled(session=s)
     numbers = [r["number"] for r in queue]
     assert numbers == [late.number, critical.number, normal.number, low.number]
     assert queue[0]["sla_status"] == "violated"
     assert queue[1]["next_due_kind"] == "reaction"
     # a visit in the past does not take an order off the queue
     with clock.frozen(at(28, 12)), db.reader() as s:
-        assert planned.number in [r["number"] for r in planning.unscheduled(s)]
+        assert planned.number in [r["number"] for r in planning.unscheduled(session=s)]
 
 
 def test_a_week_schedule_lists_days_hours_and_conflicts(db, world):
@@ -493,7 +499,9 @@ def test_a_week_schedule_lists_days_hours_and_conflicts(db, world):
     visit(db, a, world.ivanov, at(27, 10), at(27, 12))
     visit(db, b, world.ivanov, at(27, 11), at(27, 13))
     with db.reader() as s:
-        week = planning.schedule(s, first_day=date(2026, 11, 23), last_day=date(2026, 11, 29))
+        week = planning.schedule(
+            session=s, first_day=date(2026, 11, 23), last_day=date(2026, 11, 29)
+        )
     (person,) = week.people
     friday = person.days[4]
     assert person.name == "Иванов К. П."
@@ -512,25 +520,32 @@ def test_whom_a_visit_goes_to_and_which_visit_an_order_number_names(db, world):
     from fsm_core.services import execution, lookup
 
     with db.reader() as s:
-        assert lookup.resolve_assignee(s, world.ivanov.short_name) == (world.ivanov.id, None)
-        assert lookup.resolve_assignee(s, world.crew.name) == (None, world.crew.id)
+        assert lookup.resolve_assignee(session=s, ref=world.ivanov.short_name) == (
+            world.ivanov.id,
+            None,
+        )
+        assert lookup.resolve_assignee(session=s, ref=world.crew.name) == (None, world.crew.id)
         with pytest.raises(NotFound, match="no employee or crew matches 'Никто'"):
-            lookup.resolve_assignee(s, "Никто")
+            lookup.resolve_assignee(session=s, ref="Никто")
     order = world.order(object_id=world.ac.id)
     with db.reader() as s:
         with pytest.raises(InvalidInput, match="has no visits"):
-            planning.resolve_visit(s, order.number)
-        assert execution.default_executors(s, s.get(type(order), order.id)) == []
+            planning.resolve_visit(session=s, ref=order.number)
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == []
     first = visit(db, order, world.ivanov, at(27, 10), at(27, 12))
     with db.reader() as s:
-        assert planning.resolve_visit(s, order.number) == first.id
-        assert planning.resolve_visit(s, f"#{first.id}") == first.id
-        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]
+        assert planning.resolve_visit(session=s, ref=order.number) == first.id
+        assert planning.resolve_visit(session=s, ref=f"#{first.id}") == first.id
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == [
+            world.ivanov.id
+        ]
     visit(db, order, world.crew, at(28, 10), at(28, 12), crew=True)
     with db.reader() as s, pytest.raises(InvalidInput, match="has several visits"):
-        planning.resolve_visit(s, order.number)
+        planning.resolve_visit(session=s, ref=order.number)
     with db.transaction() as s:  # the order goes to the crew alone: its members did it
         given = s.get(type(order), order.id)
         given.assignee_id = None
     with db.reader() as s:
-        assert execution.default_executors(s, s.get(type(order), order.id)) == [world.ivanov.id]
+        assert execution.default_executors(session=s, order=s.get(type(order), order.id)) == [
+            world.ivanov.id
+        ]

@@ -93,7 +93,7 @@ def created(world, moment, **fields):
 
 def test_existing_policies_run_around_the_clock(db):
     with db.reader() as s:
-        assert {p.calendar for p, _ in sla.list_policies(s)} == {"24/7"}
+        assert {p.calendar for p, _ in sla.list_policies(session=s)} == {"24/7"}
 
 
 def test_a_sunday_order_starts_its_clock_on_monday_morning(db, world):
@@ -179,7 +179,7 @@ def test_unknown_calendars_are_refused(db):
                 calendar=bad,
             )
     with db.reader() as s:
-        assert {p.calendar for p, _ in sla.list_policies(s)} == {"24/7"}
+        assert {p.calendar for p, _ in sla.list_policies(session=s)} == {"24/7"}
 
 
 def test_the_at_risk_moment_is_one_arithmetic_for_one_order_and_for_a_batch(db, world):
@@ -193,7 +193,7 @@ def test_the_at_risk_moment_is_one_arithmetic_for_one_order_and_for_a_batch(db, 
     with db.reader() as s:
         ctx = orders.OrderContext(s)
         batch = ctx.deadlines(world.customer.id, "high", NOW)
-        policy = sla.policy_for(s, customer_id=world.customer.id, criticality="high")
+        policy = sla.policy_for(session=s, customer_id=world.customer.id, criticality="high")
         alone = sla.compute_deadlines(
             created_at=NOW, policy=policy, risk_share=ctx.settings.sla_risk_share
         )

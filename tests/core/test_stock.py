@@ -105,7 +105,9 @@ class Shop:
 
     def reserved_for(self, order: Any, item: Any, warehouse: Any) -> Decimal:
         with self.db.reader() as s:
-            return stock_queries.reserved_for(s, order.id, item.id, warehouse.id)
+            return stock_queries.reserved_for(
+                session=s, order_id=order.id, item_id=item.id, warehouse_id=warehouse.id
+            )
 
 
 @pytest.fixture
@@ -338,7 +340,9 @@ def test_a_write_off_against_an_order_at_the_sale_price(shop):
     assert other_price.unit_price == D("0.00")  # a warranty repair: no charge
     assert shop.level(shop.freon, shop.van) == (D("1.5"), D(0))
     with shop.db.reader() as s:
-        assert stock_queries.written_off(s, shop.order.id, shop.freon.id) == D("1.5")
+        assert stock_queries.written_off(
+            session=s, order_id=shop.order.id, item_id=shop.freon.id
+        ) == D("1.5")
         lines = stock_queries.ledger(session=s, order_id=shop.order.id)
     assert [(line.kind, line.order, line.reason) for line in lines] == [
         ("write_off", shop.order.number, None),
@@ -702,19 +706,25 @@ def test_the_likely_warehouse_of_a_write_off(shop):
     shop.receive(shop.pump, shop.south, 2)
     with shop.db.reader() as s:
         order = s.get(type(shop.order), shop.order.id)
-        assert stock_queries.suggest_source(s, order=order, item_id=shop.pump.id).id == shop.van.id
+        assert (
+            stock_queries.suggest_source(session=s, order=order, item_id=shop.pump.id).id
+            == shop.van.id
+        )
     shop.reserve(shop.order, shop.pump, shop.south, 1)
     with shop.db.reader() as s:
         order = s.get(type(shop.order), shop.order.id)
         other = s.get(type(shop.other), shop.other.id)
         assert (
-            stock_queries.suggest_source(s, order=order, item_id=shop.pump.id).id == shop.south.id
+            stock_queries.suggest_source(session=s, order=order, item_id=shop.pump.id).id
+            == shop.south.id
         )
-        assert stock_queries.suggest_source(s, order=other, item_id=shop.pump.id) is None  # no van
+        assert (
+            stock_queries.suggest_source(session=s, order=other, item_id=shop.pump.id) is None
+        )  # no van
     shop.write_off(shop.order, shop.pump, shop.south, 1)
     with shop.db.reader() as s:
         order = s.get(type(shop.order), shop.order.id)
-        target = stock_queries.suggest_return_target(s, order=order, item_id=shop.pump.id)
+        target = stock_queries.suggest_return_target(session=s, order=order, item_id=shop.pump.id)
         assert target.id == shop.south.id
 
 
@@ -771,7 +781,9 @@ def test_low_stock_is_one_rule_for_one_item_and_for_the_list(shop):
             listed = {r.item_id for r in stock_queries.low_stock(session=s)}
             for item in (shop.pump, shop.freon):
                 fresh = s.get(type(item), item.id)
-                assert stock_queries.item_is_low(s, fresh) == (item.id in listed), item.sku
+                assert stock_queries.item_is_low(session=s, item=fresh) == (item.id in listed), (
+                    item.sku
+                )
             return listed
 
     assert agree() == {shop.pump.id, shop.freon.id}  # nothing in stock, both have minimums
@@ -885,21 +897,21 @@ def test_warehouses_and_vans(shop):
 
 def test_references_by_sku_barcode_name_and_technician(shop):
     with shop.db.reader() as s:
-        assert lookup.resolve_item(s, "r410a").id == shop.freon.id
-        assert lookup.resolve_item(s, "5060181700205").id == shop.pump.id
-        assert lookup.resolve_item(s, "помпа aspen").id == shop.pump.id
-        assert lookup.resolve_warehouse(s, "склад юг").id == shop.south.id
-        assert lookup.resolve_warehouse(s, "van of Иванов К. П.").id == shop.van.id
-        assert lookup.resolve_warehouse(s, "машина Иванов").id == shop.van.id
-        assert lookup.resolve_warehouse(s, "Иванов К.П.").id == shop.van.id
+        assert lookup.resolve_item(session=s, ref="r410a").id == shop.freon.id
+        assert lookup.resolve_item(session=s, ref="5060181700205").id == shop.pump.id
+        assert lookup.resolve_item(session=s, ref="помпа aspen").id == shop.pump.id
+        assert lookup.resolve_warehouse(session=s, ref="склад юг").id == shop.south.id
+        assert lookup.resolve_warehouse(session=s, ref="van of Иванов К. П.").id == shop.van.id
+        assert lookup.resolve_warehouse(session=s, ref="машина Иванов").id == shop.van.id
+        assert lookup.resolve_warehouse(session=s, ref="Иванов К.П.").id == shop.van.id
         with pytest.raises(NotFound) as err:
-            lookup.resolve_warehouse(s, "Петров А. С.")
+            lookup.resolve_warehouse(session=s, ref="Петров А. С.")
         assert err.value.one_line() == (
             "no warehouse matches 'Петров А. С.' (Петров А. С. has no van: "
             "fsm stock warehouses create --employee)"
         )
         with pytest.raises(NotFound):
-            lookup.resolve_item(s, "Кронштейн")
+            lookup.resolve_item(session=s, ref="Кронштейн")
 
 
 def test_the_database_refuses_a_negative_balance_even_without_the_services(shop):
@@ -1212,7 +1224,7 @@ def test_opposite_transfers_and_reservations_at_once_never_deadlock_or_oversell_
     books_are_right(pg_db)
     total = sum(shop.level(shop.pump, w)[0] for w in (shop.central, shop.south))
     with pg_db.reader() as s:
-        used = stock_queries.written_off(s, shop.order.id, shop.pump.id)
+        used = stock_queries.written_off(session=s, order_id=shop.order.id, item_id=shop.pump.id)
     assert total + used == 20
 
 

@@ -28,7 +28,7 @@ def two(db, world):
 
 def offer(db, order, **kw):
     with db.reader() as s:
-        return planning.offer_visit(s, order_id=order.id, **kw)
+        return planning.offer_visit(session=s, order_id=order.id, **kw)
 
 
 def test_an_assigned_order_offers_its_assignee_first_at_their_first_free_moment(db, two):
@@ -102,11 +102,13 @@ def test_a_done_orders_visit_stays_as_a_record_and_frees_its_time(db, two):
     assert ("overlap", (v.id, v.id + 1)) in [(c.kind, c.visit_ids) for c in _conflicts(db)]
     advance(db, done, "in_progress", "done")
     with db.reader() as s:
-        day = planning.schedule(s, first_day=date(2026, 11, 27), last_day=date(2026, 11, 27))
-        slots = planning.free_slots(
-            s, day=date(2026, 11, 27), minutes=60, employee_ids=[world.ivanov.id]
+        day = planning.schedule(
+            session=s, first_day=date(2026, 11, 27), last_day=date(2026, 11, 27)
         )
-        ranked = planning.nearest(s, object_id=world.ac.id, start=at(27, 10), minutes=60)
+        slots = planning.free_slots(
+            session=s, day=date(2026, 11, 27), minutes=60, employee_ids=[world.ivanov.id]
+        )
+        ranked = planning.nearest(session=s, object_id=world.ac.id, start=at(27, 10), minutes=60)
     ivanov = next(p for p in day.people if p.name == "Иванов К. П.")
     shown = {x.id: x.done for x in ivanov.days[0].visits}
     assert shown == {v.id: True, v.id + 1: False}  # still on the timeline, marked done
@@ -122,9 +124,11 @@ def test_a_cancelled_orders_visit_leaves_the_planner(db, two):
     v = visit(db, order, world.ivanov, at(27, 10), at(27, 12))
     advance(db, order, "cancelled")
     with db.reader() as s:
-        day = planning.schedule(s, first_day=date(2026, 11, 27), last_day=date(2026, 11, 27))
+        day = planning.schedule(
+            session=s, first_day=date(2026, 11, 27), last_day=date(2026, 11, 27)
+        )
         slots = planning.free_slots(
-            s, day=date(2026, 11, 27), minutes=540, employee_ids=[world.ivanov.id]
+            session=s, day=date(2026, 11, 27), minutes=540, employee_ids=[world.ivanov.id]
         )
     assert v.id not in [x.id for p in day.people for x in p.days[0].visits]
     assert [x.minutes for x in slots] == [540]  # the whole day is free again
@@ -132,4 +136,4 @@ def test_a_cancelled_orders_visit_leaves_the_planner(db, two):
 
 def _conflicts(db):
     with db.reader() as s:
-        return planning.conflicts(s, start=at(27, 0), end=at(28, 0))
+        return planning.conflicts(session=s, start=at(27, 0), end=at(28, 0))

@@ -16,7 +16,7 @@ def visit(*args, **kw):
 
 def window(db, order, now):
     with db.reader() as s:
-        return planning.work_window(s, order_id=order.id, now=now)
+        return planning.work_window(session=s, order_id=order.id, now=now)
 
 
 def early_order(world, **fields):
@@ -79,7 +79,11 @@ def test_a_given_start_gets_the_end_that_goes_with_it(db, world):
     order = early_order(world)
     visit(db, order, world.ivanov, at(26, 9, 30), at(26, 11))
     with db.reader() as s:
-        inside = planning.work_window(s, order_id=order.id, now=at(26, 12), start=at(26, 10))
-        after = planning.work_window(s, order_id=order.id, now=at(26, 12), start=at(26, 11, 15))
+        inside = planning.work_window(
+            session=s, order_id=order.id, now=at(26, 12), start=at(26, 10)
+        )
+        after = planning.work_window(
+            session=s, order_id=order.id, now=at(26, 12), start=at(26, 11, 15)
+        )
     assert (inside.start, inside.end) == (at(26, 10), at(26, 11))
     assert (after.start, after.end) == (at(26, 11, 15), at(26, 12))

@@ -48,7 +48,7 @@ def store(db, world):
 def suggested(db, order, item_id, quantity=None):
     with db.reader() as s:
         found = stock_queries.suggest_write_off(
-            s,
+            session=s,
             order=s.get(type(order), order.id),
             item_id=item_id,
             quantity=Decimal(quantity) if quantity is not None else None,

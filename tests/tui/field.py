@@ -28,7 +28,9 @@ def order_id(database, external_id: str = GENERATOR_ORDER) -> int:
 
 def ids(database, *, item: str, warehouse: str) -> tuple[int, int]:
     with database.reader() as s:
-        return lookup.resolve_item(s, item).id, lookup.resolve_warehouse(s, warehouse).id
+        return lookup.resolve_item(session=s, ref=item).id, lookup.resolve_warehouse(
+            session=s, ref=warehouse
+        ).id
 
 
 def balance(database, item_id: int, warehouse_id: int) -> tuple[Decimal, Decimal]:
@@ -59,8 +61,8 @@ def record_visit(database, order: int) -> Decimal:
     tz = ZoneInfo("Europe/Moscow")
     oil, central = ids(database, item="OIL-15W40", warehouse="Центральный склад")
     with clock.frozen(NOW), database.transaction() as s:
-        work_type = lookup.resolve_work_type(s, "Плановое ТО ДГУ до 200 кВА")
-        employee = lookup.resolve_employee(s, "Соколов Д. А.")
+        work_type = lookup.resolve_work_type(session=s, ref="Плановое ТО ДГУ до 200 кВА")
+        employee = lookup.resolve_employee(session=s, ref="Соколов Д. А.")
         execution.add_work(
             session=s,
             order_id=order,
@@ -79,4 +81,4 @@ def record_visit(database, order: int) -> Decimal:
             actor=USER,
         )
     with database.reader() as s:
-        return execution.totals(s, order).total
+        return execution.totals(session=s, order_id=order).total

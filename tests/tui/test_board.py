@@ -140,7 +140,7 @@ async def test_create_order(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        ac = lookup.resolve_object(s, "СМТ-000114")
+        ac = lookup.resolve_object(session=s, ref="СМТ-000114")
         before = s.exec(select(Order.id)).all()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -220,7 +220,7 @@ async def test_find_offers_every_match_to_pick_from(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        second = lookup.resolve_object(s, "Пекарня на Гражданском")
+        second = lookup.resolve_object(session=s, ref="Пекарня на Гражданском")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
@@ -250,8 +250,8 @@ async def test_find_groups_units_under_their_sites(app, demo_db):
     with demo_db.reader() as s:
         from fsm_core.services import lookup
 
-        unit = lookup.resolve_object(s, "СМТ-000201")
-        site = lookup.resolve_object(s, "Магазин «СМ-Трейд» на Лиговском")
+        unit = lookup.resolve_object(session=s, ref="СМТ-000201")
+        site = lookup.resolve_object(session=s, ref="Магазин «СМ-Трейд» на Лиговском")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         form = await dialog(pilot, "n")
@@ -341,7 +341,7 @@ async def test_move_offers_only_allowed_stages(app, demo_db):
             )
         ]
         with demo_db.reader() as s:
-            allowed = [st.code for st in load_workflow(s).allowed_from("en_route")]
+            allowed = [st.code for st in load_workflow(session=s).allowed_from("en_route")]
         assert offered == allowed
         stages = dialog.query_one("#stages", OptionList)
         stages.highlighted = offered.index("in_progress")
@@ -445,7 +445,7 @@ async def test_open_order_and_history(app, demo_db):
         assert isinstance(screen, OrderScreen)
         assert screen.details["number"] == row["number"]
         with demo_db.reader() as s:
-            history = order_queries.history(s, row["id"])
+            history = order_queries.history(session=s, order_id=row["id"])
         assert screen.query_one("#history").row_count == len(history)
         await pilot.press("escape")
         assert isinstance(app.screen, BoardScreen)
@@ -487,3 +487,25 @@ async def test_the_table_holds_pages_not_rows(demo_url, demo_db):
         await pilot.press("home")
         await settle(pilot)
         assert table.cursor_row == 0
+
+
+async def test_a_click_on_a_stage_in_the_counts_line_filters_by_it(app, demo_db):
+    # StageCounts once had a method named ``loading``, which hid Textual's ``loading``
+    # flag behind a (truthy) bound method: the screen took the line for a loading widget
+    # and dropped every click on it. Found by mypy (an incompatible override).
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        counts = app.screen.query_one(StageCounts)
+        assert counts.loading is False
+        code, n = next((c, n) for c, n in counts.counts.items() if n)
+        name = load_workflow_name(demo_db, code)
+        x = str(counts.render()).index(name) + 1
+        await pilot.click(StageCounts, offset=(x, 0))
+        await settle(pilot)
+        assert board(app).query_one("#filter-stage", Select).value == code
+        assert board(app).table.total == n
+
+
+def load_workflow_name(db, code: str) -> str:
+    with db.reader() as s:
+        return load_workflow(session=s).stages[code].name("ru")

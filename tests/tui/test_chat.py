@@ -28,7 +28,7 @@ def me(db) -> AppUser:
 
 def unread(db, order_id: int | None = None) -> dict[str, int] | int:
     with db.reader() as s:
-        counts = chat.unread(s, user=me(db))
+        counts = chat.unread(session=s, user=me(db))
     return counts.total if order_id is None else counts.by_order.get(order_id, {})
 
 
@@ -84,7 +84,7 @@ async def test_conversations_with_unread_badges_and_a_preview_reads_nothing(app,
 
 def chat_list(db) -> list[dict]:
     with db.reader() as s:
-        return chat.chat_list(s, user=me(db))
+        return chat.chat_list(session=s, user=me(db))
 
 
 async def test_opening_a_thread_reads_the_channel_shown_and_badges_drop(app, demo_db):

@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 26)
 @pytest.mark.parametrize("lang", ["ru", "en"])
 async def test_board_planner_and_order_screen_show_dates_alike(demo_url, demo_db, lang):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visit = next(
             v for p in day.people for v in p.days[0].visits if v.resolution_due is not None
         )

@@ -72,7 +72,7 @@ def an_order(db, stage: str) -> Order:
 async def test_new_order_from_a_phone_call(app, demo_db):
     """The caller: "СМ-Трейд, the shop on Ligovsky, the cassette unit drips"."""
     with demo_db.reader() as s:
-        unit = lookup.resolve_object(s, "СМТ-000201")
+        unit = lookup.resolve_object(session=s, ref="СМТ-000201")
         before = set(s.exec(select(Order.id)).all())
     async with app.run_test(size=SIZE) as pilot:
         keys = await on_board(app, pilot, an_order(demo_db, "new").number)
@@ -96,7 +96,10 @@ async def test_assign(app, demo_db):
         await keys.press("enter")
         assert keys.count <= MOST, keys.log
     with demo_db.reader() as s:
-        assert s.get(Order, order.id).assignee_id == lookup.resolve_employee(s, "Иванов К. П.").id
+        assert (
+            s.get(Order, order.id).assignee_id
+            == lookup.resolve_employee(session=s, ref="Иванов К. П.").id
+        )
 
 
 async def test_plan_a_visit(app, demo_db):
@@ -127,7 +130,7 @@ async def test_write_a_message(app, demo_db):
 
 async def test_record_work(app, demo_db):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visit = next(
             v
             for p in day.people

@@ -141,7 +141,7 @@ async def test_add_work_and_see_the_totals(app, demo_db):
         with demo_db.reader() as s:
             entry = s.scalars(select(WorkEntry).where(WorkEntry.order_id == order)).one()
             assert entry.work_type_name == "Плановое ТО ДГУ до 200 кВА"
-            total = execution.totals(s, order).total
+            total = execution.totals(session=s, order_id=order).total
         # 9 500 + 1,5 h × Соколов's 1 650 + 1,5 h × 1 600 = 14 375
         assert total == Decimal("14375.00")
         text = shown(app)
@@ -639,7 +639,7 @@ async def test_company_details_from_the_palette_refuse_bad_values_beside_their_f
         assert "company_inn: INN '7801234565' has a wrong control digit" in inn_error
         assert "vat_rate: 'двадцать' is not a VAT rate" in vat_error
         with demo_db.reader() as s:
-            assert settings.load(s)["company_kpp"] == "781201001"  # the demo's, unchanged
+            assert settings.load(session=s)["company_kpp"] == "781201001"  # the demo's, unchanged
         form.query_one("#company_inn", Input).value = "7801234564"
         form.query_one("#vat_rate", Input).value = "20%"
         await pilot.press("ctrl+s")
@@ -647,7 +647,7 @@ async def test_company_details_from_the_palette_refuse_bad_values_beside_their_f
         assert not isinstance(app.screen, CompanyDetailsScreen)
         assert "Реквизиты компании сохранены." in notes(app)[-1]
     with demo_db.reader() as s:
-        loaded = settings.load(s)
+        loaded = settings.load(session=s)
     assert (loaded["company_inn"], loaded["company_kpp"], loaded["vat_rate"]) == (
         "7801234564",
         "780101001",

@@ -21,10 +21,10 @@ pytestmark = pytest.mark.asyncio
 def assigned_far_from_everyone(db) -> Order:
     """An order without a visit, assigned to a free technician who is not the nearest."""
     with db.reader() as s:
-        for row in planning.unscheduled(s, limit=None):
+        for row in planning.unscheduled(session=s, limit=None):
             if not row["object_id"] or row["stage_code"] != "new":
                 continue
-            offer = planning.offer_visit(s, order_id=row["id"], day=TODAY)
+            offer = planning.offer_visit(session=s, order_id=row["id"], day=TODAY)
             free = [c for c in offer.candidates if c.free]
             if len(free) >= 2:
                 farther = free[-1].employee_id
@@ -100,7 +100,7 @@ async def test_the_planner_side_panel_names_the_assignee_first(app, demo_db):
 
 async def test_finished_orders_on_the_timeline(app, demo_db):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visits = [v for p in day.people for v in p.days[0].visits]
         ongoing = next(v for v in visits if v.stage_code == "in_progress")
         other = next(

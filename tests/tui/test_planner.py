@@ -48,7 +48,7 @@ async def test_the_day_shows_everyones_visits_and_the_conflicts_of_the_core(app,
         screen = await open_planner(app, pilot)
         assert screen.day == TODAY
         with demo_db.reader() as s:
-            expected = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+            expected = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         timeline = screen.timeline
         assert [p.name for p in timeline.people] == [p.name for p in expected.people]
         problems = [c for c in expected.conflicts if c.severity != "note"]
@@ -67,7 +67,7 @@ async def test_the_day_shows_everyones_visits_and_the_conflicts_of_the_core(app,
 async def test_a_selected_visit_lists_its_conflicts(app, demo_db):
     with demo_db.reader() as s:
         found = planning.conflicts(
-            s, start=NOW - timedelta(hours=12), end=NOW + timedelta(hours=12)
+            session=s, start=NOW - timedelta(hours=12), end=NOW + timedelta(hours=12)
         )
     overlap = next(c for c in found if c.kind == "overlap")
     async with app.run_test(size=SIZE) as pilot:

@@ -33,8 +33,8 @@ def item_lines(screen: StockScreen, sku: str) -> list:
 
 def on_hand(database, sku: str, warehouse: str) -> Decimal:
     with database.reader() as s:
-        item = lookup.resolve_item(s, sku)
-        place = lookup.resolve_warehouse(s, warehouse)
+        item = lookup.resolve_item(session=s, ref=sku)
+        place = lookup.resolve_warehouse(session=s, ref=warehouse)
         row = s.get(StockBalance, (item.id, place.id))
         return row.on_hand if row else Decimal(0)
 
@@ -74,7 +74,7 @@ async def test_filters_by_warehouse_text_and_low_stock(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_stock(app, pilot)
         with demo_db.reader() as s:
-            south = lookup.resolve_warehouse(s, "Склад Юг").id
+            south = lookup.resolve_warehouse(session=s, ref="Склад Юг").id
         screen.query_one("#stock-warehouse", Select).value = south
         await settle(pilot)
         assert {line.cells[0] for line in screen.table.lines} == {"Склад Юг"}
@@ -110,7 +110,7 @@ async def test_an_items_ledger_on_enter(app, demo_db):
         assert isinstance(ledger, LedgerScreen)
         movements = [line.data for line in ledger.query_one("#ledger-lines").lines]
         with demo_db.reader() as s:
-            item = lookup.resolve_item(s, "R410A")
+            item = lookup.resolve_item(session=s, ref="R410A")
             expected = stock_queries.ledger(session=s, item_id=item.id)
         assert [m.id for m in movements] == [m.id for m in expected]
         kinds = {m.kind for m in movements}
@@ -150,7 +150,7 @@ async def test_receive_and_transfer(app, demo_db):
         form = await dialog(pilot, "t")
         assert isinstance(form, TransferScreen)
         with demo_db.reader() as s:
-            van = lookup.resolve_warehouse(s, "Автомобиль (Соколов Д. А.)").id
+            van = lookup.resolve_warehouse(session=s, ref="Автомобиль (Соколов Д. А.)").id
         form.query_one("#target", Select).value = van
         form.query_one("#quantity", Input).value = "100"  # more than there is
         await pilot.press("ctrl+s")

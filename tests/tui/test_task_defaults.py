@@ -19,7 +19,7 @@ pytestmark = pytest.mark.asyncio
 
 async def test_the_work_form_starts_with_the_visits_planned_time(app, demo_db):
     with demo_db.reader() as s:
-        day = planning.schedule(s, first_day=TODAY, last_day=TODAY)
+        day = planning.schedule(session=s, first_day=TODAY, last_day=TODAY)
         visit = next(
             v
             for p in day.people
@@ -47,8 +47,8 @@ async def test_a_write_off_suggests_a_warehouse_that_has_the_item(app, demo_db):
     from fsm_tui.screens.execution_forms import MaterialScreen
 
     with demo_db.reader() as s:
-        ivanov = lookup.resolve_employee(s, "Иванов К. П.")
-        van = lookup.resolve_warehouse(s, "Иванов К. П.")
+        ivanov = lookup.resolve_employee(session=s, ref="Иванов К. П.")
+        van = lookup.resolve_warehouse(session=s, ref="Иванов К. П.")
         order = s.exec(
             select(Order).where(Order.assignee_id == ivanov.id, Order.stage_code == "in_progress")
         ).first()
@@ -64,7 +64,7 @@ async def test_a_write_off_suggests_a_warehouse_that_has_the_item(app, demo_db):
                 for line in stock_queries.availability(session=s, item_id=i.id).lines
             )
         )
-        expected = stock_queries.suggest_write_off(s, order=order, item_id=item.id)
+        expected = stock_queries.suggest_write_off(session=s, order=order, item_id=item.id)
     assert expected is not None
     assert expected.id != van.id
     async with app.run_test(size=SIZE) as pilot:

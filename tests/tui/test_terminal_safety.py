@@ -28,13 +28,13 @@ def terminal_output(app) -> str:
 
 def seed(db):
     with clock.frozen(NOW), db.transaction() as s:
-        obj = lookup.resolve_object(s, "СМТ-000114")
+        obj = lookup.resolve_object(session=s, ref="СМТ-000114")
         order = orders.create_order(
             session=s,
             data={"customer_id": obj.customer_id, "object_id": obj.id, "description": HOSTILE},
             actor=USER,
         )
-        author = users.resolve_actor(s, USER)
+        author = users.resolve_actor(session=s, name=USER)
         chat.send_message(
             session=s, order_id=order.id, user=author, channel=Channel.TEAM, text=HOSTILE
         )
