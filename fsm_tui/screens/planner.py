@@ -335,11 +335,12 @@ class PlannerScreen(SectionScreen):
             self._show_nearest()
 
     def _side_width(self) -> int:
-        # the options have a cell of padding each side; the scrollbar may take one more
-        # the list's width less a cell of padding each side and the scrollbar (counted
-        # whether it shows or not, so that the width does not change with it)
-        room = self.queue_list.size.width - 4
-        return room if room > 12 else 38  # not laid out yet: the wide layout's
+        """The room a queue line has: the side's width in fsm.tcss (#planner-side: 42, or
+        26 in a narrow terminal) less its border, a cell of padding each side of an option
+        and the scrollbar (counted whether it shows or not). Taken from the layout's rule,
+        not from a measured size, so lines are cut alike whenever the data arrives."""
+        side = 26 if self.has_class("-narrow") else 42
+        return side - 1 - 4
 
     def _queue_option(self, row: Row) -> Option:
         """``26-0067 −2 д 15 ч (реакция)        Новая`` over ``Балтийская пекарня · Сплит…``"""

@@ -154,7 +154,7 @@ def trip(url: str, folder: Path, text: str, n: int) -> None:
     shown(url, "work", "show", number)
     shown(url, "companies", "show", "ООО «СМ-Трейд»")
     message = text.replace("\x00", "")  # a command line cannot carry NUL
-    sent = fsm(url, "chat", "send", number, message, "--json", code=None)
+    sent = fsm(url, "chat", "send", "--json", "--", number, message, code=None)
     if sent.exit_code == 0:
         (message_id,) = json.loads(sent.stdout)["ids"]
         shown(url, "chat", "show", number)

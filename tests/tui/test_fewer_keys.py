@@ -162,7 +162,7 @@ async def test_write_off_a_material(app, demo_db):
     with demo_db.reader() as s:
         freon = s.exec(select(Item).where(Item.name == "Фреон R410A")).one()
         source = stock_queries.suggest_write_off(
-            s, order=order, item_id=freon.id, quantity=Decimal(1)
+            session=s, order=order, item_id=freon.id, quantity=Decimal(1)
         )
     assert source is not None
     async with app.run_test(size=SIZE) as pilot:
