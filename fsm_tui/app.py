@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.message_pump import MessagePump
 from textual.reactive import var
@@ -215,6 +216,16 @@ class FsmApp(App[None]):
                 widget.cursor_blink = False  # type: ignore[attr-defined]
 
         self.call_after_refresh(still)
+
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle ``node`` and what it holds after a change of its classes, unless it is
+        not in the DOM yet: a widget made in a compose whose constructor sets a class
+        (``compact``, a button's variant) is styled when it mounts, with its parents'
+        rules; Textual would also style it at once, alone, for nothing (a sixth of the
+        work of opening an order went to such restyles)."""
+        if node is not self and not node.is_attached:
+            return
+        super().update_styles(node, animate=animate)
 
     def breakpoint_classes(self) -> list[str]:
         """The width class (:attr:`HORIZONTAL_BREAKPOINTS`) a screen gets at the app's
