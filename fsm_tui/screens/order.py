@@ -212,7 +212,18 @@ class OrderScreen(FsmScreen):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
-        self._composed_with = self.catalog
+        catalog = self._composed_with = self.catalog
+        # the form is made with the order's values when it was read already (see loaded):
+        # filling it afterwards would restyle and redraw its fields once more
+        values = self._form_of(self.loaded[0]) if self.loaded is not None else None
+        customer = values["customer_id"] if values else None
+        if values:
+            self._filled_for = customer  # the object and contact lists are this customer's
+
+        def chosen(name: str) -> Any:
+            value = values.get(name) if values else None
+            return Select.NULL if value is None else value
+
         yield Static("", id="order-header")
         with TabbedContent(id="order-tabs"):
             with TabPane(f"1 {t('tab.order', lang)}", id="tab-order"):  # noqa: SIM117
@@ -227,24 +238,46 @@ class OrderScreen(FsmScreen):
                         with Grid(id="fields"):
                             yield Label(label("customer", lang))
                             yield Select[int](
-                                [(c.name, c.id) for c in self.catalog.customers],
+                                [(c.name, c.id) for c in catalog.customers],
                                 allow_blank=False,
                                 compact=True,
                                 id="customer_id",
+                                value=chosen("customer_id"),
                             )
                             yield Label(label("object", lang))
-                            yield Select[int]([], prompt="—", compact=True, id="object_id")
+                            yield Select[int](
+                                [(o.label, o.id) for o in catalog.objects_of(customer)]
+                                if values
+                                else [],
+                                prompt="—",
+                                compact=True,
+                                id="object_id",
+                                value=chosen("object_id"),
+                            )
                             yield Label(label("contact", lang))
-                            yield Select[int]([], prompt="—", compact=True, id="contact_id")
+                            yield Select[int](
+                                [(c.name, c.id) for c in catalog.contacts_of(customer)]
+                                if values
+                                else [],
+                                prompt="—",
+                                compact=True,
+                                id="contact_id",
+                                value=chosen("contact_id"),
+                            )
                             yield Label(label("criticality", lang))
                             yield Select(
                                 [(criticality_name(c.value, lang), c.value) for c in Criticality],
                                 allow_blank=False,
                                 compact=True,
                                 id="criticality",
+                                value=chosen("criticality"),
                             )
                             yield Label(label("description", lang))
-                            yield TextArea(compact=True, id="description")
+                            yield TextArea(
+                                values["description"] if values else "",
+                                compact=True,
+                                id="description",
+                            )
                             for name in ("planned_start", "planned_end", "resolution_due"):
                                 key = name if name == "resolution_due" else f"form.{name}"
                                 yield Label(t(key, lang))
@@ -257,9 +290,14 @@ class OrderScreen(FsmScreen):
                                     ),
                                     compact=True,
                                     id=name,
+                                    value=values[name] if values else None,
                                 )
                             yield Label(label("external_id", lang))
-                            yield Input(compact=True, id="external_id")
+                            yield Input(
+                                values["external_id"] if values else None,
+                                compact=True,
+                                id="external_id",
+                            )
                         yield Label("", id="error-form", classes="field-error")
                         yield Button(t("form.save", lang), variant="primary", id="save")
                     yield Static("", id="order-info")
@@ -306,6 +344,7 @@ class OrderScreen(FsmScreen):
         if catalog is self._composed_with:
             return  # the form was made (and filled) with this very catalog
         self._composed_with = catalog
+        self._filled_for = None  # the object and contact lists are made from it again
         select = self.query_one("#customer_id", Select)
         keep = select.value
         select.set_options([(c.name, c.id) for c in catalog.customers])
@@ -379,7 +418,8 @@ class OrderScreen(FsmScreen):
             return
         customer = self.query_one("#customer_id", Select)
         customer.value = values["customer_id"]
-        self._fill_for(values["customer_id"])
+        if values["customer_id"] != self._filled_for:
+            self._fill_for(values["customer_id"])
         self._set_select("#object_id", values["object_id"])
         self._set_select("#contact_id", values["contact_id"])
         self.query_one("#criticality", Select).value = values["criticality"]
