@@ -26,10 +26,12 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.filter import LineFilter
 from textual.message_pump import MessagePump
 from textual.reactive import var
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from fsm_core.db import Database
 from fsm_core.errors import FsmError
@@ -43,6 +45,7 @@ from fsm_tui.messages import (
     LiveStateChanged,
     MessagesArrived,
     OpenOrder,
+    OrderRead,
     OrdersChanged,
 )
 from fsm_tui.safe_text import ControlCharacters
@@ -218,6 +221,24 @@ class FsmApp(App[None]):
 
         self.call_after_refresh(still)
 
+    def update_styles(self, node: DOMNode, animate: bool = True) -> None:
+        """Restyle ``node`` and what it holds after a change of its classes, unless it is
+        not in the DOM yet: a widget made in a compose whose constructor sets a class
+        (``compact``, a button's variant) is styled when it mounts, with its parents'
+        rules; Textual would also style it at once, alone, for nothing (a sixth of the
+        work of opening an order went to such restyles)."""
+        if node is not self and not node.is_attached:
+            return
+        super().update_styles(node, animate=animate)
+
+    def breakpoint_classes(self) -> list[str]:
+        """The width class (:attr:`HORIZONTAL_BREAKPOINTS`) a screen gets at the app's
+        present size, as Textual gives it on a screen's first resize."""
+        width = self.size.width
+        breakpoints = self.HORIZONTAL_BREAKPOINTS or []
+        fitting = [(at, name) for at, name in breakpoints if width >= at]
+        return [max(fitting)[1]] if fitting else []
+
     # --- sections ------------------------------------------------------------------------
 
     def sections(self) -> tuple[Section, ...]:
@@ -372,7 +393,24 @@ class FsmApp(App[None]):
         if task is not None and isinstance(screen, OrderScreen) and screen.order_id == order_id:
             screen.run_task(*task)
             return
-        self._when_catalog(lambda _catalog: self.push_screen(OrderScreen(order_id, task=task)))
+        self._when_catalog(lambda _catalog: self._read_order(order_id, task))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-order")
+    def _read_order(self, order_id: int, task: tuple[str, str] | None) -> None:
+        """Read the order, then make its screen with it (:class:`OrderRead`): the screen is
+        built and drawn once, with the order's fields, instead of empty and then again."""
+        from fsm_tui.screens.order import read_order
+
+        worker = get_current_worker()
+        with self.backend.reader() as session:
+            loaded = read_order(session, order_id, now=self.backend.now())
+        if not worker.is_cancelled:
+            self.post_message(OrderRead(order_id, task, loaded))
+
+    def on_order_read(self, message: OrderRead) -> None:
+        from fsm_tui.screens.order import OrderScreen
+
+        self.push_screen(OrderScreen(message.order_id, task=message.task, loaded=message.loaded))
 
     def _when_catalog(self, then: Callable[[Catalog], object]) -> None:
         if self.catalog is None or not self.catalog.complete:

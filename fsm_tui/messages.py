@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -84,3 +84,14 @@ class OpenOrder(Message):
     """Open the order screen for an order (from a board, the palette, a chat, the planner)."""
 
     order_id: int
+
+
+@dataclass
+class OrderRead(Message):
+    """An order was read for its screen, about to be opened (see ``FsmApp.open_order``):
+    its details and change history, and the task to start there (a tab and its pane's
+    action), if any."""
+
+    order_id: int
+    task: tuple[str, str] | None
+    loaded: tuple[dict[str, Any], list[dict[str, Any]]]

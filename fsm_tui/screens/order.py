@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
@@ -117,6 +117,29 @@ FIELD_OF_ERROR = {
 }
 
 
+def read_order(session: Any, order_id: int, *, now: Any) -> tuple[Details, list[dict[str, Any]]]:
+    """What the order screen shows of an order: its details and its change history (in a
+    worker: the app reads it before it makes the screen, the screen when it reloads)."""
+    from fsm_core.errors import NotFound
+
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", f"#{order_id}")
+    details = order_queries.order_details(session=session, order=order, now=now)
+    history = [
+        {
+            "at": h.at,
+            "actor": h.actor,
+            "action": h.action,
+            "field": h.field,
+            "old": h.old_value,
+            "new": h.new_value,
+        }
+        for h in order_queries.history(session=session, order_id=order_id)
+    ]
+    return details, history
+
+
 @dataclass
 class Loaded(Message):
     details: Details
@@ -160,9 +183,23 @@ class OrderScreen(FsmScreen):
         ),
     ]
 
-    def __init__(self, order_id: int, *, task: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        order_id: int,
+        *,
+        task: tuple[str, str] | None = None,
+        loaded: tuple[Details, list[dict[str, Any]]] | None = None,
+    ) -> None:
         super().__init__(id="order-screen")
+        # the app's width class (-wide, -narrow) from the start: the widgets are then
+        # styled once, as they mount, not again when the first resize adds the class
+        self.add_class(*self.fsm.breakpoint_classes(), update=False)
         self.order_id = order_id
+        self.loaded = loaded
+        """The order as read just before the screen was made (see ``FsmApp.open_order``):
+        the form is filled before the screen's first frame, not after a second read."""
+        self._composed_with: Catalog | None = None
+        self._resumed = False
         self.first_task = task  # (tab id, its pane's action) to start with: see run_task
         self.details: Details | None = None
         self.baseline: dict[str, Any] = {}
@@ -176,6 +213,18 @@ class OrderScreen(FsmScreen):
 
     def compose(self) -> ComposeResult:
         lang = self.lang
+        catalog = self._composed_with = self.catalog
+        # the form is made with the order's values when it was read already (see loaded):
+        # filling it afterwards would restyle and redraw its fields once more
+        values = self._form_of(self.loaded[0]) if self.loaded is not None else None
+        customer = values["customer_id"] if values else None
+        if values:
+            self._filled_for = customer  # the object and contact lists are this customer's
+
+        def chosen(name: str) -> Any:
+            value = values.get(name) if values else None
+            return Select.NULL if value is None else value
+
         yield Static("", id="order-header")
         with TabbedContent(id="order-tabs"):
             with TabPane(f"1 {t('tab.order', lang)}", id="tab-order"):  # noqa: SIM117
@@ -190,24 +239,46 @@ class OrderScreen(FsmScreen):
                         with Grid(id="fields"):
                             yield Label(label("customer", lang))
                             yield Select[int](
-                                [(c.name, c.id) for c in self.catalog.customers],
+                                [(c.name, c.id) for c in catalog.customers],
                                 allow_blank=False,
                                 compact=True,
                                 id="customer_id",
+                                value=chosen("customer_id"),
                             )
                             yield Label(label("object", lang))
-                            yield Select[int]([], prompt="—", compact=True, id="object_id")
+                            yield Select[int](
+                                [(o.label, o.id) for o in catalog.objects_of(customer)]
+                                if values
+                                else [],
+                                prompt="—",
+                                compact=True,
+                                id="object_id",
+                                value=chosen("object_id"),
+                            )
                             yield Label(label("contact", lang))
-                            yield Select[int]([], prompt="—", compact=True, id="contact_id")
+                            yield Select[int](
+                                [(c.name, c.id) for c in catalog.contacts_of(customer)]
+                                if values
+                                else [],
+                                prompt="—",
+                                compact=True,
+                                id="contact_id",
+                                value=chosen("contact_id"),
+                            )
                             yield Label(label("criticality", lang))
                             yield Select(
                                 [(criticality_name(c.value, lang), c.value) for c in Criticality],
                                 allow_blank=False,
                                 compact=True,
                                 id="criticality",
+                                value=chosen("criticality"),
                             )
                             yield Label(label("description", lang))
-                            yield TextArea(compact=True, id="description")
+                            yield TextArea(
+                                values["description"] if values else "",
+                                compact=True,
+                                id="description",
+                            )
                             for name in ("planned_start", "planned_end", "resolution_due"):
                                 key = name if name == "resolution_due" else f"form.{name}"
                                 yield Label(t(key, lang))
@@ -220,9 +291,14 @@ class OrderScreen(FsmScreen):
                                     ),
                                     compact=True,
                                     id=name,
+                                    value=values[name] if values else None,
                                 )
                             yield Label(label("external_id", lang))
-                            yield Input(compact=True, id="external_id")
+                            yield Input(
+                                values["external_id"] if values else None,
+                                compact=True,
+                                id="external_id",
+                            )
                         yield Label("", id="error-form", classes="field-error")
                         yield Button(t("form.save", lang), variant="primary", id="save")
                     yield Static("", id="order-info")
@@ -237,6 +313,15 @@ class OrderScreen(FsmScreen):
         yield status
         yield KeyFooter()
 
+    def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.ScreenResume) and not self._resumed:
+            # shown for the first time: its widgets were styled as they mounted, just now;
+            # Textual would style all of them again (a resumed screen may have missed a
+            # change of theme or classes while it was covered)
+            self._resumed = True
+            message.refresh_styles = False
+        return super().post_message(message)
+
     def on_mount(self) -> None:  # Textual calls FsmScreen.on_mount too, after this one
         self.query_one("#conflict").display = False
         self.query_one("#conflict-buttons").display = False
@@ -245,18 +330,27 @@ class OrderScreen(FsmScreen):
         lang = self.lang
         for key in ("when", "who", "what", "old", "new"):
             history.add_column(label(key, lang), key=key)
-        self._load()
+        if self.loaded is not None:
+            details, rows = self.loaded
+            self.loaded = None
+            self._show(details, rows, refill=True)
+        else:
+            self._load()
         if self.first_task is not None:
             self.run_task(*self.first_task)
 
     def catalog_ready(self, catalog: Catalog) -> None:
+        for line in self.query(StatusLine):
+            line.set_company(catalog.company_name)
+        if catalog is self._composed_with:
+            return  # the form was made (and filled) with this very catalog
+        self._composed_with = catalog
+        self._filled_for = None  # the object and contact lists are made from it again
         select = self.query_one("#customer_id", Select)
         keep = select.value
         select.set_options([(c.name, c.id) for c in catalog.customers])
         if keep is not Select.NULL:
             select.value = keep
-        for line in self.query(StatusLine):
-            line.set_company(catalog.company_name)
         if self.details is not None:
             self._fill_form(self._form_of(self.details))
 
@@ -276,26 +370,7 @@ class OrderScreen(FsmScreen):
         self.post_message(Loaded(details, history))
 
     def _read(self, session: Any) -> tuple[Details, list[dict[str, Any]]]:
-        from fsm_core.errors import NotFound
-
-        order = session.get(Order, self.order_id)
-        if order is None:
-            raise NotFound("order", f"#{self.order_id}")
-        details = order_queries.order_details(
-            session=session, order=order, now=self.fsm.backend.now()
-        )
-        history = [
-            {
-                "at": h.at,
-                "actor": h.actor,
-                "action": h.action,
-                "field": h.field,
-                "old": h.old_value,
-                "new": h.new_value,
-            }
-            for h in order_queries.history(session=session, order_id=self.order_id)
-        ]
-        return details, history
+        return read_order(session, self.order_id, now=self.fsm.backend.now())
 
     def on_loaded(self, message: Loaded) -> None:
         dirty = self.is_dirty()
@@ -344,7 +419,8 @@ class OrderScreen(FsmScreen):
             return
         customer = self.query_one("#customer_id", Select)
         customer.value = values["customer_id"]
-        self._fill_for(values["customer_id"])
+        if values["customer_id"] != self._filled_for:
+            self._fill_for(values["customer_id"])
         self._set_select("#object_id", values["object_id"])
         self._set_select("#contact_id", values["contact_id"])
         self.query_one("#criticality", Select).value = values["criticality"]

@@ -127,9 +127,11 @@ async def test_a_database_error_is_a_notification_not_a_crash(app):
         app.report_error(NotFound("order", "26-9999"))
         await pilot.pause()
         assert any("26-9999" in n.message for n in app._notifications)
-        app.open_order(999_999)  # gone meanwhile: the order screen says so
+        board = app.screen
+        app.open_order(999_999)  # gone meanwhile: reading it says so, and nothing opens
         await settle(pilot)
         assert any("#999999" in n.message for n in app._notifications)
+        assert app.screen is board
 
 
 async def test_an_unexpected_error_is_a_toast_for_the_user_and_a_failure_for_a_test(

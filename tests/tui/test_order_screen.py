@@ -30,6 +30,21 @@ async def replace_description(pilot, screen: OrderScreen, text: str) -> None:
     await pilot.press(*text)
 
 
+async def test_the_first_frame_shows_the_order(app, monkeypatch):
+    """The order screen is drawn first with the order's fields filled in, never as an
+    empty form that fills a moment later (the order is read before the screen is made)."""
+    first: list[tuple[object, str]] = []
+
+    def resumed(screen: OrderScreen) -> None:  # Textual drew the screen's first frame just now
+        if not first:
+            first.append((screen.query_one("#customer_id", Select).value, screen.version))
+
+    monkeypatch.setattr(OrderScreen, "on_screen_resume", resumed, raising=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        assert first == [(screen.details["customer_id"], screen.details["version"])]
+
+
 async def test_edit_and_save(app, demo_db):
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first(app, pilot)
