@@ -543,7 +543,7 @@ def conflicts_(
 ) -> None:
     """Conflicts from a day on (default: this day and the six after it)."""
     from fsm_core.services import planning
-    from fsm_core.services.working_time import day_bounds
+    from fsm_core.timeparse import local_day_bounds
 
     with STATE.reader() as session:
         tz = company(session).tz
@@ -551,8 +551,8 @@ def conflicts_(
         last = first + timedelta(days=days - 1)
         found = planning.conflicts(
             session=session,
-            start=day_bounds(first, tz)[0],
-            end=day_bounds(last, tz)[1],
+            start=local_day_bounds(first, tz)[0],
+            end=local_day_bounds(last, tz)[1],
             employee_ids=_employee_ids(session, employee),
         )
     if json_:
@@ -951,7 +951,7 @@ def time_off_add(
 def _span(first: str, last: str | None, tz: Any) -> tuple[datetime, datetime]:
     """Whole days ``first``..``last``, or exact moments when times are given."""
     from fsm_core.services import planning
-    from fsm_core.services.working_time import day_bounds
+    from fsm_core.timeparse import local_day_bounds
 
     def has_time(text: str) -> bool:
         return ":" in text
@@ -959,14 +959,14 @@ def _span(first: str, last: str | None, tz: Any) -> tuple[datetime, datetime]:
     start = (
         planning.read_moment(first, tz, field="first")
         if has_time(first)
-        else day_bounds(planning.read_day(first, tz, field="first"), tz)[0]
+        else local_day_bounds(planning.read_day(first, tz, field="first"), tz)[0]
     )
     if last is None:
-        end = day_bounds(start.astimezone(tz).date(), tz)[1]
+        end = local_day_bounds(start.astimezone(tz).date(), tz)[1]
     elif has_time(last):
         end = planning.read_moment(last, tz, day=start.astimezone(tz).date(), field="last")
     else:
-        end = day_bounds(planning.read_day(last, tz, field="last"), tz)[1]
+        end = local_day_bounds(planning.read_day(last, tz, field="last"), tz)[1]
     return start, end
 
 
