@@ -34,8 +34,7 @@ from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.files import private_dir
 from fsm_core.importing import parallel
-from fsm_core.importing.entities import (
-    ENTITIES,
+from fsm_core.importing.base import (
     CheckedInWorkers,
     Column,
     Entity,
@@ -44,6 +43,7 @@ from fsm_core.importing.entities import (
 )
 from fsm_core.importing.fields import CellError
 from fsm_core.importing.readers import ALTERNATIVES, Source, SourceRow, encoding_hint
+from fsm_core.importing.registry import ENTITIES
 from fsm_core.importing.resolver import Resolver
 
 
