@@ -521,7 +521,7 @@ def _write_rejects(run: ImportRun, source: Source, target: str) -> None:
     CSV in its encoding and with its delimiter (a cp1251 ``;`` file gets a cp1251 ``;``
     file, which Russian Excel opens as it opened the input); UTF-8 with a BOM, so Excel
     shows its Cyrillic right."""
-    from fsm_core.exporting.writers import fmt_for_path, write_rows
+    from fsm_core.tabular.writers import fmt_for_path, write_rows
 
     fmt = fmt_for_path(target) or "csv"
     encoding, delimiter = "utf-8", ","
