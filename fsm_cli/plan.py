@@ -520,14 +520,13 @@ def remove(
         planning.remove_visit(
             session=session, visit_id=visit_id, expected_version=if_version, actor=STATE.actor
         )
-    if json_:
-        output.emit_json({"removed": visit_id, "order": view.number})
-        return
-    output.done(
+    output.result(
+        json_,
+        {"removed": visit_id, "order": view.number},
         _t(
             f"Removed visit #{visit_id} ({view.number}).",
             f"Визит #{visit_id} ({view.number}) удалён.",
-        )
+        ),
     )
 
 
