@@ -146,17 +146,17 @@ def measure(url: str, repeat: int) -> None:
     from fsm_core.db import Database
     from fsm_core.services import planning
     from fsm_core.services.settings import load as load_settings
-    from fsm_core.services.working_time import day_bounds
+    from fsm_core.timeparse import local_day_bounds
 
     person, monday = build(url)
     db = Database(url)
     with db.reader() as s:
         tz = load_settings(session=s).tz
     week = (monday, monday + timedelta(days=6))
-    week_start, week_end = day_bounds(week[0], tz)[0], day_bounds(week[1], tz)[1]
-    month_start, month_end = day_bounds(MONTH[0], tz)[0], day_bounds(MONTH[1], tz)[1]
+    week_start, week_end = local_day_bounds(week[0], tz)[0], local_day_bounds(week[1], tz)[1]
+    month_start, month_end = local_day_bounds(MONTH[0], tz)[0], local_day_bounds(MONTH[1], tz)[1]
     day = date(2026, 12, 15)
-    day_start, day_end = day_bounds(day, tz)
+    day_start, day_end = local_day_bounds(day, tz)
 
     def week_view() -> object:
         with db.reader() as s:

@@ -188,10 +188,7 @@ def objects_create(
                 "external_id": external_id,
             },
         )
-    if json_:
-        output.emit_json(obj.model_dump())
-    else:
-        output.done(f"Created object #{obj.id} {obj.name}.")
+    output.result(json_, obj.model_dump(), f"Created object #{obj.id} {obj.name}.")
 
 
 @objects.command("passport")
@@ -316,10 +313,9 @@ def work_types_create(
                 "external_id": external_id,
             },
         )
-    if json_:
-        output.emit_json(work_type.model_dump())
-    else:
-        output.done(f"Created work type #{work_type.id} {work_type.name}.")
+    output.result(
+        json_, work_type.model_dump(), f"Created work type #{work_type.id} {work_type.name}."
+    )
 
 
 @work_types.command("update")
@@ -358,10 +354,9 @@ def work_types_update(
             work_type_id=lookup.resolve_work_type(session=session, ref=ref).id,
             data=changes,
         )
-    if json_:
-        output.emit_json(work_type.model_dump())
-    else:
-        output.done(f"Updated work type #{work_type.id} {work_type.name}.")
+    output.result(
+        json_, work_type.model_dump(), f"Updated work type #{work_type.id} {work_type.name}."
+    )
 
 
 # --- stages ----------------------------------------------------------------------------

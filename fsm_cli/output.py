@@ -160,6 +160,15 @@ def fields(pairs: Iterable[tuple[str, Any]], *, title: str | None = None) -> Non
     console().print(grid)
 
 
+def result(json_: bool, value: Any, line: str) -> None:
+    """What a create or update command prints: ``value`` as JSON for a script (``--json``),
+    else the one line that tells a person what was done."""
+    if json_:
+        emit_json(value)
+    else:
+        done(line)
+
+
 def done(message: str) -> None:
     """A short confirmation on stderr, so stdout stays clean for scripts."""
     plain(message, err=True)

@@ -168,10 +168,7 @@ def companies_create(
                 "contract_date": contract_date,
             },
         )
-    if json_:
-        output.emit_json(_record(company))
-    else:
-        output.done(f"Created customer #{company.id} {company.name}.")
+    output.result(json_, _record(company), f"Created customer #{company.id} {company.name}.")
 
 
 @companies.command("update")
@@ -209,10 +206,7 @@ def companies_update(
             company_id=lookup.resolve_company(session=session, ref=ref).id,
             data=changes,
         )
-    if json_:
-        output.emit_json(_record(company))
-    else:
-        output.done(f"Updated customer #{company.id} {company.name}.")
+    output.result(json_, _record(company), f"Updated customer #{company.id} {company.name}.")
 
 
 # --- contacts --------------------------------------------------------------------------
@@ -316,10 +310,11 @@ def contacts_create(
                 "external_id": external_id,
             },
         )
-    if json_:
-        output.emit_json(_record(contact))
-    else:
-        output.done(f"Created contact #{contact.id} {contact.full_name} ({company.name}).")
+    output.result(
+        json_,
+        _record(contact),
+        f"Created contact #{contact.id} {contact.full_name} ({company.name}).",
+    )
 
 
 # --- employees -------------------------------------------------------------------------
@@ -458,10 +453,9 @@ def employees_create(
                 "external_id": external_id,
             },
         )
-    if json_:
-        output.emit_json(_record(employee))
-    else:
-        output.done(f"Created employee #{employee.id} {employee.short_name}.")
+    output.result(
+        json_, _record(employee), f"Created employee #{employee.id} {employee.short_name}."
+    )
 
 
 # --- crews -----------------------------------------------------------------------------
@@ -532,7 +526,4 @@ def crews_create(
                 "external_id": external_id,
             },
         )
-    if json_:
-        output.emit_json(_record(crew))
-    else:
-        output.done(f"Created crew #{crew.id} {crew.name}.")
+    output.result(json_, _record(crew), f"Created crew #{crew.id} {crew.name}.")

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,11 +11,22 @@ from fsm_cli import output
 from fsm_cli.context import STATE, company
 from fsm_cli.context import say as _t
 from fsm_cli.options import MAX_INT, Json, Limit
+from fsm_cli.plan_views import (
+    KIND_NAMES,
+    SEVERITY_STYLE,
+    conflict_json,
+    conflict_line,
+    day_name,
+    hm,
+    hours_text,
+    print_day,
+    print_week,
+    schedule_json,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from fsm_core.services.planning import Conflict, PersonDay, Schedule
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -51,16 +62,6 @@ AllowPast = Annotated[
     ),
 ]
 
-_KIND_NAMES = {
-    "overlap": ("overlap", "пересечение"),
-    "outside_hours": ("outside hours", "вне графика"),
-    "day_off": ("time off", "нерабочий день"),
-    "after_deadline": ("after deadline", "после срока"),
-    "travel": ("travel", "дорога"),
-    "no_coordinates": ("no coordinates", "нет координат"),
-}
-_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
-
 
 def _lang() -> str:
     return STATE.language
@@ -74,189 +75,7 @@ def _employee_ids(session: "Session", refs: list[str] | None) -> list[int] | Non
     return [lookup.resolve_employee(session=session, ref=r).id for r in refs]
 
 
-def _day_name(day: date) -> str:
-    from fsm_core.i18n import weekday_name
-
-    return f"{weekday_name(day.weekday(), _lang(), title=True)} {day:%d.%m}"
-
-
-def _hm(value: datetime, tz: Any) -> str:
-    return value.astimezone(tz).strftime("%H:%M")
-
-
-def _hours(delta: timedelta) -> str:
-    from fsm_core.formatting import duration
-
-    return duration(delta, lang=_lang())
-
-
-def _conflict_line(conflict: "Conflict", tz: Any) -> Any:
-    from rich.text import Text
-
-    from fsm_core.services.planning import describe
-
-    en, ru = _KIND_NAMES[conflict.kind]
-    mark = "!" if conflict.severity != "note" else "i"
-    text = Text(f"  {mark} {_t(en, ru)}: ", style=_SEVERITY_STYLE[conflict.severity])
-    text.append(describe(conflict, lang=_lang(), tz=tz))
-    text.no_wrap, text.overflow = True, "ellipsis"
-    return text
-
-
-def _conflict_json(conflicts: list["Conflict"], tz: Any) -> list[dict[str, Any]]:
-    return [c.as_dict(lang=_lang(), tz=tz) for c in conflicts]
-
-
-def _schedule_json(schedule: "Schedule") -> dict[str, Any]:
-    tz = schedule.tz
-    return {
-        "first_day": schedule.first_day,
-        "last_day": schedule.last_day,
-        "timezone": str(tz),
-        "people": [
-            {
-                "employee_id": p.employee_id,
-                "employee": p.name,
-                "has_hours": p.has_hours,
-                "days": [
-                    {
-                        "day": d.day,
-                        "shifts": [list(s) for s in d.shifts],
-                        "working": [list(s) for s in d.working],
-                        "holiday": d.holiday,
-                        "time_off": d.time_off,
-                        "work_minutes": int(d.work.total_seconds() // 60),
-                        "booked_minutes": int(d.booked.total_seconds() // 60),
-                        "visits": [v.as_dict() for v in d.visits],
-                        "conflicts": _conflict_json(d.conflicts, tz),
-                    }
-                    for d in p.days
-                ],
-            }
-            for p in schedule.people
-        ],
-        "conflicts": _conflict_json(schedule.conflicts, tz),
-    }
-
-
 # --- day ---------------------------------------------------------------------------------
-
-
-def _bar(d: "PersonDay", tz: Any, first: int, last: int) -> Any:
-    from rich.text import Text
-
-    from fsm_core.services.working_time import subtract
-
-    bar = Text()
-    step = timedelta(minutes=15)
-    base = datetime.combine(d.day, datetime.min.time()).replace(tzinfo=tz)
-    offs = [(t["start"], t["end"]) for t in d.time_off]
-    for i in range((last - first) * 4):
-        start = base + timedelta(hours=first) + i * step
-        end = start + step
-        busy = [v for v in d.visits if v.start < end and v.end > start]
-        working = not subtract([(start, end)], d.working)
-        if len(busy) > 1:
-            bar.append("█", style="bold red")
-        elif busy:
-            bar.append("█", style="cyan" if working else "yellow")
-        elif any(a < end and b > start for a, b in offs) or (d.holiday and d.shifts):
-            bar.append("×", style="magenta")
-        elif working:
-            bar.append("░", style="green")
-        else:
-            bar.append("·", style="dim")
-    return bar
-
-
-def _print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
-    from rich.text import Text
-
-    from fsm_core.formatting import moment
-
-    console = output.console()
-    tz = schedule.tz
-    day = schedule.first_day
-    from fsm_core.i18n import weekday_name
-
-    weekday = weekday_name(day.weekday(), _lang(), title=True)
-    console.print(
-        Text(f"{_t('Plan for', 'План на')} {weekday} {day:%d.%m.%Y}", style="bold"),
-        Text(f" ({tz})", style="dim"),
-        sep="",
-    )
-    if not schedule.people:
-        console.print(
-            _t(
-                "Nobody to show: set working hours (fsm plan hours) or plan a visit.",
-                "Некого показать: задайте рабочее время (fsm plan hours) или визит.",
-            )
-        )
-        return
-    first, last = schedule.hour_range()
-    width = 18
-    ruler = " " * width + "".join(f"{h:02d}  " for h in range(first, last))
-    console.print(Text(ruler, style="dim"), no_wrap=True, overflow="crop")
-    for person in schedule.people:
-        d = person.days[0]
-        line = Text(person.name[: width - 1].ljust(width), style="bold")
-        line.append_text(_bar(d, tz, first, last))
-        line.append("  ")
-        summary = []
-        if d.holiday:
-            summary.append(_t("holiday", "праздник") + f" «{d.holiday}»")
-        for t in d.time_off:
-            from fsm_core.models import TimeOffKind
-            from fsm_core.models.planning import TIME_OFF_NAMES
-
-            summary.append(TIME_OFF_NAMES[TimeOffKind(t["kind"])][_lang()])
-        if not person.has_hours:
-            summary.append(_t("no working hours set", "рабочее время не задано"))
-        elif d.shifts:
-            summary.append(", ".join(f"{_hm(a, tz)}–{_hm(b, tz)}" for a, b in d.shifts))
-        else:
-            summary.append(_t("day off", "выходной"))
-        if d.visits:
-            booked = _hours(d.booked)
-            summary.append(
-                _t(f"{len(d.visits)} visit(s), {booked}", f"визитов: {len(d.visits)}, {booked}")
-            )
-        line.append(" · ".join(summary), style="dim")
-        console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
-        for v in d.visits:
-            text = Text(f"  #{v.id:<4} ", style="dim")
-            text.append(f"{_hm(v.start, tz)}–{_hm(v.end, tz)}", style="bold")
-            text.append(f"  {v.number}", style="bold cyan")
-            text.append(f"  {stage_names.get(v.stage_code, v.stage_code)}", style="dim")
-            where = " — ".join(x for x in (v.object, v.address) if x)
-            text.append(f"  {v.customer}" + (f" · {where}" if where else ""))
-            if v.crew:
-                text.append(f"  ({v.crew})", style="dim")
-            if v.resolution_due:
-                due = moment(v.resolution_due, tz, lang=_lang())
-                text.append(f"  {_t('due', 'срок')} {due}", style="dim")
-            console.print(text, no_wrap=True, overflow="ellipsis", crop=True)
-        for conflict in d.conflicts:
-            console.print(
-                _conflict_line(conflict, tz), no_wrap=True, overflow="ellipsis", crop=True
-            )
-    legend = Text("\n")
-    for mark, style, en, ru in (
-        ("█", "cyan", "visit", "визит"),
-        ("█", "bold red", "overlap", "пересечение"),
-        ("█", "yellow", "outside hours", "вне графика"),
-        ("░", "green", "free", "свободно"),
-        ("×", "magenta", "time off", "отсутствие"),
-        ("·", "dim", "off duty", "не рабочее время"),
-    ):
-        legend.append(mark, style=style)
-        legend.append(f" {_t(en, ru)}   ", style="dim")
-    problems = [c for c in schedule.conflicts if c.severity != "note"]
-    legend.append(
-        _t(f"conflicts: {len(problems)}", f"конфликтов: {len(problems)}"),
-        style="bold red" if problems else "green",
-    )
-    console.print(legend)
 
 
 def _stage_names(session: "Session") -> dict[str, str]:
@@ -281,9 +100,9 @@ def day_(when: Day = None, employee: Employees = None, json_: Json = False) -> N
         )
         stages = _stage_names(session)
     if json_:
-        output.emit_json(_schedule_json(schedule))
+        output.emit_json(schedule_json(schedule))
         return
-    _print_day(schedule, stages)
+    print_day(schedule, stages)
 
 
 @app.command("week")
@@ -301,64 +120,9 @@ def week(when: Day = None, employee: Employees = None, json_: Json = False) -> N
             employee_ids=_employee_ids(session, employee),
         )
     if json_:
-        output.emit_json(_schedule_json(schedule))
+        output.emit_json(schedule_json(schedule))
         return
-    _print_week(schedule)
-
-
-def _print_week(schedule: "Schedule") -> None:
-    from rich.text import Text
-
-    from fsm_core.models import TimeOffKind
-    from fsm_core.models.planning import TIME_OFF_NAMES
-
-    def h(delta: timedelta) -> str:
-        value = delta.total_seconds() / 3600
-        return (
-            f"{value:.0f}"
-            if value == int(value)
-            else f"{value:.1f}".replace(".", "," if _lang() == "ru" else ".")
-        )
-
-    columns: list[Any] = [(_t("Employee", "Сотрудник"), {"no_wrap": True, "style": "bold"})]
-    days = [schedule.first_day + timedelta(days=i) for i in range(7)]
-    columns += [(_day_name(d), {"no_wrap": True, "justify": "center"}) for d in days]
-    columns.append((_t("Total", "Итого"), {"no_wrap": True, "justify": "right"}))
-    rows = []
-    for person in schedule.people:
-        cells: list[Any] = [person.name]
-        booked_total, work_total = timedelta(0), timedelta(0)
-        for d in person.days:
-            booked_total += d.booked
-            work_total += d.work
-            problems = [c for c in d.conflicts if c.severity != "note"]
-            if d.visits:
-                cell = Text(f"{len(d.visits)}·{h(d.booked)}/{h(d.work)}")
-                cell.stylize("cyan")
-            elif d.time_off:
-                kind = TimeOffKind(d.time_off[0]["kind"])
-                cell = Text(TIME_OFF_NAMES[kind][_lang()], style="magenta")
-            elif d.holiday:
-                cell = Text(_t("holiday", "праздник"), style="magenta")
-            elif d.shifts:
-                cell = Text(f"–/{h(d.work)}", style="green")
-            else:
-                cell = Text("·", style="dim")
-            if problems:
-                cell.append(f" !{len(problems)}", style="bold red")
-            cells.append(cell)
-        cells.append(f"{h(booked_total)}/{h(work_total)}")
-        rows.append(cells)
-    problems = [c for c in schedule.conflicts if c.severity != "note"]
-    caption = _t(
-        "visits·booked/working hours; !N conflicts (fsm plan conflicts)",
-        "визиты·занято/рабочих часов; !N конфликты (fsm plan conflicts)",
-    )
-    title = (
-        f"{_t('Week', 'Неделя')} {schedule.first_day:%d.%m}–{schedule.last_day:%d.%m.%Y} · "
-        + _t(f"conflicts: {len(problems)}", f"конфликтов: {len(problems)}")
-    )
-    output.table(columns, rows, title=title, caption=caption)
+    print_week(schedule)
 
 
 # --- changing visits ----------------------------------------------------------------------
@@ -383,11 +147,11 @@ def _report(session: "Session", visit_id: int, verb: str) -> None:
     ]
     output.done(
         f"{verb} #{view.id}: {view.number} {view.who} {day:%d.%m.%Y} "
-        f"{_hm(view.start, tz)}–{_hm(view.end, tz)}"
+        f"{hm(view.start, tz)}–{hm(view.end, tz)}"
     )
     console = output.console(stderr=True)
     for conflict in found:
-        console.print(_conflict_line(conflict, tz), no_wrap=True, overflow="ellipsis", crop=True)
+        console.print(conflict_line(conflict, tz), no_wrap=True, overflow="ellipsis", crop=True)
     if not found:
         console.print(Text(_t("  no conflicts", "  конфликтов нет"), style="green"))
 
@@ -520,14 +284,13 @@ def remove(
         planning.remove_visit(
             session=session, visit_id=visit_id, expected_version=if_version, actor=STATE.actor
         )
-    if json_:
-        output.emit_json({"removed": visit_id, "order": view.number})
-        return
-    output.done(
+    output.result(
+        json_,
+        {"removed": visit_id, "order": view.number},
         _t(
             f"Removed visit #{visit_id} ({view.number}).",
             f"Визит #{visit_id} ({view.number}) удалён.",
-        )
+        ),
     )
 
 
@@ -543,7 +306,7 @@ def conflicts_(
 ) -> None:
     """Conflicts from a day on (default: this day and the six after it)."""
     from fsm_core.services import planning
-    from fsm_core.services.working_time import day_bounds
+    from fsm_core.timeparse import local_day_bounds
 
     with STATE.reader() as session:
         tz = company(session).tz
@@ -551,12 +314,12 @@ def conflicts_(
         last = first + timedelta(days=days - 1)
         found = planning.conflicts(
             session=session,
-            start=day_bounds(first, tz)[0],
-            end=day_bounds(last, tz)[1],
+            start=local_day_bounds(first, tz)[0],
+            end=local_day_bounds(last, tz)[1],
             employee_ids=_employee_ids(session, employee),
         )
     if json_:
-        output.emit_json(_conflict_json(found, tz))
+        output.emit_json(conflict_json(found, tz))
         return
     from rich.text import Text
 
@@ -564,12 +327,12 @@ def conflicts_(
 
     rows = []
     for c in found:
-        en, ru = _KIND_NAMES[c.kind]
+        en, ru = KIND_NAMES[c.kind]
         rows.append(
             [
                 c.start.astimezone(tz).strftime("%d.%m %H:%M"),
                 c.employee or "",
-                Text(_t(en, ru), style=_SEVERITY_STYLE[c.severity]),
+                Text(_t(en, ru), style=SEVERITY_STYLE[c.severity]),
                 describe(c, lang=_lang(), tz=tz),
             ]
         )
@@ -695,7 +458,7 @@ def free(
         [
             name,
             ", ".join(
-                f"{_hm(s.start, tz)}–{_hm(s.end, tz)} ({_hours(s.end - s.start)})" for s in found
+                f"{hm(s.start, tz)}–{hm(s.end, tz)} ({hours_text(s.end - s.start)})" for s in found
             ),
         ]
         for name, found in sorted(by_person.items())
@@ -703,8 +466,8 @@ def free(
     output.table(
         [(_t("Employee", "Сотрудник"), {"no_wrap": True, "style": "bold"}), _t("Free", "Свободно")],
         rows,
-        title=f"{_t('Free slots of', 'Свободные окна от')} {_hours(timedelta(minutes=minutes))} "
-        f"· {_day_name(day)}",
+        title=f"{_t('Free slots of', 'Свободные окна от')} "
+        f"{hours_text(timedelta(minutes=minutes))} · {day_name(day)}",
         caption=_t(
             "nobody is free" if not rows else f"{len(slots)} slot(s)",
             "свободных нет" if not rows else f"окон: {len(slots)}",
@@ -758,7 +521,7 @@ def nearest_(
     rows = []
     for c in found:
         km = "—" if c.distance_km is None else f"{c.distance_km:.1f}".replace(".", decimal)
-        drive = "—" if c.travel_minutes is None else _hours(timedelta(minutes=c.travel_minutes))
+        drive = "—" if c.travel_minutes is None else hours_text(timedelta(minutes=c.travel_minutes))
         if c.origin == "home":
             origin = _t("home base", "от дома")
         elif c.origin:
@@ -951,7 +714,7 @@ def time_off_add(
 def _span(first: str, last: str | None, tz: Any) -> tuple[datetime, datetime]:
     """Whole days ``first``..``last``, or exact moments when times are given."""
     from fsm_core.services import planning
-    from fsm_core.services.working_time import day_bounds
+    from fsm_core.timeparse import local_day_bounds
 
     def has_time(text: str) -> bool:
         return ":" in text
@@ -959,14 +722,14 @@ def _span(first: str, last: str | None, tz: Any) -> tuple[datetime, datetime]:
     start = (
         planning.read_moment(first, tz, field="first")
         if has_time(first)
-        else day_bounds(planning.read_day(first, tz, field="first"), tz)[0]
+        else local_day_bounds(planning.read_day(first, tz, field="first"), tz)[0]
     )
     if last is None:
-        end = day_bounds(start.astimezone(tz).date(), tz)[1]
+        end = local_day_bounds(start.astimezone(tz).date(), tz)[1]
     elif has_time(last):
         end = planning.read_moment(last, tz, day=start.astimezone(tz).date(), field="last")
     else:
-        end = day_bounds(planning.read_day(last, tz, field="last"), tz)[1]
+        end = local_day_bounds(planning.read_day(last, tz, field="last"), tz)[1]
     return start, end
 
 
@@ -1053,7 +816,7 @@ def holiday_list(
         return
     output.table(
         [_t("Day", "День"), _t("Holiday", "Праздник")],
-        [[f"{_day_name(h.day)}.{h.day:%Y}", h.name] for h in rows],
+        [[f"{day_name(h.day)}.{h.day:%Y}", h.name] for h in rows],
     )
 
 

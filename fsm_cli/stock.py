@@ -252,10 +252,7 @@ def items_create(
                 external_id=external_id,
             ),
         )
-    if json_:
-        output.emit_json(item.model_dump())
-    else:
-        output.done(f"Created item {item.sku} {item.name} ({item.unit}).")
+    output.result(json_, item.model_dump(), f"Created item {item.sku} {item.name} ({item.unit}).")
 
 
 @items.command("update")
@@ -296,10 +293,7 @@ def items_update(
     with STATE.transaction() as session:
         item = lookup.resolve_item(session=session, ref=ref)
         stock.update_item(session=session, item_id=item.id, data=changes)
-    if json_:
-        output.emit_json(item.model_dump())
-    else:
-        output.done(f"Updated item {item.sku} {item.name}.")
+    output.result(json_, item.model_dump(), f"Updated item {item.sku} {item.name}.")
 
 
 # --- warehouses ------------------------------------------------------------------------
@@ -378,10 +372,9 @@ def warehouses_create(
                 external_id=external_id,
             ),
         )
-    if json_:
-        output.emit_json(warehouse.model_dump())
-    else:
-        output.done(f"Created warehouse #{warehouse.id} {warehouse.name}.")
+    output.result(
+        json_, warehouse.model_dump(), f"Created warehouse #{warehouse.id} {warehouse.name}."
+    )
 
 
 @warehouses.command("update")
@@ -419,10 +412,7 @@ def warehouses_update(
         if employee is not None:
             changes["employee_id"] = lookup.resolve_employee(session=session, ref=employee).id
         stock.update_warehouse(session=session, warehouse_id=warehouse.id, data=changes)
-    if json_:
-        output.emit_json(warehouse.model_dump())
-    else:
-        output.done(f"Updated warehouse {warehouse.name}.")
+    output.result(json_, warehouse.model_dump(), f"Updated warehouse {warehouse.name}.")
 
 
 # --- movements -------------------------------------------------------------------------
@@ -742,13 +732,12 @@ def adjust(
         )
         if movement is None:
             record = None
-            if json_:
-                output.emit_json(None)
-            else:
-                output.done(
-                    f"{found.name} at {place.name}: the count agrees "
-                    f"({_level(session, found.id, place.id)}); nothing to adjust."
-                )
+            output.result(
+                json_,
+                None,
+                f"{found.name} at {place.name}: the count agrees "
+                f"({_level(session, found.id, place.id)}); nothing to adjust.",
+            )
         else:
             sign = "+" if movement.to_warehouse_id else "−"
             record = _finish(

@@ -303,7 +303,7 @@ def export(
     the columns `fsm import` reads instead.
     """
     from fsm_core.exporting.tables import write_export
-    from fsm_core.exporting.writers import fmt_for_path
+    from fsm_core.tabular.writers import fmt_for_path
 
     if xlsx and fmt not in (None, "xlsx"):
         raise typer.BadParameter("give one format", param_hint="--xlsx")

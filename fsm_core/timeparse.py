@@ -381,3 +381,52 @@ def parse_minutes(value: str, *, field: str = "duration") -> int:
             f"{field}: duration {value!r} is longer than {MAX_MINUTES // 1440} days", field=field
         )
     return minutes
+
+
+# --- what people type in the planner: a day, a moment, a visit's window ----------------
+
+_DURATION = re.compile(
+    r"^\+?\s*\d+(?:[.,]\d+)?\s*(?:m|min|h|ч|мин|d|д)(?:\s*\d+\s*(?:m|min|мин))?$"
+)
+
+
+def read_day(text: str | None, tz: tzinfo, *, field: str = "date") -> date:
+    """A local calendar day: ``27.11.2026``, ``27.11`` (this year), ISO, ``today``,
+    ``завтра``; None is today. Read by :mod:`fsm_core.timeparse`, strictly."""
+    today = clock.now().astimezone(tz).date()
+    if text is None or not text.strip():
+        return today
+    found = parse_date(text, tz=tz, field=field, base=today)
+    assert found is not None
+    return found
+
+
+def read_moment(text: str, tz: tzinfo, *, day: date | None = None, field: str = "time") -> datetime:
+    """A moment: ``27.11.2026 10:00``, ``27.11 10:00``, ``10:00`` (on ``day``, default
+    today), ``завтра 10:00``, ISO; returned in UTC. What :mod:`fsm_core.timeparse` cannot
+    read completely (``10:0009:00``, ``25:00``) is refused, naming ``field``."""
+    if not text.strip():
+        raise InvalidInput(f"{field}: give a time", field=field, hint="e.g. 10:00, 27.11 10:00")
+    found = parse_datetime(text, tz=tz, field=field, day=day, what="time")
+    assert found is not None
+    return found
+
+
+def read_window(
+    start_text: str,
+    end_text: str | None,
+    tz: tzinfo,
+    *,
+    start_field: str = "start",
+    end_field: str = "end",
+) -> tuple[datetime, datetime | None]:
+    """A visit's start and end as typed: the end may be a time (``14:00``, the start's day),
+    a length (``90m``, ``2h``, ``1h 30m``) or a full date and time; None leaves it to the
+    ``visit_minutes`` setting."""
+    start = read_moment(start_text, tz, field=start_field)
+    if end_text is None or not end_text.strip():
+        return start, None
+    value = end_text.strip()
+    if _DURATION.match(value.lower()):
+        return start, start + timedelta(minutes=parse_minutes(value.lstrip("+ "), field=end_field))
+    return start, read_moment(value, tz, day=start.astimezone(tz).date(), field=end_field)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -577,3 +577,9 @@ def run(
     )
     prepare_process()
     app.run()
+
+
+if TYPE_CHECKING:  # the screens' view of the app is the app
+    from fsm_tui.protocol import Dashboard
+
+    _dashboard: type[Dashboard] = FsmApp

@@ -1,4 +1,4 @@
-"""What every screen of the dashboard shares: the app as :class:`~fsm_tui.app.FsmApp`, its
+"""What every screen of the dashboard shares: the app as :class:`~fsm_tui.app.Dashboard`, its
 language, and the screen's bindings put into that language when it is made."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fsm_tui.text import localize_bindings
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 class AppNode:
@@ -23,8 +23,8 @@ class AppNode:
         localize_bindings(cast("DOMNode", self), self.fsm.lang)  # a screen's mixin
 
     @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
+    def fsm(self) -> Dashboard:
+        return cast("Dashboard", self.app)
 
     @property
     def lang(self) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.worker import Worker, WorkerState
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 class WorkerErrors:
@@ -26,7 +26,7 @@ class WorkerErrors:
             return
         if self.handle_worker_error(worker, worker.error):
             return
-        app: FsmApp = self.app
+        app: Dashboard = self.app
         app.report_error(worker.error)
 
     def handle_worker_error(self, worker: Worker[Any], error: BaseException | None) -> bool:

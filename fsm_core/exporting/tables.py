@@ -559,8 +559,8 @@ def write_export(
     time zone, names instead of external ids, stage and criticality by name, headers in
     ``lang`` (en or ru)."""
     from fsm_core.errors import InvalidInput
-    from fsm_core.exporting.writers import write_rows
     from fsm_core.services.settings import load
+    from fsm_core.tabular.writers import write_rows
 
     if lang not in ("en", "ru"):
         raise InvalidInput(f"unknown language {lang!r}", hint="use en or ru")

@@ -34,8 +34,7 @@ from fsm_core.db import Database
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.files import private_dir
 from fsm_core.importing import parallel
-from fsm_core.importing.entities import (
-    ENTITIES,
+from fsm_core.importing.base import (
     CheckedInWorkers,
     Column,
     Entity,
@@ -44,6 +43,7 @@ from fsm_core.importing.entities import (
 )
 from fsm_core.importing.fields import CellError
 from fsm_core.importing.readers import ALTERNATIVES, Source, SourceRow, encoding_hint
+from fsm_core.importing.registry import ENTITIES
 from fsm_core.importing.resolver import Resolver
 
 
@@ -521,7 +521,7 @@ def _write_rejects(run: ImportRun, source: Source, target: str) -> None:
     CSV in its encoding and with its delimiter (a cp1251 ``;`` file gets a cp1251 ``;``
     file, which Russian Excel opens as it opened the input); UTF-8 with a BOM, so Excel
     shows its Cyrillic right."""
-    from fsm_core.exporting.writers import fmt_for_path, write_rows
+    from fsm_core.tabular.writers import fmt_for_path, write_rows
 
     fmt = fmt_for_path(target) or "csv"
     encoding, delimiter = "utf-8", ","

@@ -10,9 +10,8 @@ order service's bulk path: the same rules, applied to a batch at once.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -38,205 +37,18 @@ from fsm_core.vocabulary import CRITICALITY_NAMES
 if TYPE_CHECKING:
     from fsm_core.importing.engine import ImportRun
     from fsm_core.importing.parallel import Checked
-
-
-@dataclass(frozen=True)
-class Column:
-    """A field an entity's rows may carry, and the headers that mean it."""
-
-    name: str
-    aliases: tuple[str, ...]
-    read: Callable[[ImportRun], Callable[[Any], Any]]
-    required: bool = False
-    help: str = ""
-
-
-def _text(n: int) -> Callable[[ImportRun], Callable[[Any], Any]]:
-    reader = f.text(n)
-    return lambda run: reader
-
-
-def _long_text(n: int) -> Callable[[ImportRun], Callable[[Any], Any]]:
-    reader = f.text(n, single_line=False)
-    return lambda run: reader
-
-
-def _const(reader: Callable[[Any], Any]) -> Callable[[ImportRun], Callable[[Any], Any]]:
-    return lambda run: reader
-
-
-def _moment(*, end_of_day: bool = False) -> Callable[[ImportRun], Callable[[Any], Any]]:
-    return lambda run: f.datetime_reader(run.tz, end_of_day=end_of_day)
-
-
-def _day() -> Callable[[ImportRun], Callable[[Any], Any]]:
-    """A calendar date (a contract's), read like any moment in the company's zone."""
-
-    def make(run: ImportRun) -> Callable[[Any], Any]:
-        moment = f.datetime_reader(run.tz)
-        return lambda value: (m := moment(value)) and m.astimezone(run.tz).date()
-
-    return make
-
-
-EXTERNAL_ID = Column(
-    "external_id",
-    ("Внешний код", "Внешний ID", "Код", "ID", "Идентификатор", "Код 1С", "GUID"),
-    _text(100),
-    help="the record's id in your other system; the default upsert key",
+from fsm_core.importing.base import (
+    EXTERNAL_ID,
+    CheckedInWorkers,
+    Column,
+    RecordEntity,
+    Row,
+    constant,
+    day_column,
+    long_text_column,
+    moment_column,
+    text_column,
 )
-
-
-@dataclass(slots=True)
-class Row:
-    """A row after reading its cells: typed values by field name, and its origin."""
-
-    line: int
-    values: dict[str, Any]
-    raw: dict[str, Any]
-    key: str | None = None
-
-
-class Entity(ABC):
-    """An importable kind of record. Subclasses declare their columns and write rows."""
-
-    name: str
-    columns: tuple[Column, ...]
-    keys: tuple[str, ...] = ("external_id",)
-    key_help: str = ""
-    # tables a large import of this entity fills in bulk (their indexes may be deferred)
-    bulk_tables: tuple[str, ...] = ()
-
-    def __init__(self, run: ImportRun) -> None:
-        self.run = run
-        self.session = run.session
-
-    # reading ----------------------------------------------------------------------
-    def resolve(self, row: Row) -> None:  # noqa: B027 - optional: most entities refer to others
-        """Turn names in ``row.values`` into ids (raises for an unknown reference)."""
-
-    # writing ----------------------------------------------------------------------
-    @abstractmethod
-    def apply(self, rows: Sequence[Row]) -> None:
-        """Insert, update or leave each row; count it in the run's report."""
-
-    def finish(self) -> None:  # noqa: B027 - optional: most entities write all in apply
-        """After the last batch: anything the entity writes once for the whole file."""
-
-
-class CheckedInWorkers(Entity):
-    """An entity whose rows worker processes may check (see importing/parallel.py).
-
-    The worker side (``prepare``) must not touch the database: whatever the checks
-    consult is loaded by ``prepare_for_workers`` before the workers are forked.
-    """
-
-    @abstractmethod
-    def prepare_for_workers(self) -> None:
-        """Load everything ``resolve`` and ``prepare`` consult (called before the fork)."""
-
-    @abstractmethod
-    def prepare(self, row: Row) -> Any:
-        """In a worker: what the writing process needs of a resolved row (picklable)."""
-
-    @abstractmethod
-    def apply_checked(self, items: Sequence[Checked], recheck: Callable[[Checked], Row]) -> None:
-        """In the writing process: ``apply`` for a batch of worker-checked rows, in file
-        order; ``recheck`` reads one of them again here as a :class:`Row`."""
-
-
-class RowByRow(Entity):
-    """An entity written one row at a time through its service, each row inside a
-    savepoint, so that a refused row takes nothing else with it."""
-
-    def apply(self, rows: Sequence[Row]) -> None:
-        run = self.run
-        for row in rows:
-            if run.stop_writing:
-                run.count("checked")
-                continue
-            try:
-                with self.session.begin_nested():
-                    outcome = self.write(row)
-            except FsmError as exc:
-                run.reject(row, exc.one_line())
-                continue
-            run.count(outcome)
-
-    @abstractmethod
-    def write(self, row: Row) -> str:
-        """Write one row; returns "inserted", "updated" or "unchanged"."""
-
-
-class RecordEntity(RowByRow):
-    """Customers, contacts, employees, crews, objects, work types: upserted by a key."""
-
-    model: type[Any]
-
-    def __init__(self, run: ImportRun) -> None:
-        super().__init__(run)
-        self._by_key: dict[str, int] | None = None
-
-    @property
-    def unique_key_columns(self) -> dict[str, Any]:
-        """The columns a row's key may name (``external_id``, ``inn``, ...)."""
-        raise NotImplementedError
-
-    def existing_id(self, key_field: str, key: str) -> int | None:
-        if self._by_key is None:
-            column = self.unique_key_columns[key_field]
-            self._by_key = {}
-            duplicated: set[str] = set()
-            for value, record_id in self.session.execute(select(column, self.model.id)):
-                if value in self._by_key:
-                    duplicated.add(value)
-                self._by_key[value] = record_id
-            self._duplicated = duplicated
-        if key in getattr(self, "_duplicated", set()):
-            raise InvalidInput(f"{key_field} {key!r} belongs to several records; use another --key")
-        return self._by_key.get(key)
-
-    def remember(self, key: str | None, record_id: int) -> None:
-        if key is not None and self._by_key is not None:
-            self._by_key[key] = record_id
-
-    def data(self, row: Row) -> dict[str, Any]:
-        """The service's fields for this row (only the columns the file has)."""
-        return dict(row.values)
-
-    def write(self, row: Row) -> str:
-        key = row.key
-        existing = self.existing_id(self.run.key, key) if key is not None else None
-        data = self.data(row)
-        if existing is None:
-            record_id = self.run.fake_id() if self.run.dry_run else self.create(data)
-            self.remember(key, record_id)
-            self.after_write(row, record_id, data)
-            return "inserted"
-        record = self.session.get(self.model, existing)
-        changes = {k: v for k, v in data.items() if getattr(record, k, v) != v}
-        changes = self.real_changes(record, changes)
-        if not changes:
-            return "unchanged"
-        if not self.run.dry_run:
-            self.update(existing, changes)
-        self.after_write(row, existing, {**data})
-        return "updated"
-
-    def real_changes(self, record: Any, changes: dict[str, Any]) -> dict[str, Any]:
-        return changes
-
-    @abstractmethod
-    def create(self, data: dict[str, Any]) -> int:
-        """Create the record through its service; returns its id."""
-
-    @abstractmethod
-    def update(self, record_id: int, changes: dict[str, Any]) -> None:
-        """Change the record through its service."""
-
-    def after_write(self, row: Row, record_id: int, data: dict[str, Any]) -> None:
-        """Teach the resolver a record this file created or renamed."""
-
 
 # --- companies -------------------------------------------------------------------------
 
@@ -249,28 +61,30 @@ class Companies(RecordEntity):
         Column(
             "name",
             ("Наименование", "Название", "Компания", "Заказчик", "Организация", "Контрагент"),
-            _text(300),
+            text_column(300),
             required=True,
         ),
-        Column("inn", ("ИНН",), _const(f.inn)),
+        Column("inn", ("ИНН",), constant(f.inn)),
         Column(
             "address",
             ("Адрес", "Юридический адрес", "Фактический адрес", "Юр. адрес"),
-            _text(500),
+            text_column(500),
         ),
-        Column("phone", ("Телефон", "Тел.", "Тел"), _const(f.phone)),
+        Column("phone", ("Телефон", "Тел.", "Тел"), constant(f.phone)),
         Column(
-            "email", ("Email", "E-mail", "Эл. почта", "Электронная почта", "Почта"), _const(f.email)
+            "email",
+            ("Email", "E-mail", "Эл. почта", "Электронная почта", "Почта"),
+            constant(f.email),
         ),
         EXTERNAL_ID,
-        Column("notes", ("Примечание", "Комментарий", "Заметки"), _long_text(4000)),
+        Column("notes", ("Примечание", "Комментарий", "Заметки"), long_text_column(4000)),
         Column(
             "contract_number",
             ("Договор", "Номер договора", "№ договора"),
-            _text(100),
+            text_column(100),
             help="the contract the act names as its basis",
         ),
-        Column("contract_date", ("Дата договора",), _day()),
+        Column("contract_date", ("Дата договора",), day_column()),
     )
 
     @property
@@ -307,7 +121,7 @@ class Companies(RecordEntity):
 CUSTOMER = Column(
     "customer",
     ("Заказчик", "Клиент", "Контрагент", "Компания", "Организация"),
-    _text(300),
+    text_column(300),
     help="name, INN or external id of the customer",
 )
 
@@ -319,11 +133,14 @@ class Contacts(RecordEntity):
     columns = (
         replace(CUSTOMER, required=True),
         Column(
-            "full_name", ("ФИО", "Контактное лицо", "Имя", "Контакт"), _text(200), required=True
+            "full_name",
+            ("ФИО", "Контактное лицо", "Имя", "Контакт"),
+            text_column(200),
+            required=True,
         ),
-        Column("position", ("Должность",), _text(200)),
-        Column("phone", ("Телефон", "Мобильный", "Тел."), _const(f.phone)),
-        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), _const(f.email)),
+        Column("position", ("Должность",), text_column(200)),
+        Column("phone", ("Телефон", "Мобильный", "Тел."), constant(f.phone)),
+        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), constant(f.email)),
         EXTERNAL_ID,
     )
 
@@ -372,29 +189,29 @@ class Employees(RecordEntity):
         Column(
             "full_name",
             ("ФИО", "Сотрудник", "Имя", "Фамилия Имя Отчество"),
-            _text(200),
+            text_column(200),
             required=True,
         ),
-        Column("short_name", ("Краткое имя", "ФИО кратко", "Фамилия И. О."), _text(100)),
-        Column("position", ("Должность",), _text(200)),
-        Column("area", ("Участок", "Район", "Зона", "Подразделение"), _text(200)),
-        Column("phone", ("Телефон", "Мобильный", "Тел."), _const(f.phone)),
-        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), _const(f.email)),
+        Column("short_name", ("Краткое имя", "ФИО кратко", "Фамилия И. О."), text_column(100)),
+        Column("position", ("Должность",), text_column(200)),
+        Column("area", ("Участок", "Район", "Зона", "Подразделение"), text_column(200)),
+        Column("phone", ("Телефон", "Мобильный", "Тел."), constant(f.phone)),
+        Column("email", ("Email", "E-mail", "Эл. почта", "Электронная почта"), constant(f.email)),
         Column(
             "hourly_rate",
             ("Ставка", "Ставка в час", "Часовая ставка", "Стоимость часа", "Ставка, руб./ч"),
-            _const(f.money),
+            constant(f.money),
         ),
         Column(
             "skills",
             ("Навыки", "Квалификация", "Специализация", "Компетенции"),
-            _const(f.word_list),
+            constant(f.word_list),
         ),
-        Column("active", ("Активен", "Активный", "Работает", "Действующий"), _const(f.boolean)),
+        Column("active", ("Активен", "Активный", "Работает", "Действующий"), constant(f.boolean)),
         Column(
             "external_id",
             ("Табельный номер", "Таб. №", "Табельный №", *EXTERNAL_ID.aliases),
-            _text(100),
+            text_column(100),
         ),
     )
 
@@ -453,12 +270,12 @@ class Crews(RecordEntity):
     model = Crew
     keys = ("external_id", "name")
     columns = (
-        Column("name", ("Бригада", "Название", "Наименование"), _text(200), required=True),
-        Column("leader", ("Бригадир", "Старший", "Руководитель"), _text(200)),
+        Column("name", ("Бригада", "Название", "Наименование"), text_column(200), required=True),
+        Column("leader", ("Бригадир", "Старший", "Руководитель"), text_column(200)),
         Column(
             "members",
             ("Состав", "Участники", "Сотрудники", "Члены бригады"),
-            _const(f.word_list),
+            constant(f.word_list),
             help="employees separated by ; or new lines",
         ),
         EXTERNAL_ID,
@@ -519,37 +336,39 @@ class Objects(RecordEntity):
         Column(
             "parent",
             ("Площадка", "Родитель", "Входит в", "Расположен на", "Родительский объект"),
-            _text(300),
+            text_column(300),
             help="the site this equipment belongs to (external id, inventory no. or name)",
         ),
         Column(
             "name",
             ("Наименование", "Название", "Объект", "Оборудование", "Объект обслуживания"),
-            _text(300),
+            text_column(300),
             required=True,
         ),
-        Column("kind", ("Тип", "Вид", "Вид объекта", "Тип оборудования", "Категория"), _text(100)),
-        Column("address", ("Адрес",), _text(500)),
-        Column("latitude", ("Широта", "Lat", "Latitude"), _const(f.number)),
-        Column("longitude", ("Долгота", "Lon", "Lng", "Longitude"), _const(f.number)),
+        Column(
+            "kind", ("Тип", "Вид", "Вид объекта", "Тип оборудования", "Категория"), text_column(100)
+        ),
+        Column("address", ("Адрес",), text_column(500)),
+        Column("latitude", ("Широта", "Lat", "Latitude"), constant(f.number)),
+        Column("longitude", ("Долгота", "Lon", "Lng", "Longitude"), constant(f.number)),
         Column(
             "location_hint",
             ("Как найти", "Расположение", "Местоположение", "Подсказка", "Ориентир"),
-            _long_text(2000),
+            long_text_column(2000),
         ),
-        Column("building", ("Здание", "Корпус", "Строение"), _text(100)),
-        Column("floor", ("Этаж",), _text(50)),
-        Column("plan_x", ("План X", "X на плане"), _const(f.number)),
-        Column("plan_y", ("План Y", "Y на плане"), _const(f.number)),
+        Column("building", ("Здание", "Корпус", "Строение"), text_column(100)),
+        Column("floor", ("Этаж",), text_column(50)),
+        Column("plan_x", ("План X", "X на плане"), constant(f.number)),
+        Column("plan_y", ("План Y", "Y на плане"), constant(f.number)),
         Column(
             "serial_number",
             ("Заводской номер", "Зав. №", "Зав. номер", "Серийный номер", "S/N", "SN"),
-            _text(100),
+            text_column(100),
         ),
         Column(
             "inventory_number",
             ("Инвентарный номер", "Инв. №", "Инв. номер", "Инвентарный №"),
-            _text(100),
+            text_column(100),
         ),
         EXTERNAL_ID,
     )
@@ -621,18 +440,18 @@ class WorkTypes(RecordEntity):
         Column(
             "name",
             ("Наименование", "Название", "Вид работ", "Работа", "Услуга"),
-            _text(300),
+            text_column(300),
             required=True,
         ),
-        Column("price", ("Цена", "Стоимость", "Цена, руб.", "Цена руб"), _const(f.money)),
-        Column("unit", ("Ед. изм.", "Единица", "Ед.", "Единица измерения"), _text(20)),
+        Column("price", ("Цена", "Стоимость", "Цена, руб.", "Цена руб"), constant(f.money)),
+        Column("unit", ("Ед. изм.", "Единица", "Ед.", "Единица измерения"), text_column(20)),
         Column(
             "charge",
             ("Тарификация",),
-            _const(f.choice({w: c.value for w, c in CHARGE_WORDS.items()}, "charge")),
+            constant(f.choice({w: c.value for w, c in CHARGE_WORDS.items()}, "charge")),
             help="fixed (the price), hours (the executors' hours) or both; default both",
         ),
-        Column("description", ("Описание", "Примечание"), _long_text(4000)),
+        Column("description", ("Описание", "Примечание"), long_text_column(4000)),
         EXTERNAL_ID,
     )
 
@@ -683,62 +502,64 @@ class Orders(CheckedInWorkers):
     keys = ("external_id", "number")
     bulk_tables = ("orders", "order_history")
     columns = (
-        Column("number", ("Номер", "Номер заявки", "№ заявки", "№"), _text(40)),
+        Column("number", ("Номер", "Номер заявки", "№ заявки", "№"), text_column(40)),
         EXTERNAL_ID,
         Column(
             "created_at",
             ("Дата создания", "Создана", "Дата", "Дата заявки", "Дата поступления"),
-            _moment(),
+            moment_column(),
         ),
         CUSTOMER,
         Column(
             "object",
             ("Объект", "Объект обслуживания", "Оборудование"),
-            _text(300),
+            text_column(300),
             help="external id, inventory or serial number, or the whole name within the customer",
         ),
         Column(
             "address",
             ("Адрес", "Адрес объекта"),
-            _text(500),
+            text_column(500),
             help="the object's address: tells apart same-named objects of the customer, "
             "and is the address of an object `--create-missing` creates",
         ),
-        Column("contact", ("Контакт", "Контактное лицо", "Заявитель"), _text(200)),
+        Column("contact", ("Контакт", "Контактное лицо", "Заявитель"), text_column(200)),
         Column(
             "description",
             ("Описание", "Описание проблемы", "Суть заявки", "Неисправность", "Текст заявки"),
-            _long_text(4000),
+            long_text_column(4000),
             required=True,
         ),
         Column(
             "criticality",
             ("Критичность", "Приоритет", "Важность", "Срочность"),
-            _const(f.choice(_CRITICALITY, "criticality")),
+            constant(f.choice(_CRITICALITY, "criticality")),
         ),
-        Column("stage", ("Стадия", "Статус", "Состояние"), _text(100)),
+        Column("stage", ("Стадия", "Статус", "Состояние"), text_column(100)),
         Column(
             "assignee",
             ("Исполнитель", "Ответственный", "Инженер", "Техник", "Мастер"),
-            _text(200),
+            text_column(200),
             help="short name (Иванов К. П.), full name, e-mail, phone or external id",
         ),
-        Column("crew", ("Бригада",), _text(200)),
+        Column("crew", ("Бригада",), text_column(200)),
         Column(
             "planned_start",
             ("Плановое начало", "Плановая дата", "Дата визита", "Время визита", "Начало"),
-            _moment(),
+            moment_column(),
         ),
-        Column("planned_end", ("Плановое окончание", "Окончание", "Конец визита"), _moment()),
-        Column("reaction_due", ("Срок реакции",), _moment(end_of_day=True)),
+        Column("planned_end", ("Плановое окончание", "Окончание", "Конец визита"), moment_column()),
+        Column("reaction_due", ("Срок реакции",), moment_column(end_of_day=True)),
         Column(
             "resolution_due",
             ("Срок", "Срок исполнения", "Срок решения", "Крайний срок", "Дедлайн", "Выполнить до"),
-            _moment(end_of_day=True),
+            moment_column(end_of_day=True),
         ),
-        Column("reacted_at", ("Дата реакции", "Принята в работу", "Взята в работу"), _moment()),
-        Column("resolved_at", ("Дата выполнения", "Выполнена"), _moment()),
-        Column("closed_at", ("Дата закрытия", "Закрыта"), _moment()),
+        Column(
+            "reacted_at", ("Дата реакции", "Принята в работу", "Взята в работу"), moment_column()
+        ),
+        Column("resolved_at", ("Дата выполнения", "Выполнена"), moment_column()),
+        Column("closed_at", ("Дата закрытия", "Закрыта"), moment_column()),
     )
 
     _REF_FIELDS = ("customer_id", "object_id", "contact_id", "assignee_id", "crew_id")
@@ -1114,10 +935,3 @@ def _check_text(values: dict[str, Any]) -> None:
     start, end = values.get("planned_start"), values.get("planned_end")
     if start is not None and end is not None and end < start:
         raise InvalidInput("planned end is before planned start", field="planned_end")
-
-
-ENTITIES: dict[str, type[Entity]] = {
-    e.name: e for e in (Companies, Contacts, Employees, Crews, Objects, WorkTypes, Orders)
-}
-
-from fsm_core.importing import stock_entities  # noqa: E402,F401 - registers items, warehouses, stock

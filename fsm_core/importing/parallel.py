@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from fsm_core.errors import FsmError, InvalidInput
-from fsm_core.importing.entities import CheckedInWorkers
+from fsm_core.importing.base import CheckedInWorkers
 from fsm_core.importing.readers import SourceRow
 
 if TYPE_CHECKING:
+    from fsm_core.importing.base import Entity, Row
     from fsm_core.importing.engine import ImportOptions, ImportRun, RowChecker
-    from fsm_core.importing.entities import Entity, Row
 
 # a file smaller than this is checked in this process: forking and reading it twice
 # would cost more than they save

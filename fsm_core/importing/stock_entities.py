@@ -20,16 +20,15 @@ from sqlalchemy import select
 
 from fsm_core.errors import FsmError, InvalidInput, NotFound
 from fsm_core.importing import fields as f
-from fsm_core.importing.entities import (
-    ENTITIES,
+from fsm_core.importing.base import (
     EXTERNAL_ID,
     Column,
     Entity,
     RecordEntity,
     Row,
     RowByRow,
-    _const,
-    _text,
+    constant,
+    text_column,
 )
 from fsm_core.importing.resolver import Index
 from fsm_core.models import Item, StockBalance, Warehouse
@@ -39,9 +38,11 @@ from fsm_core.vocabulary import WAREHOUSE_KIND_NAMES
 SKU = Column(
     "sku",
     ("Артикул", "Арт.", "SKU", "Каталожный номер", "Код товара", "P/N"),
-    _text(100),
+    text_column(100),
 )
-UNIT = Column("unit", ("Ед. изм.", "Ед.изм.", "Единица", "Ед.", "Единица измерения"), _text(20))
+UNIT = Column(
+    "unit", ("Ед. изм.", "Ед.изм.", "Единица", "Ед.", "Единица измерения"), text_column(20)
+)
 
 
 def _kind_options() -> dict[str, str]:
@@ -89,19 +90,19 @@ class Items(RecordEntity):
         Column(
             "name",
             ("Наименование", "Номенклатура", "Название", "Товар", "Материал", "ТМЦ"),
-            _text(300),
+            text_column(300),
             required=True,
         ),
         Column(UNIT.name, UNIT.aliases, UNIT.read, help="шт, м, л, кг, компл...; default шт"),
         Column(
             "purchase_price",
             ("Цена закупки", "Закупочная цена", "Себестоимость", "Входная цена"),
-            _const(f.money),
+            constant(f.money),
         ),
         Column(
             "sale_price",
             ("Цена продажи", "Цена", "Розничная цена", "Цена реализации", "Цена, руб."),
-            _const(f.money),
+            constant(f.money),
             help="what an act charges for it",
         ),
         Column(
@@ -113,11 +114,11 @@ class Items(RecordEntity):
                 "Минимум",
                 "Страховой запас",
             ),
-            _const(f.decimal),
+            constant(f.decimal),
             help="below this much available, the item is on `fsm stock low`",
         ),
-        Column("barcode", ("Штрихкод", "Штрих-код", "EAN", "Barcode"), _text(64)),
-        Column("active", ("Активен", "Активный", "Используется"), _const(f.boolean)),
+        Column("barcode", ("Штрихкод", "Штрих-код", "EAN", "Barcode"), text_column(64)),
+        Column("active", ("Активен", "Активный", "Используется"), constant(f.boolean)),
         replace(EXTERNAL_ID, help="the record's id in your other system (1C's код)"),
     )
 
@@ -168,7 +169,7 @@ class Warehouses(RecordEntity):
         Column(
             "name",
             ("Склад", "Наименование", "Название", "Место хранения"),
-            _text(200),
+            text_column(200),
             required=True,
         ),
         Column(
@@ -180,11 +181,11 @@ class Warehouses(RecordEntity):
         Column(
             "employee",
             ("Сотрудник", "Техник", "Водитель", "Закреплён за", "Владелец"),
-            _text(200),
+            text_column(200),
             help="the technician whose van it is (short name, e-mail, phone or external id)",
         ),
-        Column("address", ("Адрес",), _text(500)),
-        Column("active", ("Активен", "Активный", "Действующий"), _const(f.boolean)),
+        Column("address", ("Адрес",), text_column(500)),
+        Column("active", ("Активен", "Активный", "Действующий"), constant(f.boolean)),
         EXTERNAL_ID,
     )
 
@@ -236,7 +237,7 @@ class Stock(RowByRow):
         Column(
             "warehouse",
             ("Склад", "Место хранения"),
-            _text(200),
+            text_column(200),
             required=True,
             help="name or external id of the warehouse",
         ),
@@ -249,24 +250,24 @@ class Stock(RowByRow):
         Column(
             "item",
             ("Наименование", "Номенклатура", "Товар", "Материал", "ТМЦ"),
-            _text(300),
+            text_column(300),
             help="the item's name (or barcode, or external id) when there is no SKU",
         ),
         Column(UNIT.name, UNIT.aliases, UNIT.read, help="for items --create-missing creates"),
         Column(
             "quantity",
             ("Количество", "Кол-во", "Остаток", "Конечный остаток", "Кол."),
-            _const(f.decimal),
+            constant(f.decimal),
             required=True,
             help="on hand at the warehouse",
         ),
         Column(
             "price",
             ("Цена", "Цена закупки", "Себестоимость", "Цена, руб."),
-            _const(f.money),
+            constant(f.money),
             help="unit price of the receipt; default the item's purchase price",
         ),
-        Column("document", ("Документ", "Накладная", "Основание"), _text(100)),
+        Column("document", ("Документ", "Накладная", "Основание"), text_column(100)),
     )
 
     def __init__(self, run: Any) -> None:
@@ -418,6 +419,3 @@ class Stock(RowByRow):
             actor=self.run.actor,
         )
         return "updated"
-
-
-ENTITIES.update({e.name: e for e in (Items, Warehouses, Stock)})

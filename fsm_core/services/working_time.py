@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Employee, Holiday, TimeOff, TimeOffKind, WorkPattern
 from fsm_core.models.planning import TIME_OFF_NAMES
+from fsm_core.timeparse import local_day_bounds
 
 Span = tuple[datetime, datetime]
 
@@ -285,10 +286,6 @@ def _local(day: date, at: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, at).replace(tzinfo=tz).astimezone(UTC)
 
 
-def day_bounds(day: date, tz: tzinfo) -> Span:
-    return _local(day, time(0), tz), _local(day + timedelta(days=1), time(0), tz)
-
-
 def load_calendar(
     *, session: Session, employee_ids: Sequence[int], first_day: date, last_day: date, tz: tzinfo
 ) -> Calendar:
@@ -317,7 +314,7 @@ def load_calendar(
             (col(WorkPattern.valid_to).is_(None)) | (col(WorkPattern.valid_to) >= first_day),
         )
     ).all()
-    range_start, range_end = day_bounds(first_day, tz)[0], day_bounds(last_day, tz)[1]
+    range_start, range_end = local_day_bounds(first_day, tz)[0], local_day_bounds(last_day, tz)[1]
     offs = session.exec(
         select(TimeOff).where(
             col(TimeOff.employee_id).in_(ids),
@@ -343,7 +340,7 @@ def load_calendar(
     for off in offs:
         view = TimeOffView(off.id or 0, off.kind, off.start_at, off.end_at, off.note)
         for day, info in days[off.employee_id].items():
-            lo, hi = day_bounds(day, tz)
+            lo, hi = local_day_bounds(day, tz)
             if off.start_at < hi and off.end_at > lo:
                 info.time_off.append(view)
     for employee_days in days.values():
@@ -352,7 +349,7 @@ def load_calendar(
             cuts: list[Span] = [(t.start, t.end) for t in info.time_off]
             if day in holidays:
                 info.holiday = holidays[day]
-                cuts.append(day_bounds(day, tz))
+                cuts.append(local_day_bounds(day, tz))
             info.working = subtract(info.shifts, cuts)
     return Calendar(tz, first_day, last_day, days, has_hours, holidays)
 

@@ -32,7 +32,7 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
 
     def on_mount(self) -> None:
         self.fsm.screens_to_notify.add(self)
-        self.watch(self.fsm, "catalog", self._catalog_changed, init=True)
+        self.watch(self.app, "catalog", self._catalog_changed, init=True)
 
     def on_unmount(self) -> None:
         self.fsm.screens_to_notify.discard(self)

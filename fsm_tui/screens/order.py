@@ -62,7 +62,7 @@ from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 Details = dict[str, Any]
 
@@ -75,7 +75,7 @@ class OrderTab:
     id: str
     title_en: str
     title_ru: str
-    make: Callable[[int, FsmApp], Widget]
+    make: Callable[[int, Dashboard], Widget]
 
     def title(self, lang: str) -> str:
         return self.title_ru if lang == "ru" else self.title_en
@@ -162,7 +162,7 @@ class ConflictFound(Message):
 
 class OrderScreen(FsmScreen):
     """The order screen, pushed over the section it was opened from (once the catalog is
-    loaded: see ``FsmApp.open_order``)."""
+    loaded: see ``Dashboard.open_order``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="order.back"),

@@ -35,7 +35,7 @@ from fsm_tui.text import t
 from fsm_tui.widgets.path_suggester import PathSuggester
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 ACT_DIR_VARIABLE = "FSM_ACT_DIR"
 
@@ -94,7 +94,7 @@ class ActPane(OrderPane):
         Binding("g", "generate", "Make PDF", id="act.generate"),
     ]
 
-    def __init__(self, order_id: int, app: FsmApp) -> None:
+    def __init__(self, order_id: int, app: Dashboard) -> None:
         super().__init__(order_id, app, id="act")
         self.data: ActData | None = None
         self.written: Path | None = None

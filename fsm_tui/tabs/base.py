@@ -32,7 +32,7 @@ from fsm_tui.text import localize_bindings
 from fsm_tui.workers import WorkerErrors
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 class _AbstractWidgetMeta(type(Vertical), ABCMeta):  # type: ignore[misc]
@@ -55,7 +55,7 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):  # type:
         result: Any
         then: Callable[[Any], None]
 
-    def __init__(self, order_id: int, app: FsmApp, *, id: str | None = None) -> None:
+    def __init__(self, order_id: int, app: Dashboard, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.order_id = order_id
         self.lang = app.lang
@@ -66,8 +66,8 @@ class OrderPane(WorkerErrors, Vertical, metaclass=_AbstractWidgetMeta):  # type:
         localize_bindings(self, self.lang)
 
     @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
+    def fsm(self) -> Dashboard:
+        return cast("Dashboard", self.app)
 
     # --- loading -------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from fsm_tui.text import t
 from fsm_tui.widgets.line_table import Column, Line, LineTable
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class ChecklistPane(OrderPane):
         Binding("n", "yes_no('no')", "No", id="checklist.no"),
     ]
 
-    def __init__(self, order_id: int, app: FsmApp) -> None:
+    def __init__(self, order_id: int, app: Dashboard) -> None:
         super().__init__(order_id, app, id="checklists")
         self.data: ChecklistData | None = None
         self._answered_id: int | None = None  # after its answer: on to the next open item

@@ -47,7 +47,7 @@ from fsm_tui.tabs.base import OrderPane
 from fsm_tui.text import t
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ class ExecutionPane(OrderPane):
         Binding("x", "unsign", "Withdraw signature", id="execution.unsign"),
     ]
 
-    def __init__(self, order_id: int, app: FsmApp) -> None:
+    def __init__(self, order_id: int, app: Dashboard) -> None:
         super().__init__(order_id, app, id="execution")
         self.data: ExecutionData | None = None
 

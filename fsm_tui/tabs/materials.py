@@ -32,7 +32,7 @@ from fsm_tui.text import t
 from fsm_tui.widgets.line_table import Column, Line, LineTable
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class MaterialsPane(OrderPane):
         Binding("u", "write_off", "Write off", id="materials.write_off"),
     ]
 
-    def __init__(self, order_id: int, app: FsmApp) -> None:
+    def __init__(self, order_id: int, app: Dashboard) -> None:
         super().__init__(order_id, app, id="materials")
         self.data: MaterialsData | None = None
 

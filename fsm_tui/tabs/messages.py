@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from fsm_tui.widgets.chat_thread import ChatThread
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 
-def messages_pane(order_id: int, app: FsmApp) -> ChatThread:
+def messages_pane(order_id: int, app: Dashboard) -> ChatThread:
     return ChatThread(app, order_id, with_header=False, id="order-messages")

@@ -46,7 +46,7 @@ from fsm_tui.text import localize_bindings, t
 from fsm_tui.workers import WorkerErrors
 
 if TYPE_CHECKING:
-    from fsm_tui.app import FsmApp
+    from fsm_tui.protocol import Dashboard
 
 CHANNELS = (Channel.TEAM.value, Channel.CUSTOMER.value)
 
@@ -125,7 +125,7 @@ class ChatThread(WorkerErrors, Vertical):
 
     def __init__(
         self,
-        app: FsmApp,
+        app: Dashboard,
         order_id: int | None = None,
         *,
         with_header: bool = True,
@@ -146,8 +146,8 @@ class ChatThread(WorkerErrors, Vertical):
         localize_bindings(self, self.lang)
 
     @property
-    def fsm(self) -> FsmApp:
-        return cast("FsmApp", self.app)
+    def fsm(self) -> Dashboard:
+        return cast("Dashboard", self.app)
 
     # --- layout --------------------------------------------------------------------------
 

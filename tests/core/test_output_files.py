@@ -19,7 +19,7 @@ from fsm_core.documents.labels import LabelData, render_labels
 from fsm_core.documents.passport import PassportData, render_passport
 from fsm_core.documents.vcard import Contact, render_cards, save_card_png
 from fsm_core.errors import InvalidInput
-from fsm_core.exporting.writers import write_rows
+from fsm_core.tabular.writers import write_rows
 from tests.documents.test_act import make_act
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX links and modes")

@@ -40,7 +40,7 @@ SPOOLING = textwrap.dedent(
 EXPORTING = textwrap.dedent(
     """
     import sys, time
-    from fsm_core.exporting.writers import write_rows
+    from fsm_core.tabular.writers import write_rows
     def rows():
         for i in range(500):
             yield {"a": "строка %d" % i, "b": i}
@@ -174,7 +174,7 @@ def test_temporaries_are_gone_after_a_normal_exit(tmp_path):
         """
         import io, sys
         from fsm_core.importing.readers import open_source
-        from fsm_core.exporting.writers import write_rows
+        from fsm_core.tabular.writers import write_rows
         source = open_source("-", fmt="csv", spool_over=16,
                              stdin=io.BytesIO(b"a,b\\n" + b"1,2\\n" * 1000))
         rows = list(source.rows())

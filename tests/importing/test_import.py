@@ -484,7 +484,7 @@ def test_mangled_csv_gives_one_line_errors_and_no_partial_write(db, world, rows,
 
 
 def test_readme_documents_every_accepted_column():
-    from fsm_core.importing.entities import ENTITIES
+    from fsm_core.importing.registry import ENTITIES
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for entity in ENTITIES.values():

@@ -363,7 +363,7 @@ def test_which_imports_are_shared_with_workers(with_demo, db, tmp_path, monkeypa
 
     def workers(path: Path | str, entity: str = "orders", **options: object) -> int:
         from fsm_core.importing.engine import ImportRun, plan_columns
-        from fsm_core.importing.entities import ENTITIES
+        from fsm_core.importing.registry import ENTITIES
 
         chosen = ImportOptions(**options)  # type: ignore[arg-type]
         with open_source(str(path)) as source, db.transaction() as session:

@@ -27,9 +27,9 @@ from fsm_core.importing.readers import (
     Source,
     SourceRow,
     excel_serial_to_datetime,
-    fmt_for_path,
     open_source,
 )
+from fsm_core.tabular.cells import fmt_for_path
 
 HEADERS = ["Номер", "Дата создания", "Заказчик", "Описание"]
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from fsm_core.errors import InvalidInput
-from fsm_core.exporting.writers import fmt_for_path, write_rows
 from fsm_core.importing.readers import SourceRow, open_source
+from fsm_core.tabular.writers import fmt_for_path, write_rows
 
 HEADERS = ["Номер", "Заказчик", "Описание", "Сумма"]
 ROWS: list[dict[str, Any]] = [
@@ -298,7 +298,7 @@ def test_raw_writes_and_reads_cells_as_they_are() -> None:
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(list("'=+-@\t\rab ")), max_size=8))
 def test_quoting_a_formula_is_undone_exactly(text: str) -> None:
-    from fsm_core.importing.readers import quote_formula, unquote_formula
+    from fsm_core.tabular.cells import quote_formula, unquote_formula
 
     quoted = quote_formula(text)
     assert quoted[:1] not in ("=", "+", "-", "@", "\t", "\r")

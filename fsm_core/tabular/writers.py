@@ -49,7 +49,7 @@ from typing import Any, BinaryIO
 
 from fsm_core.errors import InvalidInput
 from fsm_core.files import private_dir, replacing, tempfiles_as_default
-from fsm_core.importing.readers import fmt_for_path, quote_formula, xlsx_escape
+from fsm_core.tabular.cells import fmt_for_path, quote_formula, xlsx_escape
 from fsm_core.values import sheet_safe
 
 __all__ = ["WRITE_FORMATS", "fmt_for_path", "write_rows"]
@@ -87,7 +87,7 @@ def write_rows(
     ``delimiter`` and ``bom`` apply to the text formats, ``sheet`` names the .xlsx sheet
     and ``datetime_format`` is the Excel number format of its datetimes. A CSV/TSV text
     cell that Excel would run as a formula gets a ``'`` in front unless ``raw`` (the
-    import takes it off again: see :func:`fsm_core.importing.readers.quote_formula`).
+    import takes it off again: see :func:`fsm_core.tabular.cells.quote_formula`).
     ``for_people``: a workbook only to be read, never imported: a control character a text
     carries is shown as a visible sign, where a workbook for import refuses it (it could
     not give it back).
