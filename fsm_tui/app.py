@@ -393,17 +393,19 @@ class FsmApp(App[None]):
         if task is not None and isinstance(screen, OrderScreen) and screen.order_id == order_id:
             screen.run_task(*task)
             return
-        self._when_catalog(lambda _catalog: self._read_order(order_id, task))
+        self._when_catalog(lambda catalog: self._read_order(order_id, task, catalog))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open-order")
-    def _read_order(self, order_id: int, task: tuple[str, str] | None) -> None:
+    def _read_order(self, order_id: int, task: tuple[str, str] | None, catalog: Catalog) -> None:
         """Read the order, then make its screen with it (:class:`OrderRead`): the screen is
         built and drawn once, with the order's fields, instead of empty and then again."""
         from fsm_tui.screens.order import read_order
 
         worker = get_current_worker()
         with self.backend.reader() as session:
-            loaded = read_order(session, order_id, now=self.backend.now())
+            loaded = read_order(
+                session, order_id, now=self.backend.now(), lang=self.lang, tz=catalog.tz
+            )
         if not worker.is_cancelled:
             self.post_message(OrderRead(order_id, task, loaded))
 

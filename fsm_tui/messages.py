@@ -22,6 +22,7 @@ from fsm_tui.backend import Catalog
 
 if TYPE_CHECKING:
     from fsm_core.services.chat import MessageView
+    from fsm_core.services.order_queries import HistoryLine
 
 
 @dataclass
@@ -94,4 +95,4 @@ class OrderRead(Message):
 
     order_id: int
     task: tuple[str, str] | None
-    loaded: tuple[dict[str, Any], list[dict[str, Any]]]
+    loaded: tuple[dict[str, Any], list[HistoryLine]]

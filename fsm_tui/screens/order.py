@@ -43,6 +43,7 @@ from fsm_core.formatting import due_time, local_time, moment, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
+from fsm_core.services.order_queries import HistoryLine
 from fsm_core.timeparse import parse_datetime
 from fsm_core.values import format_phone
 from fsm_tui import cells
@@ -117,39 +118,32 @@ FIELD_OF_ERROR = {
 }
 
 
-def read_order(session: Any, order_id: int, *, now: Any) -> tuple[Details, list[dict[str, Any]]]:
-    """What the order screen shows of an order: its details and its change history (in a
-    worker: the app reads it before it makes the screen, the screen when it reloads)."""
+def read_order(
+    session: Any, order_id: int, *, now: Any, lang: str, tz: Any
+) -> tuple[Details, list[HistoryLine]]:
+    """What the order screen shows of an order: its details and its change history as a
+    person reads it (in a worker: the app reads it before it makes the screen, the screen
+    when it reloads)."""
     from fsm_core.errors import NotFound
 
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
     details = order_queries.order_details(session=session, order=order, now=now)
-    history = [
-        {
-            "at": h.at,
-            "actor": h.actor,
-            "action": h.action,
-            "field": h.field,
-            "old": h.old_value,
-            "new": h.new_value,
-        }
-        for h in order_queries.history(session=session, order_id=order_id)
-    ]
+    history = order_queries.history_lines(session=session, order_id=order_id, lang=lang, tz=tz)
     return details, history
 
 
 @dataclass
 class Loaded(Message):
     details: Details
-    history: list[dict[str, Any]]
+    history: list[HistoryLine]
 
 
 @dataclass
 class Saved(Message):
     details: Details
-    history: list[dict[str, Any]]
+    history: list[HistoryLine]
     changed: bool
 
 
@@ -157,7 +151,7 @@ class Saved(Message):
 class ConflictFound(Message):
     error: Conflict
     current: Details
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryLine] = field(default_factory=list)
 
 
 class OrderScreen(FsmScreen):
@@ -188,7 +182,7 @@ class OrderScreen(FsmScreen):
         order_id: int,
         *,
         task: tuple[str, str] | None = None,
-        loaded: tuple[Details, list[dict[str, Any]]] | None = None,
+        loaded: tuple[Details, list[HistoryLine]] | None = None,
     ) -> None:
         super().__init__(id="order-screen")
         # the app's width class (-wide, -narrow) from the start: the widgets are then
@@ -369,8 +363,14 @@ class OrderScreen(FsmScreen):
             details, history = self._read(session)
         self.post_message(Loaded(details, history))
 
-    def _read(self, session: Any) -> tuple[Details, list[dict[str, Any]]]:
-        return read_order(session, self.order_id, now=self.fsm.backend.now())
+    def _read(self, session: Any) -> tuple[Details, list[HistoryLine]]:
+        return read_order(
+            session,
+            self.order_id,
+            now=self.fsm.backend.now(),
+            lang=self.lang,
+            tz=self.catalog.tz,
+        )
 
     def on_loaded(self, message: Loaded) -> None:
         dirty = self.is_dirty()
@@ -380,7 +380,7 @@ class OrderScreen(FsmScreen):
             self.version = message.details["version"]
         self._show(message.details, message.history, refill=not dirty)
 
-    def _show(self, details: Details, history: list[dict[str, Any]], *, refill: bool) -> None:
+    def _show(self, details: Details, history: list[HistoryLine], *, refill: bool) -> None:
         """Show what the database holds. The form (and the version its edits are based on)
         changes only when ``refill``: unsaved edits are never overwritten by a reload."""
         self.details = details
@@ -717,26 +717,21 @@ class OrderScreen(FsmScreen):
         info.update(table)
         info.border_title = t("order.info", lang)
 
-    def _show_history(self, history: list[dict[str, Any]]) -> None:
+    def _show_history(self, history: list[HistoryLine]) -> None:
+        """The rows :func:`~fsm_core.services.order_queries.history_lines` makes (names,
+        not codes; local times), as ``fsm orders history`` prints them."""
         lang = self.lang
         catalog = self.catalog
         table = self.query_one("#history", DataTable)
         table.clear()
-
-        def shown(name: str | None, value: str | None) -> str:
-            if name == "stage" and value:
-                return catalog.stage_name(value, lang)
-            return cells.one_line(value)
-
         now = self.fsm.backend.now()
         for h in history:
             table.add_row(
-                moment(h["at"], catalog.tz, lang=lang, now=now, seconds=True),
-                h["actor"],
-                # a deadline the SLA policy recomputed says so
-                f"{h['field']} (SLA)" if h["action"] == "sla" else h["field"] or h["action"],
-                shown(h["field"], h["old"]),
-                shown(h["field"], h["new"]),
+                moment(h.at, catalog.tz, lang=lang, now=now, seconds=True),
+                h.actor,
+                h.what,
+                cells.one_line(h.old),
+                cells.one_line(h.new),
             )
 
     # --- actions -------------------------------------------------------------------------
