@@ -172,14 +172,13 @@ class ChatScreen(SectionScreen):
             title.append(f"  · {t('chat.only_unread', lang)}", style="dim")
         self.query_one("#chat-list-title", Static).update(title)
 
-    WIDTH: ClassVar[int] = 40
-    """The conversations' inner width before the list is laid out."""
-
     def _width(self) -> int:
-        # the list's width less a cell of padding each side and the scrollbar (counted
-        # whether it shows or not, so that the width does not change with it)
-        room = self.conversations.size.width - 4
-        return room if room > 10 else self.WIDTH
+        """The room a conversation's line has: the side's width in fsm.tcss (#chat-side:
+        44, or 32 in a narrow terminal) less its border, a cell of padding each side and
+        the scrollbar (counted whether it shows or not). Taken from the layout's rule, not
+        a measured size, so lines are cut alike whenever the rows arrive."""
+        side = 32 if self.has_class("-narrow") else 44
+        return side - 1 - 4
 
     def on_resize(self) -> None:
         """A narrower list (80 columns) gets its lines cut anew, not wrapped (once the
