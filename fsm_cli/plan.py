@@ -440,7 +440,7 @@ def free(
     with STATE.reader() as session:
         tz = company(session).tz
         day = planning.read_day(when, tz, field="day")
-        object_id = _object_id(session, near) if near else None
+        object_id = _target(session, near)[0] if near else None
         slots = planning.free_slots(
             session=session,
             day=day,
@@ -475,18 +475,19 @@ def free(
     )
 
 
-def _object_id(session: "Session", ref: str) -> int:
-    """An order's object (by order number), or an object by its name or number."""
+def _target(session: "Session", ref: str) -> tuple[int, int | None]:
+    """An order's object and its assignee (by order number), or an object by its name or
+    number and nobody."""
     from fsm_core.errors import InvalidInput, NotFound
     from fsm_core.services import lookup
 
     try:
         order = lookup.resolve_order(session=session, ref=ref)
     except NotFound:
-        return lookup.resolve_object(session=session, ref=ref).id
+        return lookup.resolve_object(session=session, ref=ref).id, None
     if order.object_id is None:
         raise InvalidInput(f"order {order.number} has no object")
-    return order.object_id
+    return order.object_id, order.assignee_id
 
 
 @app.command("nearest")
@@ -507,12 +508,14 @@ def nearest_(
     with STATE.reader() as session:
         tz = company(session).tz
         moment = planning.read_moment(start, tz, field="start")
+        object_id, assignee = _target(session, target)
         found = planning.nearest(
             session=session,
-            object_id=_object_id(session, target),
+            object_id=object_id,
             start=moment,
             minutes=minutes,
             employee_ids=_employee_ids(session, employee),
+            preferred=assignee,
         )
     if json_:
         output.emit_json([c.as_dict() for c in found])
@@ -535,7 +538,8 @@ def nearest_(
         else:
             reason = (c.busy_reason or "").replace("visit ", _t("visit ", "визит "))
             status = Text(reason, style="dim")
-        rows.append([c.employee, status, km, drive, origin])
+        name = ("● " if assignee is not None and c.employee_id == assignee else "") + c.employee
+        rows.append([name, status, km, drive, origin])
     output.table(
         [
             (_t("Employee", "Сотрудник"), {"no_wrap": True, "style": "bold"}),

@@ -265,3 +265,23 @@ def test_an_empty_channel_is_named_and_the_other_counted(demo):
     empty = demo("chat", "show", number, "--channel", "customer", "--keep-unread").strip()
     assert empty == f"The customer channel of {number} has no messages (the team channel has 2)."
     assert "Выезжаю" in demo("chat", "show", number, "--channel", "team", "--keep-unread")
+
+
+def test_nearest_for_an_assigned_order_offers_its_assignee_first(demo):
+    """`fsm plan nearest ORDER` puts the order's assignee first when free (as the
+    dashboard's plan dialog does), even when someone else is nearer (issue 14)."""
+    target = "Турникет PERCo TTR-10 (главный вход)"
+    ranked = demo.json("plan", "nearest", target, "27.11.2026 15:00")
+    free = [c for c in ranked if c["free"]]
+    assert len(free) >= 2
+    farther = free[-1]["employee"]  # free, but the farthest of them
+    number = demo(
+        "orders", "create", "-c", "Невский Плаза", "-o", target, "-d", "Турникет заедает",
+        user="Орлова В. П.",
+    ).strip().splitlines()[0]  # fmt: skip
+    demo("orders", "assign", number, farther, user="Орлова В. П.")
+    offered = demo.json("plan", "nearest", number, "27.11.2026 15:00")
+    assert offered[0]["employee"] == farther
+    assert ranked[0]["employee"] != farther
+    shown = demo("plan", "nearest", number, "27.11.2026 15:00")
+    assert f"● {farther}" in shown

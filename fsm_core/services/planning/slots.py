@@ -136,11 +136,12 @@ def nearest(
     minutes: int,
     employee_ids: Sequence[int] | None = None,
     ignore_visit_ids: Collection[int] = (),
+    preferred: int | None = None,
 ) -> list[Candidate]:
-    """Technicians ranked for a visit to ``object_id`` at ``start``: the free ones first,
-    nearest first, by the distance from their previous visit of that day, or from their
-    home base before the first one. ``ignore_visit_ids``: visits that do not hold their
-    time (one being moved)."""
+    """Technicians ranked for a visit to ``object_id`` at ``start``: ``preferred`` (the
+    order's assignee) first when free, then the free ones, nearest first, by the distance
+    from their previous visit of that day, or from their home base before the first one.
+    ``ignore_visit_ids``: visits that do not hold their time (one being moved)."""
     tz = company_settings.load(session=session).tz
     day = start.astimezone(tz).date()
     end = start + timedelta(minutes=minutes)
@@ -196,6 +197,7 @@ def nearest(
     result.sort(
         key=lambda c: (
             not c.free,
+            not (preferred is not None and c.employee_id == preferred),
             c.distance_km is None,
             c.distance_km or 0.0,
             c.employee,
