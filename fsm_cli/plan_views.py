@@ -106,9 +106,12 @@ def bar(d: "PersonDay", tz: Any, first: int, last: int) -> Any:
     for i in range((last - first) * 4):
         start = base + timedelta(hours=first) + i * step
         end = start + step
-        busy = [v for v in d.visits if v.start < end and v.end > start]
+        here = [v for v in d.visits if v.start < end and v.end > start]
+        busy = [v for v in here if not v.done]  # a done order's visit holds no time
         working = not subtract([(start, end)], d.working)
-        if len(busy) > 1:
+        if not busy and here:
+            bar.append("✓", style="green")
+        elif len(busy) > 1:
             bar.append("█", style="bold red")
         elif busy:
             bar.append("█", style="cyan" if working else "yellow")
@@ -177,7 +180,9 @@ def print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
         console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
         for v in d.visits:
             text = Text(f"  #{v.id:<4} ", style="dim")
-            text.append(f"{hm(v.start, tz)}–{hm(v.end, tz)}", style="bold")
+            if v.done:  # the day's record, no longer a booking
+                text.append("✓ ", style="green")
+            text.append(f"{hm(v.start, tz)}–{hm(v.end, tz)}", style="dim" if v.done else "bold")
             text.append(f"  {v.number}", style="bold cyan")
             text.append(f"  {stage_names.get(v.stage_code, v.stage_code)}", style="dim")
             where = " — ".join(x for x in (v.object, v.address) if x)
@@ -193,6 +198,7 @@ def print_day(schedule: "Schedule", stage_names: dict[str, str]) -> None:
     legend = Text("\n")
     for mark, style, en, ru in (
         ("█", "cyan", "visit", "визит"),
+        ("✓", "green", "done", "выполнен"),
         ("█", "bold red", "overlap", "пересечение"),
         ("█", "yellow", "outside hours", "вне графика"),
         ("░", "green", "free", "свободно"),

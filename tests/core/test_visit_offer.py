@@ -137,3 +137,18 @@ def test_a_cancelled_orders_visit_leaves_the_planner(db, two):
 def _conflicts(db):
     with db.reader() as s:
         return planning.conflicts(session=s, start=at(27, 0), end=at(28, 0))
+
+
+def test_fsm_plan_day_marks_a_done_orders_visit(db, two, db_url):
+    """`fsm plan day` shows a done order's visit as the dashboard does: marked ✓, its time
+    not booked (issue 14's leftover: the CLI drew it as any other visit)."""
+    from tests.cli_runner import invoke
+
+    world = two
+    done = world.order(object_id=world.ac.id)
+    v = visit(db, done, world.ivanov, at(27, 10), at(27, 12))
+    advance(db, done, "in_progress", "done")
+    out = invoke(db_url, "plan", "day", "27.11.2026", "--employee", "Иванов К. П.").stdout
+    (line,) = [x for x in out.splitlines() if f"#{v.id} " in x]
+    assert "✓ 10:00–12:00" in line
+    assert "✓" in out.splitlines()[2]  # the day's bar draws it as done, not as booked time
