@@ -95,8 +95,11 @@ def wrap(
 ) -> tuple[str, ...]:
     """``text`` broken into lines no wider than ``width`` (see the module's docstring).
     Cached: the same material names and addresses come back act after act."""
-    if "\n" not in text and width_of(text, font, size) <= width:
-        return (text.strip(),)
+    if "\n" not in text and "\r" not in text:
+        # runs of spaces read as one, as they do when the text is broken into lines
+        single = " ".join(w for w in text.replace("\t", " ").split(" ") if w)
+        if width_of(single, font, size) <= width:
+            return (single,)
     lines: list[str] = []
     paragraphs = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for index, paragraph in enumerate(paragraphs):

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pypdfium2
 import pytest
 import zxingcpp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -286,6 +286,7 @@ def test_a_word_too_long_for_a_line_breaks_at_a_hyphen_or_dot() -> None:
 
 
 @settings(max_examples=150, deadline=None)
+@example(text="0  0", width=14.0, max_lines=1, bold=False)  # a double space that fits
 @given(
     text=st.text(
         alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЕКМН ,.-«»№0123456789", max_size=120
