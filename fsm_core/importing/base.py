@@ -160,9 +160,10 @@ class RecordEntity(RowByRow):
         self._by_key: dict[str, int] | None = None
 
     @property
+    @abstractmethod
     def unique_key_columns(self) -> dict[str, Any]:
-        """The columns a row's key may name (``external_id``, ``inn``, ...)."""
-        raise NotImplementedError
+        """The columns a row's key may name (``external_id``, ``inn``, ...); every record
+        entity says which."""
 
     def existing_id(self, key_field: str, key: str) -> int | None:
         if self._by_key is None:

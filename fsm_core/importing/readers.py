@@ -244,8 +244,9 @@ class Source(ABC):
         """The rows of this format (each reader defines it)."""
 
     def _iter_shared(self, part: int, parts: int, size: int) -> Iterator[tuple[int, SourceRow]]:
-        """A share of the rows (the formats that are ``shareable`` define it)."""
-        raise NotImplementedError
+        """A share of the rows: only the formats that are ``shareable`` have one; the
+        engine asks no other (a call here is a bug in the engine, not bad input)."""
+        raise TypeError(f"{type(self).__name__} cannot be read in shares")
 
     def close(self) -> None:
         """Close what this source opened (never the caller's standard input)."""
