@@ -33,6 +33,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "import": ("fsm_cli.transfer", "import_app"),
     "export": ("fsm_cli.transfer", "export_app"),
     "settings": ("fsm_cli.settings", "app"),
+    "gps": ("fsm_cli.gps", "app"),
     "db": ("fsm_cli.db", "app"),
 }
 

@@ -40,8 +40,10 @@ _MANY = 200  # past this many ids a change says "many" (order_ids None): reload 
 
 @dataclass(frozen=True)
 class Change:
-    """Something changed: ``kind`` is ``order``, ``visit`` or ``message``; ``order_ids``
-    the orders concerned (None: too many to list); ``ids`` the new messages' ids."""
+    """Something changed: ``kind`` is ``order``, ``visit``, ``message`` or ``position``;
+    ``order_ids`` the orders concerned (None: too many to list; always empty for
+    positions); ``ids`` the new messages' ids, or for positions the employees whose
+    positions came (None: too many to list)."""
 
     kind: str
     order_ids: tuple[int, ...] | None
@@ -143,6 +145,7 @@ class _SqliteSubscription(Subscription):
         self._version = self._data_version()
         self._history = self._max("order_history")
         self._message = self._max("message")
+        self._position = self._max("position")
 
     def _data_version(self) -> int:
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
@@ -190,6 +193,14 @@ class _SqliteSubscription(Subscription):
                 self._message = rows[-1][0]
                 orders = tuple(dict.fromkeys(r[1] for r in rows))
                 changes.append(Change("message", orders, tuple(r[0] for r in rows)))
+        top, employees = self._conn.execute(
+            "SELECT max(id), group_concat(DISTINCT employee_id) FROM position WHERE id > ?",
+            (self._position,),
+        ).fetchone()
+        if top is not None:
+            self._position = top
+            ids = tuple(int(e) for e in str(employees).split(","))
+            changes.append(Change("position", (), ids if len(ids) <= _MANY else None))
         return changes
 
     def close(self) -> None:

@@ -7,7 +7,9 @@ and turns each batch of :class:`~fsm_core.live.Change` into app-wide messages:
 - order and visit changes -> one :class:`~fsm_tui.messages.OrdersChanged` (the board, the
   order screens and the planner reload what they show of those orders);
 - new chat messages -> :class:`~fsm_tui.messages.MessagesArrived` (chats, the order
-  screen's Messages tab, the unread badges).
+  screen's Messages tab, the unread badges);
+- new positions -> :class:`~fsm_tui.messages.PositionsArrived` (the map, the order
+  screen's distance to the object, the planner's actual stays).
 
 The state goes to the status line as :class:`~fsm_tui.messages.LiveStateChanged`:
 ``connecting``, then ``on``; ``lost`` when the connection breaks (it is retried every
@@ -28,7 +30,7 @@ from textual.worker import Worker, get_current_worker
 
 from fsm_core import live
 from fsm_core.errors import InvalidInput
-from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
+from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged, PositionsArrived
 
 if TYPE_CHECKING:
     from fsm_core.db import Database
@@ -50,9 +52,13 @@ def messages_for(changes: Iterable[Change]) -> Iterator[Message]:
     orders: tuple[int, ...] | None = ()
     chats: tuple[int, ...] | None = ()
     message_ids: tuple[int, ...] | None = ()
-    saw_orders = saw_chats = False
+    employees: tuple[int, ...] | None = ()
+    saw_orders = saw_chats = saw_positions = False
     for change in changes:
-        if change.kind == "message":
+        if change.kind == "position":
+            saw_positions = True
+            employees = _union(employees, change.ids)
+        elif change.kind == "message":
             saw_chats = True
             chats = _union(chats, change.order_ids)
             message_ids = _union(message_ids, change.ids)
@@ -63,6 +69,8 @@ def messages_for(changes: Iterable[Change]) -> Iterator[Message]:
         yield OrdersChanged(orders)
     if saw_chats:
         yield MessagesArrived(chats, message_ids)
+    if saw_positions:
+        yield PositionsArrived(employees)
 
 
 class LiveBridge:

@@ -62,6 +62,17 @@ class MessagesArrived(Message):
 
 
 @dataclass
+class PositionsArrived(Message):
+    """Technicians' positions came (written by ``fsm serve``, a pull or an import):
+    ``employee_ids`` whose (None: anyone's)."""
+
+    employee_ids: Sequence[int] | None = None
+
+    def concerns(self, employee_id: int) -> bool:
+        return self.employee_ids is None or employee_id in self.employee_ids
+
+
+@dataclass
 class LiveStateChanged(Message):
     """The live-update connection changed state: ``off``, ``connecting``, ``on`` or ``lost``.
 

@@ -27,7 +27,7 @@ from fsm_core.models.orders import (
 from fsm_core.models.parties import Company, Contact, Crew, CrewMember, Employee
 from fsm_core.vocabulary import Criticality, MovementKind, SlaStatus, WarehouseKind
 
-_AREAS = ("attachments", "stock", "execution", "planning", "chat")
+_AREAS = ("attachments", "stock", "execution", "planning", "chat", "gps")
 _LAZY: dict[str, str] = {
     "Attachment": "attachments",
     "AppUser": "chat",
@@ -45,6 +45,8 @@ _LAZY: dict[str, str] = {
     "OrderAttachment": "execution",
     "WorkEntry": "execution",
     "WorkExecutor": "execution",
+    "GpsDevice": "gps",
+    "Position": "gps",
     "Holiday": "planning",
     "TimeOff": "planning",
     "TimeOffKind": "planning",
@@ -89,6 +91,7 @@ __all__ = [
     "Criticality",
     "Employee",
     "ExecutionRecord",
+    "GpsDevice",
     "Holiday",
     "Item",
     "MaterialUse",
@@ -100,6 +103,7 @@ __all__ = [
     "OrderCounter",
     "OrderHistory",
     "OrderSource",
+    "Position",
     "Reservation",
     "ServiceObject",
     "Setting",

@@ -99,6 +99,12 @@ class ChecklistAnswer(Table, table=True):
     )
     answered_by: str = Field(max_length=100)
     answered_at: datetime = utc_field(default_now=True)
+    # a check-in read against the technician's GPS: metres from their latest fix to the
+    # object (None: no fix, or the object has no coordinates), that fix's age in seconds,
+    # and the verdict: near, far, no_fix, stale, no_coordinates
+    check_in_distance_m: float | None = Field(default=None)
+    check_in_fix_age_s: int | None = Field(default=None)
+    check_in_verdict: str | None = Field(default=None, max_length=20)
 
 
 class WorkEntry(Table, table=True):

@@ -27,6 +27,9 @@ class ServiceObject(Table, table=True):
     address: str | None = Field(default=None, max_length=500)
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
+    # how far from the point a technician still counts as on site (GPS); None: the
+    # company's gps_radius_m
+    gps_radius_m: int | None = Field(default=None)
     location_hint: str | None = Field(default=None, sa_column=Column(Text))
     building: str | None = Field(default=None, max_length=100)
     floor: str | None = Field(default=None, max_length=50)

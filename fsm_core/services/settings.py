@@ -217,6 +217,35 @@ def _text(value: str) -> str:
     return "\n".join(line.strip() for line in value.strip().splitlines() if line.strip())
 
 
+_YES = {"yes", "y", "true", "on", "1", "да", "д", "вкл"}
+_NO = {"no", "n", "false", "off", "0", "нет", "н", "выкл"}
+
+
+def _yes_no(key: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = value.strip().lower()
+        if text in _YES:
+            return "yes"
+        if text in _NO:
+            return "no"
+        raise InvalidInput(f"{key}: {value!r} is neither yes nor no", field=key)
+
+    return check
+
+
+def _whole(key: str, lo: int, hi: int, unit: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = "".join(value.split())
+        if not text.isdigit() or not lo <= int(text) <= hi:
+            raise InvalidInput(
+                f"{key}: {value.strip()!r} must be a whole number of {unit} from {lo} to {hi}",
+                field=key,
+            )
+        return str(int(text))
+
+    return check
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: str
@@ -260,6 +289,24 @@ SPECS: dict[str, SettingSpec] = {
         "30", _check_speed, "average travel speed between objects (planner), km/h"
     ),
     "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
+    # where the technicians are (GPS)
+    "gps_working_hours_only": SettingSpec(
+        "yes",
+        _yes_no("gps_working_hours_only"),
+        "keep technicians' positions only inside their working hours (an hour either side); "
+        "no: around the clock",
+    ),
+    "gps_retention_days": SettingSpec(
+        "180",
+        _whole("gps_retention_days", 1, 3650, "days"),
+        "how long positions are kept (fsm gps prune removes older ones)",
+    ),
+    "gps_radius_m": SettingSpec(
+        "150",
+        _whole("gps_radius_m", 10, 5000, "metres"),
+        "how far from an object's point a technician counts as on site (an object may say "
+        "its own)",
+    ),
     # the act as a primary document: the company's requisites, VAT and who signs
     "company_legal_name": SettingSpec(
         "", _any, "full legal name on acts, e.g. Общество с ограниченной ответственностью …"
@@ -330,6 +377,18 @@ class CompanySettings:
     @property
     def visit_minutes(self) -> int:
         return int(self.values["visit_minutes"])
+
+    @property
+    def gps_working_hours_only(self) -> bool:
+        return self.values["gps_working_hours_only"] == "yes"
+
+    @property
+    def gps_retention_days(self) -> int:
+        return int(self.values["gps_retention_days"])
+
+    @property
+    def gps_radius_m(self) -> int:
+        return int(self.values["gps_radius_m"])
 
     @property
     def vat_rate(self) -> Decimal | None:

@@ -17,7 +17,7 @@ from fsm_core.live import Change
 from fsm_core.models import Message, Order
 from fsm_core.services import orders
 from fsm_tui.live_bridge import LiveBridge, messages_for
-from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
+from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged, PositionsArrived
 from fsm_tui.screens.board import BoardScreen
 from fsm_tui.screens.chat import ChatScreen
 from fsm_tui.screens.planner import PlannerScreen
@@ -47,6 +47,9 @@ async def test_changes_become_the_apps_messages():
     assert not OrdersChanged((1,)).concerns(2)
     assert list(messages_for([Change("message", None, None)])) == [MessagesArrived(None, None)]
     assert list(messages_for([])) == []
+    # positions are their own news: no order is reloaded for them
+    found = list(messages_for([Change("position", (), (3,)), Change("position", (), (4, 3))]))
+    assert found == [PositionsArrived((3, 4))]
 
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = WITHIN) -> float:

@@ -1,0 +1,46 @@
+"""Where the technicians are: devices, positions and what they say about visits.
+
+- :mod:`.fixes` — a fix as it arrives from outside and the checks it must pass;
+- :mod:`.devices` — which employee a device belongs to;
+- :mod:`.store` — keeping a batch of fixes (working hours, duplicates, unknown devices);
+- :mod:`.positions` — reading fixes back, the latest of each, pruning.
+"""
+
+from fsm_core.services.gps.devices import (
+    DeviceView,
+    bind_device,
+    check_identifier,
+    list_devices,
+    unbind_device,
+)
+from fsm_core.services.gps.fixes import KNOT_KMH, Fix, check_fix
+from fsm_core.services.gps.positions import (
+    Latest,
+    Point,
+    count_positions,
+    latest_positions,
+    prune,
+    read_fixes,
+)
+from fsm_core.services.gps.store import Outcome, Recorded, record_fixes, retention_start
+
+__all__ = [
+    "KNOT_KMH",
+    "DeviceView",
+    "Fix",
+    "Latest",
+    "Outcome",
+    "Point",
+    "Recorded",
+    "bind_device",
+    "check_fix",
+    "check_identifier",
+    "count_positions",
+    "latest_positions",
+    "list_devices",
+    "prune",
+    "read_fixes",
+    "record_fixes",
+    "retention_start",
+    "unbind_device",
+]
