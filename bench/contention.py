@@ -46,7 +46,9 @@ from import_orders import fsm_env, make_csv, prepare
 ACTIONS = ("create", "assign", "move", "chat")
 
 # `fsm import` as the user runs it, noting when it publishes what it held back (from its
-# write lock to its commit); an fsm without that phase holds the lock throughout
+# write lock to its commit) and, where it indexes its orders for the search after the
+# commit (in short transactions of their own), until when; an fsm without that phase
+# holds the lock throughout
 _IMPORT = """
 import json, sys, time
 window = sys.argv[1]
@@ -54,9 +56,13 @@ try:
     from fsm_core.bulk import Staging
 except ImportError:
     Staging = None
+try:
+    from fsm_core import search_index
+except ImportError:
+    search_index = None
 if Staging is not None:
     real_publish, real_close = Staging.publish, Staging.close
-    began = []
+    began, committed = [], []
 
     def publish(self):
         began.append(time.time())
@@ -65,10 +71,19 @@ if Staging is not None:
     def close(self):
         real_close(self)
         if began:
+            now = time.time()
             with open(window, "w") as fh:
-                json.dump([began[0], time.time()], fh)
+                json.dump([began[0], committed[0] if committed else now, now], fh)
 
     Staging.publish, Staging.close = publish, close
+if search_index is not None:
+    real_catch_up = search_index.catch_up
+
+    def catch_up(*args, **kwargs):
+        committed.append(time.time())
+        return real_catch_up(*args, **kwargs)
+
+    search_index.catch_up = catch_up
 from fsm_cli.launch import main
 sys.argv = ["fsm", *sys.argv[2:]]
 main()
@@ -305,13 +320,20 @@ def main() -> None:
         if importing.returncode != 0:
             print("  " + importing.stderr.strip()[-500:])
         if window.exists():
-            start, end = json.loads(window.read_text())
+            start, end, indexed = json.loads(window.read_text())
             during = [r["wait"] for r in records if r["at"] < end and r["at"] + r["wait"] > start]
             print(
                 f"  publishing (write lock to commit): {end - start:.1f} s, from "
                 f"{start - began_at:.1f} s; {len(during)} actions waited meanwhile, the "
                 f"longest {max(during, default=0):.1f} s"
             )
+            if indexed - end > 0.05:
+                after = [r["wait"] for r in records if r["at"] < indexed and r["at"] > end]
+                print(
+                    f"  then indexing for the search (short transactions): "
+                    f"{indexed - end:.1f} s; {len(after)} actions began meanwhile, the "
+                    f"longest wait {max(after, default=0):.2f} s"
+                )
         longest = sorted(records, key=lambda r: -r["wait"])[:5]
         print(
             "  longest waits (s after the import started; it ended at "

@@ -84,10 +84,10 @@ def measure(label: str, url: str, runs: int) -> None:
                 query = select(func.count()).where(*order_queries.text_condition(key, s))
                 return s.execute(query.select_from(Order)).scalar()
             if order_queries.text_index(s) == "fts5":
-                own = order_queries._fts5_ids(key)
+                own = order_queries._fts5_ids(key, s)
             else:
-                own = order_queries._trigram_ids(key)
-            found = order_queries._matching_union(key, own)
+                own = [order_queries._trigram_ids(key)]
+            found = order_queries._matching_union(key, *own)
             return s.execute(select(func.count()).select_from(found.subquery())).scalar()
 
     def scan(term: str) -> Any:

@@ -26,7 +26,7 @@ import sqlite3
 import time
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -305,6 +305,21 @@ class Database:
                 )
             refuse_unknown(current)
         self._schema_checked = True
+        if self.is_sqlite:
+            self._index_pending_orders()
+
+    def _index_pending_orders(self) -> None:
+        """Index the orders an import published but could not index before it stopped
+        (killed after its commit; see fsm_core/search_index.py). Until then the search
+        reads them itself, so a database this program may not write is left as it is."""
+        from fsm_core import search_index
+
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if raw is None or not search_index.anything_pending(raw):
+                return
+            with suppress(sqlite3.Error, DatabaseUnavailable):
+                search_index.catch_up(raw, wait=self.write_wait)
 
     def current_revision(self) -> str | None:
         """The Alembic revision stamped in the database, or None for an empty database."""

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from sqlmodel import Session
 from fsm_core import clock
 from fsm_core.bulk import Staging
 from fsm_core.db import Database
-from fsm_core.errors import FsmError, InvalidInput, NotFound
+from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, NotFound
 from fsm_core.files import private_dir
 from fsm_core.importing import parallel
 from fsm_core.importing.base import (
@@ -456,6 +457,26 @@ def _staged(db: Database, *, dry_run: bool) -> Iterator[tuple[Session, Staging]]
             stage.close()
 
 
+def _index_published(session: Session, db: Database) -> None:
+    """SQLite: index the orders just published for the search, in short transactions
+    (see fsm_core/search_index.py). A failure here loses nothing: the orders are in, the
+    search reads the ones not indexed yet, and the next program to open the database
+    indexes them."""
+    from fsm_core import search_index
+
+    connection = session.connection()
+    if not search_index.has_pending_table(connection):
+        return
+    session.commit()  # the read transaction the question began
+    raw = connection.connection.driver_connection
+    if raw is None:
+        return
+    # the import is in whatever happens here; the index catches up when a program next
+    # opens the file
+    with suppress(sqlite3.Error, DatabaseUnavailable):
+        search_index.catch_up(raw, wait=db.write_wait)
+
+
 def run_import(
     db: Database,
     *,
@@ -503,6 +524,7 @@ def run_import(
             stage.publish()
             session.commit()
             report.committed = True
+            _index_published(session, db)
     except _Rollback:
         pass
     if not report.committed:

@@ -11,13 +11,13 @@ from datetime import datetime, tzinfo
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select, table, union_all
+from sqlalchemy import column, func, literal_column, or_, select, table, union_all
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
-from fsm_core import clock
+from fsm_core import clock, search_index
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.models import (
     Company,
@@ -311,12 +311,12 @@ def text_condition(text: str, session: Session | None = None, *, page: bool = Fa
     if session is not None and len(key) >= MIN_INDEXED_TERM:
         index = text_index(session)
         if index is not None:
-            own = _fts5_ids(key) if index == "fts5" else _trigram_ids(key)
+            own = _fts5_ids(key, session) if index == "fts5" else [_trigram_ids(key)]
             if page:
-                if not _common(session, _matching_union(key, own)):
-                    return [col(Order.id).in_(_matching_union(key, own))]
-            elif index == "fts5" or not _common(session, own):
-                return [col(Order.id).in_(_matching_union(key, own))]
+                if not _common(session, _matching_union(key, *own)):
+                    return [col(Order.id).in_(_matching_union(key, *own))]
+            elif index == "fts5" or not _common(session, own[0]):
+                return [col(Order.id).in_(_matching_union(key, *own))]
     return _scanning_condition(text)
 
 
@@ -357,12 +357,30 @@ def _named_elsewhere(key: str) -> tuple[Any, Any]:
     return customers, objects
 
 
-def _fts5_ids(key: str) -> Any:
+def _fts5_ids(key: str, session: Session) -> list[Any]:
     """The ids from the FTS5 table: a phrase query, i.e. the term's trigrams in a row,
-    which is the term as a substring (``%`` and ``_`` are plain characters there)."""
+    which is the term as a substring (``%`` and ``_`` are plain characters there); and
+    those of the orders an import published that are not indexed yet."""
     phrase = '"' + key.replace('"', '""') + '"'
     match = sql_text("order_search MATCH :fsm_phrase").bindparams(fsm_phrase=phrase)
-    return select(literal_column("rowid")).select_from(table("order_search")).where(match)
+    found: Any = select(literal_column("rowid")).select_from(table("order_search")).where(match)
+    if not search_index.has_pending_table(session.connection()):
+        return [found]
+    return [found, _pending_ids(key)]
+
+
+def _pending_ids(key: str) -> Any:
+    """The ids of the orders of the ranges not indexed yet (see fsm_core/search_index.py)
+    whose number, description or external id contain ``key``: read one by one, as
+    without the index (none, at once, when nothing is pending)."""
+    pending = table(search_index.PENDING, column("lo"), column("hi"))
+    other = aliased(Order, name="search_pending")
+    return (
+        select(other.id)
+        .select_from(pending)
+        .join(other, col(other.id).between(pending.c.lo, pending.c.hi))
+        .where(*text_filter(key, other.number, other.description, other.external_id))
+    )
 
 
 def _trigram_ids(key: str) -> Any:
@@ -379,7 +397,7 @@ def _trigram_ids(key: str) -> Any:
     )
 
 
-def _matching_union(key: str, found: Any) -> Any:
+def _matching_union(key: str, *found: Any) -> Any:
     """The ids of the matching orders as one set: ``found`` (through the text index) and
     the orders of matching customers and objects (through theirs). ``Order.id IN`` it
     makes the database read the orders by id, instead of walking them all in date order
@@ -387,7 +405,7 @@ def _matching_union(key: str, found: Any) -> Any:
     customers, objects = _named_elsewhere(key)
     other = aliased(Order, name="search_orders")
     return union_all(
-        found,
+        *found,
         select(other.id).where(col(other.customer_id).in_(customers)),
         select(other.id).where(col(other.object_id).in_(objects)),
     )

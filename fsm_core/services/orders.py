@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
-from fsm_core import clock
+from fsm_core import clock, search_index
 from fsm_core.bulk import execute_in, insert_rows, select_in, staging_of
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
@@ -697,6 +697,11 @@ def publish_staged_orders(ctx: OrderContext, *, stage: Any, actor: str, now: dat
     )
     sqlite = conn.dialect.name == "sqlite"
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar_one()
+    # SQLite: the text index of these orders is written after the commit, outside the
+    # write lock (see fsm_core/search_index.py)
+    deferred = (
+        search_index.defer_from(conn, before + 1) if search_index.has_pending_table(conn) else None
+    )
     columns = ", ".join(ORDER_COLUMNS)
     values = ", ".join(
         "coalesce(s.number, n.number)" if c == "number" else f"s.{c}" for c in ORDER_COLUMNS
@@ -713,6 +718,8 @@ def publish_staged_orders(ctx: OrderContext, *, stage: Any, actor: str, now: dat
             )
     except IntegrityError:
         raise _taken_meanwhile(conn, staged, named) from None
+    if deferred is not None:
+        search_index.defer_until(conn, deferred)
     # SQLite: this transaction is the only writer, so the new orders are the ids above
     which = (
         "o.id > ?"

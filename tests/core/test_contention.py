@@ -389,6 +389,89 @@ def test_a_killed_import_leaves_the_database_as_it_was(with_demo, db_url, tmp_pa
     assert "3000 inserted" in done.stderr
 
 
+_KILLED_INDEXING = """
+import os, signal, sys
+from fsm_core import search_index
+from fsm_cli.launch import main
+
+url, path = sys.argv[1:3]
+search_index.CHUNK = 1000
+real_chunk = search_index.index_chunk
+calls = []
+
+
+def index_chunk(*args, **kwargs):  # killed after the commit, once 1,000 orders are indexed
+    calls.append(1)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_chunk(*args, **kwargs)
+
+
+search_index.index_chunk = index_chunk
+sys.argv = ["fsm", "--db", url, "import", "orders", path, "--batch-size", "500", "--workers", "1"]
+main()
+"""
+
+
+def test_an_import_killed_while_indexing_its_orders_loses_nothing(
+    with_demo, sqlite_url, tmp_path, monkeypatch
+):
+    """SQLite: the import's orders are in once it commits; their search index is written
+    after, in short transactions. Killed between them, the orders not indexed yet are
+    found all the same, and indexed when a program next opens the database."""
+    from fsm_core import search_index
+    from fsm_core.services.order_queries import OrderFilter, count_orders, list_orders
+
+    path = _orders_file(tmp_path / "o.csv", 3000)
+    with Database(sqlite_url).reader() as s:
+        before = s.exec(select(func.count()).select_from(Order)).one()
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED_INDEXING, sqlite_url, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    raw = sqlite3.connect(sqlite_path(sqlite_url))
+    try:
+        assert raw.execute("SELECT count(*) FROM orders").fetchone()[0] == before + 3000
+        ((lo, hi),) = raw.execute("SELECT lo, hi FROM order_search_pending").fetchall()
+        assert hi - lo + 1 == 2000  # the first 1,000 were indexed, the rest not
+        last = raw.execute("SELECT id FROM orders WHERE external_id = 'IMP-02999'").fetchone()[0]
+        assert lo <= last <= hi
+    finally:
+        raw.close()
+
+    def found(term: str) -> tuple[list[str], int]:
+        with database.reader() as s:
+            flt = OrderFilter(text=term)
+            rows = list_orders(session=s, filters=flt)
+            return [r["external_id"] for r in rows], count_orders(session=s, filters=flt)
+
+    # a program that found them pending and could not index them (read-only, say)
+    monkeypatch.setattr(Database, "_index_pending_orders", lambda self: None)
+    database = Database(sqlite_url)
+    try:
+        assert found("из файла 2999") == (["IMP-02999"], 1)
+        assert found("из файла 29")[1] == 111  # 29, 290-299, 2900-2999
+    finally:
+        database.dispose()
+    monkeypatch.undo()
+    database = Database(sqlite_url)  # the next program to open it indexes them
+    try:
+        with database.reader() as s:
+            conn = s.connection()
+            assert not search_index.anything_pending(conn.connection.driver_connection)
+            matched = conn.exec_driver_sql(
+                "SELECT count(*) FROM order_search WHERE order_search MATCH '\"из файла 29\"'"
+            ).scalar()
+        assert matched == 111
+        assert found("из файла 2999") == (["IMP-02999"], 1)
+    finally:
+        database.dispose()
+
+
 # --- a new database is private ----------------------------------------------------------------
 
 
