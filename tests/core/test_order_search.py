@@ -280,6 +280,7 @@ def test_the_migration_goes_down_and_up_again(db: Database, world: Any) -> None:
     assert searched(db, "внутреннего блока")[0] == expected(db, "внутреннего блока")
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL indexes at once
 def test_orders_an_import_has_not_indexed_yet_are_found_and_indexed_later(
     db: Database, world: Any
 ) -> None:
@@ -289,8 +290,6 @@ def test_orders_an_import_has_not_indexed_yet_are_found_and_indexed_later(
     are by then (fsm_core/search_index.py)."""
     from fsm_core import search_index
 
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL's trigram indexes are kept by the server")
     with db.transaction() as s:
         conn = s.connection()
         first = conn.exec_driver_sql("SELECT max(id) FROM orders").scalar_one() + 1

@@ -163,9 +163,7 @@ def test_binding_checks_the_identifier_and_the_employee(world) -> None:
             gps.bind_device(session=s, identifier="phone", employee="Сидоров")
 
 
-def test_new_positions_reach_live_listeners(world, db_url) -> None:
-    if db_url.startswith("sqlite") and ":memory:" in db_url:
-        pytest.skip("no file")
+def test_new_positions_reach_live_listeners(world) -> None:
     bind(world)
     subscription = live.subscribe(world.db, interval=0.05)
     try:

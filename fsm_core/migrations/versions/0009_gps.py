@@ -126,12 +126,15 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS position_notify ON position")
         op.execute("DROP FUNCTION IF EXISTS fsm_notify_position()")
-    with op.batch_alter_table("checklist_answer") as batch:
-        batch.drop_column("check_in_verdict")
-        batch.drop_column("check_in_fix_age_s")
-        batch.drop_column("check_in_distance_m")
-    with op.batch_alter_table("service_object") as batch:
-        batch.drop_column("gps_radius_m")
+    # SQLite 3.35+ drops a plain column in place: a batch rebuild of service_object would
+    # drop a table that orders point at
+    for table, column in (
+        ("checklist_answer", "check_in_verdict"),
+        ("checklist_answer", "check_in_fix_age_s"),
+        ("checklist_answer", "check_in_distance_m"),
+        ("service_object", "gps_radius_m"),
+    ):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
     op.drop_index("ix_position_fix_at", table_name="position")
     op.drop_table("position")
     op.drop_index("ix_gps_device_employee_id", table_name="gps_device")
