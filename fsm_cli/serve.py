@@ -68,6 +68,16 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="TCP port (0: any free one).")
     ] = 8080,
+    batch_ms: Annotated[
+        int,
+        typer.Option(
+            "--batch-ms",
+            min=0,
+            max=1000,
+            help="Milliseconds the writer waits for more positions before writing them "
+            "together (0: it writes what gathered while it wrote the last batch).",
+        ),
+    ] = 0,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print a line for every request.")
     ] = False,
@@ -83,7 +93,7 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     config = uvicorn.Config(
-        make_app(database),
+        make_app(database, batch_window=batch_ms / 1000),
         http="httptools",
         loop="asyncio",
         lifespan="on",

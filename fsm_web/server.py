@@ -48,7 +48,7 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return plain(500, "internal error: the server's log says more", **headers)
 
 
-def make_app(database: Database, *, batch_window: float = 0.05, max_batch: int = 2000) -> Starlette:
+def make_app(database: Database, *, batch_window: float = 0.0, max_batch: int = 2000) -> Starlette:
     """The web application on ``database``; its fix writer lives as long as the app."""
     writer = FixWriter(database, window=batch_window, max_batch=max_batch)
 

@@ -1,12 +1,18 @@
 """One writer for the fixes of many requests at once.
 
-Each request hands its fix to :meth:`FixWriter.submit` and waits. A single task collects
-what arrives over ``window`` seconds (or ``max_batch`` fixes), checks and stores them in
-one transaction (:func:`~fsm_core.services.gps.record_fixes`, one INSERT of many rows) in
-a worker thread, so the event loop keeps taking requests meanwhile, and then answers each
-request with its own fix's outcome. What arrives while a batch is being written waits for
-the next one: the busier the server, the bigger the batches, and SQLite's one writer is
-taken a few times a second instead of once per fix.
+Each request hands its fix to :meth:`FixWriter.submit` and waits. A single task takes
+whatever has arrived (at most ``max_batch`` fixes), checks and stores it in one
+transaction (:func:`~fsm_core.services.gps.record_fixes`, one INSERT of many rows) in a
+worker thread, so that the event loop keeps taking requests meanwhile, and then answers
+each request with its own fix's outcome. What arrives while a batch is being written
+waits for the next one (a group commit): the busier the server, the bigger the batches,
+and SQLite's one writer is taken a few dozen times a second instead of once per fix.
+
+``window`` makes the writer wait that long after the first fix of a batch for others. It
+is 0 by default, measured (bench/gps_ingest.py): 50 phones that each send their next fix
+once the last is answered can send no more than 50 / window fixes a second, and the
+write itself already gathers the next batch: 50 ms gave 675 fixes/s, 10 ms 1,500, none
+2,000-3,000 on the same two cores.
 
 A fix is answered only once it is committed. When the database cannot be written (busy
 for longer than ``FSM_WRITE_WAIT``, a PostgreSQL server gone), every request of the batch
@@ -46,7 +52,7 @@ class FixWriter:
     """The single writer of ``fsm serve``: :meth:`start` it inside the event loop,
     :meth:`submit` fixes, :meth:`stop` it to store what is waiting and finish."""
 
-    def __init__(self, database: Database, *, window: float = 0.05, max_batch: int = 2000):
+    def __init__(self, database: Database, *, window: float = 0.0, max_batch: int = 2000):
         self.database = database
         self.window = window
         self.max_batch = max_batch
@@ -81,7 +87,7 @@ class FixWriter:
             if first is None:
                 break
             batch = [first]
-            await asyncio.sleep(self.window)
+            await asyncio.sleep(self.window)  # 0: let the requests that are ready queue up
             while len(batch) < self.max_batch and not self._queue.empty():
                 item = self._queue.get_nowait()
                 if item is None:
