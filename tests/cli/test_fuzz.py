@@ -35,6 +35,7 @@ RANDOM = "FSM_FUZZ_EXAMPLES" in os.environ
 # Commands not called, and why.
 SKIPPED = {
     "tui": "opens the full-screen dashboard and waits for keys (tests/tui drives it)",
+    "serve": "runs an HTTP server until it is stopped (tests/gps/test_serve.py drives it)",
 }
 # Options never given: they change the machine, not fsm's data.
 NEVER = {

@@ -1,0 +1,1 @@
+"""The routes of ``fsm serve``, one module per area."""

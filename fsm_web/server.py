@@ -1,0 +1,74 @@
+"""The application ``fsm serve`` runs: routes, the fix writer, security headers, and
+errors that are one line of text, never a traceback.
+
+``make_app(database)`` builds it for any database; ``fsm serve`` runs it under uvicorn in
+one process (SQLite has one writer at a time, and the fix writer batches within the
+process; a second process would only queue behind the first for the write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fsm_core.db import Database
+from fsm_web.routes import gps
+from fsm_web.safety import SECURITY_HEADERS, SecurityHeaders, plain
+from fsm_web.writer import FixWriter
+
+log = logging.getLogger("fsm_web")
+
+
+async def health(request: Request) -> Response:
+    """Answers without touching the database: the server is up (and the benchmark's
+    reference: what a request costs before any work is done)."""
+    return plain(200, "ok")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    reason = {404: "no such address", 405: f"method {request.method} is not taken here"}.get(
+        exc.status_code, exc.detail
+    )
+    return plain(exc.status_code, f"{reason}: {request.url.path}"[:200])
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    # answered outside the middleware (by Starlette's outermost layer): headers by hand
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    return plain(500, "internal error: the server's log says more", **headers)
+
+
+def make_app(database: Database, *, batch_window: float = 0.0, max_batch: int = 2000) -> Starlette:
+    """The web application on ``database``; its fix writer lives as long as the app."""
+    writer = FixWriter(database, window=batch_window, max_batch=max_batch)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await writer.start()
+        try:
+            yield
+        finally:
+            await writer.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET", "HEAD"]),
+            *gps.ROUTES,
+        ],
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={HTTPException: _http_error, Exception: _crash},
+        lifespan=lifespan,
+    )
+    app.state.writer = writer
+    app.state.database = database
+    return app
