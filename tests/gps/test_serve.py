@@ -438,11 +438,10 @@ def test_many_phones_at_once_lose_nothing_even_while_another_program_writes(
     assert len({(p.employee_id, p.fix_at) for p in stored}) == senders * each
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's write lock
 def test_a_database_busy_too_long_answers_503_and_the_phone_s_next_try_is_stored(
     world, tmp_path
 ) -> None:
-    if not world.db.is_sqlite:
-        pytest.skip("SQLite's write lock; PostgreSQL writers do not wait for one another")
     prepare(world, p1=world.ivanov.id)
     fix = {"id": "p1", "lat": "59.93", "lon": "30.36", "timestamp": str(int(time.time()))}
     with start_fsm_server(
