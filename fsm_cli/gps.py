@@ -135,3 +135,184 @@ def prune(json_: Json = False) -> None:
         {"deleted": deleted},
         _t(f"Deleted {deleted} old positions", f"Удалено старых позиций: {deleted}"),
     )
+
+
+# --- fsm gps pull: from the company's own Traccar server --------------------------------
+
+
+@app.command("pull")
+def pull(
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            envvar="FSM_TRACCAR_URL",
+            help="The Traccar server's address, e.g. http://traccar.example.ru:8082 "
+            "(default: the traccar_url setting).",
+        ),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar="FSM_TRACCAR_TOKEN",
+            show_envvar=True,
+            help="A Traccar token (Settings → Preferences → Token); better in the environment.",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            envvar="FSM_TRACCAR_USER",
+            help="The Traccar user's email (default: the traccar_user setting); the password "
+            "comes from FSM_TRACCAR_PASSWORD or --password-stdin.",
+        ),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    basic: Annotated[
+        bool,
+        typer.Option(
+            "--basic", help="Send the email and password with every request (no session)."
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Take positions from this moment (DD.MM.YYYY [HH:MM]) instead of where the "
+            "last pull stopped; default for a first pull: the retention start.",
+        ),
+    ] = None,
+    device: Annotated[
+        list[str] | None,
+        typer.Option("--device", help="Only this Traccar device (uniqueId); may be repeated."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, max=600, help="Seconds to wait for an answer.")
+    ] = 30.0,
+    json_: Json = False,
+) -> None:
+    """Take new positions from the company's Traccar server (its REST API).
+
+    Each Traccar device is matched to ours by its identifier (uniqueId); one bound to no
+    employee is listed by `fsm gps devices list --unknown` and its positions are left in
+    Traccar until it is bound. The next pull continues after the newest fix taken."""
+    import os
+    import sys
+
+    from fsm_core.services.gps import traccar
+    from fsm_core.timeparse import parse_datetime
+
+    with STATE.reader() as session:
+        values = company(session)
+        start = parse_datetime(since, tz=values.tz, field="--since") if since else None
+        url = url or values.traccar_url
+        user = user or (None if token else values.traccar_user)
+    if not url:
+        raise typer.BadParameter(
+            "give the Traccar server's address (or set it once: fsm settings set traccar_url "
+            "http://host:8082)",
+            param_hint="--url",
+        )
+    password = os.environ.get("FSM_TRACCAR_PASSWORD")
+    if password_stdin:
+        if sys.stdin.isatty():
+            raise typer.BadParameter(
+                "standard input is a terminal: pipe the password in", param_hint="--password-stdin"
+            )
+        password = sys.stdin.readline().rstrip("\r\n")
+    credentials = traccar.Credentials(
+        token=token or None, user=user, password=None if token else password, basic=basic
+    )
+    lang = STATE.language
+
+    def tell(entry: traccar.DevicePull) -> None:
+        if not json_ and sys.stderr.isatty():
+            output.plain(
+                f"{entry.unique_id}: {entry.fetched} " + _t("fetched", "получено"), err=True
+            )
+
+    with traccar.TraccarClient(url, credentials, timeout=timeout) as client:
+        report = traccar.pull(
+            database=STATE.database(), client=client, since=start, only=device, progress=tell
+        )
+    rows = report.devices
+    if json_:
+        output.emit_json(
+            {
+                "url": report.url,
+                "requests": report.requests,
+                "devices": [
+                    {
+                        "device": d.unique_id,
+                        "name": d.name,
+                        "unknown": d.unknown,
+                        "fetched": d.fetched,
+                        "stored": d.stored,
+                        "duplicate": d.duplicate,
+                        "off_hours": d.off_hours,
+                        "inactive": d.inactive,
+                        "invalid": d.invalid,
+                        "outdated": d.outdated,
+                        "refused": d.refused,
+                        "first_refusal": d.first_refusal,
+                        "windows": d.windows,
+                        "pulled_until": d.pulled_until,
+                        "note": d.note,
+                    }
+                    for d in rows
+                ],
+            }
+        )
+        return
+    from fsm_core.formatting import moment
+
+    output.table(
+        [
+            _t("Device", "Устройство"),
+            _t("Fetched", "Получено"),
+            _t("Stored", "Сохранено"),
+            _t("Duplicate", "Повторы"),
+            _t("Off hours", "Вне работы"),
+            _t("Skipped", "Пропущено"),
+            _t("Refused", "Отклонено"),
+            _t("Up to", "По"),
+        ],
+        [
+            [
+                d.unique_id + (f" ({d.name})" if d.name else ""),
+                str(d.fetched),
+                str(d.stored),
+                str(d.duplicate),
+                str(d.off_hours + d.inactive),
+                str(d.invalid + d.outdated),
+                str(d.refused),
+                _t("unknown: bind it", "неизвестно: привяжите")
+                if d.unknown
+                else moment(d.pulled_until, values.tz, lang=lang)
+                if d.pulled_until
+                else (d.note or ""),
+            ]
+            for d in rows
+        ],
+        caption=_t(
+            "bind a device: fsm gps devices bind DEVICE_ID EMPLOYEE",
+            "привязать: fsm gps devices bind УСТРОЙСТВО СОТРУДНИК",
+        )
+        if any(d.unknown for d in rows)
+        else None,
+    )
+    for d in rows:
+        if d.first_refusal:
+            output.plain(f"{d.unique_id}: {d.first_refusal}", err=True)
+    output.done(
+        _t(
+            f"{report.total('stored')} positions stored from {len(rows)} devices "
+            f"({report.requests} requests to {report.url})",
+            f"Сохранено позиций: {report.total('stored')} с устройств: {len(rows)} "
+            f"(запросов к {report.url}: {report.requests})",
+        )
+    )
