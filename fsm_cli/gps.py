@@ -1,6 +1,6 @@
 """``fsm gps``: technicians' devices and positions."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -8,6 +8,9 @@ from fsm_cli import output
 from fsm_cli.context import STATE, company
 from fsm_cli.context import say as _t
 from fsm_cli.options import Json
+
+if TYPE_CHECKING:
+    from fsm_core.services.gps import gpx
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -316,3 +319,110 @@ def pull(
             f"(запросов к {report.url}: {report.requests})",
         )
     )
+
+
+# --- fsm gps import FILE.gpx ------------------------------------------------------------
+
+
+@app.command("import")
+def import_(
+    file: Annotated[str, typer.Argument(help="A GPX file, or - for standard input.")],
+    employee: Annotated[str, typer.Option("--employee", "-e", help="Whose track it is.")],
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Write the good points, leave out the bad ones."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and report; write nothing.")
+    ] = False,
+    json_: Json = False,
+) -> None:
+    """Import a GPX file's tracks (and timed waypoints) as an employee's positions.
+
+    All or nothing, as `fsm import`: every bad point is listed with its line, and nothing
+    is written unless --skip-invalid. Exit status: 0 when every point is in, 1 when a point
+    was refused or nothing was written."""
+    import sys
+
+    from fsm_core.services.gps import gpx
+
+    if file == "-":
+        if sys.stdin.isatty():
+            raise typer.BadParameter(
+                "standard input is a terminal: pipe a file in or give its path",
+                param_hint="FILE",
+            )
+        report = gpx.import_gpx(
+            database=STATE.database(),
+            stream=sys.stdin.buffer,
+            name="<stdin>",
+            employee=employee,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            on_error=_print_error,
+        )
+    else:
+        try:
+            stream = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise output.fail(f"{file}: {exc.strerror or exc}") from None
+        with stream:
+            report = gpx.import_gpx(
+                database=STATE.database(),
+                stream=stream,
+                name=file,
+                employee=employee,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                on_error=_print_error,
+            )
+    if json_:
+        output.emit_json(
+            {
+                "file": report.file,
+                "employee": report.employee,
+                "points": report.points,
+                "stored": report.stored,
+                "duplicate": report.duplicate,
+                "off_hours": report.off_hours,
+                "untimed": report.untimed,
+                "rejected": report.rejected,
+                "committed": report.committed,
+                "dry_run": report.dry_run,
+                "errors": report.errors,
+            }
+        )
+    else:
+        output.plain(_gpx_summary(report), err=True)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_error(line: str) -> None:
+    """A refused point's line: it quotes the file, which may carry escapes."""
+    output.plain(line, err=True)
+
+
+def _gpx_summary(report: "gpx.GpxReport") -> str:
+    counts = _t(
+        f"{report.points} points: {report.stored} new, {report.duplicate} already stored, "
+        f"{report.off_hours} off hours",
+        f"точек: {report.points}; новых: {report.stored}, уже было: {report.duplicate}, "
+        f"вне рабочего времени: {report.off_hours}",
+    )
+    if report.untimed:
+        counts += _t(
+            f"; {report.untimed} waypoints or route points without a time not taken",
+            f"; точек маршрута и путевых точек без времени (не взяты): {report.untimed}",
+        )
+    if report.rejected:
+        counts += _t(f"; {report.rejected} refused", f"; отклонено: {report.rejected}")
+    if report.committed:
+        verdict = _t("written", "записано")
+    elif report.dry_run:
+        verdict = _t("dry run, nothing written", "проверка, ничего не записано")
+    else:
+        verdict = _t(
+            "nothing was written (--skip-invalid writes the good points)",
+            "ничего не записано (--skip-invalid запишет хорошие точки)",
+        )
+    return f"{report.file}: {counts}; {verdict}"
