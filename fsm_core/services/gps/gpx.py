@@ -108,7 +108,9 @@ class _Reader:
             if local != "gpx":
                 raise GpxError(
                     f"{self.name}:{self.parser.CurrentLineNumber}: not a GPX file (the root "
-                    f"element is <{local}>, not <gpx>)"
+                    f"element is <{local}>, not <gpx>)",
+                    ru=f"{self.name}:{self.parser.CurrentLineNumber}: это не файл GPX "
+                    f"(корневой элемент <{local}>, а не <gpx>)",
                 )
             self.osmand = "osmand" in attrs.get("creator", "").lower()
             return
@@ -201,10 +203,12 @@ def read_points(stream: IO[bytes], name: str) -> Iterator[GpxPoint]:
             reader.parser.Parse(chunk, not chunk)
         except expat.ExpatError as exc:
             if blank:
-                raise GpxError(f"{name}: the file is empty") from None
+                raise GpxError(f"{name}: the file is empty", ru=f"{name}: файл пуст") from None
             raise GpxError(
                 f"{name}:{exc.lineno}: not well-formed XML ({expat.ErrorString(exc.code)}, "
-                f"column {exc.offset + 1})"
+                f"column {exc.offset + 1})",
+                ru=f"{name}:{exc.lineno}: ошибка в XML ({expat.ErrorString(exc.code)}, "
+                f"столбец {exc.offset + 1})",
             ) from None
         yield from reader.ready
         reader.ready.clear()

@@ -231,6 +231,8 @@ class TraccarClient:
                 raise TraccarError(
                     f"cannot connect to Traccar at {self.url}: {_connect_reason(exc)}",
                     hint="check the address and port (the web interface's, e.g. :8082)",
+                    ru=f"нет связи с Traccar по адресу {self.url}: {_connect_reason(exc)}",
+                    hint_ru="проверьте адрес и порт (как у веб-интерфейса, например :8082)",
                 ) from None
             except httpx.TransportError as exc:
                 raise TraccarError(
@@ -244,6 +246,9 @@ class TraccarClient:
             f"{self._where(what)}: {reason}, {self.tries} tries",
             hint="the server is down or overloaded; try again later, the pull resumes "
             "where it stopped",
+            ru=f"{self._where(what)}: {reason}, попыток: {self.tries}",
+            hint_ru="сервер не работает или перегружен; повторите позже, загрузка продолжится "
+            "с того места, где остановилась",
         )
 
     def _json(
@@ -267,6 +272,8 @@ class TraccarClient:
             raise TraccarError(
                 f"{self._where(what)}: wrong user or password (401)",
                 hint="check --user and the password",
+                ru=f"{self._where(what)}: неверный пользователь или пароль (401)",
+                hint_ru="проверьте --user и пароль",
             )
         if status in (403, 400) and body:
             raise TraccarError(
@@ -278,6 +285,8 @@ class TraccarClient:
                 f"{self.url} does not answer as a Traccar server ({what}: {status}"
                 f"{', ' + kind.split(';')[0] if kind else ''})",
                 hint="give the address of Traccar's web interface, e.g. http://host:8082",
+                ru=f"по адресу {self.url} отвечает не сервер Traccar ({what}: {status})",
+                hint_ru="укажите адрес веб-интерфейса Traccar, например http://host:8082",
             )
         try:
             return json.loads(body)
@@ -316,6 +325,15 @@ class TraccarClient:
                 hint="check the token in Traccar: Settings → Preferences → Token"
                 if self.credentials.token
                 else "check --user and the password",
+                ru=f"Traccar по адресу {self.url} не принял "
+                + (
+                    "токен: токен неверен или истёк"
+                    if self.credentials.token
+                    else f"пользователя {self.credentials.user!r}: неверный email или пароль"
+                ),
+                hint_ru="проверьте токен в Traccar: Настройки → Параметры → Токен"
+                if self.credentials.token
+                else "проверьте --user и пароль",
             )
         if status != 200 or "json" not in kind:
             raise TraccarError(
