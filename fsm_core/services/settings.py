@@ -91,6 +91,14 @@ def _check_url(value: str) -> str:
     return url
 
 
+def _check_traccar_url(value: str) -> str:
+    if not value.strip():
+        return ""
+    from fsm_core.services.gps.traccar import check_url
+
+    return check_url(value)
+
+
 def _check_speed(value: str) -> str:
     try:
         speed = Decimal(value.strip().replace(",", "."))
@@ -328,6 +336,19 @@ SPECS: dict[str, SettingSpec] = {
     "act_signer_position": SettingSpec(
         "", _any, "the position of who signs acts for the company, e.g. Генеральный директор"
     ),
+    # fsm gps pull: the company's own Traccar server (its password is never stored here)
+    "traccar_url": SettingSpec(
+        "",
+        _check_traccar_url,
+        "the address of the company's Traccar server for fsm gps pull, e.g. "
+        "http://traccar.example.ru:8082 (empty: give --url)",
+    ),
+    "traccar_user": SettingSpec(
+        "",
+        _any,
+        "the Traccar user (email) fsm gps pull logs in as; the password comes from "
+        "FSM_TRACCAR_PASSWORD or --password-stdin, a token from FSM_TRACCAR_TOKEN",
+    ),
 }
 
 COMPANY_DETAILS = (
@@ -394,6 +415,14 @@ class CompanySettings:
         """The VAT rate in percent included in prices; None: the company works «Без НДС»."""
         value = self.values["vat_rate"]
         return Decimal(value) if value else None
+
+    @property
+    def traccar_url(self) -> str | None:
+        return self.values["traccar_url"] or None
+
+    @property
+    def traccar_user(self) -> str | None:
+        return self.values["traccar_user"].strip() or None
 
 
 def load(*, session: Session) -> CompanySettings:
