@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from fsm_core.errors import DatabaseUnavailable, InvalidInput, SchemaOutOfDate
 
-HEAD = "0009"
+HEAD = "0010"
 
 _HERE = Path(__file__).resolve().parent
 
