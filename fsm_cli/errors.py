@@ -34,6 +34,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "export": ("fsm_cli.transfer", "export_app"),
     "settings": ("fsm_cli.settings", "app"),
     "gps": ("fsm_cli.gps", "app"),
+    "map": ("fsm_cli.map", "app"),
     "db": ("fsm_cli.db", "app"),
 }
 

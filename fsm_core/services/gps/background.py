@@ -200,12 +200,14 @@ def parse_geojson(raw: bytes, *, name: str, tolerance_m: float = TOLERANCE_M) ->
     if len(raw) > MAX_BYTES:
         raise InvalidInput(
             f"{name}: too big ({len(raw) / 1024 / 1024:.1f} MB; at most"
-            f" {MAX_BYTES // 1024 // 1024} MB): cut the extract to the company's area"
+            f" {MAX_BYTES / 1024 / 1024:g} MB): cut the extract to the company's area"
         )
     try:
-        document = json.loads(raw)
+        text = raw.decode("utf-8-sig")  # GeoJSON is UTF-8 (RFC 7946)
     except UnicodeDecodeError:
         raise InvalidInput(f"{name}: not JSON (not UTF-8 text)") from None
+    try:
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{name}: not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
     if not isinstance(document, dict) or document.get("type") not in (
@@ -232,7 +234,11 @@ def parse_geojson(raw: bytes, *, name: str, tolerance_m: float = TOLERANCE_M) ->
             raise InvalidInput(f"{name}: feature {index + 1} is not a GeoJSON Feature")
         properties = feature.get("properties")
         style = style_of(properties if isinstance(properties, dict) else None)
-        for points in _lines_of(feature.get("geometry"), index):
+        try:
+            found = list(_lines_of(feature.get("geometry"), index))
+        except InvalidInput as exc:
+            raise InvalidInput(f"{name}: {exc.message}") from None
+        for points in found:
             if len(points) < 2:
                 continue
             simple = simplify(points, tolerance_m)
