@@ -31,6 +31,8 @@ M_PER_DEG_LON = 111_320.0
 MIN_M_PER_DOT = 0.5
 MAX_M_PER_DOT = 50_000.0
 ZOOM_STEP = 1.5
+MIN_LABEL = 8
+"""A label cut shorter than this is left out."""
 
 BRAILLE = [chr(0x2800 + bits) for bits in range(256)]
 # the bit of the dot at (x % 2, y % 4) in a braille cell
@@ -110,8 +112,8 @@ def fit(
     lon = (min(lons) + max(lons)) / 2
     across = (max(lons) - min(lons)) * M_PER_DEG_LON * math.cos(math.radians(lat))
     up = (max(lats) - min(lats)) * M_PER_DEG_LAT
-    room_x = max((width - 2 * margin) * 2, 2)
-    room_y = max((height - 2 * margin) * 4, 4)
+    room_x = max((width - 2 * margin) * 2 - 1, 1)  # the last dot is the margin's
+    room_y = max((height - 2 * margin) * 4 - 1, 1)
     m = max(across / room_x, up / room_y, 2.0)  # one point alone: a street's scale
     return View(lat, lon, min(m, MAX_M_PER_DOT), max(width, 1), max(height, 1))
 
@@ -298,18 +300,19 @@ def render(scene: Scene, view: View, *, lang: str = "en", scale: bool = True) ->
         label = marker.label
         right, left = w - cx - 2, cx - 1  # room beside the marker, a space between
         if len(label) > right and len(label) <= left:
+            on_left = True
+        elif len(label) > right:  # fits on neither side: cut, on the right if it can
+            on_left = right < MIN_LABEL <= left
+            room = left if on_left else right
+            if room < MIN_LABEL:
+                continue
+            label = label[: room - 1] + "…"
+        else:
+            on_left = False
+        if on_left:
             start, text = cx - len(label) - 1, label + " "
         else:
-            if len(label) > right:  # fits on neither side: cut where there is more room
-                if max(right, left) < 6:
-                    continue
-                room = max(right, left)
-                label = label[: room - 1] + "…"
-                if left > right:
-                    start, text = cx - len(label) - 1, label + " "
-                    label = ""
-            if label:
-                start, text = cx + 1, " " + label
+            start, text = cx + 1, " " + label
         cells = range(cy * w + start, cy * w + start + len(text))
         if any(i in taken for i in cells):
             continue
