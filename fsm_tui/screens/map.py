@@ -262,19 +262,32 @@ class MapScreen(SectionScreen):
         lang = self.lang
         tz = self.fsm.catalog.tz if self.fsm.catalog is not None else None
         table = self.table
-        keep = self.selected
-        table.clear()
+        rows = []
         for tech in data.technicians:
             order = tech.order.number if tech.order is not None else "—"
             status = status_text(tech, data.now, tz, lang)
             style = {"on_site": "green", "en_route": "", "no_position": "dim"}[tech.state]
-            table.add_row(
-                tech.name,
-                order,
-                Text(board.format_distance(tech.distance_m, lang), justify="right"),
-                Text(status, style=style),
-                key=str(tech.employee_id),
+            rows.append(
+                (
+                    str(tech.employee_id),
+                    (
+                        tech.name,
+                        order,
+                        Text(board.format_distance(tech.distance_m, lang), justify="right"),
+                        Text(status, style=style),
+                    ),
+                )
             )
+        keys = [key for key, _cells in rows]
+        if [key.value for key in table.rows] == keys:  # the same people: in place
+            for key, cells in rows:
+                for column, value in zip(("who", "order", "distance", "status"), cells, strict=True):
+                    table.update_cell(key, column, value)
+            return
+        keep = self.selected
+        table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
         if keep is not None and str(keep) in table.rows:
             table.move_cursor(row=table.get_row_index(str(keep)), animate=False)
 
@@ -282,8 +295,8 @@ class MapScreen(SectionScreen):
 
     @on(DataTable.RowHighlighted, "#map-list")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is None:
-            return
+        if event.row_key.value is None or event.cursor_row != self.table.cursor_row:
+            return  # a refill's passing highlight: the cursor is elsewhere by now
         employee_id = int(event.row_key.value)
         if employee_id == self.selected:
             return
