@@ -98,7 +98,12 @@ def background(
         stored = bg.store_background(session=session, background=parsed, actor=STATE.actor)
     output.result(
         json_,
-        {"name": stored.name, "features": stored.features, "lines": stored.lines, "points": stored.points},
+        {
+            "name": stored.name,
+            "features": stored.features,
+            "lines": stored.lines,
+            "points": stored.points,
+        },
         _t(
             f"Map background {stored.name}: {stored.lines} lines, {stored.points} points"
             f" (from {stored.features} features)",

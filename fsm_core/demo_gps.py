@@ -91,7 +91,7 @@ def load_demo_positions(*, session: Session, now: datetime) -> int:
     people = {
         e.external_id: e
         for e in session.exec(
-            select(Employee).where(Employee.external_id.in_([p.external_id for p in PLANS]))  # type: ignore[union-attr]
+            select(Employee).where(Employee.external_id.in_([p.external_id for p in PLANS]))
         )
     }
     view = map_view(session=session, now=now)
@@ -104,7 +104,9 @@ def load_demo_positions(*, session: Session, now: datetime) -> int:
         tech = view.technician(employee.id)
         if tech is None or tech.order is None:
             continue
-        bind_device(session=session, identifier=plan.device, employee=employee.id, name="Traccar Client")
+        bind_device(
+            session=session, identifier=plan.device, employee=employee.id, name="Traccar Client"
+        )
         target = (tech.order.latitude, tech.order.longitude)
         # where the morning starts: a few kilometres off, each from another side
         angle = 0.9 + index * 1.7
@@ -142,6 +144,8 @@ def load_demo_positions(*, session: Session, now: datetime) -> int:
                     battery=round(90 - (at - start).total_seconds() / 600, 1),
                 )
             )
-    fixes.append(Fix(at=now - timedelta(minutes=7), latitude=59.95, longitude=30.32, device=UNKNOWN_DEVICE))
+    fixes.append(
+        Fix(at=now - timedelta(minutes=7), latitude=59.95, longitude=30.32, device=UNKNOWN_DEVICE)
+    )
     recorded = record_fixes(session=session, fixes=fixes)
     return recorded.count(Outcome.STORED)

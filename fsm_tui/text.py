@@ -650,7 +650,10 @@ UI: dict[str, tuple[str, str]] = {
     "map.col.distance": ("Dist.", "Расст."),
     "map.col.status": ("Where", "Где"),
     "map.on_site_since": ("on site since {time}", "на объекте с {time}"),
-    "map.counts": ("{people} people · {orders} open orders", "Сотрудников: {people} · открытых заявок: {orders}"),
+    "map.counts": (
+        "{people} people · {orders} open orders",
+        "Сотрудников: {people} · открытых заявок: {orders}",
+    ),
     "map.no_coordinates": ("{n} without coordinates", "без координат: {n}"),
     "map.background": ("Background: {name}", "Подложка: {name}"),
     "map.unknown_devices": (

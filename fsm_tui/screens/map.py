@@ -71,11 +71,18 @@ def build_scene(
 ) -> Scene:
     """What the canvas draws for ``view``: the background and the selected technician's
     track under the orders' objects (coloured by SLA), the technicians on top."""
-    lines = list(background)
+    lines = []
     if view.track and view.track_of == selected:
         lines.append(Polyline.from_points("track", view.track))
     markers = [
-        Marker(o.latitude, o.longitude, ORDER, f"sla-{o.sla_status}", o.number, key=f"order:{o.order_id}")
+        Marker(
+            o.latitude,
+            o.longitude,
+            ORDER,
+            f"sla-{o.sla_status}",
+            o.number,
+            key=f"order:{o.order_id}",
+        )
         for o in view.orders
     ]
     chosen: list[Marker] = []
@@ -93,7 +100,7 @@ def build_scene(
             key=f"tech:{tech.employee_id}",
         )
         (chosen if is_selected else markers).append(marker)
-    return Scene(lines, markers + chosen)  # the selected one on top, its label first
+    return Scene(lines, markers + chosen, background)  # the selected one on top
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,9 @@ class MapScreen(SectionScreen):
             yield MapCanvas(lang=lang, id="map-canvas")
             with Vertical(id="map-side"):
                 yield Static("", id="map-summary")
-                yield Input(placeholder=t("map.search_placeholder", lang), compact=True, id="map-search")
+                yield Input(
+                    placeholder=t("map.search_placeholder", lang), compact=True, id="map-search"
+                )
                 table: DataTable[Any] = DataTable(
                     id="map-list", cursor_type="row", zebra_stripes=True
                 )
@@ -281,7 +290,9 @@ class MapScreen(SectionScreen):
         keys = [key for key, _cells in rows]
         if [key.value for key in table.rows] == keys:  # the same people: in place
             for key, cells in rows:
-                for column, value in zip(("who", "order", "distance", "status"), cells, strict=True):
+                for column, value in zip(
+                    ("who", "order", "distance", "status"), cells, strict=True
+                ):
                     table.update_cell(key, column, value)
             return
         keep = self.selected
@@ -315,9 +326,10 @@ class MapScreen(SectionScreen):
     def _centre_on_selected(self) -> None:
         tech = self.data.technician(self.selected) if self.data and self.selected else None
         canvas = self.canvas
-        if tech is not None and tech.latitude is not None and tech.longitude is not None:
-            if canvas.view is not None:
-                canvas.set_view(canvas.view.centred(tech.latitude, tech.longitude))
+        if tech is None or canvas.view is None:
+            return
+        if tech.latitude is not None and tech.longitude is not None:
+            canvas.set_view(canvas.view.centred(tech.latitude, tech.longitude))
 
     # --- keys ----------------------------------------------------------------------------
 
@@ -330,7 +342,9 @@ class MapScreen(SectionScreen):
     def action_pan(self, dx: int, dy: int) -> None:
         view = self._view()
         if view is not None:
-            self.canvas.set_view(view.pan(dx * max(view.width // 4, 1), dy * max(view.height // 4, 1)))
+            self.canvas.set_view(
+                view.pan(dx * max(view.width // 4, 1), dy * max(view.height // 4, 1))
+            )
 
     def action_zoom(self, direction: int) -> None:
         view = self._view()

@@ -175,11 +175,13 @@ class Polyline:
 
 @dataclass
 class Scene:
-    """Everything on the map: lines (background first, then the track) and markers (the
-    later on top; labels in the same order, a label never covering another's)."""
+    """Everything on the map: the background's lines, lines over them (the track) and
+    markers (the later on top; labels in the same order, a label never covering
+    another's)."""
 
     lines: list[Polyline] = field(default_factory=list)
     markers: list[Marker] = field(default_factory=list)
+    background: list[Polyline] = field(default_factory=list)
 
     def points(self, *, with_lines: bool = False) -> list[tuple[float, float]]:
         found = [(m.lat, m.lon) for m in self.markers]
@@ -217,12 +219,15 @@ def _clip(
     return x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy
 
 
-def draw_lines(view: View, lines: Iterable[Polyline]) -> tuple[bytearray, bytearray]:
-    """The braille bits of every cell and the highest layer drawn in it."""
+def draw_lines(
+    view: View, lines: Iterable[Polyline], base: tuple[bytearray, bytearray] | None = None
+) -> tuple[bytearray, bytearray]:
+    """The braille bits of every cell and the highest layer drawn in it (drawn over
+    copies of ``base``, when given)."""
     w, h = view.width, view.height
     dots_w, dots_h = 2 * w, 4 * h
-    bits = bytearray(w * h)
-    layers = bytearray(w * h)
+    bits = bytearray(base[0]) if base else bytearray(w * h)
+    layers = bytearray(base[1]) if base else bytearray(w * h)
     # the view's extent in degrees, a little wider (a line may enter from outside)
     lat_hi, lon_lo = view.to_geo(-1, -1)
     lat_lo, lon_hi = view.to_geo(dots_w + 1, dots_h + 1)
@@ -238,34 +243,37 @@ def draw_lines(view: View, lines: Iterable[Polyline]) -> tuple[bytearray, bytear
         ):
             continue
         layer = line.layer
-        xs = [ox + lon * kx for lon in line.lons]
-        ys = [oy - lat * ky for lat in line.lats]
-        px, py = xs[0], ys[0]
-        if len(xs) == 1:
-            xs.append(px)
-            ys.append(py)
-        for x, y in zip(xs[1:], ys[1:], strict=True):
+        lons, lats = line.lons, line.lats
+        px, py = ox + lons[0] * kx, oy - lats[0] * ky
+        pix, piy = int(px), int(py)
+        if len(lons) == 1 and 0 <= px < dots_w and 0 <= py < dots_h:
+            cell = (piy >> 2) * w + (pix >> 1)
+            bits[cell] |= dot_bits[((piy & 3) << 1) | (pix & 1)]
+            if layers[cell] < layer:
+                layers[cell] = layer
+        for k in range(1, len(lons)):
+            x, y = ox + lons[k] * kx, oy - lats[k] * ky
+            ix1, iy1 = int(x), int(y)
+            if ix1 == pix and iy1 == piy and k > 1:
+                continue  # in the dot already drawn: nothing new (most points, zoomed out)
             x0, y0, x1, y1 = px, py, x, y
-            px, py = x, y
-            ix0, iy0, ix1, iy1 = int(x0), int(y0), int(x1), int(y1)
-            inside = (
-                0 <= x0 < dots_w
-                and 0 <= x1 < dots_w
-                and 0 <= y0 < dots_h
-                and 0 <= y1 < dots_h
-            )
-            if not inside:
+            ix0, iy0 = pix, piy
+            px, py, pix, piy = x, y, ix1, iy1
+            if not (
+                0 <= x0 < dots_w and 0 <= x1 < dots_w and 0 <= y0 < dots_h and 0 <= y1 < dots_h
+            ):
                 clipped = _clip(x0, y0, x1, y1, dots_w, dots_h)
                 if clipped is None:
                     continue
                 x0, y0, x1, y1 = clipped
                 ix0, iy0, ix1, iy1 = int(x0), int(y0), int(x1), int(y1)
             steps = max(abs(ix1 - ix0), abs(iy1 - iy0))
-            if steps == 0:
-                cell = (iy0 >> 2) * w + (ix0 >> 1)
-                bits[cell] |= dot_bits[((iy0 & 3) << 1) | (ix0 & 1)]
-                if layers[cell] < layer:
-                    layers[cell] = layer
+            if steps <= 1:  # one dot or two neighbours: no walk
+                for ix, iy in ((ix0, iy0), (ix1, iy1)):
+                    cell = (iy >> 2) * w + (ix >> 1)
+                    bits[cell] |= dot_bits[((iy & 3) << 1) | (ix & 1)]
+                    if layers[cell] < layer:
+                        layers[cell] = layer
                 continue
             sx, sy = (x1 - x0) / steps, (y1 - y0) / steps
             fx, fy = x0, y0
@@ -281,10 +289,35 @@ def draw_lines(view: View, lines: Iterable[Polyline]) -> tuple[bytearray, bytear
     return bits, layers
 
 
-def render(scene: Scene, view: View, *, lang: str = "en", scale: bool = True) -> list[Row]:
+class BackgroundCache:
+    """The background drawn for the last view: a frame with new positions (the live
+    case) redraws only the track and the markers over it; a pan or a zoom draws the
+    background again."""
+
+    def __init__(self) -> None:
+        self.key: tuple[View, int, int] | None = None
+        self.raster: tuple[bytearray, bytearray] | None = None
+
+    def get(self, view: View, background: list[Polyline]) -> tuple[bytearray, bytearray]:
+        key = (view, id(background), len(background))
+        if self.key != key or self.raster is None:
+            self.raster = draw_lines(view, background)
+            self.key = key
+        return self.raster
+
+
+def render(
+    scene: Scene,
+    view: View,
+    *,
+    lang: str = "en",
+    scale: bool = True,
+    cache: BackgroundCache | None = None,
+) -> list[Row]:
     """The picture of ``scene`` in ``view``: one row of runs per line of cells."""
     w, h = view.width, view.height
-    bits, layers = draw_lines(view, scene.lines)
+    base = (cache or BackgroundCache()).get(view, scene.background) if scene.background else None
+    bits, layers = draw_lines(view, scene.lines, base)
     # characters over the dots: markers, then labels where they fit, then the scale bar
     over: dict[int, tuple[str, str]] = {}
     placed: list[tuple[int, int, Marker]] = []
@@ -310,18 +343,18 @@ def render(scene: Scene, view: View, *, lang: str = "en", scale: bool = True) ->
         else:
             on_left = False
         if on_left:
-            start, text = cx - len(label) - 1, label + " "
+            start, shown = cx - len(label) - 1, label + " "
         else:
-            start, text = cx + 1, " " + label
-        cells = range(cy * w + start, cy * w + start + len(text))
-        if any(i in taken for i in cells):
+            start, shown = cx + 1, " " + label
+        span = range(cy * w + start, cy * w + start + len(shown))
+        if any(i in taken for i in span):
             continue
-        for i, char in zip(cells, text, strict=True):
+        for i, char in zip(span, shown, strict=True):
             over[i] = (char, marker.label_style)
             taken.add(i)
     if scale and w >= 12 and h >= 2:
-        cells, label = scale_bar(view, lang)
-        bar = "├" + "─" * max(cells - 1, 0) + "┤ " + label
+        length, words = scale_bar(view, lang)
+        bar = "├" + "─" * max(length - 1, 0) + "┤ " + words
         row = h - 1
         for i, char in enumerate(bar[: w - 1]):
             over[row * w + 1 + i] = (char, "scale")
@@ -329,11 +362,11 @@ def render(scene: Scene, view: View, *, lang: str = "en", scale: bool = True) ->
     rows: list[Row] = []
     braille = BRAILLE
     for y in range(h):
-        base = y * w
+        first = y * w
         runs: Row = []
         text: list[str] = []
         current: str | None = None
-        for i in range(base, base + w):
+        for i in range(first, first + w):
             hit = over.get(i)
             if hit is not None:
                 char, style = hit
@@ -353,6 +386,16 @@ def render(scene: Scene, view: View, *, lang: str = "en", scale: bool = True) ->
             runs.append(("".join(text), current))
         rows.append(runs)
     return rows
+
+
+def to_strips(rows: Sequence[Row], styles: dict[str | None, Style], width: int) -> list[Strip]:
+    """The rows as Textual draws them, each run in its style (``styles[None]`` for the
+    plain background and any key it does not know)."""
+    plain_style = styles[None]
+    return [
+        Strip([Segment(text, styles.get(key, plain_style)) for text, key in row], width)
+        for row in rows
+    ]
 
 
 def plain(rows: Sequence[Row]) -> list[str]:
@@ -388,6 +431,7 @@ class MapCanvas(Widget, can_focus=True):
         self.view: View | None = None
         self._strips: list[Strip] | None = None
         self._styles: dict[str | None, Style] | None = None
+        self._background = BackgroundCache()
 
     # --- what is shown -------------------------------------------------------------------
 
@@ -439,11 +483,8 @@ class MapCanvas(Widget, can_focus=True):
                 self._strips = [blank] * max(size.height, 0)
             else:
                 view = self.view.resized(size.width, size.height)
-                rows = render(self.scene, view, lang=self.lang)
-                self._strips = [
-                    Strip([Segment(text, styles.get(key, styles[None])) for text, key in row], size.width)
-                    for row in rows
-                ]
+                rows = render(self.scene, view, lang=self.lang, cache=self._background)
+                self._strips = to_strips(rows, styles, size.width)
         return self._strips
 
     def render_line(self, y: int) -> Strip:

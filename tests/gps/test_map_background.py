@@ -64,7 +64,8 @@ def test_simplification_drops_points_that_add_nothing() -> None:
     points = [(30.30 + i * 1e-5, 59.93 + (1e-5 * 0.5 if i % 2 else 0.0)) for i in range(1001)]
     points.append((30.31, 59.95))
     simple = bg.simplify(points, 4.0)
-    assert simple[0] == points[0] and simple[-1] == points[-1]
+    assert simple[0] == points[0]
+    assert simple[-1] == points[-1]
     assert len(simple) <= 4
     assert (30.30 + 1000 * 1e-5, 59.93) in simple  # the corner stays
 
@@ -119,14 +120,20 @@ def test_stored_once_read_by_any_dashboard_and_replaced(db) -> None:
     with db.reader() as s:
         loaded = bg.load_background(session=s)
         shown = bg.background_info(session=s)
-    assert loaded is not None and loaded.lines == parsed.lines
-    assert shown is not None and shown.name == "spb.geojson" and shown.loaded_by == "tester"
-    other = bg.parse_geojson(collection(line([[30.3, 59.9], [30.4, 59.9]], highway="primary")), name="b")
+    assert loaded is not None
+    assert loaded.lines == parsed.lines
+    assert shown is not None
+    assert shown.name == "spb.geojson"
+    assert shown.loaded_by == "tester"
+    other = bg.parse_geojson(
+        collection(line([[30.3, 59.9], [30.4, 59.9]], highway="primary")), name="b"
+    )
     with db.transaction() as s:
         bg.store_background(session=s, background=other, actor="tester")
     with db.reader() as s:
         loaded = bg.load_background(session=s)
-    assert loaded is not None and [x.style for x in loaded.lines] == ["major"]
+    assert loaded is not None
+    assert [x.style for x in loaded.lines] == ["major"]
     with db.transaction() as s:
         assert bg.clear_background(session=s) is True
     with db.transaction() as s:
@@ -150,7 +157,9 @@ def test_cli_loads_shows_and_clears(db, tmp_path: Path) -> None:
     assert fsm.error("map", "background", str(missing)) == (
         f"{missing}: cannot read: No such file or directory"
     )
-    assert fsm.error("map", "background", str(DATA), "--clear") == "give a FILE or --clear, not both"
+    assert (
+        fsm.error("map", "background", str(DATA), "--clear") == "give a FILE or --clear, not both"
+    )
     assert fsm.json("map", "background")["name"] == "spb.geojson"  # refusals changed nothing
     assert "Map background removed" in fsm("map", "background", "--clear")
     assert fsm.json("map", "background") is None

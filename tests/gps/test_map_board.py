@@ -54,7 +54,8 @@ def test_on_site_within_the_radius_with_a_fresh_fix_since_the_run_began(world) -
     tech = view(world).technician(world.ivanov.id)
     assert tech is not None
     assert tech.state == board.ON_SITE
-    assert tech.order is not None and tech.order.order_id == order.id
+    assert tech.order is not None
+    assert tech.order.order_id == order.id
     assert tech.order_why == "here"
     assert tech.since == NOW - timedelta(minutes=30)
     assert tech.distance_m == pytest.approx(60, abs=1)
@@ -64,7 +65,9 @@ def test_a_fresh_fix_outside_the_radius_is_en_route_with_the_distance(world) -> 
     world.order(object_id=world.site.id, assignee_id=world.ivanov.id)
     setup(world, fix("ivanov-phone", -1, *north_of(SITE, 2900)))
     tech = view(world).technician(world.ivanov.id)
-    assert tech is not None and tech.state == board.EN_ROUTE and tech.since is None
+    assert tech is not None
+    assert tech.state == board.EN_ROUTE
+    assert tech.since is None
     assert board.format_distance(tech.distance_m, "ru") == "2,9 км"
     assert board.format_distance(tech.distance_m, "en") == "2.9 km"
 
@@ -90,9 +93,12 @@ def test_a_stale_fix_is_no_position_and_a_technician_without_fixes_too(world) ->
     shown = view(world)
     ivanov = shown.technician(world.ivanov.id)
     petrov = shown.technician(world.petrov.id)
-    assert ivanov is not None and ivanov.state == board.NO_POSITION
+    assert ivanov is not None
+    assert ivanov.state == board.NO_POSITION
     assert ivanov.fix_at == NOW - timedelta(minutes=16)
-    assert petrov is not None and petrov.state == board.NO_POSITION and not petrov.located
+    assert petrov is not None
+    assert petrov.state == board.NO_POSITION
+    assert not petrov.located
     assert petrov.distance_m is None
 
 
@@ -112,11 +118,13 @@ def test_the_visit_under_way_is_the_current_order_then_the_next_one(world) -> No
             )
     setup(world)
     tech = view(world).technician(world.petrov.id)
-    assert tech.order.order_id == first.id and tech.order_why == "now"
+    assert tech.order.order_id == first.id
+    assert tech.order_why == "now"
     with world.db.reader() as s:
         later = board.map_view(session=s, now=NOW + timedelta(hours=1, minutes=30))
     tech = later.technician(world.petrov.id)
-    assert tech.order.order_id == second.id and tech.order_why == "next"
+    assert tech.order.order_id == second.id
+    assert tech.order_why == "next"
     assert tech.order.latitude == pytest.approx(SITE[0])  # inherited from the site
 
 
@@ -132,7 +140,9 @@ def test_a_crew_s_visit_is_each_member_s(world) -> None:
             actor="tester",
         )
     tech = view(world).technician(world.ivanov.id)  # the crew's only member
-    assert tech is not None and tech.order.order_id == order.id and tech.order_why == "next"
+    assert tech is not None
+    assert tech.order.order_id == order.id
+    assert tech.order_why == "next"
 
 
 def test_markers_are_open_orders_with_coordinates_and_their_sla(world) -> None:
@@ -180,7 +190,8 @@ def test_find_on_map_by_order_number_then_by_name(world) -> None:
     [
         (4.4, "4 м", "4 m"),
         (346, "350 м", "350 m"),
-        (999, "1000 м", "1000 m"),
+        (994, "990 м", "990 m"),
+        (999, "1,0 км", "1.0 km"),
         (2949, "2,9 км", "2.9 km"),
         (12_400, "12 км", "12 km"),
         (None, "", ""),
@@ -193,8 +204,12 @@ def test_distances_in_words(metres, ru, en) -> None:
 
 @pytest.mark.parametrize(
     ("minutes", "ru", "en"),
-    [(0.5, "только что", "just now"), (3, "3 мин назад", "3 min ago"), (130, "2 ч назад", "2 h ago"),
-     (60 * 50, "2 дн назад", "2 d ago")],
+    [
+        (0.5, "только что", "just now"),
+        (3, "3 мин назад", "3 min ago"),
+        (130, "2 ч назад", "2 h ago"),
+        (60 * 50, "2 дн назад", "2 d ago"),
+    ],
 )
 def test_ages_in_words(minutes, ru, en) -> None:
     then = NOW - timedelta(minutes=minutes)

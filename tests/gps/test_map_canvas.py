@@ -53,7 +53,8 @@ def test_pan_moves_by_cells_and_zoom_keeps_the_centre_within_limits() -> None:
     assert moved.pan(-10, 0).lon == pytest.approx(view.lon)
     down = view.pan(0, 2)  # 2 cells = 8 dots = 80 m south
     assert down.lat == pytest.approx(SPB[0] - 80 / M_PER_DEG_LAT)
-    assert view.zoom(2).m_per_dot == 5.0 and view.zoom(2).lat == view.lat
+    assert view.zoom(2).m_per_dot == 5.0
+    assert view.zoom(2).lat == view.lat
     assert view.zoom(1e9).m_per_dot == 0.5
     assert view.zoom(1e-9).m_per_dot == 50_000.0
 
@@ -64,20 +65,28 @@ def test_fit_shows_every_point_inside_the_margin() -> None:
     assert view is not None
     for lat, lon in points:
         cx, cy = view.to_cell(lat, lon)
-        assert 2 <= cx < 58 and 2 <= cy < 18, (cx, cy)
+        assert 2 <= cx < 58, (cx, cy)
+        assert 2 <= cy < 18, (cx, cy)
     alone = fit([SPB], 60, 20)
-    assert alone is not None and alone.m_per_dot == 2.0  # one point: a street's scale
+    assert alone is not None
+    assert alone.m_per_dot == 2.0
     assert fit([], 60, 20) is None
 
 
 @pytest.mark.parametrize(
     ("m_per_dot", "ru", "en"),
-    [(10.0, "200 м", "200 m"), (40.0, "1 км", "1 km"), (100.0, "2 км", "2 km"), (1.0, "20 м", "20 m")],
+    [
+        (10.0, "200 м", "200 m"),
+        (40.0, "1 км", "1 km"),
+        (100.0, "2 км", "2 km"),
+        (1.0, "20 м", "20 m"),
+    ],
 )
 def test_the_scale_bar_is_a_round_distance_in_a_quarter_of_the_width(m_per_dot, ru, en) -> None:
     view = View(*SPB, m_per_dot=m_per_dot, width=80, height=20)
     cells, label = scale_bar(view, "ru")
-    assert label == ru and scale_bar(view, "en")[1] == en
+    assert label == ru
+    assert scale_bar(view, "en")[1] == en
     assert 1 <= cells <= 20
     metres = int(ru.split()[0]) * (1000 if "км" in ru else 1)
     assert cells == round(metres / (m_per_dot * 2))
@@ -126,10 +135,14 @@ def test_markers_and_labels_never_cover_each_other() -> None:
 def test_a_label_with_no_room_on_the_right_goes_left_or_is_cut() -> None:
     view = View(*SPB, m_per_dot=10.0, width=30, height=3)
     edge = metres_east(SPB, 260)  # cell 28 of 30
-    rows = plain(render(Scene([], [Marker(*edge, "●", "tech-on_site", "Петров")]), view, scale=False))
+    rows = plain(
+        render(Scene([], [Marker(*edge, "●", "tech-on_site", "Петров")]), view, scale=False)
+    )
     assert rows[1].rstrip().endswith("Петров ●")
     long_label = "Петров А. С. · 26-0068 · 3 мин назад"
-    rows = plain(render(Scene([], [Marker(*SPB, "●", "tech-on_site", long_label)]), view, scale=False))
+    rows = plain(
+        render(Scene([], [Marker(*SPB, "●", "tech-on_site", long_label)]), view, scale=False)
+    )
     assert rows[1] == " " * 15 + "● Петров А. С.…"  # to the edge
     assert len(rows[1]) == 30
 

@@ -133,11 +133,14 @@ async def test_pan_zoom_fit_and_jump(sqlite_demo_url):
         every = [(o.latitude, o.longitude) for o in screen.data.orders]
         for lat, lon in every:  # fitted: every order's object is on the map
             x, y = fitted.to_cell(lat, lon)
-            assert 0 <= x < canvas.size.width and 0 <= y < canvas.size.height
+            assert 0 <= x < canvas.size.width
+            assert 0 <= y < canvas.size.height
         await pilot.press("l")  # a quarter of the width to the east
-        assert canvas.view.lon > fitted.lon and canvas.view.lat == pytest.approx(fitted.lat)
+        assert canvas.view.lon > fitted.lon
+        assert canvas.view.lat == pytest.approx(fitted.lat)
         await pilot.press("h", "k")
-        assert canvas.view.lon == pytest.approx(fitted.lon) and canvas.view.lat > fitted.lat
+        assert canvas.view.lon == pytest.approx(fitted.lon)
+        assert canvas.view.lat > fitted.lat
         await pilot.press("j")
         await pilot.press("plus")
         assert canvas.view.m_per_dot == pytest.approx(fitted.m_per_dot / 1.5)
@@ -151,7 +154,8 @@ async def test_pan_zoom_fit_and_jump(sqlite_demo_url):
         assert canvas.view.m_per_dot >= fitted.m_per_dot * 0.99
         for lat, lon in [*every, *screen.data.track]:
             x, y = canvas.view.to_cell(lat, lon)
-            assert 0 <= x < canvas.size.width and 0 <= y < canvas.size.height
+            assert 0 <= x < canvas.size.width
+            assert 0 <= y < canvas.size.height
         # jump: the list's cursor on a technician centres the map on them
         petrov = screen.data.technician(employee_id(url, "Петров А. С."))
         await select_row("Петров А. С.")(pilot)
@@ -179,7 +183,9 @@ async def test_enter_opens_the_selected_technician_s_order(sqlite_demo_url):
         screen = await on_map(pilot)
         await select_row("Петров А. С.")(pilot)
         tech = screen.data.technician(employee_id(url, "Петров А. С."))
-        assert tech is not None and tech.order is not None and tech.order.number == "26-0068"
+        assert tech is not None
+        assert tech.order is not None
+        assert tech.order.number == "26-0068"
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, OrderScreen), what="the order")
         assert app.screen.order_id == tech.order.order_id
@@ -234,7 +240,8 @@ async def test_a_position_recorded_elsewhere_moves_the_technician(demo_url, demo
         screen = await on_map(pilot)
         golubev = employee_id(demo_url, "Голубев А. Р.")
         before = screen.data.technician(golubev)
-        assert before is not None and before.state == board.NO_POSITION
+        assert before is not None
+        assert before.state == board.NO_POSITION
         target = before.order
         assert target is not None
         # another process (fsm serve) stores a fix of his, at his object

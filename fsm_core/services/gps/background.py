@@ -30,8 +30,10 @@ from fsm_core.errors import InvalidInput
 
 MAX_BYTES = 50 * 1024 * 1024
 """The largest file taken: an extract of a large city's roads and water."""
-MAX_POINTS = 300_000
-"""The most points kept after simplification (what a dashboard draws in a frame)."""
+MAX_POINTS = 40_000
+"""The most points kept after simplification: what a dashboard draws within ~50 ms when a
+pan or a zoom redraws the whole background (bench/gps_map.py --background 40000); a
+city's main roads and water fit, every lane of a metropolis does not."""
 TOLERANCE_M = 4.0
 """How far (metres) a simplified line may stray from the original: under a braille dot at
 the closest zoom the map has."""
@@ -113,7 +115,9 @@ def _point(value: Any, index: int | None) -> tuple[float, float]:
         or len(value) < 2
         or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value[:2])
     ):
-        raise InvalidInput(f"{_where(index)}: a position must be [longitude, latitude], got {value!r}"[:200])
+        raise InvalidInput(
+            f"{_where(index)}: a position must be [longitude, latitude], got {value!r}"[:200]
+        )
     lon, lat = float(value[0]), float(value[1])
     if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
         raise InvalidInput(
@@ -159,7 +163,9 @@ def _lines_of(geometry: Any, index: int | None) -> Iterator[list[tuple[float, fl
                 yield _line(ring, index)
 
 
-def simplify(points: Sequence[tuple[float, float]], tolerance_m: float) -> list[tuple[float, float]]:
+def simplify(
+    points: Sequence[tuple[float, float]], tolerance_m: float
+) -> list[tuple[float, float]]:
     """Douglas–Peucker on (lon, lat) in metres around the line's first point."""
     if len(points) < 3:
         return list(points)
@@ -209,19 +215,21 @@ def parse_geojson(raw: bytes, *, name: str, tolerance_m: float = TOLERANCE_M) ->
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"{name}: not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+        raise InvalidInput(
+            f"{name}: not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     if not isinstance(document, dict) or document.get("type") not in (
         "FeatureCollection",
         "Feature",
         *_ALL_GEOMETRIES,
     ):
         raise InvalidInput(
-            f"{name}: not GeoJSON (expected an object with \"type\": \"FeatureCollection\")"
+            f'{name}: not GeoJSON (expected an object with "type": "FeatureCollection")'
         )
     if document["type"] == "FeatureCollection":
         features = document.get("features")
         if not isinstance(features, list):
-            raise InvalidInput(f"{name}: not GeoJSON: a FeatureCollection without \"features\"")
+            raise InvalidInput(f'{name}: not GeoJSON: a FeatureCollection without "features"')
     elif document["type"] == "Feature":
         features = [document]
     else:

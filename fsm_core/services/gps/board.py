@@ -114,8 +114,8 @@ def format_distance(metres: float | None, lang: str) -> str:
     """``350 м``, ``2,9 км``, ``12 км`` (``2.9 km`` in English); empty for None."""
     if metres is None:
         return ""
-    if metres < 1000:
-        value = f"{int(round(metres / 10.0) * 10) if metres >= 100 else int(round(metres))}"
+    if metres < 995:  # 996 m would round to "1000 м": that is "1,0 км"
+        value = round(metres / 10.0) * 10 if metres >= 100 else round(metres)
         return f"{value} м" if lang == "ru" else f"{value} m"
     km = metres / 1000.0
     text = f"{km:.1f}" if km < 10 else f"{round(km):d}"
@@ -171,14 +171,13 @@ def _open_orders(
     where = places(session=session, object_ids=object_ids)
     radii: dict[int, int | None] = {}
     if object_ids:
-        radii = {
-            oid: radius
-            for oid, radius in session.execute(
+        radii = dict(
+            session.execute(
                 select_columns(ServiceObject.id, ServiceObject.gps_radius_m).where(
                     col(ServiceObject.id).in_(object_ids)
                 )
-            )
-        }
+            ).all()
+        )
     markers: list[MapOrder] = []
     missing = 0
     by_id: dict[int, dict[str, Any]] = {}
@@ -287,8 +286,12 @@ def _since(
 ) -> datetime | None:
     """The first fix of today's unbroken run of fixes within the order's radius that ends
     with the latest one."""
-    fixes = read_fixes(session=session, start=day_start, end=now + timedelta(minutes=10),
-                       employee_ids=[employee_id]).get(employee_id, [])
+    fixes = read_fixes(
+        session=session,
+        start=day_start,
+        end=now + timedelta(minutes=10),
+        employee_ids=[employee_id],
+    ).get(employee_id, [])
     since = None
     for point in reversed(fixes):
         d = distance_m(point.latitude, point.longitude, order.latitude, order.longitude)
@@ -305,7 +308,9 @@ def day_start_of(*, session: Session, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(now.tzinfo)
 
 
-def day_track(*, session: Session, employee_id: int, now: datetime) -> tuple[tuple[float, float], ...]:
+def day_track(
+    *, session: Session, employee_id: int, now: datetime
+) -> tuple[tuple[float, float], ...]:
     """The technician's fixes today (company zone) up to now, as (lat, lon)."""
     start = day_start_of(session=session, now=now)
     fixes = read_fixes(
@@ -411,9 +416,7 @@ def map_view(
     )
 
 
-def find_on_map(
-    view: MapView, text: str
-) -> tuple[str, int, float | None, float | None] | None:
+def find_on_map(view: MapView, text: str) -> tuple[str, int, float | None, float | None] | None:
     """What a dispatcher's ``/`` search names: an order by its number (exact, else the
     only one ending so), else a technician by a part of the name. ``("order", id, lat,
     lon)`` or ``("tech", employee id, lat, lon)`` (no position: None, None)."""
@@ -430,4 +433,3 @@ def find_on_map(
         if wanted in tech.name.casefold():
             return "tech", tech.employee_id, tech.latitude, tech.longitude
     return None
-
