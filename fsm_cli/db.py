@@ -48,6 +48,12 @@ def load_demo(*, if_empty: bool, directory: str | None, quiet: bool = False) -> 
                 output.done("The database already has data; demo data not loaded.")
             return
         summary = load_demo_data(session=session, directory=Path(directory) if directory else None)
+        # a morning of technicians' positions, for the map (kept out of the core's demo
+        # set, which the tests' screenshots are taken of)
+        from fsm_core import clock
+        from fsm_core.demo_gps import load_demo_positions
+
+        summary.counts["positions"] = load_demo_positions(session=session, now=clock.now())
     counts = ", ".join(f"{n} {what}" for what, n in summary.counts.items())
     output.done(f"Loaded demo data into {STATE.database().display_url}: {counts}.")
 

@@ -1,7 +1,7 @@
 """The dispatcher's dashboard: :class:`FsmApp`, :func:`make_app` (tests reuse it) and
 :func:`run` (what ``fsm tui`` calls).
 
-Each top-level section (the board, the planner, chats, stock) is an
+Each top-level section (the board, the planner, chats, stock, the map) is an
 app mode with its own screen stack, listed in :data:`SECTIONS`: the mode, the key that
 switches to it and the import path of its screen. Adding a section is one entry there, a
 screen in ``fsm_tui/screens/`` subclassing :class:`~fsm_tui.screens.base.SectionScreen`,
@@ -47,6 +47,7 @@ from fsm_tui.messages import (
     OpenOrder,
     OrderRead,
     OrdersChanged,
+    PositionsArrived,
 )
 from fsm_tui.safe_text import ControlCharacters
 from fsm_tui.text import localize_bindings, t
@@ -71,6 +72,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("planner", "fsm_tui.screens.planner:PlannerScreen", "f3"),
     Section("chat", "fsm_tui.screens.chat:ChatScreen", "f4"),
     Section("stock", "fsm_tui.screens.stock:StockScreen", "f5"),
+    Section("map", "fsm_tui.screens.map:MapScreen", "f6"),
 )
 
 
@@ -349,7 +351,9 @@ class FsmApp(App[None]):
 
     # --- messages to every screen --------------------------------------------------------
 
-    def broadcast(self, message: OrdersChanged | MessagesArrived | LiveStateChanged) -> None:
+    def broadcast(
+        self, message: OrdersChanged | MessagesArrived | PositionsArrived | LiveStateChanged
+    ) -> None:
         """Deliver ``message`` to every open screen, in every section."""
         if isinstance(message, LiveStateChanged):
             self.live_state = message.state
@@ -360,6 +364,9 @@ class FsmApp(App[None]):
         self.broadcast(message)
 
     def on_messages_arrived(self, message: MessagesArrived) -> None:
+        self.broadcast(message)
+
+    def on_positions_arrived(self, message: PositionsArrived) -> None:
         self.broadcast(message)
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:

@@ -13,7 +13,7 @@ also the one every reading takes: "this employee, this day" and "the latest of e
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field
 
 from fsm_core.models.base import Table, created_at_field, utc_field
@@ -68,3 +68,27 @@ class Position(Table, table=True):
     battery: float | None = Field(default=None)  # percent
     source: str = Field(max_length=10)
     received_at: datetime = utc_field(default_now=True)
+
+
+class MapBackground(Table, table=True):
+    """The map's background (roads, water) as a company gave it in a GeoJSON file
+    (``fsm map background FILE``), simplified and kept here so that every dashboard, on
+    any machine, draws the same one. One row at most: loading another replaces it.
+
+    ``data`` is compact JSON: ``[[style, [lon, lat, lon, lat, ...]], ...]``, one polyline
+    (or polygon ring) per entry, coordinates rounded to 1e-5 degrees (about a metre)."""
+
+    __tablename__ = "map_background"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=300)
+    loaded_at: datetime = utc_field(nullable=False)
+    loaded_by: str = Field(max_length=100)
+    features: int
+    lines: int
+    points: int
+    min_lat: float
+    min_lon: float
+    max_lat: float
+    max_lon: float
+    data: str = Field(sa_column=Column(Text, nullable=False))

@@ -1,6 +1,6 @@
 """What every section screen shares: the status line, the footer of keys, worker errors,
-and the app-wide messages (catalog loaded, orders changed, chat messages arrived, live
-state) delivered to it.
+and the app-wide messages (catalog loaded, orders changed, chat messages arrived, positions
+arrived, live state) delivered to it.
 
 A section (board, planner, chat, stock) subclasses :class:`SectionScreen`, names its section
 and yields its body from :meth:`compose_body`; it overrides :meth:`catalog_ready`,
@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 
 from fsm_tui.backend import Catalog
-from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
+from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged, PositionsArrived
 from fsm_tui.node import AppNode
 from fsm_tui.text import t
 from fsm_tui.widgets.key_footer import KeyFooter
@@ -57,6 +57,13 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
 
     def messages_arrived(self, message: MessagesArrived) -> None:
         """Chat messages were written (here or elsewhere)."""
+
+    def on_positions_arrived(self, message: PositionsArrived) -> None:
+        message.stop()
+        self.positions_arrived(message)
+
+    def positions_arrived(self, message: PositionsArrived) -> None:
+        """Technicians' positions were recorded (here or by another process)."""
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
         message.stop()
