@@ -85,6 +85,14 @@ def test_positions_outside_working_hours_are_not_kept_unless_the_company_says_so
     assert record(world, [fix(at=evening)]).outcomes == [gps.Outcome.STORED]
 
 
+def test_the_demo_keeps_its_made_up_day_at_any_hour(world) -> None:
+    bind(world)
+    evening = datetime(2026, 11, 29, 20, 30, tzinfo=UTC)  # a Sunday, 23:30 in Moscow
+    with world.db.transaction() as s:
+        kept = gps.record_fixes(session=s, fixes=[fix(at=evening)], any_hour=True)
+    assert kept.outcomes == [gps.Outcome.STORED]
+
+
 def test_an_employees_own_pattern_decides_their_hours(world) -> None:
     from fsm_core.services import working_time
 

@@ -62,9 +62,11 @@ class _Hours:
     patterns where they have any, else the company's hours; holidays and time off are
     not working time."""
 
-    def __init__(self, session: Session, employee_ids: set[int], fixes: Sequence[Fix]) -> None:
+    def __init__(
+        self, session: Session, employee_ids: set[int], fixes: Sequence[Fix], *, enabled: bool
+    ) -> None:
         values = company_settings.load(session=session)
-        self.enabled = values.gps_working_hours_only
+        self.enabled = enabled and values.gps_working_hours_only
         self._spans: dict[int, list[tuple[datetime, datetime]]] = {}
         if not self.enabled or not fixes or not employee_ids:
             return
@@ -103,11 +105,12 @@ class _Hours:
         return any(a <= at < b for a, b in self._spans.get(employee_id, ()))
 
 
-def record_fixes(*, session: Session, fixes: Sequence[Fix]) -> Recorded:
+def record_fixes(*, session: Session, fixes: Sequence[Fix], any_hour: bool = False) -> Recorded:
     """Store checked fixes (see :func:`~fsm_core.services.gps.fixes.check_fix`); each gets
     its :class:`Outcome`. A fix names its device (bound to an employee) or, from a GPX
     file, the employee. Nothing is stored for a device bound to nobody: the device is
-    remembered so that an admin can bind it."""
+    remembered so that an admin can bind it. ``any_hour`` keeps fixes outside working
+    hours too (the demo's made-up day, shown whenever someone tries the product)."""
     now = clock.now()
     identifiers = {f.device for f in fixes if f.device is not None}
     devices: dict[str, tuple[int, int | None]] = {}
@@ -132,7 +135,7 @@ def record_fixes(*, session: Session, fixes: Sequence[Fix]) -> Recorded:
         if employee_ids
         else set()
     )
-    hours = _Hours(session, set(active), fixes)
+    hours = _Hours(session, set(active), fixes, enabled=not any_hour)
     outcomes: list[Outcome] = []
     rows_to_write: dict[tuple[int, datetime], dict[str, object]] = {}
     order: list[tuple[int, datetime] | None] = []
