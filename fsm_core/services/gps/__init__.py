@@ -3,7 +3,11 @@
 - :mod:`.fixes` — a fix as it arrives from outside and the checks it must pass;
 - :mod:`.devices` — which employee a device belongs to;
 - :mod:`.store` — keeping a batch of fixes (working hours, duplicates, unknown devices);
-- :mod:`.positions` — reading fixes back, the latest of each, pruning.
+- :mod:`.positions` — reading fixes back, the latest of each, pruning;
+- :mod:`.stays` — arrivals, departures and long stops read from one employee's fixes;
+- :mod:`.visits` — a day's stays read against the visits and orders, visits' actuals;
+- :mod:`.proximity` — the distance to an object by the latest fix, check-in verdicts;
+- :mod:`.day` — a technician's day: kilometres, time on site and on the road.
 """
 
 from fsm_core.services.gps.devices import (
@@ -22,10 +26,39 @@ from fsm_core.services.gps.positions import (
     prune,
     read_fixes,
 )
+from fsm_core.services.gps.day import DayReport, day_report
+from fsm_core.services.gps.proximity import (
+    Proximity,
+    Verdict,
+    employee_distance_to_object,
+)
+from fsm_core.services.gps.stays import Thresholds
+from fsm_core.services.gps.visits import (
+    Actual,
+    DayStays,
+    How,
+    Stay,
+    day_stays,
+    order_arrival,
+    visit_actuals,
+)
 from fsm_core.services.gps.store import Outcome, Recorded, record_fixes, retention_start
 
 __all__ = [
     "KNOT_KMH",
+    "Actual",
+    "DayReport",
+    "DayStays",
+    "How",
+    "Proximity",
+    "Stay",
+    "Thresholds",
+    "Verdict",
+    "day_report",
+    "day_stays",
+    "employee_distance_to_object",
+    "order_arrival",
+    "visit_actuals",
     "DeviceView",
     "Fix",
     "Latest",
