@@ -135,3 +135,6 @@ def prune(json_: Json = False) -> None:
         {"deleted": deleted},
         _t(f"Deleted {deleted} old positions", f"Удалено старых позиций: {deleted}"),
     )
+
+
+import fsm_cli.gps_days  # noqa: E402,F401  (registers `fsm gps visits` and `fsm gps day` on app)

@@ -224,7 +224,8 @@ def object_stays(
         open_ = (
             now is not None
             and now - r.last <= th.max_gap_s
-            and last_fix - r.last < th.departure_s
+            # silent since the last fix inside, or out for less than the departure time
+            and (last_fix == r.last or now - r.last < th.departure_s)
             and not any(s.hard for s in stack[i + 1 :])
             and not any(s.zone is not None and qualifies(s) for s in stack[i + 1 :])
         )
@@ -295,7 +296,7 @@ def stops(
             main,
             now is not None
             and now - main[3] <= th.max_gap_s
-            and last_fix - main[3] < th.departure_s,
+            and (last_fix == main[3] or now - main[3] < th.departure_s),
         )
     return found
 

@@ -234,9 +234,15 @@ def day_stays(
     stay confirms."""
     cfg = company_settings.load(session=session)
     now = now or clock.now()
+    employee_ids = list(employee_ids) if employee_ids is not None else None
     start, end = local_day_bounds(day, cfg.tz)
     fixes = read_fixes(session=session, start=start, end=end, employee_ids=employee_ids)
-    ids = sorted(set(employee_ids) if employee_ids is not None else set(fixes))
+    check_ins = _check_ins(session, start, end)
+    ids = sorted(
+        set(employee_ids)
+        if employee_ids is not None
+        else set(fixes) | {c.employee_id for c in check_ins}
+    )
     names: dict[int, str] = dict(
         session.execute(
             select_columns(Employee.id, Employee.short_name).where(col(Employee.id).in_(ids))
@@ -264,7 +270,7 @@ def day_stays(
             _stay(employee_id, names.get(employee_id, ""), r, mine, object_names, now)
             for r in raw
         ]
-    _add_check_ins(session, result, linked, object_names, th)
+    _add_check_ins(result, check_ins, linked, object_names, th)
     return result
 
 
@@ -298,14 +304,16 @@ def _stay(
     )
 
 
-def _add_check_ins(
-    session: Session,
-    result: DayStays,
-    linked: dict[int, dict[int, list[Link]]],
-    object_names: dict[int, str],
-    th: Thresholds,
-) -> None:
-    """Manual check-ins of the day not confirmed by a detected stay at that object."""
+class _CheckIn(NamedTuple):
+    at: datetime
+    verdict: str | None
+    distance_m: float | None
+    order: Order
+    employee_id: int
+
+
+def _check_ins(session: Session, start: datetime, end: datetime) -> list[_CheckIn]:
+    """The day's check-ins, each with the employee it was read against."""
     rows = session.execute(
         select_columns(
             ChecklistAnswer.answered_at,
@@ -318,15 +326,30 @@ def _add_check_ins(
         .join(Order, col(Order.id) == col(ChecklistAnswer.order_id))
         .where(
             ChecklistItem.kind == "check_in",
-            col(ChecklistAnswer.answered_at) >= result.start,
-            col(ChecklistAnswer.answered_at) < result.end,
+            col(ChecklistAnswer.answered_at) >= start,
+            col(ChecklistAnswer.answered_at) < end,
             col(ChecklistAnswer.value).is_not(None),
         )
     ).all()
-    slack = timedelta(seconds=th.departure_s)
+    found = []
     for at, actor, verdict, distance, order in rows:
         employee_id = check_in_employee(session, order, actor)
-        if employee_id is None or employee_id not in result.stays:
+        if employee_id is not None:
+            found.append(_CheckIn(at, verdict, distance, order, employee_id))
+    return found
+
+
+def _add_check_ins(
+    result: DayStays,
+    check_ins: list[_CheckIn],
+    linked: dict[int, dict[int, list[Link]]],
+    object_names: dict[int, str],
+    th: Thresholds,
+) -> None:
+    """Manual check-ins of the day not confirmed by a detected stay at that object."""
+    slack = timedelta(seconds=th.departure_s)
+    for at, verdict, distance, order, employee_id in check_ins:
+        if employee_id not in result.stays:
             continue
         stays = result.stays[employee_id]
         if any(
