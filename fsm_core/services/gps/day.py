@@ -22,9 +22,8 @@ from sqlmodel import Session, col
 
 from fsm_core import clock
 from fsm_core.models import CrewMember, Order, Stage, WorkEntry, WorkExecutor
-from fsm_core.services.gps.positions import Point
-from fsm_core.services.gps.stays import M_PER_DEG
-from fsm_core.services.gps.visits import DONE_CATEGORIES, How, Stay, day_stays, thresholds
+from fsm_core.services.gps.stays import M_PER_DEG, Usable, utc
+from fsm_core.services.gps.visits import DONE_CATEGORIES, How, Stay, day_stays
 
 STILL_M = 25.0
 MAX_KMH = 160.0
@@ -46,39 +45,38 @@ class DayReport:
     stays: list[Stay]
 
 
-def distance_km(points: Sequence[Point], max_accuracy_m: float) -> float:
-    """Kilometres along the fixes, jitter and glitches filtered (see the module)."""
-    good = [p for p in points if p[3] is None or p[3] <= max_accuracy_m]
-    if len(good) < 2:
-        return 0.0
-    ts = [p[0].timestamp() for p in good]
-    total = 0.0
-    a_lat, a_lon, a_t = good[0][1], good[0][2], ts[0]
-    max_ms = MAX_KMH / 3.6
+def distance_km(good: Sequence[Usable]) -> float:
+    """Kilometres along the usable fixes (:func:`.stays.usable`), jitter and glitches
+    filtered (see the module)."""
     n = len(good)
+    if n < 2:
+        return 0.0
+    total = 0.0
+    a_t, a_lat, a_lon, _ = good[0]
+    max_ms = MAX_KMH / 3.6
+    kx = M_PER_DEG * math.cos(math.radians(a_lat))  # a day's drive: one latitude will do
     for i in range(1, n):
-        p = good[i]
-        lat, lon = p[1], p[2]
-        kx = M_PER_DEG * math.cos(math.radians(lat))
+        at, lat, lon, accuracy = good[i]
         dx, dy = (lon - a_lon) * kx, (lat - a_lat) * M_PER_DEG
-        d = math.sqrt(dx * dx + dy * dy)
-        still = max(STILL_M, p[3] or 0.0)
-        if d < still:
+        d2 = dx * dx + dy * dy
+        still = accuracy if accuracy > STILL_M else STILL_M
+        if d2 < still * still:
             continue
-        dt = ts[i] - a_t
+        d = math.sqrt(d2)
+        dt = at - a_t
         if dt <= 0 or d / dt > max_ms:
             continue
         if i + 1 < n:  # out and straight back: a spike, not a move
-            q = good[i + 1]
-            qx, qy = (q[2] - a_lon) * kx, (q[1] - a_lat) * M_PER_DEG
-            if math.sqrt(qx * qx + qy * qy) < still and d > 2 * still:
+            _, q_lat, q_lon, _ = good[i + 1]
+            qx, qy = (q_lon - a_lon) * kx, (q_lat - a_lat) * M_PER_DEG
+            if qx * qx + qy * qy < still * still and d > 2 * still:
                 continue
         total += d
-        a_lat, a_lon, a_t = lat, lon, ts[i]
+        a_t, a_lat, a_lon = at, lat, lon
     return total / 1000
 
 
-def _travel_minutes(points: Sequence[Point], stays: Sequence[Stay], end: datetime) -> int:
+def _travel_minutes(times: Sequence[float], stays: Sequence[Stay], end: datetime) -> int:
     spans = sorted(
         (s.arrived_at.timestamp(), (s.left_at or end).timestamp())
         for s in stays
@@ -89,8 +87,7 @@ def _travel_minutes(points: Sequence[Point], stays: Sequence[Stay], end: datetim
     k = 0
     previous: float | None = None
     previous_inside = False
-    for p in points:
-        at = p[0].timestamp()
+    for at in times:
         while k < len(spans) and spans[k][1] <= at:
             k += 1
         inside = k < len(spans) and spans[k][0] <= at < spans[k][1]
@@ -161,35 +158,34 @@ def day_report(
     None), by short name."""
     now = now or clock.now()
     read = day_stays(session=session, day=day, employee_ids=employee_ids, now=now)
-    th = thresholds(session)
     ids = sorted(read.stays)
     done = orders_done(session=session, start=read.start, end=read.end, employee_ids=ids)
     until = min(now, read.end)
     reports = []
     for employee_id in ids:
-        points = read.fixes.get(employee_id, [])
+        times = read.times.get(employee_id, [])
         stays = read.stays[employee_id]
         gap, gap_from = 0.0, None
-        for a, b in zip(points, points[1:], strict=False):
-            seconds = (b[0] - a[0]).total_seconds()
+        for i in range(1, len(times)):
+            seconds = times[i] - times[i - 1]
             if seconds > gap:
-                gap, gap_from = seconds, a[0]
+                gap, gap_from = seconds, times[i - 1]
         reports.append(
             DayReport(
                 employee_id=employee_id,
                 employee=read.names.get(employee_id, ""),
-                km=round(distance_km(points, th.max_accuracy_m), 1),
+                km=round(distance_km(read.good.get(employee_id, [])), 1),
                 on_site_minutes=sum(
                     s.minutes or 0
                     for s in stays
                     if s.how == How.DETECTED and s.object_id is not None
                 ),
-                travel_minutes=_travel_minutes(points, stays, until),
+                travel_minutes=_travel_minutes(times, stays, until),
                 orders_done=done.get(employee_id, []),
-                first_at=points[0][0] if points else None,
-                last_at=points[-1][0] if points else None,
+                first_at=utc(times[0]) if times else None,
+                last_at=utc(times[-1]) if times else None,
                 largest_gap_minutes=round(gap / 60),
-                largest_gap_from=gap_from,
+                largest_gap_from=utc(gap_from) if gap_from is not None else None,
                 stays=stays,
             )
         )

@@ -52,6 +52,10 @@ HYSTERESIS_M = 30.0
 STOP_MINUTES = 10
 STOP_RADIUS_M = 100.0
 M_PER_DEG = 111_195.0  # metres per degree of latitude (mean Earth radius 6371.0 km)
+MAX_SPEED_MS = 70.0
+"""250 km/h: no technician's car does more, so a fix 7 km from every object cannot be
+inside a radius within the next 100 s; fixes in between are not measured (a fix that
+jumps there faster is a glitch, ignored anyway)."""
 
 
 @dataclass(frozen=True)
@@ -93,17 +97,21 @@ def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return math.sqrt(dx * dx + dy * dy)
 
 
-def usable(points: Sequence[Point], max_accuracy_m: float) -> list[tuple[float, float, float]]:
-    """``(unix seconds, latitude, longitude)`` of the fixes good enough to count."""
+Usable = tuple[float, float, float, float]
+"""A fix good enough to count: (Unix seconds, latitude, longitude, accuracy or 0)."""
+
+
+def usable(points: Sequence[Point], max_accuracy_m: float) -> list[Usable]:
+    """The fixes good enough to count, as :data:`Usable` tuples."""
     return [
-        (p[0].timestamp(), p[1], p[2])
+        (p[0].timestamp(), p[1], p[2], p[3] or 0.0)
         for p in points
         if p[3] is None or p[3] <= max_accuracy_m
     ]
 
 
 def label(
-    fixes: Sequence[tuple[float, float, float]], targets: Sequence[Target], hysteresis_m: float
+    fixes: Sequence[Usable], targets: Sequence[Target], hysteresis_m: float
 ) -> list[int | None]:
     """Each fix's object: the nearest whose radius contains it, keeping the previous
     fix's object unless another is ``hysteresis_m`` nearer; None outside every radius."""
@@ -119,27 +127,50 @@ def label(
         dlon = t.radius_m / kx if kx > 0 else 180.0
         lat_lo, lat_hi = min(lat_lo, t.latitude - dlat), max(lat_hi, t.latitude + dlat)
         lon_lo, lon_hi = min(lon_lo, t.longitude - dlon), max(lon_hi, t.longitude + dlon)
+    r_max = max(t.radius_m for t in targets)
+    # a fix inside one object can only be inside the objects whose circles meet its circle
+    overlapping = {
+        a[0]: [
+            b
+            for b in prepared
+            if metres(a[1], a[2], b[1], b[2]) <= math.sqrt(a[4]) + math.sqrt(b[4])
+        ]
+        for a in prepared
+    }
+    by_id = {a[0]: a for a in prepared}
     labels: list[int | None] = []
     previous: int | None = None
-    for _, lat, lon in fixes:
-        if lat < lat_lo or lat > lat_hi or lon < lon_lo or lon > lon_hi:
+    skip_until = -math.inf
+    for at, lat, lon, _ in fixes:
+        if at < skip_until or lat < lat_lo or lat > lat_hi or lon < lon_lo or lon > lon_hi:
             labels.append(None)
             continue
         best: int | None = None
         best_d2 = math.inf
         previous_d2: float | None = None
-        for object_id, lat0, lon0, kx, r2 in prepared:
+        nearest = math.inf
+        candidates = prepared
+        if previous is not None:
+            _, lat0, lon0, kx, r2 = by_id[previous]
+            dy, dx = (lat - lat0) * M_PER_DEG, (lon - lon0) * kx
+            if dx * dx + dy * dy <= r2:  # still inside the last object: only its neighbours
+                candidates = overlapping[previous]
+        for object_id, lat0, lon0, kx, r2 in candidates:
             dy = (lat - lat0) * M_PER_DEG
             dx = (lon - lon0) * kx
             d2 = dx * dx + dy * dy
+            if d2 < nearest:
+                nearest = d2
             if d2 <= r2:
                 if d2 < best_d2:
                     best, best_d2 = object_id, d2
                 if object_id == previous:
                     previous_d2 = d2
-        if (
-            best is not None
-            and previous_d2 is not None
+        if best is None:
+            # nowhere near: no radius can be reached before this time at MAX_SPEED_MS
+            skip_until = at + (math.sqrt(nearest) - r_max) / MAX_SPEED_MS
+        elif (
+            previous_d2 is not None
             and best != previous
             and math.sqrt(previous_d2) <= math.sqrt(best_d2) + hysteresis_m
         ):
@@ -166,7 +197,7 @@ class _Run:
 
 
 def object_stays(
-    fixes: Sequence[tuple[float, float, float]],
+    fixes: Sequence[Usable],
     labels: Sequence[int | None],
     th: Thresholds,
     *,
@@ -176,7 +207,7 @@ def object_stays(
     runs: list[_Run] = []
     run: _Run | None = None
     previous_at = 0.0
-    for (at, _, _), zone in zip(fixes, labels, strict=True):
+    for (at, _, _, _), zone in zip(fixes, labels, strict=True):
         hard = run is not None and at - previous_at > th.max_gap_s
         if run is None or hard or zone != run.zone:
             if run is not None:
@@ -234,7 +265,7 @@ def object_stays(
 
 
 def stops(
-    fixes: Sequence[tuple[float, float, float]],
+    fixes: Sequence[Usable],
     busy: Sequence[RawStay],
     th: Thresholds,
     *,
@@ -253,7 +284,7 @@ def stops(
         if m[3] - m[2] >= th.stop_s:
             found.append(RawStay(None, m[2], m[3], None if open_ else m[3], int(m[4])))
 
-    for at, lat, lon in fixes:
+    for at, lat, lon, _ in fixes:
         while k < len(spans) and spans[k][1] < at:
             k += 1
         if k < len(spans) and spans[k][0] <= at:  # inside an object's stay
@@ -307,10 +338,11 @@ def detect(
     th: Thresholds,
     *,
     now: datetime | None = None,
+    good: Sequence[Usable] | None = None,
 ) -> list[RawStay]:
     """All stays of one employee's fixes (time order): at the targets, then long stops
-    elsewhere, merged in time order."""
-    fixes = usable(points, th.max_accuracy_m)
+    elsewhere, merged in time order. ``good``: the usable fixes, if already at hand."""
+    fixes = usable(points, th.max_accuracy_m) if good is None else good
     if not fixes:
         return []
     moment = now.timestamp() if now is not None else None

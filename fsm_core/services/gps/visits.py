@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import or_
+from sqlalchemy import Float, cast, func, or_, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
@@ -21,14 +21,21 @@ from fsm_core.models import (
     CrewMember,
     Employee,
     Order,
+    Position,
     ServiceObject,
     Stage,
     Visit,
 )
 from fsm_core.services import settings as company_settings
-from fsm_core.services.gps.positions import Point, read_fixes
 from fsm_core.services.gps.proximity import Verdict, check_in_employee
-from fsm_core.services.gps.stays import RawStay, Target, Thresholds, detect, utc
+from fsm_core.services.gps.stays import (
+    RawStay,
+    Target,
+    Thresholds,
+    Usable,
+    detect,
+    utc,
+)
 from fsm_core.timeparse import local_day_bounds
 
 OPEN_CATEGORIES = ("new", "active", "paused")
@@ -90,10 +97,57 @@ class DayStays:
     start: datetime
     end: datetime
     names: dict[int, str]
-    fixes: dict[int, list[Point]]
+    # every fix's time (Unix seconds), per employee, whatever its accuracy
+    times: dict[int, list[float]]
     stays: dict[int, list[Stay]]
     # objects the employee was sent to that cannot be verified: id -> name
     unverifiable: dict[int, dict[int, str]] = field(default_factory=dict)
+    # the fixes good enough to count (stays.Usable tuples), per employee
+    good: dict[int, list[Usable]] = field(default_factory=dict)
+
+
+def read_day_fixes(
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    employee_ids: Sequence[int] | None,
+    max_accuracy_m: float,
+) -> tuple[dict[int, list[float]], dict[int, list[Usable]]]:
+    """Each employee's fixes with ``start <= at < end`` as detection reads them: every
+    fix's time, and the usable fixes (:data:`.stays.Usable`, accuracy within
+    ``max_accuracy_m`` or unknown). The times come from the database as Unix seconds
+    (rounded to the millisecond): no datetime is made for a day of 5-second fixes."""
+    if session.get_bind().dialect.name == "sqlite":
+        epoch: Any = func.round((func.julianday(Position.fix_at) - 2440587.5) * 86400.0, 3)
+    else:
+        epoch = cast(func.extract("epoch", Position.fix_at), Float)
+    query = select_columns(
+        Position.employee_id,
+        type_coerce(epoch, Float),
+        Position.latitude,
+        Position.longitude,
+        Position.accuracy_m,
+    ).where(col(Position.fix_at) >= start, col(Position.fix_at) < end)
+    if employee_ids is not None:
+        query = query.where(col(Position.employee_id).in_(list(employee_ids)))
+    query = query.order_by(col(Position.employee_id), col(Position.fix_at))
+    times: dict[int, list[float]] = {}
+    good: dict[int, list[Usable]] = {}
+    current = None
+    mine_t: list[float] = []
+    mine_g: list[Usable] = []
+    for employee_id, at, lat, lon, accuracy in session.connection().execute(query).all():
+        if employee_id != current:
+            current = employee_id
+            mine_t = times.setdefault(employee_id, [])
+            mine_g = good.setdefault(employee_id, [])
+        mine_t.append(at)
+        if accuracy is None:
+            mine_g.append((at, lat, lon, 0.0))
+        elif accuracy <= max_accuracy_m:
+            mine_g.append((at, lat, lon, accuracy))
+    return times, good
 
 
 def thresholds(session: Session) -> Thresholds:
@@ -236,12 +290,18 @@ def day_stays(
     now = now or clock.now()
     employee_ids = list(employee_ids) if employee_ids is not None else None
     start, end = local_day_bounds(day, cfg.tz)
-    fixes = read_fixes(session=session, start=start, end=end, employee_ids=employee_ids)
+    times, good_fixes = read_day_fixes(
+        session=session,
+        start=start,
+        end=end,
+        employee_ids=employee_ids,
+        max_accuracy_m=cfg.gps_max_accuracy_m,
+    )
     check_ins = _check_ins(session, start, end)
     ids = sorted(
         set(employee_ids)
         if employee_ids is not None
-        else set(fixes) | {c.employee_id for c in check_ins}
+        else set(times) | {c.employee_id for c in check_ins}
     )
     names: dict[int, str] = dict(
         session.execute(
@@ -254,18 +314,14 @@ def day_stays(
         session, {o for per in linked.values() for o in per}, cfg.gps_radius_m
     )
     live = now if start <= now < end + timedelta(seconds=th.max_gap_s) else None
-    result = DayStays(day, start, end, names, fixes, {})
+    result = DayStays(day, start, end, names, times, {})
     for employee_id in ids:
         mine = linked.get(employee_id, {})
         result.unverifiable[employee_id] = {
             o: object_names.get(o, f"#{o}") for o in mine if o not in targets
         }
-        raw = detect(
-            fixes.get(employee_id, []),
-            [targets[o] for o in mine if o in targets],
-            th,
-            now=live,
-        )
+        good = result.good[employee_id] = good_fixes.get(employee_id, [])
+        raw = detect([], [targets[o] for o in mine if o in targets], th, now=live, good=good)
         result.stays[employee_id] = [
             _stay(employee_id, names.get(employee_id, ""), r, mine, object_names, now)
             for r in raw
