@@ -11,8 +11,9 @@ jumping fix now and then and a few fixes of 2 km accuracy. Then times, in the sa
            straight from the database (read_day_fixes, also timed), so it can beat
            read_fixes, which makes a datetime of each
 
-Prints both (the best of --repeat interleaved rounds, and the medians), the fixes per second, the ratio report / read and
-the goal (report ≤ 1 s). Figures only; nothing here asserts a time.
+Prints both (the best of --repeat interleaved rounds, and the medians), the fixes per
+second, the ratio report / read and the goal (report ≤ 1 s). Figures only; nothing here
+asserts a time.
 
     python bench/gps_detect.py               # 25 technicians
     python bench/gps_detect.py --repeat 3
@@ -62,7 +63,9 @@ def build(url: str) -> int:
             employee = parties.create_employee(
                 session=s, data={"full_name": f"Техник{t:02d} Иван Петрович"}
             )
-            points = [(59.85 + rng.random() * 0.2, 30.2 + rng.random() * 0.3) for _ in range(VISITS)]
+            points = [
+                (59.85 + rng.random() * 0.2, 30.2 + rng.random() * 0.3) for _ in range(VISITS)
+            ]
             at = START
             lat, lon = 59.95 + rng.random() * 0.02, 30.30 + rng.random() * 0.02
             for i, (olat, olon) in enumerate(points):
@@ -91,7 +94,9 @@ def build(url: str) -> int:
                 steps = max(1, int(metres / (40 / 3.6) / EVERY))
                 for k in range(steps):
                     f = k / steps
-                    rows.append(_row(employee.id, at, lat + (olat - lat) * f, lon + (olon - lon) * f, 10))
+                    rows.append(
+                        _row(employee.id, at, lat + (olat - lat) * f, lon + (olon - lon) * f, 10)
+                    )
                     at += timedelta(seconds=EVERY)
                 stay = timedelta(minutes=rng.randint(45, 75))
                 planning.add_visit(
@@ -128,7 +133,9 @@ def build(url: str) -> int:
     return len(rows)
 
 
-def _row(employee_id: int | None, at: datetime, lat: float, lon: float, acc: float) -> dict[str, object]:
+def _row(
+    employee_id: int | None, at: datetime, lat: float, lon: float, acc: float
+) -> dict[str, object]:
     return {
         "employee_id": employee_id,
         "fix_at": at,
@@ -146,8 +153,7 @@ def measure(url: str, repeat: int) -> None:
     from fsm_core.db import Database
     from fsm_core.services import gps
     from fsm_core.services.gps.visits import read_day_fixes
-    from fsm_core.timeparse import local_day_bounds
-    from fsm_core.timeparse import zone
+    from fsm_core.timeparse import local_day_bounds, zone
 
     count = build(url)
     db = Database(url)
@@ -177,13 +183,23 @@ def measure(url: str, repeat: int) -> None:
         epochs.append(median_seconds(read_epochs, 1))
         reps.append(median_seconds(report, 1))
     t_read, t_report, t_epochs = min(reads), min(reps), min(epochs)
-    print(f"(best of {repeat} interleaved rounds; medians: read {statistics.median(reads) * 1000:.0f} ms, "
-          f"report {statistics.median(reps) * 1000:.0f} ms)")
-    print(f"{count:,} fixes of {TECHNICIANS} technicians; {stays} stays at objects found "
-          f"({TECHNICIANS * VISITS} visits planned)")
+    print(
+        f"(best of {repeat} interleaved rounds; medians: "
+        f"read {statistics.median(reads) * 1000:.0f} ms, "
+        f"report {statistics.median(reps) * 1000:.0f} ms)"
+    )
+    print(
+        f"{count:,} fixes of {TECHNICIANS} technicians; {stays} stays at objects found "
+        f"({TECHNICIANS * VISITS} visits planned)"
+    )
     print(f"read_fixes alone:            {t_read * 1000:8.0f} ms  ({count / t_read:,.0f} fixes/s)")
-    print(f"  the report's own read:     {t_epochs * 1000:8.0f} ms  (times as Unix seconds, no datetimes)")
-    print(f"detection + day report:      {t_report * 1000:8.0f} ms  ({count / t_report:,.0f} fixes/s)")
+    print(
+        f"  the report's own read:     {t_epochs * 1000:8.0f} ms  "
+        "(times as Unix seconds, no datetimes)"
+    )
+    print(
+        f"detection + day report:      {t_report * 1000:8.0f} ms  ({count / t_report:,.0f} fixes/s)"
+    )
     print(f"ratio report / read:         {t_report / t_read:8.2f}")
     print(f"goal: report ≤ 1000 ms       {'met' if t_report <= 1.0 else 'NOT met'}")
     db.dispose()

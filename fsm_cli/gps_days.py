@@ -53,7 +53,9 @@ def visits(employee: Employee = None, when: Day = None, json_: Json = False) -> 
         ids = [lookup.resolve_employee(session=session, ref=employee).id] if employee else None
         read = gps.day_stays(session=session, day=day, employee_ids=ids)
         unverifiable = read.unverifiable
-    stays = [s for e in sorted(read.stays, key=lambda e: read.names.get(e, "")) for s in read.stays[e]]
+    stays = [
+        s for e in sorted(read.stays, key=lambda e: read.names.get(e, "")) for s in read.stays[e]
+    ]
     if json_:
         output.emit_json(
             [

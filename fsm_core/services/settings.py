@@ -304,8 +304,7 @@ SPECS: dict[str, SettingSpec] = {
     "gps_radius_m": SettingSpec(
         "150",
         _whole("gps_radius_m", 10, 5000, "metres"),
-        "how far from an object's point a technician counts as on site (an object may say "
-        "its own)",
+        "how far from an object's point a technician counts as on site (an object may say its own)",
     ),
     # arrival and departure read from the fixes (fsm_core.services.gps.stays says why each
     # default is what it is)

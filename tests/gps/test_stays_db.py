@@ -76,9 +76,7 @@ def test_a_visit_gets_its_actual_arrival_departure_and_minutes(db, world, sent):
     assert arrival == actual
 
 
-def test_a_visit_nobody_came_to_has_no_actual_and_an_object_without_coordinates_says_so(
-    db, world
-):
+def test_a_visit_nobody_came_to_has_no_actual_and_an_object_without_coordinates_says_so(db, world):
     order = world.order(
         customer_id=world.other_customer.id,
         object_id=world.foreign_object.id,
@@ -108,7 +106,8 @@ def test_an_order_without_a_visit_is_matched_through_its_assignee(db, world, sen
     with db.reader() as s:
         arrival = gps.order_arrival(session=s, order_id=sent["other"].id)
         read = gps.day_stays(session=s, day=DAY, employee_ids=[world.petrov.id])
-    assert arrival is not None and arrival.arrived_at == T0
+    assert arrival is not None
+    assert arrival.arrived_at == T0
     assert [st.order for st in read.stays[world.petrov.id]] == [sent["other"].number]
 
 
@@ -133,7 +132,14 @@ def test_a_crew_visit_takes_its_members_stays(db, world):
 def test_a_per_object_radius_wins_over_the_company_one(db, world, sent):
     store(db, world.ivanov.id, Track(T0).stay(120, 0, 30).points)  # 120 m from the shop
     with db.reader() as s:
-        assert len(gps.day_stays(session=s, day=DAY, employee_ids=[world.ivanov.id]).stays[world.ivanov.id]) == 1
+        assert (
+            len(
+                gps.day_stays(session=s, day=DAY, employee_ids=[world.ivanov.id]).stays[
+                    world.ivanov.id
+                ]
+            )
+            == 1
+        )
     with db.transaction() as s:  # no service sets it yet: the column, as a migration left it
         s.get(ServiceObject, world.site.id).gps_radius_m = 50
     with db.reader() as s:
@@ -156,7 +162,8 @@ def test_the_day_report(db, world, sent):
     assert 6 <= report.travel_minutes <= 9  # 3 km and 2 km at 40 km/h, not the gap
     assert [st.object_id for st in report.stays] == [world.site.id, None]  # a stop after
     assert report.orders_done == [sent["order"].number]
-    assert report.first_at == t.points[0].at and report.last_at == t.points[-1].at
+    assert report.first_at == t.points[0].at
+    assert report.last_at == t.points[-1].at
     assert report.largest_gap_minutes == 30
 
 
@@ -287,7 +294,16 @@ def test_visits_and_day_json(db_url, db, world, sent, check_in):
     store(db, world.ivanov.id, t.points)
     check_in(sent["other"].id)  # Петров's order, Петров without a position
     stays = json.loads(
-        invoke(db_url, "gps", "visits", "--employee", world.ivanov.short_name, "--date", "26.11.2026", "--json").stdout
+        invoke(
+            db_url,
+            "gps",
+            "visits",
+            "--employee",
+            world.ivanov.short_name,
+            "--date",
+            "26.11.2026",
+            "--json",
+        ).stdout
     )
     assert [set(s) for s in stays] == [
         {"employee", "object_id", "object", "order", "arrived_at", "left_at", "minutes", "how"}
@@ -298,8 +314,10 @@ def test_visits_and_day_json(db_url, db, world, sent, check_in):
         sent["order"].number,
         "detected",
     )
-    assert first["arrived_at"].startswith("2026-11-26T10:") and first["arrived_at"].endswith("+03:00")
-    assert stop["object_id"] is None and stop["order"] is None
+    assert first["arrived_at"].startswith("2026-11-26T10:")
+    assert first["arrived_at"].endswith("+03:00")
+    assert stop["object_id"] is None
+    assert stop["order"] is None
     everyone = json.loads(invoke(db_url, "gps", "visits", "--date", "26.11.2026", "--json").stdout)
     assert [s["how"] for s in everyone if s["employee"] != stays[0]["employee"]] == ["no fix"]
     days = json.loads(invoke(db_url, "gps", "day", "--date", "26.11.2026", "--json").stdout)
@@ -319,7 +337,9 @@ def test_visits_and_day_json(db_url, db, world, sent, check_in):
         }
     ]
     assert days[0]["km"] > 5
-    table = invoke(db_url, "gps", "day", "--employee", world.ivanov.short_name, "--date", "26.11.2026").stdout
+    table = invoke(
+        db_url, "gps", "day", "--employee", world.ivanov.short_name, "--date", "26.11.2026"
+    ).stdout
     assert "Иванов" in table
     bad = invoke(db_url, "gps", "visits", "--date", "31.02.2026", code=1)
     assert bad.stderr.count("\n") == 1

@@ -27,7 +27,11 @@ def at_objects(stays: list[RawStay]) -> list[RawStay]:
 
 
 def inside(t: Track, target: Target = A) -> list[datetime]:
-    return [p.at for p in t.points if metres(p.latitude, p.longitude, target.latitude, target.longitude) <= target.radius_m]
+    return [
+        p.at
+        for p in t.points
+        if metres(p.latitude, p.longitude, target.latitude, target.longitude) <= target.radius_m
+    ]
 
 
 def test_arrival_is_back_dated_to_the_first_fix_inside_and_departure_to_the_last():
@@ -38,7 +42,8 @@ def test_arrival_is_back_dated_to_the_first_fix_inside_and_departure_to_the_last
     assert stays[0].object_id == 1
     assert utc(stays[0].arrived) == inside_at[0]
     assert utc(stays[0].left) == inside_at[-1]
-    assert stays[0].left is not None and stays[0].left - stays[0].arrived > 60 * 60
+    assert stays[0].left is not None
+    assert stays[0].left - stays[0].arrived > 60 * 60
 
 
 def test_a_drive_past_the_object_is_not_a_visit():
@@ -88,7 +93,8 @@ def test_a_gap_inside_does_not_break_the_stay_but_a_long_one_ends_it_at_the_last
     t = Track(T0).stay(0, 0, 20).wait(40).stay(0, 0, 20)
     stays = detect(t.points, [A], TH)
     assert len(stays) == 1
-    assert stays[0].left is not None and stays[0].left - stays[0].arrived > 75 * 60
+    assert stays[0].left is not None
+    assert stays[0].left - stays[0].arrived > 75 * 60
     long = Track(T0).stay(0, 0, 20)
     before_gap = long.points[-1].at
     long.wait(180).stay(0, 0, 20)
@@ -101,7 +107,8 @@ def test_two_objects_a_hundred_metres_apart():
     t = Track(T0).stay(0, 0, 30).drive((0, 0), (100, 0), kmh=5).stay(100, 0, 30)
     stays = detect(t.points, [A, B], TH)
     assert [s.object_id for s in stays] == [1, 2]
-    assert stays[0].left is not None and stays[0].left <= stays[1].arrived
+    assert stays[0].left is not None
+    assert stays[0].left <= stays[1].arrived
 
 
 def test_fixes_alternating_between_two_near_objects_do_not_flap():
@@ -118,7 +125,8 @@ def test_a_long_stop_away_from_every_object_is_a_stay_without_one():
     t = Track(T0).drive((0, 0), (2000, 0)).stay(2000, 0, 15).drive((2000, 0), (4000, 0))
     stays = detect(t.points, [A], TH)
     assert [s.object_id for s in stays] == [None]
-    assert stays[0].left is not None and 14 * 60 <= stays[0].left - stays[0].arrived <= 16 * 60
+    assert stays[0].left is not None
+    assert 14 * 60 <= stays[0].left - stays[0].arrived <= 16 * 60
     short = Track(T0).drive((0, 0), (2000, 0)).stay(2000, 0, 5).drive((2000, 0), (4000, 0))
     assert detect(short.points, [A], TH) == []
 

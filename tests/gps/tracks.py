@@ -11,7 +11,9 @@ from fsm_core.services.gps.stays import M_PER_DEG
 HOME = (59.931172, 30.360891)  # the world's site (Невский пр., 114)
 
 
-def offset(east_m: float, north_m: float, origin: tuple[float, float] = HOME) -> tuple[float, float]:
+def offset(
+    east_m: float, north_m: float, origin: tuple[float, float] = HOME
+) -> tuple[float, float]:
     lat0, lon0 = origin
     return (
         lat0 + north_m / M_PER_DEG,
@@ -48,7 +50,9 @@ class Track:
         steps = max(1, round(length / (kmh / 3.6) / every))
         for i in range(steps):
             f = i / steps
-            self.fix(start[0] + (end[0] - start[0]) * f, start[1] + (end[1] - start[1]) * f, accuracy)
+            self.fix(
+                start[0] + (end[0] - start[0]) * f, start[1] + (end[1] - start[1]) * f, accuracy
+            )
             self.at += timedelta(seconds=every)
         return self
 

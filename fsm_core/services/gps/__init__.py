@@ -10,6 +10,7 @@
 - :mod:`.day` — a technician's day: kilometres, time on site and on the road.
 """
 
+from fsm_core.services.gps.day import DayReport, day_report
 from fsm_core.services.gps.devices import (
     DeviceView,
     bind_device,
@@ -26,13 +27,13 @@ from fsm_core.services.gps.positions import (
     prune,
     read_fixes,
 )
-from fsm_core.services.gps.day import DayReport, day_report
 from fsm_core.services.gps.proximity import (
     Proximity,
     Verdict,
     employee_distance_to_object,
 )
 from fsm_core.services.gps.stays import Thresholds
+from fsm_core.services.gps.store import Outcome, Recorded, record_fixes, retention_start
 from fsm_core.services.gps.visits import (
     Actual,
     DayStays,
@@ -42,38 +43,37 @@ from fsm_core.services.gps.visits import (
     order_arrival,
     visit_actuals,
 )
-from fsm_core.services.gps.store import Outcome, Recorded, record_fixes, retention_start
 
 __all__ = [
     "KNOT_KMH",
     "Actual",
     "DayReport",
     "DayStays",
-    "How",
-    "Proximity",
-    "Stay",
-    "Thresholds",
-    "Verdict",
-    "day_report",
-    "day_stays",
-    "employee_distance_to_object",
-    "order_arrival",
-    "visit_actuals",
     "DeviceView",
     "Fix",
+    "How",
     "Latest",
     "Outcome",
     "Point",
+    "Proximity",
     "Recorded",
+    "Stay",
+    "Thresholds",
+    "Verdict",
     "bind_device",
     "check_fix",
     "check_identifier",
     "count_positions",
+    "day_report",
+    "day_stays",
+    "employee_distance_to_object",
     "latest_positions",
     "list_devices",
+    "order_arrival",
     "prune",
     "read_fixes",
     "record_fixes",
     "retention_start",
     "unbind_device",
+    "visit_actuals",
 ]

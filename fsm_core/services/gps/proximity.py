@@ -93,13 +93,15 @@ def employee_distance_to_object(
 def check_in_employee(session: Session, order: Order, actor: str) -> int | None:
     """Whose position a check-in is read against: the answering user's employee if the
     user is one, else the order's assignee."""
-    found = session.exec(
-        select(AppUser.employee_id).where(
-            AppUser.display_name == actor, AppUser.employee_id.is_not(None)  # type: ignore[union-attr]
-        )
-    ).all()
-    if len(set(found)) == 1:
-        return found[0]
+    found = {
+        employee_id
+        for employee_id in session.exec(
+            select(AppUser.employee_id).where(AppUser.display_name == actor)
+        ).all()
+        if employee_id is not None
+    }
+    if len(found) == 1:
+        return int(found.pop())
     return order.assignee_id
 
 

@@ -184,7 +184,7 @@ def label(
 class _Run:
     """Consecutive fixes with the same object (or none)."""
 
-    __slots__ = ("zone", "first", "last", "count", "dwell", "trail", "hard")
+    __slots__ = ("count", "dwell", "first", "hard", "last", "trail", "zone")
 
     def __init__(self, zone: int | None, at: float, hard: bool) -> None:
         self.zone = zone

@@ -267,7 +267,12 @@ def _pick(links_: Sequence[Link], arrived: datetime, left: datetime) -> Link | N
         overlap = (min(left, link.end) - max(arrived, link.start)).total_seconds()
         if overlap > 0:
             return (0, -overlap)
-        return (1, min(abs((link.start - left).total_seconds()), abs((arrived - link.end).total_seconds())))
+        return (
+            1,
+            min(
+                abs((link.start - left).total_seconds()), abs((arrived - link.end).total_seconds())
+            ),
+        )
 
     return min(links_, key=score)
 
@@ -303,11 +308,15 @@ def day_stays(
         if employee_ids is not None
         else set(times) | {c.employee_id for c in check_ins}
     )
-    names: dict[int, str] = dict(
-        session.execute(
-            select_columns(Employee.id, Employee.short_name).where(col(Employee.id).in_(ids))
-        ).all()
-    ) if ids else {}
+    names: dict[int, str] = (
+        dict(
+            session.execute(
+                select_columns(Employee.id, Employee.short_name).where(col(Employee.id).in_(ids))
+            ).all()
+        )
+        if ids
+        else {}
+    )
     th = thresholds(session)
     linked = links(session=session, start=start, end=end, employee_ids=ids)
     targets, object_names = _targets(
@@ -323,8 +332,7 @@ def day_stays(
         good = result.good[employee_id] = good_fixes.get(employee_id, [])
         raw = detect([], [targets[o] for o in mine if o in targets], th, now=live, good=good)
         result.stays[employee_id] = [
-            _stay(employee_id, names.get(employee_id, ""), r, mine, object_names, now)
-            for r in raw
+            _stay(employee_id, names.get(employee_id, ""), r, mine, object_names, now) for r in raw
         ]
     _add_check_ins(result, check_ins, linked, object_names, th)
     return result
@@ -508,8 +516,7 @@ def _actual(
         for s in read.stays.get(p, [])
         if s.object_id == object_id
         and (
-            s.visit_id == visit.id
-            or (s.visit_id is None and s.order_id in (None, visit.order_id))
+            s.visit_id == visit.id or (s.visit_id is None and s.order_id in (None, visit.order_id))
         )
     ]
     detected = [s for s in mine if s.how == How.DETECTED]
@@ -530,9 +537,7 @@ def _actual(
     return Actual(None, None, None, None, reason)
 
 
-def order_arrival(
-    *, session: Session, order_id: int, now: datetime | None = None
-) -> Actual | None:
+def order_arrival(*, session: Session, order_id: int, now: datetime | None = None) -> Actual | None:
     """The verified arrival on an order: its latest visit that has begun, else today's
     stay of its assignee at its object; None when nothing is planned or assigned."""
     now = now or clock.now()
@@ -559,7 +564,11 @@ def order_arrival(
         now=now,
     )
     fake = Visit(
-        id=-1, order_id=order_id, employee_id=order.assignee_id, start_at=now, end_at=now,
+        id=-1,
+        order_id=order_id,
+        employee_id=order.assignee_id,
+        start_at=now,
+        end_at=now,
         created_by="",
     )
     return _actual(read, fake, order.object_id, [order.assignee_id], session)
