@@ -551,11 +551,20 @@ def _read_check_in(session: Session, order: Order, answer: ChecklistAnswer, acto
     """A check-in read against the technician's latest fix (the answering user's employee,
     else the order's assignee): the distance to the object, the fix's age, the verdict. It
     is recorded beside the time, never taken as an arrival."""
-    from fsm_core.services.gps.proximity import check_in_employee, employee_distance_to_object
+    from fsm_core.services.gps.proximity import (
+        check_in_employee,
+        employee_distance_to_object,
+        is_tracked,
+    )
 
+    employee_id = check_in_employee(session, order, actor)
+    if employee_id is None or not is_tracked(session, employee_id):
+        # nobody to read, or a technician the company does not track: only the time
+        answer.check_in_distance_m = answer.check_in_fix_age_s = answer.check_in_verdict = None
+        return
     reading = employee_distance_to_object(
         session=session,
-        employee_id=check_in_employee(session, order, actor),
+        employee_id=employee_id,
         object_id=order.object_id,
         now=answer.answered_at,
     )

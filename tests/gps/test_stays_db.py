@@ -236,9 +236,17 @@ def answer_order(db, answer: ChecklistAnswer) -> str:
 
 
 def test_check_in_without_a_position(db, world, check_in):
+    with db.transaction() as s:
+        gps.bind_device(session=s, identifier="phone-1", employee=world.ivanov.id)
     answer = check_in()
     assert (answer.check_in_verdict, answer.check_in_distance_m) == ("no_fix", None)
     assert shown(answer).endswith("нет позиции")
+
+
+def test_check_in_of_a_technician_nobody_tracks_records_only_the_time(db, world, check_in):
+    answer = check_in()
+    assert (answer.check_in_verdict, answer.check_in_distance_m) == (None, None)
+    assert shown(answer) == clock.now().astimezone(UTC).strftime("%d.%m.%Y %H:%M")
 
 
 def test_check_in_with_a_stale_position(db, world, check_in):

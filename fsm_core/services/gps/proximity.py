@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from fsm_core import clock
-from fsm_core.models import AppUser, Order, ServiceObject
+from fsm_core.models import AppUser, GpsDevice, Order, Position, ServiceObject
 from fsm_core.services import settings as company_settings
 from fsm_core.services.gps.positions import latest_positions
 from fsm_core.services.gps.stays import metres
@@ -103,6 +103,22 @@ def check_in_employee(session: Session, order: Order, actor: str) -> int | None:
     if len(found) == 1:
         return int(found.pop())
     return order.assignee_id
+
+
+def is_tracked(session: Session, employee_id: int) -> bool:
+    """Whether the employee carries a bound device or has any position: a check-in of
+    someone the company does not track records only its time."""
+    device = session.exec(
+        select(GpsDevice.id).where(GpsDevice.employee_id == employee_id).limit(1)
+    ).first()
+    if device is not None:
+        return True
+    return (
+        session.exec(
+            select(Position.id).where(Position.employee_id == employee_id).limit(1)
+        ).first()
+        is not None
+    )
 
 
 def distance_text(distance_m: float, *, lang: str) -> str:
