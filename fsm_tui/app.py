@@ -47,6 +47,7 @@ from fsm_tui.messages import (
     OpenOrder,
     OrderRead,
     OrdersChanged,
+    PositionsArrived,
 )
 from fsm_tui.safe_text import ControlCharacters
 from fsm_tui.text import localize_bindings, t
@@ -349,7 +350,9 @@ class FsmApp(App[None]):
 
     # --- messages to every screen --------------------------------------------------------
 
-    def broadcast(self, message: OrdersChanged | MessagesArrived | LiveStateChanged) -> None:
+    def broadcast(
+        self, message: OrdersChanged | MessagesArrived | LiveStateChanged | PositionsArrived
+    ) -> None:
         """Deliver ``message`` to every open screen, in every section."""
         if isinstance(message, LiveStateChanged):
             self.live_state = message.state
@@ -363,6 +366,9 @@ class FsmApp(App[None]):
         self.broadcast(message)
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
+        self.broadcast(message)
+
+    def on_positions_arrived(self, message: PositionsArrived) -> None:
         self.broadcast(message)
 
     # --- order actions shared by every section -------------------------------------------

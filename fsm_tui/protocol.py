@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from fsm_tui.backend import Backend, Catalog, HeadStart
-    from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged
+    from fsm_tui.messages import (
+        LiveStateChanged,
+        MessagesArrived,
+        OrdersChanged,
+        PositionsArrived,
+    )
 
 
 class Dashboard(Protocol):
@@ -39,7 +44,9 @@ class Dashboard(Protocol):
 
     def report_error(self, error: BaseException | None) -> None: ...
 
-    def broadcast(self, message: OrdersChanged | MessagesArrived | LiveStateChanged) -> None: ...
+    def broadcast(
+        self, message: OrdersChanged | MessagesArrived | LiveStateChanged | PositionsArrived
+    ) -> None: ...
 
     def open_order(self, order_id: int, *, task: tuple[str, str] | None = None) -> None: ...
 

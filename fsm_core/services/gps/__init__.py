@@ -36,9 +36,11 @@ from fsm_core.services.gps.stays import Thresholds
 from fsm_core.services.gps.store import Outcome, Recorded, record_fixes, retention_start
 from fsm_core.services.gps.visits import (
     Actual,
+    DayMarks,
     DayStays,
     How,
     Stay,
+    day_marks,
     day_stays,
     order_arrival,
     visit_actuals,
@@ -47,6 +49,7 @@ from fsm_core.services.gps.visits import (
 __all__ = [
     "KNOT_KMH",
     "Actual",
+    "DayMarks",
     "DayReport",
     "DayStays",
     "DeviceView",
@@ -64,6 +67,7 @@ __all__ = [
     "check_fix",
     "check_identifier",
     "count_positions",
+    "day_marks",
     "day_report",
     "day_stays",
     "employee_distance_to_object",

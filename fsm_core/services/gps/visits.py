@@ -572,3 +572,59 @@ def order_arrival(*, session: Session, order_id: int, now: datetime | None = Non
         created_by="",
     )
     return _actual(read, fake, order.object_id, [order.assignee_id], session)
+
+
+# --- the planner's marks ----------------------------------------------------------------
+
+LATE = timedelta(minutes=15)
+"""An arrival this long after the visit's planned start is late."""
+
+
+@dataclass(frozen=True)
+class DayMarks:
+    """What the planner draws under the planned blocks: each tracked employee's stays
+    (start, end — None while there —, object or None), and the visits of the day whose
+    people were tracked that came late or never."""
+
+    stays: dict[int, list[tuple[datetime, datetime | None, int | None]]]
+    late: frozenset[int]
+    missed: frozenset[int]
+    actuals: dict[int, Actual]
+
+
+def day_marks(*, session: Session, day: date, now: datetime | None = None) -> DayMarks:
+    """The planner's marks for a local day; empty when nobody has a fix that day."""
+    now = now or clock.now()
+    read = day_stays(session=session, day=day, now=now)
+    tracked = {e for e, times in read.times.items() if times}
+    if not tracked:
+        return DayMarks({}, frozenset(), frozenset(), {})
+    visits = session.execute(
+        select_columns(Visit, Order.object_id)
+        .join(Order, col(Order.id) == col(Visit.order_id))
+        .where(col(Visit.start_at) < read.end, col(Visit.end_at) > read.start)
+    ).all()
+    late: set[int] = set()
+    missed: set[int] = set()
+    actuals: dict[int, Actual] = {}
+    for visit, object_id in visits:
+        people = [p for p in _people(session, visit) if p in tracked]
+        if not people or visit.id is None:
+            continue
+        actual = actuals[visit.id] = _actual(read, visit, object_id, people, session)
+        if actual.reason is not None:
+            continue
+        if actual.arrived_at is None or actual.how != How.DETECTED:
+            if visit.end_at <= now:
+                missed.add(visit.id)
+        elif actual.arrived_at > visit.start_at + LATE:
+            late.add(visit.id)
+    stays = {
+        e: [
+            (s.arrived_at, s.left_at, s.object_id)
+            for s in read.stays.get(e, [])
+            if s.how == How.DETECTED
+        ]
+        for e in tracked
+    }
+    return DayMarks(stays, frozenset(late), frozenset(missed), actuals)
