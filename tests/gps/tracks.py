@@ -24,8 +24,9 @@ def offset(
 class Track:
     """Fixes appended leg by leg, time running on."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, origin: tuple[float, float] = HOME) -> None:
         self.at = start
+        self.origin = origin
         self.points: list[Point] = []
 
     def stay(
@@ -57,7 +58,7 @@ class Track:
         return self
 
     def fix(self, east: float, north: float, accuracy: float | None = 10) -> Track:
-        lat, lon = offset(east, north)
+        lat, lon = offset(east, north, self.origin)
         self.points.append(Point(self.at, lat, lon, accuracy, None))
         return self
 
