@@ -247,6 +247,8 @@ def test_check_in_of_a_technician_nobody_tracks_records_only_the_time(db, world,
     answer = check_in()
     assert (answer.check_in_verdict, answer.check_in_distance_m) == (None, None)
     assert shown(answer) == clock.now().astimezone(UTC).strftime("%d.%m.%Y %H:%M")
+    with db.reader() as s:  # and it is no stay: there is no position to read it against
+        assert gps.day_stays(session=s, day=DAY).stays == {}
 
 
 def test_check_in_with_a_stale_position(db, world, check_in):
@@ -300,7 +302,10 @@ def test_visits_and_day_json(db_url, db, world, sent, check_in):
     t = Track(T0 + timedelta(minutes=12)).drive((-3000, 0), (0, 0)).stay(0, 0, 65)
     t.drive((0, 0), (3000, 0)).stay(3000, 0, 20)
     store(db, world.ivanov.id, t.points)
-    check_in(sent["other"].id)  # Петров's order, Петров without a position
+    check_in(sent["other"].id)  # Петров's order, Петров not tracked: not a stay
+    with db.transaction() as s:
+        gps.bind_device(session=s, identifier="phone-2", employee=world.petrov.id)
+    check_in(sent["other"].id)  # now with a phone, but no position yet
     stays = json.loads(
         invoke(
             db_url,

@@ -57,6 +57,8 @@ _HOW_OF_VERDICT = {
     Verdict.STALE.value: How.NO_FIX,
     Verdict.NO_COORDINATES.value: How.UNVERIFIED,
 }
+"""A check-in's verdict as a stay's ``how``; a check-in of someone not tracked (no verdict)
+is not a stay at all."""
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,8 @@ def _check_ins(session: Session, start: datetime, end: datetime) -> list[_CheckI
             col(ChecklistAnswer.answered_at) >= start,
             col(ChecklistAnswer.answered_at) < end,
             col(ChecklistAnswer.value).is_not(None),
+            # read against nobody's position (the technician is not tracked): only a time
+            col(ChecklistAnswer.check_in_verdict).is_not(None),
         )
     ).all()
     found = []
