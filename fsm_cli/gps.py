@@ -426,3 +426,6 @@ def _gpx_summary(report: "gpx.GpxReport") -> str:
             "ничего не записано (--skip-invalid запишет хорошие точки)",
         )
     return f"{report.file}: {counts}; {verdict}"
+
+
+import fsm_cli.gps_days  # noqa: E402,F401  (registers `fsm gps visits` and `fsm gps day` on app)

@@ -117,6 +117,8 @@ UI: dict[str, tuple[str, str]] = {
     ),
     "order.unchanged": ("Nothing to save.", "Нечего сохранять."),
     "order.info": ("Details", "Сведения"),
+    "order.position": ("Position", "Позиция"),
+    "order.arrival": ("Arrival", "Прибытие"),
     "conflict.title": (
         "Someone else changed this order (you edited version {mine}, it is now {theirs}). "
         "Nothing was saved; your edits are still in the form.",
@@ -220,6 +222,11 @@ UI: dict[str, tuple[str, str]] = {
         "[on $primary 70%]  [/] визит  [on $warning 60%]! [/] замечание  "
         "[on $error 60%]! [/] конфликт  [on $error]▓[/] пересечение  "
         "[on $panel-lighten-2]✓ [/] выполнен  × нет  · вне графика",
+    ),
+    "planner.actual": ("by GPS", "по GPS"),
+    "planner.legend_gps": (
+        "  [$success]━[/] on site  ╌ stop  [$warning]◂[/] late  [$error]✗[/] never came",
+        "  [$success]━[/] на объекте  ╌ стоянка  [$warning]◂[/] опоздал  [$error]✗[/] не был",
     ),
     "planner.detail": ("Selected", "Выбрано"),
     "planner.nearest": ("Nearest free", "Ближайшие свободные"),

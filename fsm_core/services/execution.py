@@ -431,8 +431,18 @@ def answer_text(item: ChecklistItem, answer: ChecklistAnswer | None, *, tz: Any,
         return words[1] if lang == "ru" else words[0]
     if item.kind == "check_in":
         from fsm_core.formatting import local_time
+        from fsm_core.services.gps.proximity import verdict_text
 
-        return local_time(datetime.fromisoformat(answer.value), tz, lang=lang)
+        when = local_time(datetime.fromisoformat(answer.value), tz, lang=lang)
+        if answer.check_in_verdict is None:  # answered before positions were read
+            return when
+        reading = verdict_text(
+            answer.check_in_verdict,
+            answer.check_in_distance_m,
+            answer.check_in_fix_age_s,
+            lang=lang,
+        )
+        return f"{when} · {reading}"
     if item.kind == "number" and answer.number is not None:
         from fsm_core.formatting import number
 
@@ -519,6 +529,8 @@ def answer_item(
     previous.value, previous.number, previous.attachment_id = stored, number, attachment_id
     previous.answered_by = actor
     previous.answered_at = clock.now()
+    if item.kind == "check_in":
+        _read_check_in(session, order, previous, actor)
     session.flush()
     _history(
         session,
@@ -533,6 +545,32 @@ def answer_item(
     if _triggers(item, stored, number) and not was_triggered:
         _fire_rule(session, order, item, stored, actor, outcome)
     return outcome
+
+
+def _read_check_in(session: Session, order: Order, answer: ChecklistAnswer, actor: str) -> None:
+    """A check-in read against the technician's latest fix (the answering user's employee,
+    else the order's assignee): the distance to the object, the fix's age, the verdict. It
+    is recorded beside the time, never taken as an arrival."""
+    from fsm_core.services.gps.proximity import (
+        check_in_employee,
+        employee_distance_to_object,
+        is_tracked,
+    )
+
+    employee_id = check_in_employee(session, order, actor)
+    if employee_id is None or not is_tracked(session, employee_id):
+        # nobody to read, or a technician the company does not track: only the time
+        answer.check_in_distance_m = answer.check_in_fix_age_s = answer.check_in_verdict = None
+        return
+    reading = employee_distance_to_object(
+        session=session,
+        employee_id=employee_id,
+        object_id=order.object_id,
+        now=answer.answered_at,
+    )
+    answer.check_in_distance_m = reading.distance_m
+    answer.check_in_fix_age_s = reading.fix_age_s
+    answer.check_in_verdict = reading.verdict.value
 
 
 def _read_answer(item: ChecklistItem, value: str | None) -> tuple[str | None, Decimal | None, None]:

@@ -314,6 +314,33 @@ SPECS: dict[str, SettingSpec] = {
         _whole("gps_radius_m", 10, 5000, "metres"),
         "how far from an object's point a technician counts as on site (an object may say its own)",
     ),
+    # arrival and departure read from the fixes (fsm_core.services.gps.stays says why each
+    # default is what it is)
+    "gps_arrival_fixes": SettingSpec(
+        "3",
+        _whole("gps_arrival_fixes", 1, 100, "fixes"),
+        "how many fixes inside an object's radius make an arrival (one fix may be a drive-by)",
+    ),
+    "gps_arrival_minutes": SettingSpec(
+        "3",
+        _whole("gps_arrival_minutes", 0, 120, "minutes"),
+        "how long a technician must stay inside an object's radius to have arrived",
+    ),
+    "gps_departure_minutes": SettingSpec(
+        "5",
+        _whole("gps_departure_minutes", 1, 240, "minutes"),
+        "how long a technician must be out of the radius to have left (Traccar waits 300 s)",
+    ),
+    "gps_max_accuracy_m": SettingSpec(
+        "100",
+        _whole("gps_max_accuracy_m", 5, 5000, "metres"),
+        "fixes reporting a worse accuracy are ignored: they neither make nor break a visit",
+    ),
+    "gps_fresh_minutes": SettingSpec(
+        "10",
+        _whole("gps_fresh_minutes", 1, 1440, "minutes"),
+        "a check-in is read against the technician's latest fix if it is this fresh",
+    ),
     # the act as a primary document: the company's requisites, VAT and who signs
     "company_legal_name": SettingSpec(
         "", _any, "full legal name on acts, e.g. Общество с ограниченной ответственностью …"
@@ -409,6 +436,26 @@ class CompanySettings:
     @property
     def gps_radius_m(self) -> int:
         return int(self.values["gps_radius_m"])
+
+    @property
+    def gps_arrival_fixes(self) -> int:
+        return int(self.values["gps_arrival_fixes"])
+
+    @property
+    def gps_arrival_minutes(self) -> int:
+        return int(self.values["gps_arrival_minutes"])
+
+    @property
+    def gps_departure_minutes(self) -> int:
+        return int(self.values["gps_departure_minutes"])
+
+    @property
+    def gps_max_accuracy_m(self) -> int:
+        return int(self.values["gps_max_accuracy_m"])
+
+    @property
+    def gps_fresh_minutes(self) -> int:
+        return int(self.values["gps_fresh_minutes"])
 
     @property
     def vat_rate(self) -> Decimal | None:

@@ -10,6 +10,9 @@ app broadcasts.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -30,7 +33,12 @@ if TYPE_CHECKING:
 class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
     """Base of every full screen: localised bindings, app-wide messages, worker errors."""
 
+    _throttle_last: dict[str, float]
+    _throttle_pending: set[str]
+
     def on_mount(self) -> None:
+        self._throttle_last = {}
+        self._throttle_pending = set()
         self.fsm.screens_to_notify.add(self)
         self.watch(self.app, "catalog", self._catalog_changed, init=True)
 
@@ -63,7 +71,25 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
         self.positions_arrived(message)
 
     def positions_arrived(self, message: PositionsArrived) -> None:
-        """Technicians' positions were recorded (here or by another process)."""
+        """Technicians' positions came (live updates): see :meth:`throttled`."""
+
+    def throttled(self, key: str, every: float, call: Callable[[], object]) -> None:
+        """``call()`` now, or once when ``every`` seconds have passed since it last ran
+        (positions may come every second: a screen reads them again at most this often)."""
+        now = monotonic()
+        last = self._throttle_last.get(key, -math.inf)
+        if now - last >= every:
+            self._throttle_last[key] = now
+            call()
+        elif key not in self._throttle_pending:
+            self._throttle_pending.add(key)
+
+            def later() -> None:
+                self._throttle_pending.discard(key)
+                self._throttle_last[key] = monotonic()
+                call()
+
+            self.set_timer(every - (now - last), later)
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
         message.stop()

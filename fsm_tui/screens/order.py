@@ -43,12 +43,13 @@ from fsm_core.formatting import due_time, local_time, moment, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
+from fsm_core.services.gps.order_view import OrderGps, order_gps
 from fsm_core.services.order_queries import HistoryLine
 from fsm_core.timeparse import parse_datetime
 from fsm_core.values import format_phone
 from fsm_tui import cells
 from fsm_tui.backend import Catalog
-from fsm_tui.messages import OrdersChanged
+from fsm_tui.messages import OrdersChanged, PositionsArrived
 from fsm_tui.screens.base import FsmScreen
 from fsm_tui.screens.modal import error_field
 from fsm_tui.tabs.act import ActPane
@@ -130,6 +131,7 @@ def read_order(
     if order is None:
         raise NotFound("order", f"#{order_id}")
     details = order_queries.order_details(session=session, order=order, now=now)
+    details["gps"] = order_gps(session=session, order_id=order_id, lang=lang, now=now)
     history = order_queries.history_lines(session=session, order_id=order_id, lang=lang, tz=tz)
     return details, history
 
@@ -138,6 +140,11 @@ def read_order(
 class Loaded(Message):
     details: Details
     history: list[HistoryLine]
+
+
+@dataclass
+class GpsLoaded(Message):
+    place: OrderGps | None
 
 
 @dataclass
@@ -394,6 +401,31 @@ class OrderScreen(FsmScreen):
     def orders_changed(self, message: OrdersChanged) -> None:
         if message.concerns(self.order_id):
             self._load()
+
+    # --- positions: the assignee's distance and arrival, refreshed as fixes come ---------
+
+    GPS_EVERY: ClassVar[float] = 5.0
+    """Seconds between two refreshes of the position lines however fast the fixes come."""
+
+    def positions_arrived(self, message: PositionsArrived) -> None:
+        place: OrderGps | None = self.details.get("gps") if self.details else None
+        if place is None or not any(message.concerns(e) for e in place.employee_ids):
+            return
+        self.throttled("order-gps", self.GPS_EVERY, self._load_gps)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="order-gps")
+    def _load_gps(self) -> None:
+        backend = self.fsm.backend
+        with backend.reader() as session:
+            place = order_gps(
+                session=session, order_id=self.order_id, lang=self.lang, now=backend.now()
+            )
+        self.post_message(GpsLoaded(place))
+
+    def on_gps_loaded(self, message: GpsLoaded) -> None:
+        if self.details is not None:
+            self.details["gps"] = message.place
+            self._show_info(self.details)
 
     # --- the form ------------------------------------------------------------------------
 
@@ -713,6 +745,11 @@ class OrderScreen(FsmScreen):
         ]
         for key, value in rows:
             table.add_row(label(key, lang), value)
+        place: OrderGps | None = d.get("gps")
+        if place is not None:  # only when its people are tracked: else as it always was
+            table.add_row(t("order.position", lang), place.position)
+            if place.arrival is not None:
+                table.add_row(t("order.arrival", lang), place.arrival)
         info = self.query_one("#order-info", Static)
         info.update(table)
         info.border_title = t("order.info", lang)

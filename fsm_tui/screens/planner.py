@@ -33,12 +33,13 @@ from fsm_core.formatting import day_text, duration, moment
 from fsm_core.i18n import criticality_name, weekday_name
 from fsm_core.models import TimeOffKind
 from fsm_core.models.planning import TIME_OFF_NAMES
-from fsm_core.services import planning
+from fsm_core.services import gps, planning
 from fsm_core.services import settings as company_settings
+from fsm_core.services.gps import DayMarks
 from fsm_core.services.planning import Candidate, PersonSchedule, Schedule, VisitView
 from fsm_tui import cells
 from fsm_tui.backend import Catalog
-from fsm_tui.messages import OrdersChanged
+from fsm_tui.messages import OrdersChanged, PositionsArrived
 from fsm_tui.screens.base import SectionScreen
 from fsm_tui.screens.plan_visit import (
     Planned,
@@ -90,6 +91,7 @@ class PlannerScreen(SectionScreen):
         schedule: Schedule
         queue: list[Row]
         visit_minutes: int
+        marks: DayMarks | None = None
 
     @dataclass
     class NearestLoaded(Message):
@@ -169,8 +171,9 @@ class PlannerScreen(SectionScreen):
             schedule = planning.schedule(session=session, first_day=day, last_day=day)
             queue = planning.unscheduled(session=session, now=backend.now(), limit=self.QUEUE_LIMIT)
             minutes = company_settings.load(session=session).visit_minutes
+            marks = gps.day_marks(session=session, day=day, now=backend.now())
         if not worker.is_cancelled:
-            self.post_message(self.Loaded(generation, day, schedule, queue, minutes))
+            self.post_message(self.Loaded(generation, day, schedule, queue, minutes, marks))
 
     def on_planner_screen_loaded(self, message: Loaded) -> None:
         if message.generation != self._generation:
@@ -178,8 +181,15 @@ class PlannerScreen(SectionScreen):
         self.schedule = message.schedule
         self.visit_minutes = message.visit_minutes
         self.timeline.show(
-            message.schedule, now=self.fsm.backend.now(), focus_visit_id=self._focus_visit_id
+            message.schedule,
+            now=self.fsm.backend.now(),
+            focus_visit_id=self._focus_visit_id,
+            marks=message.marks,
         )
+        legend = t("planner.legend", self.lang)
+        if message.marks is not None and message.marks.stays:
+            legend += t("planner.legend_gps", self.lang)
+        self.query_one("#planner-legend", Static).update(legend)
         self._focus_visit_id = None
         self._show_header()
         self._show_queue(message.queue)
@@ -189,6 +199,13 @@ class PlannerScreen(SectionScreen):
     def orders_changed(self, message: OrdersChanged) -> None:
         if self.fsm.catalog is not None:
             self.reload()
+
+    GPS_EVERY: ClassVar[float] = 10.0
+    """Seconds between two re-reads of the day for new positions, however fast they come."""
+
+    def positions_arrived(self, message: PositionsArrived) -> None:
+        if self.fsm.catalog is not None and self.schedule is not None:
+            self.throttled("planner-gps", self.GPS_EVERY, self.reload)
 
     def on_screen_resume(self) -> None:
         # changes made here reach this screen wherever it is (FsmApp.broadcast), and with

@@ -36,6 +36,7 @@ from textual.strip import Strip
 
 from fsm_core.models import TimeOffKind
 from fsm_core.models.planning import TIME_OFF_NAMES
+from fsm_core.services.gps.visits import DayMarks
 from fsm_core.services.planning import Conflict, PersonDay, PersonSchedule, Schedule, VisitView
 from fsm_tui import cells
 from fsm_tui.text import localize_bindings, t
@@ -114,6 +115,10 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--overlap",
         "timeline--selected",
         "timeline--empty",
+        "timeline--stay",
+        "timeline--stop",
+        "timeline--late",
+        "timeline--missed",
     }
 
     DEFAULT_CSS = """
@@ -146,6 +151,7 @@ class Timeline(ScrollView, can_focus=True):
         localize_bindings(self, lang)
         self.lang = lang
         self.schedule: Schedule | None = None
+        self.marks: DayMarks | None = None
         self.now: datetime | None = None
         self._grid: Grid | None = None
         self._grid_width = -1
@@ -156,13 +162,26 @@ class Timeline(ScrollView, can_focus=True):
     def people(self) -> list[PersonSchedule]:
         return self.schedule.people if self.schedule else []
 
-    def show(self, schedule: Schedule, *, now: datetime, focus_visit_id: int | None = None) -> None:
+    @property
+    def lines(self) -> int:
+        """Lines per person: a third for the actual stays when anyone has positions."""
+        return LINES + 1 if self.marks is not None and self.marks.stays else LINES
+
+    def show(
+        self,
+        schedule: Schedule,
+        *,
+        now: datetime,
+        focus_visit_id: int | None = None,
+        marks: DayMarks | None = None,
+    ) -> None:
         """Draw ``schedule`` (one day), keeping the cursor on the same person and visit
-        (or moving it to ``focus_visit_id``)."""
+        (or moving it to ``focus_visit_id``); ``marks``: the stays read from positions."""
         person = self.current_person
         visit = self.current_visit
         keep_id = focus_visit_id or (visit.id if visit else None)
         self.schedule = schedule
+        self.marks = marks
         self.now = now
         self._grid_width = -1
         row, index = 0, -1
@@ -222,11 +241,11 @@ class Timeline(ScrollView, can_focus=True):
     def _scroll_to_cursor(self) -> None:
         visible = max(self.scrollable_content_region.height - 1, 1)
         top = int(self.scroll_offset.y)
-        first = self.cursor_row * LINES
+        first = self.cursor_row * self.lines
         if first < top:
             self.scroll_to(y=first, animate=False, immediate=True)
-        elif first + LINES > top + visible:
-            self.scroll_to(y=first + LINES - visible, animate=False, immediate=True)
+        elif first + self.lines > top + visible:
+            self.scroll_to(y=first + self.lines - visible, animate=False, immediate=True)
 
     def action_row(self, delta: int) -> None:
         if not self.people:
@@ -275,7 +294,7 @@ class Timeline(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         if event.y < 1 or not self.people:
             return
-        row = (int(self.scroll_offset.y) + event.y - 1) // LINES
+        row = (int(self.scroll_offset.y) + event.y - 1) // self.lines
         if not 0 <= row < len(self.people):
             return
         self.cursor_row = row
@@ -304,7 +323,7 @@ class Timeline(ScrollView, can_focus=True):
         return NARROW_NAME_WIDTH if self.scrollable_content_region.width < 60 else NAME_WIDTH
 
     def _update_size(self) -> None:
-        lines = len(self.people) * LINES or 1
+        lines = len(self.people) * self.lines or 1
         self.virtual_size = Size(self.scrollable_content_region.width, lines + 1)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -341,7 +360,7 @@ class Timeline(ScrollView, can_focus=True):
         if y == 0:
             return self._ruler(grid, width, base)
         line = int(self.scroll_offset.y) + y - 1
-        row, second = divmod(line, LINES)
+        row, second = divmod(line, self.lines)
         people = self.people
         if not people:
             if line == 0:
@@ -350,6 +369,8 @@ class Timeline(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         if row >= len(people):
             return Strip.blank(width, base)
+        if second == 2:
+            return Strip(self._actual_line(people[row], row, grid, width, base), width)
         return Strip(self._person_line(people[row], row, bool(second), grid, width, base), width)
 
     def _ruler(self, grid: Grid, width: int, base: Style) -> Strip:
@@ -472,6 +493,42 @@ class Timeline(ScrollView, can_focus=True):
                 shades[i] = (ch, style)
         for ch, style in shades:
             segments.append(Segment(ch, style))
+        used = self.name_width + grid.cells
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        return segments
+
+    def _actual_line(
+        self, person: PersonSchedule, row: int, grid: Grid, width: int, base: Style
+    ) -> list[Segment]:
+        """Under the blocks: where the positions say the person was — ━ on site at an
+        object, ╌ a stop elsewhere; under a visit ✗ never came, ◂ late."""
+        marks = self.marks
+        assert marks is not None
+        cursor = row == self.cursor_row
+        name_style = base + self._style("name") + Style(bold=False, dim=not cursor)
+        if cursor:
+            name_style = base + self._style("cursor" if self.has_focus else "cursor-blurred")
+        tracked = person.employee_id in marks.stays
+        label = "  " + t("planner.actual", self.lang) if tracked else ""
+        segments = [Segment(cells.fit(label, self.name_width - 1) + " ", name_style)]
+        chars: list[tuple[str, Style]] = [(" ", base)] * grid.cells
+        end_of_day = grid.slice(grid.cells - 1)[1]
+        for start, end, object_id in marks.stays.get(person.employee_id, []):
+            until = end or min(self.now or end_of_day, end_of_day)
+            a = max(0, int(grid.cell_of(start)))
+            b = min(grid.cells, max(a + 1, round(grid.cell_of(until))))
+            style = base + self._style("stay" if object_id is not None else "stop")
+            for i in range(a, b):
+                chars[i] = ("━" if object_id is not None else "╌", style)
+        for visit in person.days[0].visits:
+            if visit.id in marks.missed or visit.id in marks.late:
+                a, b = self._span_cells(grid, visit)
+                if 0 <= a < grid.cells:
+                    missed = visit.id in marks.missed
+                    kind = "missed" if missed else "late"
+                    chars[a] = ("✗" if missed else "◂", base + self._style(kind))
+        segments.extend(Segment(ch, style) for ch, style in chars)
         used = self.name_width + grid.cells
         if used < width:
             segments.append(Segment(" " * (width - used), base))

@@ -4,10 +4,10 @@ fix of each, and pruning what is past the retention period."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import delete, func
+from sqlalchemy import Text, delete, func, type_coerce
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -49,9 +49,12 @@ def read_fixes(
 ) -> dict[int, list[Point]]:
     """Each employee's fixes with ``start <= at < end``, in time order (every employee with
     fixes when ``employee_ids`` is None)."""
+    # the time as the driver gives it (SQLite: naive UTC text; PostgreSQL: an aware
+    # datetime), converted below: the generic DateTime result processing costs more than
+    # everything else here for a day of 5-second fixes
     query = select_columns(
         Position.employee_id,
-        Position.fix_at,
+        type_coerce(col(Position.fix_at), Text),
         Position.latitude,
         Position.longitude,
         Position.accuracy_m,
@@ -61,8 +64,21 @@ def read_fixes(
         query = query.where(col(Position.employee_id).in_(list(employee_ids)))
     query = query.order_by(col(Position.employee_id), col(Position.fix_at))
     found: dict[int, list[Point]] = {}
-    for employee_id, at, lat, lon, accuracy, speed in session.execute(query):
-        found.setdefault(employee_id, []).append(Point(at, lat, lon, accuracy, speed))
+    mine: list[Point] = []
+    current = None
+    parse = datetime.fromisoformat
+    # through the connection: the ORM's row loading doubles the time of a day's fixes
+    for employee_id, at, lat, lon, accuracy, speed in session.connection().execute(query).all():
+        if employee_id != current:
+            current, mine = employee_id, found.setdefault(employee_id, [])
+        when = (
+            parse(at).replace(tzinfo=UTC)
+            if isinstance(at, str)
+            else at.replace(tzinfo=UTC)
+            if at.tzinfo is None
+            else at.astimezone(UTC)
+        )
+        mine.append(Point(when, lat, lon, accuracy, speed))
     return found
 
 
