@@ -6,6 +6,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
+from fsm_cli.context import say as _t
 from fsm_cli.options import MAX_INT, Json, JsonLines, Limit, Offset, Search
 
 objects = typer.Typer(no_args_is_help=True, help="Serviced objects (объекты): sites and equipment.")
@@ -120,6 +121,11 @@ def objects_show(
         if record["latitude"] is not None
         else None
     )
+    if coordinates and record["gps_radius_m"] is not None:
+        coordinates += _t(
+            f" · on site within {record['gps_radius_m']} m",
+            f" · на объекте в пределах {record['gps_radius_m']} м",
+        )
     output.fields(
         [
             (STATE.label("object"), " › ".join(record["path"])),
@@ -140,6 +146,16 @@ def objects_show(
     )
 
 
+GpsRadius = Annotated[
+    str | None,
+    typer.Option(
+        "--gps-radius",
+        help="Metres from the point within which a technician is on site (GPS); 'default' "
+        "for the company's gps_radius_m.",
+    ),
+]
+
+
 @objects.command("create")
 def objects_create(
     customer: Annotated[str, typer.Argument(help="The customer who owns it.")],
@@ -151,6 +167,7 @@ def objects_create(
     address: Opt = None,
     lat: Annotated[str | None, typer.Option("--lat", help="Latitude, e.g. 59.9343.")] = None,
     lon: Annotated[str | None, typer.Option("--lon", help="Longitude, e.g. 30.3351.")] = None,
+    gps_radius: GpsRadius = None,
     hint: Annotated[str | None, typer.Option("--hint", help="How to find it on site.")] = None,
     building: Opt = None,
     floor: Opt = None,
@@ -180,6 +197,7 @@ def objects_create(
                 "address": address,
                 "latitude": lat,
                 "longitude": lon,
+                "gps_radius_m": _radius(gps_radius),
                 "location_hint": hint,
                 "building": building,
                 "floor": floor,
@@ -189,6 +207,50 @@ def objects_create(
             },
         )
     output.result(json_, obj.model_dump(), f"Created object #{obj.id} {obj.name}.")
+
+
+def _radius(value: str | None) -> int | None:
+    """--gps-radius: metres, or ``default`` for the company's gps_radius_m."""
+    if value is None or value.strip().lower() in ("default", "по умолчанию", ""):
+        return None
+    text = value.strip().lower().removesuffix("m").removesuffix("м").strip()
+    if not text.isdigit():
+        raise typer.BadParameter(
+            f"{value!r} is not a whole number of metres (or 'default')", param_hint="--gps-radius"
+        )
+    return int(text)
+
+
+@objects.command("update")
+def objects_update(
+    ref: Annotated[str, typer.Argument(help="Name, inventory/serial no., external id or #id.")],
+    name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
+    address: Opt = None,
+    lat: Annotated[str | None, typer.Option("--lat", help="Latitude, e.g. 59.9343.")] = None,
+    lon: Annotated[str | None, typer.Option("--lon", help="Longitude, e.g. 30.3351.")] = None,
+    gps_radius: GpsRadius = None,
+    hint: Annotated[str | None, typer.Option("--hint", help="How to find it on site.")] = None,
+    json_: Json = False,
+) -> None:
+    """Change an object's name, address, point, GPS radius or how to find it; what is not
+    given stays as it is."""
+    from fsm_core.services import lookup
+    from fsm_core.services import objects as service
+
+    changes: dict[str, object] = {}
+    for key, value in (("name", name), ("address", address), ("location_hint", hint)):
+        if value is not None:
+            changes[key] = value
+    if lat is not None or lon is not None:
+        changes.update(latitude=lat, longitude=lon)
+    if gps_radius is not None:
+        changes["gps_radius_m"] = _radius(gps_radius)
+    if not changes:
+        raise typer.BadParameter("nothing to change: give an option such as --gps-radius")
+    with STATE.transaction() as session:
+        obj = lookup.resolve_object(session=session, ref=ref)
+        obj = service.update_object(session=session, object_id=obj.id, data=changes)
+    output.result(json_, obj.model_dump(), f"Changed object #{obj.id} {obj.name}.")
 
 
 @objects.command("passport")

@@ -217,6 +217,7 @@ def _objects(session: Session, ctx: Any) -> Iterator[dict[str, Any]]:
             "plan_y": o.plan_y,
             "serial_number": o.serial_number,
             "inventory_number": o.inventory_number,
+            "gps_radius_m": o.gps_radius_m,
         }
 
 
@@ -347,6 +348,7 @@ TABLES: dict[str, Table] = {
             "plan_y",
             "serial_number",
             "inventory_number",
+            "gps_radius_m",
         ),
         _objects,
     ),

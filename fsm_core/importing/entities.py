@@ -351,6 +351,7 @@ class Objects(RecordEntity):
         Column("address", ("Адрес",), text_column(500)),
         Column("latitude", ("Широта", "Lat", "Latitude"), constant(f.number)),
         Column("longitude", ("Долгота", "Lon", "Lng", "Longitude"), constant(f.number)),
+        Column("gps_radius_m", ("Радиус", "Радиус, м", "Радиус GPS"), constant(f.number)),
         Column(
             "location_hint",
             ("Как найти", "Расположение", "Местоположение", "Подсказка", "Ориентир"),

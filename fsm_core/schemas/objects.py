@@ -45,6 +45,8 @@ class ServiceObjectCreate(Input):
     address: Annotated[str | None, OptLine(500)] = None
     latitude: Latitude = None
     longitude: Longitude = None
+    # metres from the point within which a technician is on site (None: gps_radius_m)
+    gps_radius_m: Annotated[int | None, Field(ge=10, le=5000)] = None
     location_hint: OptText = None
     building: Annotated[str | None, OptLine(100)] = None
     floor: Annotated[str | None, OptLine(50)] = None

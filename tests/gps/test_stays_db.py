@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from fsm_core import clock
 from fsm_core.models import ChecklistAnswer, Position, ServiceObject
@@ -140,11 +141,46 @@ def test_a_per_object_radius_wins_over_the_company_one(db, world, sent):
             )
             == 1
         )
-    with db.transaction() as s:  # no service sets it yet: the column, as a migration left it
-        s.get(ServiceObject, world.site.id).gps_radius_m = 50
+    invoke(db.url, "objects", "update", f"#{world.site.id}", "--gps-radius", "50")
     with db.reader() as s:
         stays = gps.day_stays(session=s, day=DAY, employee_ids=[world.ivanov.id]).stays
     assert [st.object_id for st in stays[world.ivanov.id]] == [None]  # a stop, not the shop
+    shown = invoke(db.url, "objects", "show", f"#{world.site.id}").stdout
+    assert "on site within 50 m" in shown
+    refused = invoke(db.url, "objects", "update", f"#{world.site.id}", "--gps-radius", "5", code=1)
+    assert "gps_radius_m" in refused.stderr
+    invoke(db.url, "objects", "update", f"#{world.site.id}", "--gps-radius", "default")
+    with db.reader() as s:
+        assert s.get(ServiceObject, world.site.id).gps_radius_m is None
+
+
+def test_an_objects_radius_goes_out_and_comes_back_through_files(db, world, tmp_path):
+    invoke(
+        db.url,
+        "objects",
+        "create",
+        f"#{world.customer.id}",
+        "Склад на Обводном",
+        "--external-id",
+        "O-77",
+        "--lat",
+        "59.91",
+        "--lon",
+        "30.33",
+        "--gps-radius",
+        "250",
+    )
+    out = tmp_path / "objects.csv"
+    invoke(db.url, "export", "objects", "-o", str(out))
+    header, *rows = out.read_text(encoding="utf-8-sig").splitlines()
+    assert "gps_radius_m" in header.split(",")
+    (row,) = [r for r in rows if r.startswith("O-77,")]
+    assert row.endswith(",250")
+    out.write_text(f"{header}\n{row.removesuffix(',250')},300\n", encoding="utf-8")
+    invoke(db.url, "import", "objects", str(out))
+    with db.reader() as s:
+        (stored,) = s.exec(select(ServiceObject).where(ServiceObject.external_id == "O-77"))
+        assert stored.gps_radius_m == 300
 
 
 def test_the_day_report(db, world, sent):
