@@ -6,15 +6,19 @@ objects, descriptions "Заявка N: не работает кондицион�
 (every order), times in one run, interleaved, the median of --runs repetitions of:
 
   page:    the board's first page for the term (list_orders, 50 rows, newest first)
-  counts:  the board's counts per stage for it (stage_counts)
+  counts:  the board's counts per stage for it (board_counts: the first COUNT_CAP
+           matching orders, "1000+" beyond)
+  exact:   the exact counts per stage (stage_counts: what the board counted before the
+           cap, and still counts without a term)
   bare:    the bare indexed query: how many orders the indexes find, and nothing else
            (the text index for the orders' own texts -- SQLite: SELECT rowid FROM
            order_search WHERE MATCH; PostgreSQL: the three folded columns LIKE the term
            through the pg_trgm indexes -- and the customer and object indexes)
-  scan:    page + counts without the index (the search before migration 0008)
+  scan:    page + exact counts without the index (the search before migration 0008)
 
 and prints milliseconds and the ratios page/bare and counts/bare (goal: page and counts
 <= 20 ms each). A term under three characters is looked for without the index (as before).
+"found" is the exact number of matching orders; "shown" what the board's header says.
 
     python bench/search.py [--orders 100000] [--runs 9] [--pg postgresql+psycopg://postgres@127.0.0.1/test]
 """
@@ -35,6 +39,8 @@ from orders_list import build
 TERMS = [
     ("a number (1 order)", "B0012345"),
     ("a description piece (11)", "заявка 4242"),
+    ("a description piece (1,111)", "заявка 42"),
+    ("a description piece (11,111)", "заявка 9"),
     ("a customer's name", "балтийская пекарня"),
     ("an object's address", "лиговский"),
     ("no order", "xyzzy"),
@@ -73,6 +79,10 @@ def measure(label: str, url: str, runs: int) -> None:
 
     def counts(term: str) -> Any:
         with db.reader() as s:
+            return order_queries.board_counts(session=s, filters=OrderFilter(text=term), now=now)
+
+    def exact(term: str) -> Any:
+        with db.reader() as s:
             return order_queries.stage_counts(session=s, filters=OrderFilter(text=term), now=now)
 
     def bare(term: str) -> Any:
@@ -95,27 +105,31 @@ def measure(label: str, url: str, runs: int) -> None:
         order_queries.text_index = lambda session: None  # type: ignore[assignment]
         try:
             page(term)
-            counts(term)
+            exact(term)
         finally:
             order_queries.text_index = original
 
     print(f"\n{label}: {url.split('@')[-1]}")
     print(
-        f"  {'term':34} {'found':>7} {'page':>8} {'counts':>8} {'bare':>8} "
-        f"{'page/bare':>10} {'counts/bare':>12} {'scan':>8}"
+        f"  {'term':34} {'found':>7} {'shown':>7} {'page':>8} {'counts':>8} {'exact':>8} "
+        f"{'bare':>8} {'page/bare':>10} {'counts/bare':>12} {'scan':>8}"
     )
     for name, term in TERMS:
-        page(term), counts(term), bare(term)  # warm the caches once
-        found = sum(counts(term).values())
+        page(term), counts(term), exact(term), bare(term)  # warm the caches once
+        found = sum(exact(term).values())
+        board = counts(term)
+        shown = f"{board.total}{'+' if board.capped else ''}"
         p = median_ms(lambda t=term: page(t), runs)
         c = median_ms(lambda t=term: counts(t), runs)
+        e = median_ms(lambda t=term: exact(t), runs)
         b = median_ms(lambda t=term: bare(t), runs)
         before = median_ms(lambda t=term: scan(t), max(3, runs // 3))
         short = len(search_fold(term) or "") < order_queries.MIN_INDEXED_TERM
         floor = max(b, 0.001)
         ratios = f"{'-':>10} {'-':>12}" if short else f"{p / floor:10.1f} {c / floor:12.1f}"
         print(
-            f"  {name + ' ' + repr(term):34.34} {found:7d} {p:6.1f}ms {c:6.1f}ms {b:6.1f}ms "
+            f"  {name + ' ' + repr(term):34.34} {found:7d} {shown:>7} {p:6.1f}ms {c:6.1f}ms "
+            f"{e:6.1f}ms {b:6.1f}ms "
             f"{ratios} {before:6.1f}ms"
         )
     db.dispose()

@@ -127,10 +127,14 @@ class BoardScreen(SectionScreen):
         return value if isinstance(value, str) and value != OPEN else None
 
     def on_order_table_counts_loaded(self, message: OrderTable.CountsLoaded) -> None:
-        self.query_one(StageCounts).show(message.counts, message.total, self._selected_stage())
+        self.query_one(StageCounts).show(
+            message.counts, message.total, self._selected_stage(), capped=message.capped
+        )
 
     def on_kanban_board_counts_loaded(self, message: KanbanBoard.CountsLoaded) -> None:
-        self.query_one(StageCounts).show(message.counts, message.total, self._selected_stage())
+        self.query_one(StageCounts).show(
+            message.counts, message.total, self._selected_stage(), capped=message.capped
+        )
 
     def on_order_table_highlighted(self, message: OrderTable.Highlighted) -> None:
         if self.view == "table":

@@ -65,7 +65,7 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
     class Loaded(Message):
         generation: int
         columns: dict[str, list[Row]]
-        counts: dict[str, int]
+        counts: order_queries.BoardCounts
 
     @dataclass
     class CountsLoaded(Message):
@@ -73,6 +73,7 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
         generation: int
         counts: dict[str, int]
         total: int
+        capped: bool = False
 
     @dataclass
     class Highlighted(Message):
@@ -150,16 +151,18 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
         columns: dict[str, list[Row]] = {}
         try:
             with self.backend.reader(handle) as session:
-                counts = order_queries.stage_counts(session=session, filters=filters, now=now)
+                counts = order_queries.board_counts(session=session, filters=filters, now=now)
                 for code in codes:
                     if worker.is_cancelled:
                         return
-                    if not counts.get(code):
+                    if not counts.capped and not counts.by_stage.get(code):
                         columns[code] = []
                         continue
                     flt = OrderFilter(**{**vars(filters), "stages": [code]})
+                    # capped counts: one card more tells whether the column has more
+                    limit = self.CARDS + 1 if counts.capped else self.CARDS
                     columns[code] = order_queries.list_orders(
-                        session=session, filters=flt, limit=self.CARDS, now=now
+                        session=session, filters=flt, limit=limit, now=now
                     )
         except Exception:
             if handle.cancelled or worker.is_cancelled:
@@ -180,9 +183,15 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
         self._size_columns()
         for column in self.columns():
             rows = message.columns.get(column.code, [])
+            count = message.counts.by_stage.get(column.code, 0)
+            # capped: the counted orders of a search are only the first ones; a column's
+            # cards tell its own count when they are all there, else "at least"
+            more = message.counts.capped and len(rows) > self.CARDS
+            if message.counts.capped:
+                count = max(count, len(rows)) if more else len(rows)
+                rows = rows[: self.CARDS]
             column.rows = rows
-            count = message.counts.get(column.code, 0)
-            column.query_one(Label).update(f"{column.title} · {count}")
+            column.query_one(Label).update(f"{column.title} · {count}{'+' if more else ''}")
             cards = column.query_one(OptionList)
             cards.clear_options()
             width = self._card_width()
@@ -192,12 +201,10 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
                     options.append(None)  # a divider between cards
                 options.append(Option(self._card(row, width), id=str(row["id"])))
             if count > len(rows):
+                n = f"{count - len(rows)}{'+' if more else ''}"
                 options.append(None)
                 options.append(
-                    Option(
-                        Text(t("board.more", self.lang, n=count - len(rows)), style="dim"),
-                        disabled=True,
-                    )
+                    Option(Text(t("board.more", self.lang, n=n), style="dim"), disabled=True)
                 )
             cards.add_options(options)
             if rows:
@@ -211,8 +218,12 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
         if self._want_focus:
             self._want_focus = False
             self.focus_cards()
-        total = sum(message.counts.values())
-        self.post_message(self.CountsLoaded(self, message.generation, message.counts, total))
+        counts = message.counts
+        self.post_message(
+            self.CountsLoaded(
+                self, message.generation, counts.by_stage, counts.total, counts.capped
+            )
+        )
         self._report()
 
     MIN_COLUMN: ClassVar[int] = 20

@@ -154,6 +154,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         generation: int
         counts: dict[str, int]
         total: int
+        capped: bool = False  # more than ``total`` match (a search counted up to a cap)
 
     @dataclass
     class Highlighted(Message):
@@ -316,14 +317,17 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
                     if worker.is_cancelled or handle.cancelled:
                         return
                     self.post_message(self.PageLoaded(query.generation, page, rows))
-                counts = order_queries.stage_counts(session=session, filters=query.filters, now=now)
+                counts = order_queries.board_counts(session=session, filters=query.filters, now=now)
         except Exception:
             if handle.cancelled or worker.is_cancelled:
                 return  # interrupted on purpose: a newer query replaced this one
             raise
         if not (worker.is_cancelled or handle.cancelled):
-            total = sum(counts.values())
-            self.post_message(self.CountsLoaded(self, query.generation, counts, total))
+            self.post_message(
+                self.CountsLoaded(
+                    self, query.generation, counts.by_stage, counts.total, counts.capped
+                )
+            )
 
     @work(thread=True, exit_on_error=False, group="order-table-page")
     def _load_page(self, query: _Query, page: int) -> None:
@@ -392,7 +396,12 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         if message.generation != self._generation:
             message.stop()
             return
-        self._total = message.total
+        if not message.capped:
+            self._total = message.total
+        elif self._total is None:
+            # at least this many: the table goes on past them a page at a time, as
+            # before the count came, until a page comes short
+            self._known_end = max(self._known_end or 0, message.total + 1)
         self._clamp_cursor()
         self._update_size()
         self.refresh()

@@ -19,11 +19,16 @@ class StageCounts(Static):
         self.catalog: Catalog | None = None
         self.counts: dict[str, int] | None = None
         self.total: int | None = None
+        self.capped = False
         self.selected: str | None = None
 
-    def show(self, counts: dict[str, int], total: int, selected: str | None) -> None:
+    def show(
+        self, counts: dict[str, int], total: int, selected: str | None, *, capped: bool = False
+    ) -> None:
+        """``capped``: a search counted up to a cap; every number is "at least" ("1000+")."""
         self.counts = counts
         self.total = total
+        self.capped = capped
         self.selected = selected
         self.update(self._content())
 
@@ -36,7 +41,7 @@ class StageCounts(Static):
         self.update(self._content())
 
     def _count(self, n: int) -> str:
-        return number(n, lang=self.lang, digits=0)
+        return number(n, lang=self.lang, digits=0) + ("+" if self.capped else "")
 
     def _content(self) -> Content:
         lang = self.lang

@@ -345,3 +345,46 @@ def test_orders_an_import_has_not_indexed_yet_are_found_and_indexed_later(
     assert indexed("в порядке") == {held[0]}
     assert not indexed("крыша")
     same_as_reading(terms)
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["through-the-index", "reading-in-order"])
+@pytest.mark.parametrize("cap", [2, 5, 100])
+def test_board_counts_count_a_search_up_to_the_cap(
+    db: Database, world: Any, monkeypatch: pytest.MonkeyPatch, cap: int, scan: bool
+) -> None:
+    """Under the cap the counts are exact; over it the total is the cap, said to be
+    capped ("1000+"), and each stage's number is at most its real one. The same either way
+    the first orders are found (``CAPPED_SCAN_TERM`` decides which)."""
+    monkeypatch.setattr(order_queries, "COUNT_CAP", cap)
+    monkeypatch.setattr(order_queries, "CAPPED_SCAN_TERM", 1 if scan else 10**9)
+    for term in TERMS:
+        flt = OrderFilter(text=term)
+        with db.reader() as s:
+            exact = stage_counts(session=s, filters=flt)
+            counted = order_queries.board_counts(session=s, filters=flt)
+        n = sum(exact.values())
+        assert n == len(expected(db, term)) or not term.strip(), term
+        if n <= cap:
+            assert (counted.by_stage, counted.total, counted.capped) == (exact, n, False), term
+        else:
+            assert (counted.total, counted.capped) == (cap, True), term
+            assert sum(counted.by_stage.values()) == cap + 1, term
+            assert all(0 < k <= exact[code] for code, k in counted.by_stage.items()), term
+
+
+def test_board_counts_without_a_term_are_exact(
+    db: Database, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is the search's: the unfiltered board (and any filter but a term) counts
+    every order."""
+    monkeypatch.setattr(order_queries, "COUNT_CAP", 1)
+    for flt in (OrderFilter(), OrderFilter(text="  "), OrderFilter(stages=["new"])):
+        with db.reader() as s:
+            exact = stage_counts(session=s, filters=flt)
+            counted = order_queries.board_counts(session=s, filters=flt)
+        assert sum(exact.values()) > 1
+        assert (counted.by_stage, counted.total, counted.capped) == (
+            exact,
+            sum(exact.values()),
+            False,
+        )

@@ -509,3 +509,61 @@ async def test_a_click_on_a_stage_in_the_counts_line_filters_by_it(app, demo_db)
 def load_workflow_name(db, code: str) -> str:
     with db.reader() as s:
         return load_workflow(session=s).stages[code].name("ru")
+
+
+@pytest.mark.both_backends
+async def test_a_search_counted_up_to_the_cap_pages_on_past_it(app, demo_db, monkeypatch):
+    """A search's count stops at the cap: the header says "7+", the table knows at least
+    that many and pages on past them, until a short page tells the real number. Under the
+    cap the count is exact, without "+"; the kanban's columns count their own cards."""
+    monkeypatch.setattr(order_queries, "COUNT_CAP", 7)
+    monkeypatch.setattr(OrderTable, "PAGE_SIZE", 5)
+    term = "26-"  # every order's number
+    expected = count(demo_db, open_only=True, text=term)
+    assert expected > 12
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *term)
+        await settle(pilot)
+        table = board(app).table
+        counts = app.screen.query_one(StageCounts)
+        assert (counts.total, counts.capped) == (7, True)
+        assert "7+" in str(counts.render())
+        assert table.total is None
+        assert table.row_count >= 8
+        await pilot.press("escape")
+        for _ in range(expected):
+            if table.total is not None:
+                break
+            await pilot.press("end")
+            await settle(pilot)
+        assert table.total == expected
+        with demo_db.reader() as s:
+            rows = order_queries.list_orders(
+                session=s, filters=OrderFilter(open_only=True, text=term), limit=None, now=NOW
+            )
+        shown = [table.row_at(i) for i in range(table.row_count)]
+        assert [r["number"] for r in shown[-OrderTable.PAGE_SIZE :] if r] == [
+            r["number"] for r in rows
+        ][-OrderTable.PAGE_SIZE :]
+
+        await pilot.press("v")
+        await settle(pilot)
+        kanban = app.screen.query_one(KanbanBoard)
+        with demo_db.reader() as s:
+            by_stage = order_queries.stage_counts(
+                session=s, filters=OrderFilter(open_only=True, text=term), now=NOW
+            )
+        for column in kanban.query(KanbanColumn):
+            if column.display and by_stage.get(column.code):
+                n = by_stage[column.code]
+                shown_count = f"{n}" if n <= KanbanBoard.CARDS else f"{KanbanBoard.CARDS + 1}+"
+                assert str(column.query_one("Label").render()).endswith(f"· {shown_count}")
+
+        monkeypatch.setattr(order_queries, "COUNT_CAP", expected)
+        await pilot.press("v")
+        await pilot.press("r")
+        await settle(pilot)
+        assert (counts.total, counts.capped) == (expected, False)
+        assert "+" not in str(counts.render())
+        assert table.total == expected
