@@ -112,6 +112,27 @@ def test_an_order_without_a_visit_is_matched_through_its_assignee(db, world, sen
     assert [st.order for st in read.stays[world.petrov.id]] == [sent["other"].number]
 
 
+def test_a_technician_who_came_before_the_planned_visit_has_arrived_on_the_order(db, world):
+    """Found trying it: the visit was planned for 12:30, the technician came at 11:00; the
+    order screen said "never came" while `fsm gps visits` showed the stay."""
+    order = world.order(object_id=world.site.id, assignee_id=world.ivanov.id)
+    with db.transaction() as s:
+        planning.add_visit(
+            session=s,
+            order_id=order.id,
+            start=NOW + timedelta(minutes=30),
+            end=NOW + timedelta(minutes=150),
+            employee_id=world.ivanov.id,
+            actor="t",
+        )
+    early = NOW - timedelta(hours=1)
+    store(db, world.ivanov.id, Track(early).stay(0, 0, 40).points)
+    with db.reader() as s:
+        arrival = gps.order_arrival(session=s, order_id=order.id)
+    assert arrival is not None
+    assert arrival.arrived_at == early
+
+
 def test_a_crew_visit_takes_its_members_stays(db, world):
     order = world.order(object_id=world.site.id)
     with db.transaction() as s:

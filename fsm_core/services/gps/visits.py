@@ -510,8 +510,17 @@ def visit_actuals(
 
 
 def _actual(
-    read: DayStays, visit: Visit, object_id: int | None, people: list[int], session: Session
+    read: DayStays,
+    visit: Visit,
+    object_id: int | None,
+    people: list[int],
+    session: Session,
+    *,
+    whole_order: bool = False,
 ) -> Actual:
+    """``whole_order``: any stay for the visit's order counts, whichever of its visits it
+    was matched to (a technician who came before the planned start of the order's next
+    visit has arrived on the order all the same)."""
     if object_id is None:
         return Actual(None, None, None, None, reason="no object")
     mine = [
@@ -520,7 +529,9 @@ def _actual(
         for s in read.stays.get(p, [])
         if s.object_id == object_id
         and (
-            s.visit_id == visit.id or (s.visit_id is None and s.order_id in (None, visit.order_id))
+            s.visit_id == visit.id
+            or (s.visit_id is None and s.order_id in (None, visit.order_id))
+            or (whole_order and s.order_id == visit.order_id)
         )
     ]
     detected = [s for s in mine if s.how == How.DETECTED]
@@ -575,7 +586,7 @@ def order_arrival(*, session: Session, order_id: int, now: datetime | None = Non
         end_at=now,
         created_by="",
     )
-    return _actual(read, fake, order.object_id, [order.assignee_id], session)
+    return _actual(read, fake, order.object_id, [order.assignee_id], session, whole_order=True)
 
 
 # --- the planner's marks ----------------------------------------------------------------
