@@ -413,6 +413,7 @@ main()
 """
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL indexes at once
 def test_an_import_killed_while_indexing_its_orders_loses_nothing(
     with_demo, sqlite_url, tmp_path, monkeypatch
 ):

@@ -39,7 +39,10 @@ SPOOLING = textwrap.dedent(
 # that stops in the middle, after 500 rows, and says so.
 EXPORTING = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C as at a terminal, even when the test runner was started in the background
+    # (a shell's background job inherits SIGINT ignored, and so would this process)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from fsm_core.tabular.writers import write_rows
     def rows():
         for i in range(500):
