@@ -1100,6 +1100,9 @@ def act_document(*, session: Session, order_id: int, lang: str = "ru") -> Any:
         raise InvalidInput(
             f"order {order.number} has no work or materials recorded; nothing to put in an act",
             hint="fsm work add ...",
+            ru=f"по заявке {order.number} не записано ни работ, ни материалов: акт составить "
+            "не из чего",
+            hint_ru="добавьте работы на вкладке «Выполнение» или fsm work add ...",
         )
     record = session.get(ExecutionRecord, order.id)
     blocks = []

@@ -423,7 +423,7 @@ class SignScreen(ChangeForm):
         if isinstance(error, FsmError) and (
             "signature image" in error.message or "file" in error.message
         ):
-            self.show_error(error.one_line(), "image")
+            self.show_error(error.one_line(self.lang), "image")
             return True
         return super().handle_worker_error(worker, error)
 
@@ -528,6 +528,6 @@ class AttachScreen(ChangeForm):
 
     def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
         if isinstance(error, FsmError):
-            self.show_error(error.one_line(), "path")
+            self.show_error(error.one_line(self.lang), "path")
             return True
         return super().handle_worker_error(worker, error)

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, Select, TextArea
 from textual.widgets.option_list import Option
 
+from fsm_core.errors import FsmError
 from fsm_core.i18n import criticality_name, label
 from fsm_core.models import Criticality
 from fsm_core.services import lookup, orders
@@ -224,7 +225,7 @@ class NewOrderScreen(FormScreen[Created | None]):
 
     def handle_worker_error(self, worker: Any, error: BaseException | None) -> bool:
         if worker.group == "new-order-find" and error is not None:
-            message = error.one_line() if hasattr(error, "one_line") else str(error)
+            message = error.one_line(self.lang) if isinstance(error, FsmError) else str(error)
             self.show_error(message, "find")
             self.query_one("#error-find", Label).remove_class("found")
             return True

@@ -140,7 +140,7 @@ class ActPane(OrderPane):
                 session=session, order_id=self.order_id, lang=self.lang
             )
         except InvalidInput as exc:
-            return ActData(None, exc.one_line(), tz, number)
+            return ActData(None, exc.one_line(self.lang), tz, number)
         return ActData(document, None, tz, number)
 
     def show(self, data: ActData) -> None:

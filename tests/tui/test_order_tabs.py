@@ -320,7 +320,8 @@ async def test_an_order_without_work_has_no_act_yet(app, demo_db, tmp_path):
         pane.query_one("#act-folder", Input).value = str(tmp_path / "acts")
         await pilot.press("g")
         await settle(pilot)
-        assert "has no work or materials recorded" in notes(app)[-1]
+        # in the dashboard's language (it was English in a Russian dashboard)
+        assert "не записано ни работ, ни материалов" in notes(app)[-1]
         assert not (tmp_path / "acts").exists()
 
 
