@@ -313,17 +313,17 @@ def _pg_snapshot(
     dsn, env = _libpq(database.engine.url)
     with database.engine.connect() as probe:
         _check_pg_client(tool, probe)
-    with database.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        with conn.begin():
-            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            counts = _pg_counts(conn)
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-            done = subprocess.run(
-                [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
+    snapshot_reader = database.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with snapshot_reader as conn, conn.begin():
+        snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        counts = _pg_counts(conn)
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        done = subprocess.run(
+            [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {_first_line(done.stderr)}")
     return dump, PG_MEMBER, counts, str(revision), {"pg_dump_version": _tool_major(tool)}
