@@ -119,9 +119,11 @@ def backup(
 ) -> None:
     """Back up the database and its attachments into one archive (a .tar with a manifest)."""
     from fsm_core.backup import backup as make_backup
+    from fsm_core.backup import refuse_empty
     from fsm_core.errors import FsmError
 
     database = STATE.database()
+    refuse_empty(database)  # before the acting user is looked up, which creates a schema
     try:
         actor = STATE.actor
     except FsmError:  # a database with no users yet: who runs the command

@@ -187,6 +187,12 @@ def _first_line(stderr: str | bytes) -> str:
     return lines[0] if lines else "no message"
 
 
+def refuse_empty(database: Database) -> None:
+    """A database with no schema has nothing to back up (and none is created for it)."""
+    if database.current_revision() is None:
+        raise BackupError(f"{database.display_url} is empty: there is nothing to back up")
+
+
 def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> BackupResult:
     """Write one archive of ``database`` (data, attachments, manifest) to ``out``."""
     target = Path(os.path.abspath(os.fspath(out)))
@@ -195,9 +201,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
     if not target.parent.is_dir():
         raise InvalidInput(f"{out}: no such directory {str(target.parent)!r}")
     url = database.engine.url
-    revision = database.current_revision()
-    if revision is None:
-        raise BackupError(f"{database.display_url} is empty: there is nothing to back up")
+    refuse_empty(database)
     work = Path(tempfile.mkdtemp(prefix="backup-", dir=private_dir()))
     try:
         if database.is_sqlite:

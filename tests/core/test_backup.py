@@ -281,6 +281,10 @@ def test_the_command_line_says_what_is_wrong_in_one_line(db_url, target, tmp_pat
         assert lines[0].startswith("Error: "), result.stderr
         return lines[0]
 
+    empty = f"sqlite:///{tmp_path / 'none' / 'fsm.db'}"
+    result = invoke(empty, "db", "backup", str(tmp_path / "e.tar"), code=1)
+    assert "is empty: there is nothing to back up" in result.stderr
+    assert invoke(empty, "db", "status", "--json").stdout.count('"revision": null') == 1
     assert "no such file" in error("restore", str(tmp_path / "none.tar"), "--into", target)
     (tmp_path / "junk.tar").write_bytes(b"not a tar at all" * 100)
     assert "not an fsm backup archive" in error(
