@@ -110,3 +110,71 @@ def upgrade(
 def path() -> None:
     """Print the database URL in use (where the default SQLite file lives)."""
     output.plain(STATE.database().display_url)
+
+
+@app.command("backup")
+def backup(
+    file: Annotated[str, typer.Argument(help="The archive to write (a .tar file).")],
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Back up the database and its attachments into one archive (a .tar with a manifest)."""
+    from fsm_core.backup import backup as make_backup
+    from fsm_core.backup import refuse_empty
+    from fsm_core.errors import FsmError
+
+    database = STATE.database()
+    refuse_empty(database)  # before the acting user is looked up, which creates a schema
+    try:
+        actor = STATE.actor
+    except FsmError:  # a database with no users yet: who runs the command
+        import getpass
+
+        actor = getpass.getuser()
+    made = make_backup(database=database, out=file, actor=actor)
+    counts = made.manifest["counts"]
+    if json_:
+        output.emit_json({"path": str(made.path), "size": made.size, "manifest": made.manifest})
+        return
+    output.done(
+        f"Backed up {database.display_url} (schema {made.manifest['schema_revision']}, "
+        f"{len(counts)} tables, {sum(counts.values())} rows, "
+        f"{made.manifest['attachments']} attachments) to {made.path} ({made.size} bytes)."
+    )
+
+
+@app.command("restore")
+def restore(
+    file: Annotated[str, typer.Argument(help="The archive `fsm db backup` wrote.")],
+    into: Annotated[str, typer.Option("--into", help="The database URL to restore into.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that is not empty.")
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Restore into a throwaway database and report; change nothing."
+        ),
+    ] = False,
+    json_: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Restore an archive into an empty database (checksums, counts and integrity checked)."""
+    from dataclasses import asdict
+
+    from fsm_core.backup import restore as run_restore
+
+    done = run_restore(archive=file, into_url=into, force=force, verify=verify)
+    if json_:
+        output.emit_json(asdict(done))
+        return
+    rows = sum(done.counts.values())
+    upgraded = f", upgraded {done.archive_revision} -> {done.revision}" if done.upgraded else ""
+    what = f"{len(done.counts)} tables, {rows} rows, {done.attachments} attachments"
+    if done.verified_only:
+        output.done(
+            f"Verified {file}: checksums match, a trial restore gave {what} "
+            f"(integrity: {done.integrity}{upgraded}); nothing was changed."
+        )
+    else:
+        output.done(
+            f"Restored {file} into {done.target}: {what} (integrity: {done.integrity}{upgraded})."
+        )

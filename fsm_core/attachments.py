@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import event, select
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
@@ -41,7 +42,12 @@ _CHUNK = 1024 * 1024
 
 def store_folder(session: Session) -> Path:
     """Where this database keeps its attachments."""
-    url = session.get_bind().engine.url  # the bind may be an Engine or a Connection
+    # the bind may be an Engine or a Connection
+    return store_folder_of(session.get_bind().engine.url)
+
+
+def store_folder_of(url: URL) -> Path:
+    """Where the database at ``url`` keeps its attachments (backups and restores too)."""
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         return Path(url.database).expanduser().resolve().parent / "attachments"
     from fsm_core.config import get_settings

@@ -1,0 +1,718 @@
+"""Backups that restore: ``fsm db backup`` and ``fsm db restore``.
+
+An archive is one uncompressed **tar** file (not a zip): the standard library writes and
+reads it as a stream, member by member, with no size limits to work around (zip needs
+ZIP64 past 4 GB) and nothing to decompress — the PostgreSQL dump is already compressed
+(``pg_dump -Fc``) and photos are JPEGs. It holds:
+
+* ``data/fsm.db`` (SQLite: a copy made with SQLite's online backup API, in one step, so it
+  is one consistent moment of the database while others keep writing: in WAL mode a
+  reader neither blocks writers nor waits for them) or ``data/fsm.pgdump`` (PostgreSQL:
+  ``pg_dump -Fc`` of a snapshot the counts were taken in too);
+* ``attachments/<sha256>``: every file of the attachment store (files are named by their
+  hash and only ever added, and one gets its name when its row commits, so every row of
+  the snapshot has its file);
+* ``manifest.json``, last: the product version, schema revision, back-end, created at
+  (UTC) and by whom, the number of rows of every table, and the SHA-256 and size of every
+  other member. An archive cut short has no manifest and is refused as incomplete.
+
+The archive is written to a private (0600) ``.NAME.xxxxxxxx.part`` beside the target and
+renamed when complete: no half-written archive ever has the final name.
+
+A restore reads the archive only, checks every member's checksum before it touches the
+target, restores into a temporary file (SQLite, renamed into place when checked) or in one
+transaction (``pg_restore --single-transaction``), checks the counts against the manifest
+and the database's own integrity check, upgrades an older schema, and puts the
+attachments where the target database keeps them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+from fsm_core.db import Database, normalize_url
+from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, SchemaOutOfDate
+from fsm_core.files import open_part, private_dir
+
+FORMAT = "fsm-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SQLITE_MEMBER = "data/fsm.db"
+PG_MEMBER = "data/fsm.pgdump"
+_ATTACHMENT = re.compile(r"\Aattachments/[0-9a-f]{64}\Z")
+_CHUNK = 1024 * 1024
+INSTALL_PG_CLIENT = "install the PostgreSQL client tools: apt-get install postgresql-client"
+
+
+class BackupError(FsmError):
+    """A backup cannot be made, or an archive cannot be restored."""
+
+
+@dataclass
+class BackupResult:
+    path: Path
+    size: int
+    manifest: dict[str, Any]
+
+
+@dataclass
+class RestoreResult:
+    target: str
+    backend: str
+    archive_revision: str
+    revision: str
+    counts: dict[str, int]
+    attachments: int
+    integrity: str
+    verified_only: bool
+    upgraded: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+# --- backup ------------------------------------------------------------------------------
+
+
+def product_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("fsm")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _sha256_file(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name"
+    ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    return {
+        name: int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+        for name in _sqlite_tables(conn)
+    }
+
+
+def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
+    if "alembic_version" not in _sqlite_tables(conn):
+        return None
+    row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(row[0]) if row else None
+
+
+def _pg_counts(conn: Any) -> dict[str, int]:
+    names = conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    ).scalars()
+    return {
+        name: int(conn.execute(text(f'SELECT count(*) FROM public."{name}"')).scalar_one())
+        for name in list(names)
+    }
+
+
+def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+    """``url`` as libpq takes it (no ``+psycopg``), and the environment carrying its
+    password: a password never goes on a command line, where ``ps`` shows it."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def _pg_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(
+            f"{name} is not on the PATH: a PostgreSQL backup needs it",
+            hint=INSTALL_PG_CLIENT,
+            ru=f"{name} не найден в PATH: он нужен для резервной копии PostgreSQL",
+            hint_ru="установите клиент PostgreSQL: apt-get install postgresql-client",
+        )
+    return found
+
+
+def _tool_major(tool: str) -> int:
+    out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
+    return int(match[1]) if match else 0
+
+
+def _check_pg_client(tool: str, conn: Any) -> None:
+    server = int(conn.execute(text("SHOW server_version_num")).scalar_one()) // 10000
+    client = _tool_major(tool)
+    if client < server:
+        raise BackupError(
+            f"{os.path.basename(tool)} {client} cannot work with PostgreSQL server {server}: "
+            f"the client tools must be version {server} or newer",
+            hint=INSTALL_PG_CLIENT.replace("postgresql-client", f"postgresql-client-{server}"),
+        )
+
+
+def _first_line(stderr: str | bytes) -> str:
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
+def refuse_empty(database: Database) -> None:
+    """A database with no schema has nothing to back up (and none is created for it)."""
+    if database.current_revision() is None:
+        raise BackupError(f"{database.display_url} is empty: there is nothing to back up")
+
+
+def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> BackupResult:
+    """Write one archive of ``database`` (data, attachments, manifest) to ``out``."""
+    target = Path(os.path.abspath(os.fspath(out)))
+    if target.is_dir():
+        raise InvalidInput(f"{out}: is a directory; give the archive's file name")
+    if not target.parent.is_dir():
+        raise InvalidInput(f"{out}: no such directory {str(target.parent)!r}")
+    url = database.engine.url
+    refuse_empty(database)
+    work = Path(tempfile.mkdtemp(prefix="backup-", dir=private_dir()))
+    try:
+        if database.is_sqlite:
+            data, member, counts, revision, extra = _sqlite_snapshot(url, work)
+        else:
+            data, member, counts, revision, extra = _pg_snapshot(database, work)
+        from fsm_core.attachments import store_folder_of
+
+        members: dict[str, dict[str, Any]] = {}
+        f, partial = open_part(str(target.parent), target.name, name=os.fspath(out))
+        try:
+            with f, tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                members[member] = _add_file(tar, member, data)
+                store = store_folder_of(url)
+                if store.is_dir():
+                    for entry in sorted(store.iterdir()):
+                        if entry.is_file() and _ATTACHMENT.match(f"attachments/{entry.name}"):
+                            name = f"attachments/{entry.name}"
+                            members[name] = _add_file(tar, name, entry)
+                manifest = {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "product": "fsm",
+                    "product_version": product_version(),
+                    "schema_revision": revision,
+                    "backend": "sqlite" if database.is_sqlite else "postgresql",
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "created_by": actor,
+                    "database": database.display_url,
+                    "counts": counts,
+                    "attachments": sum(1 for m in members if m.startswith("attachments/")),
+                    "members": members,
+                    **extra,
+                }
+                blob = json.dumps(manifest, indent=2, ensure_ascii=False).encode() + b"\n"
+                info = tarfile.TarInfo(MANIFEST)
+                info.size = len(blob)
+                info.mode = 0o600
+                info.mtime = int(datetime.now(UTC).timestamp())
+                tar.addfile(info, _BytesReader(blob))
+            # ``with f`` closed it; reopen to flush it to the disk before the rename
+            fd = os.open(partial, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(partial, 0o600)
+            os.replace(partial, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return BackupResult(path=target, size=target.stat().st_size, manifest=manifest)
+
+
+class _BytesReader:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self._data) if n < 0 else self._pos + n
+        chunk = self._data[self._pos : end]
+        self._pos += len(chunk)
+        return chunk
+
+
+def _add_file(tar: tarfile.TarFile, name: str, path: Path) -> dict[str, Any]:
+    sha, size = _sha256_file(path)
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o600
+    info.mtime = int(path.stat().st_mtime)
+    with open(path, "rb") as src:
+        tar.addfile(info, src)
+    return {"sha256": sha, "size": size}
+
+
+def _sqlite_snapshot(url: URL, work: Path) -> tuple[Path, str, dict[str, int], str, dict[str, Any]]:
+    """A consistent copy of the SQLite database, made with the online backup API in one
+    step (one read transaction: writers in WAL mode go on meanwhile)."""
+    source_path = Path(url.database or "").expanduser()
+    copy = work / "fsm.db"
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    try:
+        source.execute("PRAGMA busy_timeout=15000")
+        dest = sqlite3.connect(copy)
+        try:
+            source.backup(dest)  # pages=-1: all of it in one step, one moment
+            dest.execute("PRAGMA journal_mode=DELETE")
+            counts = _sqlite_counts(dest)
+            revision = _sqlite_revision(dest)
+        finally:
+            dest.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot back up {source_path}: {exc}") from None
+    finally:
+        source.close()
+    if revision is None:
+        raise BackupError(f"{source_path} has no schema: there is nothing to back up")
+    return copy, SQLITE_MEMBER, counts, revision, {}
+
+
+def _pg_snapshot(
+    database: Database, work: Path
+) -> tuple[Path, str, dict[str, int], str, dict[str, Any]]:
+    """``pg_dump -Fc`` of one snapshot, exported from the transaction the counts and the
+    revision are read in, so the manifest describes exactly what was dumped."""
+    tool = _pg_tool("pg_dump")
+    dump = work / "fsm.pgdump"
+    dsn, env = _libpq(database.engine.url)
+    with database.engine.connect() as probe:
+        _check_pg_client(tool, probe)
+    snapshot_reader = database.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with snapshot_reader as conn, conn.begin():
+        snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        counts = _pg_counts(conn)
+        revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        done = subprocess.run(
+            [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        raise BackupError(f"pg_dump failed: {_first_line(done.stderr)}")
+    return dump, PG_MEMBER, counts, str(revision), {"pg_dump_version": _tool_major(tool)}
+
+
+# --- reading an archive ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _open_archive(archive: Path) -> Iterator[tarfile.TarFile]:
+    if not archive.exists():
+        raise InvalidInput(f"{archive}: no such file")
+    if not archive.is_file():
+        raise InvalidInput(f"{archive}: not a file")
+    try:
+        tar = tarfile.open(archive, mode="r:")  # noqa: SIM115 - closed below
+    except (tarfile.TarError, OSError) as exc:
+        raise BackupError(f"{archive}: not an fsm backup archive ({exc})") from None
+    with tar:
+        yield tar
+
+
+def read_manifest(archive: str | os.PathLike[str]) -> dict[str, Any]:
+    """The archive's manifest, checked for form (not yet its checksums)."""
+    path = Path(archive)
+    with _open_archive(path) as tar:
+        return _manifest(tar, path)
+
+
+def _manifest(tar: tarfile.TarFile, path: Path) -> dict[str, Any]:
+    try:
+        member = tar.getmember(MANIFEST)
+        stream = tar.extractfile(member)
+        if stream is None:
+            raise KeyError(MANIFEST)
+        manifest = json.loads(stream.read().decode("utf-8"))
+    except KeyError:
+        raise BackupError(
+            f"{path}: no {MANIFEST} in it: not an fsm backup, or one cut short"
+        ) from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise BackupError(f"{path}: not an fsm backup archive ({exc})") from None
+    except (UnicodeDecodeError, ValueError):
+        raise BackupError(f"{path}: its {MANIFEST} is not valid JSON") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BackupError(f"{path}: not an fsm backup archive (no fsm manifest)")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BackupError(
+            f"{path}: backup format {manifest.get('format_version')!r} is not one this fsm "
+            f"reads ({FORMAT_VERSION})",
+            hint="restore it with the version of fsm that made it",
+        )
+    members = manifest.get("members")
+    if not isinstance(members, dict) or not isinstance(manifest.get("counts"), dict):
+        raise BackupError(f"{path}: its {MANIFEST} lists no members or counts")
+    return manifest
+
+
+def _copy_member(
+    tar: tarfile.TarFile, member: tarfile.TarInfo, sink: IO[bytes] | None
+) -> tuple[str, int]:
+    stream = tar.extractfile(member)
+    if stream is None:
+        raise BackupError(f"{member.name}: not a regular file in the archive")
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := stream.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if sink is not None:
+            sink.write(chunk)
+    return digest.hexdigest(), size
+
+
+def verify_archive(archive: str | os.PathLike[str]) -> dict[str, Any]:
+    """Check every member against the manifest's SHA-256 and size (reading only); the
+    manifest, or :class:`BackupError` naming the first member that differs."""
+    path = Path(archive)
+    with _open_archive(path) as tar:
+        manifest = _manifest(tar, path)
+        expected: dict[str, dict[str, Any]] = manifest["members"]
+        seen: set[str] = set()
+        try:
+            for member in tar:
+                if member.name == MANIFEST:
+                    continue
+                if member.name not in expected or member.name in seen:
+                    raise BackupError(f"{path}: member {member.name} is not in the manifest")
+                if not member.isreg():
+                    raise BackupError(f"{path}: member {member.name} is not a regular file")
+                sha, size = _copy_member(tar, member, None)
+                want = expected[member.name]
+                if sha != want.get("sha256") or size != want.get("size"):
+                    raise BackupError(
+                        f"{path}: checksum mismatch in {member.name}: the archive was changed "
+                        "or damaged; nothing was restored"
+                    )
+                if member.name.startswith("attachments/") and sha != member.name.split("/")[1]:
+                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
+                seen.add(member.name)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise BackupError(f"{path}: damaged archive ({exc})") from None
+        missing = sorted(set(expected) - seen)
+        if missing:
+            raise BackupError(f"{path}: member {missing[0]} is missing from the archive")
+    return manifest
+
+
+# --- restore -----------------------------------------------------------------------------
+
+
+def restore(
+    *,
+    archive: str | os.PathLike[str],
+    into_url: str,
+    force: bool = False,
+    verify: bool = False,
+) -> RestoreResult:
+    """Restore ``archive`` into the database at ``into_url`` (``verify``: into a throwaway
+    database instead, changing nothing, and report)."""
+    from fsm_core.migrations import HEAD, is_known_revision
+
+    path = Path(archive)
+    url = normalize_url(into_url)
+    target_backend = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+    manifest = read_manifest(path)
+    backend = manifest.get("backend")
+    if backend == "sqlite" and target_backend != "sqlite":
+        raise BackupError(
+            "a SQLite backup restores into SQLite; fsm db copy moves to PostgreSQL (not built yet)"
+        )
+    if backend == "postgresql" and target_backend != "postgresql":
+        raise BackupError("a PostgreSQL backup restores into PostgreSQL")
+    revision = str(manifest.get("schema_revision"))
+    if not is_known_revision(revision):
+        raise SchemaOutOfDate(
+            f"{path}: the backup is at schema revision {revision}, newer than this fsm "
+            f"knows (up to {HEAD})",
+            hint="restore it with the version of fsm that made it, or a newer one",
+        )
+    if target_backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise InvalidInput(f"{into_url}: give a file: sqlite:///PATH")
+    if not verify:
+        _refuse_non_empty(url, force=force)
+    verify_archive(path)  # every checksum, before anything is written
+    if target_backend == "sqlite":
+        return _restore_sqlite(path, manifest, url, verify=verify)
+    return _restore_pg(path, manifest, url, verify=verify, force=force)
+
+
+def _refuse_non_empty(url: URL, *, force: bool) -> None:
+    found = _what_is_there(url)
+    if found and not force:
+        raise BackupError(
+            f"{url.render_as_string(hide_password=True)} is not empty ({found}); "
+            "nothing was restored",
+            hint="restore into an empty database, or add --force to replace it",
+        )
+
+
+def _what_is_there(url: URL) -> str | None:
+    if url.get_backend_name() == "sqlite":
+        file = Path(url.database or "").expanduser()
+        if not file.exists() or file.stat().st_size == 0:
+            return None
+        try:
+            conn = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+            try:
+                tables = _sqlite_tables(conn)
+                rows = sum(_sqlite_counts(conn).values())
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            return f"{file} is not an SQLite database: {exc}"
+        return f"{len(tables)} tables, {rows} rows" if tables else None
+    engine = create_engine(url)
+    try:
+        with engine.connect() as pg:
+            counts = _pg_counts(pg)
+    except Exception as exc:  # a database that does not exist yet is empty
+        if "does not exist" in str(exc):
+            return None
+        raise DatabaseUnavailable(
+            f"cannot open {url.render_as_string(hide_password=True)}: {_first_line(str(exc))}"
+        ) from None
+    finally:
+        engine.dispose()
+    return f"{len(counts)} tables, {sum(counts.values())} rows" if counts else None
+
+
+def _check_counts(manifest: dict[str, Any], counts: dict[str, int], where: str) -> None:
+    expected: dict[str, int] = manifest["counts"]
+    for table, n in expected.items():
+        if counts.get(table) != n:
+            raise BackupError(
+                f"{where}: table {table} has {counts.get(table)} rows after the restore, "
+                f"the backup had {n}"
+            )
+
+
+def _restore_sqlite(
+    path: Path, manifest: dict[str, Any], url: URL, *, verify: bool
+) -> RestoreResult:
+    from fsm_core.migrations import HEAD
+
+    target = Path(url.database or "").expanduser().resolve()
+    folder = private_dir() if verify else target.parent
+    if not folder.is_dir():
+        folder.mkdir(parents=True, mode=0o700)
+    f, partial = open_part(str(folder), target.name)
+    upgraded = False
+    try:
+        with _open_archive(path) as tar, f:
+            sha, _ = _copy_member(tar, tar.getmember(SQLITE_MEMBER), f)
+            f.flush()
+            os.fsync(f.fileno())
+        if sha != manifest["members"][SQLITE_MEMBER]["sha256"]:
+            raise BackupError(f"{path}: checksum mismatch in {SQLITE_MEMBER} (changed while read)")
+        conn = sqlite3.connect(partial)
+        try:
+            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+            if integrity != "ok":
+                raise BackupError(f"{path}: the restored database fails its check: {integrity}")
+            _check_counts(manifest, _sqlite_counts(conn), str(target))
+        finally:
+            conn.close()
+        if manifest["schema_revision"] != HEAD:
+            restored = Database(f"sqlite:///{partial}")
+            try:
+                restored.upgrade()
+                with restored.engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                restored.dispose()
+            upgraded = True
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{partial}{suffix}")
+        if verify:
+            os.unlink(partial)
+            attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
+        else:
+            # a stale -wal of the file replaced would be read as the new file's log
+            for suffix in ("-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{target}{suffix}")
+            os.replace(partial, target)
+            attachments = _restore_attachments(path, url)
+    except BaseException:
+        for name in (partial, f"{partial}-wal", f"{partial}-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        raise
+    return RestoreResult(
+        target=str(target),
+        backend="sqlite",
+        archive_revision=str(manifest["schema_revision"]),
+        revision=HEAD if upgraded else str(manifest["schema_revision"]),
+        counts=dict(manifest["counts"]),
+        attachments=attachments,
+        integrity=integrity,
+        verified_only=verify,
+        upgraded=upgraded,
+    )
+
+
+def _restore_attachments(path: Path, url: URL) -> int:
+    """Put the archive's attachments where the database at ``url`` keeps them (each file
+    written privately and renamed, so a stopped restore leaves no half file)."""
+    from fsm_core.attachments import store_folder_of
+
+    store = store_folder_of(url)
+    n = 0
+    with _open_archive(path) as tar:
+        for member in tar:
+            if not _ATTACHMENT.match(member.name):
+                continue
+            n += 1
+            store.mkdir(mode=0o700, parents=True, exist_ok=True)
+            name = member.name.split("/")[1]
+            if (store / name).exists():
+                continue
+            f, partial = open_part(str(store), name)
+            try:
+                with f:
+                    sha, _ = _copy_member(tar, member, f)
+                if sha != name:
+                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
+                os.replace(partial, store / name)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(partial)
+                raise
+    return n
+
+
+def _pg_admin(url: URL) -> Any:
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _restore_pg(
+    path: Path, manifest: dict[str, Any], url: URL, *, verify: bool, force: bool
+) -> RestoreResult:
+    from fsm_core.migrations import HEAD
+
+    tool = _pg_tool("pg_restore")
+    into = url
+    admin = _pg_admin(url)
+    throwaway: str | None = None
+    upgraded = False
+    try:
+        with admin.connect() as conn:
+            _check_pg_client(tool, conn)
+            if verify:
+                throwaway = f"fsm_verify_{uuid.uuid4().hex[:12]}"
+                conn.exec_driver_sql(f'CREATE DATABASE "{throwaway}"')
+                into = url.set(database=throwaway)
+            elif not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}
+            ).first():
+                conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+        if force and not verify:
+            engine = create_engine(into)
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+                    conn.exec_driver_sql("CREATE SCHEMA public")
+            finally:
+                engine.dispose()
+        work = Path(tempfile.mkdtemp(prefix="restore-", dir=private_dir()))
+        try:
+            dump = work / "fsm.pgdump"
+            with _open_archive(path) as tar, open(dump, "wb") as f:
+                sha, _ = _copy_member(tar, tar.getmember(PG_MEMBER), f)
+            if sha != manifest["members"][PG_MEMBER]["sha256"]:
+                raise BackupError(f"{path}: checksum mismatch in {PG_MEMBER} (changed while read)")
+            dsn, env = _libpq(into)
+            done = subprocess.run(
+                [
+                    tool,
+                    "--no-owner",
+                    "--no-privileges",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "-d",
+                    dsn,
+                    str(dump),
+                ],
+                env=env,
+                capture_output=True,
+                check=False,
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if done.returncode != 0:
+            raise BackupError(f"pg_restore failed: {_first_line(done.stderr)}")
+        engine = create_engine(into)
+        try:
+            with engine.connect() as conn:
+                _check_counts(manifest, _pg_counts(conn), into.render_as_string(True))
+        finally:
+            engine.dispose()
+        if manifest["schema_revision"] != HEAD:
+            restored = Database(into.render_as_string(hide_password=False))
+            try:
+                restored.upgrade()
+            finally:
+                restored.dispose()
+            upgraded = True
+        attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
+        if not verify:
+            attachments = _restore_attachments(path, url)
+    finally:
+        if throwaway is not None:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{throwaway}" WITH (FORCE)')
+        admin.dispose()
+    return RestoreResult(
+        target=url.render_as_string(hide_password=True),
+        backend="postgresql",
+        archive_revision=str(manifest["schema_revision"]),
+        revision=HEAD if upgraded else str(manifest["schema_revision"]),
+        counts=dict(manifest["counts"]),
+        attachments=attachments,
+        integrity="counts match",
+        verified_only=verify,
+        upgraded=upgraded,
+    )
