@@ -115,13 +115,22 @@ def path() -> None:
 @app.command("backup")
 def backup(
     file: Annotated[str, typer.Argument(help="The archive to write (a .tar file).")],
+    keep: Annotated[
+        str | None,
+        typer.Option(
+            "--keep",
+            help="Then delete older archives of the folder but the newest of each of the "
+            "last days, weeks, months, years: e.g. 7d,4w,12m.",
+        ),
+    ] = None,
     json_: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Back up the database and its attachments into one archive (a .tar with a manifest)."""
     from fsm_core.backup import backup as make_backup
-    from fsm_core.backup import refuse_empty
+    from fsm_core.backup import parse_keep, prune_archives, refuse_empty
     from fsm_core.errors import FsmError
 
+    keeping = parse_keep(keep) if keep is not None else None  # refused before any work
     database = STATE.database()
     refuse_empty(database)  # before the acting user is looked up, which creates a schema
     try:
@@ -132,9 +141,22 @@ def backup(
         actor = getpass.getuser()
     made = make_backup(database=database, out=file, actor=actor)
     counts = made.manifest["counts"]
+    deleted: list[str] = []
+    if keeping is not None:
+        _, gone = prune_archives(made.path.parent, keeping, protect=made.path)
+        deleted = [str(p) for p in gone]
     if json_:
-        output.emit_json({"path": str(made.path), "size": made.size, "manifest": made.manifest})
+        output.emit_json(
+            {
+                "path": str(made.path),
+                "size": made.size,
+                "manifest": made.manifest,
+                "deleted": deleted,
+            }
+        )
         return
+    for path in deleted:
+        output.done(f"Deleted the older archive {path} (--keep {keep}).")
     output.done(
         f"Backed up {database.display_url} (schema {made.manifest['schema_revision']}, "
         f"{len(counts)} tables, {sum(counts.values())} rows, "

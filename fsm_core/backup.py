@@ -48,6 +48,7 @@ from typing import IO, Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
+from fsm_core import clock
 from fsm_core.db import Database, normalize_url
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, SchemaOutOfDate
 from fsm_core.files import open_part, private_dir
@@ -228,7 +229,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
                     "product_version": product_version(),
                     "schema_revision": revision,
                     "backend": "sqlite" if database.is_sqlite else "postgresql",
-                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "created_at": clock.now().astimezone(UTC).isoformat(timespec="seconds"),
                     "created_by": actor,
                     "database": database.display_url,
                     "counts": counts,
@@ -716,3 +717,72 @@ def _restore_pg(
         verified_only=verify,
         upgraded=upgraded,
     )
+
+
+# --- keeping a folder of archives: the newest per day, week, month, year -------------------
+
+_KEEP = re.compile(r"\s*(\d{1,4})\s*([dwmy])\s*")
+_KEEP_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
+
+
+def parse_keep(text: str) -> dict[str, int]:
+    """``7d,4w,12m`` (days, weeks, months, years): how many of each to keep."""
+    keep: dict[str, int] = {}
+    for part in text.split(","):
+        found = _KEEP.fullmatch(part.lower())
+        if found is None:
+            raise InvalidInput(
+                f"--keep: {part.strip()!r} is not a count and a unit",
+                field="keep",
+                hint="e.g. 7d,4w,12m (days, weeks, months, years)",
+            )
+        unit = found.group(2)
+        if unit in keep:
+            raise InvalidInput(f"--keep: {_KEEP_UNITS[unit]} are given twice", field="keep")
+        keep[unit] = int(found.group(1))
+    return keep
+
+
+def _bucket(unit: str, moment: datetime) -> tuple[int, ...]:
+    if unit == "d":
+        return (moment.year, moment.month, moment.day)
+    if unit == "w":
+        year, week, _ = moment.isocalendar()
+        return (year, week)
+    if unit == "m":
+        return (moment.year, moment.month)
+    return (moment.year,)
+
+
+def prune_archives(
+    folder: str | os.PathLike[str], keep: dict[str, int], *, protect: Path | None = None
+) -> tuple[list[Path], list[Path]]:
+    """Delete the fsm archives in ``folder`` that ``keep`` does not keep: for each unit,
+    the newest archive of each of the latest N days (weeks, months, years) that have one
+    (as restic's --keep-daily counts), by the time in their manifest (UTC). Files that are
+    not fsm archives are never touched, nor ``protect`` (the one just written). Returns
+    (kept, deleted)."""
+    archives: list[tuple[datetime, Path]] = []
+    for path in sorted(Path(folder).glob("*.tar")):
+        try:
+            manifest = read_manifest(path)
+            created = datetime.fromisoformat(manifest["created_at"]).astimezone(UTC)
+        except (FsmError, KeyError, TypeError, ValueError):
+            continue  # not ours, or unreadable: left alone
+        archives.append((created, path))
+    archives.sort(key=lambda item: item[0], reverse=True)
+    kept: set[Path] = {protect.resolve()} if protect is not None else set()
+    for unit, count in keep.items():
+        buckets: set[tuple[int, ...]] = set()
+        for created, path in archives:
+            bucket = _bucket(unit, created)
+            if bucket in buckets:
+                continue
+            if len(buckets) >= count:
+                break
+            buckets.add(bucket)
+            kept.add(path.resolve())
+    deleted = [path for _, path in archives if path.resolve() not in kept]
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return [path for _, path in archives if path.resolve() in kept], deleted

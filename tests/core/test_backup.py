@@ -340,3 +340,51 @@ def test_a_killed_backup_leaves_no_file_under_its_final_name(
     # the next fsm sweeps the killed one's .part, and its own backup completes
     subprocess.run([*command[:-1], str(out / "b.tar")], env=env, check=True, capture_output=True)
     assert sorted(p.name for p in out.iterdir()) == ["b.tar"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the folder's rule, not the data
+def test_keep_leaves_the_newest_of_each_day_week_and_month(db_url, tmp_path):
+    from datetime import UTC, datetime
+
+    from fsm_core import clock
+
+    database = Database(db_url)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    moments = {
+        "thu": datetime(2026, 11, 26, 12, 0, tzinfo=UTC),
+        "wed-late": datetime(2026, 11, 25, 18, 0, tzinfo=UTC),
+        "wed-early": datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
+        "fri-before": datetime(2026, 11, 20, 12, 0, tzinfo=UTC),  # ISO week 47
+        "mon-before": datetime(2026, 11, 16, 12, 0, tzinfo=UTC),  # week 47 too, older
+        "nov-10": datetime(2026, 11, 10, 12, 0, tzinfo=UTC),
+        "oct-30": datetime(2026, 10, 30, 12, 0, tzinfo=UTC),
+        "oct-05": datetime(2026, 10, 5, 12, 0, tzinfo=UTC),
+        "sep-15": datetime(2026, 9, 15, 12, 0, tzinfo=UTC),
+    }
+    for name, moment in moments.items():
+        with clock.frozen(moment):
+            bk.backup(database=database, out=folder / f"{name}.tar", actor="t")
+    with tarfile.open(folder / "not-ours.tar", "w") as tar:  # someone else's archive
+        tar.add(__file__, arcname="x.py")
+    (folder / "notes.txt").write_text("keep me")
+    invoke(db_url, "db", "backup", str(folder / "now.tar"), "--keep", "2d,2w,3m")
+    left = sorted(p.name for p in folder.iterdir())
+    # the archive just written stays; days: 26.11's newest (thu) and 25.11's (wed-late);
+    # weeks: this one's, and week 47's newest (fri-before); months: November's, October's
+    # newest (oct-30), September's
+    assert left == sorted(
+        [
+            "now.tar",
+            "thu.tar",
+            "wed-late.tar",
+            "fri-before.tar",
+            "oct-30.tar",
+            "sep-15.tar",
+            "not-ours.tar",
+            "notes.txt",
+        ]
+    )
+    refused = invoke(db_url, "db", "backup", str(folder / "x.tar"), "--keep", "7 days", code=1)
+    assert "'7 days' is not a count and a unit" in refused.stderr
+    assert not (folder / "x.tar").exists()
