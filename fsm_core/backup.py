@@ -458,7 +458,8 @@ def restore(
     backend = manifest.get("backend")
     if backend == "sqlite" and target_backend != "sqlite":
         raise BackupError(
-            "a SQLite backup restores into SQLite; fsm db copy moves to PostgreSQL (not built yet)"
+            "a SQLite backup restores into SQLite",
+            hint="to move to PostgreSQL: fsm db copy --to postgresql+psycopg://...",
         )
     if backend == "postgresql" and target_backend != "postgresql":
         raise BackupError("a PostgreSQL backup restores into PostgreSQL")
@@ -480,7 +481,7 @@ def restore(
 
 
 def _refuse_non_empty(url: URL, *, force: bool) -> None:
-    found = _what_is_there(url)
+    found = what_is_there(url)
     if found and not force:
         raise BackupError(
             f"{url.render_as_string(hide_password=True)} is not empty ({found}); "
@@ -489,7 +490,9 @@ def _refuse_non_empty(url: URL, *, force: bool) -> None:
         )
 
 
-def _what_is_there(url: URL) -> str | None:
+def what_is_there(url: URL) -> str | None:
+    """What a database that should be empty holds ("12 tables, 340 rows"), or None when
+    it holds nothing (or does not exist yet): restores and copies refuse the former."""
     if url.get_backend_name() == "sqlite":
         file = Path(url.database or "").expanduser()
         if not file.exists() or file.stat().st_size == 0:

@@ -275,6 +275,7 @@ def _huge(points: int) -> bytes:
     return (HEAD + GPX11 + "<trk><trkseg>\n" + rows + "</trkseg></trk></gpx>\n").encode()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the reading, not the database
 def test_a_huge_file_is_read_as_a_stream(world) -> None:
     data = _huge(30_000)  # ~2.7 MB, eight hours of 1-second fixes
     tracemalloc.start()
