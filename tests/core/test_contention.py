@@ -39,8 +39,8 @@ def sqlite_path(url: str) -> str:
 
 @pytest.fixture
 def sqlite_url(db_url: str) -> str:
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite's write lock")
+    """The test's SQLite database (a test taking it runs on SQLite alone)."""
+    assert db_url.startswith("sqlite"), "parametrize db_url with ['sqlite']"
     return db_url
 
 
@@ -71,6 +71,7 @@ def new_order(db: Database, customer_id: int, description: str) -> str:
         ).number
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's write lock
 def test_a_write_waits_its_turn_longer_than_the_busy_timeout(sqlite_url, db):
     """A busy database is retried (backoff with jitter) up to write_wait, whatever the
     statement's busy timeout: the action is not lost."""
@@ -92,6 +93,7 @@ def test_a_write_waits_its_turn_longer_than_the_busy_timeout(sqlite_url, db):
     assert saved.description == "Ждали своей очереди"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's write lock
 def test_a_write_that_never_gets_its_turn_gives_up_in_one_line(sqlite_url, db):
     world = World(db)
     writer = Database(sqlite_url, busy_timeout_ms=50, write_wait=0.3)

@@ -262,14 +262,15 @@ async def test_a_lost_connection_is_shown_and_retried(demo_url, monkeypatch):
     assert log[0] == "closed"
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)  # connections to a server
 async def test_after_the_servers_connections_are_dropped_the_board_is_read_again(
     demo_url, demo_db, monkeypatch
 ):
     """PostgreSQL drops every connection (a restart, pg_terminate_backend); an order is
     created while the dashboard is away. When live updates are back, the board shows it:
     its rows and its count are read again, on fresh connections."""
-    if demo_db.is_sqlite:
-        pytest.skip("connections to a server")
     import psycopg
 
     from fsm_core.db import Database
