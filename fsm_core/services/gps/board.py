@@ -31,7 +31,7 @@ from sqlmodel import Session, col
 from fsm_core.models import CrewMember, Employee, GpsDevice, Order, ServiceObject
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
-from fsm_core.services.gps.positions import Latest, latest_positions, read_fixes
+from fsm_core.services.gps.positions import Latest, Point, latest_positions, read_fixes
 from fsm_core.services.planning.loading import places
 from fsm_core.services.stages import load_workflow
 
@@ -281,17 +281,9 @@ def _pick_order(
     return None, ""
 
 
-def _since(
-    session: Session, employee_id: int, day_start: datetime, now: datetime, order: MapOrder
-) -> datetime | None:
-    """The first fix of today's unbroken run of fixes within the order's radius that ends
-    with the latest one."""
-    fixes = read_fixes(
-        session=session,
-        start=day_start,
-        end=now + timedelta(minutes=10),
-        employee_ids=[employee_id],
-    ).get(employee_id, [])
+def _since(fixes: list[Point], order: MapOrder) -> datetime | None:
+    """The first fix of today's unbroken run of fixes (``fixes``, in time order) within the
+    order's radius that ends with the latest one."""
     since = None
     for point in reversed(fixes):
         d = distance_m(point.latitude, point.longitude, order.latitude, order.longitude)
@@ -361,7 +353,7 @@ def map_view(
         )
         if active
     }
-    technicians: list[MapTechnician] = []
+    placed = []
     for eid, name in names.items():
         fix = latest.get(eid)
         is_fresh = fix is not None and now - fix.at <= fresh
@@ -379,10 +371,23 @@ def map_view(
             state = ON_SITE
         else:
             state = EN_ROUTE
+        placed.append((eid, name, fix, order, why, distance, state))
+    # "on site since": today's fixes of those on site, in one read
+    on_site = [p[0] for p in placed if p[6] == ON_SITE and p[3] is not None]
+    todays = (
+        read_fixes(
+            session=session,
+            start=day_start,
+            end=now + timedelta(minutes=10),
+            employee_ids=on_site,
+        )
+        if on_site
+        else {}
+    )
+    technicians: list[MapTechnician] = []
+    for eid, name, fix, order, why, distance, state in placed:
         since = (
-            _since(session, eid, day_start, now, order)
-            if state == ON_SITE and order is not None
-            else None
+            _since(todays.get(eid, []), order) if state == ON_SITE and order is not None else None
         )
         technicians.append(
             MapTechnician(

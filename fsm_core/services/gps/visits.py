@@ -467,14 +467,22 @@ class Actual:
     distance_m: float | None = None
 
 
-def _people(session: Session, visit: Visit) -> list[int]:
-    if visit.employee_id is not None:
-        return [visit.employee_id]
-    return list(
-        session.execute(
-            select_columns(CrewMember.employee_id).where(CrewMember.crew_id == visit.crew_id)
-        ).scalars()
-    )
+def _people_of(session: Session, visits: Sequence[Visit]) -> dict[int | None, list[int]]:
+    """visit id -> who goes: its employee, or its crew's members (one query for every
+    crew of the visits)."""
+    crews = {v.crew_id for v in visits if v.employee_id is None and v.crew_id is not None}
+    members: dict[int, list[int]] = {}
+    if crews:
+        for crew_id, employee_id in session.execute(
+            select_columns(CrewMember.crew_id, CrewMember.employee_id).where(
+                col(CrewMember.crew_id).in_(crews)
+            )
+        ):
+            members.setdefault(crew_id, []).append(employee_id)
+    return {
+        v.id: [v.employee_id] if v.employee_id is not None else members.get(v.crew_id or 0, [])
+        for v in visits
+    }
 
 
 def visit_actuals(
@@ -496,9 +504,11 @@ def visit_actuals(
     else:
         return {}
     by_day: dict[date, list[tuple[Visit, int | None, list[int]]]] = {}
-    for visit, object_id in session.execute(query).all():
+    rows = session.execute(query).all()
+    people_of = _people_of(session, [visit for visit, _ in rows])
+    for visit, object_id in rows:
         local = visit.start_at.astimezone(cfg.tz).date()
-        by_day.setdefault(local, []).append((visit, object_id, _people(session, visit)))
+        by_day.setdefault(local, []).append((visit, object_id, people_of[visit.id]))
     found: dict[int, Actual] = {}
     for local, items in by_day.items():
         people = sorted({p for _, _, ps in items for p in ps})
@@ -622,8 +632,9 @@ def day_marks(*, session: Session, day: date, now: datetime | None = None) -> Da
     late: set[int] = set()
     missed: set[int] = set()
     actuals: dict[int, Actual] = {}
+    people_of = _people_of(session, [visit for visit, _ in visits])
     for visit, object_id in visits:
-        people = [p for p in _people(session, visit) if p in tracked]
+        people = [p for p in people_of[visit.id] if p in tracked]
         if not people or visit.id is None:
             continue
         actual = actuals[visit.id] = _actual(read, visit, object_id, people, session)
