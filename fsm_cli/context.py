@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from fsm_core.access import Principal
     from fsm_core.db import Database
     from fsm_core.models import AppUser
     from fsm_core.services.settings import CompanySettings
@@ -18,6 +19,8 @@ class CliState:
     db_url: str | None = None
     user: str | None = None
     lang: str | None = None
+    command: str | None = None
+    """the command being run (``orders move``), recorded in the audit trail"""
     _db: "Database | None" = field(default=None, repr=False)
     _user: "AppUser | None" = field(default=None, repr=False)
     _lang: str | None = field(default=None, repr=False)
@@ -26,23 +29,31 @@ class CliState:
         if self._db is None:
             from fsm_core.db import open_database
 
-            self._db = open_database(self.db_url)
+            self._db = open_database(self.db_url, on_behalf_of=self.user)
         return self._db
 
-    def app_user(self) -> "AppUser":
-        """Who is acting: the user --as / FSM_USER names, or the company's default_user.
-        Resolved once per command by the core; an unknown user is a one-line error."""
-        if self._user is None:
-            from fsm_core.services.users import resolve_actor
+    def principal(self) -> "Principal":
+        """Who is acting: the user the connection's login or account is bound to, or, for
+        an admin, the user --as / FSM_USER names (established by the core)."""
+        return self.database().principal
 
+    def app_user(self) -> "AppUser":
+        """The acting user's record."""
+        if self._user is None:
+            from fsm_core.models import AppUser
+            from fsm_core.services.users import find_user
+
+            principal = self.principal()
             with self.reader() as session:
-                self._user = resolve_actor(session=session, name=self.user)
+                found = session.get(AppUser, principal.user_id) if principal.user_id else None
+                self._user = found or find_user(session=session, name=principal.login)
         return self._user
 
     @property
     def actor(self) -> str:
-        """The acting user's display name, as the history records it."""
-        return self.app_user().display_name
+        """The acting user's name as the history records it ("A on behalf of B" when an
+        admin acts for someone)."""
+        return self.principal().history_name
 
     @property
     def language(self) -> str:
@@ -91,7 +102,10 @@ class CliState:
 
     @contextmanager
     def transaction(self) -> Iterator["Session"]:
+        from fsm_core.audit import COMMAND
+
         with self.database().transaction() as session:
+            session.info[COMMAND] = self.command
             yield session
 
     @contextmanager
@@ -125,6 +139,6 @@ def company(session: "Session") -> "CompanySettings":
 def reset(**values: Any) -> CliState:
     """Start a command afresh (the CLI runner reuses the process between test invocations)."""
     STATE.close()
-    for name in ("db_url", "user", "lang"):
+    for name in ("db_url", "user", "lang", "command"):
         setattr(STATE, name, values.get(name))
     return STATE

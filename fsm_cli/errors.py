@@ -105,7 +105,17 @@ class FsmGroup(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         refuse_undecodable(args)
-        return super().parse_args(ctx, args)
+        rest = super().parse_args(ctx, args)
+        from fsm_cli import context
+
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        path: list[str] = []
+        for word in words[:2]:
+            if word.startswith("-"):
+                break
+            path.append(word)
+        context.STATE.command = "fsm " + " ".join(path) if path else None
+        return rest
 
     def invoke(self, ctx: Any) -> Any:
         # Typer carries its own copy of click: its exceptions, not the click package's,

@@ -44,8 +44,9 @@ def root(
         typer.Option(
             "--as",
             envvar="FSM_USER",
-            help="Who is acting: a user's login, name or short name (recorded in the history; "
-            "default: the default_user setting).",
+            help="Act on behalf of another user (admins only): a login, name or short name; "
+            "recorded as 'A on behalf of B'. Who you are comes from your database login "
+            "(PostgreSQL) or operating-system account (SQLite).",
         ),
     ] = None,
     lang: Annotated[
@@ -55,7 +56,7 @@ def root(
 ) -> None:
     if lang is not None and lang not in ("ru", "en"):
         raise typer.BadParameter("use ru or en", param_hint="--lang")
-    context.reset(db_url=database, user=user, lang=lang)
+    context.reset(db_url=database, user=user, lang=lang, command=context.STATE.command)
     from fsm_core.files import sweep
 
     sweep()  # the temporaries of fsm processes that were killed (see fsm_core.files)

@@ -1,4 +1,4 @@
-"""``fsm users``: who can act (dispatchers, technicians, customers' contacts)."""
+"""``fsm users``: who can act, with which roles, bound to which logins."""
 
 from typing import Annotated
 
@@ -11,44 +11,53 @@ from fsm_cli.options import Json
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="Users (пользователи): dispatchers, technicians and customers' contacts who act.",
+    help="Users (пользователи) and their roles: admin, dispatcher, storekeeper, technician, "
+    "viewer, customer.",
 )
+
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        "-r",
+        help="A role: admin, dispatcher, storekeeper, technician, viewer or customer "
+        "(repeat for several).",
+    ),
+]
 
 
 @app.command("list")
 def list_(json_: Json = False) -> None:
-    """List users; --as / FSM_USER take a login, a display name or an employee's short name."""
-    from fsm_core.services import settings, users
+    """List users with their roles and the logins bound to them."""
+    from fsm_core.services import users
 
     with STATE.reader() as session:
         rows = users.list_users(session=session)
-        default = settings.load(session=session)["default_user"]
     if json_:
-        output.emit_json([{**r, "default": r["login"] == default} for r in rows])
+        output.emit_json(rows)
         return
     output.table(
         [
             _t("Login", "Логин"),
             _t("Name", "Имя"),
-            _t("Kind", "Тип"),
+            _t("Roles", "Роли"),
+            _t("Bound to", "Вход"),
             _t("Employee", "Сотрудник"),
             _t("Contact", "Контакт"),
             _t("Active", "Активен"),
         ],
         [
             [
-                r["login"] + (" *" if r["login"] == default else ""),
+                r["login"],
                 r["display_name"],
-                r["kind"],
+                ", ".join(r["roles"]),
+                ", ".join(x for x in (r["db_login"], r["os_login"]) if x),
                 r["employee"] or "",
                 r["contact"] or "",
                 "✓" if r["active"] else "—",
             ]
             for r in rows
         ],
-        caption=_t(
-            "* acts when --as and FSM_USER are not given", "* действует, если не задан --as"
-        ),
     )
 
 
@@ -59,14 +68,20 @@ def create(
         str | None,
         typer.Option("--name", help="Display name (default: the employee's short name)"),
     ] = None,
+    role: RoleOption = None,
     kind: Annotated[
-        str, typer.Option("--kind", help="dispatcher, technician or customer.")
-    ] = "dispatcher",
+        str | None,
+        typer.Option("--kind", help="dispatcher, technician or customer (older spelling of --role)."),
+    ] = None,
     employee: Annotated[
         str | None, typer.Option("--employee", "-e", help="The employee this user is.")
     ] = None,
     contact: Annotated[
         str | None, typer.Option("--contact", help="The customer's contact this user is.")
+    ] = None,
+    os_login: Annotated[
+        str | None,
+        typer.Option("--os-login", help="Bind this operating-system account (SQLite)."),
     ] = None,
 ) -> None:
     """Add a user (a technician is an employee; a customer user is a contact)."""
@@ -81,12 +96,74 @@ def create(
             session=session,
             login=login,
             kind=kind,
+            roles=role,
             display_name=name,
             employee_id=employee_id,
             contact_id=contact_id,
         )
-        shown = f"{user.display_name} ({user.login}, {user.kind})"
+        assert user.id is not None
+        if os_login:
+            users.bind_login(session=session, user_id=user.id, os_login=os_login)
+        roles = ", ".join(r.value for r in users.roles_of_user(session=session, user_id=user.id))
+        shown = f"{user.display_name} ({user.login}: {roles})"
     output.done(_t(f"Created user {shown}.", f"Создан пользователь {shown}."))
+
+
+@app.command("roles")
+def roles(
+    user: Annotated[str, typer.Argument(help="Login, name or short name.")],
+    add: Annotated[list[str] | None, typer.Option("--add", help="A role to give.")] = None,
+    remove: Annotated[list[str] | None, typer.Option("--remove", help="A role to take.")] = None,
+    json_: Json = False,
+) -> None:
+    """Show a user's roles, or give and take them (admins)."""
+    from fsm_core.services import users
+
+    with STATE.transaction() as session:
+        found = users.find_user(session=session, name=user)
+        assert found.id is not None
+        if add or remove:
+            now = users.set_roles(session=session, user_id=found.id, add=add or (), remove=remove or ())
+        else:
+            now = users.roles_of_user(session=session, user_id=found.id)
+        shown = f"{found.display_name} ({found.login})"
+    if json_:
+        output.emit_json({"login": found.login, "roles": [r.value for r in now]})
+        return
+    output.plain(f"{shown}: {', '.join(r.value for r in now)}")
+
+
+@app.command("bind")
+def bind(
+    user: Annotated[str, typer.Argument(help="Login, name or short name.")],
+    db_login: Annotated[
+        str | None,
+        typer.Option("--db-login", help="The PostgreSQL login that acts as this user."),
+    ] = None,
+    os_login: Annotated[
+        str | None,
+        typer.Option("--os-login", help="The operating-system account that acts as this user."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Unbind both.")] = False,
+) -> None:
+    """Bind the login a person connects with to their user (admins)."""
+    from fsm_core.errors import InvalidInput
+    from fsm_core.services import users
+
+    if not (db_login or os_login or clear):
+        raise InvalidInput(
+            "give --db-login LOGIN, --os-login ACCOUNT or --clear",
+            ru="укажите --db-login ЛОГИН, --os-login УЧЁТНАЯ_ЗАПИСЬ или --clear",
+        )
+    with STATE.transaction() as session:
+        found = users.find_user(session=session, name=user)
+        assert found.id is not None
+        users.bind_login(
+            session=session, user_id=found.id, db_login=db_login, os_login=os_login, clear=clear
+        )
+        shown = f"{found.display_name} ({found.login})"
+        bound = ", ".join(x for x in (found.db_login, found.os_login) if x) or "—"
+    output.done(_t(f"{shown} is bound to: {bound}.", f"{shown}: вход {bound}."))
 
 
 @app.command("deactivate")
@@ -96,6 +173,7 @@ def deactivate(user: Annotated[str, typer.Argument(help="Login, name or short na
 
     with STATE.transaction() as session:
         found = users.find_user(session=session, name=user)
+        assert found.id is not None
         users.set_active(session=session, user_id=found.id, active=False)
         shown = f"{found.display_name} ({found.login})"
     output.done(_t(f"Deactivated {shown}.", f"Пользователь {shown} отключён."))
@@ -103,17 +181,26 @@ def deactivate(user: Annotated[str, typer.Argument(help="Login, name or short na
 
 @app.command("me")
 def me(json_: Json = False) -> None:
-    """Show who is acting now (--as, FSM_USER or the default_user setting)."""
+    """Show who is acting now: the user your login is bound to, and on whose behalf."""
+    principal = STATE.principal()
     user = STATE.app_user()
     record = {
         "id": user.id,
         "login": user.login,
         "display_name": user.display_name,
         "kind": user.kind,
+        "roles": [r.value for r in sorted(principal.roles)],
         "employee_id": user.employee_id,
         "contact_id": user.contact_id,
+        "account": principal.account,
+        "on_behalf_of_by": principal.by.login if principal.by else None,
     }
     if json_:
         output.emit_json(record)
         return
-    output.plain(f"{user.display_name} ({user.login}, {user.kind})")
+    text = f"{user.display_name} ({user.login}: {principal.role_text(STATE.language)})"
+    if principal.by is not None:
+        text = _t(
+            f"{principal.by.name} on behalf of {text}", f"{principal.by.name} от имени {text}"
+        )
+    output.plain(text)

@@ -25,10 +25,10 @@ import random
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
@@ -37,6 +37,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from fsm_core.access import Principal
 
 from fsm_core.errors import DatabaseUnavailable, SchemaOutOfDate
 
@@ -230,8 +233,11 @@ class Database:
         busy_timeout_ms: int = 15_000,
         write_wait: float = WRITE_WAIT,
         echo: bool = False,
+        identify: Callable[[Database], Principal] | None = None,
     ) -> None:
         self.url = url
+        self._identify = identify
+        self._principal: Principal | None = None
         self.write_wait = write_wait
         self.engine = make_engine(
             url, busy_timeout_ms=busy_timeout_ms, write_wait=write_wait, echo=echo
@@ -249,8 +255,28 @@ class Database:
     def display_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
+    @property
+    def principal(self) -> Principal:
+        """Who acts through this database: established once, when first asked, by the
+        front ends' :func:`open_database`; :data:`~fsm_core.access.SYSTEM` for a database
+        in-process code constructed itself."""
+        if self._principal is None:
+            from fsm_core.access import SYSTEM
+
+            identify, self._identify = self._identify, None
+            self._principal = identify(self) if identify is not None else SYSTEM
+        return self._principal
+
+    def act_as(self, principal: Principal) -> None:
+        """Act as ``principal`` from now on (the dashboard's and server's own sessions)."""
+        self._identify = None
+        self._principal = principal
+
+    def _session_principal(self, principal: Principal | None) -> Principal:
+        return principal if principal is not None else self.principal
+
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, *, principal: Principal | None = None) -> Iterator[Session]:
         """A session for one user action; commits on success, rolls back on any error.
 
         The transaction begins here, before the body runs: on SQLite that takes the write
@@ -260,7 +286,9 @@ class Database:
         it (a file copied, a line printed). Once the body runs, a failure is the action's.
         """
         self.ensure_schema()
+        acting = self._session_principal(principal)
         with Session(self._writer, expire_on_commit=False) as session:
+            session.info["principal"] = acting
             try:
                 session.connection()
             except OperationalError as exc:
@@ -273,11 +301,13 @@ class Database:
                 raise
 
     @contextmanager
-    def reader(self) -> Iterator[Session]:
+    def reader(self, *, principal: Principal | None = None) -> Iterator[Session]:
         """A read-only session; nothing it does is committed. Closing it (not rolling
         back) keeps what was read usable after the block."""
         self.ensure_schema()
+        acting = self._session_principal(principal)
         with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+            session.info["principal"] = acting
             yield session
 
     def ensure_schema(self) -> None:
@@ -366,15 +396,23 @@ def _describe_operational_error(db: Database, exc: OperationalError) -> str:
     return f"cannot open database {db.display_url}: {reason}"
 
 
-def open_database(url: str | None = None) -> Database:
+def open_database(url: str | None = None, *, on_behalf_of: str | None = None) -> Database:
     """The database named by ``url``, else by the settings (``FSM_DATABASE_URL`` or the
-    default SQLite file in the user's data folder)."""
+    default SQLite file in the user's data folder), acting as the person the connection
+    is bound to (see :mod:`fsm_core.identity`), or, for an admin, on behalf of the user
+    ``on_behalf_of`` names."""
     from fsm_core.config import get_settings
 
     settings = get_settings()
     if url is None:
         url = settings.resolved_database_url()
-    return Database(url, write_wait=settings.write_wait)
+
+    def identify(db: Database) -> Principal:
+        from fsm_core.identity import establish
+
+        return establish(db, on_behalf_of=on_behalf_of)
+
+    return Database(url, write_wait=settings.write_wait, identify=identify)
 
 
 def text_filter(text: str | None, *columns: Any) -> list[Any]:

@@ -31,6 +31,8 @@ _AREAS = ("attachments", "stock", "execution", "planning", "chat", "gps")
 _LAZY: dict[str, str] = {
     "Attachment": "attachments",
     "AppUser": "chat",
+    "AuditEntry": "chat",
+    "UserRole": "chat",
     "Channel": "chat",
     "ChatRead": "chat",
     "Message": "chat",
@@ -79,6 +81,8 @@ def load_all() -> None:
 __all__ = [
     "AppUser",
     "Attachment",
+    "AuditEntry",
+    "UserRole",
     "Channel",
     "ChatRead",
     "ChecklistAnswer",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, Text
 from sqlmodel import Field
 
 from fsm_core.models.base import Table, created_at_field, utc_field
@@ -55,6 +55,57 @@ class AppUser(Table, table=True):
     )
     active: bool = Field(default=True)
     created_at: datetime = created_at_field()
+    db_login: str | None = Field(default=None, max_length=63, unique=True)
+    """the PostgreSQL login bound to this user: connecting with it is acting as them"""
+    os_login: str | None = Field(default=None, max_length=100, unique=True)
+    """the operating-system account bound to this user on an SQLite database"""
+
+
+class UserRole(Table, table=True):
+    """One of a user's roles (see :mod:`fsm_core.access`); a user may have several."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'dispatcher', 'storekeeper', 'technician', 'viewer', 'customer')",
+            name="role",
+        ),
+    )
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True, ondelete="CASCADE")
+    role: str = Field(max_length=20, primary_key=True)
+
+
+class AuditEntry(Table, table=True):
+    """One change of anything, append-only: who (and on behalf of whom), when, which
+    command, what changed. ``hash`` chains each row to the one before it (see
+    :mod:`fsm_core.audit`), so that a row changed or removed afterwards shows."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_key", "id"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
+    at: datetime = utc_field(nullable=False)
+    actor: str = Field(max_length=200)
+    """who acted: the user the connection is bound to"""
+    on_behalf_of: str | None = Field(default=None, max_length=200)
+    """the user an admin acted for (``--as``), else None"""
+    account: str | None = Field(default=None, max_length=100)
+    """the database login or operating-system account that connected"""
+    command: str | None = Field(default=None, max_length=200)
+    entity: str = Field(max_length=50)
+    entity_key: str | None = Field(default=None, max_length=200)
+    action: str = Field(max_length=20)
+    changes: str = Field(sa_column=Column(Text, nullable=False))
+    """JSON: {field: [before, after]}, or a summary for a whole import"""
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
 
 
 class Message(Table, table=True):
