@@ -71,7 +71,9 @@ def create(
     role: RoleOption = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", help="dispatcher, technician or customer (older spelling of --role)."),
+        typer.Option(
+            "--kind", help="dispatcher, technician or customer (older spelling of --role)."
+        ),
     ] = None,
     employee: Annotated[
         str | None, typer.Option("--employee", "-e", help="The employee this user is.")
@@ -123,7 +125,9 @@ def roles(
         found = users.find_user(session=session, name=user)
         assert found.id is not None
         if add or remove:
-            now = users.set_roles(session=session, user_id=found.id, add=add or (), remove=remove or ())
+            now = users.set_roles(
+                session=session, user_id=found.id, add=add or (), remove=remove or ()
+            )
         else:
             now = users.roles_of_user(session=session, user_id=found.id)
         shown = f"{found.display_name} ({found.login})"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -263,40 +264,60 @@ def order_filter(session: Session, permission: str = "orders.read") -> Any:
 
 
 def order_filter_for(principal: Principal) -> Any:
-    from sqlalchemy import false, or_, select
-
-    from fsm_core.models import CrewMember, Order, Visit
+    """The condition on ``orders`` keeping the principal's own ones (None: all of them)."""
+    from sqlalchemy import false, or_
 
     if principal.scope("orders.read") is ALL:
         return None
     conditions: list[Any] = []
     if Role.CUSTOMER in principal.roles and principal.customer_id is not None:
-        conditions.append(Order.customer_id == principal.customer_id)
+        conditions.append(customer_orders(principal.customer_id))
     if Role.TECHNICIAN in principal.roles and principal.employee_id is not None:
-        employee = principal.employee_id
-        crews = select(CrewMember.crew_id).where(CrewMember.employee_id == employee)
-        visited = select(Visit.order_id).where(
-            or_(Visit.employee_id == employee, Visit.crew_id.in_(crews))  # type: ignore[union-attr]
-        )
-        conditions += [
-            Order.assignee_id == employee,
-            Order.crew_id.in_(crews),  # type: ignore[union-attr]
-            Order.id.in_(visited),  # type: ignore[union-attr]
-        ]
+        conditions.append(technician_orders(principal.employee_id))
     return or_(*conditions) if conditions else false()
+
+
+def customer_orders(customer_id: int) -> Any:
+    """A customer's own orders: their company's."""
+    from fsm_core.models import Order
+
+    return Order.customer_id == customer_id
+
+
+def technician_orders(employee_id: int) -> Any:
+    """A technician's own orders: assigned to them or to a crew of theirs, or with a visit
+    of theirs (or of their crew's)."""
+    from sqlalchemy import or_, select
+
+    from fsm_core.models import CrewMember, Order, Visit
+
+    crews = select(CrewMember.crew_id).where(CrewMember.employee_id == employee_id)
+    visited = select(Visit.order_id).where(
+        or_(Visit.employee_id == employee_id, Visit.crew_id.in_(crews))  # type: ignore[union-attr]
+    )
+    return or_(
+        Order.assignee_id == employee_id,
+        Order.crew_id.in_(crews),  # type: ignore[union-attr]
+        Order.id.in_(visited),  # type: ignore[union-attr]
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _ORDER_ARGS = ("order_id", "order")
+_INSIDE: ContextVar[bool] = ContextVar("fsm_access_inside", default=False)
+"""True while a declared function runs: what it calls was authorised with it (a
+technician's move writes the history; a material used is written off the van)."""
 
 
-def requires(permission: str) -> Callable[[F], F]:
-    """Declare the permission a service function needs, and check it on every call.
+def requires(permission: str, *, scoped: bool = False) -> Callable[[F], F]:
+    """Declare the permission a service function needs, and check it when a front end
+    calls it (the functions it calls in turn are covered by that check).
 
-    When the principal holds it for its own orders only, the order the function is given
-    (a keyword ``order_id``, or ``order``) must be theirs; a function given no order is
-    expected to filter what it reads with :func:`order_filter`."""
+    A role that holds the permission for its own orders only may call the function with
+    an order of theirs (a keyword ``order_id``, or ``order``), or — ``scoped`` — a
+    function that narrows what it reads or does to the principal's own orders itself
+    (with :func:`order_filter` or :func:`authorize`); any other call is refused."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
@@ -306,21 +327,39 @@ def requires(permission: str) -> Callable[[F], F]:
 
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
+            if _INSIDE.get():
+                return fn(*args, **kwargs)
             session = kwargs.get("session")
             if session is None:
                 session = next((a for a in args if hasattr(a, "info")), None)
             if session is not None:
-                order_id = None
-                if order_arg is not None:
-                    value = kwargs.get(order_arg)
-                    order_id = value if isinstance(value, int) else getattr(value, "id", None)
-                authorize(session, permission, order_id=order_id)
-            return fn(*args, **kwargs)
+                _check(session, permission, order_arg, kwargs, scoped)
+            token = _INSIDE.set(True)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _INSIDE.reset(token)
 
         checked.__permission__ = permission  # type: ignore[attr-defined]
         return checked  # type: ignore[return-value]
 
     return declare
+
+
+def _check(
+    session: Session,
+    permission: str,
+    order_arg: str | None,
+    kwargs: dict[str, Any],
+    scoped: bool,
+) -> None:
+    order_id = None
+    if order_arg is not None:
+        value = kwargs.get(order_arg)
+        order_id = value if isinstance(value, int) else getattr(value, "id", None)
+    scope = authorize(session, permission, order_id=order_id)
+    if scope is OWN and order_id is None and not scoped:
+        raise Forbidden(principal_of(session), permission, own=True)
 
 
 def open_to_all(fn: F) -> F:

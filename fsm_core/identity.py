@@ -46,7 +46,9 @@ class Account:
 
     def describe(self, lang: str = "en") -> str:
         if self.kind == "db":
-            return f"PostgreSQL login {self.name}" if lang == "en" else f"логин PostgreSQL {self.name}"
+            return (
+                f"PostgreSQL login {self.name}" if lang == "en" else f"логин PostgreSQL {self.name}"
+            )
         return (
             f"operating-system account {self.name}"
             if lang == "en"

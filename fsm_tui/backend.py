@@ -24,7 +24,6 @@ from fsm_core.models import AppUser
 from fsm_core.services import object_tree, objects, order_queries, orders, parties  # noqa: F401
 from fsm_core.services import settings as company_settings
 from fsm_core.services.stages import StageView, Workflow, load_workflow
-from fsm_core.services.users import resolve_actor
 
 
 @dataclass(frozen=True)
@@ -181,12 +180,20 @@ class HeadStart:
 
 
 def resolve_user(database: Database, name: str | None) -> AppUser:
-    """Who acts in the dashboard: the user ``name`` names (a login, a display name, an
-    employee's short name) or the company's ``default_user``, as the core resolves it
-    (:func:`fsm_core.services.users.resolve_actor`). Read once, before the first screen;
-    an unknown or deactivated user is an :class:`~fsm_core.errors.FsmError`."""
+    """Who acts in the dashboard: the user the connection's login or account is bound to,
+    or, for an admin, the user ``name`` names (a login, a display name, an employee's short
+    name), as the core establishes it (:func:`fsm_core.identity.establish`). Read once,
+    before the first screen; the database acts as that principal from then on. An unbound
+    login, a deactivated user or ``name`` given by a non-admin is an
+    :class:`~fsm_core.errors.FsmError`."""
+    from fsm_core.identity import establish
+    from fsm_core.models import AppUser
+
+    principal = establish(database, on_behalf_of=name)
+    database.act_as(principal)
     with database.reader() as session:
-        user = resolve_actor(session=session, name=name)
+        user = session.get(AppUser, principal.user_id)
+        assert user is not None
         session.expunge(user)
     return user
 
@@ -207,7 +214,8 @@ class Backend:
     ) -> None:
         self.database = database
         self.actor = actor
-        self.user = actor.display_name
+        self.user = database.principal.history_name
+        """the name the history records: "A on behalf of B" when an admin acts for B"""
         self.lang = lang
         self.fixed_now = now
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from fsm_core.access import requires
 from fsm_core.models import (
     Company,
     Contact,
@@ -404,6 +405,7 @@ class ExportContext:
     lang: str = "en"
 
 
+@requires("reports.read", scoped=True)
 def export_rows(
     session: Session, entity: str, *, filters: Any = None
 ) -> tuple[tuple[str, ...], Iterator[dict[str, Any]]]:
@@ -540,6 +542,7 @@ class _Names:
         return self._inherited(object_id, self._parent, self._address)
 
 
+@requires("reports.read", scoped=True)
 def write_export(
     session: Session,
     entity: str,

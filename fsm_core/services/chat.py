@@ -18,11 +18,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
+from fsm_core.access import customer_orders, order_filter, requires, technician_orders
 from fsm_core.db import text_filter
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import (
@@ -32,13 +33,11 @@ from fsm_core.models import (
     ChatRead,
     Company,
     Contact,
-    CrewMember,
     Message,
     MessageAttachment,
     Order,
     ServiceObject,
     UserKind,
-    Visit,
 )
 
 MAX_TEXT = 4000
@@ -83,21 +82,23 @@ def _customer_of(session: Session, user: AppUser) -> int | None:
 
 
 def _scope(session: Session, user: AppUser) -> list[Any]:
-    """Conditions on ``Message`` limiting it to what concerns ``user``."""
+    """Conditions on ``Message`` limiting it to what concerns ``user``, and to the orders
+    the session's principal may see."""
+    conditions: list[Any] = []
+    visible = order_filter(session, "chat.read")
+    if visible is not None:
+        conditions.append(col(Message.order_id).in_(select(Order.id).where(visible)))
     if user.kind == UserKind.CUSTOMER:
-        company_id = _customer_of(session, user)
-        mine = select(Order.id).where(Order.customer_id == company_id)
-        return [Message.channel == Channel.CUSTOMER.value, col(Message.order_id).in_(mine)]
+        mine = select(Order.id).where(customer_orders(_customer_of(session, user)))
+        return [
+            *conditions,
+            Message.channel == Channel.CUSTOMER.value,
+            col(Message.order_id).in_(mine),
+        ]
     if user.kind == UserKind.TECHNICIAN and user.employee_id is not None:
-        crews = select(CrewMember.crew_id).where(CrewMember.employee_id == user.employee_id)
-        assigned = select(Order.id).where(
-            or_(Order.assignee_id == user.employee_id, col(Order.crew_id).in_(crews))
-        )
-        planned = select(Visit.order_id).where(
-            or_(Visit.employee_id == user.employee_id, col(Visit.crew_id).in_(crews))
-        )
-        return [or_(col(Message.order_id).in_(assigned), col(Message.order_id).in_(planned))]
-    return []
+        mine = select(Order.id).where(technician_orders(user.employee_id))
+        return [*conditions, col(Message.order_id).in_(mine)]
+    return conditions
 
 
 def _check_can_read(session: Session, user: AppUser, order: Order, channel: Channel) -> None:
@@ -215,6 +216,7 @@ def _origin(session: Session, source_id: int) -> dict[str, Any] | None:
     }
 
 
+@requires("chat.read")
 def messages(
     *, session: Session, order_id: int, user: AppUser, channel: Channel | None = None
 ) -> list[MessageView]:
@@ -231,20 +233,24 @@ def messages(
     )
 
 
+@requires("chat.read", scoped=True)
 def messages_by_id(*, session: Session, ids: Sequence[int], user: AppUser) -> list[MessageView]:
     if not ids:
         return []
     return _views(session, [col(Message.id).in_(list(ids)), *_scope(session, user)])
 
 
+@requires("chat.read", scoped=True)
 def messages_after(*, session: Session, after_id: int, user: AppUser) -> list[MessageView]:
     return _views(session, [Message.id > after_id, *_scope(session, user)])
 
 
+@requires("chat.read", scoped=True)
 def last_message_id(*, session: Session) -> int:
     return int(session.exec(select(func.coalesce(func.max(Message.id), 0))).one())
 
 
+@requires("chat.read", scoped=True)
 def search(
     *,
     session: Session,
@@ -276,6 +282,7 @@ class Unread:
         return sum(self.by_order.get(order_id, {}).values())
 
 
+@requires("chat.read", scoped=True)
 def unread(*, session: Session, user: AppUser, order_id: int | None = None) -> Unread:
     """How many messages ``user`` has not read, per order and channel, and overall."""
     pointer = and_(
@@ -304,6 +311,7 @@ def unread(*, session: Session, user: AppUser, order_id: int | None = None) -> U
     return Unread(count, by_order)
 
 
+@requires("chat.read")
 def mark_read(
     *, session: Session, user: AppUser, order_id: int, channel: Channel | None = None
 ) -> int:
@@ -341,6 +349,7 @@ def mark_read(
     return sum(before.by_order.get(order_id, {}).get(c.value, 0) for c in channels)
 
 
+@requires("chat.read", scoped=True)
 def chat_list(
     *, session: Session, user: AppUser, unread_only: bool = False, limit: int | None = 50
 ) -> list[dict[str, Any]]:
@@ -427,6 +436,7 @@ def _attach(session: Session, message: Message, attachment_ids: Sequence[int]) -
         )
 
 
+@requires("chat.write")
 def send_message(
     *,
     session: Session,
@@ -492,6 +502,7 @@ def _read_own(session: Session, user: AppUser, order_id: int, written: Sequence[
             row.last_read_id, row.read_at = message.id or 0, message.created_at
 
 
+@requires("chat.write")
 def forward_message(
     *,
     session: Session,
@@ -540,6 +551,7 @@ def forward_message(
     return message
 
 
+@requires("chat.read", scoped=True)
 def attachment(*, session: Session, attachment_id: int, user: AppUser) -> Attachment:
     """An attachment of a message the user may read."""
     found = session.get(Attachment, attachment_id)

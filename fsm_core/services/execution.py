@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
@@ -136,6 +137,7 @@ class ExecutionLock:
         return f"withdraw the signature first: fsm work unsign {self.order_number} --reason ..."
 
 
+@requires("orders.read")
 def execution_lock(
     *, session: Session, order: Order, stage_code: str | None = None
 ) -> ExecutionLock | None:
@@ -177,6 +179,7 @@ def _lock_order(session: Session, order: Order, *, share: bool) -> str:
     return stage
 
 
+@requires("orders.execute")
 def ensure_unlocked(*, session: Session, order: Order) -> None:
     """Refuse, in one line naming the reason, a change of an order's execution that
     :func:`execution_lock` forbids."""
@@ -186,6 +189,7 @@ def ensure_unlocked(*, session: Session, order: Order) -> None:
         raise InvalidInput(lock.text(), hint=lock.hint())
 
 
+@requires("orders.read")
 def default_executors(*, session: Session, order: Order) -> list[int]:
     """Who did an order's work unless someone says otherwise: its assignee, else the
     members of its crew (the work form's and the demo's default)."""
@@ -208,6 +212,7 @@ def _history(session: Session, order: Order, *, actor: str, action: str, **kw: A
 # --- checklists: templates -------------------------------------------------------------
 
 
+@requires("orders.edit")
 def create_template(
     *, session: Session, name: str, description: str | None = None
 ) -> ChecklistTemplate:
@@ -222,6 +227,7 @@ def create_template(
     return template
 
 
+@requires("orders.edit")
 def add_item(
     *,
     session: Session,
@@ -306,6 +312,7 @@ def _normalize_trigger(kind: str, trigger: str, choices: Sequence[str]) -> str:
     raise InvalidInput(f"a {kind} item has no answer to trigger on")
 
 
+@requires("orders.edit")
 def bind_template(
     *,
     session: Session,
@@ -333,6 +340,7 @@ def bind_template(
     return binding
 
 
+@requires("orders.read")
 def applicable_templates(*, session: Session, order: Order) -> list[ChecklistTemplate]:
     """The checklists an order must go through: bound to it, to its object's kind, or to
     a work type recorded on it."""
@@ -372,6 +380,7 @@ class ItemState:
     answer: ChecklistAnswer | None
 
 
+@requires("orders.read")
 def checklist_state(*, session: Session, order_id: int) -> list[ItemState]:
     order = _order(session, order_id)
     templates = applicable_templates(session=session, order=order)
@@ -395,6 +404,7 @@ def checklist_state(*, session: Session, order_id: int) -> list[ItemState]:
     return [ItemState(by_id[i.template_id], i, answers.get(i.id)) for i in ordered]
 
 
+@requires("orders.read")
 def missing_required(*, session: Session, order: Order) -> list[ChecklistItem]:
     return [
         s.item
@@ -466,6 +476,7 @@ class AnswerOutcome:
     out_of_range: bool = False
 
 
+@requires("orders.read")
 def find_item(*, session: Session, order_id: int, ref: str | int) -> ChecklistItem:
     """An item of the order's checklists by its id (``17`` or ``#17``) or a unique part of
     its text."""
@@ -490,6 +501,7 @@ def find_item(*, session: Session, order_id: int, ref: str | int) -> ChecklistIt
     raise Ambiguous("checklist item", ref, [f"[{h.id}] {h.text}" for h in hits])
 
 
+@requires("orders.execute")
 def answer_item(
     *,
     session: Session,
@@ -673,6 +685,7 @@ class ExecutorInput:
     hours: Decimal | None = None  # None: the work entry's duration
 
 
+@requires("orders.execute")
 def add_work(
     *,
     session: Session,
@@ -774,6 +787,7 @@ def add_work(
     return entry
 
 
+@requires("orders.execute")
 def use_material(
     *,
     session: Session,
@@ -823,6 +837,7 @@ def use_material(
     return use
 
 
+@requires("orders.execute")
 def attach(
     *, session: Session, order_id: int, path: str | Path, actor: str, note: str | None = None
 ) -> OrderAttachment:
@@ -845,6 +860,7 @@ def _record(session: Session, order: Order) -> ExecutionRecord:
     return record
 
 
+@requires("orders.execute")
 def set_comment(*, session: Session, order_id: int, comment: str, actor: str) -> ExecutionRecord:
     order = _order(session, order_id)
     ensure_unlocked(session=session, order=order)
@@ -859,6 +875,7 @@ def set_comment(*, session: Session, order_id: int, comment: str, actor: str) ->
     return record
 
 
+@requires("orders.execute")
 def sign(
     *,
     session: Session,
@@ -927,6 +944,7 @@ def sign(
     return record
 
 
+@requires("orders.execute")
 def unsign(*, session: Session, order_id: int, reason: str, actor: str) -> ExecutionRecord:
     """Withdraw the customer's signature (отозвать подпись), saying why: the act is then
     unsigned and its execution can change again. The order's history keeps who signed
@@ -1009,6 +1027,7 @@ class OrderTotals:
         return sum((b.subtotal for b in self.blocks), Decimal("0.00"))
 
 
+@requires("orders.read")
 def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
     """The order's cost: work type prices + executor hours × rates + materials × prices,
     each line rounded by :func:`line_amount`, grouped by work entry.
@@ -1083,6 +1102,7 @@ def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
     return OrderTotals(blocks=blocks)
 
 
+@requires("orders.documents")
 def act_document(*, session: Session, order_id: int, lang: str = "ru") -> Any:
     """The act of completed works (:class:`fsm_core.documents.act.ActDocument`) of an order."""
     from fsm_core.attachments import read_bytes

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, SQLModel, col, select
 
+from fsm_core.access import requires
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.errors import Ambiguous, InvalidInput, NotFound
 from fsm_core.models import (
@@ -108,6 +109,7 @@ def describe_company(c: Company) -> str:
     return f"{c.name} (INN {c.inn})" if c.inn else f"{c.name} (#{c.id})"
 
 
+@requires("parties.read")
 def resolve_company(*, session: Session, ref: str | int) -> Company:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Company.external_id == text]
@@ -124,6 +126,7 @@ def resolve_company(*, session: Session, ref: str | int) -> Company:
     )
 
 
+@requires("parties.read")
 def resolve_contact(*, session: Session, ref: str | int, company_id: int | None = None) -> Contact:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Contact.external_id == text]
@@ -154,6 +157,7 @@ def _short_name_key(text: str) -> str:
     return _INITIALS_SPACES.sub(". ", text.strip()).strip()
 
 
+@requires("parties.read")
 def resolve_employee(*, session: Session, ref: str | int) -> Employee:
     text = str(ref).strip()
     exact: list[ColumnElement[bool]] = [Employee.external_id == text]
@@ -174,6 +178,7 @@ def resolve_employee(*, session: Session, ref: str | int) -> Employee:
     )
 
 
+@requires("parties.read")
 def resolve_crew(*, session: Session, ref: str | int) -> Crew:
     return _resolve(
         session,
@@ -186,6 +191,7 @@ def resolve_crew(*, session: Session, ref: str | int) -> Crew:
     )
 
 
+@requires("parties.read")
 def resolve_assignee(*, session: Session, ref: str) -> tuple[int | None, int | None]:
     """Whom an order or a visit goes to: an employee, else a crew, by what people call
     them; (employee id, None) or (None, crew id)."""
@@ -203,6 +209,7 @@ def describe_object(o: ServiceObject) -> str:
     return f"{o.name}{where} (#{o.id})"
 
 
+@requires("parties.read")
 def resolve_object(
     *, session: Session, ref: str | int, customer_id: int | None = None
 ) -> ServiceObject:
@@ -225,6 +232,7 @@ def resolve_object(
     )
 
 
+@requires("settings.read")
 def resolve_work_type(*, session: Session, ref: str | int) -> WorkType:
     return _resolve(
         session,
@@ -241,6 +249,7 @@ def describe_item(i: Item) -> str:
     return f"{i.name} ({i.sku})"
 
 
+@requires("stock.read")
 def resolve_item(*, session: Session, ref: str | int) -> Item:
     """A catalogue item by SKU (артикул), barcode, external id or name."""
     from fsm_core.models.stock import Item
@@ -265,6 +274,7 @@ def resolve_item(*, session: Session, ref: str | int) -> Item:
 _VAN_PREFIXES = ("van of ", "van ", "машина ", "автомобиль ", "склад техника ")
 
 
+@requires("stock.read")
 def resolve_warehouse(*, session: Session, ref: str | int) -> Warehouse:
     """A warehouse by name or external id, or a technician's van by the technician:
     ``van of Иванов К. П.``, ``машина Иванов``, or just ``Иванов К. П.``."""
@@ -304,6 +314,7 @@ def resolve_warehouse(*, session: Session, ref: str | int) -> Warehouse:
     return van
 
 
+@requires("orders.read", scoped=True)
 def resolve_order(*, session: Session, ref: str | int) -> Order:
     """An order by its number (``26-0012``), external id or ``#id``; never by a guess."""
     found = _by_id(session, Order, ref)
@@ -346,6 +357,7 @@ class Pick:
 PICK_LIMIT = 60
 
 
+@requires("orders.read", scoped=True)
 def search_for_order(*, session: Session, text: str, limit: int = PICK_LIMIT) -> list[Pick]:
     """Whatever the caller reads out, as lines to pick from, grouped by customer and by
     site (each site followed by its equipment, the site shown above a unit found):

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from fsm_core.access import requires
 from fsm_core.db import search_fold
 from fsm_core.models import ServiceObject
 
 
+@requires("parties.read")
 def descendant_ids(*, session: Session, object_ids: Sequence[int]) -> list[int]:
     """The objects and everything below them in the tree (equipment of a site)."""
     found = list(dict.fromkeys(object_ids))
@@ -26,6 +28,7 @@ def descendant_ids(*, session: Session, object_ids: Sequence[int]) -> list[int]:
     return found
 
 
+@requires("parties.read")
 def object_path(*, session: Session, obj: ServiceObject) -> list[ServiceObject]:
     """From the root site down to ``obj``."""
     path = [obj]
@@ -39,6 +42,7 @@ def object_path(*, session: Session, obj: ServiceObject) -> list[ServiceObject]:
     return path
 
 
+@requires("parties.read")
 def effective_address(*, session: Session, obj: ServiceObject) -> str | None:
     """The object's address, or the nearest ancestor's (equipment inherits its site's)."""
     for node in reversed(object_path(session=session, obj=obj)):
@@ -133,6 +137,7 @@ def arrange(
     return rows
 
 
+@requires("parties.read")
 def with_context(*, session: Session, object_ids: Sequence[int]) -> list[ServiceObject]:
     """The objects, everything above them (their sites) and, for a site among them, what
     is on it: what a person needs to see to pick the right one."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from fsm_core.access import requires
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, ServiceObject, WorkType
@@ -15,6 +16,7 @@ from fsm_core.schemas.objects import ServiceObjectCreate, WorkTypeCreate
 from fsm_core.services.common import ensure_unique, flush_or_duplicate, update_record
 
 
+@requires("parties.edit")
 def create_object(*, session: Session, data: ServiceObjectCreate | dict[str, Any]) -> ServiceObject:
     data = validated(ServiceObjectCreate, data)
     if session.get(Company, data.customer_id) is None:
@@ -40,6 +42,7 @@ def create_object(*, session: Session, data: ServiceObjectCreate | dict[str, Any
     return obj
 
 
+@requires("parties.read")
 def list_objects(
     *,
     session: Session,
@@ -78,6 +81,7 @@ def list_objects(
 # --- work types ------------------------------------------------------------------------
 
 
+@requires("settings.edit")
 def create_work_type(*, session: Session, data: WorkTypeCreate | dict[str, Any]) -> WorkType:
     data = validated(WorkTypeCreate, data)
     ensure_unique(
@@ -100,6 +104,7 @@ def create_work_type(*, session: Session, data: WorkTypeCreate | dict[str, Any])
     return work_type
 
 
+@requires("settings.read")
 def list_work_types(
     *, session: Session, text: str | None = None, active: bool | None = True
 ) -> Sequence[WorkType]:
@@ -110,6 +115,7 @@ def list_work_types(
     return session.exec(query).all()
 
 
+@requires("parties.edit")
 def update_object(*, session: Session, object_id: int, data: dict[str, Any]) -> ServiceObject:
     """Change an object; a new parent must be the same customer's and not below it."""
     obj = session.get(ServiceObject, object_id)
@@ -144,6 +150,7 @@ def update_object(*, session: Session, object_id: int, data: dict[str, Any]) -> 
     return obj
 
 
+@requires("settings.edit")
 def update_work_type(*, session: Session, work_type_id: int, data: dict[str, Any]) -> WorkType:
     work_type = session.get(WorkType, work_type_id)
     if work_type is None:

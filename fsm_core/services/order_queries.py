@@ -30,6 +30,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock, search_index
+from fsm_core.access import order_filter, requires
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.models import (
     Company,
@@ -56,6 +57,7 @@ REFERENCE_FIELDS: dict[str, tuple[type, str]] = {
 }
 
 
+@requires("orders.read", scoped=True)
 def display_value(*, session: Session, name: str, value: Any) -> str | None:
     """How a value is kept in the history: names rather than ids, UTC ISO times."""
     if value is None:
@@ -92,6 +94,7 @@ class HistoryLine:
     new: str
 
 
+@requires("orders.read")
 def history_lines(*, session: Session, order_id: int, lang: str, tz: tzinfo) -> list[HistoryLine]:
     """The order's history for a screen or a terminal, in ``lang`` and the zone ``tz``.
 
@@ -145,6 +148,7 @@ def history_lines(*, session: Session, order_id: int, lang: str, tz: tzinfo) -> 
     return lines
 
 
+@requires("orders.read")
 def history(*, session: Session, order_id: int) -> Sequence[OrderHistory]:
     query = (
         sqlmodel_select(OrderHistory)
@@ -199,6 +203,7 @@ _LIST_COLUMNS = (
 UNASSIGNED_WORDS = ("none", "-", "нет", "никто")
 
 
+@requires("orders.read", scoped=True)
 def filter_from_text(
     *,
     session: Session,
@@ -249,6 +254,7 @@ def filter_from_text(
     return flt
 
 
+@requires("orders.read", scoped=True)
 def apply_filter(
     *,
     query: Any,
@@ -260,7 +266,12 @@ def apply_filter(
 ) -> Any:
     """``query`` narrowed to the orders ``flt`` matches. ``page``: the query reads the
     first rows in date order (a page), not all of them; ``capped``: it reads the first
-    :data:`COUNT_CAP` in any order (see :func:`text_condition`)."""
+    :data:`COUNT_CAP` in any order (see :func:`text_condition`). Only the orders the
+    session's principal may see are ever matched (a technician's own, a customer's
+    company's)."""
+    visible = order_filter(session)
+    if visible is not None:
+        query = query.where(visible)
     if flt.stages:
         query = query.where(col(Order.stage_code).in_(flt.stages))
     if flt.open_only:
@@ -322,6 +333,7 @@ reading the orders in table order, which reaches the cap soonest (at 100,000 ord
 within 20,000 rows); a rarer one through the index (whose cost grows with the matches)."""
 
 
+@requires("orders.read", scoped=True)
 def text_condition(
     text: str, session: Session | None = None, *, page: bool = False, capped: bool = False
 ) -> list[Any]:
@@ -390,6 +402,7 @@ def _first_ids(session: Session, found: Any, limit: int) -> list[int] | None:
     return None if len(ids) >= limit else sorted(set(ids))
 
 
+@requires("orders.read", scoped=True)
 def text_index(session: Session) -> str | None:
     """The order text index this database has: ``"fts5"``, ``"pg_trgm"`` or None (its
     SQLite has no trigram tokenizer, its server no pg_trgm). Asked once a connection."""
@@ -507,6 +520,7 @@ def with_names(query: Any) -> Any:
     )
 
 
+@requires("orders.read", scoped=True)
 def list_orders(
     *,
     session: Session,
@@ -535,6 +549,7 @@ def list_orders(
     return [dict(row._mapping) for row in session.execute(query)]
 
 
+@requires("orders.read", scoped=True)
 def count_orders(
     *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
 ) -> int:
@@ -547,6 +562,7 @@ def count_orders(
     )
 
 
+@requires("orders.read", scoped=True)
 def stage_counts(
     *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
 ) -> dict[str, int]:
@@ -570,6 +586,7 @@ class BoardCounts:
     capped: bool = False
 
 
+@requires("orders.read", scoped=True)
 def board_counts(
     *, session: Session, filters: OrderFilter | None = None, now: datetime | None = None
 ) -> BoardCounts:
@@ -594,6 +611,7 @@ def board_counts(
     return BoardCounts(by_stage, min(total, cap), capped=total > cap)
 
 
+@requires("orders.read")
 def order_details(*, session: Session, order: Order, now: datetime | None = None) -> dict[str, Any]:
     """Everything ``orders show`` prints: the order's fields with names resolved."""
     workflow = load_workflow(session=session)

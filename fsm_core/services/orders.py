@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock, search_index
+from fsm_core.access import requires
 from fsm_core.bulk import execute_in, insert_rows, select_in, staging_of
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
@@ -90,6 +91,7 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
     return int(value)
 
 
+@requires("orders.create", scoped=True)
 def next_number(*, session: Session, created_at: datetime) -> str:
     """The next order number by the company's pattern (default ``{yy}-{seq:04d}``)."""
     ctx = OrderContext(session)
@@ -99,6 +101,7 @@ def next_number(*, session: Session, created_at: datetime) -> str:
 # --- history ---------------------------------------------------------------------------
 
 
+@requires("orders.execute")
 def record_history(
     *,
     session: Session,
@@ -862,6 +865,7 @@ def _advance_counters(ctx: OrderContext, numbers: Sequence[str]) -> None:
             _bump_counter(ctx.session, scope, seq - current)
 
 
+@requires("orders.create", scoped=True)
 def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor: str) -> Order:
     """Create an order: number it, compute its SLA deadlines, record it in the history."""
     values = validated(OrderCreate, data).model_dump()
@@ -1020,6 +1024,7 @@ def _check_signed_act(
 _QUIET = {"sla_at_risk_at", "reaction_manual", "resolution_manual"}
 
 
+@requires("orders.edit")
 def update_order(
     *,
     session: Session,
@@ -1107,6 +1112,7 @@ def _enter_stage(
         hook(session, order, src, dst, actor)
 
 
+@requires("orders.move")
 def move_order(
     *,
     session: Session,
@@ -1124,6 +1130,7 @@ def move_order(
     return _save(session, order, expected_version)
 
 
+@requires("orders.edit")
 def assign_order(
     *,
     session: Session,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from fsm_core.access import requires
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, Contact, Crew, CrewMember, Employee
@@ -31,6 +32,7 @@ from fsm_core.values import short_name
 # --- companies -------------------------------------------------------------------------
 
 
+@requires("parties.edit")
 def create_company(*, session: Session, data: CompanyCreate | dict[str, Any]) -> Company:
     data = validated(CompanyCreate, data)
     ensure_unique(session=session, model=Company, column=Company.inn, value=data.inn, what="INN")
@@ -47,6 +49,7 @@ def create_company(*, session: Session, data: CompanyCreate | dict[str, Any]) ->
     return company
 
 
+@requires("parties.edit")
 def update_company(
     *, session: Session, company_id: int, data: CompanyUpdate | dict[str, Any]
 ) -> Company:
@@ -80,6 +83,7 @@ def update_company(
     return company
 
 
+@requires("parties.read")
 def list_companies(
     *, session: Session, text: str | None = None, limit: int | None = None, offset: int = 0
 ) -> Sequence[Company]:
@@ -94,6 +98,7 @@ def list_companies(
 # --- contacts --------------------------------------------------------------------------
 
 
+@requires("parties.edit")
 def create_contact(*, session: Session, data: ContactCreate | dict[str, Any]) -> Contact:
     data = validated(ContactCreate, data)
     if session.get(Company, data.company_id) is None:
@@ -111,6 +116,7 @@ def create_contact(*, session: Session, data: ContactCreate | dict[str, Any]) ->
     return contact
 
 
+@requires("parties.read")
 def list_contacts(
     *,
     session: Session,
@@ -133,6 +139,7 @@ def list_contacts(
 # --- employees -------------------------------------------------------------------------
 
 
+@requires("staff.edit")
 def create_employee(*, session: Session, data: EmployeeCreate | dict[str, Any]) -> Employee:
     data = validated(EmployeeCreate, data)
     ensure_unique(
@@ -150,6 +157,7 @@ def create_employee(*, session: Session, data: EmployeeCreate | dict[str, Any]) 
     return employee
 
 
+@requires("staff.edit")
 def update_employee(
     *, session: Session, employee_id: int, data: EmployeeUpdate | dict[str, Any]
 ) -> Employee:
@@ -179,6 +187,7 @@ def update_employee(
     return employee
 
 
+@requires("parties.read")
 def list_employees(
     *,
     session: Session,
@@ -204,6 +213,7 @@ def list_employees(
 # --- crews -----------------------------------------------------------------------------
 
 
+@requires("staff.edit")
 def create_crew(*, session: Session, data: CrewCreate | dict[str, Any]) -> Crew:
     data = validated(CrewCreate, data)
     ensure_unique(session=session, model=Crew, column=Crew.name, value=data.name, what="crew name")
@@ -232,6 +242,7 @@ def create_crew(*, session: Session, data: CrewCreate | dict[str, Any]) -> Crew:
     return crew
 
 
+@requires("parties.read")
 def crew_members(*, session: Session, crew_id: int) -> Sequence[Employee]:
     query = (
         select(Employee)
@@ -242,6 +253,7 @@ def crew_members(*, session: Session, crew_id: int) -> Sequence[Employee]:
     return session.exec(query).all()
 
 
+@requires("parties.read")
 def list_crews(*, session: Session, active: bool | None = True) -> Sequence[tuple[Crew, int]]:
     count = (
         select(func.count()).where(CrewMember.crew_id == Crew.id).correlate(Crew).scalar_subquery()
@@ -252,6 +264,7 @@ def list_crews(*, session: Session, active: bool | None = True) -> Sequence[tupl
     return session.exec(query).all()
 
 
+@requires("parties.edit")
 def update_contact(*, session: Session, contact_id: int, data: dict[str, Any]) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
@@ -269,6 +282,7 @@ def update_contact(*, session: Session, contact_id: int, data: dict[str, Any]) -
     return contact
 
 
+@requires("staff.edit")
 def update_crew(*, session: Session, crew_id: int, data: dict[str, Any]) -> Crew:
     """Rename a crew, change its leader, or (with ``member_ids``) replace its members."""
     crew = session.get(Crew, crew_id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, Contact, Employee, Order, OrderSource, ServiceObject
 from fsm_core.models.objects import new_passport_token
@@ -42,6 +43,7 @@ def token_from_scan(scanned: str) -> str:
     return text
 
 
+@requires("parties.read")
 def object_by_token(*, session: Session, scanned: str) -> ServiceObject:
     token = token_from_scan(scanned)
     obj: ServiceObject | None = session.execute(
@@ -58,6 +60,7 @@ def object_by_token(*, session: Session, scanned: str) -> ServiceObject:
     return obj
 
 
+@requires("labels.print")
 def rotate_token(*, session: Session, object_id: int) -> ServiceObject:
     """Give the object a new token: labels printed before stop working."""
     obj = session.get(ServiceObject, object_id)
@@ -68,6 +71,7 @@ def rotate_token(*, session: Session, object_id: int) -> ServiceObject:
     return obj
 
 
+@requires("orders.create", scoped=True)
 def create_order_from_scan(
     *,
     session: Session,
@@ -117,6 +121,7 @@ def create_order_from_scan(
 # --- documents from the database -------------------------------------------------------
 
 
+@requires("labels.print")
 def objects_for_labels(
     *,
     session: Session,
@@ -148,6 +153,7 @@ def objects_for_labels(
     return list(session.execute(query).scalars())
 
 
+@requires("labels.print")
 def label_data(*, session: Session, objects: Sequence[ServiceObject]) -> list[Any]:
     from fsm_core.documents.labels import LabelData
 
@@ -174,6 +180,7 @@ def label_data(*, session: Session, objects: Sequence[ServiceObject]) -> list[An
     ]
 
 
+@requires("labels.print")
 def passport_data(*, session: Session, obj: ServiceObject, lang: str, limit: int = 40) -> Any:
     from fsm_core.documents.passport import PassportData, PassportEntry
     from fsm_core.services.stages import load_workflow
@@ -220,6 +227,7 @@ def passport_data(*, session: Session, obj: ServiceObject, lang: str, limit: int
     )
 
 
+@requires("labels.print")
 def business_card(*, session: Session, employee: Employee) -> Any:
     from fsm_core.documents.vcard import Contact as CardContact
 
@@ -237,6 +245,7 @@ def business_card(*, session: Session, employee: Employee) -> Any:
     )
 
 
+@requires("settings.read")
 def placeholder_in_use(*, session: Session) -> bool:
     """True while labels would point at the example address, not the company's own."""
     base = company_settings.load(session=session)["passport_base_url"]

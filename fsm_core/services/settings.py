@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput
 from fsm_core.models import Setting
 from fsm_core.timeparse import zone
@@ -472,6 +473,7 @@ class CompanySettings:
         return self.values["traccar_user"].strip() or None
 
 
+@requires("settings.read")
 def load(*, session: Session) -> CompanySettings:
     values = {key: spec.default for key, spec in SPECS.items()}
     for row in session.exec(select(Setting)):
@@ -480,6 +482,7 @@ def load(*, session: Session) -> CompanySettings:
     return CompanySettings(values)
 
 
+@requires("settings.read")
 def language(*, session: Session, explicit: str | None = None) -> str:
     """The language to speak: the user's own choice (``--lang``, FSM_LANG), else the
     company's ``company_language``, else the locale. A server whose locale is C.UTF-8
@@ -510,6 +513,7 @@ def _store(session: Session, key: str, checked: str) -> None:
         row.value = checked
 
 
+@requires("settings.edit")
 def set_value(*, session: Session, key: str, value: str) -> str:
     checked = _spec(key).check(value)
     _store(session, key, checked)
@@ -528,6 +532,7 @@ class SettingsInvalid(InvalidInput):
         self.errors = errors
 
 
+@requires("settings.edit")
 def set_values(*, session: Session, values: dict[str, str]) -> dict[str, str]:
     """Change several settings together (a form): every value is checked first; if any is
     refused, :class:`SettingsInvalid` names each refused one and nothing changes. Returns

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 from sqlmodel import Session, col, select
 
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Company, Criticality, Holiday, Order, SlaPolicy, SlaStatus
 from fsm_core.models.types import UTCDateTime
@@ -153,6 +154,7 @@ class Calendars:
         return found
 
 
+@requires("settings.read")
 def load_calendars(*, session: Session, settings: CompanySettings | None = None) -> Calendars:
     """The calendars as they are now: the company's zone and hours (from ``settings``, read
     if not given) and every holiday."""
@@ -167,6 +169,7 @@ def load_calendars(*, session: Session, settings: CompanySettings | None = None)
 # --- deadlines --------------------------------------------------------------------------
 
 
+@requires("settings.read")
 def policy_for(*, session: Session, customer_id: int, criticality: str) -> SlaPolicy | None:
     """The customer's own policy for this criticality, else the company default."""
     rows = session.exec(
@@ -291,6 +294,7 @@ def parse_status(value: str) -> SlaStatus:
         raise InvalidInput(f"unknown SLA status {value!r}; known: {known}") from None
 
 
+@requires("settings.edit")
 def set_policy(
     *,
     session: Session,
@@ -336,6 +340,7 @@ def set_policy(
     return policy
 
 
+@requires("settings.read")
 def list_policies(*, session: Session) -> Sequence[tuple[SlaPolicy, str | None]]:
     query = (
         select(SlaPolicy, Company.name)

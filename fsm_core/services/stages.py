@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from fsm_core.access import requires
 from fsm_core.errors import Duplicate, InvalidInput, NotFound
 from fsm_core.models import Order, Stage, StageCategory, StageTransition
 
@@ -88,6 +89,7 @@ class Workflow:
         return None
 
 
+@requires("settings.read")
 def load_workflow(*, session: Session) -> Workflow:
     rows = session.exec(select(Stage).order_by(Stage.position, Stage.code)).all()
     transitions = session.exec(select(StageTransition)).all()
@@ -160,6 +162,7 @@ def after_move_hooks() -> tuple[AfterMove, ...]:
     return tuple(_after_move)
 
 
+@requires("settings.edit")
 def allow_transition(*, session: Session, src: str, dst: str) -> bool:
     """Allow moving from ``src`` to ``dst``; False when it was already allowed."""
     workflow = load_workflow(session=session)
@@ -173,6 +176,7 @@ def allow_transition(*, session: Session, src: str, dst: str) -> bool:
     return True
 
 
+@requires("settings.edit")
 def forbid_transition(*, session: Session, src: str, dst: str) -> bool:
     """Forbid moving from ``src`` to ``dst``; False when it was not allowed anyway."""
     workflow = load_workflow(session=session)
@@ -185,6 +189,7 @@ def forbid_transition(*, session: Session, src: str, dst: str) -> bool:
     return True
 
 
+@requires("settings.edit")
 def create_stage(
     *,
     session: Session,
@@ -223,6 +228,7 @@ def create_stage(
     return stage
 
 
+@requires("settings.read")
 def get_stage(*, session: Session, code: str) -> Stage:
     stage = session.get(Stage, code)
     if stage is None:

@@ -32,6 +32,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import InsufficientStock, InvalidInput, NotFound
 from fsm_core.formatting import quantity as fmt_quantity
 from fsm_core.models import (
@@ -76,6 +77,7 @@ WAREHOUSE_UNIQUE = {
 }
 
 
+@requires("stock.edit")
 def create_item(*, session: Session, data: ItemCreate | dict[str, Any]) -> Item:
     """Add an item to the catalogue (номенклатура)."""
     data = validated(ItemCreate, data)
@@ -84,6 +86,7 @@ def create_item(*, session: Session, data: ItemCreate | dict[str, Any]) -> Item:
     return item
 
 
+@requires("stock.edit")
 def update_item(*, session: Session, item_id: int, data: dict[str, Any]) -> Item:
     """Change an item's fields; its unit only while it has no stock movements (a ledger in
     шт must not be reread in кг)."""
@@ -123,6 +126,7 @@ def van_name(employee: Employee) -> str:
     return f"Автомобиль ({employee.short_name})"
 
 
+@requires("stock.edit")
 def create_warehouse(*, session: Session, data: WarehouseCreate | dict[str, Any]) -> Warehouse:
     """Add a warehouse: central, regional, or a technician's van (``employee_id`` given;
     named after the technician unless a name is given)."""
@@ -142,6 +146,7 @@ def create_warehouse(*, session: Session, data: WarehouseCreate | dict[str, Any]
     return warehouse
 
 
+@requires("stock.edit")
 def update_warehouse(*, session: Session, warehouse_id: int, data: dict[str, Any]) -> Warehouse:
     """Rename, re-address, hand a van to another technician, or deactivate a warehouse
     (only an empty one: its stock must be moved out first)."""
@@ -425,6 +430,7 @@ def _movement(
     return movement
 
 
+@requires("stock.edit")
 def receive(
     *,
     session: Session,
@@ -458,6 +464,7 @@ def receive(
     )
 
 
+@requires("stock.edit")
 def transfer(
     *,
     session: Session,
@@ -527,6 +534,7 @@ def transfer(
     )
 
 
+@requires("stock.edit")
 def write_off(
     *,
     session: Session,
@@ -585,6 +593,7 @@ def write_off(
     )
 
 
+@requires("stock.edit")
 def return_from_order(
     *,
     session: Session,
@@ -643,6 +652,7 @@ def return_from_order(
     )
 
 
+@requires("stock.edit")
 def adjust(
     *,
     session: Session,
@@ -730,6 +740,7 @@ def _note(amount: Decimal, item: Item, warehouse_name: str) -> str:
     return f"{_q(amount, item)} {item.name} ({item.sku}), {warehouse_name}"
 
 
+@requires("stock.edit")
 def reserve(
     *,
     session: Session,
@@ -771,6 +782,7 @@ class Released:
     quantity: Decimal
 
 
+@requires("stock.edit")
 def release(
     *,
     session: Session,

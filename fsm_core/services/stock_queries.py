@@ -15,6 +15,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from fsm_core.access import requires
 from fsm_core.db import text_filter
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import (
@@ -36,6 +37,7 @@ ZERO = Decimal("0.000")
 # --- records ---------------------------------------------------------------------------
 
 
+@requires("stock.read")
 def get_item(*, session: Session, item_id: int) -> Item:
     item = session.get(Item, item_id)
     if item is None:
@@ -43,6 +45,7 @@ def get_item(*, session: Session, item_id: int) -> Item:
     return item
 
 
+@requires("stock.read")
 def list_items(
     *,
     session: Session,
@@ -58,6 +61,7 @@ def list_items(
     return session.scalars(query).all()
 
 
+@requires("stock.read")
 def get_warehouse(*, session: Session, warehouse_id: int) -> Warehouse:
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
@@ -65,6 +69,7 @@ def get_warehouse(*, session: Session, warehouse_id: int) -> Warehouse:
     return warehouse
 
 
+@requires("stock.read")
 def list_warehouses(
     *, session: Session, active: bool | None = True
 ) -> Sequence[tuple[Warehouse, str | None]]:
@@ -96,6 +101,7 @@ class Level:
         return self.on_hand - self.reserved
 
 
+@requires("stock.read")
 def reserved_for(*, session: Session, order_id: int, item_id: int, warehouse_id: int) -> Decimal:
     """How much of ``item_id`` at ``warehouse_id`` is reserved for ``order_id``."""
     value = session.execute(
@@ -108,6 +114,7 @@ def reserved_for(*, session: Session, order_id: int, item_id: int, warehouse_id:
     return value if value is not None else ZERO
 
 
+@requires("stock.read")
 def written_off(*, session: Session, order_id: int, item_id: int) -> Decimal:
     """What of ``item_id`` an order has used: written off minus returned."""
     signed = case(
@@ -211,6 +218,7 @@ def _stock_query() -> Any:
     )
 
 
+@requires("stock.read")
 def availability(*, session: Session, item_id: int, include_empty: bool = False) -> Availability:
     """The item at every warehouse that holds or reserves some (``include_empty``: at
     every active warehouse), central first, then regional, then vans."""
@@ -240,6 +248,7 @@ def availability(*, session: Session, item_id: int, include_empty: bool = False)
     return Availability(item=item, lines=lines)
 
 
+@requires("stock.read")
 def balances(
     *,
     session: Session,
@@ -296,6 +305,7 @@ class LowStock:
         }
 
 
+@requires("stock.read")
 def low_stock(*, session: Session) -> list[LowStock]:
     """Active items with a minimum level whose available stock is below it, the largest
     shortfall first (what to order from the supplier)."""
@@ -375,6 +385,7 @@ class LedgerLine:
         }
 
 
+@requires("stock.read")
 def ledger(
     *,
     session: Session,
@@ -485,6 +496,7 @@ class OrderMaterial:
         }
 
 
+@requires("orders.read")
 def order_materials(*, session: Session, order_id: int) -> list[OrderMaterial]:
     """An order's materials: what is reserved for it and what it has used, by item and
     warehouse (the order's "required materials" tab)."""
@@ -548,6 +560,7 @@ def order_materials(*, session: Session, order_id: int) -> list[OrderMaterial]:
     return sorted(result, key=lambda m: (m.item, m.warehouse))
 
 
+@requires("stock.read")
 def suggest_source(*, session: Session, order: Order, item_id: int) -> Warehouse | None:
     """Where a write-off for ``order`` most likely comes from: the one warehouse holding
     the order's reservation of the item, else the van of the order's technician."""
@@ -565,6 +578,7 @@ def suggest_source(*, session: Session, order: Order, item_id: int) -> Warehouse
     return _van_of(session, order.assignee_id)
 
 
+@requires("stock.read")
 def suggest_write_off(
     *, session: Session, order: Order, item_id: int, quantity: Decimal | None = None
 ) -> Warehouse | None:
@@ -676,6 +690,7 @@ def _warehouse_point(session: Session, warehouse: Warehouse) -> tuple[float, flo
     return None
 
 
+@requires("stock.read")
 def suggest_return_target(*, session: Session, order: Order, item_id: int) -> Warehouse | None:
     """Where unused parts of an order most likely go back: the one warehouse they were
     written off from, else the van of the order's technician."""
@@ -709,6 +724,7 @@ def _van_of(session: Session, employee_id: int | None) -> Warehouse | None:
 # --- the invariant ---------------------------------------------------------------------
 
 
+@requires("stock.read")
 def reconcile(*, session: Session) -> list[str]:
     """Compare every balance with its ledger and its reservations; returns one line per
     disagreement (none when the books are right)."""
@@ -764,6 +780,7 @@ def is_low(level: Level, min_level: Decimal | None) -> bool:
     return level.available < min_level
 
 
+@requires("stock.read")
 def item_is_low(*, session: Session, item: Item) -> bool:
     assert item.id is not None
     return is_low(
@@ -771,6 +788,7 @@ def item_is_low(*, session: Session, item: Item) -> bool:
     )
 
 
+@requires("stock.read")
 def item_totals(*, session: Session, item_ids: Iterable[int] | None = None) -> dict[int, Level]:
     """Each item's stock over all active warehouses (on hand, reserved)."""
     query = (

@@ -1,9 +1,9 @@
 """Users who act (пользователи): dispatchers, technicians and customers' contacts.
 
-Every front end asks :func:`resolve_actor` who is acting: ``--as`` / ``FSM_USER`` in the
-CLI, or the company's ``default_user`` setting when nothing names anyone. The user is found
-by login, display name or the linked employee's short name; a name that matches nobody is
-an error, never a silently recorded stranger.
+Who is acting is established by :mod:`fsm_core.identity` from the login or account that
+connects; each user has roles (:mod:`fsm_core.access`). A user is named by login, display
+name or the linked employee's short name; a name that matches nobody is an error, never a
+silently recorded stranger.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fsm_core import audit
-from fsm_core.access import ROLE_NAMES_RU, Role, open_to_all, requires
+from fsm_core.access import ROLE_NAMES_RU, Role, requires
 from fsm_core.db import folded, search_fold
 from fsm_core.errors import Ambiguous, Duplicate, InvalidInput, NotFound
 from fsm_core.models import AppUser, Contact, Employee, UserKind, UserRole
@@ -51,6 +51,7 @@ def parse_kind(value: str | UserKind) -> UserKind:
         raise InvalidInput(f"unknown user kind {value!r}; known: {known}", field="kind") from None
 
 
+@requires("users.read")
 def find_user(*, session: Session, name: str) -> AppUser:
     """The user called ``name``: a login, a display name or the linked employee's short
     name (``Иванов К.П.``), or ``#id``."""
@@ -81,28 +82,6 @@ def find_user(*, session: Session, name: str) -> AppUser:
         if len(rows) > 1:
             raise Ambiguous("user", name, [f"{u.display_name} ({u.login})" for u in rows])
     raise NotFound("user", name, hint="see `fsm users list`; add one with `fsm users create`")
-
-
-def resolve_actor(*, session: Session, name: str | None) -> AppUser:
-    """Who is acting: the user ``name`` names, or the company's ``default_user``.
-
-    An unknown or deactivated user is an error."""
-    if name is not None and name.strip():
-        user = find_user(session=session, name=name)
-    else:
-        login = company_settings.load(session=session)["default_user"]
-        try:
-            user = find_user(session=session, name=login)
-        except NotFound:
-            raise NotFound(
-                "user",
-                login,
-                hint="the default_user setting names nobody; name one with --as or FSM_USER, "
-                "or fix it: fsm settings set default_user LOGIN",
-            ) from None
-    if not user.active:
-        raise InvalidInput(f"user {user.display_name} ({user.login}) is deactivated")
-    return user
 
 
 def parse_roles(values: Iterable[str | Role]) -> list[Role]:
@@ -223,6 +202,7 @@ def create_user(
     return user
 
 
+@requires("users.read")
 def roles_of_user(*, session: Session, user_id: int) -> list[Role]:
     found = session.exec(select(UserRole.role).where(UserRole.user_id == user_id)).all()
     return [r for r in Role if r.value in set(found)]
@@ -271,7 +251,9 @@ def set_roles(
     after = [r for r in Role if (r in before or r in added) and r not in removed]
     if not after:
         raise InvalidInput(
-            "a user needs at least one role", field="role", ru="у пользователя нужна хотя бы одна роль"
+            "a user needs at least one role",
+            field="role",
+            ru="у пользователя нужна хотя бы одна роль",
         )
     if (Role.CUSTOMER in after) != (user.kind == UserKind.CUSTOMER.value) or (
         Role.CUSTOMER in after and len(after) > 1

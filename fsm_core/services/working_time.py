@@ -20,6 +20,7 @@ from typing import Any
 from dateutil.rrule import rrule, rrulestr
 from sqlmodel import Session, col, select
 
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Employee, Holiday, TimeOff, TimeOffKind, WorkPattern
 from fsm_core.models.planning import TIME_OFF_NAMES
@@ -286,6 +287,7 @@ def _local(day: date, at: time, tz: tzinfo) -> datetime:
     return datetime.combine(day, at).replace(tzinfo=tz).astimezone(UTC)
 
 
+@requires("settings.read")
 def load_calendar(
     *, session: Session, employee_ids: Sequence[int], first_day: date, last_day: date, tz: tzinfo
 ) -> Calendar:
@@ -364,6 +366,7 @@ def _employee(session: Session, employee_id: int) -> Employee:
     return employee
 
 
+@requires("staff.edit")
 def set_patterns(
     *, session: Session, employee_id: int, patterns: Sequence[str], valid_from: date
 ) -> list[WorkPattern]:
@@ -404,6 +407,7 @@ def set_patterns(
     return created
 
 
+@requires("parties.read")
 def patterns_of(
     *, session: Session, employee_ids: Sequence[int] | None = None, on: date
 ) -> dict[int, list[WorkPattern]]:
@@ -431,6 +435,7 @@ def parse_time_off_kind(value: str) -> TimeOffKind:
     raise InvalidInput(f"unknown kind of time off {value!r}; known: {known}", field="kind")
 
 
+@requires("staff.edit")
 def add_time_off(
     *,
     session: Session,
@@ -461,6 +466,7 @@ def add_time_off(
     return row
 
 
+@requires("staff.edit")
 def remove_time_off(*, session: Session, time_off_id: int) -> TimeOff:
     row = session.get(TimeOff, time_off_id)
     if row is None:
@@ -470,6 +476,7 @@ def remove_time_off(*, session: Session, time_off_id: int) -> TimeOff:
     return row
 
 
+@requires("parties.read")
 def list_time_off(
     *, session: Session, employee_ids: Sequence[int] | None = None, since: datetime
 ) -> list[dict[str, Any]]:
@@ -495,6 +502,7 @@ def list_time_off(
     ]
 
 
+@requires("settings.edit")
 def add_holiday(*, session: Session, day: date, name: str) -> Holiday:
     text = " ".join(name.split())
     if not text:
@@ -509,6 +517,7 @@ def add_holiday(*, session: Session, day: date, name: str) -> Holiday:
     return row
 
 
+@requires("settings.edit")
 def remove_holiday(*, session: Session, day: date) -> None:
     row = session.get(Holiday, day)
     if row is None:
@@ -517,6 +526,7 @@ def remove_holiday(*, session: Session, day: date) -> None:
     session.flush()
 
 
+@requires("settings.read")
 def list_holidays(*, session: Session, since: date | None = None) -> list[Holiday]:
     query = select(Holiday).order_by(col(Holiday.day))
     if since is not None:

@@ -10,7 +10,7 @@ from fsm_core.services import chat, settings, users
 @pytest.fixture
 def people(db, world):
     with db.transaction() as s:
-        dispatcher = users.resolve_actor(session=s, name=None)  # the seeded default user
+        dispatcher = users.find_user(session=s, name="dispatcher")  # the seeded first user
         orlova = users.create_user(session=s, login="orlova", display_name="Орлова В. П.")
         ivanov = users.create_user(
             session=s, login="ivanov", kind="technician", employee_id=world.ivanov.id
@@ -38,22 +38,12 @@ def counts(db, user):
 def test_users_are_found_by_login_name_or_short_name(db, people, world):
     _dispatcher, orlova, ivanov, *_ = people
     with db.reader() as s:
-        assert users.resolve_actor(session=s, name=None).login == "dispatcher"
-        assert users.resolve_actor(session=s, name="ORLOVA").id == orlova.id
-        assert users.resolve_actor(session=s, name="орлова в. п.").id == orlova.id
-        assert users.resolve_actor(session=s, name="Иванов К.П.").id == ivanov.id
-        assert users.resolve_actor(session=s, name="Иванов Кирилл Петрович").id == ivanov.id
+        assert users.find_user(session=s, name="ORLOVA").id == orlova.id
+        assert users.find_user(session=s, name="орлова в. п.").id == orlova.id
+        assert users.find_user(session=s, name="Иванов К.П.").id == ivanov.id
+        assert users.find_user(session=s, name="Иванов Кирилл Петрович").id == ivanov.id
         with pytest.raises(NotFound, match="no user matches 'Сидоров'"):
-            users.resolve_actor(session=s, name="Сидоров")
-    with db.transaction() as s:
-        settings.set_value(session=s, key="default_user", value="orlova")
-    with db.reader() as s:
-        assert users.resolve_actor(session=s, name="").id == orlova.id
-    with db.transaction() as s:
-        settings.set_value(session=s, key="default_user", value="ghost")
-    with db.reader() as s, pytest.raises(NotFound) as err:
-        users.resolve_actor(session=s, name=None)
-    assert "the default_user setting names nobody" in err.value.one_line()
+            users.find_user(session=s, name="Сидоров")
 
 
 def test_user_rules(db, people, world):
@@ -69,8 +59,10 @@ def test_user_rules(db, people, world):
         users.find_user(session=s, name="Орлова В. П.")
     with db.transaction() as s:
         users.set_active(session=s, user_id=people[3].id, active=False)
-    with db.reader() as s, pytest.raises(InvalidInput, match="deactivated"):
-        users.resolve_actor(session=s, name="petrov")
+    from fsm_core.identity import NotBound, establish
+
+    with pytest.raises(NotBound, match="deactivated"):
+        establish(db, on_behalf_of="petrov")
 
 
 def test_team_and_customer_channels_and_sending_to_both(db, people, world):

@@ -131,7 +131,7 @@ _DISPATCHER = """
 import sys
 from fsm_core.db import Database
 from fsm_core.services import chat, orders
-from fsm_core.services.users import resolve_actor
+from fsm_core.services.users import find_user
 
 url, index, customer, employee, at = sys.argv[1:6]
 import time
@@ -139,7 +139,7 @@ while time.time() < float(at):
     time.sleep(0.002)
 db = Database(url, busy_timeout_ms=50)  # waiting is the unit of work's, not SQLite's
 with db.reader() as s:
-    user = resolve_actor(session=s, name=None)
+    user = find_user(session=s, name="dispatcher")
     s.expunge(user)
 for n in range(3):
     with db.transaction() as s:

@@ -36,7 +36,7 @@ def wait_for(subscription, kind, seconds=2.0):
 def test_a_message_written_elsewhere_arrives_within_two_seconds(db, other, world):
     order = world.order()
     with db.transaction() as s:
-        author = users.resolve_actor(session=s, name=None)
+        author = users.find_user(session=s, name="dispatcher")
     with live.subscribe(other) as subscription:
         assert subscription.poll(0.1) == []
         with db.transaction() as s:

@@ -34,7 +34,7 @@ def seed(db):
             data={"customer_id": obj.customer_id, "object_id": obj.id, "description": HOSTILE},
             actor=USER,
         )
-        author = users.resolve_actor(session=s, name=USER)
+        author = users.find_user(session=s, name=USER)
         chat.send_message(
             session=s, order_id=order.id, user=author, channel=Channel.TEAM, text=HOSTILE
         )

@@ -26,6 +26,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput
 
 MAX_BYTES = 50 * 1024 * 1024
@@ -268,6 +269,7 @@ def parse_geojson(raw: bytes, *, name: str, tolerance_m: float = TOLERANCE_M) ->
     return Background(name, len(features), tuple(lines), (lat_lo, lon_lo, lat_hi, lon_hi))
 
 
+@requires("settings.edit")
 def store_background(*, session: Session, background: Background, actor: str) -> BackgroundInfo:
     """Keep ``background`` as the company's map background (replacing any before)."""
     from fsm_core.models import MapBackground
@@ -305,6 +307,7 @@ def store_background(*, session: Session, background: Background, actor: str) ->
     )
 
 
+@requires("settings.edit")
 def clear_background(*, session: Session) -> bool:
     """Remove the background; False when there was none."""
     from fsm_core.models import MapBackground
@@ -313,6 +316,7 @@ def clear_background(*, session: Session) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+@requires("gps.read")
 def background_info(*, session: Session) -> BackgroundInfo | None:
     """What is loaded (name, counts, extent, when and by whom), without its lines."""
     from fsm_core.models import MapBackground
@@ -338,6 +342,7 @@ def background_info(*, session: Session) -> BackgroundInfo | None:
     )
 
 
+@requires("gps.read")
 def load_background(*, session: Session) -> Background | None:
     """The background with its lines, as the map draws it (None: none loaded)."""
     from fsm_core.models import MapBackground

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
+from fsm_core.access import requires
 from fsm_core.models import CrewMember, Employee, GpsDevice, Order, ServiceObject
 from fsm_core.services import settings as company_settings
 from fsm_core.services import sla
@@ -293,6 +294,7 @@ def _since(fixes: list[Point], order: MapOrder) -> datetime | None:
     return since
 
 
+@requires("gps.read")
 def day_start_of(*, session: Session, now: datetime) -> datetime:
     """The start of the company's local day that holds ``now`` (in UTC)."""
     tz = company_settings.load(session=session).tz
@@ -300,6 +302,7 @@ def day_start_of(*, session: Session, now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(now.tzinfo)
 
 
+@requires("gps.read")
 def day_track(
     *, session: Session, employee_id: int, now: datetime
 ) -> tuple[tuple[float, float], ...]:
@@ -311,6 +314,7 @@ def day_track(
     return tuple((p.latitude, p.longitude) for p in fixes)
 
 
+@requires("gps.read")
 def map_view(
     *,
     session: Session,

@@ -21,6 +21,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.models import CrewMember, Order, Stage, WorkEntry, WorkExecutor
 from fsm_core.services.gps.stays import M_PER_DEG, Usable, utc
 from fsm_core.services.gps.visits import DONE_CATEGORIES, How, Stay, day_stays
@@ -97,6 +98,7 @@ def _travel_minutes(times: Sequence[float], stays: Sequence[Stay], end: datetime
     return round(total / 60)
 
 
+@requires("gps.read")
 def orders_done(
     *, session: Session, start: datetime, end: datetime, employee_ids: Sequence[int]
 ) -> dict[int, list[str]]:
@@ -147,6 +149,7 @@ def orders_done(
     return {e: sorted(n) for e, n in found.items()}
 
 
+@requires("gps.read")
 def day_report(
     *,
     session: Session,

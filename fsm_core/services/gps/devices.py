@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import Employee, GpsDevice, Position
 from fsm_core.services.lookup import resolve_employee
@@ -46,6 +47,7 @@ class DeviceView:
     last_fix_at: datetime | None
 
 
+@requires("gps.devices")
 def bind_device(
     *, session: Session, identifier: str, employee: str | int, name: str | None = None
 ) -> GpsDevice:
@@ -66,6 +68,7 @@ def bind_device(
     return device
 
 
+@requires("gps.devices")
 def unbind_device(*, session: Session, identifier: str) -> GpsDevice:
     """The device belongs to nobody again: its next positions are refused."""
     ident = check_identifier(identifier)
@@ -77,6 +80,7 @@ def unbind_device(*, session: Session, identifier: str) -> GpsDevice:
     return device
 
 
+@requires("gps.devices")
 def list_devices(*, session: Session, unknown: bool = False) -> list[DeviceView]:
     """Every device (``unknown``: only those bound to nobody, newest first), with how many
     positions it has stored and when its latest was taken."""
@@ -116,6 +120,7 @@ def list_devices(*, session: Session, unknown: bool = False) -> list[DeviceView]
     ]
 
 
+@requires("gps.record")
 def note_unknown(*, session: Session, identifiers: dict[str, int]) -> None:
     """Remember devices that sent positions while bound to nobody (identifier: how many
     fixes were refused), so that an admin can find and bind them."""

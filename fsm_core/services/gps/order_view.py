@@ -12,6 +12,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.formatting import duration
 from fsm_core.models import CrewMember, Order, Visit
 from fsm_core.services import settings as company_settings
@@ -58,6 +59,7 @@ def _people(session: Session, order: Order) -> list[int]:
     return people
 
 
+@requires("gps.read")
 def order_gps(
     *, session: Session, order_id: int, lang: str, now: datetime | None = None
 ) -> OrderGps | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.models import Employee, Position
 from fsm_core.services import settings as company_settings
 
@@ -40,6 +41,7 @@ class Latest(NamedTuple):
     battery: float | None
 
 
+@requires("gps.read")
 def read_fixes(
     *,
     session: Session,
@@ -82,6 +84,7 @@ def read_fixes(
     return found
 
 
+@requires("gps.read")
 def latest_positions(
     *, session: Session, employee_ids: Iterable[int] | None = None
 ) -> dict[int, Latest]:
@@ -130,5 +133,6 @@ def prune(*, database: Database, now: datetime | None = None, chunk: int = 20_00
             deleted += len(ids)
 
 
+@requires("gps.read")
 def count_positions(*, session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(Position)).one())

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.models import AppUser, GpsDevice, Order, Position, ServiceObject
 from fsm_core.services import settings as company_settings
 from fsm_core.services.gps.positions import latest_positions
@@ -40,6 +41,7 @@ class Proximity:
     object_name: str | None = None
 
 
+@requires("parties.read")
 def object_point(session: Session, object_id: int) -> tuple[str, float, float, int] | None:
     """An object's name, point (its own or its site's) and radius; None without a point."""
     from fsm_core.services.planning.loading import places
@@ -54,6 +56,7 @@ def object_point(session: Session, object_id: int) -> tuple[str, float, float, i
     return place.name, place.point[0], place.point[1], radius
 
 
+@requires("gps.read")
 def employee_distance_to_object(
     *,
     session: Session,
@@ -90,6 +93,7 @@ def employee_distance_to_object(
     return Proximity(verdict, round(distance, 1), age, latest.at, radius, name)
 
 
+@requires("orders.execute")
 def check_in_employee(session: Session, order: Order, actor: str) -> int | None:
     """Whose position a check-in is read against: the answering user's employee if the
     user is one, else the order's assignee."""
@@ -105,6 +109,7 @@ def check_in_employee(session: Session, order: Order, actor: str) -> int | None:
     return order.assignee_id
 
 
+@requires("gps.read")
 def is_tracked(session: Session, employee_id: int) -> bool:
     """Whether the employee carries a bound device or has any position: a check-in of
     someone the company does not track records only its time."""

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.models import Employee, GpsDevice, Holiday, Position
 from fsm_core.service_calendar import ServiceCalendar
 from fsm_core.services import settings as company_settings
@@ -105,6 +106,7 @@ class _Hours:
         return any(a <= at < b for a, b in self._spans.get(employee_id, ()))
 
 
+@requires("gps.record")
 def record_fixes(*, session: Session, fixes: Sequence[Fix], any_hour: bool = False) -> Recorded:
     """Store checked fixes (see :func:`~fsm_core.services.gps.fixes.check_fix`); each gets
     its :class:`Outcome`. A fix names its device (bound to an employee) or, from a GPX
@@ -209,6 +211,7 @@ def record_fixes(*, session: Session, fixes: Sequence[Fix], any_hour: bool = Fal
     return Recorded(outcomes)
 
 
+@requires("gps.read")
 def retention_start(*, session: Session, now: datetime | None = None) -> datetime:
     """The oldest moment a position is kept for (``gps_retention_days`` before now)."""
     days = company_settings.load(session=session).gps_retention_days

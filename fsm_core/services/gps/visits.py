@@ -15,6 +15,7 @@ from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.models import (
     ChecklistAnswer,
     ChecklistItem,
@@ -108,6 +109,7 @@ class DayStays:
     good: dict[int, list[Usable]] = field(default_factory=dict)
 
 
+@requires("gps.read")
 def read_day_fixes(
     *,
     session: Session,
@@ -152,6 +154,7 @@ def read_day_fixes(
     return times, good
 
 
+@requires("settings.read")
 def thresholds(session: Session) -> Thresholds:
     cfg = company_settings.load(session=session)
     return Thresholds(
@@ -175,6 +178,7 @@ def _crews_of(session: Session, employee_ids: Sequence[int]) -> dict[int, list[i
     return found
 
 
+@requires("gps.read")
 def links(
     *, session: Session, start: datetime, end: datetime, employee_ids: Sequence[int]
 ) -> dict[int, dict[int, list[Link]]]:
@@ -283,6 +287,7 @@ def _minutes(arrived: datetime, until: datetime) -> int:
     return max(0, round((until - arrived).total_seconds() / 60))
 
 
+@requires("gps.read")
 def day_stays(
     *,
     session: Session,
@@ -485,6 +490,7 @@ def _people_of(session: Session, visits: Sequence[Visit]) -> dict[int | None, li
     }
 
 
+@requires("gps.read")
 def visit_actuals(
     *,
     session: Session,
@@ -562,6 +568,7 @@ def _actual(
     return Actual(None, None, None, None, reason)
 
 
+@requires("gps.read")
 def order_arrival(*, session: Session, order_id: int, now: datetime | None = None) -> Actual | None:
     """The verified arrival on an order: its latest visit that has begun, else today's
     stay of its assignee at its object; None when nothing is planned or assigned."""
@@ -617,6 +624,7 @@ class DayMarks:
     actuals: dict[int, Actual]
 
 
+@requires("gps.read")
 def day_marks(*, session: Session, day: date, now: datetime | None = None) -> DayMarks:
     """The planner's marks for a local day; empty when nobody has a fix that day."""
     now = now or clock.now()

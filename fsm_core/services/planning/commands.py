@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import Conflict as VersionConflict
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import (
@@ -145,6 +146,7 @@ def _sync_window(session: Session, order: Order, *, actor: str) -> None:
         )
 
 
+@requires("plan.edit")
 def add_visit(
     *,
     session: Session,
@@ -185,6 +187,7 @@ def add_visit(
     return visit
 
 
+@requires("plan.read")
 def get_visit(*, session: Session, visit_id: int, expected_version: int | None = None) -> Visit:
     visit = session.get(Visit, visit_id)
     if visit is None:
@@ -201,6 +204,7 @@ def get_visit(*, session: Session, visit_id: int, expected_version: int | None =
 _KEEP = order_service.KEEP
 
 
+@requires("plan.edit")
 def move_visit(
     *,
     session: Session,
@@ -262,6 +266,7 @@ def _who_loose(session: Session, visit: Visit) -> str:
     return crew.name if crew else f"#{visit.crew_id}"
 
 
+@requires("plan.edit")
 def remove_visit(
     *, session: Session, visit_id: int, actor: str, expected_version: int | None = None
 ) -> Visit:
@@ -282,6 +287,7 @@ def remove_visit(
     return visit
 
 
+@requires("plan.read")
 def resolve_visit(*, session: Session, ref: str) -> int:
     """A visit by ``#id``, or by its order's number when the order has exactly one."""
     from fsm_core.services import lookup
@@ -302,6 +308,7 @@ def resolve_visit(*, session: Session, ref: str) -> int:
     raise InvalidInput(f"order {order.number} has several visits ({ids}); name one by #id")
 
 
+@requires("plan.read")
 def visits_of_order(*, session: Session, order_id: int) -> list[VisitView]:
     far = datetime(9999, 1, 1, tzinfo=UTC)
     start = datetime(1970, 1, 1, tzinfo=UTC)
@@ -310,6 +317,7 @@ def visits_of_order(*, session: Session, order_id: int) -> list[VisitView]:
     )
 
 
+@requires("plan.read")
 def visit_view(*, session: Session, visit_id: int) -> VisitView:
     visit = get_visit(session=session, visit_id=visit_id)
     for view in visits_of_order(session=session, order_id=visit.order_id):
@@ -333,6 +341,7 @@ def _five(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0) - timedelta(minutes=moment.minute % 5)
 
 
+@requires("plan.read")
 def work_window(
     *,
     session: Session,
@@ -374,6 +383,7 @@ def work_window(
     return WorkWindow(start, end, None, None)
 
 
+@requires("staff.edit")
 def set_home_base(
     *,
     session: Session,

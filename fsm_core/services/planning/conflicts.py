@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fsm_core.access import requires
 from fsm_core.services import settings as company_settings
 from fsm_core.services.planning.loading import _load, _local_days, _Plan
 from fsm_core.services.planning.views import (
@@ -25,6 +26,7 @@ from fsm_core.services.working_time import (
 )
 
 
+@requires("plan.read")
 def conflicts(
     *,
     session: Session,

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from fsm_core.access import requires
 from fsm_core.models import (
     Company,
     Crew,
@@ -72,6 +73,7 @@ def _crew_members(session: Session) -> dict[int, list[int]]:
     return members
 
 
+@requires("plan.read")
 def places(*, session: Session, object_ids: Sequence[int]) -> dict[int, Place]:
     """Objects with the address and coordinates they have or inherit from their site."""
     wanted = {i for i in object_ids if i is not None}

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlmodel import Session
 
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput
 from fsm_core.services.planning.conflicts import _conflicts
 from fsm_core.services.planning.loading import _load, _Plan
@@ -14,6 +15,7 @@ from fsm_core.services.planning.views import Conflict, PersonDay, PersonSchedule
 from fsm_core.timeparse import local_day_bounds
 
 
+@requires("plan.read")
 def schedule(
     *,
     session: Session,

@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
+from fsm_core.access import requires
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import (
     Company,
@@ -55,6 +56,7 @@ def _round_up(moment: datetime, minutes: int = 15) -> datetime:
     return datetime.fromtimestamp(math.ceil(seconds / step) * step, UTC)
 
 
+@requires("plan.read")
 def free_slots(
     *,
     session: Session,
@@ -128,6 +130,7 @@ class Candidate:
         return asdict(self)
 
 
+@requires("plan.read")
 def nearest(
     *,
     session: Session,
@@ -233,6 +236,7 @@ class VisitOffer:
 OFFER_DAYS = 7
 
 
+@requires("plan.edit")
 def offer_visit(
     *,
     session: Session,
@@ -315,6 +319,7 @@ def offer_visit(
 # --- the unscheduled queue --------------------------------------------------------------------
 
 
+@requires("plan.read")
 def unscheduled(
     *, session: Session, now: datetime | None = None, limit: int | None = 50
 ) -> list[dict[str, Any]]:
