@@ -574,6 +574,27 @@ _MESSAGES = [
 ]
 
 
+def _hand_over(session: Session, dispatcher: Any) -> None:
+    """Whoever loads the demo works as its dispatcher: the login or account bound to the
+    empty database's first admin moves to her (on a database no one is bound to yet, the
+    first account to connect claims her, as the ``default_user``)."""
+    from fsm_core.access import principal_of
+    from fsm_core.models import AppUser
+    from fsm_core.services import users
+
+    principal = principal_of(session)
+    if principal.user_id is None or principal.user_id == dispatcher.id:
+        return
+    me = session.get(AppUser, principal.user_id)
+    if me is None:
+        return
+    db_login, os_login = me.db_login, me.os_login
+    if not (db_login or os_login):
+        return
+    users.bind_login(session=session, user_id=me.id, clear=True)
+    users.bind_login(session=session, user_id=dispatcher.id, db_login=db_login, os_login=os_login)
+
+
 def _login(full_name: str) -> str:
     surname = full_name.split()[0].lower()
     return "".join(_TRANSLIT.get(ch, ch) for ch in surname).replace("-", "")
@@ -609,14 +630,17 @@ def load_planning_and_chat_demo(
     people: dict[str, Any] = {}
     for key, employee in employees.items():
         dispatcher = (employee.position or "").lower().startswith("диспетчер")
+        head = employee.short_name == DISPATCHER
         people[key] = users.create_user(
             session=session,
             login=_login(employee.full_name),
-            kind="dispatcher" if dispatcher else "technician",
+            roles=["admin", "dispatcher"] if head else ["dispatcher"] if dispatcher else None,
+            kind=None if dispatcher else "technician",
             employee_id=employee.id,
         )
     dispatcher = next(u for u in people.values() if u.display_name == DISPATCHER)
     company_settings.set_value(session=session, key="default_user", value=dispatcher.login)
+    _hand_over(session, dispatcher)
     from fsm_core.models import Contact
 
     for key in ("K-001", "K-002"):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, SQLModel, col, select
 
-from fsm_core.access import requires
+from fsm_core.access import authorize, requires
 from fsm_core.db import folded, search_fold, text_filter
 from fsm_core.errors import Ambiguous, InvalidInput, NotFound
 from fsm_core.models import (
@@ -316,16 +316,20 @@ def resolve_warehouse(*, session: Session, ref: str | int) -> Warehouse:
 
 @requires("orders.read", scoped=True)
 def resolve_order(*, session: Session, ref: str | int) -> Order:
-    """An order by its number (``26-0012``), external id or ``#id``; never by a guess."""
+    """An order by its number (``26-0012``), external id or ``#id``; never by a guess.
+    An order the session's principal may not see is refused, in one line."""
     found = _by_id(session, Order, ref)
-    if found is not None:
-        return found
-    text = str(ref).strip()
-    for condition in (Order.number == text, Order.external_id == text):
-        hit = session.exec(select(Order).where(condition)).first()
-        if hit is not None:
-            return hit
-    raise NotFound("order", ref, hint="give the order number, e.g. 26-0012")
+    if found is None:
+        text = str(ref).strip()
+        for condition in (Order.number == text, Order.external_id == text):
+            found = session.exec(select(Order).where(condition)).first()
+            if found is not None:
+                break
+    if found is None:
+        raise NotFound("order", ref, hint="give the order number, e.g. 26-0012")
+    assert found.id is not None
+    authorize(session, "orders.read", order_id=found.id)
+    return found
 
 
 def _maybe_phone(text: str) -> str | None:
@@ -357,7 +361,7 @@ class Pick:
 PICK_LIMIT = 60
 
 
-@requires("orders.read", scoped=True)
+@requires("parties.read")
 def search_for_order(*, session: Session, text: str, limit: int = PICK_LIMIT) -> list[Pick]:
     """Whatever the caller reads out, as lines to pick from, grouped by customer and by
     site (each site followed by its equipment, the site shown above a unit found):

@@ -19,7 +19,6 @@ from fsm_core.access import ROLE_NAMES_RU, Role, requires
 from fsm_core.db import folded, search_fold
 from fsm_core.errors import Ambiguous, Duplicate, InvalidInput, NotFound
 from fsm_core.models import AppUser, Contact, Employee, UserKind, UserRole
-from fsm_core.services import settings as company_settings
 from fsm_core.services.common import flush_or_duplicate
 from fsm_core.values import only_digits, record_id
 

@@ -15,7 +15,7 @@ from tests.cli_runner import Fsm, runner
 
 @pytest.fixture
 def fsm(db_url):
-    return Fsm(db_url, user="Орлова В. П.")
+    return Fsm(db_url)  # the demo's dispatcher, Орлова В. П., is who the test account is bound to
 
 
 @pytest.fixture
@@ -84,10 +84,17 @@ def test_create_assign_move_end_to_end(demo):
     assert [(h["field"], h["new"], h["actor"]) for h in history[1:]] == [
         ("assignee", "Иванов К. П.", "Орлова В. П."),
         ("stage", "assigned", "Орлова В. П."),
-        ("stage", "en_route", "Иванов К. П."),
-        ("stage", "in_progress", "Иванов К. П."),
-        ("stage", "done", "Иванов К. П."),
+        ("stage", "en_route", "Орлова В. П. on behalf of Иванов К. П."),
+        ("stage", "in_progress", "Орлова В. П. on behalf of Иванов К. П."),
+        ("stage", "done", "Орлова В. П. on behalf of Иванов К. П."),
     ]
+    # someone else's order is not his to move, nor to see
+    other = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не работает").strip()
+    refused = "Error: Иванов К. П. (technician) may not see orders that are not theirs"
+    assert demo("orders", "move", other, "cancelled", user="Иванов К. П.", code=1) == refused
+    assert demo("orders", "show", other, user="Иванов К. П.", code=1) == refused
+    mine = [o["number"] for o in demo.json("orders", "list", "--limit", "0", user="Иванов К.П.")]
+    assert number in mine and other not in mine
     listed = demo.json("orders", "list", "--stage", "done", "--assignee", "Иванов К. П.")
     assert number in [o["number"] for o in listed]
 

@@ -160,7 +160,11 @@ def test_chats_unread_forward_and_search(demo):
     before = demo.json("chat", "list", "--unread")
     assert before
     total = sum(r["unread"] for r in before)
-    number = before[-1]["number"]
+    his = demo.json("orders", "list", "--limit", "0", user="Иванов К. П.")
+    assert {r["number"] for r in demo.json("chat", "list", user="Иванов К. П.")} <= {
+        o["number"] for o in his
+    }  # a technician's chats are his orders'
+    number = next(o["number"] for o in his if o["stage_code"] == "in_progress")
     text = demo("chat", "list", "--unread")
     assert f"Messages {total}" in text
     demo.json("chat", "show", number)  # reading marks the chat read
@@ -193,13 +197,21 @@ def test_chats_unread_forward_and_search(demo):
 
 def test_users(demo):
     listed = {u["login"]: u for u in demo.json("users", "list")}
-    assert listed["orlova"]["default"] is True
-    assert listed["orlova"]["kind"] == "dispatcher"
+    assert listed["orlova"]["roles"] == ["admin", "dispatcher"]
+    assert listed["orlova"]["os_login"] or listed["orlova"]["db_login"]  # the test's account
+    assert listed["ivanov"]["roles"] == ["technician"]
     assert listed["ivanov"]["employee"] == "Иванов К. П."
     assert listed["smirnova"]["kind"] == "customer"
     demo("users", "create", "bench", "--name", "Скрипт")
     assert demo.json("users", "me", user="bench")["display_name"] == "Скрипт"
-    assert demo("users", "me").strip() == "Орлова В. П. (orlova, dispatcher)"
+    assert demo("users", "me").strip() == "Орлова В. П. (orlova: admin, dispatcher)"
+    assert demo("users", "me", user="bench").strip() == (
+        "Орлова В. П. on behalf of Скрипт (bench: dispatcher)"
+    )
+    # a dispatcher may not act on behalf of anyone
+    assert demo("users", "me", user="ivanov", code=None).strip() == (
+        "Орлова В. П. on behalf of Иванов К. П. (ivanov: technician)"
+    )
     assert "already has a user" in demo("users", "create", "k", "-e", "Иванов К. П.", code=1)
 
 
@@ -225,7 +237,7 @@ def test_watch_prints_a_message_sent_from_another_process(demo, db_url):
     )
     try:
         assert "Watching" in watcher.stderr.readline()  # it listens now
-        number = demo.json("chat", "list")[0]["number"]
+        number = demo.json("chat", "list", user="Петров А. С.")[0]["number"]
         sender = subprocess.run(
             [
                 sys.executable,

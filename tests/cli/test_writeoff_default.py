@@ -7,7 +7,8 @@ from tests.cli_runner import Fsm
 
 def test_writeoff_skips_an_empty_van_for_the_warehouse_that_has_it(db_url):
     shop = Fsm(db_url, user="lebedev", stderr=True)
-    shop("users", "create", "lebedev", "--name", "Лебедев С. В.", user=None)
+    shop("users", "create", "lebedev", "--name", "Лебедев С. В.", "-r", "dispatcher", "-r", "storekeeper",
+         user=None)  # fmt: skip
     shop("companies", "create", "ООО «СМ-Трейд»", "--inn", "7801234564")
     shop("objects", "create", "СМ-Трейд", "Магазин на Невском", "--kind", "site",
          "--lat", "59.9311", "--lon", "30.3609")  # fmt: skip

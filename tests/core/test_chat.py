@@ -4,7 +4,7 @@ search, attachments; and who is acting (users)."""
 import pytest
 
 from fsm_core.errors import Ambiguous, InvalidInput, NotFound
-from fsm_core.services import chat, settings, users
+from fsm_core.services import chat, users
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Who acts in the dashboard: the user --as / FSM_USER names, resolved by the core before
-the first screen (a login, a name or a short name; nobody: the company's default user).
+"""Who acts in the dashboard: the user the account is bound to, or, for an admin, the user
+--as / FSM_USER names, established by the core before the first screen (a login, a name or
+a short name).
 An unknown one is a one-line error and exit 1 from ``fsm tui``. The user's display name is
 on the status line and in the history of every change, and chats are read and written as
 that user."""
@@ -10,7 +11,8 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from fsm_core.errors import InvalidInput, NotFound
+from fsm_core.errors import NotFound
+from fsm_core.identity import NotBound
 from fsm_core.models import AppUser, Message, OrderHistory
 from fsm_core.services import users
 from fsm_tui.app import make_app
@@ -41,7 +43,7 @@ async def test_a_deactivated_user_is_refused(demo_url, demo_db):
     with demo_db.transaction() as s:
         user = s.exec(select(AppUser).where(AppUser.login == "petrov")).one()
         users.set_active(session=s, user_id=user.id, active=False)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotBound, match="deactivated"):
         make_app(demo_url, lang="ru", user="petrov")
 
 
@@ -83,4 +85,4 @@ async def test_changes_and_messages_are_the_acting_users(demo_url, demo_db):
             .order_by(OrderHistory.id.desc())
         ).first()
     assert (message.text, author.login) == ("На месте", "petrov")
-    assert last.actor == "Петров А. С."
+    assert last.actor == "Орлова В. П. on behalf of Петров А. С."  # the test's account is hers
