@@ -21,6 +21,28 @@ def init_database(*, demo: bool) -> None:
         output.done(f"Created database {database.display_url} (schema {after}).")
     else:
         output.done(f"Upgraded database {database.display_url} from schema {before} to {after}.")
+    principal = STATE.principal()  # the first account to use a database claims its admin
+    from fsm_cli.context import say
+
+    roles = principal.role_text(STATE.language)
+    account = principal.account or "?"
+    output.done(
+        say(
+            f"You act as {principal.name} ({roles}), bound to {account}.",
+            f"Вы действуете как {principal.name} ({roles}), вход: {account}.",
+        )
+    )
+    if database.is_sqlite:
+        output.done(
+            say(
+                "The database file is readable and writable by its owner and group alone "
+                "(0660): add the company's people to its group, and bind each one's "
+                "account with `fsm users bind LOGIN --os-login ACCOUNT`.",
+                "Файл базы доступен только владельцу и группе (0660): добавьте сотрудников "
+                "компании в группу и привяжите учётную запись каждого: "
+                "`fsm users bind ЛОГИН --os-login УЧЁТНАЯ_ЗАПИСЬ`.",
+            )
+        )
     if demo:
         load_demo(if_empty=True, directory=None)
 

@@ -220,6 +220,31 @@ class Forbidden(FsmError):
         )
 
 
+ENTITY_PERMISSIONS: dict[str, tuple[str, str]] = {
+    "companies": ("parties.read", "parties.edit"),
+    "contacts": ("parties.read", "parties.edit"),
+    "objects": ("parties.read", "parties.edit"),
+    "employees": ("parties.read", "staff.edit"),
+    "crews": ("parties.read", "staff.edit"),
+    "work-types": ("settings.read", "settings.edit"),
+    "orders": ("orders.read", "orders.create"),
+    "items": ("stock.read", "stock.edit"),
+    "warehouses": ("stock.read", "stock.edit"),
+    "stock": ("stock.read", "stock.edit"),
+}
+"""What reading (exporting) and writing (importing) each kind of table takes."""
+
+
+def demand(principal: Principal, permission: str) -> None:
+    """Refuse unless ``principal`` holds ``permission`` over every row (an import or an
+    export of a whole table, a backup)."""
+    scope = principal.scope(permission)
+    if scope is None:
+        raise Forbidden(principal, permission)
+    if scope is not ALL:
+        raise Forbidden(principal, permission, own=True)
+
+
 def principal_of(session: Session) -> Principal:
     """The principal the session acts for (:data:`SYSTEM` for in-process code)."""
     found = session.info.get("principal")
@@ -236,6 +261,17 @@ def authorize(session: Session, permission: str, *, order_id: int | None = None)
     if scope is OWN and order_id is not None and not owns_order(session, principal, order_id):
         raise Forbidden(principal, permission, own=True)
     return scope
+
+
+def authorize_customer(session: Session, permission: str, *, customer_id: int) -> None:
+    """Refuse a principal who holds ``permission`` for their own orders only an action
+    for a customer other than their own (a customer creating an order for another)."""
+    principal = principal_of(session)
+    scope = principal.scope(permission)
+    if scope is None:
+        raise Forbidden(principal, permission)
+    if scope is OWN and principal.customer_id != customer_id:
+        raise Forbidden(principal, permission, own=True)
 
 
 def owns_order(session: Session, principal: Principal, order_id: int) -> bool:

@@ -196,6 +196,9 @@ def refuse_empty(database: Database) -> None:
 
 def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> BackupResult:
     """Write one archive of ``database`` (data, attachments, manifest) to ``out``."""
+    from fsm_core.access import demand
+
+    demand(database.principal, "database.admin")
     target = Path(os.path.abspath(os.fspath(out)))
     if target.is_dir():
         raise InvalidInput(f"{out}: is a directory; give the archive's file name")

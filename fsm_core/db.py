@@ -115,23 +115,29 @@ def make_engine(
 
 
 def private_file(path: Path) -> None:
-    """Create ``path``'s folder (0700, where it is created) and the file itself, empty and
-    0600, unless it exists: SQLite then opens it as a new database, and creates its -wal
-    and -shm files with the same permissions."""
+    """Create ``path``'s folder (0770, where it is created) and the file itself, empty and
+    0660 — its owner and group alone, the group being the people of the company who share
+    it, each acting as the user their account is bound to — unless it exists: SQLite then
+    opens it as a new database, and creates its -wal and -shm files with the same
+    permissions."""
     if not path.parent.is_dir():
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # mkdir's mode passes through the umask; this folder is the owner's alone
-            os.chmod(path.parent, 0o700)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
+            # mkdir's mode passes through the umask; this folder is the owner's and group's
+            os.chmod(path.parent, 0o770)
         except OSError as exc:
             raise DatabaseUnavailable(
                 f"cannot create folder {path.parent}: {exc.strerror or exc}",
                 ru=f"не удалось создать папку {path.parent}: {exc.strerror or exc}",
             ) from None
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
     except FileExistsError:
         return
+    try:
+        os.fchmod(fd, 0o660)  # the umask took the group's bits off
+    except OSError:
+        pass
     except OSError as exc:
         raise DatabaseUnavailable(
             f"cannot create database {path}: {exc.strerror or exc}",

@@ -78,6 +78,9 @@ def tables() -> list[Table]:
 
 def copy_database(*, source: Database, to_url: str, sample: int = SAMPLE) -> CopyResult:
     """Copy every row and attachment of ``source`` into the empty database at ``to_url``."""
+    from fsm_core.access import demand
+
+    demand(source.principal, "database.admin")
     from fsm_core.migrations import HEAD, is_known_revision
 
     started = time.monotonic()

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from fsm_core.access import requires
+from fsm_core.access import ENTITY_PERMISSIONS, authorize, demand, principal_of, requires
 from fsm_core.models import (
     Company,
     Contact,
@@ -417,6 +417,14 @@ def export_rows(
     table = TABLES.get(entity)
     if table is None:
         raise InvalidInput(f"cannot export {entity!r}", hint="one of: " + ", ".join(TABLES))
+    read = ENTITY_PERMISSIONS[entity][0]
+    if entity == "orders":
+        authorize(session, read)  # the rows are the principal's own (apply_filter)
+        from fsm_core.services.order_queries import OrderFilter
+
+        filters = filters or OrderFilter()
+    else:
+        demand(principal_of(session), read)
     ctx = ExportContext(refs=Refs(session), tz=load(session=session).tz, filters=filters)
     return table.headers, table.rows(session, ctx)
 

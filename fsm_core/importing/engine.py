@@ -32,6 +32,7 @@ from sqlmodel import Session
 from fsm_core import clock
 from fsm_core.bulk import Staging
 from fsm_core.db import Database
+from fsm_core.access import ENTITY_PERMISSIONS, demand
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, NotFound
 from fsm_core.files import private_dir
 from fsm_core.importing import parallel
@@ -492,6 +493,7 @@ def run_import(
     except KeyError:
         known = ", ".join(ENTITIES)
         raise InvalidInput(f"cannot import {entity!r}", hint=f"one of: {known}") from None
+    demand(db.principal, ENTITY_PERMISSIONS[entity][1])
     started = time.perf_counter()
     check_header_encoding(entity_cls, source, options)
     plan, unknown = plan_columns(entity_cls, source.headers, options)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
 from fsm_core import clock, search_index
-from fsm_core.access import requires
+from fsm_core.access import authorize_customer, requires
 from fsm_core.bulk import execute_in, insert_rows, select_in, staging_of
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
@@ -872,6 +872,7 @@ def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor:
     ctx = OrderContext(session)
     now = clock.now()
     row = prepare_new_order(ctx, values, now=now)
+    authorize_customer(session, "orders.create", customer_id=row["customer_id"])
     (order_id,) = insert_new_orders(ctx, [row], actor=actor, now=now)
     order = session.get(Order, order_id)
     assert order is not None

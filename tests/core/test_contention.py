@@ -482,7 +482,10 @@ def test_an_import_killed_while_indexing_its_orders_loses_nothing(
 # --- a new database is private ----------------------------------------------------------------
 
 
-def test_a_new_sqlite_database_and_its_folder_are_the_owners_alone(tmp_path):
+def test_a_new_sqlite_database_and_its_folder_are_its_owner_and_groups_alone(tmp_path):
+    """Each person who opens the file acts as the product user their operating-system
+    account is bound to (fsm_core.identity): the people of one company share the file
+    through its group; nobody else may read it."""
     old = os.umask(0o022)
     try:
         folder = tmp_path / "data" / "fsm"
@@ -493,5 +496,5 @@ def test_a_new_sqlite_database_and_its_folder_are_the_owners_alone(tmp_path):
         database.dispose()
     finally:
         os.umask(old)
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert files == {"fsm.db": 0o600, "fsm.db-wal": 0o600, "fsm.db-shm": 0o600}
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o770
+    assert files == {"fsm.db": 0o660, "fsm.db-wal": 0o660, "fsm.db-shm": 0o660}
