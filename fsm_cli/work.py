@@ -260,13 +260,21 @@ def show(order: Order, json_: Json = False) -> None:
         for b in computed.blocks
     ]
     vat_rate = settings.vat_rate
+    if not computed.priced:  # a technician's, where the company keeps prices from them
+        for block in blocks:
+            block["subtotal"] = None
+            for line in block["lines"]:
+                line["price"] = line["amount"] = None
+    priced = computed.priced
     summary: dict[str, Any] = {
         "order": found.number,
         "blocks": blocks,
-        "total": computed.total,
+        "total": computed.total if priced else None,
         "vat_rate": vat_rate,  # null: «Без НДС»
         "vat_amount": (
-            execution.vat_included(computed.total, vat_rate) if vat_rate is not None else None
+            execution.vat_included(computed.total, vat_rate)
+            if vat_rate is not None and priced
+            else None
         ),
         "comment": record.comment if record else None,
         "signer": record.signer_name if record else None,
@@ -289,12 +297,12 @@ def show(order: Order, json_: Json = False) -> None:
                 [
                     "  " + line["name"],
                     f"{number(line['quantity'], lang=lang, digits=2)} {line['unit']}",
-                    money(line["price"], lang=lang, currency=currency),
-                    money(line["amount"], lang=lang, currency=currency),
+                    money(line["price"], lang=lang, currency=currency) if priced else "—",
+                    money(line["amount"], lang=lang, currency=currency) if priced else "—",
                 ]
             )
-    total = money(computed.total, lang=lang, currency=currency)
-    if vat_rate is not None:
+    total = money(computed.total, lang=lang, currency=currency) if priced else "—"
+    if vat_rate is not None and priced:
         total += f" (VAT {vat_rate}%: {money(summary['vat_amount'], lang=lang, currency=currency)})"
     output.table(
         [

@@ -274,6 +274,19 @@ def authorize_customer(session: Session, permission: str, *, customer_id: int) -
         raise Forbidden(principal, permission, own=True)
 
 
+def sees_prices(session: Session) -> bool:
+    """Whether the session's principal may see prices: every role but a technician's, and
+    a technician's too where the company's ``technician_prices`` setting says so."""
+    principal = principal_of(session)
+    if principal.may("prices.read"):
+        return True
+    if Role.TECHNICIAN not in principal.roles:
+        return False
+    from fsm_core.services import settings
+
+    return settings.load(session=session).technician_prices
+
+
 def owns_order(session: Session, principal: Principal, order_id: int) -> bool:
     """Whether the order is the principal's own: for a customer, their company's; for a
     technician, one they are assigned to, in the crew of, or have a visit of."""

@@ -30,9 +30,9 @@ from typing import Any
 from sqlmodel import Session
 
 from fsm_core import clock
+from fsm_core.access import ENTITY_PERMISSIONS, demand
 from fsm_core.bulk import Staging
 from fsm_core.db import Database
-from fsm_core.access import ENTITY_PERMISSIONS, demand
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, NotFound
 from fsm_core.files import private_dir
 from fsm_core.importing import parallel

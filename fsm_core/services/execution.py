@@ -8,7 +8,7 @@ to the kopeck); every total — the act's, a report's — is a sum of those line
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from fsm_core import clock
-from fsm_core.access import requires
+from fsm_core.access import Forbidden, principal_of, requires, sees_prices
 from fsm_core.errors import Duplicate, InvalidInput, NotFound, TransitionNotAllowed
 from fsm_core.models import (
     Company,
@@ -1021,6 +1021,9 @@ class TotalBlock:
 @dataclass
 class OrderTotals:
     blocks: list[TotalBlock]
+    priced: bool = True
+    """False for someone who may not see prices (:func:`fsm_core.access.sees_prices`): the
+    lines' prices and amounts are then zero and must not be shown"""
 
     @property
     def total(self) -> Decimal:
@@ -1034,7 +1037,11 @@ def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
 
     A work entry is charged as its work type said when it was recorded
     (:class:`~fsm_core.models.catalog.Charge`): its price (fixed), its executors' hours
-    (hours), or both lines; the executors are named on the block either way."""
+    (hours), or both lines; the executors are named on the block either way.
+
+    For someone who may not see prices the lines keep their quantities and the prices
+    and amounts are zero, with ``priced`` False."""
+    priced = sees_prices(session)
     entries = list(
         session.execute(
             select(WorkEntry)
@@ -1099,7 +1106,11 @@ def totals(*, session: Session, order_id: int, lang: str = "ru") -> OrderTotals:
         )
     if loose.lines:
         blocks.append(loose)
-    return OrderTotals(blocks=blocks)
+    if not priced:
+        zero = Decimal("0.00")
+        for block in blocks:
+            block.lines = [replace(line, price=zero, amount=zero) for line in block.lines]
+    return OrderTotals(blocks=blocks, priced=priced)
 
 
 @requires("orders.documents")
@@ -1111,6 +1122,8 @@ def act_document(*, session: Session, order_id: int, lang: str = "ru") -> Any:
     from fsm_core.services import settings as company_settings
     from fsm_core.services.object_tree import effective_address
 
+    if not sees_prices(session):  # the act is a priced document
+        raise Forbidden(principal_of(session), "prices.read")
     order = _order(session, order_id)
     settings = company_settings.load(session=session)
     customer = session.get(Company, order.customer_id)

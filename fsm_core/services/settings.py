@@ -299,6 +299,11 @@ SPECS: dict[str, SettingSpec] = {
     ),
     "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
     # where the technicians are (GPS)
+    "technician_prices": SettingSpec(
+        "no",
+        _yes_no("technician_prices"),
+        "technicians see the prices of work and materials on their orders (and their acts)",
+    ),
     "gps_working_hours_only": SettingSpec(
         "yes",
         _yes_no("gps_working_hours_only"),
@@ -425,6 +430,10 @@ class CompanySettings:
     @property
     def visit_minutes(self) -> int:
         return int(self.values["visit_minutes"])
+
+    @property
+    def technician_prices(self) -> bool:
+        return self.values["technician_prices"] == "yes"
 
     @property
     def gps_working_hours_only(self) -> bool:

@@ -220,12 +220,14 @@ class WorkScreen(ChangeForm):
                 comment=values["comment"],
                 actor=actor,
             )
-            total = execution.totals(session=session, order_id=order_id, lang=lang).total
+            computed = execution.totals(session=session, order_id=order_id, lang=lang)
             return t(
                 "work.saved",
                 lang,
                 work=entry.work_type_name,
-                total=money(total, lang=lang, currency=currency),
+                total=money(computed.total, lang=lang, currency=currency)
+                if computed.priced
+                else "—",
             )
 
         self.save(add)

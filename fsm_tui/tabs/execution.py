@@ -74,6 +74,8 @@ class AttachmentView:
 class ExecutionData:
     blocks: tuple[BlockView, ...]
     total: Decimal
+    priced: bool
+    """False where the company keeps prices from technicians: amounts show as "—" """
     comment: str | None
     signer: str | None
     signed_at: datetime | None
@@ -139,6 +141,7 @@ def read_execution(session: Session, order_id: int, lang: str) -> ExecutionData:
     return ExecutionData(
         blocks=tuple(blocks),
         total=computed.total,
+        priced=computed.priced,
         comment=record.comment if record else None,
         signer=record.signer_name if record else None,
         signed_at=record.signed_at if record else None,
@@ -198,6 +201,8 @@ class ExecutionPane(OrderPane):
 
     def _money(self, amount: Decimal) -> str:
         assert self.data is not None
+        if not self.data.priced:
+            return "—"
         return money(amount, lang=self.lang, currency=self.data.refs.currency)
 
     def show(self, data: ExecutionData) -> None:

@@ -145,9 +145,7 @@ def _rebind(db_url: str, login: str | None) -> None:
                 user.os_login = None
             s.flush()
             if login is not None:
-                s.exec(select(AppUser).where(AppUser.login == login)).one().os_login = (
-                    os_account()
-                )
+                s.exec(select(AppUser).where(AppUser.login == login)).one().os_login = os_account()
     finally:
         database.dispose()
 

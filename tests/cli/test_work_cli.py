@@ -292,7 +292,9 @@ def test_the_act_as_an_accountant_reads_it(site, tmp_path):
         "--contract-date", "01.02.2026")  # fmt: skip
     # the company bills this work by the hour only: no fixed price line
     admin(url, "work-types", "update", "Диагностика оборудования", "--charge", "hours")
-    shown = json.loads(admin(url, "work-types", "show", "Диагностика оборудования", "--json").stdout)
+    shown = json.loads(
+        admin(url, "work-types", "show", "Диагностика оборудования", "--json").stdout
+    )
     assert shown["charge"] == "hours"
     _add_work(url, number)
     fsm(url, "work", "sign", number, "--name", "Смирнова О. В.", "--position", "Завхоз")
