@@ -134,15 +134,13 @@ def private_file(path: Path) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o660)
     except FileExistsError:
         return
-    try:
-        os.fchmod(fd, 0o660)  # the umask took the group's bits off
-    except OSError:
-        pass
     except OSError as exc:
         raise DatabaseUnavailable(
             f"cannot create database {path}: {exc.strerror or exc}",
             ru=f"не удалось создать базу данных {path}: {exc.strerror or exc}",
         ) from None
+    with suppress(OSError):
+        os.fchmod(fd, 0o660)  # the umask took the group's bits off
     os.close(fd)
 
 

@@ -69,7 +69,8 @@ def test_a_technician_sees_and_moves_only_his_orders(company):
     with Database(company).reader() as s:
         total = order_queries.count_orders(session=s)
         other = s.exec(select(Order.id).where(Order.id.not_in([r["id"] for r in listed]))).first()
-    assert mine in {r["id"] for r in listed} and everyone == len(listed) < total
+    assert mine in {r["id"] for r in listed}
+    assert everyone == len(listed) < total
     with database.transaction() as s, pytest.raises(Forbidden) as refused:
         orders.move_order(session=s, order_id=other, stage="cancelled", actor="x")
     assert refused.value.one_line() == (
@@ -88,13 +89,15 @@ def test_prices_are_kept_from_technicians_unless_the_company_allows(company):
         hidden = execution.totals(session=s, order_id=mine)
         with pytest.raises(Forbidden, match="may not see prices"):
             execution.act_document(session=s, order_id=mine)
-    assert not hidden.priced and hidden.total == 0
+    assert not hidden.priced
+    assert hidden.total == 0
     assert [len(b.lines) for b in hidden.blocks] == [len(b.lines) for b in priced.blocks]
     with Database(company).transaction() as s:
         settings.set_value(session=s, key="technician_prices", value="yes")
     with as_user(company, "ivanov").reader() as s:
         shown = execution.totals(session=s, order_id=mine)
-    assert shown.priced and shown.total == priced.total
+    assert shown.priced
+    assert shown.total == priced.total
 
 
 def test_a_customer_sees_and_creates_for_their_own_company_only(company):
@@ -103,7 +106,8 @@ def test_a_customer_sees_and_creates_for_their_own_company_only(company):
         customer_id = database.principal.customer_id
         listed = order_queries.list_orders(session=s, limit=None)
         other = s.exec(select(Order).where(Order.customer_id != customer_id)).first()
-    assert listed and {r["customer_id"] for r in listed} == {customer_id}
+    assert listed
+    assert {r["customer_id"] for r in listed} == {customer_id}
     with database.transaction() as s, pytest.raises(Forbidden):
         orders.create_order(
             session=s, data={"customer_id": other.customer_id, "description": "x"}, actor="x"
