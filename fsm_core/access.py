@@ -297,9 +297,7 @@ def owns_order(session: Session, principal: Principal, order_id: int) -> bool:
     clause = order_filter_for(principal)
     if clause is None:
         return True
-    found = session.execute(
-        select(Order.id).where(Order.id == order_id, clause)  # type: ignore[arg-type]
-    ).first()
+    found = session.execute(select(Order.id).where(Order.id == order_id, clause)).first()
     return found is not None
 
 
@@ -342,12 +340,12 @@ def technician_orders(employee_id: int) -> Any:
 
     crews = select(CrewMember.crew_id).where(CrewMember.employee_id == employee_id)
     visited = select(Visit.order_id).where(
-        or_(Visit.employee_id == employee_id, Visit.crew_id.in_(crews))  # type: ignore[union-attr]
+        or_(Visit.employee_id == employee_id, Visit.crew_id.in_(crews))
     )
     return or_(
         Order.assignee_id == employee_id,
-        Order.crew_id.in_(crews),  # type: ignore[union-attr]
-        Order.id.in_(visited),  # type: ignore[union-attr]
+        Order.crew_id.in_(crews),
+        Order.id.in_(visited),
     )
 
 

@@ -97,9 +97,7 @@ def _head(session: Session) -> str:
 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)  # type: ignore[union-attr]
-    ).scalar()
+    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     return last or GENESIS
 
 
@@ -122,7 +120,7 @@ def record(
         "at": (at or clock.now()).replace(microsecond=0),
         "actor": actor[:200],
         "on_behalf_of": on_behalf_of[:200] if on_behalf_of else None,
-        "account": (who.account or None) and who.account[:100],  # type: ignore[index]
+        "account": (who.account or None) and who.account[:100],
         "command": _command(session),
         "entity": entity,
         "entity_key": None if key is None else str(key)[:200],
@@ -187,10 +185,7 @@ def _rows(session: Session, *, batch: int) -> Iterator[Any]:
     after = -1
     while True:
         rows = session.execute(
-            select(*columns)
-            .where(AuditEntry.id > after)  # type: ignore[operator]
-            .order_by(AuditEntry.id)  # type: ignore[arg-type]
-            .limit(batch)
+            select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             return

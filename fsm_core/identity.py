@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select, text
 
@@ -89,7 +89,7 @@ def connected_account(db: Database) -> Account:
     return Account("db", str(login), bool(may_claim))
 
 
-def _login_column(account: Account) -> object:
+def _login_column(account: Account) -> Any:
     from fsm_core.models import AppUser
 
     return AppUser.db_login if account.kind == "db" else AppUser.os_login
@@ -136,7 +136,7 @@ def claim(session: Session, account: Account) -> AppUser | None:
     if not account.may_claim:
         return None
     column = _login_column(account)
-    if session.execute(select(func.count()).where(column.isnot(None))).scalar():  # type: ignore[attr-defined]
+    if session.execute(select(func.count()).where(column.isnot(None))).scalar():
         return None
     from fsm_core.services import settings as company_settings
 
@@ -144,8 +144,8 @@ def claim(session: Session, account: Account) -> AppUser | None:
     admins = (
         select(AppUser)
         .join(UserRole, UserRole.user_id == AppUser.id)
-        .where(UserRole.role == Role.ADMIN.value, AppUser.active.is_(True))  # type: ignore[attr-defined]
-        .order_by(or_(AppUser.login == first).desc(), AppUser.id)  # type: ignore[arg-type]
+        .where(UserRole.role == Role.ADMIN.value, AppUser.active.is_(True))
+        .order_by(or_(AppUser.login == first).desc(), AppUser.id)
     )
     user = session.execute(admins.limit(1)).scalar_one_or_none()
     if user is None:

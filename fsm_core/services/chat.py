@@ -89,7 +89,9 @@ def _scope(session: Session, user: AppUser) -> list[Any]:
     if visible is not None:
         conditions.append(col(Message.order_id).in_(select(Order.id).where(visible)))
     if user.kind == UserKind.CUSTOMER:
-        mine = select(Order.id).where(customer_orders(_customer_of(session, user)))
+        company = _customer_of(session, user)
+        assert company is not None  # a customer user is a contact of a company
+        mine = select(Order.id).where(customer_orders(company))
         return [
             *conditions,
             Message.channel == Channel.CUSTOMER.value,

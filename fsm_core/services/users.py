@@ -132,8 +132,8 @@ def create_user(
     when neither is given). A technician is an employee; a customer user is a customer's
     contact; the display name defaults to the employee's short name or the contact's."""
     chosen = parse_roles(roles) if roles else None
-    kind = parse_kind(kind) if kind is not None else _kind_for(chosen or [])
-    chosen = chosen or _default_roles(kind)
+    kind_: UserKind = parse_kind(kind) if kind is not None else _kind_for(chosen or [])
+    chosen = chosen or _default_roles(kind_)
     if Role.CUSTOMER in chosen and len(chosen) > 1:
         raise InvalidInput(
             "a customer user has the customer role alone",
@@ -153,11 +153,11 @@ def create_user(
     contact = session.get(Contact, contact_id) if contact_id is not None else None
     if contact_id is not None and contact is None:
         raise NotFound("contact", f"#{contact_id}")
-    if kind == UserKind.TECHNICIAN and employee is None:
+    if kind_ == UserKind.TECHNICIAN and employee is None:
         raise InvalidInput("a technician user needs an employee (--employee)", field="employee")
-    if kind == UserKind.CUSTOMER and contact is None:
+    if kind_ == UserKind.CUSTOMER and contact is None:
         raise InvalidInput("a customer user needs a customer's contact (--contact)")
-    if kind == UserKind.CUSTOMER and employee is not None:
+    if kind_ == UserKind.CUSTOMER and employee is not None:
         raise InvalidInput("a customer user cannot be an employee")
     name = (display_name or "").strip()
     if not name:
@@ -176,7 +176,7 @@ def create_user(
     user = AppUser(
         login=login,
         display_name=name,
-        kind=kind.value,
+        kind=kind_.value,
         employee_id=employee_id,
         contact_id=contact_id,
     )
@@ -192,7 +192,7 @@ def create_user(
         action="create",
         changes={
             "display_name": [None, name],
-            "kind": [None, kind.value],
+            "kind": [None, kind_.value],
             "roles": [None, [r.value for r in chosen]],
             "employee_id": [None, employee_id],
             "contact_id": [None, contact_id],
