@@ -212,8 +212,8 @@ class Forbidden(FsmError):
         perm = PERMISSIONS[permission]
         who_en = f"{principal.name} ({principal.role_text('en') or 'no role'})"
         who_ru = f"{principal.name} ({principal.role_text('ru') or 'нет роли'})"
-        tail_en = " that are not theirs" if own else ""
-        tail_ru = " (заявка не его)" if own else ""
+        tail_en = " other than their own" if own else ""
+        tail_ru = " (только свои)" if own else ""
         super().__init__(
             f"{who_en} may not {perm.en}{tail_en}",
             ru=f"{who_ru}: нет права {perm.ru}{tail_ru}",

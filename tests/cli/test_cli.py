@@ -90,7 +90,7 @@ def test_create_assign_move_end_to_end(demo):
     ]
     # someone else's order is not his to move, nor to see
     other = demo("orders", "create", "-c", "СМ-Трейд", "-d", "Не работает").strip()
-    refused = "Error: Иванов К. П. (technician) may not see orders that are not theirs"
+    refused = "Error: Иванов К. П. (technician) may not see orders other than their own"
     assert demo("orders", "move", other, "cancelled", user="Иванов К. П.", code=1) == refused
     assert demo("orders", "show", other, user="Иванов К. П.", code=1) == refused
     mine = [o["number"] for o in demo.json("orders", "list", "--limit", "0", user="Иванов К.П.")]

@@ -74,7 +74,7 @@ def test_a_technician_sees_and_moves_only_his_orders(company):
     with database.transaction() as s, pytest.raises(Forbidden) as refused:
         orders.move_order(session=s, order_id=other, stage="cancelled", actor="x")
     assert refused.value.one_line() == (
-        "Иванов К. П. (technician) may not move orders that are not theirs"
+        "Иванов К. П. (technician) may not move orders other than their own"
     )
     with database.transaction() as s, pytest.raises(Forbidden):
         orders.update_order(session=s, order_id=mine, data={"description": "x"}, actor="x")
