@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     lang: Lang = Field(default_factory=_default_lang)
     user: str | None = Field(
         default=None,
-        description="who is acting: a user's login, name or short name "
-        "(default: the company's default_user setting)",
+        description="the user an admin acts on behalf of: a login, name or short name "
+        "(default: the user the account or database login is bound to)",
     )
     date_window: str = Field(
         default="1970-2100",

@@ -292,7 +292,9 @@ SPECS: dict[str, SettingSpec] = {
         "(less holidays); e.g. 'mon-fri 09:00-18:00; sat 10:00-14:00'",
     ),
     "default_user": SettingSpec(
-        "dispatcher", _check_login, "who acts when neither --as nor FSM_USER names a user"
+        "dispatcher",
+        _check_login,
+        "the admin the first account to open a database no one is bound to yet is bound to",
     ),
     "travel_speed_kmh": SettingSpec(
         "30", _check_speed, "average travel speed between objects (planner), km/h"
