@@ -89,6 +89,11 @@ def serve(
 
     database = STATE.database()
     database.ensure_schema()  # an old or foreign database: one line now, not on each request
+    from fsm_core.access import demand
+
+    # the server acts as the user its account or login is bound to (phones' positions are
+    # recorded in that user's name): an unbound account stops it here, in one line
+    demand(database.principal, "gps.record")
     sock = listen(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
