@@ -56,6 +56,7 @@ Output = str | os.PathLike[str] | IO[bytes]
 
 _PARTS_LIST = "parts"  # in a process's folder: the .part files it made beside targets
 _PART_NAME = re.compile(r"\A\..*\.[0-9a-f]{8}\.part\Z", re.DOTALL)
+_SQLITE_COMPANIONS = (b"-wal", b"-shm", b"-journal")  # beside a .part opened as a database
 _STREAMS = ("/dev/stdout", "/dev/stderr")
 _STREAM_PREFIXES = ("/dev/fd/", "/proc/")  # /dev/fd/N, /proc/self/fd/N
 
@@ -191,17 +192,22 @@ def _listed_parts(folder: Path) -> list[bytes]:
 
 
 def _remove_part(path: bytes) -> None:
-    """Remove a listed .part file: only a regular file of ours with a .part name."""
-    try:
-        st = os.lstat(path)
-    except OSError:
+    """Remove a listed .part file: only a regular file of ours with a .part name; and
+    the files SQLite keeps beside one that was opened as a database (a restore or a copy
+    builds its database in a .part file), which a killed process leaves too."""
+    if not _PART_NAME.match(os.fsdecode(os.path.basename(path))):
         return
-    if not stat.S_ISREG(st.st_mode) or not _PART_NAME.match(os.fsdecode(os.path.basename(path))):
-        return
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        return
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+    for name in (path, *(path + suffix for suffix in _SQLITE_COMPANIONS)):
+        try:
+            st = os.lstat(name)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def sweep(base: Path | None = None) -> int:
