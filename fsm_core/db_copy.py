@@ -4,14 +4,16 @@ SQLite file to a PostgreSQL server, or back, or between two of a kind.
 The target must be empty (the same check as a restore's). It gets its schema from this
 fsm's migrations — so the triggers, SQLite's order text index and PostgreSQL's trigram
 indexes and NOTIFY triggers are the target's own, made for its back-end, not copied —
-and then every table's rows, in foreign-key order, in batches, in **one transaction**:
+and then every table's rows, in foreign-key order, in batches — on PostgreSQL the schema
+and the rows in **one transaction**, on SQLite in a private file renamed into place:
 the rows the migrations seed (stages, transitions, SLA defaults, the default user) are
 deleted first and replaced by the source's, the PostgreSQL sequences are set past the
 largest id, and the counts of every table and a random sample of rows (compared column
 by column) are checked before the commit. Anything failing rolls it all back and the
-target is left empty as it was: an SQLite target is built in a private file beside it
-and renamed into place only when verified; a PostgreSQL target's schema is dropped
-again (the database too, if the copy created it). The attachments (files named by their
+target is left empty as it was, even by a process killed mid-way: an SQLite target is
+built in a private file beside it and renamed into place only when verified; a
+PostgreSQL target's schema and rows are one transaction (a database the copy created is
+dropped again when it fails). The attachments (files named by their
 SHA-256) are copied into the target's store, each checked against its name.
 
 The source is read in one transaction (SQLite: one read transaction in WAL mode,
@@ -176,7 +178,11 @@ def _into_sqlite(source: Database, url: URL, sample: int) -> tuple[dict[str, int
 
 
 def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], int, int]:
-    """Migrate the target, copy in one transaction; on failure drop what was made."""
+    """The target's schema and rows in one transaction (a rollback, or a process killed
+    anywhere, leaves the target as empty as it was); the database is dropped again if
+    the copy created it and fails."""
+    from fsm_core.migrations import create_in
+
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     created = False
     copy: Database | None = None
@@ -190,8 +196,8 @@ def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], i
                 created = True
         try:
             copy = Database(url.render_as_string(hide_password=False))
-            copy.upgrade()
             with copy.engine.connect() as conn, conn.begin():
+                create_in(conn, wait=copy.write_wait)
                 counts, sampled = _copy_rows(source, conn, sample)
                 attachments = _copy_attachments(source.engine.url, url, added)
         except BaseException:
@@ -202,29 +208,12 @@ def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], i
             if created:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-            else:
-                _drop_schema(url)
             raise
     finally:
         if copy is not None:
             copy.dispose()
         admin.dispose()
     return counts, sampled, attachments
-
-
-def _drop_schema(url: URL) -> None:
-    """Leave a PostgreSQL database that was empty as empty again."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            owner = conn.execute(
-                text("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'")
-            ).scalar_one()
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-            conn.exec_driver_sql(f"ALTER SCHEMA public OWNER TO {owner}")
-    finally:
-        engine.dispose()
 
 
 # --- the rows ----------------------------------------------------------------------------
