@@ -19,11 +19,21 @@ ZIP64 past 4 GB) and nothing to decompress — the PostgreSQL dump is already co
 The archive is written to a private (0600) ``.NAME.xxxxxxxx.part`` beside the target and
 renamed when complete: no half-written archive ever has the final name.
 
-A restore reads the archive only, checks every member's checksum before it touches the
-target, restores into a temporary file (SQLite, renamed into place when checked) or in one
-transaction (``pg_restore --single-transaction``), checks the counts against the manifest
-and the database's own integrity check, upgrades an older schema, and puts the
-attachments where the target database keeps them.
+A restore reads the archive only, once: every member is checked against its checksum as
+it is unpacked into private files (the SQLite database beside the target, the PostgreSQL
+dump in a private folder, the attachments in the target's store), and nothing takes a
+final name until all of them are checked. Then the database is checked (SQLite's
+integrity check, the counts against the manifest) and an older schema upgraded, and the
+target is changed in the order a crash can interrupt anywhere: first the attachments take
+their names (files named by their content, which nothing refers to yet), then the
+database that names them — an SQLite file renamed into place, or ``pg_restore
+--single-transaction``, which dies with fsm if fsm is killed. A restore stopped at any
+moment leaves the target database as it was (at most some of the archive's attachment
+files in its store, which a rerun uses), and the rerun works. Two steps on PostgreSQL are
+not one transaction with the rest: ``--force`` empties the target before ``pg_restore``
+(stopped between, the target is left empty), and an archive older than this fsm is
+upgraded after ``pg_restore`` commits (stopped between, the target is the archive at its
+own revision, which ``fsm db upgrade`` brings up to date).
 """
 
 from __future__ import annotations
@@ -34,8 +44,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import tempfile
 import uuid
@@ -100,16 +112,6 @@ def product_version() -> str:
         return "unknown"
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
     rows = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
@@ -164,6 +166,40 @@ def _pg_tool(name: str) -> str:
     return found
 
 
+def _run_tool(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run a PostgreSQL client tool to its end. On Linux it dies with this process: a
+    ``pg_restore`` that outlived an fsm killed mid-way would go on and commit the
+    restore behind the user's back (and the next restore's), a ``pg_dump`` would dump
+    for no one."""
+    return subprocess.run(
+        args, env=env, capture_output=True, check=False, preexec_fn=_dies_with_parent()
+    )
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_parent() -> Any:
+    """For ``preexec_fn``: the child gets SIGKILL when this process ends (Linux's
+    ``prctl(PR_SET_PDEATHSIG)``); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return arm
+
+
 def _tool_major(tool: str) -> int:
     out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
     match = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
@@ -215,6 +251,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
         f, partial = open_part(str(target.parent), target.name, name=os.fspath(out))
         try:
             with f, tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                tar.copybufsize = _CHUNK  # type: ignore[attr-defined]  # (16 KB by default)
                 members[member] = _add_file(tar, member, data)
                 store = store_folder_of(url)
                 if store.is_dir():
@@ -273,14 +310,29 @@ class _BytesReader:
 
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path) -> dict[str, Any]:
-    sha, size = _sha256_file(path)
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = 0o600
-    info.mtime = int(path.stat().st_mtime)
+    """Add the file at ``path`` as ``name``, hashed as it is copied (read once)."""
     with open(path, "rb") as src:
-        tar.addfile(info, src)
-    return {"sha256": sha, "size": size}
+        status = os.fstat(src.fileno())
+        info = tarfile.TarInfo(name)
+        info.size = status.st_size
+        info.mode = 0o600
+        info.mtime = int(status.st_mtime)
+        reader = _Hashing(src)
+        tar.addfile(info, reader)  # reads exactly info.size bytes, or raises
+    return {"sha256": reader.digest.hexdigest(), "size": info.size}
+
+
+class _Hashing:
+    """A file read through: what is read is hashed on the way."""
+
+    def __init__(self, src: IO[bytes]) -> None:
+        self._src = src
+        self.digest = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._src.read(n)
+        self.digest.update(chunk)
+        return chunk
 
 
 def _sqlite_snapshot(url: URL, work: Path) -> tuple[Path, str, dict[str, int], str, dict[str, Any]]:
@@ -323,11 +375,9 @@ def _pg_snapshot(
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         counts = _pg_counts(conn)
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        done = subprocess.run(
+        done = _run_tool(
             [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
-            env=env,
-            capture_output=True,
-            check=False,
+            env,
         )
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {_first_line(done.stderr)}")
@@ -407,34 +457,136 @@ def verify_archive(archive: str | os.PathLike[str]) -> dict[str, Any]:
     """Check every member against the manifest's SHA-256 and size (reading only); the
     manifest, or :class:`BackupError` naming the first member that differs."""
     path = Path(archive)
-    with _open_archive(path) as tar:
-        manifest = _manifest(tar, path)
-        expected: dict[str, dict[str, Any]] = manifest["members"]
-        seen: set[str] = set()
-        try:
+    manifest = read_manifest(path)
+    _unpack(path, manifest, data=None, store=None)
+    return manifest
+
+
+@dataclass
+class _Unpacked:
+    """What :func:`_unpack` wrote: attachment files under a private name in the store
+    (``.NAME.xxxxxxxx.part``, each whole and checked), to be renamed to their name."""
+
+    staged: list[tuple[str, Path]] = field(default_factory=list)
+    attachments: int = 0
+
+    def publish(self) -> list[Path]:
+        """Rename the staged files to their names; returns those that are new."""
+        published = []
+        for partial, final in self.staged:
+            os.replace(partial, final)
+            published.append(final)
+        if self.staged:
+            _fsync_dir(self.staged[0][1].parent)
+        self.staged = []
+        return published
+
+    def discard(self) -> None:
+        for partial, _ in self.staged:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+        self.staged = []
+
+
+def _unpack(
+    path: Path, manifest: dict[str, Any], *, data: IO[bytes] | None, store: Path | None
+) -> _Unpacked:
+    """Read the archive once: every member is checked against the manifest (SHA-256 and
+    size; an attachment's name is its hash too) as it is copied — the database's member
+    into ``data``, the attachments the ``store`` lacks into private files there — and a
+    member that differs, is missing or is not listed is refused. Nothing under a final
+    name is written: on a refusal the private files go, and the caller removes ``data``.
+    """
+    expected: dict[str, dict[str, Any]] = manifest["members"]
+    seen: set[str] = set()
+    unpacked = _Unpacked()
+    try:
+        with _open_archive(path) as tar:
             for member in tar:
                 if member.name == MANIFEST:
                     continue
                 if member.name not in expected or member.name in seen:
-                    raise BackupError(f"{path}: member {member.name} is not in the manifest")
+                    raise BackupError(
+                        f"{path}: member {member.name} is not in the manifest",
+                        ru=f"{path}: файла {member.name} нет в описи архива",
+                    )
                 if not member.isreg():
-                    raise BackupError(f"{path}: member {member.name} is not a regular file")
-                sha, size = _copy_member(tar, member, None)
+                    raise BackupError(
+                        f"{path}: member {member.name} is not a regular file",
+                        ru=f"{path}: {member.name} в архиве — не обычный файл",
+                    )
+                sink, partial = _sink_for(member.name, data, store, unpacked)
+                try:
+                    sha, size = _copy_member(tar, member, sink)
+                    if partial is not None and sink is not None:
+                        sink.flush()
+                        os.fsync(sink.fileno())
+                finally:
+                    if partial is not None and sink is not None:
+                        sink.close()
                 want = expected[member.name]
-                if sha != want.get("sha256") or size != want.get("size"):
+                attachment = member.name.startswith("attachments/")
+                if (
+                    sha != want.get("sha256")
+                    or size != want.get("size")
+                    or (attachment and sha != member.name.split("/")[1])
+                ):
                     raise BackupError(
                         f"{path}: checksum mismatch in {member.name}: the archive was changed "
-                        "or damaged; nothing was restored"
+                        "or damaged; nothing was restored",
+                        ru=f"{path}: контрольная сумма {member.name} не сходится: архив "
+                        "изменён или повреждён; ничего не восстановлено",
                     )
-                if member.name.startswith("attachments/") and sha != member.name.split("/")[1]:
-                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
+                unpacked.attachments += attachment
                 seen.add(member.name)
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise BackupError(f"{path}: damaged archive ({exc})") from None
-        missing = sorted(set(expected) - seen)
-        if missing:
-            raise BackupError(f"{path}: member {missing[0]} is missing from the archive")
-    return manifest
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        unpacked.discard()
+        raise BackupError(
+            f"{path}: damaged archive ({exc})", ru=f"{path}: архив повреждён ({exc})"
+        ) from None
+    except BaseException:
+        unpacked.discard()
+        raise
+    missing = sorted(set(expected) - seen)
+    if missing:
+        unpacked.discard()
+        raise BackupError(
+            f"{path}: member {missing[0]} is missing from the archive",
+            ru=f"{path}: в архиве нет файла {missing[0]}",
+        )
+    return unpacked
+
+
+def _sink_for(
+    name: str, data: IO[bytes] | None, store: Path | None, unpacked: _Unpacked
+) -> tuple[IO[bytes] | None, str | None]:
+    """Where a member is copied: the database's into ``data``; an attachment the store
+    lacks into a new private file there (returned with its path); anything else nowhere
+    (only checked)."""
+    if name in (SQLITE_MEMBER, PG_MEMBER):
+        return data, None
+    if store is None or not _ATTACHMENT.match(name):
+        return None, None
+    final = store / name.split("/")[1]
+    if final.exists():
+        return None, None
+    f, partial = open_part(str(store), final.name)
+    unpacked.staged.append((partial, final))
+    return f, partial
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the system can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # --- restore -----------------------------------------------------------------------------
@@ -474,7 +626,7 @@ def restore(
         raise InvalidInput(f"{into_url}: give a file: sqlite:///PATH")
     if not verify:
         _refuse_non_empty(url, force=force)
-    verify_archive(path)  # every checksum, before anything is written
+    # every member is checked as it is unpacked, and nothing takes a final name before
     if target_backend == "sqlite":
         return _restore_sqlite(path, manifest, url, verify=verify)
     return _restore_pg(path, manifest, url, verify=verify, force=force)
@@ -535,29 +687,29 @@ def _check_counts(manifest: dict[str, Any], counts: dict[str, int], where: str) 
 def _restore_sqlite(
     path: Path, manifest: dict[str, Any], url: URL, *, verify: bool
 ) -> RestoreResult:
+    """The database is unpacked into a private file beside the target (the attachments
+    into private files in its store), checked, upgraded if older, and only then put in
+    place: first the attachments, then the database that names them, by one rename. A
+    restore stopped anywhere before leaves the target as it was."""
+    from fsm_core.attachments import store_folder_of
     from fsm_core.migrations import HEAD
 
     target = Path(url.database or "").expanduser().resolve()
+    store = None if verify else store_folder_of(url)
+    made = [] if store is None else _make_dirs(store)
+    if not verify:
+        made += _make_dirs(target.parent)
     folder = private_dir() if verify else target.parent
-    if not folder.is_dir():
-        folder.mkdir(parents=True, mode=0o700)
     f, partial = open_part(str(folder), target.name)
+    unpacked: _Unpacked | None = None
+    published: list[Path] = []
     upgraded = False
     try:
-        with _open_archive(path) as tar, f:
-            sha, _ = _copy_member(tar, tar.getmember(SQLITE_MEMBER), f)
+        with f:
+            unpacked = _unpack(path, manifest, data=f, store=store)
             f.flush()
             os.fsync(f.fileno())
-        if sha != manifest["members"][SQLITE_MEMBER]["sha256"]:
-            raise BackupError(f"{path}: checksum mismatch in {SQLITE_MEMBER} (changed while read)")
-        conn = sqlite3.connect(partial)
-        try:
-            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-            if integrity != "ok":
-                raise BackupError(f"{path}: the restored database fails its check: {integrity}")
-            _check_counts(manifest, _sqlite_counts(conn), str(target))
-        finally:
-            conn.close()
+        integrity = _check_sqlite(partial, manifest, path, target)
         if manifest["schema_revision"] != HEAD:
             restored = Database(f"sqlite:///{partial}")
             try:
@@ -572,18 +724,17 @@ def _restore_sqlite(
                 os.unlink(f"{partial}{suffix}")
         if verify:
             os.unlink(partial)
-            attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
         else:
-            # a stale -wal of the file replaced would be read as the new file's log
-            for suffix in ("-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{target}{suffix}")
-            os.replace(partial, target)
-            attachments = _restore_attachments(path, url)
+            published = unpacked.publish()
+            _replace_sqlite(partial, target)
     except BaseException:
+        if unpacked is not None:
+            unpacked.discard()
+        _remove_files(published)
         for name in (partial, f"{partial}-wal", f"{partial}-shm"):
             with contextlib.suppress(OSError):
                 os.unlink(name)
+        _remove_dirs(made)
         raise
     return RestoreResult(
         target=str(target),
@@ -591,41 +742,71 @@ def _restore_sqlite(
         archive_revision=str(manifest["schema_revision"]),
         revision=HEAD if upgraded else str(manifest["schema_revision"]),
         counts=dict(manifest["counts"]),
-        attachments=attachments,
+        attachments=unpacked.attachments,
         integrity=integrity,
         verified_only=verify,
         upgraded=upgraded,
     )
 
 
-def _restore_attachments(path: Path, url: URL) -> int:
-    """Put the archive's attachments where the database at ``url`` keeps them (each file
-    written privately and renamed, so a stopped restore leaves no half file)."""
-    from fsm_core.attachments import store_folder_of
+def _check_sqlite(partial: str, manifest: dict[str, Any], path: Path, target: Path) -> str:
+    """SQLite's integrity check and the counts of the unpacked database."""
+    conn = sqlite3.connect(partial)
+    try:
+        integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+        if integrity != "ok":
+            raise BackupError(
+                f"{path}: the restored database fails its check: {integrity}",
+                ru=f"{path}: восстановленная база не проходит проверку: {integrity}",
+            )
+        _check_counts(manifest, _sqlite_counts(conn), str(target))
+    finally:
+        conn.close()
+    return integrity
 
-    store = store_folder_of(url)
-    n = 0
-    with _open_archive(path) as tar:
-        for member in tar:
-            if not _ATTACHMENT.match(member.name):
-                continue
-            n += 1
-            store.mkdir(mode=0o700, parents=True, exist_ok=True)
-            name = member.name.split("/")[1]
-            if (store / name).exists():
-                continue
-            f, partial = open_part(str(store), name)
+
+def _replace_sqlite(partial: str, target: Path) -> None:
+    """Rename the restored database over ``target``. The file replaced (--force) first
+    has its log folded in and removed: a stale ``-wal`` would be read as the new file's
+    log, and a restore stopped before the rename must leave the old file whole."""
+    if target.exists():
+        with contextlib.suppress(sqlite3.Error):
+            old = sqlite3.connect(target)
             try:
-                with f:
-                    sha, _ = _copy_member(tar, member, f)
-                if sha != name:
-                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
-                os.replace(partial, store / name)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(partial)
-                raise
-    return n
+                old.execute("PRAGMA busy_timeout=15000")
+                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                old.close()
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{target}{suffix}")
+    os.replace(partial, target)
+    _fsync_dir(target.parent)
+
+
+def _make_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and the missing folders above it (0700); those made, deepest
+    first, for :func:`_remove_dirs` when the restore fails."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+    return missing
+
+
+def _remove_dirs(made: list[Path]) -> None:
+    for path in made:
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only if empty: never what someone put there meanwhile
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _pg_admin(url: URL) -> Any:
@@ -635,6 +816,11 @@ def _pg_admin(url: URL) -> Any:
 def _restore_pg(
     path: Path, manifest: dict[str, Any], url: URL, *, verify: bool, force: bool
 ) -> RestoreResult:
+    """The dump is unpacked into a private file and the attachments into private files
+    in the store, all checked; then the attachments take their names, and
+    ``pg_restore --single-transaction`` fills the target in one transaction (killed with
+    this process if it dies first), counts checked."""
+    from fsm_core.attachments import store_folder_of
     from fsm_core.migrations import HEAD
 
     tool = _pg_tool("pg_restore")
@@ -642,9 +828,18 @@ def _restore_pg(
     admin = _pg_admin(url)
     throwaway: str | None = None
     upgraded = False
+    store = None if verify else store_folder_of(url)
+    made = [] if store is None else _make_dirs(store)
+    unpacked: _Unpacked | None = None
+    published: list[Path] = []
+    work = Path(tempfile.mkdtemp(prefix="restore-", dir=private_dir()))
     try:
         with admin.connect() as conn:
             _check_pg_client(tool, conn)
+        dump = work / "fsm.pgdump"
+        with open(dump, "wb") as f:
+            unpacked = _unpack(path, manifest, data=f, store=store)
+        with admin.connect() as conn:
             if verify:
                 throwaway = f"fsm_verify_{uuid.uuid4().hex[:12]}"
                 conn.exec_driver_sql(f'CREATE DATABASE "{throwaway}"')
@@ -661,33 +856,18 @@ def _restore_pg(
                     conn.exec_driver_sql("CREATE SCHEMA public")
             finally:
                 engine.dispose()
-        work = Path(tempfile.mkdtemp(prefix="restore-", dir=private_dir()))
-        try:
-            dump = work / "fsm.pgdump"
-            with _open_archive(path) as tar, open(dump, "wb") as f:
-                sha, _ = _copy_member(tar, tar.getmember(PG_MEMBER), f)
-            if sha != manifest["members"][PG_MEMBER]["sha256"]:
-                raise BackupError(f"{path}: checksum mismatch in {PG_MEMBER} (changed while read)")
-            dsn, env = _libpq(into)
-            done = subprocess.run(
-                [
-                    tool,
-                    "--no-owner",
-                    "--no-privileges",
-                    "--single-transaction",
-                    "--exit-on-error",
-                    "-d",
-                    dsn,
-                    str(dump),
-                ],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        published = unpacked.publish()  # before the rows that name them
+        dsn, env = _libpq(into)
+        done = _run_tool(
+            [tool, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+             "-d", dsn, str(dump)],
+            env,
+        )  # fmt: skip
         if done.returncode != 0:
-            raise BackupError(f"pg_restore failed: {_first_line(done.stderr)}")
+            raise BackupError(
+                f"pg_restore failed: {_first_line(done.stderr)}",
+                ru=f"pg_restore не смог восстановить базу: {_first_line(done.stderr)}",
+            )
         engine = create_engine(into)
         try:
             with engine.connect() as conn:
@@ -701,10 +881,14 @@ def _restore_pg(
             finally:
                 restored.dispose()
             upgraded = True
-        attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
-        if not verify:
-            attachments = _restore_attachments(path, url)
+    except BaseException:
+        if unpacked is not None:
+            unpacked.discard()
+        _remove_files(published)
+        _remove_dirs(made)
+        raise
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if throwaway is not None:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{throwaway}" WITH (FORCE)')
@@ -715,7 +899,7 @@ def _restore_pg(
         archive_revision=str(manifest["schema_revision"]),
         revision=HEAD if upgraded else str(manifest["schema_revision"]),
         counts=dict(manifest["counts"]),
-        attachments=attachments,
+        attachments=unpacked.attachments,
         integrity="counts match",
         verified_only=verify,
         upgraded=upgraded,
