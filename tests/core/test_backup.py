@@ -388,3 +388,52 @@ def test_keep_leaves_the_newest_of_each_day_week_and_month(db_url, tmp_path):
     refused = invoke(db_url, "db", "backup", str(folder / "x.tar"), "--keep", "7 days", code=1)
     assert "'7 days' is not a count and a unit" in refused.stderr
     assert not (folder / "x.tar").exists()
+
+
+# A restore (argv[2:] are fsm's arguments) killed the moment its database is in place:
+# the SQLite file renamed to the target (argv[1]), or pg_restore's transaction committed.
+KILLED_WHEN_IN_PLACE = """
+import os, signal, subprocess, sys
+target = sys.argv[1]
+real_replace, real_run = os.replace, subprocess.run
+
+def replace(src, dst, *args, **kwargs):
+    real_replace(src, dst, *args, **kwargs)
+    if os.fspath(dst) == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def run(args, *more, **kwargs):
+    done = real_run(args, *more, **kwargs)
+    if os.path.basename(str(args[0])) == "pg_restore" and "--single-transaction" in args:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return done
+
+os.replace, subprocess.run = replace, run
+from fsm_cli.launch import main
+sys.argv = ["fsm", *sys.argv[2:]]
+main()
+"""
+
+
+def test_a_restore_killed_when_its_database_is_in_place_has_every_attachment(
+    db_url, with_demo, target, tmp_path, data_dir
+):
+    """The attachments take their names before the database that names them: a restore
+    killed the moment its database is in place leaves no row without its file."""
+    from fsm_core.attachments import store_folder_of
+
+    sha = attach(db_url, os.urandom(300_000), tmp_path)
+    archive = tmp_path / "fsm.tar"
+    make_backup(db_url, archive)
+    into = make_url(target).set(drivername=_driver(target))
+    final = str(Path(into.database or "").resolve()) if target.startswith("sqlite") else ""
+    env = {**os.environ, "FSM_DATA_DIR": str(data_dir), "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WHEN_IN_PLACE, final, "--db", db_url,
+         "db", "restore", str(archive), "--into", target],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert rows(target, "SELECT sha256 FROM attachment") == [(sha,)]
+    assert (store_folder_of(into) / sha).is_file()
+    assert invoke(target, "db", "status", "--json").stdout.count('"up_to_date": true') == 1
