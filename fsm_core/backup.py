@@ -59,11 +59,12 @@ from typing import IO, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from fsm_core import clock
 from fsm_core.db import Database, normalize_url
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, SchemaOutOfDate
-from fsm_core.files import open_part, private_dir
+from fsm_core.files import open_part, private_dir, process_tag, tag_gone
 
 FORMAT = "fsm-backup"
 FORMAT_VERSION = 1
@@ -813,6 +814,36 @@ def _pg_admin(url: URL) -> Any:
     return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+_THROWAWAY = "fsm_verify_"
+
+
+def _host() -> str:
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _throwaway_name() -> str:
+    """The name of a --verify run's throwaway database: ``fsm_verify_`` + this machine
+    (a hash of its name) + this process (pid, start) + a random part, so that the next
+    restore on this machine can tell one whose process was killed before dropping it."""
+    return f"{_THROWAWAY}{_host()}_{process_tag().replace('-', '_')}_{uuid.uuid4().hex[:6]}"
+
+
+def _drop_abandoned(admin: Any) -> None:
+    """Drop the throwaway databases of --verify runs on this machine whose process is
+    gone (killed before it could drop its own); others' are left alone."""
+    prefix = f"{_THROWAWAY}{_host()}_"
+    names = admin.execute(
+        text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix}
+    ).scalars()
+    for name in list(names):
+        parts = name[len(prefix) :].split("_")
+        if len(parts) == 3 and tag_gone(f"{parts[0]}-{parts[1]}"):
+            with contextlib.suppress(SQLAlchemyError):  # another's, or gone meanwhile
+                admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _restore_pg(
     path: Path, manifest: dict[str, Any], url: URL, *, verify: bool, force: bool
 ) -> RestoreResult:
@@ -840,8 +871,9 @@ def _restore_pg(
         with open(dump, "wb") as f:
             unpacked = _unpack(path, manifest, data=f, store=store)
         with admin.connect() as conn:
+            _drop_abandoned(conn)
             if verify:
-                throwaway = f"fsm_verify_{uuid.uuid4().hex[:12]}"
+                throwaway = _throwaway_name()
                 conn.exec_driver_sql(f'CREATE DATABASE "{throwaway}"')
                 into = url.set(database=throwaway)
             elif not conn.execute(

@@ -46,8 +46,10 @@ __all__ = [
     "Output",
     "output_stream",
     "private_dir",
+    "process_tag",
     "replacing",
     "sweep",
+    "tag_gone",
     "tempfiles_as_default",
     "writes_output",
 ]
@@ -108,6 +110,21 @@ def _owner_alive(pid: int, start: str) -> bool:
     return now is None or now == start
 
 
+def process_tag() -> str:
+    """This process as ``<pid>-<start>`` (its start time, so that a reused pid is told
+    apart): for naming something outside the file system that must not outlive it."""
+    pid = os.getpid()
+    return f"{pid}-{_start_of(pid) or '0'}"
+
+
+def tag_gone(tag: str) -> bool:
+    """Whether the process :func:`process_tag` named is gone (on this machine)."""
+    pid_text, _, start = tag.partition("-")
+    if not pid_text.isdigit() or not start.isalnum():
+        return False
+    return not _owner_alive(int(pid_text), start)
+
+
 def _umask() -> int:
     """The process's umask, read without changing it where the system allows."""
     try:
@@ -157,7 +174,7 @@ def private_dir() -> Path:
             folder = Path(tempfile.mkdtemp(prefix=f"fsm-{_uid()}-{pid}-"))
         else:
             sweep(base)
-            folder = base / f"{pid}-{_start_of(pid) or '0'}"
+            folder = base / process_tag()
             with contextlib.suppress(FileExistsError):
                 os.mkdir(folder, 0o700)
             st = os.lstat(folder)

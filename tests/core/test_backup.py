@@ -437,3 +437,30 @@ def test_a_restore_killed_when_its_database_is_in_place_has_every_attachment(
     assert rows(target, "SELECT sha256 FROM attachment") == [(sha,)]
     assert (store_folder_of(into) / sha).is_file()
     assert invoke(target, "db", "status", "--json").stdout.count('"up_to_date": true') == 1
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_throwaway_database_of_a_killed_verify_is_dropped_by_the_next_restore(
+    db_url, with_demo, tmp_path, data_dir
+):
+    archive = tmp_path / "fsm.tar"
+    make_backup(db_url, archive)
+    env = {**os.environ, "FSM_DATA_DIR": str(data_dir), "TMPDIR": str(tmp_path)}
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHEN_IN_PLACE, "", "--db", db_url,
+         "db", "restore", str(archive), "--into", db_url, "--verify"],
+        env=env, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = killed.communicate(timeout=120)
+    assert killed.returncode == -signal.SIGKILL, stderr
+    left = (
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'fsm\\_verify\\_%\\_{killed.pid}\\_%'"
+    )
+    assert len(rows(db_url, left)) == 1  # killed before it could drop it
+
+    done = bk.restore(archive=archive, into_url=db_url, verify=True)
+
+    assert done.verified_only
+    assert rows(db_url, left) == []
