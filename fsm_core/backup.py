@@ -215,6 +215,9 @@ def _check_pg_client(tool: str, conn: Any) -> None:
             f"{os.path.basename(tool)} {client} cannot work with PostgreSQL server {server}: "
             f"the client tools must be version {server} or newer",
             hint=INSTALL_PG_CLIENT.replace("postgresql-client", f"postgresql-client-{server}"),
+            ru=f"{os.path.basename(tool)} {client} не работает с сервером PostgreSQL {server}: "
+            f"нужен клиент версии {server} или новее",
+            hint_ru=f"установите клиент PostgreSQL: apt-get install postgresql-client-{server}",
         )
 
 
@@ -228,16 +231,25 @@ def _first_line(stderr: str | bytes) -> str:
 def refuse_empty(database: Database) -> None:
     """A database with no schema has nothing to back up (and none is created for it)."""
     if database.current_revision() is None:
-        raise BackupError(f"{database.display_url} is empty: there is nothing to back up")
+        raise BackupError(
+            f"{database.display_url} is empty: there is nothing to back up",
+            ru=f"{database.display_url} пуста: копировать нечего",
+        )
 
 
 def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> BackupResult:
     """Write one archive of ``database`` (data, attachments, manifest) to ``out``."""
     target = Path(os.path.abspath(os.fspath(out)))
     if target.is_dir():
-        raise InvalidInput(f"{out}: is a directory; give the archive's file name")
+        raise InvalidInput(
+            f"{out}: is a directory; give the archive's file name",
+            ru=f"{out} — это папка; укажите имя файла архива",
+        )
     if not target.parent.is_dir():
-        raise InvalidInput(f"{out}: no such directory {str(target.parent)!r}")
+        raise InvalidInput(
+            f"{out}: no such directory {str(target.parent)!r}",
+            ru=f"{out}: нет папки {str(target.parent)!r}",
+        )
     url = database.engine.url
     refuse_empty(database)
     work = Path(tempfile.mkdtemp(prefix="backup-", dir=private_dir()))
@@ -353,11 +365,17 @@ def _sqlite_snapshot(url: URL, work: Path) -> tuple[Path, str, dict[str, int], s
         finally:
             dest.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot back up {source_path}: {exc}") from None
+        raise BackupError(
+            f"cannot back up {source_path}: {exc}",
+            ru=f"не удалось сделать резервную копию {source_path}: {exc}",
+        ) from None
     finally:
         source.close()
     if revision is None:
-        raise BackupError(f"{source_path} has no schema: there is nothing to back up")
+        raise BackupError(
+            f"{source_path} has no schema: there is nothing to back up",
+            ru=f"в {source_path} нет схемы: копировать нечего",
+        )
     return copy, SQLITE_MEMBER, counts, revision, {}
 
 
@@ -381,7 +399,10 @@ def _pg_snapshot(
             env,
         )
     if done.returncode != 0:
-        raise BackupError(f"pg_dump failed: {_first_line(done.stderr)}")
+        raise BackupError(
+            f"pg_dump failed: {_first_line(done.stderr)}",
+            ru=f"pg_dump не смог выгрузить базу: {_first_line(done.stderr)}",
+        )
     return dump, PG_MEMBER, counts, str(revision), {"pg_dump_version": _tool_major(tool)}
 
 
@@ -391,13 +412,13 @@ def _pg_snapshot(
 @contextlib.contextmanager
 def _open_archive(archive: Path) -> Iterator[tarfile.TarFile]:
     if not archive.exists():
-        raise InvalidInput(f"{archive}: no such file")
+        raise InvalidInput(f"{archive}: no such file", ru=f"{archive}: нет такого файла")
     if not archive.is_file():
-        raise InvalidInput(f"{archive}: not a file")
+        raise InvalidInput(f"{archive}: not a file", ru=f"{archive}: это не файл")
     try:
         tar = tarfile.open(archive, mode="r:")  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError) as exc:
-        raise BackupError(f"{archive}: not an fsm backup archive ({exc})") from None
+        raise _not_an_archive(archive, f" ({exc})") from None
     with tar:
         yield tar
 
@@ -418,23 +439,33 @@ def _manifest(tar: tarfile.TarFile, path: Path) -> dict[str, Any]:
         manifest = json.loads(stream.read().decode("utf-8"))
     except KeyError:
         raise BackupError(
-            f"{path}: no {MANIFEST} in it: not an fsm backup, or one cut short"
+            f"{path}: no {MANIFEST} in it: not an fsm backup, or one cut short",
+            ru=f"{path}: в нём нет {MANIFEST}: это не резервная копия fsm или она оборвана",
         ) from None
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BackupError(f"{path}: not an fsm backup archive ({exc})") from None
+        raise _not_an_archive(path, f" ({exc})") from None
     except (UnicodeDecodeError, ValueError):
-        raise BackupError(f"{path}: its {MANIFEST} is not valid JSON") from None
+        raise BackupError(
+            f"{path}: its {MANIFEST} is not valid JSON",
+            ru=f"{path}: его {MANIFEST} — не правильный JSON",
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{path}: not an fsm backup archive (no fsm manifest)")
+        raise _not_an_archive(path, " (no fsm manifest)", " (нет описи fsm)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(
             f"{path}: backup format {manifest.get('format_version')!r} is not one this fsm "
             f"reads ({FORMAT_VERSION})",
             hint="restore it with the version of fsm that made it",
+            ru=f"{path}: формат копии {manifest.get('format_version')!r} эта версия fsm не "
+            f"читает (она читает {FORMAT_VERSION})",
+            hint_ru="восстановите её той версией fsm, которая её сделала",
         )
     members = manifest.get("members")
     if not isinstance(members, dict) or not isinstance(manifest.get("counts"), dict):
-        raise BackupError(f"{path}: its {MANIFEST} lists no members or counts")
+        raise BackupError(
+            f"{path}: its {MANIFEST} lists no members or counts",
+            ru=f"{path}: в его {MANIFEST} нет списка файлов или числа строк",
+        )
     return manifest
 
 
@@ -443,7 +474,10 @@ def _copy_member(
 ) -> tuple[str, int]:
     stream = tar.extractfile(member)
     if stream is None:
-        raise BackupError(f"{member.name}: not a regular file in the archive")
+        raise BackupError(
+            f"{member.name}: not a regular file in the archive",
+            ru=f"{member.name} в архиве — не обычный файл",
+        )
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(_CHUNK):
@@ -613,18 +647,29 @@ def restore(
         raise BackupError(
             "a SQLite backup restores into SQLite",
             hint="to move to PostgreSQL: fsm db copy --to postgresql+psycopg://...",
+            ru="копия SQLite восстанавливается в SQLite",
+            hint_ru="переезд на PostgreSQL: fsm db copy --to postgresql+psycopg://...",
         )
     if backend == "postgresql" and target_backend != "postgresql":
-        raise BackupError("a PostgreSQL backup restores into PostgreSQL")
+        raise BackupError(
+            "a PostgreSQL backup restores into PostgreSQL",
+            ru="копия PostgreSQL восстанавливается в PostgreSQL",
+        )
     revision = str(manifest.get("schema_revision"))
     if not is_known_revision(revision):
         raise SchemaOutOfDate(
             f"{path}: the backup is at schema revision {revision}, newer than this fsm "
             f"knows (up to {HEAD})",
             hint="restore it with the version of fsm that made it, or a newer one",
+            ru=f"{path}: копия в редакции схемы {revision}, более новой, чем знает эта "
+            f"версия fsm (до {HEAD})",
+            hint_ru="восстановите её той версией fsm, которая её сделала, или более новой",
         )
     if target_backend == "sqlite" and url.database in (None, "", ":memory:"):
-        raise InvalidInput(f"{into_url}: give a file: sqlite:///PATH")
+        raise InvalidInput(
+            f"{into_url}: give a file: sqlite:///PATH",
+            ru=f"{into_url}: укажите файл: sqlite:///ПУТЬ",
+        )
     if not verify:
         _refuse_non_empty(url, force=force)
     # every member is checked as it is unpacked, and nothing takes a final name before
@@ -633,14 +678,34 @@ def restore(
     return _restore_pg(path, manifest, url, verify=verify, force=force)
 
 
+def _not_an_archive(path: Path, why: str, why_ru: str | None = None) -> BackupError:
+    return BackupError(
+        f"{path}: not an fsm backup archive{why}",
+        ru=f"{path}: это не архив резервной копии fsm{why if why_ru is None else why_ru}",
+    )
+
+
 def _refuse_non_empty(url: URL, *, force: bool) -> None:
     found = what_is_there(url)
     if found and not force:
+        shown = url.render_as_string(hide_password=True)
         raise BackupError(
-            f"{url.render_as_string(hide_password=True)} is not empty ({found}); "
-            "nothing was restored",
+            f"{shown} is not empty ({found}); nothing was restored",
             hint="restore into an empty database, or add --force to replace it",
+            ru=f"{shown} не пуста ({in_russian(found)}); ничего не восстановлено",
+            hint_ru="восстанавливайте в пустую базу или добавьте --force, чтобы заменить её",
         )
+
+
+_HOLDS = re.compile(r"(\d+) tables, (\d+) rows")
+
+
+def in_russian(found: str) -> str:
+    """What :func:`what_is_there` said, in Russian."""
+    holds = _HOLDS.fullmatch(found)
+    if holds is None:
+        return found.replace(" is not an SQLite database: ", " — не база SQLite: ")
+    return f"таблиц: {holds[1]}, строк: {holds[2]}"
 
 
 def what_is_there(url: URL) -> str | None:
@@ -667,8 +732,10 @@ def what_is_there(url: URL) -> str | None:
     except Exception as exc:  # a database that does not exist yet is empty
         if "does not exist" in str(exc):
             return None
+        shown = url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(
-            f"cannot open {url.render_as_string(hide_password=True)}: {_first_line(str(exc))}"
+            f"cannot open {shown}: {_first_line(str(exc))}",
+            ru=f"не удаётся открыть {shown}: {_first_line(str(exc))}",
         ) from None
     finally:
         engine.dispose()
@@ -681,7 +748,9 @@ def _check_counts(manifest: dict[str, Any], counts: dict[str, int], where: str) 
         if counts.get(table) != n:
             raise BackupError(
                 f"{where}: table {table} has {counts.get(table)} rows after the restore, "
-                f"the backup had {n}"
+                f"the backup had {n}",
+                ru=f"{where}: в таблице {table} после восстановления строк: "
+                f"{counts.get(table)}, а в копии было {n}",
             )
 
 
@@ -942,6 +1011,7 @@ def _restore_pg(
 
 _KEEP = re.compile(r"\s*(\d{1,4})\s*([dwmy])\s*")
 _KEEP_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
+_KEEP_UNITS_RU = {"d": "дни", "w": "недели", "m": "месяцы", "y": "годы"}
 
 
 def parse_keep(text: str) -> dict[str, int]:
@@ -954,10 +1024,16 @@ def parse_keep(text: str) -> dict[str, int]:
                 f"--keep: {part.strip()!r} is not a count and a unit",
                 field="keep",
                 hint="e.g. 7d,4w,12m (days, weeks, months, years)",
+                ru=f"--keep: {part.strip()!r} — не число с единицей",
+                hint_ru="например 7d,4w,12m (дни, недели, месяцы, годы)",
             )
         unit = found.group(2)
         if unit in keep:
-            raise InvalidInput(f"--keep: {_KEEP_UNITS[unit]} are given twice", field="keep")
+            raise InvalidInput(
+                f"--keep: {_KEEP_UNITS[unit]} are given twice",
+                field="keep",
+                ru=f"--keep: {_KEEP_UNITS_RU[unit]} указаны дважды",
+            )
         keep[unit] = int(found.group(1))
     return keep
 

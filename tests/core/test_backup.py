@@ -464,3 +464,29 @@ def test_the_throwaway_database_of_a_killed_verify_is_dropped_by_the_next_restor
 
     assert done.verified_only
     assert rows(db_url, left) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the words, not the data
+def test_backup_restore_and_copy_speak_russian(db_url, with_demo, target, tmp_path):
+    archive = tmp_path / "fsm.tar"
+    made = invoke(db_url, "db", "backup", str(archive), lang="ru")
+    assert "Резервная копия" in made.stderr
+    assert "вложений: 0) записана в" in made.stderr
+    refused = invoke(db_url, "db", "restore", str(archive), "--into", db_url, lang="ru", code=1)
+    assert refused.stderr.startswith("Error: ")
+    assert "не пуста (таблиц: " in refused.stderr
+    assert "ничего не восстановлено (восстанавливайте в пустую базу" in refused.stderr
+    checked = invoke(db_url, "db", "restore", str(archive), "--into", target, "--verify", lang="ru")
+    assert "контрольные суммы сходятся" in checked.stderr
+    assert "ничего не изменено" in checked.stderr
+    restored = invoke(db_url, "db", "restore", str(archive), "--into", target, lang="ru")
+    assert f"восстановлен в {Path(make_url(target).database or '')}" in restored.stderr
+    again = invoke(db_url, "db", "copy", "--to", target, lang="ru", code=1)
+    assert "не пуста (таблиц: " in again.stderr
+    assert "ничего не скопировано (копируйте в новую, пустую базу)" in again.stderr
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar" * 100)
+    refused = invoke(db_url, "db", "restore", str(junk), "--into", target, lang="ru", code=1)
+    assert "это не архив резервной копии fsm" in refused.stderr
+    refused = invoke(db_url, "db", "backup", str(tmp_path), lang="ru", code=1)
+    assert "это папка; укажите имя файла архива" in refused.stderr
