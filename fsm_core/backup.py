@@ -293,12 +293,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
                 info.mode = 0o600
                 info.mtime = int(datetime.now(UTC).timestamp())
                 tar.addfile(info, _BytesReader(blob))
-            # ``with f`` closed it; reopen to flush it to the disk before the rename
-            fd = os.open(partial, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_file(partial)  # ``with f`` closed it: reopened to flush it to the disk
             os.chmod(partial, 0o600)
             os.replace(partial, target)
         except BaseException:
@@ -506,7 +501,12 @@ class _Unpacked:
     attachments: int = 0
 
     def publish(self) -> list[Path]:
-        """Rename the staged files to their names; returns those that are new."""
+        """Make the staged files durable, then rename them to their names; returns
+        those that are new. (Synced here, not as each was written: meanwhile the system
+        wrote them out while the archive was read and the database checked, and this
+        waits only for the rest.)"""
+        for partial, _ in self.staged:
+            _fsync_file(partial)
         published = []
         for partial, final in self.staged:
             os.replace(partial, final)
@@ -553,9 +553,6 @@ def _unpack(
                 sink, partial = _sink_for(member.name, data, store, unpacked)
                 try:
                     sha, size = _copy_member(tar, member, sink)
-                    if partial is not None and sink is not None:
-                        sink.flush()
-                        os.fsync(sink.fileno())
                 finally:
                     if partial is not None and sink is not None:
                         sink.close()
@@ -608,6 +605,14 @@ def _sink_for(
     f, partial = open_part(str(store), final.name)
     unpacked.staged.append((partial, final))
     return f, partial
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -777,8 +782,6 @@ def _restore_sqlite(
     try:
         with f:
             unpacked = _unpack(path, manifest, data=f, store=store)
-            f.flush()
-            os.fsync(f.fileno())
         integrity = _check_sqlite(partial, manifest, path, target)
         if manifest["schema_revision"] != HEAD:
             restored = Database(f"sqlite:///{partial}")
@@ -796,6 +799,7 @@ def _restore_sqlite(
             os.unlink(partial)
         else:
             published = unpacked.publish()
+            _fsync_file(partial)
             _replace_sqlite(partial, target)
     except BaseException:
         if unpacked is not None:
