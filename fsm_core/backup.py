@@ -867,7 +867,14 @@ def _make_dirs(folder: Path) -> list[Path]:
         missing.append(current)
         current = current.parent
     for path in reversed(missing):
-        path.mkdir(mode=0o700, exist_ok=True)
+        try:
+            path.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            _remove_dirs(missing)
+            raise InvalidInput(
+                f"{folder}: cannot create the folder: {exc.strerror or exc}",
+                ru=f"{folder}: не удаётся создать папку: {exc.strerror or exc}",
+            ) from None
     return missing
 
 

@@ -292,6 +292,8 @@ def test_the_command_line_says_what_is_wrong_in_one_line(db_url, target, tmp_pat
     )
     assert "is not empty" in error("restore", str(archive), "--into", db_url)
     if db_url.startswith("sqlite"):
+        nowhere = "sqlite:////proc/1/nowhere/fsm.db"
+        assert "cannot create the folder" in error("restore", str(archive), "--into", nowhere)
         pg = "postgresql://nobody@127.0.0.1/none"
         assert "a SQLite backup restores into SQLite" in error(
             "restore", str(archive), "--into", pg
