@@ -124,10 +124,12 @@ class CliState:
 STATE = CliState()
 
 
-def say(en: str, ru: str) -> str:
+def say(en: str, ru: str, *, ask_database: bool = True) -> str:
     """The text in the user's language (English or Russian): for the CLI's own words;
-    the shared vocabulary is fsm_core.i18n's."""
-    return ru if STATE.language == "ru" else en
+    the shared vocabulary is fsm_core.i18n's. ``ask_database=False``: without reading the
+    company's language setting (a command whose --db may not exist, e.g. a restore)."""
+    lang = STATE.language if ask_database else STATE.known_language()
+    return ru if lang == "ru" else en
 
 
 def company(session: "Session") -> "CompanySettings":

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from fsm_cli import output
-from fsm_cli.context import STATE
+from fsm_cli.context import STATE, say
 
 app = typer.Typer(no_args_is_help=True, help="The database: schema revision and upgrades.")
 
@@ -178,11 +178,22 @@ def backup(
         )
         return
     for path in deleted:
-        output.done(f"Deleted the older archive {path} (--keep {keep}).")
+        output.done(
+            say(
+                f"Deleted the older archive {path} (--keep {keep}).",
+                f"Удалён более старый архив {path} (--keep {keep}).",
+            )
+        )
+    revision, rows = made.manifest["schema_revision"], sum(counts.values())
+    attachments = made.manifest["attachments"]
     output.done(
-        f"Backed up {database.display_url} (schema {made.manifest['schema_revision']}, "
-        f"{len(counts)} tables, {sum(counts.values())} rows, "
-        f"{made.manifest['attachments']} attachments) to {made.path} ({made.size} bytes)."
+        say(
+            f"Backed up {database.display_url} (schema {revision}, {len(counts)} tables, "
+            f"{rows} rows, {attachments} attachments) to {made.path} ({made.size} bytes).",
+            f"Резервная копия {database.display_url} (схема {revision}, таблиц: "
+            f"{len(counts)}, строк: {rows}, вложений: {attachments}) записана в "
+            f"{made.path} ({made.size} байт).",
+        )
     )
 
 
@@ -211,17 +222,29 @@ def restore(
         output.emit_json(asdict(done))
         return
     rows = sum(done.counts.values())
-    upgraded = f", upgraded {done.archive_revision} -> {done.revision}" if done.upgraded else ""
+    steps = f"{done.archive_revision} -> {done.revision}"
+    upgraded = f", upgraded {steps}" if done.upgraded else ""
+    upgraded_ru = f", схема обновлена {steps}" if done.upgraded else ""
     what = f"{len(done.counts)} tables, {rows} rows, {done.attachments} attachments"
+    what_ru = f"таблиц: {len(done.counts)}, строк: {rows}, вложений: {done.attachments}"
+    integrity = done.integrity
+    integrity_ru = "числа строк сходятся" if integrity == "counts match" else integrity
     if done.verified_only:
-        output.done(
+        message = say(
             f"Verified {file}: checksums match, a trial restore gave {what} "
-            f"(integrity: {done.integrity}{upgraded}); nothing was changed."
+            f"(integrity: {integrity}{upgraded}); nothing was changed.",
+            f"Проверен {file}: контрольные суммы сходятся, пробное восстановление дало "
+            f"{what_ru} (целостность: {integrity_ru}{upgraded_ru}); ничего не изменено.",
+            ask_database=False,
         )
     else:
-        output.done(
-            f"Restored {file} into {done.target}: {what} (integrity: {done.integrity}{upgraded})."
+        message = say(
+            f"Restored {file} into {done.target}: {what} (integrity: {integrity}{upgraded}).",
+            f"{file} восстановлен в {done.target}: {what_ru} "
+            f"(целостность: {integrity_ru}{upgraded_ru}).",
+            ask_database=False,
         )
+    output.done(message)
 
 
 @app.command("copy")
@@ -240,7 +263,12 @@ def copy(
         output.emit_json(asdict(done))
         return
     output.done(
-        f"Copied {done.source} to {done.target}: {done.tables} tables, {done.rows} rows, "
-        f"{done.attachments} attachments in {done.seconds} s "
-        f"(counts match, {done.sampled} sample rows compared)."
+        say(
+            f"Copied {done.source} to {done.target}: {done.tables} tables, {done.rows} rows, "
+            f"{done.attachments} attachments in {done.seconds} s "
+            f"(counts match, {done.sampled} sample rows compared).",
+            f"{done.source} скопирована в {done.target}: таблиц: {done.tables}, строк: "
+            f"{done.rows}, вложений: {done.attachments} за {done.seconds} с "
+            f"(числа строк сходятся, сверено строк выборки: {done.sampled}).",
+        )
     )

@@ -19,11 +19,21 @@ ZIP64 past 4 GB) and nothing to decompress — the PostgreSQL dump is already co
 The archive is written to a private (0600) ``.NAME.xxxxxxxx.part`` beside the target and
 renamed when complete: no half-written archive ever has the final name.
 
-A restore reads the archive only, checks every member's checksum before it touches the
-target, restores into a temporary file (SQLite, renamed into place when checked) or in one
-transaction (``pg_restore --single-transaction``), checks the counts against the manifest
-and the database's own integrity check, upgrades an older schema, and puts the
-attachments where the target database keeps them.
+A restore reads the archive only, once: every member is checked against its checksum as
+it is unpacked into private files (the SQLite database beside the target, the PostgreSQL
+dump in a private folder, the attachments in the target's store), and nothing takes a
+final name until all of them are checked. Then the database is checked (SQLite's
+integrity check, the counts against the manifest) and an older schema upgraded, and the
+target is changed in the order a crash can interrupt anywhere: first the attachments take
+their names (files named by their content, which nothing refers to yet), then the
+database that names them — an SQLite file renamed into place, or ``pg_restore
+--single-transaction``, which dies with fsm if fsm is killed. A restore stopped at any
+moment leaves the target database as it was (at most some of the archive's attachment
+files in its store, which a rerun uses), and the rerun works. Two steps on PostgreSQL are
+not one transaction with the rest: ``--force`` empties the target before ``pg_restore``
+(stopped between, the target is left empty), and an archive older than this fsm is
+upgraded after ``pg_restore`` commits (stopped between, the target is the archive at its
+own revision, which ``fsm db upgrade`` brings up to date).
 """
 
 from __future__ import annotations
@@ -34,8 +44,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import tempfile
 import uuid
@@ -47,11 +59,12 @@ from typing import IO, Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from fsm_core import clock
 from fsm_core.db import Database, normalize_url
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, SchemaOutOfDate
-from fsm_core.files import open_part, private_dir
+from fsm_core.files import open_part, private_dir, process_tag, tag_gone
 
 FORMAT = "fsm-backup"
 FORMAT_VERSION = 1
@@ -98,16 +111,6 @@ def product_version() -> str:
         return version("fsm")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
@@ -164,6 +167,40 @@ def _pg_tool(name: str) -> str:
     return found
 
 
+def _run_tool(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run a PostgreSQL client tool to its end. On Linux it dies with this process: a
+    ``pg_restore`` that outlived an fsm killed mid-way would go on and commit the
+    restore behind the user's back (and the next restore's), a ``pg_dump`` would dump
+    for no one."""
+    return subprocess.run(
+        args, env=env, capture_output=True, check=False, preexec_fn=_dies_with_parent()
+    )
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_parent() -> Any:
+    """For ``preexec_fn``: the child gets SIGKILL when this process ends (Linux's
+    ``prctl(PR_SET_PDEATHSIG)``); None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return arm
+
+
 def _tool_major(tool: str) -> int:
     out = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
     match = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
@@ -178,6 +215,9 @@ def _check_pg_client(tool: str, conn: Any) -> None:
             f"{os.path.basename(tool)} {client} cannot work with PostgreSQL server {server}: "
             f"the client tools must be version {server} or newer",
             hint=INSTALL_PG_CLIENT.replace("postgresql-client", f"postgresql-client-{server}"),
+            ru=f"{os.path.basename(tool)} {client} не работает с сервером PostgreSQL {server}: "
+            f"нужен клиент версии {server} или новее",
+            hint_ru=f"установите клиент PostgreSQL: apt-get install postgresql-client-{server}",
         )
 
 
@@ -191,7 +231,10 @@ def _first_line(stderr: str | bytes) -> str:
 def refuse_empty(database: Database) -> None:
     """A database with no schema has nothing to back up (and none is created for it)."""
     if database.current_revision() is None:
-        raise BackupError(f"{database.display_url} is empty: there is nothing to back up")
+        raise BackupError(
+            f"{database.display_url} is empty: there is nothing to back up",
+            ru=f"{database.display_url} пуста: копировать нечего",
+        )
 
 
 def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> BackupResult:
@@ -201,9 +244,15 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
     demand(database.principal, "database.admin")
     target = Path(os.path.abspath(os.fspath(out)))
     if target.is_dir():
-        raise InvalidInput(f"{out}: is a directory; give the archive's file name")
+        raise InvalidInput(
+            f"{out}: is a directory; give the archive's file name",
+            ru=f"{out} — это папка; укажите имя файла архива",
+        )
     if not target.parent.is_dir():
-        raise InvalidInput(f"{out}: no such directory {str(target.parent)!r}")
+        raise InvalidInput(
+            f"{out}: no such directory {str(target.parent)!r}",
+            ru=f"{out}: нет папки {str(target.parent)!r}",
+        )
     url = database.engine.url
     refuse_empty(database)
     work = Path(tempfile.mkdtemp(prefix="backup-", dir=private_dir()))
@@ -218,6 +267,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
         f, partial = open_part(str(target.parent), target.name, name=os.fspath(out))
         try:
             with f, tarfile.open(fileobj=f, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                tar.copybufsize = _CHUNK  # type: ignore[attr-defined]  # (16 KB by default)
                 members[member] = _add_file(tar, member, data)
                 store = store_folder_of(url)
                 if store.is_dir():
@@ -246,12 +296,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
                 info.mode = 0o600
                 info.mtime = int(datetime.now(UTC).timestamp())
                 tar.addfile(info, _BytesReader(blob))
-            # ``with f`` closed it; reopen to flush it to the disk before the rename
-            fd = os.open(partial, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_file(partial)  # ``with f`` closed it: reopened to flush it to the disk
             os.chmod(partial, 0o600)
             os.replace(partial, target)
         except BaseException:
@@ -276,14 +321,29 @@ class _BytesReader:
 
 
 def _add_file(tar: tarfile.TarFile, name: str, path: Path) -> dict[str, Any]:
-    sha, size = _sha256_file(path)
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = 0o600
-    info.mtime = int(path.stat().st_mtime)
+    """Add the file at ``path`` as ``name``, hashed as it is copied (read once)."""
     with open(path, "rb") as src:
-        tar.addfile(info, src)
-    return {"sha256": sha, "size": size}
+        status = os.fstat(src.fileno())
+        info = tarfile.TarInfo(name)
+        info.size = status.st_size
+        info.mode = 0o600
+        info.mtime = int(status.st_mtime)
+        reader = _Hashing(src)
+        tar.addfile(info, reader)  # reads exactly info.size bytes, or raises
+    return {"sha256": reader.digest.hexdigest(), "size": info.size}
+
+
+class _Hashing:
+    """A file read through: what is read is hashed on the way."""
+
+    def __init__(self, src: IO[bytes]) -> None:
+        self._src = src
+        self.digest = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self._src.read(n)
+        self.digest.update(chunk)
+        return chunk
 
 
 def _sqlite_snapshot(url: URL, work: Path) -> tuple[Path, str, dict[str, int], str, dict[str, Any]]:
@@ -303,11 +363,17 @@ def _sqlite_snapshot(url: URL, work: Path) -> tuple[Path, str, dict[str, int], s
         finally:
             dest.close()
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot back up {source_path}: {exc}") from None
+        raise BackupError(
+            f"cannot back up {source_path}: {exc}",
+            ru=f"не удалось сделать резервную копию {source_path}: {exc}",
+        ) from None
     finally:
         source.close()
     if revision is None:
-        raise BackupError(f"{source_path} has no schema: there is nothing to back up")
+        raise BackupError(
+            f"{source_path} has no schema: there is nothing to back up",
+            ru=f"в {source_path} нет схемы: копировать нечего",
+        )
     return copy, SQLITE_MEMBER, counts, revision, {}
 
 
@@ -326,14 +392,15 @@ def _pg_snapshot(
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         counts = _pg_counts(conn)
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        done = subprocess.run(
+        done = _run_tool(
             [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
-            env=env,
-            capture_output=True,
-            check=False,
+            env,
         )
     if done.returncode != 0:
-        raise BackupError(f"pg_dump failed: {_first_line(done.stderr)}")
+        raise BackupError(
+            f"pg_dump failed: {_first_line(done.stderr)}",
+            ru=f"pg_dump не смог выгрузить базу: {_first_line(done.stderr)}",
+        )
     return dump, PG_MEMBER, counts, str(revision), {"pg_dump_version": _tool_major(tool)}
 
 
@@ -343,13 +410,13 @@ def _pg_snapshot(
 @contextlib.contextmanager
 def _open_archive(archive: Path) -> Iterator[tarfile.TarFile]:
     if not archive.exists():
-        raise InvalidInput(f"{archive}: no such file")
+        raise InvalidInput(f"{archive}: no such file", ru=f"{archive}: нет такого файла")
     if not archive.is_file():
-        raise InvalidInput(f"{archive}: not a file")
+        raise InvalidInput(f"{archive}: not a file", ru=f"{archive}: это не файл")
     try:
         tar = tarfile.open(archive, mode="r:")  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError) as exc:
-        raise BackupError(f"{archive}: not an fsm backup archive ({exc})") from None
+        raise _not_an_archive(archive, f" ({exc})") from None
     with tar:
         yield tar
 
@@ -370,23 +437,33 @@ def _manifest(tar: tarfile.TarFile, path: Path) -> dict[str, Any]:
         manifest = json.loads(stream.read().decode("utf-8"))
     except KeyError:
         raise BackupError(
-            f"{path}: no {MANIFEST} in it: not an fsm backup, or one cut short"
+            f"{path}: no {MANIFEST} in it: not an fsm backup, or one cut short",
+            ru=f"{path}: в нём нет {MANIFEST}: это не резервная копия fsm или она оборвана",
         ) from None
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise BackupError(f"{path}: not an fsm backup archive ({exc})") from None
+        raise _not_an_archive(path, f" ({exc})") from None
     except (UnicodeDecodeError, ValueError):
-        raise BackupError(f"{path}: its {MANIFEST} is not valid JSON") from None
+        raise BackupError(
+            f"{path}: its {MANIFEST} is not valid JSON",
+            ru=f"{path}: его {MANIFEST} — не правильный JSON",
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BackupError(f"{path}: not an fsm backup archive (no fsm manifest)")
+        raise _not_an_archive(path, " (no fsm manifest)", " (нет описи fsm)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BackupError(
             f"{path}: backup format {manifest.get('format_version')!r} is not one this fsm "
             f"reads ({FORMAT_VERSION})",
             hint="restore it with the version of fsm that made it",
+            ru=f"{path}: формат копии {manifest.get('format_version')!r} эта версия fsm не "
+            f"читает (она читает {FORMAT_VERSION})",
+            hint_ru="восстановите её той версией fsm, которая её сделала",
         )
     members = manifest.get("members")
     if not isinstance(members, dict) or not isinstance(manifest.get("counts"), dict):
-        raise BackupError(f"{path}: its {MANIFEST} lists no members or counts")
+        raise BackupError(
+            f"{path}: its {MANIFEST} lists no members or counts",
+            ru=f"{path}: в его {MANIFEST} нет списка файлов или числа строк",
+        )
     return manifest
 
 
@@ -395,7 +472,10 @@ def _copy_member(
 ) -> tuple[str, int]:
     stream = tar.extractfile(member)
     if stream is None:
-        raise BackupError(f"{member.name}: not a regular file in the archive")
+        raise BackupError(
+            f"{member.name}: not a regular file in the archive",
+            ru=f"{member.name} в архиве — не обычный файл",
+        )
     digest = hashlib.sha256()
     size = 0
     while chunk := stream.read(_CHUNK):
@@ -410,34 +490,146 @@ def verify_archive(archive: str | os.PathLike[str]) -> dict[str, Any]:
     """Check every member against the manifest's SHA-256 and size (reading only); the
     manifest, or :class:`BackupError` naming the first member that differs."""
     path = Path(archive)
-    with _open_archive(path) as tar:
-        manifest = _manifest(tar, path)
-        expected: dict[str, dict[str, Any]] = manifest["members"]
-        seen: set[str] = set()
-        try:
+    manifest = read_manifest(path)
+    _unpack(path, manifest, data=None, store=None)
+    return manifest
+
+
+@dataclass
+class _Unpacked:
+    """What :func:`_unpack` wrote: attachment files under a private name in the store
+    (``.NAME.xxxxxxxx.part``, each whole and checked), to be renamed to their name."""
+
+    staged: list[tuple[str, Path]] = field(default_factory=list)
+    attachments: int = 0
+
+    def publish(self) -> list[Path]:
+        """Make the staged files durable, then rename them to their names; returns
+        those that are new. (Synced here, not as each was written: meanwhile the system
+        wrote them out while the archive was read and the database checked, and this
+        waits only for the rest.)"""
+        for partial, _ in self.staged:
+            _fsync_file(partial)
+        published = []
+        for partial, final in self.staged:
+            os.replace(partial, final)
+            published.append(final)
+        if self.staged:
+            _fsync_dir(self.staged[0][1].parent)
+        self.staged = []
+        return published
+
+    def discard(self) -> None:
+        for partial, _ in self.staged:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+        self.staged = []
+
+
+def _unpack(
+    path: Path, manifest: dict[str, Any], *, data: IO[bytes] | None, store: Path | None
+) -> _Unpacked:
+    """Read the archive once: every member is checked against the manifest (SHA-256 and
+    size; an attachment's name is its hash too) as it is copied — the database's member
+    into ``data``, the attachments the ``store`` lacks into private files there — and a
+    member that differs, is missing or is not listed is refused. Nothing under a final
+    name is written: on a refusal the private files go, and the caller removes ``data``.
+    """
+    expected: dict[str, dict[str, Any]] = manifest["members"]
+    seen: set[str] = set()
+    unpacked = _Unpacked()
+    try:
+        with _open_archive(path) as tar:
             for member in tar:
                 if member.name == MANIFEST:
                     continue
                 if member.name not in expected or member.name in seen:
-                    raise BackupError(f"{path}: member {member.name} is not in the manifest")
+                    raise BackupError(
+                        f"{path}: member {member.name} is not in the manifest",
+                        ru=f"{path}: файла {member.name} нет в описи архива",
+                    )
                 if not member.isreg():
-                    raise BackupError(f"{path}: member {member.name} is not a regular file")
-                sha, size = _copy_member(tar, member, None)
+                    raise BackupError(
+                        f"{path}: member {member.name} is not a regular file",
+                        ru=f"{path}: {member.name} в архиве — не обычный файл",
+                    )
+                sink, partial = _sink_for(member.name, data, store, unpacked)
+                try:
+                    sha, size = _copy_member(tar, member, sink)
+                finally:
+                    if partial is not None and sink is not None:
+                        sink.close()
                 want = expected[member.name]
-                if sha != want.get("sha256") or size != want.get("size"):
+                attachment = member.name.startswith("attachments/")
+                if (
+                    sha != want.get("sha256")
+                    or size != want.get("size")
+                    or (attachment and sha != member.name.split("/")[1])
+                ):
                     raise BackupError(
                         f"{path}: checksum mismatch in {member.name}: the archive was changed "
-                        "or damaged; nothing was restored"
+                        "or damaged; nothing was restored",
+                        ru=f"{path}: контрольная сумма {member.name} не сходится: архив "
+                        "изменён или повреждён; ничего не восстановлено",
                     )
-                if member.name.startswith("attachments/") and sha != member.name.split("/")[1]:
-                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
+                unpacked.attachments += attachment
                 seen.add(member.name)
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise BackupError(f"{path}: damaged archive ({exc})") from None
-        missing = sorted(set(expected) - seen)
-        if missing:
-            raise BackupError(f"{path}: member {missing[0]} is missing from the archive")
-    return manifest
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        unpacked.discard()
+        raise BackupError(
+            f"{path}: damaged archive ({exc})", ru=f"{path}: архив повреждён ({exc})"
+        ) from None
+    except BaseException:
+        unpacked.discard()
+        raise
+    missing = sorted(set(expected) - seen)
+    if missing:
+        unpacked.discard()
+        raise BackupError(
+            f"{path}: member {missing[0]} is missing from the archive",
+            ru=f"{path}: в архиве нет файла {missing[0]}",
+        )
+    return unpacked
+
+
+def _sink_for(
+    name: str, data: IO[bytes] | None, store: Path | None, unpacked: _Unpacked
+) -> tuple[IO[bytes] | None, str | None]:
+    """Where a member is copied: the database's into ``data``; an attachment the store
+    lacks into a new private file there (returned with its path); anything else nowhere
+    (only checked)."""
+    if name in (SQLITE_MEMBER, PG_MEMBER):
+        return data, None
+    if store is None or not _ATTACHMENT.match(name):
+        return None, None
+    final = store / name.split("/")[1]
+    if final.exists():
+        return None, None
+    f, partial = open_part(str(store), final.name)
+    unpacked.staged.append((partial, final))
+    return f, partial
+
+
+def _fsync_file(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the system can)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 # --- restore -----------------------------------------------------------------------------
@@ -463,34 +655,65 @@ def restore(
         raise BackupError(
             "a SQLite backup restores into SQLite",
             hint="to move to PostgreSQL: fsm db copy --to postgresql+psycopg://...",
+            ru="копия SQLite восстанавливается в SQLite",
+            hint_ru="переезд на PostgreSQL: fsm db copy --to postgresql+psycopg://...",
         )
     if backend == "postgresql" and target_backend != "postgresql":
-        raise BackupError("a PostgreSQL backup restores into PostgreSQL")
+        raise BackupError(
+            "a PostgreSQL backup restores into PostgreSQL",
+            ru="копия PostgreSQL восстанавливается в PostgreSQL",
+        )
     revision = str(manifest.get("schema_revision"))
     if not is_known_revision(revision):
         raise SchemaOutOfDate(
             f"{path}: the backup is at schema revision {revision}, newer than this fsm "
             f"knows (up to {HEAD})",
             hint="restore it with the version of fsm that made it, or a newer one",
+            ru=f"{path}: копия в редакции схемы {revision}, более новой, чем знает эта "
+            f"версия fsm (до {HEAD})",
+            hint_ru="восстановите её той версией fsm, которая её сделала, или более новой",
         )
     if target_backend == "sqlite" and url.database in (None, "", ":memory:"):
-        raise InvalidInput(f"{into_url}: give a file: sqlite:///PATH")
+        raise InvalidInput(
+            f"{into_url}: give a file: sqlite:///PATH",
+            ru=f"{into_url}: укажите файл: sqlite:///ПУТЬ",
+        )
     if not verify:
         _refuse_non_empty(url, force=force)
-    verify_archive(path)  # every checksum, before anything is written
+    # every member is checked as it is unpacked, and nothing takes a final name before
     if target_backend == "sqlite":
         return _restore_sqlite(path, manifest, url, verify=verify)
     return _restore_pg(path, manifest, url, verify=verify, force=force)
 
 
+def _not_an_archive(path: Path, why: str, why_ru: str | None = None) -> BackupError:
+    return BackupError(
+        f"{path}: not an fsm backup archive{why}",
+        ru=f"{path}: это не архив резервной копии fsm{why if why_ru is None else why_ru}",
+    )
+
+
 def _refuse_non_empty(url: URL, *, force: bool) -> None:
     found = what_is_there(url)
     if found and not force:
+        shown = url.render_as_string(hide_password=True)
         raise BackupError(
-            f"{url.render_as_string(hide_password=True)} is not empty ({found}); "
-            "nothing was restored",
+            f"{shown} is not empty ({found}); nothing was restored",
             hint="restore into an empty database, or add --force to replace it",
+            ru=f"{shown} не пуста ({in_russian(found)}); ничего не восстановлено",
+            hint_ru="восстанавливайте в пустую базу или добавьте --force, чтобы заменить её",
         )
+
+
+_HOLDS = re.compile(r"(\d+) tables, (\d+) rows")
+
+
+def in_russian(found: str) -> str:
+    """What :func:`what_is_there` said, in Russian."""
+    holds = _HOLDS.fullmatch(found)
+    if holds is None:
+        return found.replace(" is not an SQLite database: ", " — не база SQLite: ")
+    return f"таблиц: {holds[1]}, строк: {holds[2]}"
 
 
 def what_is_there(url: URL) -> str | None:
@@ -517,8 +740,10 @@ def what_is_there(url: URL) -> str | None:
     except Exception as exc:  # a database that does not exist yet is empty
         if "does not exist" in str(exc):
             return None
+        shown = url.render_as_string(hide_password=True)
         raise DatabaseUnavailable(
-            f"cannot open {url.render_as_string(hide_password=True)}: {_first_line(str(exc))}"
+            f"cannot open {shown}: {_first_line(str(exc))}",
+            ru=f"не удаётся открыть {shown}: {_first_line(str(exc))}",
         ) from None
     finally:
         engine.dispose()
@@ -531,36 +756,36 @@ def _check_counts(manifest: dict[str, Any], counts: dict[str, int], where: str) 
         if counts.get(table) != n:
             raise BackupError(
                 f"{where}: table {table} has {counts.get(table)} rows after the restore, "
-                f"the backup had {n}"
+                f"the backup had {n}",
+                ru=f"{where}: в таблице {table} после восстановления строк: "
+                f"{counts.get(table)}, а в копии было {n}",
             )
 
 
 def _restore_sqlite(
     path: Path, manifest: dict[str, Any], url: URL, *, verify: bool
 ) -> RestoreResult:
+    """The database is unpacked into a private file beside the target (the attachments
+    into private files in its store), checked, upgraded if older, and only then put in
+    place: first the attachments, then the database that names them, by one rename. A
+    restore stopped anywhere before leaves the target as it was."""
+    from fsm_core.attachments import store_folder_of
     from fsm_core.migrations import HEAD
 
     target = Path(url.database or "").expanduser().resolve()
+    store = None if verify else store_folder_of(url)
+    made = [] if store is None else _make_dirs(store)
+    if not verify:
+        made += _make_dirs(target.parent)
     folder = private_dir() if verify else target.parent
-    if not folder.is_dir():
-        folder.mkdir(parents=True, mode=0o700)
     f, partial = open_part(str(folder), target.name)
+    unpacked: _Unpacked | None = None
+    published: list[Path] = []
     upgraded = False
     try:
-        with _open_archive(path) as tar, f:
-            sha, _ = _copy_member(tar, tar.getmember(SQLITE_MEMBER), f)
-            f.flush()
-            os.fsync(f.fileno())
-        if sha != manifest["members"][SQLITE_MEMBER]["sha256"]:
-            raise BackupError(f"{path}: checksum mismatch in {SQLITE_MEMBER} (changed while read)")
-        conn = sqlite3.connect(partial)
-        try:
-            integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-            if integrity != "ok":
-                raise BackupError(f"{path}: the restored database fails its check: {integrity}")
-            _check_counts(manifest, _sqlite_counts(conn), str(target))
-        finally:
-            conn.close()
+        with f:
+            unpacked = _unpack(path, manifest, data=f, store=store)
+        integrity = _check_sqlite(partial, manifest, path, target)
         if manifest["schema_revision"] != HEAD:
             restored = Database(f"sqlite:///{partial}")
             try:
@@ -575,18 +800,18 @@ def _restore_sqlite(
                 os.unlink(f"{partial}{suffix}")
         if verify:
             os.unlink(partial)
-            attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
         else:
-            # a stale -wal of the file replaced would be read as the new file's log
-            for suffix in ("-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{target}{suffix}")
-            os.replace(partial, target)
-            attachments = _restore_attachments(path, url)
+            published = unpacked.publish()
+            _fsync_file(partial)
+            _replace_sqlite(partial, target)
     except BaseException:
+        if unpacked is not None:
+            unpacked.discard()
+        _remove_files(published)
         for name in (partial, f"{partial}-wal", f"{partial}-shm"):
             with contextlib.suppress(OSError):
                 os.unlink(name)
+        _remove_dirs(made)
         raise
     return RestoreResult(
         target=str(target),
@@ -594,50 +819,122 @@ def _restore_sqlite(
         archive_revision=str(manifest["schema_revision"]),
         revision=HEAD if upgraded else str(manifest["schema_revision"]),
         counts=dict(manifest["counts"]),
-        attachments=attachments,
+        attachments=unpacked.attachments,
         integrity=integrity,
         verified_only=verify,
         upgraded=upgraded,
     )
 
 
-def _restore_attachments(path: Path, url: URL) -> int:
-    """Put the archive's attachments where the database at ``url`` keeps them (each file
-    written privately and renamed, so a stopped restore leaves no half file)."""
-    from fsm_core.attachments import store_folder_of
+def _check_sqlite(partial: str, manifest: dict[str, Any], path: Path, target: Path) -> str:
+    """SQLite's integrity check and the counts of the unpacked database."""
+    conn = sqlite3.connect(partial)
+    try:
+        integrity = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+        if integrity != "ok":
+            raise BackupError(
+                f"{path}: the restored database fails its check: {integrity}",
+                ru=f"{path}: восстановленная база не проходит проверку: {integrity}",
+            )
+        _check_counts(manifest, _sqlite_counts(conn), str(target))
+    finally:
+        conn.close()
+    return integrity
 
-    store = store_folder_of(url)
-    n = 0
-    with _open_archive(path) as tar:
-        for member in tar:
-            if not _ATTACHMENT.match(member.name):
-                continue
-            n += 1
-            store.mkdir(mode=0o700, parents=True, exist_ok=True)
-            name = member.name.split("/")[1]
-            if (store / name).exists():
-                continue
-            f, partial = open_part(str(store), name)
+
+def _replace_sqlite(partial: str, target: Path) -> None:
+    """Rename the restored database over ``target``. The file replaced (--force) first
+    has its log folded in and removed: a stale ``-wal`` would be read as the new file's
+    log, and a restore stopped before the rename must leave the old file whole."""
+    if target.exists():
+        with contextlib.suppress(sqlite3.Error):
+            old = sqlite3.connect(target)
             try:
-                with f:
-                    sha, _ = _copy_member(tar, member, f)
-                if sha != name:
-                    raise BackupError(f"{path}: checksum mismatch in {member.name}")
-                os.replace(partial, store / name)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(partial)
-                raise
-    return n
+                old.execute("PRAGMA busy_timeout=15000")
+                old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                old.close()
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{target}{suffix}")
+    os.replace(partial, target)
+    _fsync_dir(target.parent)
+
+
+def _make_dirs(folder: Path) -> list[Path]:
+    """Create ``folder`` and the missing folders above it (0700); those made, deepest
+    first, for :func:`_remove_dirs` when the restore fails."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            _remove_dirs(missing)
+            raise InvalidInput(
+                f"{folder}: cannot create the folder: {exc.strerror or exc}",
+                ru=f"{folder}: не удаётся создать папку: {exc.strerror or exc}",
+            ) from None
+    return missing
+
+
+def _remove_dirs(made: list[Path]) -> None:
+    for path in made:
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only if empty: never what someone put there meanwhile
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _pg_admin(url: URL) -> Any:
     return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+_THROWAWAY = "fsm_verify_"
+
+
+def _host() -> str:
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _throwaway_name() -> str:
+    """The name of a --verify run's throwaway database: ``fsm_verify_`` + this machine
+    (a hash of its name) + this process (pid, start) + a random part, so that the next
+    restore on this machine can tell one whose process was killed before dropping it."""
+    return f"{_THROWAWAY}{_host()}_{process_tag().replace('-', '_')}_{uuid.uuid4().hex[:6]}"
+
+
+def _drop_abandoned(admin: Any) -> None:
+    """Drop the throwaway databases of --verify runs on this machine whose process is
+    gone (killed before it could drop its own); others' are left alone."""
+    prefix = f"{_THROWAWAY}{_host()}_"
+    names = admin.execute(
+        text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix}
+    ).scalars()
+    for name in list(names):
+        parts = name[len(prefix) :].split("_")
+        if len(parts) == 3 and tag_gone(f"{parts[0]}-{parts[1]}"):
+            with contextlib.suppress(SQLAlchemyError):  # another's, or gone meanwhile
+                admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _restore_pg(
     path: Path, manifest: dict[str, Any], url: URL, *, verify: bool, force: bool
 ) -> RestoreResult:
+    """The dump is unpacked into a private file and the attachments into private files
+    in the store, all checked; then the attachments take their names, and
+    ``pg_restore --single-transaction`` fills the target in one transaction (killed with
+    this process if it dies first), counts checked."""
+    from fsm_core.attachments import store_folder_of
     from fsm_core.migrations import HEAD
 
     tool = _pg_tool("pg_restore")
@@ -645,11 +942,21 @@ def _restore_pg(
     admin = _pg_admin(url)
     throwaway: str | None = None
     upgraded = False
+    store = None if verify else store_folder_of(url)
+    made = [] if store is None else _make_dirs(store)
+    unpacked: _Unpacked | None = None
+    published: list[Path] = []
+    work = Path(tempfile.mkdtemp(prefix="restore-", dir=private_dir()))
     try:
         with admin.connect() as conn:
             _check_pg_client(tool, conn)
+        dump = work / "fsm.pgdump"
+        with open(dump, "wb") as f:
+            unpacked = _unpack(path, manifest, data=f, store=store)
+        with admin.connect() as conn:
+            _drop_abandoned(conn)
             if verify:
-                throwaway = f"fsm_verify_{uuid.uuid4().hex[:12]}"
+                throwaway = _throwaway_name()
                 conn.exec_driver_sql(f'CREATE DATABASE "{throwaway}"')
                 into = url.set(database=throwaway)
             elif not conn.execute(
@@ -664,33 +971,18 @@ def _restore_pg(
                     conn.exec_driver_sql("CREATE SCHEMA public")
             finally:
                 engine.dispose()
-        work = Path(tempfile.mkdtemp(prefix="restore-", dir=private_dir()))
-        try:
-            dump = work / "fsm.pgdump"
-            with _open_archive(path) as tar, open(dump, "wb") as f:
-                sha, _ = _copy_member(tar, tar.getmember(PG_MEMBER), f)
-            if sha != manifest["members"][PG_MEMBER]["sha256"]:
-                raise BackupError(f"{path}: checksum mismatch in {PG_MEMBER} (changed while read)")
-            dsn, env = _libpq(into)
-            done = subprocess.run(
-                [
-                    tool,
-                    "--no-owner",
-                    "--no-privileges",
-                    "--single-transaction",
-                    "--exit-on-error",
-                    "-d",
-                    dsn,
-                    str(dump),
-                ],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        published = unpacked.publish()  # before the rows that name them
+        dsn, env = _libpq(into)
+        done = _run_tool(
+            [tool, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+             "-d", dsn, str(dump)],
+            env,
+        )  # fmt: skip
         if done.returncode != 0:
-            raise BackupError(f"pg_restore failed: {_first_line(done.stderr)}")
+            raise BackupError(
+                f"pg_restore failed: {_first_line(done.stderr)}",
+                ru=f"pg_restore не смог восстановить базу: {_first_line(done.stderr)}",
+            )
         engine = create_engine(into)
         try:
             with engine.connect() as conn:
@@ -704,10 +996,14 @@ def _restore_pg(
             finally:
                 restored.dispose()
             upgraded = True
-        attachments = len([m for m in manifest["members"] if m.startswith("attachments/")])
-        if not verify:
-            attachments = _restore_attachments(path, url)
+    except BaseException:
+        if unpacked is not None:
+            unpacked.discard()
+        _remove_files(published)
+        _remove_dirs(made)
+        raise
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         if throwaway is not None:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{throwaway}" WITH (FORCE)')
@@ -718,7 +1014,7 @@ def _restore_pg(
         archive_revision=str(manifest["schema_revision"]),
         revision=HEAD if upgraded else str(manifest["schema_revision"]),
         counts=dict(manifest["counts"]),
-        attachments=attachments,
+        attachments=unpacked.attachments,
         integrity="counts match",
         verified_only=verify,
         upgraded=upgraded,
@@ -729,6 +1025,7 @@ def _restore_pg(
 
 _KEEP = re.compile(r"\s*(\d{1,4})\s*([dwmy])\s*")
 _KEEP_UNITS = {"d": "days", "w": "weeks", "m": "months", "y": "years"}
+_KEEP_UNITS_RU = {"d": "дни", "w": "недели", "m": "месяцы", "y": "годы"}
 
 
 def parse_keep(text: str) -> dict[str, int]:
@@ -741,10 +1038,16 @@ def parse_keep(text: str) -> dict[str, int]:
                 f"--keep: {part.strip()!r} is not a count and a unit",
                 field="keep",
                 hint="e.g. 7d,4w,12m (days, weeks, months, years)",
+                ru=f"--keep: {part.strip()!r} — не число с единицей",
+                hint_ru="например 7d,4w,12m (дни, недели, месяцы, годы)",
             )
         unit = found.group(2)
         if unit in keep:
-            raise InvalidInput(f"--keep: {_KEEP_UNITS[unit]} are given twice", field="keep")
+            raise InvalidInput(
+                f"--keep: {_KEEP_UNITS[unit]} are given twice",
+                field="keep",
+                ru=f"--keep: {_KEEP_UNITS_RU[unit]} указаны дважды",
+            )
         keep[unit] = int(found.group(1))
     return keep
 

@@ -4,14 +4,16 @@ SQLite file to a PostgreSQL server, or back, or between two of a kind.
 The target must be empty (the same check as a restore's). It gets its schema from this
 fsm's migrations — so the triggers, SQLite's order text index and PostgreSQL's trigram
 indexes and NOTIFY triggers are the target's own, made for its back-end, not copied —
-and then every table's rows, in foreign-key order, in batches, in **one transaction**:
+and then every table's rows, in foreign-key order, in batches — on PostgreSQL the schema
+and the rows in **one transaction**, on SQLite in a private file renamed into place:
 the rows the migrations seed (stages, transitions, SLA defaults, the default user) are
 deleted first and replaced by the source's, the PostgreSQL sequences are set past the
 largest id, and the counts of every table and a random sample of rows (compared column
 by column) are checked before the commit. Anything failing rolls it all back and the
-target is left empty as it was: an SQLite target is built in a private file beside it
-and renamed into place only when verified; a PostgreSQL target's schema is dropped
-again (the database too, if the copy created it). The attachments (files named by their
+target is left empty as it was, even by a process killed mid-way: an SQLite target is
+built in a private file beside it and renamed into place only when verified; a
+PostgreSQL target's schema and rows are one transaction (a database the copy created is
+dropped again when it fails). The attachments (files named by their
 SHA-256) are copied into the target's store, each checked against its name.
 
 The source is read in one transaction (SQLite: one read transaction in WAL mode,
@@ -36,7 +38,7 @@ from typing import Any
 from sqlalchemy import Table, and_, create_engine, func, select, text
 from sqlalchemy.engine import URL, Connection
 
-from fsm_core.backup import BackupError, what_is_there
+from fsm_core.backup import BackupError, in_russian, what_is_there
 from fsm_core.db import Database, normalize_url
 from fsm_core.errors import InvalidInput, SchemaOutOfDate
 from fsm_core.files import open_part
@@ -87,29 +89,45 @@ def copy_database(*, source: Database, to_url: str, sample: int = SAMPLE) -> Cop
     url = normalize_url(to_url)
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
-        raise InvalidInput(f"{to_url}: give a file: sqlite:///PATH")
+        raise InvalidInput(
+            f"{to_url}: give a file: sqlite:///PATH",
+            ru=f"{to_url}: укажите файл: sqlite:///ПУТЬ",
+        )
     revision = source.current_revision()
+    was = source.display_url
     if revision is None:
-        raise CopyError(f"{source.display_url} is empty: there is nothing to copy")
+        raise CopyError(
+            f"{was} is empty: there is nothing to copy", ru=f"{was} пуста: копировать нечего"
+        )
     if revision != HEAD:
         if is_known_revision(revision):
             raise SchemaOutOfDate(
-                f"{source.display_url} is at schema revision {revision}, this fsm copies "
-                f"{HEAD}: upgrade the source first",
+                f"{was} is at schema revision {revision}, this fsm copies {HEAD}: "
+                "upgrade the source first",
                 hint="back it up, then run `fsm db upgrade`",
+                ru=f"{was} в редакции схемы {revision}, а эта версия fsm копирует {HEAD}: "
+                "сначала обновите исходную базу",
+                hint_ru="сделайте резервную копию, затем `fsm db upgrade`",
             )
         raise SchemaOutOfDate(
-            f"{source.display_url} is at schema revision {revision}, newer than this fsm "
-            f"knows (up to {HEAD})",
+            f"{was} is at schema revision {revision}, newer than this fsm knows (up to {HEAD})",
             hint="copy it with the version of fsm that wrote it, or a newer one",
+            ru=f"{was} в редакции схемы {revision}, более новой, чем знает эта версия fsm "
+            f"(до {HEAD})",
+            hint_ru="копируйте той версией fsm, которая её записала, или более новой",
         )
     if _same_database(source.engine.url, url):
-        raise CopyError(f"{shown} is the source itself: give another database")
+        raise CopyError(
+            f"{shown} is the source itself: give another database",
+            ru=f"{shown} — это сама исходная база: укажите другую",
+        )
     found = what_is_there(url)
     if found:
         raise CopyError(
             f"{shown} is not empty ({found}); nothing was copied",
             hint="copy into a new, empty database",
+            ru=f"{shown} не пуста ({in_russian(found)}); ничего не скопировано",
+            hint_ru="копируйте в новую, пустую базу",
         )
     if url.get_backend_name() == "sqlite":
         counts, sampled, attachments = _into_sqlite(source, url, sample)
@@ -158,7 +176,10 @@ def _into_sqlite(source: Database, url: URL, sample: int) -> tuple[dict[str, int
         with copy.engine.connect() as conn:
             problem = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
             if problem != "ok":
-                raise CopyError(f"the copy fails SQLite's integrity check: {problem}")
+                raise CopyError(
+                    f"the copy fails SQLite's integrity check: {problem}",
+                    ru=f"копия не проходит проверку целостности SQLite: {problem}",
+                )
         with copy.engine.connect() as conn:  # its own: not inside the check's read
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         copy.dispose()
@@ -179,7 +200,11 @@ def _into_sqlite(source: Database, url: URL, sample: int) -> tuple[dict[str, int
 
 
 def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], int, int]:
-    """Migrate the target, copy in one transaction; on failure drop what was made."""
+    """The target's schema and rows in one transaction (a rollback, or a process killed
+    anywhere, leaves the target as empty as it was); the database is dropped again if
+    the copy created it and fails."""
+    from fsm_core.migrations import create_in
+
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     created = False
     copy: Database | None = None
@@ -193,8 +218,8 @@ def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], i
                 created = True
         try:
             copy = Database(url.render_as_string(hide_password=False))
-            copy.upgrade()
             with copy.engine.connect() as conn, conn.begin():
+                create_in(conn, wait=copy.write_wait)
                 counts, sampled = _copy_rows(source, conn, sample)
                 attachments = _copy_attachments(source.engine.url, url, added)
         except BaseException:
@@ -205,29 +230,12 @@ def _into_pg(source: Database, url: URL, sample: int) -> tuple[dict[str, int], i
             if created:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-            else:
-                _drop_schema(url)
             raise
     finally:
         if copy is not None:
             copy.dispose()
         admin.dispose()
     return counts, sampled, attachments
-
-
-def _drop_schema(url: URL) -> None:
-    """Leave a PostgreSQL database that was empty as empty again."""
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            owner = conn.execute(
-                text("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'public'")
-            ).scalar_one()
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-            conn.exec_driver_sql(f"ALTER SCHEMA public OWNER TO {owner}")
-    finally:
-        engine.dispose()
 
 
 # --- the rows ----------------------------------------------------------------------------
@@ -254,7 +262,9 @@ def _copy_rows(source: Database, target: Connection, sample: int) -> tuple[dict[
             if have != counts[table.name]:
                 raise CopyError(
                     f"table {table.name} has {have} rows in the copy, the source "
-                    f"{counts[table.name]}; nothing was copied"
+                    f"{counts[table.name]}; nothing was copied",
+                    ru=f"в таблице {table.name} в копии строк: {have}, в исходной базе: "
+                    f"{counts[table.name]}; ничего не скопировано",
                 )
             sampled += _compare_sample(src, target, table, sample)
     return counts, sampled
@@ -321,13 +331,20 @@ def _compare_sample(src: Connection, target: Connection, table: Table, sample: i
         ours = target.execute(select(table).where(where)).first()
         ident = ", ".join(f"{c.name}={theirs[c.name]!r}" for c in key)
         if ours is None:
-            raise CopyError(f"table {table.name}: row {ident} is missing from the copy")
+            raise CopyError(
+                f"table {table.name}: row {ident} is missing from the copy",
+                ru=f"таблица {table.name}: строки {ident} нет в копии",
+            )
         for column in table.columns:
             if _same(theirs[column.name]) != _same(ours._mapping[column.name]):
+                source_value, copied = theirs[column.name], ours._mapping[column.name]
                 raise CopyError(
                     f"table {table.name}: row {ident} differs in {column.name} "
-                    f"({theirs[column.name]!r} in the source, "
-                    f"{ours._mapping[column.name]!r} in the copy); nothing was copied"
+                    f"({source_value!r} in the source, {copied!r} in the copy); "
+                    "nothing was copied",
+                    ru=f"таблица {table.name}: строка {ident} отличается в {column.name} "
+                    f"({source_value!r} в исходной базе, {copied!r} в копии); "
+                    "ничего не скопировано",
                 )
     return len(picked)
 
@@ -380,7 +397,9 @@ def _copy_attachments(source: URL, target: URL, added: list[Path]) -> int:
             if digest.hexdigest() != entry.name:
                 raise CopyError(
                     f"attachment {entry} does not match its name (changed or damaged); "
-                    "nothing was copied"
+                    "nothing was copied",
+                    ru=f"вложение {entry} не совпадает со своим именем (изменено или "
+                    "повреждено); ничего не скопировано",
                 )
             os.replace(partial, final)
         except BaseException:

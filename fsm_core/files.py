@@ -46,8 +46,10 @@ __all__ = [
     "Output",
     "output_stream",
     "private_dir",
+    "process_tag",
     "replacing",
     "sweep",
+    "tag_gone",
     "tempfiles_as_default",
     "writes_output",
 ]
@@ -56,6 +58,7 @@ Output = str | os.PathLike[str] | IO[bytes]
 
 _PARTS_LIST = "parts"  # in a process's folder: the .part files it made beside targets
 _PART_NAME = re.compile(r"\A\..*\.[0-9a-f]{8}\.part\Z", re.DOTALL)
+_SQLITE_COMPANIONS = (b"-wal", b"-shm", b"-journal")  # beside a .part opened as a database
 _STREAMS = ("/dev/stdout", "/dev/stderr")
 _STREAM_PREFIXES = ("/dev/fd/", "/proc/")  # /dev/fd/N, /proc/self/fd/N
 
@@ -107,6 +110,21 @@ def _owner_alive(pid: int, start: str) -> bool:
     return now is None or now == start
 
 
+def process_tag() -> str:
+    """This process as ``<pid>-<start>`` (its start time, so that a reused pid is told
+    apart): for naming something outside the file system that must not outlive it."""
+    pid = os.getpid()
+    return f"{pid}-{_start_of(pid) or '0'}"
+
+
+def tag_gone(tag: str) -> bool:
+    """Whether the process :func:`process_tag` named is gone (on this machine)."""
+    pid_text, _, start = tag.partition("-")
+    if not pid_text.isdigit() or not start.isalnum():
+        return False
+    return not _owner_alive(int(pid_text), start)
+
+
 def _umask() -> int:
     """The process's umask, read without changing it where the system allows."""
     try:
@@ -156,7 +174,7 @@ def private_dir() -> Path:
             folder = Path(tempfile.mkdtemp(prefix=f"fsm-{_uid()}-{pid}-"))
         else:
             sweep(base)
-            folder = base / f"{pid}-{_start_of(pid) or '0'}"
+            folder = base / process_tag()
             with contextlib.suppress(FileExistsError):
                 os.mkdir(folder, 0o700)
             st = os.lstat(folder)
@@ -191,17 +209,22 @@ def _listed_parts(folder: Path) -> list[bytes]:
 
 
 def _remove_part(path: bytes) -> None:
-    """Remove a listed .part file: only a regular file of ours with a .part name."""
-    try:
-        st = os.lstat(path)
-    except OSError:
+    """Remove a listed .part file: only a regular file of ours with a .part name; and
+    the files SQLite keeps beside one that was opened as a database (a restore or a copy
+    builds its database in a .part file), which a killed process leaves too."""
+    if not _PART_NAME.match(os.fsdecode(os.path.basename(path))):
         return
-    if not stat.S_ISREG(st.st_mode) or not _PART_NAME.match(os.fsdecode(os.path.basename(path))):
-        return
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        return
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+    for name in (path, *(path + suffix for suffix in _SQLITE_COMPANIONS)):
+        try:
+            st = os.lstat(name)
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def sweep(base: Path | None = None) -> int:

@@ -88,9 +88,6 @@ def upgrade(
     database, one migrates; the others wait (up to ``wait`` seconds), then find the work
     done. ``empty_only`` (first use): only create an empty database's schema; a database
     that has one already is left as it is, one holding other tables is refused."""
-    from alembic import command
-    from alembic.util import CommandError
-
     if revision != "head" and not is_known_revision(revision):
         raise InvalidInput(
             f"unknown schema revision {revision!r} (this fsm knows up to {HEAD})",
@@ -123,13 +120,7 @@ def upgrade(
                             ru=f"в {url} есть таблицы, но нет версии схемы fsm",
                             hint_ru="укажите в --db базу fsm или пустую",
                         )
-                try:
-                    command.upgrade(alembic_config(connection), revision)
-                except CommandError as exc:
-                    raise InvalidInput(
-                        f"cannot upgrade from schema revision {before} to {revision}: {exc}",
-                        ru=f"нельзя обновить схему с редакции {before} до {revision}: {exc}",
-                    ) from None
+                _migrate(connection, before, revision)
                 if raw is not None:
                     broken = raw.execute("PRAGMA foreign_key_check").fetchall()
                     if broken:
@@ -141,6 +132,28 @@ def upgrade(
             if raw is not None:
                 raw.execute("PRAGMA foreign_keys=ON")
     return before, after
+
+
+def create_in(connection: Any, *, wait: float = 60.0) -> None:
+    """Create this fsm's schema in an empty PostgreSQL database, on ``connection`` and in
+    its open transaction, which the caller commits or rolls back: a copy makes its
+    target's schema and fills it in one transaction, so a copy stopped anywhere (killed,
+    failed) leaves the target as empty as it was."""
+    _advisory_lock(connection, wait)
+    _migrate(connection, _revision(connection), "head")
+
+
+def _migrate(connection: Any, before: str | None, revision: str) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    try:
+        command.upgrade(alembic_config(connection), revision)
+    except CommandError as exc:
+        raise InvalidInput(
+            f"cannot upgrade from schema revision {before} to {revision}: {exc}",
+            ru=f"нельзя обновить схему с редакции {before} до {revision}: {exc}",
+        ) from None
 
 
 def _revision(connection: Any) -> str | None:

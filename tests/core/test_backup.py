@@ -292,6 +292,8 @@ def test_the_command_line_says_what_is_wrong_in_one_line(db_url, target, tmp_pat
     )
     assert "is not empty" in error("restore", str(archive), "--into", db_url)
     if db_url.startswith("sqlite"):
+        nowhere = "sqlite:////proc/1/nowhere/fsm.db"
+        assert "cannot create the folder" in error("restore", str(archive), "--into", nowhere)
         pg = "postgresql://nobody@127.0.0.1/none"
         assert "a SQLite backup restores into SQLite" in error(
             "restore", str(archive), "--into", pg
@@ -388,3 +390,105 @@ def test_keep_leaves_the_newest_of_each_day_week_and_month(db_url, tmp_path):
     refused = invoke(db_url, "db", "backup", str(folder / "x.tar"), "--keep", "7 days", code=1)
     assert "'7 days' is not a count and a unit" in refused.stderr
     assert not (folder / "x.tar").exists()
+
+
+# A restore (argv[2:] are fsm's arguments) killed the moment its database is in place:
+# the SQLite file renamed to the target (argv[1]), or pg_restore's transaction committed.
+KILLED_WHEN_IN_PLACE = """
+import os, signal, subprocess, sys
+target = sys.argv[1]
+real_replace, real_run = os.replace, subprocess.run
+
+def replace(src, dst, *args, **kwargs):
+    real_replace(src, dst, *args, **kwargs)
+    if os.fspath(dst) == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+def run(args, *more, **kwargs):
+    done = real_run(args, *more, **kwargs)
+    if os.path.basename(str(args[0])) == "pg_restore" and "--single-transaction" in args:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return done
+
+os.replace, subprocess.run = replace, run
+from fsm_cli.launch import main
+sys.argv = ["fsm", *sys.argv[2:]]
+main()
+"""
+
+
+def test_a_restore_killed_when_its_database_is_in_place_has_every_attachment(
+    db_url, with_demo, target, tmp_path, data_dir
+):
+    """The attachments take their names before the database that names them: a restore
+    killed the moment its database is in place leaves no row without its file."""
+    from fsm_core.attachments import store_folder_of
+
+    sha = attach(db_url, os.urandom(300_000), tmp_path)
+    archive = tmp_path / "fsm.tar"
+    make_backup(db_url, archive)
+    into = make_url(target).set(drivername=_driver(target))
+    final = str(Path(into.database or "").resolve()) if target.startswith("sqlite") else ""
+    env = {**os.environ, "FSM_DATA_DIR": str(data_dir), "TMPDIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WHEN_IN_PLACE, final, "--db", db_url,
+         "db", "restore", str(archive), "--into", target],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert rows(target, "SELECT sha256 FROM attachment") == [(sha,)]
+    assert (store_folder_of(into) / sha).is_file()
+    assert invoke(target, "db", "status", "--json").stdout.count('"up_to_date": true') == 1
+
+
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_throwaway_database_of_a_killed_verify_is_dropped_by_the_next_restore(
+    db_url, with_demo, tmp_path, data_dir
+):
+    archive = tmp_path / "fsm.tar"
+    make_backup(db_url, archive)
+    env = {**os.environ, "FSM_DATA_DIR": str(data_dir), "TMPDIR": str(tmp_path)}
+    killed = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHEN_IN_PLACE, "", "--db", db_url,
+         "db", "restore", str(archive), "--into", db_url, "--verify"],
+        env=env, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = killed.communicate(timeout=120)
+    assert killed.returncode == -signal.SIGKILL, stderr
+    left = (
+        f"SELECT datname FROM pg_database WHERE datname LIKE 'fsm\\_verify\\_%\\_{killed.pid}\\_%'"
+    )
+    assert len(rows(db_url, left)) == 1  # killed before it could drop it
+
+    done = bk.restore(archive=archive, into_url=db_url, verify=True)
+
+    assert done.verified_only
+    assert rows(db_url, left) == []
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the words, not the data
+def test_backup_restore_and_copy_speak_russian(db_url, with_demo, target, tmp_path):
+    archive = tmp_path / "fsm.tar"
+    made = invoke(db_url, "db", "backup", str(archive), lang="ru")
+    assert "Резервная копия" in made.stderr
+    assert "вложений: 0) записана в" in made.stderr
+    refused = invoke(db_url, "db", "restore", str(archive), "--into", db_url, lang="ru", code=1)
+    assert refused.stderr.startswith("Error: ")
+    assert "не пуста (таблиц: " in refused.stderr
+    assert "ничего не восстановлено (восстанавливайте в пустую базу" in refused.stderr
+    checked = invoke(db_url, "db", "restore", str(archive), "--into", target, "--verify", lang="ru")
+    assert "контрольные суммы сходятся" in checked.stderr
+    assert "ничего не изменено" in checked.stderr
+    restored = invoke(db_url, "db", "restore", str(archive), "--into", target, lang="ru")
+    assert f"восстановлен в {Path(make_url(target).database or '')}" in restored.stderr
+    again = invoke(db_url, "db", "copy", "--to", target, lang="ru", code=1)
+    assert "не пуста (таблиц: " in again.stderr
+    assert "ничего не скопировано (копируйте в новую, пустую базу)" in again.stderr
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"not a tar" * 100)
+    refused = invoke(db_url, "db", "restore", str(junk), "--into", target, lang="ru", code=1)
+    assert "это не архив резервной копии fsm" in refused.stderr
+    refused = invoke(db_url, "db", "backup", str(tmp_path), lang="ru", code=1)
+    assert "это папка; укажите имя файла архива" in refused.stderr

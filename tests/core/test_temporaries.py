@@ -262,3 +262,23 @@ def test_a_later_run_removes_what_gone_processes_left_and_nothing_else(fresh, tm
     assert not part.exists()
     assert precious.read_bytes() == b"keep me"  # listed, but not a .part file
     assert (alive / "spool").read_bytes() == b"in use"
+
+
+def test_a_later_run_removes_the_files_sqlite_kept_beside_a_gone_process_part(fresh, tmp_path):
+    """A restore or a copy builds its SQLite database in a .part file; killed while it
+    had it open, it leaves the database's -wal and -shm (or -journal) beside it."""
+    base = fresh / f"fsm-{os.getuid()}"
+    base.mkdir(mode=0o700)
+    folder = tmp_path / "restored"
+    folder.mkdir()
+    part = folder / ".fsm.db.0123abcd.part"
+    companions = [folder / f"{part.name}{suffix}" for suffix in ("-wal", "-shm", "-journal")]
+    for path in (part, *companions):
+        path.write_bytes(b"half a database")
+    other = folder / "fsm.db-wal"  # a database's own log: not the killed process's
+    other.write_bytes(b"keep me")
+    gone = base / "999999999-12345"
+    gone.mkdir()
+    (gone / "parts").write_bytes(bytes(part) + b"\0")
+    assert files.sweep() == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["fsm.db-wal"]
