@@ -241,7 +241,6 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
     """Write one archive of ``database`` (data, attachments, manifest) to ``out``."""
     from fsm_core.access import demand
 
-    demand(database.principal, "database.admin")
     target = Path(os.path.abspath(os.fspath(out)))
     if target.is_dir():
         raise InvalidInput(
@@ -255,6 +254,7 @@ def backup(*, database: Database, out: str | os.PathLike[str], actor: str) -> Ba
         )
     url = database.engine.url
     refuse_empty(database)
+    demand(database.principal, "database.admin")  # who acts, asked of a database in use
     work = Path(tempfile.mkdtemp(prefix="backup-", dir=private_dir()))
     try:
         if database.is_sqlite:

@@ -81,8 +81,6 @@ def tables() -> list[Table]:
 def copy_database(*, source: Database, to_url: str, sample: int = SAMPLE) -> CopyResult:
     """Copy every row and attachment of ``source`` into the empty database at ``to_url``."""
     from fsm_core.access import demand
-
-    demand(source.principal, "database.admin")
     from fsm_core.migrations import HEAD, is_known_revision
 
     started = time.monotonic()
@@ -116,6 +114,7 @@ def copy_database(*, source: Database, to_url: str, sample: int = SAMPLE) -> Cop
             f"(до {HEAD})",
             hint_ru="копируйте той версией fsm, которая её записала, или более новой",
         )
+    demand(source.principal, "database.admin")  # who acts, asked of a database in use
     if _same_database(source.engine.url, url):
         raise CopyError(
             f"{shown} is the source itself: give another database",

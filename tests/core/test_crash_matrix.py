@@ -297,6 +297,13 @@ def site(
         pg = request.getfixturevalue("pg_server")
     (root / "tmp").mkdir()
     found = Site(root=root, base=base, pg=pg)
+    claimed = Database(base)
+    try:  # as the first command on it does: the account claims the demo's admin
+        from fsm_core.identity import establish
+
+        establish(claimed)
+    finally:
+        claimed.dispose()
     if not _STARTUP:  # once per session: the same on every database
         _STARTUP.append(found.run(base, "db", "path"))
     found.startup = _STARTUP[0]
@@ -425,7 +432,10 @@ def matrix(site: Site, name: str, make: Callable[[str], Trial]) -> None:
         code = site.kill_at(trial.on, trial.args, moment)
         killed += code == -signal.SIGKILL
         now = state(trial.watched)
-        assert now in (before, after), f"{name} killed at {moment:.2f} s of {took:.2f} s"
+        assert now in (before, after), (
+            f"{name} killed at {moment:.2f} s of {took:.2f} s: "
+            f"{ {k: (before.get(k), v, after.get(k)) for k, v in now.items() if v not in (before.get(k), after.get(k))} }"
+        )
         trial.outputs()
         if now != before:  # done before the kill: it opens, then on with a new copy
             opens(trial.watched)
