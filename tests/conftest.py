@@ -108,7 +108,13 @@ class PgServer:
         return self.url_of(name)
 
     def drop(self, name: str) -> None:
+        """Drop the database, then its group roles (roles are the server's, not the
+        database's: the migrations create ``fsm_<database>_<role>``)."""
+        from fsm_core.pg_access import drop_group_roles
+
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with self.admin.connect() as conn:
+            drop_group_roles(conn.connection.driver_connection, name)
 
 
 @pytest.fixture(scope="session")

@@ -108,6 +108,7 @@ class Order(Table, table=True):
         ),
         Index("ix_orders_stage_assignee_created", "stage_code", "assignee_id", "created_at"),
         Index("ix_orders_assignee_created", "assignee_id", "created_at"),
+        Index("ix_orders_crew_created", "crew_id", "created_at"),
         Index("ix_orders_customer_created", "customer_id", "created_at"),
         Index("ix_orders_object_created", "object_id", "created_at"),
         Index("ix_orders_resolution_due", "resolution_due"),
