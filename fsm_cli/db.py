@@ -128,6 +128,44 @@ def upgrade(
         output.done(f"Upgraded {database.display_url} from {before or 'empty'} to {after}.")
 
 
+@app.command("grants")
+def grants() -> None:
+    """PostgreSQL: create this database's group roles where missing and grant them their
+    privileges and row-level security anew (its owner runs it after copying, restoring
+    under another name or renaming a database)."""
+    from fsm_cli.context import say as _t
+    from fsm_core.services import db_logins
+
+    db_logins.require_postgres(STATE.database())
+    with STATE.transaction() as session:
+        applied = db_logins.grant_groups(session=session)
+    for name in applied.revoked_stale:
+        output.done(
+            _t(
+                f"Revoked the privileges of {name} (another database's group role).",
+                f"Отозваны права {name} (групповой роли другой базы).",
+            )
+        )
+    if applied.created:
+        output.done(
+            _t("Created group roles: ", "Созданы групповые роли: ") + ", ".join(applied.created)
+        )
+    if applied.missing:
+        output.done(
+            _t(
+                "Could not create (this login lacks CREATEROLE): ",
+                "Не созданы (у этого логина нет CREATEROLE): ",
+            )
+            + ", ".join(applied.missing)
+        )
+    output.done(
+        _t(
+            f"Granted the group roles of database {applied.database} their privileges.",
+            f"Групповым ролям базы {applied.database} выданы их права.",
+        )
+    )
+
+
 @app.command("path")
 def path() -> None:
     """Print the database URL in use (where the default SQLite file lives)."""

@@ -26,6 +26,16 @@ RoleOption = Annotated[
 ]
 
 
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="With --db-login: create the PostgreSQL login with the password read from "
+        "standard input (typed without echo at a terminal).",
+    ),
+]
+
+
 @app.command("list")
 def list_(json_: Json = False) -> None:
     """List users with their roles and the logins bound to them."""
@@ -85,10 +95,22 @@ def create(
         str | None,
         typer.Option("--os-login", help="Bind this operating-system account (SQLite)."),
     ] = None,
+    db_login: Annotated[
+        bool,
+        typer.Option(
+            "--db-login",
+            help="PostgreSQL: bind the login named LOGIN to the user, a member of the group "
+            "roles of the user's roles; with --password-stdin, create it.",
+        ),
+    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Add a user (a technician is an employee; a customer user is a contact)."""
-    from fsm_core.services import lookup, users
+    from fsm_core.services import db_logins, lookup, users
 
+    password = _login_password(db_login, password_stdin)
+    if db_login:
+        db_logins.require_postgres(STATE.database())
     with STATE.transaction() as session:
         employee_id = (
             lookup.resolve_employee(session=session, ref=employee).id if employee else None
@@ -106,9 +128,55 @@ def create(
         assert user.id is not None
         if os_login:
             users.bind_login(session=session, user_id=user.id, os_login=os_login)
+        if password is not None:
+            db_logins.create_login(session=session, user_id=user.id, password=password)
+        elif db_login:
+            db_logins.bind_existing_login(session=session, user_id=user.id)
         roles = ", ".join(r.value for r in users.roles_of_user(session=session, user_id=user.id))
         shown = f"{user.display_name} ({user.login}: {roles})"
     output.done(_t(f"Created user {shown}.", f"Создан пользователь {shown}."))
+    if db_login:
+        verb = _t("created", "создан") if password is not None else _t("bound", "привязан")
+        output.done(
+            _t(
+                f"PostgreSQL login {user.login}: {verb}, connects as this user.",
+                f"Логин PostgreSQL {user.login}: {verb}, подключается как этот пользователь.",
+            )
+        )
+
+
+def _login_password(db_login: bool, password_stdin: bool) -> str | None:
+    """The password ``--password-stdin`` reads (None without it): only with
+    ``--db-login``, on PostgreSQL, asked before anything is written."""
+    if not password_stdin:
+        return None
+    if not db_login:
+        from fsm_core.errors import InvalidInput
+
+        raise InvalidInput(
+            "--password-stdin goes with --db-login",
+            ru="--password-stdin указывается вместе с --db-login",
+        )
+    from fsm_core.services import db_logins
+
+    db_logins.require_postgres(STATE.database())
+    return _read_password()
+
+
+def _read_password() -> str:
+    """The password from standard input: typed without echo at a terminal, else the
+    first line of what is piped in (its line end dropped)."""
+    import sys
+
+    if sys.stdin is None:
+        text = ""
+    elif sys.stdin.isatty():
+        import getpass
+
+        text = getpass.getpass(_t("Password: ", "Пароль: "), stream=sys.stderr)
+    else:
+        text = sys.stdin.readline()
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 @app.command("roles")
@@ -149,19 +217,26 @@ def bind(
         typer.Option("--os-login", help="The operating-system account that acts as this user."),
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Unbind both.")] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
-    """Bind the login a person connects with to their user (admins)."""
+    """Bind the login a person connects with to their user (admins). On PostgreSQL the
+    login becomes a member of the group roles of the user's roles."""
     from fsm_core.errors import InvalidInput
-    from fsm_core.services import users
+    from fsm_core.services import db_logins, users
 
     if not (db_login or os_login or clear):
         raise InvalidInput(
             "give --db-login LOGIN, --os-login ACCOUNT or --clear",
             ru="укажите --db-login ЛОГИН, --os-login УЧЁТНАЯ_ЗАПИСЬ или --clear",
         )
+    password = _login_password(bool(db_login), password_stdin)
     with STATE.transaction() as session:
         found = users.find_user(session=session, name=user)
         assert found.id is not None
+        if password is not None and db_login:
+            db_logins.create_login(
+                session=session, user_id=found.id, password=password, name=db_login
+            )
         users.bind_login(
             session=session, user_id=found.id, db_login=db_login, os_login=os_login, clear=clear
         )

@@ -19,6 +19,7 @@ from fsm_core.access import ROLE_NAMES_RU, Role, requires
 from fsm_core.db import folded, search_fold
 from fsm_core.errors import Ambiguous, Duplicate, InvalidInput, NotFound
 from fsm_core.models import AppUser, Contact, Employee, UserKind, UserRole
+from fsm_core.services import db_logins
 from fsm_core.services.common import flush_or_duplicate
 from fsm_core.values import only_digits, record_id
 
@@ -276,6 +277,7 @@ def set_roles(
             session.delete(row)
     session.add_all(UserRole(user_id=user_id, role=r.value) for r in after if r not in before)
     session.flush()
+    db_logins.follow(session, user)
     if before != after:
         audit.record(
             session,
@@ -306,6 +308,7 @@ def bind_login(
     """Bind a PostgreSQL login or an operating-system account to a user (``clear``:
     unbind both); one login is bound to one user."""
     user = _user(session, user_id)
+    previous = user.db_login
     changes: dict[str, list[Any]] = {}
     for field, value in (("db_login", db_login), ("os_login", os_login)):
         if clear:
@@ -334,6 +337,7 @@ def bind_login(
     session.flush()
     if changes:
         audit.record(session, entity="user", key=user.login, action="bind", changes=changes)
+    db_logins.follow(session, user, previous=previous)
     return user
 
 
@@ -349,6 +353,7 @@ def set_active(*, session: Session, user_id: int, active: bool) -> AppUser:
         )  # fmt: skip
     user.active = active
     session.flush()
+    db_logins.follow(session, user)
     return user
 
 
