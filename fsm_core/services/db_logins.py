@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, select
 
 from fsm_core import audit, pg_access
-from fsm_core.access import Role, requires
+from fsm_core.access import Role, open_to_all, requires
 from fsm_core.errors import Duplicate, FsmError, InvalidInput, NotFound
 from fsm_core.models import AppUser, UserRole
 
@@ -39,6 +39,7 @@ def _sqlite_error() -> InvalidInput:
     )
 
 
+@open_to_all
 def require_postgres(db: Database) -> None:
     """Refuse, before anything is asked or read, a login on an SQLite database."""
     if db.is_sqlite:
@@ -164,7 +165,8 @@ def _bind(session: Session, user: AppUser, name: str) -> None:
     users.bind_login(session=session, user_id=user.id, db_login=name)
 
 
-def follow(session: Session, user: AppUser, *, previous: str | None = None) -> None:
+@requires("users.edit")
+def follow(*, session: Session, user: AppUser, previous: str | None = None) -> None:
     """Bring the PostgreSQL side in step with ``user`` after a change of their roles,
     binding or activity: their login is a member of the groups of their roles while they
     are active, of none while they are not (and cannot log in then); a login just

@@ -277,7 +277,7 @@ def set_roles(
             session.delete(row)
     session.add_all(UserRole(user_id=user_id, role=r.value) for r in after if r not in before)
     session.flush()
-    db_logins.follow(session, user)
+    db_logins.follow(session=session, user=user)
     if before != after:
         audit.record(
             session,
@@ -337,7 +337,7 @@ def bind_login(
     session.flush()
     if changes:
         audit.record(session, entity="user", key=user.login, action="bind", changes=changes)
-    db_logins.follow(session, user, previous=previous)
+    db_logins.follow(session=session, user=user, previous=previous)
     return user
 
 
@@ -353,7 +353,7 @@ def set_active(*, session: Session, user_id: int, active: bool) -> AppUser:
         )  # fmt: skip
     user.active = active
     session.flush()
-    db_logins.follow(session, user)
+    db_logins.follow(session=session, user=user)
     return user
 
 
