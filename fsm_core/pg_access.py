@@ -357,7 +357,9 @@ class Applied:
 
 def raw_connection(connection: Any) -> Any:
     """The psycopg connection under a SQLAlchemy connection or session (the same
-    transaction)."""
+    transaction), or the psycopg connection given."""
+    if hasattr(connection, "pgconn"):
+        return connection
     if hasattr(connection, "connection") and callable(connection.connection):
         connection = connection.connection()  # a Session
     return connection.connection.driver_connection
@@ -507,7 +509,14 @@ def apply(connection: Any) -> Applied:
     todo += _revoke(found, tables, [*ours, *applied.revoked_stale])
     for role, name in present.items():
         todo += _grants(found, role, name)
-    todo += _row_security(found, tables, present)
+    if applied.missing:
+        # without every group, row-level security would hide the rows from the missing
+        # ones' members: the tables stay as they were until `fsm db grants` completes
+        todo += _no_row_security(found, tables)
+    else:
+        todo += _row_security(found, tables, present)
+        if creator:
+            todo += _bound_logins(raw, present)
     if present:
         todo.append(
             sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
@@ -633,6 +642,41 @@ def _row_security(found: _Schema, tables: list[str], groups: Mapping[Role, str])
     return done
 
 
+def _no_row_security(found: _Schema, tables: list[str]) -> list[Any]:
+    from psycopg import sql
+
+    done: list[Any] = []
+    for table in tables:
+        if table in OWN_ROWS:
+            done += _drop_policies(found, table)
+            done.append(
+                sql.SQL("ALTER TABLE {} DISABLE ROW LEVEL SECURITY").format(sql.Identifier(table))
+            )
+    return done
+
+
+def _bound_logins(raw: Any, groups: Mapping[Role, str]) -> list[Any]:
+    """Make the logins bound to active users members of the groups of their roles (a
+    database upgraded from a version without groups, or copied): grants only, never a
+    login that owns the database or is a superuser."""
+    from psycopg import sql
+
+    rows = raw.execute(
+        "SELECT u.db_login, array_agg(r.role) FROM app_user u"
+        " JOIN user_role r ON r.user_id = u.id"
+        " JOIN pg_roles p ON p.rolname = u.db_login"
+        " WHERE u.active AND NOT p.rolsuper AND NOT pg_has_role(p.oid, (SELECT datdba"
+        "  FROM pg_database WHERE datname = current_database()), 'MEMBER')"
+        " GROUP BY u.db_login"
+    ).fetchall()
+    done: list[Any] = []
+    for login, roles in rows:
+        wanted = [groups[Role(r)] for r in roles if Role(r) in groups]
+        if wanted:
+            done.append(sql.SQL("GRANT {} TO {}").format(_ids(wanted), sql.Identifier(login)))
+    return done
+
+
 def remove(connection: Any) -> None:
     """Undo :func:`apply` in this database: policies, row-level security, functions,
     grants; then drop the group roles where no other database still uses them."""
@@ -640,18 +684,12 @@ def remove(connection: Any) -> None:
 
     raw = raw_connection(connection)
     found = _read_schema(raw)
-    todo: list[Any] = []
-    for table in OWN_ROWS:
-        if table in found.columns:
-            todo += _drop_policies(found, table)
-            todo.append(
-                sql.SQL("ALTER TABLE {} DISABLE ROW LEVEL SECURITY").format(sql.Identifier(table))
-            )
+    tables = [t for t in TABLES if t in found.columns]
+    todo = _no_row_security(found, tables)
     todo += [
         sql.SQL("DROP FUNCTION IF EXISTS {}()").format(sql.Identifier(f))
         for f in reversed(FUNCTIONS)
     ]
-    tables = [t for t in TABLES if t in found.columns]
     groups = [g for g in group_roles(found.database).values() if role_exists(raw, g)]
     grantees = sorted({*groups, *_granted_groups(raw, found.schema, tables)})
     todo += _revoke(found, tables, grantees)
@@ -671,7 +709,7 @@ def drop_group_roles(connection: Any, database: str) -> list[str]:
     (after the database itself was dropped, say); the names dropped."""
     from psycopg import errors, sql
 
-    raw = connection if hasattr(connection, "pgconn") else raw_connection(connection)
+    raw = raw_connection(connection)
     dropped = []
     for name in group_roles(database).values():
         if not role_exists(raw, name):

@@ -249,6 +249,34 @@ def test_a_copied_database_asks_for_its_own_group_roles(cluster: Cluster) -> Non
 
 
 @pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+def test_an_owner_who_may_not_create_roles_leaves_the_tables_as_they_were(
+    cluster: Cluster,
+) -> None:
+    # a login bound before the group roles exist: nothing to be a member of yet
+    bound = unique(cluster, "technician")
+    with cluster.superuser() as conn:
+        conn.execute(f'CREATE ROLE "{bound}" LOGIN')
+    invoke(cluster.url, "users", "bind", "ivanov", "--db-login", bound)
+    assert group_members(cluster, bound) == set()
+    # the tables' owner (through membership) without CREATEROLE upgrades: no group roles
+    # can be made, so no row-level security either (it would hide every row from them)
+    owner = unique(cluster, "owner")
+    with cluster.superuser() as conn:
+        conn.execute(f'CREATE ROLE "{owner}" NOLOGIN NOCREATEROLE IN ROLE postgres')
+        conn.execute(f'SET ROLE "{owner}"')
+        applied = pg_access.apply(conn)
+        conn.execute("RESET ROLE")
+    assert sorted(applied.missing) == sorted(pg_access.group_roles(cluster.name).values())
+    assert applied.created == []
+    assert cluster.one("SELECT relrowsecurity FROM pg_class WHERE relname = 'orders'") is False
+    # a superuser completes it: the groups, row-level security, and the bound login's group
+    result = invoke(cluster.url, "db", "grants")
+    assert "Created group roles" in result.stderr
+    assert cluster.one("SELECT relrowsecurity FROM pg_class WHERE relname = 'orders'") is True
+    assert group_members(cluster, bound) == {"technician"}
+
+
+@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
 def test_binding_an_existing_login_and_refusals(granted: Cluster) -> None:
     cluster = granted
     # --db-login alone binds an existing role, and refuses a missing one
