@@ -161,8 +161,10 @@ TABLES: dict[str, dict[Role, Grant]] = {
 
 # --- row-level security ---------------------------------------------------------------
 
-_MINE = "(SELECT fsm_rls_orders())"
-"""the orders the connected technician or customer may see (a set, once per statement)"""
+_MINE = "(SELECT mine FROM fsm_rls_orders() AS mine)"
+"""the orders the connected technician or customer may see: a set, made once per statement
+(a function scan: the same function called in a target list returns its rows one call at
+a time, three times slower)"""
 _COMPANY = "(SELECT fsm_rls_company())"
 _EMPLOYEE = "(SELECT fsm_rls_employee())"
 _USER = "(SELECT fsm_rls_user())"
