@@ -61,7 +61,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from fsm_core import clock
+from fsm_core import clock, pg_access
 from fsm_core.db import Database, normalize_url
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, SchemaOutOfDate
 from fsm_core.files import open_part, private_dir, process_tag, tag_gone
@@ -392,10 +392,13 @@ def _pg_snapshot(
         snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
         counts = _pg_counts(conn)
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        # --enable-row-security: an admin's own login is under row-level security (a
+        # policy that shows it every row), which pg_dump otherwise refuses to dump through
         done = _run_tool(
-            [tool, "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(dump), "-d", dsn],
+            [tool, "-Fc", "--no-owner", "--enable-row-security", f"--snapshot={snapshot}",
+             "-f", str(dump), "-d", dsn],
             env,
-        )
+        )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(
             f"pg_dump failed: {_first_line(done.stderr)}",
@@ -925,6 +928,24 @@ def _drop_abandoned(admin: Any) -> None:
         if len(parts) == 3 and tag_gone(f"{parts[0]}-{parts[1]}"):
             with contextlib.suppress(SQLAlchemyError):  # another's, or gone meanwhile
                 admin.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                pg_access.drop_group_roles(admin, name)  # roles outlive their database
+
+
+def _without_policies(contents: bytes) -> bytes:
+    """A ``pg_restore -l`` listing with its row-level security policies left out."""
+    return b"".join(line for line in contents.splitlines(keepends=True) if b" POLICY " not in line)
+
+
+def _grant_groups(url: URL) -> None:
+    """The restored database's own group roles, privileges and row-level security
+    policies (created where the restoring login may create roles; see
+    fsm_core/pg_access.py)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            pg_access.apply(conn)
+    finally:
+        engine.dispose()
 
 
 def _restore_pg(
@@ -973,9 +994,15 @@ def _restore_pg(
                 engine.dispose()
         published = unpacked.publish()  # before the rows that name them
         dsn, env = _libpq(into)
-        done = _run_tool(
+        # without the row-level security policies: they name the group roles of the
+        # database dumped (fsm_<its name>_<role>), which the target's server may not have;
+        # the target's own are granted below (fsm_core/pg_access.py)
+        listed = _run_tool([tool, "-l", str(dump)], env)
+        contents = work / "contents.list"
+        contents.write_bytes(_without_policies(listed.stdout))
+        done = listed if listed.returncode != 0 else _run_tool(
             [tool, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-             "-d", dsn, str(dump)],
+             "-L", str(contents), "-d", dsn, str(dump)],
             env,
         )  # fmt: skip
         if done.returncode != 0:
@@ -996,6 +1023,8 @@ def _restore_pg(
             finally:
                 restored.dispose()
             upgraded = True
+        if not verify:
+            _grant_groups(into)
     except BaseException:
         if unpacked is not None:
             unpacked.discard()
@@ -1007,6 +1036,7 @@ def _restore_pg(
         if throwaway is not None:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{throwaway}" WITH (FORCE)')
+                pg_access.drop_group_roles(conn, throwaway)
         admin.dispose()
     return RestoreResult(
         target=url.render_as_string(hide_password=True),

@@ -58,8 +58,12 @@ class Cluster:
     def connect(self, login: str, password: str) -> psycopg.Connection[Any]:
         return psycopg.connect(_conninfo(self.url_of(login, password)), autocommit=True)
 
-    def one(self, query: str, *params: Any) -> Any:
-        with self.superuser() as conn:
+    def url_on(self, database: str) -> str:
+        return make_url(self.url).set(database=database).render_as_string(hide_password=False)
+
+    def one(self, query: str, *params: Any, on: str | None = None) -> Any:
+        url = self.url_on(on) if on else self.url
+        with psycopg.connect(_conninfo(url), autocommit=True) as conn:
             row = conn.execute(query, params).fetchone()
             return None if row is None else row[0]
 
@@ -82,21 +86,25 @@ def cluster(db_url: str, with_demo: None) -> Iterator[Cluster]:
     try:
         yield found
     finally:
-        from psycopg import sql
+        _drop_logins(found)
 
-        with found.superuser() as conn:
-            for login in found.logins:
-                if (
-                    conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone()
-                    is None
-                ):
-                    continue
-                conn.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
-                    (login,),
-                )
+
+def _drop_logins(found: Cluster) -> None:
+    from psycopg import sql
+
+    alive = found.one("SELECT 1 FROM pg_database WHERE datname = %s", found.name, on="postgres")
+    with psycopg.connect(_conninfo(found.url if alive else found.url_on("postgres"))) as conn:
+        conn.autocommit = True
+        for login in found.logins:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,)).fetchone():
+                continue
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (login,),
+            )
+            if alive:  # what the login owns or was granted in the test's database
                 conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(login)))
-                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(login)))
 
 
 @pytest.fixture
@@ -619,6 +627,48 @@ def test_the_product_run_as_each_login_works_within_its_rights(
             "SELECT stage_code FROM orders WHERE number = '26-0090'"
         ).fetchone() != ("on_hold",)
         assert _count(conn, "SELECT count(*) FROM setting WHERE value = 'x'") == 0
+
+
+# --- backups -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("db_url", POSTGRES, indirect=True)
+def test_a_backup_by_an_admin_login_restores_where_its_group_roles_are_gone(
+    granted: Cluster, pg_server: Any, tmp_path: Path
+) -> None:
+    cluster = granted
+    admin, password, _ = create(cluster, "admin")
+    viewer, viewer_password, _ = create(cluster, "viewer")
+    archive = tmp_path / "fsm.tar"
+    # pg_dump through an admin's own login, under row-level security
+    invoke(cluster.url_of(admin, password), "db", "backup", str(archive))
+    orders = cluster.one("SELECT count(*) FROM orders")
+    # the database is gone, and its group roles with it
+    pg_server.drop(cluster.name)
+    groups = pg_access.group_roles(cluster.name).values()
+    target_name = f"{pg_server.prefix}_{uuid.uuid4().hex[:8]}"
+    target = pg_server.url_of(target_name)
+    try:
+        with psycopg.connect(_conninfo(pg_server.url_of("postgres"))) as conn:
+            assert not conn.execute(
+                "SELECT 1 FROM pg_roles WHERE rolname = ANY(%s)", (list(groups),)
+            ).fetchone()
+        invoke(target, "db", "restore", str(archive), "--into", target)
+        restored = Cluster(target)
+        # the restored database has its own groups, its policies name them, and the
+        # logins bound to its users are members of them
+        ours = pg_access.group_roles(target_name)
+        with restored.superuser() as conn:
+            named = {
+                role for (roles,) in conn.execute("SELECT roles FROM pg_policies") for role in roles
+            }
+        assert named <= set(ours.values())
+        assert ours[Role.TECHNICIAN] in named
+        assert group_members(restored, viewer) == {"viewer"}
+        with restored.connect(viewer, viewer_password) as conn:
+            assert _count(conn, "SELECT count(*) FROM orders") == orders
+    finally:
+        pg_server.drop(target_name)
 
 
 # --- names and coverage ---------------------------------------------------------------
