@@ -130,7 +130,7 @@ def test_lists_show_each_role_its_own(company):
     )
 
 
-def _rebind(db_url: str, login: str | None) -> None:
+def _rebind(db_url: str, login: str | None, *, to: str | None = None) -> None:
     """Bind the test's own operating-system account to ``login`` (None: to nobody)."""
     from sqlmodel import select
 
@@ -161,9 +161,7 @@ def test_who_acts_is_the_bound_user_and_only_an_admin_acts_for_others(company, d
         "Error: Иванов К. П. (technician) may not act on behalf of others"
     )
     # bound to someone else, the account is refused in one line saying what to do
-    admin_db = Fsm(db_url, stderr=True)
-    _rebind(db_url, "orlova")
-    admin_db("users", "bind", "orlova", "--os-login", "somebody-else")
+    _rebind(db_url, "orlova", to="somebody-else")
     refused = Fsm(db_url, stderr=True).run("orders", "list", code=1)
     assert "is bound to no user of this database" in refused.stderr
     assert "fsm users bind" in refused.stderr
