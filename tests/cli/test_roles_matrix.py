@@ -131,21 +131,26 @@ def test_lists_show_each_role_its_own(company):
 
 
 def _rebind(db_url: str, login: str | None, *, to: str | None = None) -> None:
-    """Bind the test's own operating-system account to ``login`` (None: to nobody)."""
+    """Bind the test's own account — its operating-system account on SQLite, its login on
+    PostgreSQL — to ``login`` (None: to nobody); ``to``: bind ``login`` to that other
+    account instead."""
     from sqlmodel import select
 
     from fsm_core.db import Database
-    from fsm_core.identity import os_account
+    from fsm_core.identity import connected_account
     from fsm_core.models import AppUser
 
     database = Database(db_url)
     try:
+        account = connected_account(database)
+        field = "db_login" if account.kind == "db" else "os_login"
         with database.transaction() as s:
-            for user in s.exec(select(AppUser).where(AppUser.os_login.is_not(None))):
-                user.os_login = None
+            for user in s.exec(select(AppUser).where(getattr(AppUser, field).is_not(None))):
+                setattr(user, field, None)
             s.flush()
             if login is not None:
-                s.exec(select(AppUser).where(AppUser.login == login)).one().os_login = os_account()
+                user = s.exec(select(AppUser).where(AppUser.login == login)).one()
+                setattr(user, field, to or account.name)
     finally:
         database.dispose()
 
