@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from fsm_core import audit
 from fsm_core.access import open_to_all, requires
-from fsm_core.db import text_filter
+from fsm_core.db import search_fold, text_filter
 from fsm_core.errors import InvalidInput
 
 ENTITY_NAMES: dict[str, tuple[str, str]] = {
@@ -116,7 +116,7 @@ class AuditRow:
 
     @property
     def who(self) -> str:
-        """"A on behalf of B" when an admin acted for someone, else A."""
+        """ "A on behalf of B" when an admin acted for someone, else A."""
         return self.actor if not self.on_behalf_of else f"{self.actor} → {self.on_behalf_of}"
 
 
@@ -165,21 +165,27 @@ def list_entries(
         query = query.where(
             or_(
                 AuditEntry.entity_key == wanted,
-                AuditEntry.entity_key.startswith(wanted + "/", autoescape=True),  # type: ignore[union-attr]
+                AuditEntry.entity_key.startswith(wanted + "/", autoescape=True),
             )
         )
     people = (AuditEntry.actor, AuditEntry.on_behalf_of, AuditEntry.account)
     query = query.where(*text_filter(user, *people))
-    query = query.where(
-        *text_filter(
-            text, AuditEntry.entity, AuditEntry.entity_key, AuditEntry.command, *people
-        )
-    )
+    for found in text_filter(
+        text, AuditEntry.entity, AuditEntry.entity_key, AuditEntry.command, *people
+    ):
+        # "заявка" finds the orders' rows too: the entities whose names have the text
+        wanted = search_fold(text.strip()) or "" if text else ""
+        named = [
+            entity
+            for entity, names in ENTITY_NAMES.items()
+            if any(wanted in (search_fold(name) or "") for name in names)
+        ]
+        query = query.where(or_(found, AuditEntry.entity.in_(named)) if named else found)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:
         query = query.where(AuditEntry.at < until)
-    query = query.order_by(AuditEntry.id.desc()).offset(offset)  # type: ignore[union-attr]
+    query = query.order_by(AuditEntry.id.desc()).offset(offset)
     if limit:
         query = query.limit(limit)
     return [
@@ -230,11 +236,9 @@ def verify_trail(*, session: Session) -> TrailCheck:
 
     checked, broken = audit.verify(session)
     last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)  # type: ignore[union-attr]
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).first()
-    return TrailCheck(
-        checked, broken, last[0] if last else None, last[1] if last else None
-    )
+    return TrailCheck(checked, broken, last[0] if last else None, last[1] if last else None)
 
 
 _NOTHING = "—"
@@ -277,4 +281,3 @@ def describe_changes(
         else:
             parts.append(f"{name}: {_value(change, width, tz)}")
     return "; ".join(parts)
-
