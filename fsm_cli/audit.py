@@ -144,4 +144,3 @@ def verify(json_: Json = False) -> None:
         )
     if broken is not None:
         raise typer.Exit(1)
-

@@ -205,9 +205,7 @@ def _head(session: Session) -> str:
 
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).scalar()
+    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
     return last or GENESIS
 
 
@@ -462,7 +460,11 @@ def _watch(session: Session, _flush_context: Any) -> None:
     """After a flush (its new, changed and deleted records still as they were before it,
     with their attributes' history): record each change of an audited table."""
     found: list[tuple[str, Any, Watched]] = []
-    for kind, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+    for kind, objects in (
+        ("create", session.new),
+        ("update", session.dirty),
+        ("delete", session.deleted),
+    ):
         for obj in objects:
             spec = WATCHED.get(getattr(obj, "__tablename__", ""))
             if spec is not None:
@@ -516,10 +518,8 @@ class Broken:
 
 
 _NOT_FOLLOWING = (
-    "it does not follow the row before it: a row before it was removed, reordered or "
-    "rewritten",
-    "она не продолжает строку перед ней: строку перед ней удалили, переставили или "
-    "переписали",
+    "it does not follow the row before it: a row before it was removed, reordered or rewritten",
+    "она не продолжает строку перед ней: строку перед ней удалили, переставили или переписали",
 )
 _CHANGED = (
     "its content does not match its hash: the row was changed",
@@ -550,10 +550,7 @@ def _rows(session: Session, *, batch: int) -> Iterator[Any]:
     after = -1
     while True:
         rows = session.execute(
-            select(*columns)
-            .where(AuditEntry.id > after)
-            .order_by(AuditEntry.id)
-            .limit(batch)
+            select(*columns).where(AuditEntry.id > after).order_by(AuditEntry.id).limit(batch)
         ).all()
         if not rows:
             return
