@@ -41,7 +41,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, insert, inspect, select
 from sqlmodel import Session
 
 from fsm_core import clock
@@ -199,14 +199,24 @@ def _write(session: Session) -> None:
     session.execute(insert(AuditEntry), rows)
 
 
+_LAST = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1"
+
+
 def _head(session: Session) -> str:
     """The hash of the chain's last row, taken under the lock that orders the chain."""
-    from fsm_core.models import AuditEntry
-
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-    last = session.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
-    return last or GENESIS
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":  # SQLite: the writer holds the database
+        return connection.exec_driver_sql(_LAST).scalar() or GENESIS
+    # the lock, then the head: two statements (the second's snapshot is taken once the
+    # lock is held, so it sees the commit of whoever held it before) in one round trip
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY}); {_LAST}")
+        cursor.nextset()
+        found = cursor.fetchone()
+    finally:
+        cursor.close()
+    return found[0] if found else GENESIS
 
 
 def _forget(session: Session, transaction: SessionTransaction) -> None:
@@ -334,18 +344,30 @@ def _of_work_entry(keys: _Keys, obj: Any) -> str:
 _naming(_of_work_entry, "work_entry_id", "employee_id")
 
 
+_CATEGORIES: dict[tuple[str, str], str | None] = {}
+"""(database, stage code) -> the stage's category: a stage keeps its category for good
+(no service changes it), so it is read once per process and database"""
+
+
+def _category(session: Session, code: str) -> str | None:
+    bind = session.get_bind()
+    where = (bind.engine.url.render_as_string(hide_password=True), code)
+    if where not in _CATEGORIES:
+        from fsm_core.models import Stage
+
+        found = session.execute(select(Stage.category).where(Stage.code == code)).scalar()
+        if found is None:
+            return None  # not (yet) a stage: nothing to remember
+        _CATEGORIES[where] = found
+    return _CATEGORIES[where]
+
+
 def _order_action(session: Session, kind: str, changes: Mapping[str, Any]) -> str | None:
     """An order's change is named by what it did: cancel, assign, move or update."""
     if kind != "update":
         return None
-    if "stage_code" in changes:
-        from fsm_core.models import Stage
-
-        category = session.execute(
-            select(Stage.category).where(Stage.code == changes["stage_code"][1])
-        ).scalar()
-        if category == "cancelled":
-            return "cancel"
+    if "stage_code" in changes and _category(session, changes["stage_code"][1]) == "cancelled":
+        return "cancel"
     if "assignee_id" in changes or "crew_id" in changes:
         return "assign"
     return "move" if "stage_code" in changes else "update"
