@@ -7,7 +7,7 @@ import typer
 from fsm_cli import output
 from fsm_cli.context import STATE, company
 from fsm_cli.context import say as _t
-from fsm_cli.options import Json, JsonLines, Limit, Offset
+from fsm_cli.options import Json, JsonLines, Limit, Offset, SinceDay, UntilDay
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -38,12 +38,8 @@ def list_(
     user: Annotated[
         str | None, typer.Option("--user", "-u", help="Who acted (or on whose behalf); part of it.")
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="On or after this day (e.g. 01.11.2026).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="On or before this day (inclusive).")
-    ] = None,
+    since: SinceDay = None,
+    until: UntilDay = None,
     limit: Limit = 50,
     offset: Offset = 0,
     json_: Json = False,
@@ -51,17 +47,11 @@ def list_(
 ) -> None:
     """The audit trail, newest first: when, who (on whose behalf), command, what changed."""
     from fsm_core.services import audit_log
-    from fsm_core.timeparse import local_day_bounds, parse_date
+    from fsm_core.timeparse import day_range
 
     with STATE.reader() as session:
         tz = company(session).tz
-        start = end = None
-        if since:
-            day = parse_date(since, tz=tz, field="since")
-            start = local_day_bounds(day, tz)[0] if day else None
-        if until:
-            day = parse_date(until, tz=tz, field="until")
-            end = local_day_bounds(day, tz)[1] if day else None
+        start, end = day_range(since, until, tz=tz)
         rows = audit_log.list_entries(
             session=session,
             entity=entity,
