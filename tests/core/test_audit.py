@@ -728,6 +728,42 @@ def test_list_filters_by_user_entity_and_time(with_demo, db):
         assert len(audit_log.list_entries(session=s, limit=3)) == 3
 
 
+def test_a_restored_backup_keeps_a_whole_chain(with_demo, db, db_url, tmp_path, request):
+    import uuid
+
+    from fsm_core import backup
+
+    with db.transaction() as s:  # one row more than the demo's
+        s.info[audit.COMMAND] = "before the backup"
+        audit.record(s, entity="setting", key="x", action="set", changes={"value": [None, 1]})
+    backup.backup(database=db, out=tmp_path / "fsm.tar", actor="test")
+    if db_url.startswith("sqlite"):
+        target, server, name = f"sqlite:///{tmp_path / 'restored.db'}", None, None
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"{server.prefix}_r{uuid.uuid4().hex[:6]}"
+        target = server.url_of(name)
+    try:
+        backup.restore(archive=tmp_path / "fsm.tar", into_url=target)
+        restored = Database(target)
+        with restored.reader() as s:
+            checked, broken = audit.verify(s)
+            triggers = (
+                None
+                if restored.is_sqlite
+                else s.execute(
+                    text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass")
+                ).scalar_one()
+            )
+        restored.dispose()
+        assert broken is None
+        assert checked == last_id(db)
+        assert triggers in (None, 2)  # on PostgreSQL the rows are protected again
+    finally:
+        if server is not None and name is not None:
+            server.drop(name)
+
+
 # --- several writers ---------------------------------------------------------------------
 
 
