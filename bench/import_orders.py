@@ -196,7 +196,9 @@ def fsm_env(url: str) -> dict[str, str]:
 
 def prepare(url: str) -> None:
     """A database with the demo company's customers, objects and technicians."""
-    env = fsm_env(url)
+    # as the account that creates the database (its first admin): FSM_USER=bench acts on
+    # bench's behalf, and bench exists only once it is created below
+    env = {k: v for k, v in fsm_env(url).items() if k != "FSM_USER"}
     subprocess.run([str(BIN / "fsm"), "init"], env=env, check=True, capture_output=True)
     subprocess.run([str(BIN / "fsm"), "demo"], env=env, check=True, capture_output=True)
     # FSM_USER=bench must name a user (an unknown one is refused)

@@ -28,6 +28,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "plan": ("fsm_cli.plan", "app"),
     "chat": ("fsm_cli.chat", "app"),
     "users": ("fsm_cli.users", "app"),
+    "audit": ("fsm_cli.audit", "app"),
     "labels": ("fsm_cli.labels", "app"),
     "stock": ("fsm_cli.stock", "app"),
     "import": ("fsm_cli.transfer", "import_app"),

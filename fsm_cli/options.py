@@ -29,3 +29,7 @@ IfVersion = Annotated[
         help="Refuse the change unless the order is still at this version (as you saw it).",
     ),
 ]
+SinceDay = Annotated[
+    str | None, typer.Option("--since", help="On or after this day (e.g. 01.11.2026).")
+]
+UntilDay = Annotated[str | None, typer.Option("--until", help="On or before this day (inclusive).")]

@@ -6,7 +6,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
-from fsm_cli.options import Json, JsonLines, Limit, Offset, Search
+from fsm_cli.options import Json, JsonLines, Limit, Offset, Search, SinceDay, UntilDay
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -835,12 +835,8 @@ def ledger(
             "--kind", help="receipt, transfer, write_off, return, adjustment; repeatable."
         ),
     ] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="On or after this day (e.g. 01.11.2026).")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", help="On or before this day (inclusive).")
-    ] = None,
+    since: SinceDay = None,
+    until: UntilDay = None,
     limit: Limit = 50,
     offset: Offset = 0,
     json_: Json = False,
@@ -848,17 +844,11 @@ def ledger(
 ) -> None:
     """The stock ledger, newest first: who moved what, when, where, for which order."""
     from fsm_core.services import lookup, stock_queries
-    from fsm_core.timeparse import local_day_bounds, parse_date
+    from fsm_core.timeparse import day_range
 
     with STATE.reader() as session:
         tz = company(session).tz
-        start = end = None
-        if since:
-            day = parse_date(since, tz=tz, field="since")
-            start = local_day_bounds(day, tz)[0] if day else None
-        if until:
-            day = parse_date(until, tz=tz, field="until")
-            end = local_day_bounds(day, tz)[1] if day else None
+        start, end = day_range(since, until, tz=tz)
         lines = stock_queries.ledger(
             session=session,
             item_id=lookup.resolve_item(session=session, ref=item).id if item else None,

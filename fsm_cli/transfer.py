@@ -139,6 +139,7 @@ def import_(
         batch_size=batch_size,
         actor=STATE.actor,
         workers=workers,
+        command=STATE.command,
     )
     database = STATE.database()
     progress = None if quiet or file == "-" or not sys.stderr.isatty() else _Progress(file)

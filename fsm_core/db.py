@@ -41,6 +41,7 @@ from sqlmodel import Session, create_engine
 if TYPE_CHECKING:
     from fsm_core.access import Principal
 
+from fsm_core.audit import AuditedSession
 from fsm_core.errors import DatabaseUnavailable, SchemaOutOfDate
 
 
@@ -288,10 +289,13 @@ class Database:
         the body does happens while no one else writes, and a busy database is retried
         while nothing of the action has happened yet — neither in the database nor outside
         it (a file copied, a line printed). Once the body runs, a failure is the action's.
+
+        What the action changes is recorded in the audit trail as it commits (see
+        :mod:`fsm_core.audit`).
         """
         self.ensure_schema()
         acting = self._session_principal(principal)
-        with Session(self._writer, expire_on_commit=False) as session:
+        with AuditedSession(self._writer, expire_on_commit=False) as session:
             session.info["principal"] = acting
             try:
                 session.connection()
@@ -310,7 +314,7 @@ class Database:
         back) keeps what was read usable after the block."""
         self.ensure_schema()
         acting = self._session_principal(principal)
-        with Session(self.engine, expire_on_commit=False, autoflush=False) as session:
+        with AuditedSession(self.engine, expire_on_commit=False, autoflush=False) as session:
             session.info["principal"] = acting
             yield session
 

@@ -347,6 +347,21 @@ def parse_date(
     return local.date()
 
 
+def day_range(
+    since: str | None, until: str | None, *, tz: tzinfo
+) -> tuple[datetime | None, datetime | None]:
+    """``--since DAY`` / ``--until DAY`` as UTC moments: the start of the first day and
+    the end of the last (it is included); None for a side not given."""
+    start = end = None
+    if since:
+        day = parse_date(since, tz=tz, field="since")
+        start = local_day_bounds(day, tz)[0] if day else None
+    if until:
+        day = parse_date(until, tz=tz, field="until")
+        end = local_day_bounds(day, tz)[1] if day else None
+    return start, end
+
+
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     """The UTC start and end of a local calendar day."""
     start = datetime.combine(day, time(0), tzinfo=tz)

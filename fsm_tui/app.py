@@ -175,6 +175,7 @@ class FsmApp(App[None]):
             priority=True,
             id="app.command_palette",
         ),
+        Binding("f9", "audit", "Audit trail", show=False, id="app.audit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
 
@@ -287,6 +288,13 @@ class FsmApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_audit(self) -> None:
+        """The audit trail (admins: the core refuses anyone else, and the screen says so)."""
+        from fsm_tui.screens.audit import AuditScreen
+
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in super().get_system_commands(screen):

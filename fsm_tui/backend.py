@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fsm_core import clock
+from fsm_core.audit import COMMAND
 from fsm_core.db import Database
 from fsm_core.models import AppUser
 from fsm_core.services import object_tree, objects, order_queries, orders, parties  # noqa: F401
@@ -243,6 +244,7 @@ class Backend:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._clock(), self.database.transaction() as session:
+            session.info[COMMAND] = "fsm tui"  # what the audit trail says the change came from
             yield session
 
     def catalog(self, *, complete: bool = True) -> Catalog:

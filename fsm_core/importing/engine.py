@@ -30,7 +30,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fsm_core import clock
-from fsm_core.access import ENTITY_PERMISSIONS, demand
+from fsm_core.access import ENTITY_PERMISSIONS, Principal, demand
 from fsm_core.bulk import Staging
 from fsm_core.db import Database
 from fsm_core.errors import DatabaseUnavailable, FsmError, InvalidInput, NotFound
@@ -60,6 +60,8 @@ class ImportOptions:
     rejects: str | Path | None = None
     batch_size: int = 2000
     actor: str = "import"
+    command: str | None = None
+    """the command that runs the import (``fsm import``), for the audit trail"""
     # processes checking rows beside the writing one: None decides by the file and the
     # machine (see importing/parallel.py), 0 or 1 checks them all in this process
     workers: int | None = None
@@ -509,6 +511,7 @@ def run_import(
         dry_run=options.dry_run,
     )
     run: ImportRun | None = None
+    principal = db.principal  # who imports: asked now, before the import holds the database
     try:
         with _staged(db, dry_run=options.dry_run) as (session, stage):
             run = ImportRun(
@@ -524,6 +527,7 @@ def run_import(
             if options.dry_run or (report.rejected and not options.skip_invalid):
                 raise _Rollback
             stage.publish()
+            _record(session, report, principal=principal, command=options.command)
             session.commit()
             report.committed = True
             _index_published(session, db)
@@ -538,6 +542,32 @@ def run_import(
         report.rejects_path = str(options.rejects)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _record(
+    session: Session, report: ImportReport, *, principal: Principal, command: str | None
+) -> None:
+    """The import's one row in the audit trail, in its transaction: what, from which
+    file, how many rows of each outcome (not the rows themselves)."""
+    from fsm_core import audit
+
+    session.info[audit.COMMAND] = command
+    audit.record(
+        session,
+        entity="import",
+        key=report.entity,
+        action="import",
+        changes={
+            "file": report.source,
+            "key": report.key,
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": report.rejected,
+            "created": report.created,
+        },
+        principal=principal,
+    )
 
 
 def _write_rejects(run: ImportRun, source: Source, target: str) -> None:

@@ -876,6 +876,10 @@ def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor:
     (order_id,) = insert_new_orders(ctx, [row], actor=actor, now=now)
     order = session.get(Order, order_id)
     assert order is not None
+    from fsm_core import audit  # (ORM changes are recorded by the session; this INSERT is not)
+
+    values = {k: v for k, v in row.items() if k != "number"}
+    audit.record_created(session, entity="order", key=order.number, values=values)
     return order
 
 

@@ -292,6 +292,15 @@ def _set_reservation(
         session.execute(
             update(Reservation).where(*key).values(quantity=new, actor=actor, updated_at=now)
         )
+    from fsm_core import audit  # (written with SQL: the session does not see it)
+
+    audit.record(
+        session,
+        entity="order.reservation",
+        key=audit.order_key(session, order_id, item_id, warehouse_id),
+        action="reserve" if by > 0 else "release",
+        changes={"quantity": [current or None, new if new > 0 else None]},
+    )
     return max(new, ZERO)
 
 

@@ -23,6 +23,7 @@ def binding_sources() -> list[tuple[str, Any]]:
     """(scope, class) for every part of the dashboard that declares bindings, in the order
     the help screen lists them. A new section adds its screen here through the app's
     SECTIONS (see :meth:`FsmApp.binding_sources`)."""
+    from fsm_tui.screens.audit import AuditScreen
     from fsm_tui.screens.confirm import ConfirmScreen
     from fsm_tui.screens.ledger import LedgerScreen
     from fsm_tui.screens.modal import FormScreen
@@ -42,6 +43,7 @@ def binding_sources() -> list[tuple[str, Any]]:
         ("kanban", KanbanBoard),
         ("lines", LineTable),
         ("ledger", LedgerScreen),
+        ("audit", AuditScreen),
         ("order", OrderScreen),
         ("checklists", ChecklistPane),
         ("execution", ExecutionPane),

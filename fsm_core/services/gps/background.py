@@ -310,10 +310,20 @@ def store_background(*, session: Session, background: Background, actor: str) ->
 @requires("settings.edit")
 def clear_background(*, session: Session) -> bool:
     """Remove the background; False when there was none."""
+    from fsm_core import audit
     from fsm_core.models import MapBackground
 
-    result = session.execute(delete(MapBackground))
-    return bool(getattr(result, "rowcount", 0))
+    gone = session.execute(select(MapBackground.id, MapBackground.name)).all()
+    session.execute(delete(MapBackground))
+    for background_id, name in gone:  # (written with SQL: the session does not see it)
+        audit.record(
+            session,
+            entity="map_background",
+            key=background_id,
+            action="delete",
+            changes={"name": [name, None]},
+        )
+    return bool(gone)
 
 
 @requires("gps.read")
