@@ -212,7 +212,8 @@ def _head(session: Session) -> str:
     cursor = connection.connection.cursor()
     try:
         cursor.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY}); {_LAST}")
-        cursor.nextset()
+        if not cursor.nextset():  # a driver that kept one result only: ask again, locked
+            cursor.execute(_LAST)
         found = cursor.fetchone()
     finally:
         cursor.close()

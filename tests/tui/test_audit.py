@@ -37,12 +37,13 @@ async def test_an_admin_sees_the_newest_changes_and_filters_them(demo_url, demo_
         await settle(pilot)
         assert isinstance(app.screen, AuditScreen)
         first = _lines(app)[0]
-        assert first[4] == "заявка" and first[5][0] == number and first[6] == "создание"
+        assert (first[4], first[5][0], first[6]) == ("заявка", number, "создание")
         assert "Проверка аудита" in first[7]
         await pilot.press("enter")  # every change, whole
         await settle(pilot)
         shown = [n for n in app._notifications if n.title == f"заявка {number}"]
-        assert shown and "description: Проверка аудита" in shown[-1].message
+        assert shown
+        assert "description: Проверка аудита" in shown[-1].message
         await pilot.press("slash", *"склад")
         await wait_until(
             pilot,
