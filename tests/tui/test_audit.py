@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from fsm_core.access import Principal, Role
 from fsm_core.db import Database
-from fsm_core.services import orders
+from fsm_core.services import orders, users
 from fsm_tui.app import make_app
 from fsm_tui.screens.audit import AuditScreen
 from fsm_tui.widgets.line_table import LineTable
@@ -23,6 +22,9 @@ def _lines(app) -> list[tuple]:
 
 
 async def test_an_admin_sees_the_newest_changes_and_filters_them(demo_url, demo_db):
+    from fsm_core.identity import establish
+
+    establish(demo_db)  # the test's account claims the demo's admin first (one audit row)
     with demo_db.transaction() as s:
         order = orders.create_order(
             session=s,
@@ -65,10 +67,11 @@ async def test_the_palette_opens_it(demo_url):
 
 async def test_a_dispatcher_is_refused_with_the_cores_words(demo_url):
     database = Database(demo_url)
-    database.act_as(
-        Principal(login="orlova", name="Орлова В. П.", roles=frozenset({Role.DISPATCHER}))
-    )
-    app = make_app(database, lang="en", user="orlova", now=NOW, cursor_blink=False, live=False)
+    with database.transaction() as s:
+        users.create_user(
+            session=s, login="disp2", display_name="Орлова В. П.", roles=["dispatcher"]
+        )
+    app = make_app(database, lang="en", user="disp2", now=NOW, cursor_blink=False, live=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f9")
