@@ -265,11 +265,11 @@ def authorize(session: Session, permission: str, *, order_id: int | None = None)
 
 def authorize_customer(session: Session, permission: str, *, customer_id: int) -> None:
     """Refuse a principal who holds ``permission`` for their own orders only an action
-    for a customer other than their own (a customer creating an order for another)."""
+    for a customer other than their own (a customer creating an order for another). Who
+    may not act at all was refused by the declaration of the function called (a
+    technician's checklist answer may create a follow-up order on its own)."""
     principal = principal_of(session)
     scope = principal.scope(permission)
-    if scope is None:
-        raise Forbidden(principal, permission)
     if scope is OWN and principal.customer_id != customer_id:
         raise Forbidden(principal, permission, own=True)
 

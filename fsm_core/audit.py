@@ -284,9 +284,9 @@ class _Keys:
                 wanted.discard(order_id)
         if wanted:
             self._numbers.update(
-                self.session.execute(
-                    select(Order.id, Order.number).where(Order.id.in_(wanted))
-                ).tuples()
+                self.session.execute(select(Order.id, Order.number).where(Order.id.in_(wanted)))
+                .tuples()
+                .all()
             )
 
     def entry_order(self, entry_id: int) -> int | None:

@@ -51,6 +51,8 @@ def site(with_demo, db_url):
         ).stdout.strip()
     fsm(db_url, "orders", "assign", number, "Иванов К. П.", user="Орлова В. П.")
     fsm(db_url, "orders", "move", number, "in_progress")
+    # the technician makes the act here, so the company shows him its prices
+    admin(db_url, "settings", "set", "technician_prices", "yes")
     return db_url, number
 
 
