@@ -41,12 +41,12 @@ class CliState:
         """The acting user's record."""
         if self._user is None:
             from fsm_core.models import AppUser
-            from fsm_core.services.users import find_user
 
-            principal = self.principal()
+            principal = self.principal()  # always a user's: the CLI establishes who acts
             with self.reader() as session:
-                found = session.get(AppUser, principal.user_id) if principal.user_id else None
-                self._user = found or find_user(session=session, name=principal.login)
+                found = session.get(AppUser, principal.user_id)
+            assert found is not None
+            self._user = found
         return self._user
 
     @property

@@ -19,10 +19,10 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, select, text
 
 from fsm_core.access import SYSTEM, Forbidden, Principal, Role, roles_of
-from fsm_core.errors import FsmError, NotFound
+from fsm_core.errors import FsmError
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -145,7 +145,7 @@ def claim(session: Session, account: Account) -> AppUser | None:
         select(AppUser)
         .join(UserRole, UserRole.user_id == AppUser.id)
         .where(UserRole.role == Role.ADMIN.value, AppUser.active.is_(True))
-        .order_by(or_(AppUser.login == first).desc(), AppUser.id)
+        .order_by((AppUser.login == first).desc(), AppUser.id)
     )
     user = session.execute(admins.limit(1)).scalar_one_or_none()
     if user is None:
@@ -199,10 +199,7 @@ def establish(db: Database, *, on_behalf_of: str | None = None) -> Principal:
         me = principal_for(session, user, account=account.name)
         if on_behalf_of is None or not on_behalf_of.strip():
             return me
-        try:
-            other = find_user(session=session, name=on_behalf_of)
-        except NotFound:
-            raise
+        other = find_user(session=session, name=on_behalf_of)
         if other.id == user.id:
             return me
         if Role.ADMIN not in me.roles:

@@ -23,7 +23,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fsm_core import clock
-from fsm_core.access import customer_orders, order_filter, requires, technician_orders
+from fsm_core.access import (
+    customer_orders,
+    order_filter,
+    principal_of,
+    requires,
+    technician_orders,
+)
 from fsm_core.db import text_filter
 from fsm_core.errors import InvalidInput, NotFound
 from fsm_core.models import (
@@ -83,23 +89,22 @@ def _customer_of(session: Session, user: AppUser) -> int | None:
 
 def _scope(session: Session, user: AppUser) -> list[Any]:
     """Conditions on ``Message`` limiting it to what concerns ``user``, and to the orders
-    the session's principal may see."""
+    the session's principal may see (the same orders when the principal is ``user``:
+    then they are asked once)."""
     conditions: list[Any] = []
     visible = order_filter(session, "chat.read")
     if visible is not None:
         conditions.append(col(Message.order_id).in_(select(Order.id).where(visible)))
+    mine: Any = None
     if user.kind == UserKind.CUSTOMER:
+        conditions.append(Message.channel == Channel.CUSTOMER.value)
         company = _customer_of(session, user)
         assert company is not None  # a customer user is a contact of a company
-        mine = select(Order.id).where(customer_orders(company))
-        return [
-            *conditions,
-            Message.channel == Channel.CUSTOMER.value,
-            col(Message.order_id).in_(mine),
-        ]
-    if user.kind == UserKind.TECHNICIAN and user.employee_id is not None:
-        mine = select(Order.id).where(technician_orders(user.employee_id))
-        return [*conditions, col(Message.order_id).in_(mine)]
+        mine = customer_orders(company)
+    elif user.kind == UserKind.TECHNICIAN and user.employee_id is not None:
+        mine = technician_orders(user.employee_id)
+    if mine is not None and (visible is None or principal_of(session).user_id != user.id):
+        conditions.append(col(Message.order_id).in_(select(Order.id).where(mine)))
     return conditions
 
 
