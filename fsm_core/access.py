@@ -134,6 +134,11 @@ _PERMISSIONS = [
        admin=ALL, dispatcher=ALL, viewer=ALL, technician=OWN),
     _p("gps.record", "record positions", "записывать местоположение", admin=ALL),
     _p("gps.devices", "bind GPS devices", "привязывать GPS-устройства", admin=ALL),
+    # the customer's side: ratings of finished orders, notifications to contacts
+    _p("ratings.read", "see ratings", "видеть оценки",
+       admin=ALL, dispatcher=ALL, viewer=ALL, technician=OWN, customer=OWN),
+    _p("ratings.give", "rate finished orders", "оценивать выполненные заявки",
+       admin=ALL, customer=OWN),
     # the company
     _p("settings.read", "read the company's settings", "читать настройки компании",
        admin=ALL, dispatcher=ALL, storekeeper=ALL, technician=ALL, viewer=ALL, customer=ALL),

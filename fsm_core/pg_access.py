@@ -156,6 +156,14 @@ TABLES: dict[str, dict[Role, Grant]] = {
     ),
     # GPS
     **_same(("gps_device", "position"), _read((_D, _V, _T), admin="rawd")),
+    # the customer's side: an order's status link is made with it (by whoever creates it),
+    # a rating given by its customer, and a notification written by whichever change
+    # caused it (a technician's move to "en route", a customer's request)
+    "status_link": _read((_S, _V, _T), admin="rawd", dispatcher="rawd", customer="ra"),
+    "order_rating": _read((_D, _S, _V, _T), admin="rawd", customer="ra"),
+    "notification": _read(
+        (_S, _V), admin="rawd", dispatcher="rawd", technician="ra", customer="ra"
+    ),
 }
 
 
@@ -231,6 +239,9 @@ OWN_ROWS: dict[str, list[Policy]] = {
     "stock_movement": _stock_rows(),
     "reservation": _stock_rows(),
     "position": [Policy("fsm_technician", (_T,), f"employee_id = {_EMPLOYEE}")],
+    "status_link": _order_rows("order_id"),
+    "order_rating": _order_rows("order_id"),
+    "notification": _order_rows("order_id"),
     "company": [Policy("fsm_customer", (_C,), f"id = {_COMPANY}")],
     "contact": [Policy("fsm_customer", (_C,), f"company_id = {_COMPANY}")],
     "service_object": [Policy("fsm_customer", (_C,), f"customer_id = {_COMPANY}")],

@@ -27,7 +27,7 @@ from fsm_core.models.orders import (
 from fsm_core.models.parties import Company, Contact, Crew, CrewMember, Employee
 from fsm_core.vocabulary import Criticality, MovementKind, SlaStatus, WarehouseKind
 
-_AREAS = ("attachments", "stock", "execution", "planning", "chat", "gps")
+_AREAS = ("attachments", "stock", "execution", "planning", "chat", "gps", "customer")
 _LAZY: dict[str, str] = {
     "Attachment": "attachments",
     "AppUser": "chat",
@@ -50,6 +50,11 @@ _LAZY: dict[str, str] = {
     "GpsDevice": "gps",
     "MapBackground": "gps",
     "Position": "gps",
+    "Notification": "customer",
+    "NotificationEvent": "customer",
+    "NotificationState": "customer",
+    "OrderRating": "customer",
+    "StatusLink": "customer",
     "Holiday": "planning",
     "TimeOff": "planning",
     "TimeOffKind": "planning",
@@ -103,10 +108,14 @@ __all__ = [
     "Message",
     "MessageAttachment",
     "MovementKind",
+    "Notification",
+    "NotificationEvent",
+    "NotificationState",
     "Order",
     "OrderAttachment",
     "OrderCounter",
     "OrderHistory",
+    "OrderRating",
     "OrderSource",
     "Position",
     "Reservation",
@@ -117,6 +126,7 @@ __all__ = [
     "Stage",
     "StageCategory",
     "StageTransition",
+    "StatusLink",
     "StockBalance",
     "StockMovement",
     "TimeOff",

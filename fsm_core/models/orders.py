@@ -34,6 +34,7 @@ class OrderSource(StrEnum):
     IMPORT = "import"
     PASSPORT = "passport"
     CHECKLIST = "checklist"
+    QR = "qr"  # the customer scanned an object's label and sent the request form
 
 
 class Stage(Table, table=True):

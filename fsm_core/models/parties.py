@@ -40,6 +40,8 @@ class Contact(Table, table=True):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254)
     external_id: str | None = external_id_field()
+    # the contact asked to receive no notifications (e-mail, SMS, messengers)
+    notify_opt_out: bool = Field(default=False)
     created_at: datetime = created_at_field()
 
 

@@ -255,6 +255,64 @@ def _whole(key: str, lo: int, hi: int, unit: str) -> Callable[[str], str]:
     return check
 
 
+def _decimal_between(key: str, lo: Decimal, hi: Decimal) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            number = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            raise InvalidInput(f"{key}: {value!r} is not a number", field=key) from None
+        if not number.is_finite() or not lo <= number <= hi:
+            raise InvalidInput(f"{key}: {value!r} must be between {lo} and {hi}", field=key)
+        return str(number)
+
+    return check
+
+
+def _check_smtp_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise InvalidInput(
+            f"smtp_url: {text!r} is not an SMTP address",
+            hint="e.g. smtp://mail.example.ru:587 or smtps://user:password@mail.example.ru",
+            field="smtp_url",
+        )
+    try:
+        parts.port  # noqa: B018 - a port out of range raises here
+    except ValueError:
+        raise InvalidInput(f"smtp_url: {text!r} has a bad port", field="smtp_url") from None
+    return text
+
+
+def _check_email(key: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        text = value.strip()
+        if text and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", text):
+            raise InvalidInput(f"{key}: {text!r} is not an e-mail address", field=key)
+        return text
+
+    return check
+
+
+def _check_quiet_hours(value: str) -> str:
+    text = "".join(value.split())
+    if not text:
+        return ""
+    found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)-([01]?\d|2[0-3]):([0-5]\d)", text)
+    if not found:
+        raise InvalidInput(
+            f"notify_quiet_hours: {value!r} is not a span of the clock",
+            hint="e.g. 21:00-09:00; empty: send at any hour",
+            field="notify_quiet_hours",
+        )
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    return f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: str
@@ -297,7 +355,14 @@ SPECS: dict[str, SettingSpec] = {
         "the admin the first account to open a database no one is bound to yet is bound to",
     ),
     "travel_speed_kmh": SettingSpec(
-        "30", _check_speed, "average travel speed between objects (planner), km/h"
+        "30",
+        _check_speed,
+        "average travel speed between objects (planner, a customer's arrival estimate), km/h",
+    ),
+    "travel_detour_factor": SettingSpec(
+        "1.4",
+        _decimal_between("travel_detour_factor", Decimal(1), Decimal(3)),
+        "roads are longer than the straight line by this factor (a customer's arrival estimate)",
     ),
     "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
     # where the technicians are (GPS)
@@ -348,6 +413,45 @@ SPECS: dict[str, SettingSpec] = {
         "10",
         _whole("gps_fresh_minutes", 1, 1440, "minutes"),
         "a check-in is read against the technician's latest fix if it is this fresh",
+    ),
+    # the customer's side: the pages fsm serve answers and the notifications it sends
+    "company_logo": SettingSpec(
+        "", _any, "a PNG or JPEG file with the company's logo for the customer's pages"
+    ),
+    "passport_history": SettingSpec(
+        "no",
+        _yes_no("passport_history"),
+        "the passport page shows the object's recent service history to whoever scans the label",
+    ),
+    "status_link_days": SettingSpec(
+        "90",
+        _whole("status_link_days", 1, 3650, "days"),
+        "an order's status page stays open this many days after the order is closed",
+    ),
+    "smtp_url": SettingSpec(
+        "",
+        _check_smtp_url,
+        "the mail server notifications go through, e.g. smtp://mail.example.ru:587 or "
+        "smtps://user:password@mail.example.ru (empty: no e-mail)",
+    ),
+    "notify_from": SettingSpec(
+        "", _check_email("notify_from"), "the sender address of notification e-mails"
+    ),
+    "notify_apprise_url": SettingSpec(
+        "",
+        _any,
+        "an Apprise URL for SMS and messengers (smsc://, tgram://, json://...); {phone} stands "
+        "for the contact's phone (empty: no SMS)",
+    ),
+    "notify_quiet_hours": SettingSpec(
+        "21:00-09:00",
+        _check_quiet_hours,
+        "no notification is sent in these hours of the company's time zone (empty: any hour)",
+    ),
+    "notify_templates": SettingSpec(
+        "",
+        _any,
+        "a folder whose templates (e.g. received.ru.txt) replace the built-in notification texts",
     ),
     # the act as a primary document: the company's requisites, VAT and who signs
     "company_legal_name": SettingSpec(
