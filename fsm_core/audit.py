@@ -415,6 +415,11 @@ WATCHED: dict[str, Watched] = {
         "order.answer", _of_order(), skip=frozenset({"answered_by", "answered_at"}), order_id=True
     ),
     "execution_record": Watched("order.execution", _of_order(None), order_id=True),
+    # the customer's side: who replaced a status link (not the token), the rating given
+    "status_link": Watched(
+        "order.status_link", _of_order(None), hidden=frozenset({"token"}), order_id=True
+    ),
+    "order_rating": Watched("order.rating", _of_order(None), order_id=True),
     # customers, objects, people
     "company": Watched("customer", _own("id")),
     "contact": Watched("customer.contact", _under("company_id")),

@@ -31,6 +31,8 @@ ENTITY_NAMES: dict[str, tuple[str, str]] = {
     "order.answer": ("checklist answer", "ответ чек-листа"),
     "order.execution": ("execution", "выполнение"),
     "order.reservation": ("reservation", "резерв"),
+    "order.status_link": ("status link", "ссылка на статус"),
+    "order.rating": ("rating", "оценка"),
     "customer": ("customer", "заказчик"),
     "customer.contact": ("contact", "контакт"),
     "object": ("object", "объект"),

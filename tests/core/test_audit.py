@@ -870,6 +870,7 @@ NOT_AUDITED = {
     "message_attachment": "part of a message",
     "chat_read": "read marks",
     "position": "GPS positions",
+    "notification": "the outbox is itself the log of what was sent to whom, and when",
     "attachment": "file contents, recorded where they are attached",
     "alembic_version": "the schema",
 }
