@@ -63,6 +63,27 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = W
     raise AssertionError(f"not within {timeout} s")
 
 
+class _InItsContext:
+    """A pilot whose every awaited call runs in its app's context. The app runs in a task
+    of its own, and a pilot's ``pause`` may render its screen in the test's task, where no
+    app is active (Textual then fails with ``LookupError: active_app``, now and then)."""
+
+    def __init__(self, pilot: Any) -> None:
+        self._pilot = pilot
+        self.app = pilot.app
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._pilot, name)
+        if not asyncio.iscoroutinefunction(found):
+            return found
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            with self.app._context():
+                return await found(*args, **kwargs)
+
+        return call
+
+
 @contextlib.asynccontextmanager
 async def running(app: Any) -> AsyncIterator[Any]:
     """Run ``app`` in a task of its own (each app its own context), yield its pilot."""
@@ -79,7 +100,7 @@ async def running(app: Any) -> AsyncIterator[Any]:
     try:
         pilot = await asyncio.wait_for(asyncio.shield(ready), 30)
         await wait_for(pilot, lambda: app.live_state == "on", timeout=10)
-        yield pilot
+        yield _InItsContext(pilot)
     finally:
         done.set()
         await asyncio.wait_for(task, 30)
