@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fsm_core import clock
 from fsm_core.services import customer_pages, execution, objects, orders, settings
 from tests.conftest import NOW
 from tests.gps.conftest import FsmServer, start_fsm_server
@@ -49,8 +50,9 @@ def status_token(world, order_id: int) -> str:
 
 
 def finish(world, order) -> None:
-    """The order done, with work recorded (so that it has an act)."""
-    with world.db.transaction() as s:
+    """The order done three hours after it came, with work recorded (so that it has an
+    act)."""
+    with clock.frozen(NOW + timedelta(hours=3)), world.db.transaction() as s:
         work = objects.create_work_type(
             session=s, data={"name": "Диагностика кондиционера", "price": "2 500"}
         )
@@ -58,13 +60,17 @@ def finish(world, order) -> None:
             session=s,
             order_id=order.id,
             work_type_id=work.id,
-            started_at=NOW - timedelta(hours=2),
-            finished_at=NOW - timedelta(hours=1),
+            started_at=NOW + timedelta(hours=1),
+            finished_at=NOW + timedelta(hours=2),
             executors=[execution.ExecutorInput(world.ivanov.id)],
             actor="tester",
             quantity=Decimal(1),
         )
-    with world.db.transaction() as s:
+    with clock.frozen(NOW + timedelta(hours=3)), world.db.transaction() as s:
+        orders.assign_order(
+            session=s, order_id=order.id, assignee_id=world.ivanov.id, actor="tester"
+        )
+        orders.move_order(session=s, order_id=order.id, stage="in_progress", actor="tester")
         orders.move_order(session=s, order_id=order.id, stage="done", actor="tester")
 
 
