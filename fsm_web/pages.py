@@ -87,7 +87,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "send_rating": ("Send the rating", "Отправить оценку"),
     "rated": ("Your rating: {mean} of 5. Thank you!", "Ваша оценка: {mean} из 5. Спасибо!"),
     "thanks": ("Thank you!", "Спасибо!"),
-    "sent": ("Sent.", "Отправлено."),
     "refresh": ("Refresh", "Обновить"),
     "back": ("Back", "Назад"),
     "cancelled": ("The request was cancelled.", "Заявка отменена."),

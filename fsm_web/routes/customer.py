@@ -337,7 +337,6 @@ async def _status_page(
         csrf=csrf,
         values=values or {},
         errors=errors or {},
-        sent=request.query_params.get("sent") == "1",
     )
     return _set_csrf(response, request, fresh)
 
@@ -372,7 +371,7 @@ async def message(request: Request) -> Response:
         return await _status_page(
             request, status=400, values={"text": text}, errors={"text": exc.one_line(brand.lang)}
         )
-    return RedirectResponse(f"/s/{token}?sent=1#chat", status_code=303)
+    return RedirectResponse(f"/s/{token}#chat", status_code=303)
 
 
 def _rate(site: Site, token: str, form: dict[str, str], lang: str) -> None:

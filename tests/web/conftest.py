@@ -15,7 +15,6 @@ import pytest
 
 from fsm_core import clock
 from fsm_core.services import customer_pages, execution, objects, orders, settings
-from tests.conftest import NOW
 from tests.gps.conftest import FsmServer, start_fsm_server
 
 CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
@@ -52,7 +51,8 @@ def status_token(world, order_id: int) -> str:
 def finish(world, order) -> None:
     """The order done three hours after it came, with work recorded (so that it has an
     act)."""
-    with clock.frozen(NOW + timedelta(hours=3)), world.db.transaction() as s:
+    came = order.created_at
+    with clock.frozen(came + timedelta(hours=3)), world.db.transaction() as s:
         work = objects.create_work_type(
             session=s, data={"name": "Диагностика кондиционера", "price": "2 500"}
         )
@@ -60,13 +60,13 @@ def finish(world, order) -> None:
             session=s,
             order_id=order.id,
             work_type_id=work.id,
-            started_at=NOW + timedelta(hours=1),
-            finished_at=NOW + timedelta(hours=2),
+            started_at=came + timedelta(hours=1),
+            finished_at=came + timedelta(hours=2),
             executors=[execution.ExecutorInput(world.ivanov.id)],
             actor="tester",
             quantity=Decimal(1),
         )
-    with clock.frozen(NOW + timedelta(hours=3)), world.db.transaction() as s:
+    with clock.frozen(came + timedelta(hours=3)), world.db.transaction() as s:
         orders.assign_order(
             session=s, order_id=order.id, assignee_id=world.ivanov.id, actor="tester"
         )
