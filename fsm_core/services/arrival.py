@@ -33,9 +33,10 @@ from sqlmodel import Session, col
 from fsm_core import clock
 from fsm_core.access import authorize, requires
 from fsm_core.errors import NotFound
-from fsm_core.models import Employee, Order, Stage, Visit
+from fsm_core.models import Employee, Order, ServiceObject, Stage, Visit
 from fsm_core.models.orders import StageCategory
 from fsm_core.services import settings as company_settings
+from fsm_core.services.settings import CompanySettings
 
 EN_ROUTE = "en_route"
 MARGIN_FLOOR = timedelta(minutes=2)
@@ -85,22 +86,47 @@ def _today_visit(session: Session, order_id: int, now: datetime, tz: object) -> 
     ).scalar_one_or_none()
 
 
+def _object_point(
+    session: Session, object_id: int, cfg: CompanySettings
+) -> tuple[str, float, float, int] | None:
+    """As :func:`~fsm_core.services.gps.proximity.object_point`, with the settings read."""
+    from fsm_core.services.planning.loading import places
+
+    place = places(session=session, object_ids=[object_id]).get(object_id)
+    if place is None or place.point is None:
+        return None
+    radius = session.execute(
+        select(ServiceObject.gps_radius_m).where(ServiceObject.id == object_id)
+    ).scalar()
+    return place.name, place.point[0], place.point[1], radius or cfg.gps_radius_m
+
+
 @requires("orders.read", scoped=True)
 def estimate(*, session: Session, order_id: int, now: datetime | None = None) -> Arrival | None:
     """The technician's expected arrival at the order's object (see the module)."""
-    from fsm_core.services.gps.positions import latest_positions
-    from fsm_core.services.gps.proximity import object_point
-
     authorize(session, "orders.read", order_id=order_id)
-    now = now or clock.now()
     order = session.get(Order, order_id)
     if order is None:
         raise NotFound("order", f"#{order_id}")
     stage = session.get(Stage, order.stage_code)
-    if stage is None or stage.category != StageCategory.ACTIVE.value:
-        return None
+    category = stage.category if stage is not None else ""
     cfg = company_settings.load(session=session)
-    visit = _today_visit(session, order_id, now, cfg.tz)
+    return estimate_of(
+        session=session, order=order, category=category, cfg=cfg, now=now or clock.now()
+    )
+
+
+@requires("orders.read", scoped=True)
+def estimate_of(
+    *, session: Session, order: Order, category: str, cfg: CompanySettings, now: datetime
+) -> Arrival | None:
+    """:func:`estimate` of an order already read, whose stage is of ``category`` (the
+    status page reads them once for everything it shows)."""
+    from fsm_core.services.gps.positions import latest_positions
+
+    if category != StageCategory.ACTIVE.value or order.id is None:
+        return None
+    visit = _today_visit(session, order.id, now, cfg.tz)
     if order.stage_code != EN_ROUTE and visit is None:
         return None
     employee_id = visit.employee_id if visit is not None and visit.employee_id else None
@@ -109,24 +135,26 @@ def estimate(*, session: Session, order_id: int, now: datetime | None = None) ->
     if employee_id is not None:
         person = session.get(Employee, employee_id)
         technician = person.short_name if person is not None else None
-
-    point = object_point(session, order.object_id) if order.object_id is not None else None
-    if employee_id is not None and point is not None:
-        latest = latest_positions(session=session, employee_ids=[employee_id]).get(employee_id)
+        latest = None
+        if order.object_id is not None:
+            latest = latest_positions(session=session, employee_ids=[employee_id]).get(employee_id)
         fresh = timedelta(minutes=cfg.gps_fresh_minutes)
         if latest is not None and timedelta(0) <= now - latest.at <= fresh:
             from fsm_core.services.gps.stays import metres
 
-            distance = metres(latest.latitude, latest.longitude, point[1], point[2])
-            if distance <= point[3]:  # inside the object's radius: there
-                distance = 0.0
-            seconds = travel_seconds(
-                distance,
-                detour=float(cfg["travel_detour_factor"]),
-                speed_kmh=cfg.travel_speed_kmh,
-            )
-            found = position_window(now, seconds)
-            return Arrival(found.at, found.earliest, found.latest, "position", technician)
+            assert order.object_id is not None
+            point = _object_point(session, order.object_id, cfg)
+            if point is not None:
+                distance = metres(latest.latitude, latest.longitude, point[1], point[2])
+                if distance <= point[3]:  # inside the object's radius: there
+                    distance = 0.0
+                seconds = travel_seconds(
+                    distance,
+                    detour=float(cfg["travel_detour_factor"]),
+                    speed_kmh=cfg.travel_speed_kmh,
+                )
+                found = position_window(now, seconds)
+                return Arrival(found.at, found.earliest, found.latest, "position", technician)
 
     if visit is not None:
         start, end = visit.start_at, visit.end_at

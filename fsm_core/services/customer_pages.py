@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from fsm_core import clock
@@ -48,6 +49,7 @@ from fsm_core.models import (
 from fsm_core.models.orders import StageCategory
 from fsm_core.services import settings as company_settings
 from fsm_core.services.arrival import Arrival
+from fsm_core.services.settings import CompanySettings
 
 DESCRIPTION_LENGTH = 2000
 NAME_LENGTH = 200
@@ -111,6 +113,8 @@ class Brand:
     logo: Path | None
     lang: str
     tz: str
+    settings: CompanySettings
+    """all of the company's settings, read once for the page"""
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ def brand(*, session: Session, accept_language: str | None = None) -> Brand:
         logo=logo_path(cfg["company_logo"]),
         lang=lang,
         tz=cfg["timezone"],
+        settings=cfg,
     )
 
 
@@ -240,10 +245,10 @@ def _object(session: Session, token: str) -> ServiceObject:
         raise PageNotFound from None
 
 
-def _line(order: Order, stage: Stage | None, lang: str) -> OrderLine:
+def _line(order: Order, category: str, lang: str) -> OrderLine:
     return OrderLine(
         number=order.number,
-        stage=stage_words(order.stage_code, stage.category if stage else "", lang),
+        stage=stage_words(order.stage_code, category, lang),
         description=order.description,
         created_at=order.created_at,
         planned_start=order.planned_start,
@@ -251,50 +256,67 @@ def _line(order: Order, stage: Stage | None, lang: str) -> OrderLine:
     )
 
 
-@requires("parties.read")
-def passport_page(*, session: Session, token: str, lang: str) -> PassportPage:
-    """What the passport page shows for the object a label's token names."""
-    from fsm_core.services.object_tree import effective_address
+def _place(session: Session, object_id: int) -> tuple[str | None, float | None, float | None]:
+    """The object's address and point, its own or inherited from its site."""
+    from fsm_core.services.planning.loading import places
 
-    obj = _object(session, token)
-    customer = session.get(Company, obj.customer_id)
-    cfg = company_settings.load(session=session)
-    open_categories = (
-        StageCategory.NEW.value,
-        StageCategory.ACTIVE.value,
-        StageCategory.PAUSED.value,
-    )
+    place = places(session=session, object_ids=[object_id]).get(object_id)
+    if place is None:
+        return None, None, None
+    point = place.point
+    return place.address, point[0] if point else None, point[1] if point else None
+
+
+_PARENT = aliased(ServiceObject)
+"""An object's parent (its site), made once: an alias made per call costs milliseconds."""
+
+OPEN = (StageCategory.NEW.value, StageCategory.ACTIVE.value, StageCategory.PAUSED.value)
+FINISHED = (StageCategory.DONE.value, StageCategory.CLOSED.value)
+
+
+@requires("parties.read")
+def passport_page(*, session: Session, token: str, brand: Brand) -> PassportPage:
+    """What the passport page shows for the object a label's token names (an object
+    no longer serviced, like an unknown token, is :class:`PageNotFound`)."""
+    if not token or len(token) > 64:
+        raise PageNotFound
+    parent = _PARENT
+    found = session.execute(
+        select(ServiceObject, Company.name, parent.address)
+        .join(Company, Company.id == ServiceObject.customer_id)
+        .outerjoin(parent, parent.id == ServiceObject.parent_id)
+        .where(ServiceObject.passport_token == token)
+    ).first()
+    if found is None or not found[0].active:
+        raise PageNotFound
+    obj, customer, parent_address = found
+    categories = list(OPEN)
+    if brand.settings["passport_history"] == "yes":
+        categories += FINISHED
     rows = session.execute(
-        select(Order, Stage)
+        select(Order, Stage.category)
         .join(Stage, Stage.code == Order.stage_code)
-        .where(Order.object_id == obj.id, col(Stage.category).in_(open_categories))
+        .where(Order.object_id == obj.id, col(Stage.category).in_(categories))
         .order_by(col(Order.created_at).desc())
-        .limit(20)
+        .limit(40)
     ).all()
+    lang = brand.lang
+    open_orders = tuple(_line(o, c, lang) for o, c in rows if c in OPEN)[:20]
     history = None
-    if cfg["passport_history"] == "yes":
-        done = session.execute(
-            select(Order, Stage)
-            .join(Stage, Stage.code == Order.stage_code)
-            .where(
-                Order.object_id == obj.id,
-                col(Stage.category).in_([StageCategory.DONE.value, StageCategory.CLOSED.value]),
-            )
-            .order_by(col(Order.created_at).desc())
-            .limit(HISTORY_SHOWN)
-        ).all()
-        history = tuple(_line(o, s, lang) for o, s in done)
+    if brand.settings["passport_history"] == "yes":
+        history = tuple(_line(o, c, lang) for o, c in rows if c in FINISHED)[:HISTORY_SHOWN]
+    assert obj.id is not None
     return PassportPage(
         token=obj.passport_token,
         name=obj.name,
-        customer=customer.name if customer else "",
-        address=effective_address(session=session, obj=obj),
+        customer=customer,
+        address=obj.address or parent_address or _place(session, obj.id)[0],
         location_hint=obj.location_hint,
         building=obj.building,
         floor=obj.floor,
         serial_number=obj.serial_number,
         inventory_number=obj.inventory_number,
-        open_orders=tuple(_line(o, s, lang) for o, s in rows),
+        open_orders=open_orders,
         history=history,
     )
 
@@ -469,39 +491,53 @@ def status_token(*, session: Session, order_id: int) -> str:
 
 @requires("orders.read")
 def status_page(
-    *, session: Session, token: str, lang: str, now: datetime | None = None
+    *, session: Session, token: str, brand: Brand, now: datetime | None = None
 ) -> StatusPage:
     """What the status page of the order a status link's token names shows."""
-    from fsm_core.services import arrival, ratings
-    from fsm_core.services.object_tree import effective_address
+    from fsm_core.models.customer import OrderRating
+    from fsm_core.services import arrival
 
     now = now or clock.now()
     order = _order(session, token)
     assert order.id is not None
-    stage = session.get(Stage, order.stage_code)
-    category = stage.category if stage else ""
-    obj = session.get(ServiceObject, order.object_id) if order.object_id else None
-    technician = None
-    employee_id = order.assignee_id
-    if employee_id is None:
-        employee_id = session.execute(
-            select(Visit.employee_id)
-            .where(Visit.order_id == order.id, col(Visit.employee_id).isnot(None))
+    parent = _PARENT
+    category, technician, obj_name, address, parent_address, rated = session.execute(
+        select(
+            Stage.category,
+            Employee.short_name,
+            ServiceObject.name,
+            ServiceObject.address,
+            parent.address,
+            OrderRating,
+        )
+        .select_from(Order)
+        .join(Stage, Stage.code == Order.stage_code)
+        .outerjoin(Employee, Employee.id == Order.assignee_id)
+        .outerjoin(ServiceObject, ServiceObject.id == Order.object_id)
+        .outerjoin(parent, parent.id == ServiceObject.parent_id)
+        .outerjoin(OrderRating, OrderRating.order_id == Order.id)
+        .where(Order.id == order.id)
+    ).one()
+    if address is None and parent_address is None and order.object_id is not None:
+        address = _place(session, order.object_id)[0]  # deeper in the tree
+    if technician is None:  # a crew's order: the technician of its latest visit
+        technician = session.execute(
+            select(Employee.short_name)
+            .join(Visit, Visit.employee_id == Employee.id)
+            .where(Visit.order_id == order.id)
             .order_by(col(Visit.start_at).desc())
             .limit(1)
         ).scalar()
-    if employee_id is not None:
-        person = session.get(Employee, employee_id)
-        technician = person.short_name if person else None
-    estimate = arrival.estimate(session=session, order_id=order.id, now=now)
-    done = category in (StageCategory.DONE.value, StageCategory.CLOSED.value)
-    rated = ratings.rating_of(session=session, order_id=order.id)
+    estimate = arrival.estimate_of(
+        session=session, order=order, category=category, cfg=brand.settings, now=now
+    )
+    done = category in FINISHED
     return StatusPage(
         number=order.number,
-        object_name=obj.name if obj else None,
-        address=effective_address(session=session, obj=obj) if obj else None,
+        object_name=obj_name,
+        address=address or parent_address,
         description=order.description,
-        stage=stage_words(order.stage_code, category, lang),
+        stage=stage_words(order.stage_code, category, brand.lang),
         category=category,
         done=done,
         cancelled=category == StageCategory.CANCELLED.value,
@@ -518,18 +554,31 @@ def status_page(
 
 
 def _scores(rated: Any) -> tuple[int, int, int, str | None, str] | None:
+    """The rating as the page shows it: the three scores, the comment, the mean."""
+    from fsm_core.services.ratings import mean
+
     if rated is None:
         return None
-    return (rated.promptness, rated.accuracy, rated.communication, rated.comment, str(rated.rating))
+    scores = (rated.promptness, rated.accuracy, rated.communication)
+    return (*scores, rated.comment, str(mean(*scores)))
 
 
 def _has_act(session: Session, order_id: int) -> bool:
-    from fsm_core.services.execution import totals
+    """Whether the order has work or materials recorded: what an act is made of."""
+    from sqlalchemy import exists, or_
 
-    try:
-        return bool(totals(session=session, order_id=order_id, lang="ru").blocks)
-    except FsmError:
-        return False
+    from fsm_core.models import MaterialUse, WorkEntry
+
+    return bool(
+        session.execute(
+            select(
+                or_(
+                    exists().where(WorkEntry.order_id == order_id),
+                    exists().where(MaterialUse.order_id == order_id),
+                )
+            )
+        ).scalar()
+    )
 
 
 def _chat(session: Session, order_id: int) -> tuple[ChatLine, ...]:

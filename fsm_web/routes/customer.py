@@ -233,7 +233,7 @@ def _text(form: FormData, name: str) -> str:
 def _read_passport(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.PassportPage]:
     with site.database.reader() as session:
         brand = cp.brand(session=session, accept_language=accept)
-        return brand, cp.passport_page(session=session, token=token, lang=brand.lang)
+        return brand, cp.passport_page(session=session, token=token, brand=brand)
 
 
 async def _passport_form(
@@ -312,7 +312,7 @@ async def passport_post(request: Request) -> Response:
 def _read_status(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.StatusPage]:
     with site.database.reader() as session:
         brand = cp.brand(session=session, accept_language=accept)
-        return brand, cp.status_page(session=session, token=token, lang=brand.lang)
+        return brand, cp.status_page(session=session, token=token, brand=brand)
 
 
 async def _status_page(
