@@ -22,7 +22,7 @@ import io
 import os
 import tempfile
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -494,15 +494,16 @@ def status_page(
     *, session: Session, token: str, brand: Brand, now: datetime | None = None
 ) -> StatusPage:
     """What the status page of the order a status link's token names shows."""
-    from fsm_core.models.customer import OrderRating
+    from fsm_core.models.customer import OrderRating, StatusLink
     from fsm_core.services import arrival
 
     now = now or clock.now()
-    order = _order(session, token)
-    assert order.id is not None
+    if not token or len(token) > 40:
+        raise PageNotFound
     parent = _PARENT
-    category, technician, obj_name, address, parent_address, rated = session.execute(
+    found = session.execute(
         select(
+            Order,
             Stage.category,
             Employee.short_name,
             ServiceObject.name,
@@ -510,14 +511,21 @@ def status_page(
             parent.address,
             OrderRating,
         )
-        .select_from(Order)
+        .join(StatusLink, StatusLink.order_id == Order.id)
         .join(Stage, Stage.code == Order.stage_code)
         .outerjoin(Employee, Employee.id == Order.assignee_id)
         .outerjoin(ServiceObject, ServiceObject.id == Order.object_id)
         .outerjoin(parent, parent.id == ServiceObject.parent_id)
         .outerjoin(OrderRating, OrderRating.order_id == Order.id)
-        .where(Order.id == order.id)
-    ).one()
+        .where(StatusLink.token == token)
+    ).first()
+    if found is None:
+        raise PageNotFound
+    order, category, technician, obj_name, address, parent_address, rated = found
+    assert order.id is not None
+    days = int(brand.settings["status_link_days"])
+    if order.closed_at is not None and now - order.closed_at > timedelta(days=days):
+        raise PageNotFound  # as status_links.order_by_token: expired is not found
     if address is None and parent_address is None and order.object_id is not None:
         address = _place(session, order.object_id)[0]  # deeper in the tree
     if technician is None:  # a crew's order: the technician of its latest visit

@@ -5,15 +5,19 @@ chat, act, rating).
 Thin, like every front end: each handler parses, calls one service of
 :mod:`fsm_core.services.customer_pages`, and renders. The database is used from worker
 threads (a write may wait for SQLite's lock; the event loop keeps answering meanwhile).
+Reading SQLite in the event loop itself was tried and measured (bench/serve.py): half the
+pages a second, twice the p95 — the threads overlap SQLite's own work, which releases the
+interpreter lock.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -29,6 +33,8 @@ from fsm_web import guard
 from fsm_web.pages import HERE, Words, message_page, render
 from fsm_web.safety import Refused, read_body
 
+T = TypeVar("T")
+BRAND_SECONDS = 1.0
 FORM_LIMIT = 16 * 1024
 """Bytes a form without a photo may have (a message, a rating)."""
 REQUEST_LIMIT = cp.PHOTO_MAX_BYTES + 64 * 1024
@@ -49,6 +55,29 @@ class Site:
         self.secret = secret or guard.load_secret(Path(get_settings().data_dir))
         self.limiter = guard.RateLimiter()
         self.css = (HERE / "static" / "site.css").read_bytes()
+        self._brands: dict[str, cp.Brand] = {}
+        self._brands_at = 0.0
+
+    def brand(self, session: Any, accept_language: str | None) -> cp.Brand:
+        """The company's brand and settings for a browser's languages, read at most once a
+        second (a page a phone opens reads no settings of its own): a changed setting
+        shows within a second."""
+        now = time.monotonic()
+        if now - self._brands_at > BRAND_SECONDS:
+            self._brands = {}
+            self._brands_at = now
+        key = (accept_language or "")[:200]
+        found = self._brands.get(key)
+        if found is None:
+            found = cp.brand(session=session, accept_language=accept_language)
+            if len(self._brands) < 256:
+                self._brands[key] = found
+        return found
+
+
+async def _read(site: Site, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, a read, in a worker thread."""
+    return await run_in_threadpool(fn, *args)
 
 
 def _site(request: Request) -> Site:
@@ -68,7 +97,7 @@ def _token(request: Request) -> str:
 
 def _brand(site: Site, request: Request) -> cp.Brand:
     with site.database.reader() as session:
-        return cp.brand(session=session, accept_language=request.headers.get("accept-language"))
+        return site.brand(session, request.headers.get("accept-language"))
 
 
 def _csrf(site: Site, request: Request) -> tuple[str, str | None]:
@@ -131,7 +160,7 @@ def _remember(response: Response, request: Request, name: str, phone: str) -> No
 
 async def _safe_brand(site: Site, request: Request) -> cp.Brand | None:
     try:
-        return await run_in_threadpool(_brand, site, request)
+        return await _read(site, _brand, site, request)
     except FsmError:
         return None
 
@@ -232,7 +261,7 @@ def _text(form: FormData, name: str) -> str:
 
 def _read_passport(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.PassportPage]:
     with site.database.reader() as session:
-        brand = cp.brand(session=session, accept_language=accept)
+        brand = site.brand(session, accept)
         return brand, cp.passport_page(session=session, token=token, brand=brand)
 
 
@@ -244,8 +273,8 @@ async def _passport_form(
     errors: dict[str, str] | None = None,
 ) -> Response:
     site = _site(request)
-    brand, passport = await run_in_threadpool(
-        _read_passport, site, _token(request), request.headers.get("accept-language")
+    brand, passport = await _read(
+        site, _read_passport, site, _token(request), request.headers.get("accept-language")
     )
     csrf, fresh = _csrf(site, request)
     response = render(
@@ -285,7 +314,7 @@ async def passport_post(request: Request) -> Response:
     form = await _form(request, limit=REQUEST_LIMIT)
     values = {k: _text(form, k) for k in ("description", "name", "phone")}
     upload = form.get("photo")
-    brand = await run_in_threadpool(_brand, site, request)
+    brand = await _read(site, _brand, site, request)
     try:
         checked = cp.check_request(
             description=values["description"], name=values["name"], phone=values["phone"]
@@ -311,7 +340,7 @@ async def passport_post(request: Request) -> Response:
 
 def _read_status(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.StatusPage]:
     with site.database.reader() as session:
-        brand = cp.brand(session=session, accept_language=accept)
+        brand = site.brand(session, accept)
         return brand, cp.status_page(session=session, token=token, brand=brand)
 
 
@@ -324,8 +353,8 @@ async def _status_page(
 ) -> Response:
     site = _site(request)
     token = _token(request)
-    brand, view = await run_in_threadpool(
-        _read_status, site, token, request.headers.get("accept-language")
+    brand, view = await _read(
+        site, _read_status, site, token, request.headers.get("accept-language")
     )
     csrf, fresh = _csrf(site, request)
     response = render(
@@ -359,7 +388,7 @@ async def message(request: Request) -> Response:
     token = _token(request)
     form = await _form(request, limit=FORM_LIMIT)
     text = _text(form, "text")
-    brand = await run_in_threadpool(_brand, site, request)
+    brand = await _read(site, _brand, site, request)
     wait = site.limiter.hit("message-token", token)
     if wait:
         return await _error(
@@ -387,7 +416,7 @@ async def rate(request: Request) -> Response:
     token = _token(request)
     form = await _form(request, limit=FORM_LIMIT)
     values = {k: _text(form, k) for k in ("promptness", "accuracy", "communication", "comment")}
-    brand = await run_in_threadpool(_brand, site, request)
+    brand = await _read(site, _brand, site, request)
     try:
         await run_in_threadpool(_rate, site, token, values, brand.lang)
     except Duplicate as exc:
@@ -443,7 +472,7 @@ def _logo(site: Site) -> Path | None:
 
 
 async def logo(request: Request) -> Response:
-    path = await run_in_threadpool(_logo, _site(request))
+    path = await _read(_site(request), _logo, _site(request))
     if path is None:
         return await not_found(request)
     data = await run_in_threadpool(path.read_bytes)
