@@ -4,6 +4,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import io
+import time
 
 import httpx
 from PIL import Image
@@ -348,3 +349,65 @@ def test_a_request_without_name_or_phone_and_in_english(world, browser) -> None:
             for h in s.exec(select(OrderHistory).where(OrderHistory.order_id == order.id)).all()
         }
     assert actors == {"customer (via QR)"}
+
+
+def test_the_logo_the_stylesheet_and_the_headers_of_every_answer(world, browser, tmp_path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (40, 20), (11, 98, 196)).save(logo)
+    setup_company(world, company_logo=str(logo))
+    token = passport_token(world)
+    page = browser.http.get(f"/p/{token}")
+    assert '<img class="logo" src="/logo"' in page.text
+    served = browser.http.get("/logo")
+    assert (served.status_code, served.headers["content-type"]) == (200, "image/png")
+    assert served.content == logo.read_bytes()
+    css = browser.http.get("/static/site.css")
+    assert css.headers["content-type"].startswith("text/css")
+    head = browser.http.head(f"/p/{token}")
+    assert head.status_code == 200
+    missing = browser.http.get("/p/AAAAAAAAAAAAAAAAAAAAAA")
+    for answer in (page, missing, served):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert missing.headers["cache-control"] == "no-store"
+    # a logo that is not a PNG or JPEG is not served, nor shown
+    logo.write_text("<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>")
+    time.sleep(1.1)  # the pages read the settings at most once a second
+    assert browser.http.get("/logo").status_code == 404
+    assert 'src="/logo"' not in browser.http.get(f"/p/{token}").text
+
+
+def test_a_message_from_the_page_reaches_a_dispatcher_s_live_chat(world, browser) -> None:
+    from fsm_core import live
+
+    setup_company(world)
+    order = world.order(object_id=world.ac.id, contact_id=world.contact.id)
+    token = status_token(world, order.id)
+    page = browser.http.get(f"/s/{token}")
+    subscription = live.subscribe(world.db, interval=0.05)
+    try:
+        subscription.poll(0)
+        browser.http.post(
+            f"/s/{token}/message",
+            data={"csrf": browser.csrf(page), "text": "Когда приедете?"},
+            follow_redirects=False,
+        )
+        seen = []
+        for _ in range(40):
+            seen += [c for c in subscription.poll(0.25) if c.kind == "message"]
+            if seen:
+                break
+    finally:
+        subscription.close()
+    assert seen
+    assert order.id in (seen[0].order_ids or [])
+    with world.db.reader() as s:
+        dispatcher = s.exec(select(AppUser).where(AppUser.kind == "dispatcher")).first()
+        (view,) = chat.messages(session=s, order_id=order.id, user=dispatcher)
+    assert (view.channel, view.author_kind, view.author, view.text) == (
+        "customer",
+        "customer",
+        "Смирнова Ольга Викторовна",
+        "Когда приедете?",
+    )
