@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -35,6 +37,9 @@ from fsm_web.safety import Refused, read_body
 
 T = TypeVar("T")
 BRAND_SECONDS = 1.0
+READERS = 4
+"""Threads reading for the pages at once: more only fight for the interpreter lock
+(bench/serve.py, 50 clients: p95 of the passport page 163 ms with 4, 209 ms with 40)."""
 FORM_LIMIT = 16 * 1024
 """Bytes a form without a photo may have (a message, a rating)."""
 REQUEST_LIMIT = cp.PHOTO_MAX_BYTES + 64 * 1024
@@ -55,6 +60,7 @@ class Site:
         self.secret = secret or guard.load_secret(Path(get_settings().data_dir))
         self.limiter = guard.RateLimiter()
         self.css = (HERE / "static" / "site.css").read_bytes()
+        self.readers: anyio.CapacityLimiter | None = None  # made in the event loop
         self._brands: dict[str, cp.Brand] = {}
         self._brands_at = 0.0
 
@@ -76,8 +82,10 @@ class Site:
 
 
 async def _read(site: Site, fn: Callable[..., T], *args: Any) -> T:
-    """``fn(*args)``, a read, in a worker thread."""
-    return await run_in_threadpool(fn, *args)
+    """``fn(*args)``, a read, in one of a few worker threads."""
+    if site.readers is None:
+        site.readers = anyio.CapacityLimiter(READERS)
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=site.readers)
 
 
 def _site(request: Request) -> Site:
