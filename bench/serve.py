@@ -14,7 +14,8 @@ each:
   passport:  GET /p/{token}    (each client its own label)
   status:    GET /s/{token}    (each client its own order)
 
-and prints requests per second and p50/p95/p99 latency of each, and the p95 ratios. Then it
+and prints requests per second and p50/p95/p99 latency of each, and the p95 ratios; then the
+same routes with one client at a time (what a page costs without queueing). Then it
 sends the request form 20 times and times each from the POST to the moment a live
 subscription in this process (as the dashboard's board has one) reports the new order.
 
@@ -173,21 +174,28 @@ class Client:
 
 
 def requests(host: str, path: str, n: int) -> Iterator[bytes]:
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Language: ru-RU,ru;q=0.9\r\n"
-        f"X-Forwarded-For: 10.0.{n // 200}.{n % 200 + 1}\r\n"
-        f"Cookie: fsm_csrf=bench-client-{n:04d}\r\n\r\n"
-    ).encode()
+    """Client ``n``'s requests: its own address and cookie (client 1000 and on: a new
+    address every request, as if many phones took turns on one connection)."""
+    i = 0
     while True:
-        yield request
+        address = n * 100_000 + i if n >= 1000 else n
+        yield (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Language: ru-RU,ru;q=0.9\r\n"
+            f"X-Forwarded-For: 10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}\r\n"
+            f"Cookie: fsm_csrf=bench-client-{n:04d}\r\n\r\n"
+        ).encode()
+        i += 1
 
 
-async def load(host: str, port: int, seconds: float, paths: list[str]) -> list[Client]:
+async def load(
+    host: str, port: int, seconds: float, paths: list[str], *, first: int = 0
+) -> list[Client]:
+    """``paths[n]`` asked by client ``first + n`` (its own address and cookie)."""
     clients = [Client(host, port) for _ in paths]
     until = time.perf_counter() + seconds
     await asyncio.gather(
         *(
-            c.run(requests(host, p, n), until)
+            c.run(requests(host, p, first + n), until)
             for n, (c, p) in enumerate(zip(clients, paths, strict=True))
         )
     )
@@ -287,12 +295,26 @@ def main() -> None:
                 asyncio.run(load(host, port, args.seconds, [f"/s/{t}" for t in statuses])),
                 args.seconds,
             )
+            print("one client at a time (no queueing: what a page itself costs):")
+            alone = {}
+            for name, path in (
+                ("reference", "/health"),
+                ("passport", f"/p/{passports[1]}"),
+                ("status", f"/s/{statuses[0]}"),
+            ):
+                # client 1000: a new address each request (the 50 above used up their minute)
+                clients = asyncio.run(load(host, port, 1.0, [path], first=1000))
+                alone[name] = summary(f"  {name}", clients, 1.0)
             took = submissions(url, f"http://{host}:{port}", passports[0], SUBMISSIONS)
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
         print(f"ratio      passport p95 / reference p95 = {passport / reference:.2f}")
         print(f"ratio      status p95 / reference p95   = {status / reference:.2f}")
+        print(
+            f"alone      p95 passport {alone['passport'] * 1000:.1f} ms, status (en route) "
+            f"{alone['status'] * 1000:.1f} ms, reference {alone['reference'] * 1000:.1f} ms"
+        )
         print(
             f"submit     form sent -> order on another process's board: "
             f"median {statistics.median(took) * 1000:.0f} ms, max {max(took) * 1000:.0f} ms "
