@@ -34,7 +34,6 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "too_big": ("The request is too large.", "Запрос слишком большой."),
     "call": ("Call us", "Позвоните нам"),
-    "object": ("Equipment", "Оборудование"),
     "customer": ("Customer", "Заказчик"),
     "address": ("Address", "Адрес"),
     "where": ("Where to find it", "Как найти"),
@@ -75,7 +74,6 @@ WORDS: dict[str, tuple[str, str]] = {
     "by_plan": ("by the plan", "по плану"),
     "chat": ("Messages", "Сообщения"),
     "no_messages": ("No messages yet.", "Сообщений пока нет."),
-    "you": ("you", "вы"),
     "write": ("Your message", "Ваше сообщение"),
     "send_message": ("Send", "Отправить"),
     "act": ("Download the act (PDF)", "Скачать акт (PDF)"),
@@ -86,10 +84,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "comment": ("Comment (up to 110 characters)", "Комментарий (до 110 символов)"),
     "send_rating": ("Send the rating", "Отправить оценку"),
     "rated": ("Your rating: {mean} of 5. Thank you!", "Ваша оценка: {mean} из 5. Спасибо!"),
-    "thanks": ("Thank you!", "Спасибо!"),
     "refresh": ("Refresh", "Обновить"),
-    "back": ("Back", "Назад"),
-    "cancelled": ("The request was cancelled.", "Заявка отменена."),
 }
 
 _MONTHS_RU = "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
