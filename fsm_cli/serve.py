@@ -1,4 +1,5 @@
-"""``fsm serve``: the HTTP server (technicians' phones send their positions to it).
+"""``fsm serve``: the HTTP server (technicians' phones send their positions to it; customers
+open the passport and status pages on it).
 
 Starlette and uvicorn are imported only when the command runs: the rest of ``fsm``
 starts without them.
@@ -82,7 +83,9 @@ def serve(
         bool, typer.Option("--access-log", help="Print a line for every request.")
     ] = False,
 ) -> None:
-    """Serve HTTP: phones send positions to /gps/osmand (Traccar Client, OsmAnd, GPSLogger)."""
+    """Serve HTTP: phones send positions to /gps/osmand (Traccar Client, OsmAnd, GPSLogger);
+    customers open the passport pages (/p/TOKEN, the labels' QR codes) and their orders'
+    status pages (/s/TOKEN)."""
     import uvicorn
 
     from fsm_web.server import make_app

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fsm_core.db import Database
-from fsm_web.routes import gps
+from fsm_web.routes import customer, gps
 from fsm_web.safety import SECURITY_HEADERS, SecurityHeaders, plain
 from fsm_web.writer import FixWriter
 
@@ -48,8 +48,16 @@ async def _crash(request: Request, exc: Exception) -> Response:
     return plain(500, "internal error: the server's log says more", **headers)
 
 
-def make_app(database: Database, *, batch_window: float = 0.0, max_batch: int = 2000) -> Starlette:
-    """The web application on ``database``; its fix writer lives as long as the app."""
+def make_app(
+    database: Database,
+    *,
+    batch_window: float = 0.0,
+    max_batch: int = 2000,
+    secret: bytes | None = None,
+) -> Starlette:
+    """The web application on ``database``; its fix writer lives as long as the app.
+    ``secret`` signs the customer pages' CSRF tokens (default: the data folder's
+    ``web-secret``)."""
     writer = FixWriter(database, window=batch_window, max_batch=max_batch)
 
     @asynccontextmanager
@@ -63,6 +71,7 @@ def make_app(database: Database, *, batch_window: float = 0.0, max_batch: int = 
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET", "HEAD"]),
+            *customer.ROUTES,
             *gps.ROUTES,
         ],
         middleware=[Middleware(SecurityHeaders)],
@@ -71,4 +80,5 @@ def make_app(database: Database, *, batch_window: float = 0.0, max_batch: int = 
     )
     app.state.writer = writer
     app.state.database = database
+    app.state.site = customer.Site(database, secret=secret)
     return app

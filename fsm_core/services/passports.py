@@ -81,6 +81,7 @@ def create_order_from_scan(
     contact_name: str | None = None,
     contact_phone: str | None = None,
     criticality: str | None = None,
+    source: OrderSource | str = OrderSource.PASSPORT,
 ) -> Order:
     """A request left by scanning an object's passport: the customer and object come from
     the token, the SLA from the policy; a contact is found by phone or created."""
@@ -111,7 +112,7 @@ def create_order_from_scan(
         "object_id": obj.id,
         "contact_id": contact_id,
         "description": description,
-        "source": OrderSource.PASSPORT,
+        "source": OrderSource(source),
     }
     if criticality:
         data["criticality"] = criticality

@@ -591,9 +591,10 @@ class CompanySettings:
 @requires("settings.read")
 def load(*, session: Session) -> CompanySettings:
     values = {key: spec.default for key, spec in SPECS.items()}
-    for row in session.exec(select(Setting)):
-        if row.key in values:
-            values[row.key] = row.value
+    # the two columns, not the rows as objects: read on every page fsm serve answers
+    for key, value in session.exec(select(Setting.key, Setting.value)):
+        if key in values:
+            values[key] = value
     return CompanySettings(values)
 
 
