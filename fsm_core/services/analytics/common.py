@@ -307,8 +307,11 @@ def competition_ranks(
     """Standard competition ranking ("1224"): equal scores share a rank, and the next
     rank skips as many places as shared the one before (1, 1, 3). ``best``: "high" ranks
     the largest score first, "low" the smallest. A None score ranks after all the others
-    (tied there) when ``missing_last``, else it has no rank."""
+    (tied there) when ``missing_last``, else it has no rank; when nobody has a score,
+    nobody has a rank."""
     present = [s for s in scores.values() if s is not None]
+    if not present:
+        return dict.fromkeys(scores)
     ordered = sorted(present, reverse=best == "high")
     first_place: dict[Any, int] = {}
     for place, score in enumerate(ordered, start=1):
