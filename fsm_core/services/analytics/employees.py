@@ -30,7 +30,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, exists, func, literal, not_, select, union
+from sqlalchemy import Integer, and_, case, exists, func, literal, not_, select, union, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -240,46 +240,56 @@ def employee_report(
         row.react_seconds = float(round(react)) if react is not None else None
         row.resolve_seconds = float(round(resolve)) if resolve is not None else None
 
-    # hours: each executor's own hours on the work started in the period
-    hours_rows = session.execute(
+    # hours: each executor's own hours on the work started in the period (the orders are
+    # joined only to filter them: the index on started_at then answers alone)
+    hours_query = (
         select(WorkExecutor.employee_id, func.sum(raw(WorkExecutor.hours)))
         .join(WorkEntry, col(WorkEntry.id) == WorkExecutor.work_entry_id)
-        .join(Order, col(Order.id) == WorkEntry.order_id)
-        .where(period.holds(WorkEntry.started_at), *where_orders)
+        .where(period.holds(WorkEntry.started_at))
         .group_by(WorkExecutor.employee_id)
-    ).all()
-    for employee_id, thousandths in hours_rows:
+    )
+    if where_orders:
+        hours_query = hours_query.join(Order, col(Order.id) == WorkEntry.order_id).where(
+            *where_orders
+        )
+    for employee_id, thousandths in session.execute(hours_query).all():
         if employee_id in people:
             people[employee_id].hours = hours_of(thousandths)
 
-    # revenue: the acts of the orders closed in the period, for their assignee
-    closed_here = and_(done(), period.holds(Order.resolved_at), *where_orders)
-    parts = [
-        select(Order.assignee_id, func.sum(line_kopecks(WorkEntry.quantity, WorkEntry.price)))
-        .join(WorkEntry, col(WorkEntry.order_id) == Order.id)
-        .where(closed_here, WorkEntry.charge != Charge.HOURS.value)
-        .group_by(Order.assignee_id),
-        select(
-            Order.assignee_id,
-            func.sum(line_kopecks(WorkExecutor.hours, WorkExecutor.hourly_rate)),
-        )
-        .join(WorkEntry, col(WorkEntry.order_id) == Order.id)
-        .join(WorkExecutor, col(WorkExecutor.work_entry_id) == WorkEntry.id)
-        .where(closed_here, WorkEntry.charge != Charge.FIXED.value)
-        .group_by(Order.assignee_id),
-        select(Order.assignee_id, func.sum(line_kopecks(MaterialUse.quantity, MaterialUse.price)))
-        .join(MaterialUse, col(MaterialUse.order_id) == Order.id)
-        .where(closed_here)
-        .group_by(Order.assignee_id),
-    ]
-    revenue: dict[int, int] = {}
-    for part in parts:
-        for assignee, kopecks in session.execute(part).all():
-            if assignee is not None:
-                revenue[assignee] = revenue.get(assignee, 0) + int(kopecks or 0)
-    for employee_id, kopecks in revenue.items():
-        if employee_id in people:
-            people[employee_id].revenue = to_decimal(kopecks)
+    # revenue: the acts of the orders closed in the period, for their assignee; the act's
+    # lines (work, hours, materials) of just those orders, summed in one statement
+    closed = (
+        select(col(Order.id).label("order_id"), col(Order.assignee_id).label("assignee_id"))
+        .where(done(), period.holds(Order.resolved_at), *where_orders)
+        .cte("closed_orders")
+    )
+    closed_ids = select(closed.c.order_id)
+    labour = (
+        select(func.sum(line_kopecks(WorkExecutor.hours, WorkExecutor.hourly_rate)))
+        .where(WorkExecutor.work_entry_id == WorkEntry.id)
+        .scalar_subquery()
+    )
+    # each work entry once: its price unless charged by the hour, and its executors' hours
+    # unless charged at a fixed price
+    work_line = case(
+        (WorkEntry.charge == Charge.HOURS.value, 0),
+        else_=line_kopecks(WorkEntry.quantity, WorkEntry.price),
+    ) + case((WorkEntry.charge == Charge.FIXED.value, 0), else_=func.coalesce(labour, 0))
+    lines = union_all(
+        select(col(WorkEntry.order_id).label("order_id"), work_line.label("kopecks")).where(
+            col(WorkEntry.order_id).in_(closed_ids)
+        ),
+        select(MaterialUse.order_id, line_kopecks(MaterialUse.quantity, MaterialUse.price)).where(
+            col(MaterialUse.order_id).in_(closed_ids)
+        ),
+    ).subquery("act_lines")
+    for assignee, kopecks in session.execute(
+        select(closed.c.assignee_id, func.sum(lines.c.kopecks))
+        .join(closed, closed.c.order_id == lines.c.order_id)
+        .group_by(closed.c.assignee_id)
+    ).all():
+        if assignee in people:
+            people[assignee].revenue = to_decimal(int(kopecks or 0))
 
     # ratings given in the period, for the assignee and every executor of the order
     rated = (
