@@ -49,6 +49,15 @@ Csv = Annotated[bool, typer.Option("--csv", help="Write CSV (to -o FILE or stand
 Xlsx = Annotated[bool, typer.Option("--xlsx", help="Write an Excel workbook (-o FILE).")]
 Out = Annotated[str | None, typer.Option("--output", "-o", help="The file to write.")]
 Chart = Annotated[bool, typer.Option("--chart", help="Draw a chart in the terminal.")]
+Pdf = Annotated[
+    str | None,
+    typer.Option(
+        "--pdf",
+        help="Write the management report of the period and filters (PDF, in --lang) to FILE "
+        "instead.",
+        metavar="FILE",
+    ),
+]
 
 
 class Scope:
@@ -68,6 +77,22 @@ class Scope:
 
 def _scope(session: Any, since: str | None, until: str | None, **names: Any) -> Scope:
     return Scope(session, since, until, **names)
+
+
+def _pdf(session: Any, scope: Scope, path: str) -> None:
+    """The monthly management report, written to ``path``."""
+    from fsm_core.documents.management import render_management_report
+    from fsm_core.services.analytics.monthly import management_data
+    from fsm_core.services.settings import load
+
+    data = management_data(session=session, period=scope.period, filters=scope.filters)
+    render_management_report(data, out=path, lang=STATE.language, tz=load(session=session).tz)
+    output.done(
+        _t(
+            f"The management report for {scope.caption} is in {path}",
+            f"Управленческий отчёт за {scope.caption} записан в {path}",
+        )
+    )
 
 
 def _choose_format(json_: bool, nl: bool, csv: bool, xlsx: bool, chart: bool) -> str:
@@ -178,6 +203,7 @@ def employees(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -212,6 +238,9 @@ def employees(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         report = employee_report(session=session, period=scope.period, filters=scope.filters)
     report.rows.sort(
         key=lambda r: (not r.active, r.ranks.get(sort) or 10**6, r.employee.casefold())
@@ -252,6 +281,7 @@ def employee(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     json_: Json = False,
 ) -> None:
     """The employee card: position, area, hourly rate, and each metric with its "N of M"."""
@@ -271,6 +301,9 @@ def employee(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         report = employee_report(session=session, period=scope.period, filters=scope.filters)
     assert person.id is not None
     row = report.row(person.id)
@@ -297,6 +330,7 @@ def orders(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -325,6 +359,9 @@ def orders(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         if fmt == "chart":
             unit = "week" if week else "day"
             counts = per_bucket(
@@ -377,6 +414,7 @@ def sla(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     by: Annotated[
         str, typer.Option("--by", help="customer, criticality, day or week.")
     ] = "customer",
@@ -409,6 +447,9 @@ def sla(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         rows = sla_compliance(session=session, period=scope.period, by=by, filters=scope.filters)
     if fmt == "chart":
         points = [(r.key, r.compliance) for r in rows if r.compliance is not None]
@@ -445,6 +486,7 @@ def objects(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 10,
     json_: Json = False,
     nl: JsonLines = False,
@@ -469,6 +511,9 @@ def objects(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         rows = top_objects(session=session, period=scope.period, filters=scope.filters, limit=limit)
     _emit(fmt, objects_table(rows), out=out, title=_t("Objects", "Объекты") + f", {scope.caption}")
 
@@ -483,6 +528,7 @@ def materials(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -506,6 +552,9 @@ def materials(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         rows = used(session=session, period=scope.period, filters=scope.filters)
     _emit(
         fmt,
@@ -525,6 +574,7 @@ def ratings(
     crew: CrewOpt = None,
     criticality: Criticality = None,
     work_type: WorkType = None,
+    pdf: Pdf = None,
     json_: Json = False,
     csv: Csv = False,
     xlsx: Xlsx = False,
@@ -548,6 +598,9 @@ def ratings(
             criticality=criticality,
             work_type=work_type,
         )
+        if pdf:
+            _pdf(session, scope, pdf)
+            return
         spread = ratings_distribution(session=session, period=scope.period, filters=scope.filters)
     if fmt == "json":
         output.emit_json(spread.as_json())
