@@ -5,7 +5,8 @@ ratings given, materials and the backlog — what an owner forwards to a partner
 
 Charts are reportlab's own graphics (``reportlab.graphics``), drawn as vectors: they stay
 sharp when printed. The data comes computed (:func:`fsm_core.services.analytics.monthly.
-management_data`); this module only lays it out.
+management_data`, a ``ManagementData``); this module only lays it out and knows nothing of
+the database.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ from reportlab.platypus import (
 from fsm_core.documents.fonts import BOLD, REGULAR, register_fonts
 from fsm_core.errors import InvalidInput
 from fsm_core.formatting import number
-from fsm_core.services.analytics.company import AGES
-from fsm_core.services.analytics.monthly import ManagementData
 
 ACCENT = colors.HexColor("#1f5f99")
 SECOND = colors.HexColor("#9bc1e6")
@@ -169,7 +168,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _kpis(data: ManagementData, lang: str, styles: Any) -> Table:
+def _kpis(data: Any, lang: str, styles: Any) -> Table:
     s = data.summary
     mean = data.ratings.mean
     cells = [
@@ -250,7 +249,7 @@ def _bars(
     return drawing
 
 
-def _employees(data: ManagementData, lang: str, styles: Any) -> list[Any]:
+def _employees(data: Any, lang: str, styles: Any) -> list[Any]:
     report = data.employees
     m = report.ranked_of
 
@@ -305,7 +304,7 @@ def _sla_rows(rows: list[Any], lang: str, name: Any) -> list[list[Any]]:
     return [[name(r.key), r.closed, r.with_sla, r.violated, _pct(r.compliance, lang)] for r in rows]
 
 
-def render_management_report(data: ManagementData, *, out: Any, lang: str, tz: tzinfo) -> None:
+def render_management_report(data: Any, *, out: Any, lang: str, tz: tzinfo) -> None:
     """Write the report as a PDF to ``out`` (a path or a binary stream)."""
     from fsm_core.i18n import criticality_name
 
@@ -452,7 +451,7 @@ def render_management_report(data: ManagementData, *, out: Any, lang: str, tz: t
             ]
         ),
     ]
-    ages = {key: (en, ru) for key, en, ru, _ in AGES}
+    ages = data.age_names
     by_age: dict[str, list[int]] = {}
     for row in data.backlog:
         total = by_age.setdefault(row.age, [0, 0])

@@ -92,3 +92,14 @@ def test_mistakes_are_one_line(fsm):
     assert fsm.error("report", "employees", "--customer", "Нет такого")
     fsm.run("report", "sla", "--by", "month", code=2)
     fsm.run("report", "employees", "--json", "--csv", code=2)
+
+
+def test_the_management_report_as_a_pdf(fsm, tmp_path):
+    from pypdf import PdfReader
+
+    target = tmp_path / "report.pdf"
+    result = fsm.run("report", "employees", *NOVEMBER, "--pdf", str(target))
+    assert "The management report for 01.11.2026 – 30.11.2026" in result.stderr
+    text = " ".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "Management report" in text
+    assert "Иванов К. П." in text

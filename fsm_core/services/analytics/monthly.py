@@ -31,6 +31,7 @@ class ManagementData:
     objects: list[co.ObjectRow]
     materials: list[co.MaterialRow]
     ratings: co.RatingsDistribution
+    age_names: dict[str, tuple[str, str]]  # the backlog's ages: key → (English, Russian)
 
 
 @requires("reports.read")
@@ -61,4 +62,5 @@ def management_data(
         objects=co.top_objects(session=session, period=period, filters=filters, limit=10),
         materials=co.materials(session=session, period=period, filters=filters)[:10],
         ratings=co.ratings_distribution(session=session, period=period, filters=filters),
+        age_names={key: (en, ru) for key, en, ru, _ in co.AGES},
     )
