@@ -10,8 +10,6 @@ from fsm_tui.screens.analytics import AnalyticsScreen, EmployeeCard
 from fsm_tui.widgets.line_table import LineTable
 from tests.tui.conftest import SIZE, build_app, palette, settle, wait_until
 
-pytestmark = pytest.mark.asyncio
-
 
 def _lines(app) -> list[tuple]:
     return [line.cells for line in app.screen.query_one("#analytics-lines", LineTable).lines]
@@ -21,6 +19,7 @@ def _text(cell) -> str:
     return cell[0] if isinstance(cell, tuple) else cell
 
 
+@pytest.mark.asyncio
 async def test_last_months_employees_ranked_sorted_and_their_card(demo_url):
     app = build_app(demo_url, lang="en")
     async with app.run_test(size=SIZE) as pilot:
@@ -62,9 +61,22 @@ async def test_last_months_employees_ranked_sorted_and_their_card(demo_url):
         assert not isinstance(app.screen, AnalyticsScreen)
 
 
+@pytest.mark.asyncio
 async def test_the_palette_opens_it(demo_url):
     app = build_app(demo_url, lang="en")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await palette(pilot, "analytics")
         assert isinstance(app.screen, AnalyticsScreen)
+
+
+def test_the_analytics_section_snapshot(snap_compare, sqlite_demo_url):
+    from tests.tui.conftest import snap
+
+    assert snap(snap_compare, sqlite_demo_url, "f8")
+
+
+def test_the_employee_card_snapshot(snap_compare, sqlite_demo_url):
+    from tests.tui.conftest import snap
+
+    assert snap(snap_compare, sqlite_demo_url, "f8", "enter")
