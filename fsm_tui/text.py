@@ -392,6 +392,8 @@ UI: dict[str, tuple[str, str]] = {
         "{rating} · выручка {revenue} · места среди {m} работающих (равные делят место)",
     ),
     "analytics.empty": ("No employees.", "Сотрудников нет."),
+    "analytics.received": ("received", "поступило"),
+    "analytics.closed_orders": ("closed", "закрыто"),
     "analytics.employee": ("Employee", "Сотрудник"),
     "analytics.closed": ("Closed", "Закрыто"),
     "analytics.sla": ("SLA violated", "Нарушен SLA"),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -33,10 +34,39 @@ from fsm_tui.workers import WorkerErrors
 SORTS = tuple(analytics.METRICS)
 
 
+CHART_HEIGHT = 11
+
+
 @dataclass(frozen=True)
 class AnalyticsPage:
     report: analytics.EmployeeReport
     summary: Any
+    days: list[Any]  # analytics.company.DailyCount, one a day of the month
+
+
+def orders_chart(days: list[Any], width: int, lang: str) -> Text:
+    """Orders received and closed per day (plotext): the two series in two colours, the
+    axes in the screen's own."""
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.limit_size(False, False)  # the panel, not the terminal plotext sees, is the limit
+    plt.plotsize(max(40, width), CHART_HEIGHT)
+    plt.theme("clear")
+    labels = [f"{d.first:%d}" for d in days]
+    received = [d.received for d in days]
+    closed = [d.closed for d in days]
+    plt.multiple_bar(
+        labels,
+        [received, closed],
+        labels=[t("analytics.received", lang), t("analytics.closed_orders", lang)],
+        color=["blue+", "orange"],
+    )
+    top = max([*received, *closed, 1])
+    step = max(1, -(-top // 4))
+    plt.yticks(list(range(0, top + step, step)))
+    plt.xticks(list(range(1, len(labels) + 1, 2)), labels[::2])  # bars stand at 1, 2, …
+    return Text.from_ansi(plt.build().rstrip())
 
 
 class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
@@ -63,6 +93,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         with Vertical(classes="dialog analytics") as box:
             box.border_title = t("analytics.title", lang)
             yield Static("", id="analytics-summary")
+            yield Static("", id="analytics-chart", markup=False)
             yield LineTable(
                 [
                     Column("employee", t("analytics.employee", lang), 16, flex=1),
@@ -99,7 +130,10 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
             period = analytics.Period(since, until, tz)
             report = analytics.employee_report(session=session, period=period)
             summary = analytics.summary(session=session, period=period)
-        self.post_message(self.Loaded(AnalyticsPage(report, summary)))
+            days = analytics.per_bucket(
+                analytics.volume(session=session, period=period), period, "day"
+            )
+        self.post_message(self.Loaded(AnalyticsPage(report, summary, days)))
 
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
         self.page = message.page
@@ -132,6 +166,8 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
                 m=report.ranked_of,
             )
         )
+        chart = self.query_one("#analytics-chart", Static)
+        chart.update(orders_chart(page.days, (chart.size.width or self.size.width) - 2, lang))
         rows = sorted(
             report.rows,
             key=lambda r: (not r.active, r.ranks.get(self.sort) or 10**6, r.employee.casefold()),
