@@ -130,8 +130,18 @@ def _emit(
     title: str,
     records: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Print or write ``table`` as ``fmt``; ``records`` replace its rows as JSON."""
+    """Print or write ``table`` as ``fmt``; ``records`` replace its rows as JSON. A file
+    given with ``-o`` alone is written in the format its name says (.csv, .xlsx)."""
     lang = STATE.language
+    if fmt == "table" and out:
+        from fsm_core.tabular.cells import fmt_for_path
+
+        implied = fmt_for_path(out)
+        if implied not in ("csv", "xlsx"):
+            raise typer.BadParameter(
+                "name a .csv or .xlsx file, or add --csv or --xlsx", param_hint="--output"
+            )
+        fmt = implied
     if fmt in ("json", "nl"):
         if records is None:
             records = [{k: _json_value(v) for k, v in row.items()} for row in table.rows]
@@ -158,9 +168,10 @@ def _emit(
         return
     if out:
         raise typer.BadParameter("-o goes with --csv or --xlsx", param_hint="--output")
+    shown = table.compact() if table.ranked_of else table
     output.table(
-        [(h, {"no_wrap": True}) for h in table.headers(lang)],
-        table.cells(lang),
+        [(h, {"no_wrap": True}) for h in shown.headers(lang)],
+        shown.cells(lang),
         title=title,
     )
 

@@ -50,9 +50,18 @@ def test_the_employee_card_ranks_each_metric(fsm):
 def test_a_table_for_people_and_json_lines(fsm):
     text = fsm("report", "employees", *NOVEMBER)
     assert "Иванов К. П." in text
-    assert "2 of 3" in text
+    assert "│ 2 2/3 " in text  # closed, and the rank beside it
+    csv = fsm("report", "employees", *NOVEMBER, "--csv").splitlines()
+    assert csv[0].startswith("Employee,Closed,Rank,SLA violated,Rank,")  # ranks of their own
     lines = fsm("report", "orders", *NOVEMBER, "--nl").splitlines()
     assert len(lines) == 8  # received, finished or cancelled in November (not O5)
+
+
+def test_a_file_named_alone_is_written_as_its_name_says(fsm, tmp_path):
+    target = tmp_path / "orders.csv"
+    fsm("report", "orders", *NOVEMBER, "-o", str(target))
+    assert target.read_text(encoding="utf-8").startswith("Order,Customer,")
+    fsm.run("report", "orders", *NOVEMBER, "-o", str(tmp_path / "orders.txt2"), code=2)
 
 
 def test_csv_is_safe_to_open_in_excel(fsm, db):

@@ -21,6 +21,9 @@ from fsm_core.services.analytics.common import HUNDREDTH, Filters, Period, month
 from fsm_core.services.analytics.employees import METRICS, EmployeeReport, EmployeeStats
 from fsm_core.services.analytics.order_stats import OrderStats
 
+RANKED_AS = {"sla_violated_share": "sla_violated", "resolve": "resolve", "react": "react"}
+"""A column whose rank is named after its metric rather than after itself."""
+
 REPORTS = ("employees", "employee", "orders", "sla", "objects", "materials", "ratings")
 
 
@@ -51,6 +54,26 @@ class ReportTable:
             for row in self.rows
         ]
 
+    def compact(self) -> ReportTable:
+        """For a terminal: each rank beside its figure ("6 1/12") rather than a column of
+        its own."""
+        keys = {c.key for c in self.columns}
+        columns = [c for c in self.columns if c.kind != "rank"]
+        table = ReportTable(
+            [Column(c.key, c.en, c.ru, "ranked" if f"{c.key}_rank" in keys or
+                    f"{RANKED_AS.get(c.key, '')}_rank" in keys else c.kind) for c in columns],
+            ranked_of=self.ranked_of,
+        )  # fmt: skip
+        kinds = {c.key: c.kind for c in self.columns}
+        for row in self.rows:
+            record = dict(row)
+            for c in columns:
+                rank = row.get(f"{c.key}_rank", row.get(f"{RANKED_AS.get(c.key, '')}_rank"))
+                if f"{c.key}_rank" in keys or f"{RANKED_AS.get(c.key, '')}_rank" in keys:
+                    record[c.key] = (row.get(c.key), kinds[c.key], rank)
+            table.rows.append(record)
+        return table
+
     def cells(self, lang: str) -> list[list[str]]:
         """Rows as people read them."""
         return [
@@ -68,6 +91,10 @@ def _file_value(value: Any, kind: str) -> Any:
 def cell_text(value: Any, kind: str, lang: str, ranked_of: int | None = None) -> str:
     from fsm_core.formatting import duration, number
 
+    if kind == "ranked":
+        shown, inner, rank = value
+        text = cell_text(shown, inner, lang)
+        return text if rank is None or not ranked_of else f"{text} {rank}/{ranked_of}"
     if value is None:
         return "—"
     if kind == "share":
@@ -265,7 +292,7 @@ def orders_table(rows: Sequence[OrderStats], stage_names: dict[str, str]) -> Rep
         Column("materials", "Materials", "Материалы", "money"),
         Column("visits", "Visits", "Визиты", "int"),
         *[
-            Column(f"in_{code}", f"In {stage_names[code]}", stage_names[code], "duration")
+            Column(f"in_{code}", stage_names[code], stage_names[code], "duration")
             for code in stages
         ],
     ]
@@ -290,6 +317,9 @@ def orders_table(rows: Sequence[OrderStats], stage_names: dict[str, str]) -> Rep
 
 
 def sla_table(rows: Sequence[co.SlaRow], by: str) -> ReportTable:
+    """By customer the worst come first (the one to call); by time in time's order."""
+    if by == "customer":
+        rows = sorted(rows, key=lambda r: r.compliance if r.compliance is not None else 2)
     first = {
         "customer": Column("key", "Customer", "Заказчик"),
         "criticality": Column("key", "Criticality", "Критичность"),
