@@ -438,3 +438,14 @@ def test_closed_per_employee_adds_up_to_the_company(db, world, rows):
     assert sum(row.closed for row in r.rows) + r.unassigned_closed == r.company_closed
     with db.reader() as s:
         assert analytics.summary(session=s, period=period).closed == expected
+
+
+def test_an_order_finished_without_a_recorded_reaction_reacted_when_finished(db, company):
+    # as an import may bring it: O4 (B) finished 01.11 01:30, reaction due 31.10 23:00
+    with db.transaction() as s:
+        s.execute(
+            update(Order)
+            .where(Order.id == company.o4)
+            .values(reacted_at=None, reaction_due=msk(31, 23, month=10))
+        )
+    assert report(db).row(company.b).sla_violated == 2  # O3 and now O4

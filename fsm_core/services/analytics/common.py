@@ -180,12 +180,13 @@ def cancelled(order: Any = Order) -> ColumnElement[bool]:
 
 
 def violated(order: Any = Order) -> ColumnElement[bool]:
-    """A finished order missed its reaction or its resolution deadline."""
+    """A finished order missed its reaction or its resolution deadline (one finished
+    without a recorded reaction, as an import may bring it, reacted when it was finished:
+    at the latest)."""
     return or_(
         and_(
             col(order.reaction_due).is_not(None),
-            col(order.reacted_at).is_not(None),
-            order.reacted_at > order.reaction_due,
+            func.coalesce(order.reacted_at, order.resolved_at) > order.reaction_due,
         ),
         and_(col(order.resolution_due).is_not(None), order.resolved_at > order.resolution_due),
     )
