@@ -33,6 +33,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "stock": ("fsm_cli.stock", "app"),
     "import": ("fsm_cli.transfer", "import_app"),
     "export": ("fsm_cli.transfer", "export_app"),
+    "report": ("fsm_cli.report", "app"),
     "settings": ("fsm_cli.settings", "app"),
     "gps": ("fsm_cli.gps", "app"),
     "serve": ("fsm_cli.serve", "app"),

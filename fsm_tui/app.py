@@ -175,6 +175,7 @@ class FsmApp(App[None]):
             priority=True,
             id="app.command_palette",
         ),
+        Binding("f8", "analytics", "Analytics", show=False, id="app.analytics"),
         Binding("f9", "audit", "Audit trail", show=False, id="app.audit"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
     ]
@@ -288,6 +289,13 @@ class FsmApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_analytics(self) -> None:
+        """Analytics: the employees of last month ranked, each one's card."""
+        from fsm_tui.screens.analytics import AnalyticsScreen
+
+        if not isinstance(self.screen, AnalyticsScreen):
+            self.push_screen(AnalyticsScreen())
 
     def action_audit(self) -> None:
         """The audit trail (admins: the core refuses anyone else, and the screen says so)."""

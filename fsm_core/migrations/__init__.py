@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from fsm_core.errors import DatabaseUnavailable, InvalidInput, SchemaOutOfDate
 
-HEAD = "0014"
+HEAD = "0015"
 
 _HERE = Path(__file__).resolve().parent
 

@@ -8,7 +8,7 @@ type's price or a technician's rate changed next month must not change an act si
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field
 
 import fsm_core.models.attachments  # noqa: F401  (answers and signatures point at files)
@@ -115,6 +115,7 @@ class WorkEntry(Table, table=True):
         CheckConstraint("finished_at > started_at", name="period"),
         CheckConstraint("quantity > 0", name="quantity"),
         CheckConstraint(CHARGE_CHECK, name="charge"),
+        Index("ix_work_entry_started_at", "started_at"),  # the reports of a period
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -153,7 +154,10 @@ class MaterialUse(Table, table=True):
     """A material used on an order (списание), written off a warehouse, price kept."""
 
     __tablename__ = "material_use"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        Index("ix_material_use_created_at", "created_at"),  # the reports of a period
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE")

@@ -113,6 +113,7 @@ class Order(Table, table=True):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
         Index("ix_orders_object_created", "object_id", "created_at"),
         Index("ix_orders_resolution_due", "resolution_due"),
+        Index("ix_orders_resolved_at", "resolved_at"),  # the reports of a period
     )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _version}
 

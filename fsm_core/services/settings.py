@@ -365,6 +365,19 @@ SPECS: dict[str, SettingSpec] = {
         "roads are longer than the straight line by this factor (a customer's arrival estimate)",
     ),
     "visit_minutes": SettingSpec("120", _check_minutes, "length of a visit planned without end"),
+    # analytics (fsm report): who is credited with what, and how ratings are ranked
+    "first_time_fix_days": SettingSpec(
+        "30",
+        _whole("first_time_fix_days", 1, 365, "days"),
+        "an order is fixed the first time when no other order on its object is created "
+        "within this many days after its work was finished",
+    ),
+    "rating_prior_weight": SettingSpec(
+        "5",
+        _decimal_between("rating_prior_weight", Decimal(0), Decimal(1000)),
+        "ranking by rating counts each employee as if they also had this many ratings at "
+        "the company's mean (few ratings cannot top the board; 0: the plain mean)",
+    ),
     # where the technicians are (GPS)
     "technician_prices": SettingSpec(
         "no",
@@ -536,6 +549,14 @@ class CompanySettings:
     @property
     def visit_minutes(self) -> int:
         return int(self.values["visit_minutes"])
+
+    @property
+    def first_time_fix_days(self) -> int:
+        return int(self.values["first_time_fix_days"])
+
+    @property
+    def rating_prior_weight(self) -> Decimal:
+        return Decimal(self.values["rating_prior_weight"])
 
     @property
     def technician_prices(self) -> bool:

@@ -23,6 +23,7 @@ def binding_sources() -> list[tuple[str, Any]]:
     """(scope, class) for every part of the dashboard that declares bindings, in the order
     the help screen lists them. A new section adds its screen here through the app's
     SECTIONS (see :meth:`FsmApp.binding_sources`)."""
+    from fsm_tui.screens.analytics import AnalyticsScreen, EmployeeCard
     from fsm_tui.screens.audit import AuditScreen
     from fsm_tui.screens.confirm import ConfirmScreen
     from fsm_tui.screens.ledger import LedgerScreen
@@ -44,6 +45,8 @@ def binding_sources() -> list[tuple[str, Any]]:
         ("lines", LineTable),
         ("ledger", LedgerScreen),
         ("audit", AuditScreen),
+        ("analytics", AnalyticsScreen),
+        ("employee_card", EmployeeCard),
         ("order", OrderScreen),
         ("checklists", ChecklistPane),
         ("execution", ExecutionPane),

@@ -1,0 +1,241 @@
+"""Analytics (аналитика): the employees of a month with each metric's rank "N of M",
+sortable by any metric (``s``), month by month (``[`` and ``]``); ``enter`` opens the
+employee card as the reference product shows it. The figures are
+:func:`fsm_core.services.analytics.employee_report`'s, read in a worker thread.
+
+Opened with F8 or from the command palette.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from fsm_core import clock
+from fsm_core.services import analytics
+from fsm_core.services import settings as company_settings
+from fsm_core.services.analytics.tables import cell_text, employee_card
+from fsm_tui.node import AppNode
+from fsm_tui.text import t
+from fsm_tui.widgets.key_footer import KeyFooter
+from fsm_tui.widgets.line_table import Column, Line, LineTable
+from fsm_tui.workers import WorkerErrors
+
+SORTS = tuple(analytics.METRICS)
+
+
+CHART_HEIGHT = 11
+
+
+@dataclass(frozen=True)
+class AnalyticsPage:
+    report: analytics.EmployeeReport
+    summary: Any
+    days: list[Any]  # analytics.company.DailyCount, one a day of the month
+
+
+def orders_chart(days: list[Any], width: int, lang: str) -> Text:
+    """Orders received and closed per day (plotext): the two series in two colours, the
+    axes in the screen's own."""
+    import plotext as plt
+
+    plt.clear_figure()
+    plt.limit_size(False, False)  # the panel, not the terminal plotext sees, is the limit
+    plt.plotsize(max(40, width), CHART_HEIGHT)
+    plt.theme("clear")
+    labels = [f"{d.first:%d}" for d in days]
+    received = [d.received for d in days]
+    closed = [d.closed for d in days]
+    plt.multiple_bar(
+        labels,
+        [received, closed],
+        labels=[t("analytics.received", lang), t("analytics.closed_orders", lang)],
+        color=["blue+", "orange"],
+    )
+    top = max([*received, *closed, 1])
+    step = max(1, -(-top // 4))
+    plt.yticks(list(range(0, top + step, step)))
+    plt.xticks(list(range(1, len(labels) + 1, 2)), labels[::2])  # bars stand at 1, 2, …
+    return Text.from_ansi(plt.build().rstrip())
+
+
+class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="analytics.close"),
+        Binding("enter", "card", "Employee card", id="analytics.card"),
+        Binding("s", "sort", "Sort by", id="analytics.sort"),
+        Binding("left_square_bracket", "month(-1)", "Previous month", id="analytics.previous"),
+        Binding("right_square_bracket", "month(1)", "Next month", id="analytics.next"),
+    ]
+
+    @dataclass
+    class Loaded(Message):
+        page: AnalyticsPage
+
+    def __init__(self) -> None:
+        super().__init__(id="analytics")
+        self.page: AnalyticsPage | None = None
+        self.sort = SORTS[0]
+        self.month = 0  # months back from the last full one
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        with Vertical(classes="dialog analytics") as box:
+            box.border_title = t("analytics.title", lang)
+            yield Static("", id="analytics-summary")
+            yield Static("", id="analytics-chart", markup=False)
+            yield LineTable(
+                [
+                    Column("employee", t("analytics.employee", lang), 16, flex=1),
+                    Column("closed", t("analytics.closed", lang), 11, right=True),
+                    Column("sla_violated", t("analytics.sla", lang), 14, right=True),
+                    Column("hours", t("analytics.hours", lang), 10, right=True),
+                    Column("rating", t("analytics.rating", lang), 10, right=True),
+                    Column("first_time_fix", t("analytics.ftf", lang), 13, right=True),
+                    Column("resolve", t("analytics.resolve", lang), 17, right=True),
+                    Column("revenue", t("analytics.revenue", lang), 16, right=True),
+                ],
+                lang=lang,
+                empty=t("analytics.empty", lang),
+                id="analytics-lines",
+            )
+        yield KeyFooter()
+
+    @property
+    def table(self) -> LineTable:
+        return self.query_one("#analytics-lines", LineTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._load(self.month)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="analytics-load")
+    def _load(self, months_back: int) -> None:
+        with self.fsm.backend.reader() as session:
+            tz = company_settings.load(session=session).tz
+            day = clock.now().astimezone(tz).date().replace(day=1) - timedelta(days=1)
+            for _ in range(months_back):
+                day = day.replace(day=1) - timedelta(days=1)
+            since, until = analytics.month_of(day)
+            period = analytics.Period(since, until, tz)
+            report = analytics.employee_report(session=session, period=period)
+            summary = analytics.summary(session=session, period=period)
+            days = analytics.per_bucket(
+                analytics.volume(session=session, period=period), period, "day"
+            )
+        self.post_message(self.Loaded(AnalyticsPage(report, summary, days)))
+
+    def on_analytics_screen_loaded(self, message: Loaded) -> None:
+        self.page = message.page
+        self._show()
+
+    def _show(self) -> None:
+        page = self.page
+        if page is None:
+            return
+        lang, report, s = self.lang, page.report, page.summary
+        box = self.query_one(".analytics", Vertical)
+        period = report.period
+        box.border_subtitle = t(
+            "analytics.subtitle",
+            lang,
+            since=f"{period.since:%d.%m.%Y}",
+            until=f"{period.until:%d.%m.%Y}",
+            sort=t(f"analytics.metric.{self.sort}", lang),
+        )
+        mean = report.company_rating
+        self.query_one("#analytics-summary", Static).update(
+            t(
+                "analytics.summary",
+                lang,
+                received=s.received,
+                closed=s.closed,
+                sla=cell_text(s.compliance, "share", lang),
+                rating=cell_text(mean, "decimal", lang),
+                revenue=cell_text(s.revenue, "money", lang),
+                m=report.ranked_of,
+            )
+        )
+        chart = self.query_one("#analytics-chart", Static)
+        chart.update(orders_chart(page.days, (chart.size.width or self.size.width) - 2, lang))
+        rows = sorted(
+            report.rows,
+            key=lambda r: (not r.active, r.ranks.get(self.sort) or 10**6, r.employee.casefold()),
+        )
+        self.table.set_lines([self._line(r, report.ranked_of) for r in rows], keep=False)
+
+    def _line(self, r: analytics.EmployeeStats, m: int) -> Line:
+        lang = self.lang
+
+        def ranked(value: str, metric: str) -> Any:
+            rank = r.ranks.get(metric)
+            text = value if rank is None else f"{value} {rank}/{m}"
+            return (text, "strong") if metric == self.sort else text
+
+        return Line(
+            r.employee_id,
+            (
+                (r.employee, "strong") if r.active else (r.employee, "dim"),
+                ranked(str(r.closed), "closed"),
+                ranked(cell_text(r.sla_violated_share, "share", lang), "sla_violated"),
+                ranked(cell_text(r.hours, "hours", lang), "hours"),
+                ranked(cell_text(r.rating, "decimal", lang), "rating"),
+                ranked(cell_text(r.first_time_fix, "share", lang), "first_time_fix"),
+                ranked(cell_text(r.resolve, "duration", lang), "resolve"),
+                ranked(cell_text(r.revenue, "money", lang), "revenue"),
+            ),
+            data=r,
+        )
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._show()
+
+    def action_month(self, step: int) -> None:
+        self.month = max(0, self.month - step)
+        self._load(self.month)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def on_line_table_chosen(self, message: LineTable.Chosen) -> None:
+        self.action_card()
+
+    def action_card(self) -> None:
+        line = self.table.current_line
+        if line is None or self.page is None:
+            return
+        self.app.push_screen(EmployeeCard(employee_card(self.page.report, line.data, self.lang)))
+
+
+class EmployeeCard(AppNode, ModalScreen[None]):
+    """The employee card: who they are, and each metric with its "N of M"."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="analytics.card_close"),
+    ]
+
+    def __init__(self, fields: list[tuple[str, str]]) -> None:
+        super().__init__(id="employee-card")
+        self.fields = fields
+
+    def compose(self) -> ComposeResult:
+        width = max(len(name) for name, _ in self.fields) + 2
+        text = "\n".join(f"{name:<{width}}{value}" for name, value in self.fields)
+        with VerticalScroll(classes="dialog employee-card") as box:
+            box.border_title = self.fields[0][1]
+            yield Static(text, id="employee-card-text", markup=False)
+        yield KeyFooter()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

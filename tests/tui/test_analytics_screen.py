@@ -1,0 +1,82 @@
+"""The dashboard's Analytics (F8, or the command palette): last month's employees with
+their ranks, sorted by any metric, month by month, and an employee's card."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from fsm_tui.screens.analytics import AnalyticsScreen, EmployeeCard
+from fsm_tui.widgets.line_table import LineTable
+from tests.tui.conftest import SIZE, build_app, palette, settle, wait_until
+
+
+def _lines(app) -> list[tuple]:
+    return [line.cells for line in app.screen.query_one("#analytics-lines", LineTable).lines]
+
+
+def _text(cell) -> str:
+    return cell[0] if isinstance(cell, tuple) else cell
+
+
+@pytest.mark.asyncio
+async def test_last_months_employees_ranked_sorted_and_their_card(demo_url):
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: bool(_lines(app)), what="the employees")
+        screen = app.screen
+        assert isinstance(screen, AnalyticsScreen)
+        box = screen.query_one(".analytics")
+        assert "01.10.2026 – 31.10.2026" in str(box.border_subtitle)  # "now" is 26.11.2026
+        lines = _lines(app)
+        m = screen.page.report.ranked_of
+        assert len([c for c in lines if _text(c[1]).endswith(f"/{m}")]) == m
+        closed = [int(_text(c[1]).split()[0]) for c in lines[:m]]
+        assert closed == sorted(closed, reverse=True)  # by closed orders, most first
+        await pilot.press("s")  # by SLA violations: the rank column goes 1, ... up
+        await settle(pilot)
+        ranks = [int(_text(c[2]).split()[-1].split("/")[0]) for c in _lines(app)[:m]]
+        assert ranks == sorted(ranks)
+        first = _text(_lines(app)[0][0])
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, EmployeeCard)
+        card = str(app.screen.query_one("#employee-card-text", Static).render())
+        assert "Closed orders" in card
+        assert f"of {m})" in card
+        assert first.split()[0] in card
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AnalyticsScreen)
+        await pilot.press("left_square_bracket")
+        await wait_until(
+            pilot,
+            lambda: "01.09.2026 – 30.09.2026" in str(box.border_subtitle),
+            what="September",
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, AnalyticsScreen)
+
+
+@pytest.mark.asyncio
+async def test_the_palette_opens_it(demo_url):
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await palette(pilot, "analytics")
+        assert isinstance(app.screen, AnalyticsScreen)
+
+
+def test_the_analytics_section_snapshot(snap_compare, sqlite_demo_url):
+    from tests.tui.conftest import snap
+
+    assert snap(snap_compare, sqlite_demo_url, "f8")
+
+
+def test_the_employee_card_snapshot(snap_compare, sqlite_demo_url):
+    from tests.tui.conftest import snap
+
+    assert snap(snap_compare, sqlite_demo_url, "f8", "enter")
