@@ -228,6 +228,14 @@ def employees(
             "first_time_fix, react, resolve, revenue.",
         ),
     ] = "closed",
+    gps: Annotated[
+        bool,
+        typer.Option(
+            "--gps",
+            help="Also what the phones say (--json, --nl): verified arrivals, hours on site "
+            "and kilometres, ranked among those tracked. Reads every fix of the period.",
+        ),
+    ] = False,
 ) -> None:
     """Each employee's closed orders, SLA violations, hours, rating, first-time fix, times
     and revenue, with their rank "N of M" among the active employees."""
@@ -252,7 +260,9 @@ def employees(
         if pdf:
             _pdf(session, scope, pdf)
             return
-        report = employee_report(session=session, period=scope.period, filters=scope.filters)
+        report = employee_report(
+            session=session, period=scope.period, filters=scope.filters, gps=gps
+        )
     report.rows.sort(
         key=lambda r: (not r.active, r.ranks.get(sort) or 10**6, r.employee.casefold())
     )
@@ -315,7 +325,9 @@ def employee(
         if pdf:
             _pdf(session, scope, pdf)
             return
-        report = employee_report(session=session, period=scope.period, filters=scope.filters)
+        report = employee_report(
+            session=session, period=scope.period, filters=scope.filters, gps=True
+        )
     assert person.id is not None
     row = report.row(person.id)
     if row is None:

@@ -413,3 +413,53 @@ def test_visits_and_day_json(db_url, db, world, sent, check_in):
     assert "Иванов" in table
     bad = invoke(db_url, "gps", "visits", "--date", "31.02.2026", code=1)
     assert bad.stderr.count("\n") == 1
+
+
+# --- analytics: what the phones say of a period ---------------------------------------
+
+
+def test_the_employee_report_sums_gps_days_and_ranks_the_tracked(db, world, sent):
+    from fsm_core.services.analytics import Period, employee_report
+    from fsm_core.services.settings import load
+
+    # the same day as the day report's, and a day before with one more arrival
+    day_before = Track(T0 - timedelta(days=1)).drive((-1000, 0), (0, 0)).stay(0, 0, 30)
+    t = Track(T0).drive((-3000, 0), (0, 0)).stay(0, 0, 60)
+    t.drive((0, 0), (2000, 0)).stay(2000, 0, 5)
+    store(db, world.ivanov.id, day_before.points + t.points)
+    with db.transaction() as s:
+        planning.add_visit(
+            session=s,
+            order_id=sent["order"].id,
+            start=T0 - timedelta(days=1),
+            end=T0 - timedelta(days=1) + timedelta(minutes=60),
+            employee_id=world.ivanov.id,
+            actor="t",
+            allow_past=True,
+        )
+    with db.reader() as s:
+        period = Period(DAY - timedelta(days=1), DAY + timedelta(days=3), load(session=s).tz)
+        plain = employee_report(session=s, period=period)
+        report = employee_report(session=s, period=period, gps=True)
+        by_day = [
+            gps.day_report(session=s, day=d, employee_ids=[world.ivanov.id])[0]
+            for d in (DAY - timedelta(days=1), DAY)
+        ]
+    assert plain.row(world.ivanov.id).gps is None  # not read unless asked for
+    ivanov, petrov = report.row(world.ivanov.id), report.row(world.petrov.id)
+    assert ivanov.gps is not None
+    assert petrov.gps is None  # no phone: not ranked on what it did not say
+    assert ivanov.gps.days_tracked == 2  # days still to come are not read
+    assert ivanov.gps.arrivals == 2
+    assert ivanov.gps.on_site_minutes == sum(r.on_site_minutes for r in by_day)
+    assert ivanov.gps.km == pytest.approx(sum(r.km for r in by_day))
+    assert 5.9 <= ivanov.gps.km <= 6.1  # 1 km the day before, 3 + 2 km that day
+    record = ivanov.as_json(report.ranked_of)
+    assert (record["arrivals"], record["arrivals_rank"], record["km_rank"]) == (2, 1, 1)
+    assert "arrivals" not in petrov.as_json(report.ranked_of)
+    from fsm_core.services.analytics.tables import employee_card
+
+    card = dict(employee_card(report, ivanov, "ru"))
+    assert card["Прибытий по GPS"] == f"2  (1 из {report.ranked_of})"
+    assert card["Километров (GPS)"].startswith(("5,9", "6,0", "6,1"))
+    assert "Прибытий по GPS" not in dict(employee_card(report, petrov, "ru"))

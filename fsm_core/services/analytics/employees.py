@@ -57,6 +57,7 @@ from fsm_core.services.analytics.common import (
     to_decimal,
     violated,
 )
+from fsm_core.services.analytics.gps_stats import GPS_METRICS, GpsStats, gps_ranks, gps_stats
 
 METRICS: dict[str, tuple[str, str, str]] = {
     # key: (best: high|low, English name, Russian name)
@@ -92,6 +93,7 @@ class EmployeeStats:
     resolve_seconds: float | None = None
     revenue: Decimal = Decimal("0.00")
     ranks: dict[str, int | None] = field(default_factory=dict)
+    gps: GpsStats | None = None  # read when asked for, and when the phones said anything
 
     @property
     def sla_violated_share(self) -> Decimal | None:
@@ -139,7 +141,16 @@ class EmployeeStats:
             "revenue": str(self.revenue),
             "revenue_rank": self.ranks.get("revenue"),
             "ranked_of": ranked_of if self.active else None,
+            **self._gps_json(),
         }
+
+    def _gps_json(self) -> dict[str, Any]:
+        if self.gps is None:
+            return {}
+        found: dict[str, Any] = self.gps.as_json()
+        for metric in GPS_METRICS:
+            found[f"{metric}_rank"] = self.ranks.get(metric)
+        return found
 
 
 def _num(value: Decimal | None) -> float | None:
@@ -173,10 +184,13 @@ def employee_report(
     filters: Filters = NO_FILTERS,
     first_time_fix_days: int | None = None,
     prior_weight: Decimal | None = None,
+    gps: bool = False,
 ) -> EmployeeReport:
     """The figures of every active employee (and of any inactive one with work in the
     period) and their ranks among the active ones. The settings ``first_time_fix_days``
-    and ``rating_prior_weight`` are read unless given."""
+    and ``rating_prior_weight`` are read unless given. ``gps``: also what the phones say
+    (verified arrivals, hours on site, kilometres; see :mod:`.gps_stats`), ranked among
+    the active employees tracked in the period."""
     from fsm_core.services.settings import load
 
     if first_time_fix_days is None or prior_weight is None:
@@ -349,6 +363,14 @@ def employee_report(
         ranks = competition_ranks(by_employee, best=METRICS[metric][0])
         for r in active:
             r.ranks[metric] = ranks[r.employee_id]
+    if gps:
+        tracked = gps_stats(
+            session=session, period=period, employee_ids=[r.employee_id for r in rows]
+        )
+        for r in rows:
+            r.gps = tracked.get(r.employee_id)
+        for employee_id, places in gps_ranks(tracked, [r.employee_id for r in active]).items():
+            people[employee_id].ranks.update(places)
     rows.sort(key=lambda r: (not r.active, r.ranks.get("closed") or 0, r.employee.casefold()))
     return EmployeeReport(
         period=period,

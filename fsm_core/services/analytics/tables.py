@@ -5,7 +5,7 @@ read from what a person types."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -274,6 +274,34 @@ def employee_card(report: EmployeeReport, row: EmployeeStats, lang: str) -> list
             t("Revenue on acts", "Выручка по актам"),
             f"{cell_text(row.revenue, 'money', lang)}{ranked('revenue')}",
         ),
+        *_gps_lines(row, ranked, t),
+    ]
+
+
+def _gps_lines(
+    row: EmployeeStats, ranked: Callable[[str], str], t: Callable[[str, str], str]
+) -> list[tuple[str, str]]:
+    """What the phones say, when they said anything in the period."""
+    if row.gps is None:
+        return []
+    from fsm_core.formatting import number
+
+    gps = row.gps
+    lang = t("en", "ru")
+
+    def tenths(value: float) -> str:
+        return number(Decimal(str(value)), lang=lang, digits=1)
+
+    return [
+        (
+            t("Verified arrivals (GPS)", "Прибытий по GPS"),
+            f"{gps.arrivals}{ranked('arrivals')}",
+        ),
+        (
+            t("Hours on site (GPS)", "Часов на объектах (GPS)"),
+            f"{tenths(gps.on_site_hours)}{ranked('on_site_hours')}",
+        ),
+        (t("Kilometres (GPS)", "Километров (GPS)"), f"{tenths(round(gps.km, 1))}{ranked('km')}"),
     ]
 
 
