@@ -1,0 +1,163 @@
+"""Stand-ins for what notifications go to, started by the tests and the benchmark.
+
+- :class:`Gateway`: a real HTTP server in a thread standing in for an SMS or messenger
+  gateway behind Apprise's ``json://``. It keeps every payload it accepted (with the
+  ``key`` field and ``X-Idempotency-Key`` header the sender adds) and fails on purpose:
+  ``fail_share`` of the calls answer 500, ``hang_share`` of them hang for ``hang`` seconds
+  (longer than the client waits: a time-out) and then answer 504, or ``down`` fails every
+  call. Which call fails is drawn from a seeded random generator, so a run repeats.
+- :class:`MailServer`: aiosmtpd's SMTP server on a free port, keeping what arrived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Accepted:
+    path: str
+    payload: dict[str, Any]
+    header_key: str | None
+
+    @property
+    def key(self) -> str:
+        return str(self.payload.get("key"))
+
+
+@dataclass
+class Gateway:
+    fail_share: float = 0.0
+    hang_share: float = 0.0
+    hang: float = 1.5
+    down: bool = False
+    seed: int = 19
+    accepted: list[Accepted] = field(default_factory=list)
+    calls: int = 0
+    failures: int = 0
+    hangs: int = 0
+    plain: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.seed)
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, body: bytes = b"{}") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(body)
+                self.close_connection = True
+
+            def do_GET(self) -> None:  # the reference: a plain request, no work
+                with gateway._lock:
+                    gateway.plain += 1
+                self._answer(200, b"ok")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with gateway._lock:
+                    gateway.calls += 1
+                    draw = gateway._random.random()
+                    if gateway.down or draw < gateway.fail_share:
+                        gateway.failures += 1
+                        verdict = "fail"
+                    elif draw < gateway.fail_share + gateway.hang_share:
+                        gateway.hangs += 1
+                        verdict = "hang"
+                    else:
+                        verdict = "ok"
+                        gateway.accepted.append(
+                            Accepted(
+                                self.path,
+                                json.loads(body or b"{}"),
+                                self.headers.get("X-Idempotency-Key"),
+                            )
+                        )
+                if verdict == "fail":
+                    self._answer(500, b'{"error": "on purpose"}')
+                elif verdict == "hang":
+                    time.sleep(gateway.hang)
+                    with contextlib.suppress(OSError):  # the client gave up long ago
+                        self._answer(504)
+                else:
+                    self._answer(200)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 256
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def url(self, path: str = "/sms/{phone}", **params: str) -> str:
+        """The Apprise URL of this gateway (``rto``: seconds the client waits for an answer)."""
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        return f"json://127.0.0.1:{self.port}{path}" + (f"?{query}" if query else "")
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return [a.key for a in self.accepted]
+
+    def __enter__(self) -> Gateway:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class MailServer:
+    """aiosmtpd on a free local port; ``messages`` are what arrived, parsed."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Message] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        server = self
+
+        class Handler:
+            async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+                server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                server.messages.append(
+                    message_from_bytes(envelope.original_content, policy=default_policy)
+                )
+                return "250 OK"
+
+        with socket.socket() as probe:  # a free port (the controller checks it by connecting)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> MailServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.controller.stop()
