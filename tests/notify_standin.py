@@ -41,7 +41,12 @@ class Gateway:
     fail_share: float = 0.0
     hang_share: float = 0.0
     hang: float = 1.5
+    delay: float = 0.0
+    """seconds every accepted call takes"""
     down: bool = False
+    give_up_after: int = 3
+    """a message that failed this often goes through (a transient failure ends), so that a
+    run's outcome does not hang on the draws; 0: no limit"""
     seed: int = 19
     accepted: list[Accepted] = field(default_factory=list)
     calls: int = 0
@@ -52,6 +57,7 @@ class Gateway:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._random = random.Random(self.seed)
+        self._failed: dict[str, int] = {}
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,9 +83,20 @@ class Gateway:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                payload = json.loads(body or b"{}")
+                key = str(payload.get("key"))
                 with gateway._lock:
                     gateway.calls += 1
                     draw = gateway._random.random()
+                    tries = gateway._failed.get(key, 0)
+                    if (
+                        not gateway.down
+                        and gateway.give_up_after
+                        and tries >= gateway.give_up_after
+                    ):
+                        draw = 1.0
+                    if draw < gateway.fail_share + gateway.hang_share or gateway.down:
+                        gateway._failed[key] = tries + 1
                     if gateway.down or draw < gateway.fail_share:
                         gateway.failures += 1
                         verdict = "fail"
@@ -91,7 +108,7 @@ class Gateway:
                         gateway.accepted.append(
                             Accepted(
                                 self.path,
-                                json.loads(body or b"{}"),
+                                payload,
                                 self.headers.get("X-Idempotency-Key"),
                             )
                         )
@@ -102,7 +119,10 @@ class Gateway:
                     with contextlib.suppress(OSError):  # the client gave up long ago
                         self._answer(504)
                 else:
-                    self._answer(200)
+                    if gateway.delay:
+                        time.sleep(gateway.delay)
+                    with contextlib.suppress(OSError):  # a sender killed meanwhile
+                        self._answer(200)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
