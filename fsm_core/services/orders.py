@@ -882,7 +882,8 @@ def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor:
     audit.record_created(session, entity="order", key=order.number, values=values)
     from fsm_core.services.notify import outbox
 
-    outbox.order_received(session=session, order=order)  # in this transaction: rolled back, never sent
+    # in this transaction: a creation rolled back sends nothing
+    outbox.order_received(session=session, order=order)
     return order
 
 

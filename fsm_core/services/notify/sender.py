@@ -305,6 +305,9 @@ def deliver(
     up to ``limit`` due rows, send them with ``workers`` threads, confirm each as its
     channel answers. ``now`` (default: the clock) is when the pass happens: what is due,
     the quiet hours, when the next attempts fall."""
+    from fsm_core.access import demand
+
+    demand(database.principal, "notify.send")  # in quiet hours too: refused, not idle
     at = now or clock.now()
     report = Report()
     with database.reader() as session:
