@@ -417,3 +417,20 @@ def test_a_sender_killed_mid_batch_resends_only_what_was_not_confirmed(db, db_ur
         doubled = {k for k, n in Counter(gateway.keys()).items() if n > 1}
         assert not doubled & confirmed
         assert len(doubled) <= 4  # only what was in flight (two workers) when it died
+
+
+def test_what_a_sender_could_not_begin_within_its_claim_goes_back_untried(db, world):
+    with Gateway(delay=1.0) as gateway:
+        _configure(db, world, gateway=gateway, notify_quiet_hours="")
+        for _ in range(6):
+            _order(world)
+        # a claim of 1 s: messages are begun within 0.8 s of it, the first two (two
+        # workers, a second each); the rest are not begun, and wait for the next pass
+        report = notify.deliver(db, now=NOW, workers=2, lease=timedelta(seconds=1))
+        assert report.sent == 2
+        rows = _rows(db)
+        untried = [r for r in rows if r.state == "pending"]
+        assert len(untried) == 4
+        assert all(r.attempts == 0 and r.claimed_until is None for r in untried)
+        assert notify.deliver_all(db, now=NOW).sent == 4  # at once, not after a backoff
+        assert sorted(gateway.keys()) == sorted(r.key for r in rows)

@@ -156,20 +156,26 @@ class Outcome:
     item: Claimed
     error: str | None = None
     permanent: bool = False
+    skipped: bool = False
+    """not tried: the claim ran out before its turn came; released for the next pass"""
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.skipped
 
 
 @requires("notify.send")
 def confirm(*, session: Session, outcomes: Iterable[Outcome], now: datetime) -> tuple[int, int]:
     """Record what the channels answered; returns (retries scheduled, given up)."""
     sent: list[int] = []
+    released: list[int] = []
     changes: list[dict[str, Any]] = []
     retried = failed = 0
     for outcome in outcomes:
         item = outcome.item
+        if outcome.skipped:
+            released.append(item.id)
+            continue
         if outcome.ok:
             sent.append(item.id)
             continue
@@ -201,6 +207,10 @@ def confirm(*, session: Session, outcomes: Iterable[Outcome], now: datetime) -> 
                 claimed_until=None,
                 last_error=None,
             )
+        )
+    if released:
+        session.execute(
+            update(Notification).where(Notification.id.in_(released)).values(claimed_until=None)
         )
     for row in changes:  # few: the failures of one wave
         row_id = row.pop("id")
@@ -265,7 +275,11 @@ def _senders(values: company_settings.CompanySettings) -> dict[str, Send]:
     return {EMAIL: email, APPRISE: apprise}
 
 
-def _attempt(send: Send | None, item: Claimed, outgoing: Outgoing | str) -> Outcome:
+def _attempt(
+    send: Send | None, item: Claimed, outgoing: Outgoing | str, deadline: float
+) -> Outcome:
+    if time.monotonic() > deadline:  # another sender may have this row by now
+        return Outcome(item, skipped=True)
     if isinstance(outgoing, str):  # the template could not be rendered
         return Outcome(item, outgoing, permanent=False)
     if send is None:
@@ -321,13 +335,17 @@ def deliver(
     if not batch:
         return report
     senders = _senders(values)
+    # a message is begun only well within the claim, so that no other sender can have
+    # taken it meanwhile (a slow mail server: 30 s a step); the rest go back to the queue
+    deadline = time.monotonic() + lease.total_seconds() * 0.8
     cache: dict[Path, str] = {}
     folder = values["notify_templates"]
     pending: set[Future[Outcome]] = set()
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(batch)))) as pool:
         for item in batch:
             outgoing = _outgoing(item, folder, cache)
-            pending.add(pool.submit(_attempt, senders.get(item.channel), item, outgoing))
+            send = senders.get(item.channel)
+            pending.add(pool.submit(_attempt, send, item, outgoing, deadline))
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             time.sleep(0.005)  # let a few more finish: one transaction confirms them all
@@ -338,7 +356,7 @@ def deliver(
             report.sent += sum(1 for o in outcomes if o.ok)
             report.retried += retried
             report.failed += failed
-            report.errors.extend(f"{o.item.key}: {o.error}" for o in outcomes if not o.ok)
+            report.errors.extend(f"{o.item.key}: {o.error}" for o in outcomes if o.error)
             if on_confirmed is not None:
                 on_confirmed(outcomes)
     return report
