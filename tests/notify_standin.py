@@ -153,10 +153,13 @@ class Gateway:
 class MailServer:
     """aiosmtpd on a free local port; ``messages`` are what arrived, parsed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, login: tuple[str, str] | None = None) -> None:
+        """``login``: the server asks for this user and password (AUTH PLAIN/LOGIN)."""
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult
 
         self.messages: list[Message] = []
+        self.logins: list[str] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         server = self
 
@@ -171,7 +174,21 @@ class MailServer:
         with socket.socket() as probe:  # a free port (the controller checks it by connecting)
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+        def authenticate(
+            server_: Any, session: Any, envelope: Any, mechanism: str, auth: Any
+        ) -> Any:
+            user, password = auth.login.decode(), auth.password.decode()
+            ok = login is not None and (user, password) == login
+            if ok:
+                self.logins.append(user)
+            return AuthResult(success=ok, handled=False)
+
+        extra: dict[str, Any] = {}
+        if login is not None:
+            extra = {"authenticator": authenticate, "auth_required": True}
+            extra["auth_require_tls"] = False  # a local test server has no certificate
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **extra)
 
     @property
     def url(self) -> str:

@@ -434,3 +434,21 @@ def test_what_a_sender_could_not_begin_within_its_claim_goes_back_untried(db, wo
         assert all(r.attempts == 0 and r.claimed_until is None for r in untried)
         assert notify.deliver_all(db, now=NOW).sent == 4  # at once, not after a backoff
         assert sorted(gateway.keys()) == sorted(r.key for r in rows)
+
+
+def test_the_mail_server_s_login_is_given_from_the_url(db, world):
+    with MailServer(login=("notify@svc.example.ru", "p@ss:word")) as mail:
+        _configure(db, world, notify_quiet_hours="")
+        refused = f"smtp://notify%40svc.example.ru:wrong@127.0.0.1:{mail.port}"
+        with db.transaction() as s:
+            settings.set_value(session=s, key="smtp_url", value=refused)
+        _order(world)
+        report = notify.deliver(db, now=NOW)
+        assert report.retried == 1
+        assert "refused the login" in _rows(db)[0].last_error
+        right = f"smtp://notify%40svc.example.ru:p%40ss%3Aword@127.0.0.1:{mail.port}"
+        with db.transaction() as s:
+            settings.set_value(session=s, key="smtp_url", value=right)
+        assert notify.deliver(db, now=NOW + timedelta(minutes=1)).sent == 1
+        assert mail.logins == ["notify@svc.example.ru"]
+        assert len(mail.messages) == 1
