@@ -37,6 +37,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "settings": ("fsm_cli.settings", "app"),
     "gps": ("fsm_cli.gps", "app"),
     "serve": ("fsm_cli.serve", "app"),
+    "notify": ("fsm_cli.notify", "app"),
     "map": ("fsm_cli.map", "app"),
     "db": ("fsm_cli.db", "app"),
 }

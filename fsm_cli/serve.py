@@ -79,6 +79,16 @@ def serve(
             "together (0: it writes what gathered while it wrote the last batch).",
         ),
     ] = 0,
+    notify_interval: Annotated[
+        int,
+        typer.Option(
+            "--notify-every",
+            min=0,
+            max=3600,
+            help="Seconds between passes of the notification sender (0: none; then run "
+            "`fsm notify run` elsewhere).",
+        ),
+    ] = 30,
     access_log: Annotated[
         bool, typer.Option("--access-log", help="Print a line for every request.")
     ] = False,
@@ -101,7 +111,7 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     config = uvicorn.Config(
-        make_app(database, batch_window=batch_ms / 1000),
+        make_app(database, batch_window=batch_ms / 1000, notify_interval=notify_interval),
         http="httptools",
         loop="asyncio",
         lifespan="on",

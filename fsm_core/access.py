@@ -139,6 +139,10 @@ _PERMISSIONS = [
        admin=ALL, dispatcher=ALL, viewer=ALL, technician=OWN, customer=OWN),
     _p("ratings.give", "rate finished orders", "оценивать выполненные заявки",
        admin=ALL, customer=OWN),
+    _p("notify.read", "see notifications to customers", "видеть уведомления заказчикам",
+       admin=ALL, dispatcher=ALL, viewer=ALL),
+    _p("notify.send", "send and retry notifications to customers",
+       "отправлять и повторять уведомления заказчикам", admin=ALL, dispatcher=ALL),
     # the company
     _p("settings.read", "read the company's settings", "читать настройки компании",
        admin=ALL, dispatcher=ALL, storekeeper=ALL, technician=ALL, viewer=ALL, customer=ALL),

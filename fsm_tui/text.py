@@ -119,6 +119,11 @@ UI: dict[str, tuple[str, str]] = {
     "order.info": ("Details", "Сведения"),
     "order.position": ("Position", "Позиция"),
     "order.arrival": ("Arrival", "Прибытие"),
+    "order.notifications": ("Notifications", "Уведомления"),
+    "status.failed_notifications": (
+        "⚠ {count} notification(s) failed",
+        "⚠ не доставлено уведомлений: {count}",
+    ),
     "conflict.title": (
         "Someone else changed this order (you edited version {mine}, it is now {theirs}). "
         "Nothing was saved; your edits are still in the form.",

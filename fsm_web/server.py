@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fsm_core.db import Database
+from fsm_web.notify_task import NotifySender
 from fsm_web.routes import customer, gps
 from fsm_web.safety import SECURITY_HEADERS, SecurityHeaders, plain
 from fsm_web.writer import FixWriter
@@ -54,18 +55,23 @@ def make_app(
     batch_window: float = 0.0,
     max_batch: int = 2000,
     secret: bytes | None = None,
+    notify_interval: float = 30.0,
 ) -> Starlette:
-    """The web application on ``database``; its fix writer lives as long as the app.
+    """The web application on ``database``; its fix writer and its notification sender
+    (a pass every ``notify_interval`` seconds; 0: none) live as long as the app.
     ``secret`` signs the customer pages' CSRF tokens (default: the data folder's
     ``web-secret``)."""
     writer = FixWriter(database, window=batch_window, max_batch=max_batch)
+    sender = NotifySender(database, interval=notify_interval)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await writer.start()
+        await sender.start()
         try:
             yield
         finally:
+            await sender.stop()
             await writer.stop()
 
     app = Starlette(
@@ -79,6 +85,7 @@ def make_app(
         lifespan=lifespan,
     )
     app.state.writer = writer
+    app.state.notify = sender
     app.state.database = database
     app.state.site = customer.Site(database, secret=secret)
     return app

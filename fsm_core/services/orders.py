@@ -880,6 +880,10 @@ def create_order(*, session: Session, data: OrderCreate | dict[str, Any], actor:
 
     values = {k: v for k, v in row.items() if k != "number"}
     audit.record_created(session, entity="order", key=order.number, values=values)
+    from fsm_core.services.notify import outbox
+
+    # in this transaction: a creation rolled back sends nothing
+    outbox.order_received(session=session, order=order)
     return order
 
 

@@ -144,7 +144,10 @@ _after_move: list[AfterMove] = []
 
 # Modules whose rules react to moves; imported on the first move, as _RULE_MODULES are, so
 # that `fsm orders move` releases reservations without loading the stock module up front.
-_AFTER_MOVE_MODULES: tuple[str, ...] = ("fsm_core.services.stock",)
+_AFTER_MOVE_MODULES: tuple[str, ...] = (
+    "fsm_core.services.stock",
+    "fsm_core.services.notify.outbox",  # "on the way" and "done" to the customer's contact
+)
 
 
 def register_after_move(hook: AfterMove) -> AfterMove:

@@ -4,10 +4,13 @@ columns by stage. Keys create, assign, move and open orders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Select
 
 from fsm_core.services.order_queries import OrderFilter
@@ -19,6 +22,7 @@ from fsm_tui.widgets.filter_bar import OPEN, FilterBar
 from fsm_tui.widgets.kanban import KanbanBoard
 from fsm_tui.widgets.order_table import OrderTable
 from fsm_tui.widgets.stage_counts import StageCounts
+from fsm_tui.widgets.status_line import StatusLine
 
 Row = dict[str, Any]
 
@@ -82,6 +86,7 @@ class BoardScreen(SectionScreen):
             self.table.load(self.filter_bar.filters())
         if self.AUTO_REFRESH:
             self.set_interval(self.AUTO_REFRESH, self._minute_refresh)
+        self._count_failed_notifications()
 
     def catalog_ready(self, catalog: Catalog) -> None:
         self.filter_bar.set_catalog(catalog)
@@ -112,13 +117,36 @@ class BoardScreen(SectionScreen):
             self.kanban.reload(focus_id=focus_id)
 
     def _minute_refresh(self) -> None:  # not _auto_refresh: Textual's DOMNode has that name
+        self._count_failed_notifications()
         if self.fsm.live_state != "on" and self.fsm.catalog is not None:
             self._reload()
+
+    # --- notifications that failed: a count in the status line -----------------------------
+
+    @dataclass
+    class FailedNotifications(Message):
+        count: int
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="board-notify")
+    def _count_failed_notifications(self) -> None:
+        from fsm_core.services import notify
+
+        backend = self.fsm.backend
+        if backend.database.principal.scope("notify.read") is None:
+            return  # a technician's or a storekeeper's board: not theirs to see
+        with backend.reader() as session:
+            count = notify.failed_count(session=session)
+        self.post_message(self.FailedNotifications(count))
+
+    def on_board_screen_failed_notifications(self, message: FailedNotifications) -> None:
+        for line in self.query(StatusLine):
+            line.failed_notifications = message.count
 
     def on_filter_bar_changed(self, message: FilterBar.Changed) -> None:
         self._show(message.filters)
 
     def orders_changed(self, message: OrdersChanged) -> None:
+        self._count_failed_notifications()
         if self.fsm.catalog is not None:
             self._reload(focus_id=message.focus_id)
 

@@ -133,7 +133,19 @@ def read_order(
     details = order_queries.order_details(session=session, order=order, now=now)
     details["gps"] = order_gps(session=session, order_id=order_id, lang=lang, now=now)
     history = order_queries.history_lines(session=session, order_id=order_id, lang=lang, tz=tz)
+    details["notifications"] = _notifications(session, order_id)
     return details, history
+
+
+def _notifications(session: Any, order_id: int) -> list[Any]:
+    """The notifications sent (or being sent) to the order's contact, oldest first; none
+    for whoever may not see them."""
+    from fsm_core.access import principal_of
+    from fsm_core.services import notify
+
+    if principal_of(session).scope("notify.read") is None:
+        return []
+    return notify.list_notifications(session=session, order_id=order_id)[::-1]
 
 
 @dataclass
@@ -750,9 +762,29 @@ class OrderScreen(FsmScreen):
             table.add_row(t("order.position", lang), place.position)
             if place.arrival is not None:
                 table.add_row(t("order.arrival", lang), place.arrival)
+        for n, sent in enumerate(d.get("notifications") or []):  # only when there are any
+            table.add_row(t("order.notifications", lang) if n == 0 else "", self._notice(sent))
         info = self.query_one("#order-info", Static)
         info.update(table)
         info.border_title = t("order.info", lang)
+
+    def _notice(self, n: Any) -> Text:
+        """``принята · email · отправлено 26.11 12:01`` (failed ones in red, with why)."""
+        from fsm_core.services.notify.queries import EVENT_NAMES, STATE_NAMES
+
+        lang, tz, now = self.lang, self.catalog.tz, self.fsm.backend.now()
+        ru = lang == "ru"
+        event = EVENT_NAMES.get(n.event, (n.event, n.event))[ru]
+        state = STATE_NAMES.get(n.state, (n.state, n.state))[ru]
+        when = n.sent_at if n.state == "sent" else n.next_attempt_at
+        line = Text(f"{event} · {n.channel} · ")
+        style = {"sent": "green", "failed": "bold red"}.get(n.state, "yellow")
+        line.append(state, style=style)
+        if when is not None:
+            line.append(f" {moment(when, tz, lang=lang, now=now)}")
+        if n.state == "failed" and n.last_error:
+            line.append(f" ({cells.one_line(n.last_error)[:40]})", style="dim")
+        return line
 
     def _show_history(self, history: list[HistoryLine]) -> None:
         """The rows :func:`~fsm_core.services.order_queries.history_lines` makes (names,

@@ -29,6 +29,8 @@ class StatusLine(Static):
 
     section: reactive[str] = reactive("")
     live: reactive[str] = reactive("off")
+    failed_notifications: reactive[int] = reactive(0)
+    """notifications to customers that gave up (``fsm notify list --failed``); shown when any"""
 
     def __init__(self, *, lang: str, database_url: str, user: str, company: str = "") -> None:
         super().__init__(id="status-line")
@@ -51,6 +53,9 @@ class StatusLine(Static):
     def render(self) -> str:
         lang = self.lang
         left = " · ".join(x for x in (self.section, self.company) if x)
+        if self.failed_notifications:
+            failed = t("status.failed_notifications", lang, count=self.failed_notifications)
+            left = f"{left} · {failed}" if left else failed
         live = t(f"live.{self.live}", lang) if f"live.{self.live}" else self.live
         right = (
             f"{t('status.db', lang)} {database_label(self.database_url)} · "
@@ -59,6 +64,8 @@ class StatusLine(Static):
         width = self.size.width or 120
         if len(left) + len(right) + 3 > width:  # 80 columns: the company is on the act
             left = self.section
+            if self.failed_notifications:  # what needs someone's attention stays
+                left += f" · ⚠ {self.failed_notifications}"
         if len(left) + len(right) + 3 > width:  # and the database in the tooltip
             right = f"{self.user} · {t('status.live', lang)}: {live}"
         gap = max(width - len(left) - len(right) - 2, 1)

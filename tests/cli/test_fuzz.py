@@ -43,7 +43,7 @@ NEVER = {
     "--show-completion": "prints a shell script; nothing of fsm runs",
 }
 # Options given last, whatever else was drawn, so that a call cannot wait for ever.
-BOUNDED = {("chat", "watch"): ["--timeout", "0.05"]}
+BOUNDED = {("chat", "watch"): ["--timeout", "0.05"], ("notify", "run"): ["--once"]}
 
 # Argument values are never absolute paths or '..': the fuzz runs as whoever runs the
 # tests (root in CI), and an output option must not write outside the test's folder. NUL

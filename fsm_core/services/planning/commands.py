@@ -25,6 +25,7 @@ from fsm_core.models import (
 )
 from fsm_core.services import orders as order_service
 from fsm_core.services import settings as company_settings
+from fsm_core.services.notify import outbox as notify_outbox
 from fsm_core.services.planning.loading import _visit_views
 from fsm_core.services.planning.views import MAX_VISIT, PAST_TOLERANCE, VisitView
 from fsm_core.services.stages import load_workflow
@@ -184,6 +185,7 @@ def add_visit(
     session.flush()
     _follow(session, order, employee_id=employee_id, crew_id=crew_id, actor=actor)
     _sync_window(session, order, actor=actor)
+    notify_outbox.visit_planned(session=session, visit=visit)
     return visit
 
 
@@ -244,6 +246,7 @@ def move_visit(
     )
     if not changed:
         return visit
+    start_end = (visit.start_at, visit.end_at)
     visit.start_at, visit.end_at = new_start, end
     visit.employee_id, visit.crew_id = new_employee, new_crew
     _history(session, order, actor=actor, old=old, new=_visit_text(who, new_start, end))
@@ -255,6 +258,8 @@ def move_visit(
         ) from None
     _follow(session, order, employee_id=new_employee, crew_id=new_crew, actor=actor)
     _sync_window(session, order, actor=actor)
+    if (visit.start_at, visit.end_at) != start_end:  # another time: the customer is told
+        notify_outbox.visit_planned(session=session, visit=visit)
     return visit
 
 
