@@ -48,7 +48,7 @@ class GpsStats:
         }
 
 
-def may_read_gps(session: Session) -> bool:
+def _may_read_gps(session: Session) -> bool:
     """Positions are the gps.read permission's, whoever may read reports (a storekeeper
     reads reports, not where the technicians are)."""
     return principal_of(session).scope("gps.read") is not None
@@ -69,7 +69,7 @@ def gps_stats(
     from fsm_core.services.gps.visits import How
 
     ids = sorted(set(employee_ids))
-    if not ids or not may_read_gps(session):
+    if not ids or not _may_read_gps(session):
         return {}
     now = now or clock.now()
     found: dict[int, GpsStats] = {}
