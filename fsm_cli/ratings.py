@@ -131,6 +131,10 @@ def rating_text(value: "Decimal", lang: str) -> str:
     return number(value, lang=lang)
 
 
+RATING_STYLE = {"low": "bold red", "fair": "yellow", "good": "green"}
+
+
 def rating_style(value: "Decimal") -> str:
-    """Red below 3 (unhappy), yellow below 4, green otherwise."""
-    return "bold red" if value < 3 else "yellow" if value < 4 else "green"
+    from fsm_core.services.order_feedback import rating_level
+
+    return RATING_STYLE[rating_level(value)]

@@ -11,6 +11,7 @@ ratings (a storekeeper) sees no rating.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -35,6 +36,13 @@ class OrderFeedback:
             return None
         own = ("number", "customer", "object", "assignee")
         return {k: v for k, v in self.rating.as_json().items() if k not in own}
+
+
+@open_to_all  # arithmetic on a number the caller has
+def rating_level(mean: Decimal) -> str:
+    """How a rating reads, for the views' colours: ``low`` below 3 (an unhappy customer,
+    what ``ratings list --at-most`` looks for), ``fair`` below 4, else ``good``."""
+    return "low" if mean < 3 else "fair" if mean < 4 else "good"
 
 
 @open_to_all  # what the user's own roles allow
