@@ -27,6 +27,7 @@ SUB_APPS: dict[str, tuple[str, str]] = {
     "act": ("fsm_cli.work", "act_app"),
     "plan": ("fsm_cli.plan", "app"),
     "chat": ("fsm_cli.chat", "app"),
+    "ratings": ("fsm_cli.ratings", "app"),
     "users": ("fsm_cli.users", "app"),
     "audit": ("fsm_cli.audit", "app"),
     "labels": ("fsm_cli.labels", "app"),

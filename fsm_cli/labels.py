@@ -102,3 +102,37 @@ def vcard(
             name = employee.external_id or f"employee-{employee.id}"
             save_card_png(card, folder / f"{name}.png")
         output.done(f"Wrote {len(cards)} QR image(s) to {folder}/.")
+
+
+@app.command("revoke")
+def revoke(
+    objects: Annotated[
+        list[str],
+        typer.Argument(help="Objects: name, inventory or serial number, external id."),
+    ],
+) -> None:
+    """Stop an object's printed labels working at once (a stolen or torn-off label): its
+    passport gets a new link; print new labels for it."""
+    from fsm_cli.context import say as _t
+    from fsm_core.services import lookup, passports
+    from fsm_core.services import settings as company_settings
+
+    with STATE.transaction() as session:
+        chosen = [lookup.resolve_object(session=session, ref=o) for o in objects]
+        chosen = list({o.id: o for o in chosen}.values())  # one object named twice
+        base = company_settings.load(session=session)["passport_base_url"]
+        urls = []
+        for obj in chosen:
+            assert obj.id is not None
+            rotated = passports.rotate_token(session=session, object_id=obj.id)
+            urls.append((rotated.name, passports.passport_url(base, rotated.passport_token)))
+    for name, url in urls:
+        output.plain(url)
+        output.done(
+            _t(
+                f"{name}: the labels printed before no longer work; print new ones "
+                f"(fsm labels objects --object ... -o labels.pdf).",
+                f"{name}: напечатанные ранее этикетки больше не работают; напечатайте новые "
+                f"(fsm labels objects --object ... -o labels.pdf).",
+            )
+        )

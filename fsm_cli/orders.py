@@ -6,6 +6,7 @@ import typer
 
 from fsm_cli import output
 from fsm_cli.context import STATE, company
+from fsm_cli.context import say as _t
 from fsm_cli.options import IfVersion, Json, JsonLines, Limit, Offset, Search
 
 if TYPE_CHECKING:
@@ -176,15 +177,44 @@ def _print_board(
 def show(number: Number, json_: Json = False) -> None:
     """Show one order with its customer, object, deadlines and allowed next stages."""
     from fsm_core.services import lookup, order_queries
+    from fsm_core.services.order_feedback import order_feedback
 
     with STATE.reader() as session:
         order = lookup.resolve_order(session=session, ref=number)
         details = order_queries.order_details(session=session, order=order)
+        feedback = order_feedback(session=session, order_id=order.id)
         settings = company(session)
+    if feedback.link_wanted:  # its first look: the link is made, once
+        with STATE.transaction() as session:
+            feedback = order_feedback(session=session, order_id=order.id, make_link=True)
+    details["rating"] = feedback.rating_json()
+    details["status_url"] = feedback.status_url
     if json_:
         output.emit_json(details)
         return
     _print_details(details, settings)
+
+
+def _rating_line(rating: dict[str, Any] | None, lang: str) -> Any:
+    """``4,67 (оперативность 5, точность 4, общение 5) «comment»``, coloured by the mean."""
+    if rating is None:
+        return None
+    from decimal import Decimal
+
+    from rich.text import Text
+
+    from fsm_cli.ratings import rating_style, rating_text
+    from fsm_core.services.ratings import SCORE_NAMES, SCORES
+
+    mean = Decimal(str(rating["rating"]))
+    line = Text(rating_text(mean, lang), style=rating_style(mean))
+    scores = ", ".join(
+        f"{SCORE_NAMES[name][1 if lang == 'ru' else 0]} {rating[name]}" for name in SCORES
+    )
+    line.append(f" ({scores})")
+    if rating.get("comment"):
+        line.append(f" «{rating['comment']}»" if lang == "ru" else f' "{rating["comment"]}"')
+    return line
 
 
 def _print_details(d: dict[str, Any], settings: Any) -> None:
@@ -231,6 +261,8 @@ def _print_details(d: dict[str, Any], settings: Any) -> None:
             (label("sla", lang), sla_name(d["sla_status"], lang)),
             (label("sla_calendar", lang), d.get(f"sla_calendar_{lang}")),
             (label("closed", lang), t(d["closed_at"])),
+            (_t("Rating", "Оценка"), _rating_line(d.get("rating"), lang)),
+            (_t("Status page", "Страница статуса"), d.get("status_url")),
             (label("external_id", lang), d.get("external_id")),
             (label("version", lang), d["version"]),
             (
@@ -242,6 +274,55 @@ def _print_details(d: dict[str, Any], settings: Any) -> None:
         ],
         title=f"{label('orders', lang)[:-1] if lang == 'en' else 'Заявка'} {d['number']}",
     )
+
+
+@app.command("link")
+def link(
+    number: Number,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Give the order a new link: the one sent before stops working at once.",
+        ),
+    ] = False,
+) -> None:
+    """Print the address of the order's status page (the link the customer is sent)."""
+    from fsm_core.errors import InvalidInput
+    from fsm_core.services import lookup, status_links
+    from fsm_core.services.order_feedback import order_feedback
+    from fsm_core.services.passports import placeholder_in_use
+
+    with STATE.transaction() as session:
+        order = lookup.resolve_order(session=session, ref=number)
+        if replace:
+            status_links.replace_link(session=session, order_id=order.id)
+        url = order_feedback(session=session, order_id=order.id, make_link=True).status_url
+        if url is None:
+            raise InvalidInput(
+                f"order {order.number} has no status link yet: a dispatcher makes it "
+                f"(fsm orders link {order.number})",
+                ru=f"у заявки {order.number} ещё нет ссылки на статус: её создаёт диспетчер "
+                f"(fsm orders link {order.number})",
+            )
+        example = placeholder_in_use(session=session)
+    output.plain(url)
+    if example:
+        output.done(
+            _t(
+                "Warning: the link leads to the example address; set yours first: "
+                "fsm settings set passport_base_url https://.../p",
+                "Внимание: ссылка ведёт на адрес-пример; сначала задайте свой: "
+                "fsm settings set passport_base_url https://.../p",
+            )
+        )
+    if replace:
+        output.done(
+            _t(
+                f"Order {order.number}: a new status link; the old one no longer works.",
+                f"Заявка {order.number}: новая ссылка на статус; прежняя больше не работает.",
+            )
+        )
 
 
 @app.command("history")

@@ -44,6 +44,31 @@ PATHS = {
     "cancelled": ["cancelled"],
 }
 
+# the requests the customers' contacts sent themselves, from the QR passport on the object
+QR_ORDERS = frozenset({"DEMO-020", "DEMO-059", "DEMO-069", "DEMO-074"})
+
+# the customers' ratings of finished orders: promptness, accuracy, communication, the
+# comment, and how many hours after the work was done they rated it. Mostly good, a few
+# unhappy ones with their reasons (the analytics rank the technicians by them).
+RATINGS: dict[str, tuple[int, int, int, str | None, float]] = {
+    "DEMO-066": (5, 5, 5, "Всё быстро и аккуратно, спасибо!", 3),
+    "DEMO-087": (5, 4, 5, None, 20),
+    "DEMO-049": (4, 5, 4, None, 6),
+    "DEMO-060": (2, 3, 2, "Ждали техника два дня, течь так и капала", 2),
+    "DEMO-073": (5, 5, 4, "Мастер всё объяснил и показал, что почистил", 26),
+    "DEMO-023": (4, 4, 5, None, 4),
+    "DEMO-022": (5, 5, 5, "Камера снова держит +2 °C", 1.5),
+    "DEMO-063": (3, 4, 2, "Никто не перезвонил, о приезде узнали от охраны", 8),
+    "DEMO-052": (5, 4, 4, None, 30),
+    "DEMO-057": (5, 5, 5, None, 5),
+    "DEMO-035": (4, 5, 5, "Хорошая работа", 12),
+    "DEMO-036": (4, 4, 4, None, 7),
+    "DEMO-082": (1, 2, 2, "Приехали без запчастей, пришлось вызывать второй раз", 3),
+    "DEMO-081": (5, 5, 4, None, 18),
+    "DEMO-053": (4, 3, 4, "Шумит меньше, но не совсем перестал", 9),
+    "DEMO-074": (5, 5, 5, "Отправили заявку с телефона по QR-коду — очень удобно", 2),
+}
+
 
 def default_directory() -> Path:
     """``data/demo`` of the source tree this package runs from."""
@@ -111,10 +136,12 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
             session=session, data={k: _none(v) for k, v in row.items()}
         ).id
     contacts: dict[str, int] = {}
+    contact_names: dict[str, str] = {}
     for row in _rows(directory, "contacts.csv"):
         data: dict[str, Any] = {k: _none(v) for k, v in row.items() if k != "customer"}
         data["company_id"] = companies[row["customer"]]
         contacts[row["external_id"]] = parties.create_contact(session=session, data=data).id
+        contact_names[row["external_id"]] = row["full_name"]
     employees: dict[str, Any] = {}
     for row in _rows(directory, "employees.csv"):
         data = {k: _none(v) for k, v in row.items()}
@@ -142,6 +169,7 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
         object_ids[row["external_id"]] = objects.create_object(session=session, data=data).id
 
     count = 0
+    finished: dict[str, tuple[int, datetime, str]] = {}  # rated ones: id, done at, who
     for row in _rows(directory, "orders.csv"):
         created = _when(row["created_at"], tz, "created_at") + shift
         planned = (
@@ -150,8 +178,10 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
             else None
         )
         assignee = employees[row["assignee"]] if row["assignee"] else None
-        _replay_order(
+        who = contact_names.get(row["contact"], DISPATCHER)
+        replayed = _replay_order(
             session,
+            qr_by=who if row["external_id"] in QR_ORDERS else None,
             row=row,
             created=min(created, now),
             planned=planned,
@@ -164,6 +194,9 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
             crew_id=crews[row["crew"]] if row["crew"] else None,
         )
         count += 1
+        if row["external_id"] in RATINGS and replayed[1] is not None:
+            finished[row["external_id"]] = (replayed[0], replayed[1], who)
+    rated = _rate_orders(session, finished, now=now)
     stock_counts = _load_stock(session, directory, employees=employees, shift=shift, now=now, tz=tz)
     plan_counts = load_planning_and_chat_demo(
         session, employees=employees, contacts=contacts, crews=crews, now=now
@@ -176,6 +209,7 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
         "objects": len(object_ids),
         "orders": count,
         "checklists": checklists,
+        "ratings": rated,
         **stock_counts,
         **plan_counts,
     }
@@ -294,7 +328,9 @@ def _replay_order(
     assignee_id: int | None,
     technician: str,
     crew_id: int | None,
-) -> None:
+    qr_by: str | None = None,
+) -> tuple[int, datetime | None]:
+    """Replay one order's life; its id and when its work was done (None: not done)."""
     with clock.frozen(created):
         order = orders.create_order(
             session=session,
@@ -307,13 +343,14 @@ def _replay_order(
                 "external_id": row["external_id"],
                 "planned_start": planned,
                 "planned_end": planned + timedelta(hours=2) if planned else None,
-                "source": "import",
+                "source": "qr" if qr_by else "import",
             },
-            actor=DISPATCHER,
+            actor=qr_by or DISPATCHER,
         )
+    assert order.id is not None
     path = PATHS[row["stage"]]
     if not path:
-        return
+        return order.id, None
     span = timedelta(hours=float(row["work_hours"])) if row["work_hours"] else (now - created) * 0.8
     steps = {
         "assigned": min(timedelta(minutes=20), span * 0.1),
@@ -344,6 +381,30 @@ def _replay_order(
             orders.move_order(session=session, order_id=order.id, stage=stage, actor=actor)
             if stage == "in_progress":
                 _answer_checklists(session, order.id, technician)
+    done = min(created + steps["done"], now) if "done" in path else None
+    return order.id, done
+
+
+def _rate_orders(
+    session: Session, finished: dict[str, tuple[int, datetime, str]], *, now: datetime
+) -> int:
+    """The customers' ratings (:data:`RATINGS`) of the orders done, each some hours after
+    the work, as their contact gave it."""
+    from fsm_core.services import ratings
+
+    for external_id, (order_id, done_at, who) in finished.items():
+        promptness, accuracy, communication, comment, hours = RATINGS[external_id]
+        with clock.frozen(min(done_at + timedelta(hours=hours), now)):
+            ratings.rate(
+                session=session,
+                order_id=order_id,
+                promptness=promptness,
+                accuracy=accuracy,
+                communication=communication,
+                comment=comment,
+                actor=who,
+            )
+    return len(finished)
 
 
 # --- execution: checklists, work, signatures ---------------------------------------------

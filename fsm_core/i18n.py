@@ -143,6 +143,7 @@ SOURCE_NAMES: dict[str, tuple[str, str]] = {
     "import": ("import", "импорт"),
     "passport": ("QR passport", "QR-паспорт"),
     "checklist": ("checklist", "чек-лист"),
+    "qr": ("the customer, by QR code", "заказчик по QR-коду"),
 }
 
 # Monday first, as date.weekday() counts: the short names every screen and document uses

@@ -422,13 +422,14 @@ class FsmApp(App[None]):
     def _read_order(self, order_id: int, task: tuple[str, str] | None, catalog: Catalog) -> None:
         """Read the order, then make its screen with it (:class:`OrderRead`): the screen is
         built and drawn once, with the order's fields, instead of empty and then again."""
-        from fsm_tui.screens.order import read_order
+        from fsm_tui.screens.order import make_link, read_order
 
         worker = get_current_worker()
         with self.backend.reader() as session:
             loaded = read_order(
                 session, order_id, now=self.backend.now(), lang=self.lang, tz=catalog.tz
             )
+        make_link(self.backend, order_id, loaded[0])
         if not worker.is_cancelled:
             self.post_message(OrderRead(order_id, task, loaded))
 

@@ -39,6 +39,23 @@ def one_line(text: str | None) -> str:
     return " ".join(terminal_safe(text or "").split())
 
 
+QR_MARK = "▦"
+"""Beside an order's number: the customer sent it themselves, from the QR code on the
+object's passport (source ``qr``)."""
+
+
+def from_qr(row: Mapping[str, Any]) -> bool:
+    return row.get("source") == "qr"
+
+
+def number_cell(row: Mapping[str, Any], width: int) -> tuple[str, str]:
+    """The order's number cut to ``width`` and, for a customer's QR request, the mark
+    after it that the cut never takes: (number part, mark part), together ``width``."""
+    if not from_qr(row) or width < 3:
+        return fit(row["number"], width), ""
+    return fit(row["number"], width - 2), f" {QR_MARK}"
+
+
 def crit(code: str, lang: str) -> str:
     return criticality_name(code, lang)
 

@@ -124,6 +124,14 @@ UI: dict[str, tuple[str, str]] = {
         "⚠ {count} notification(s) failed",
         "⚠ не доставлено уведомлений: {count}",
     ),
+    "order.rating": ("Rating", "Оценка"),
+    "order.scores": (
+        "promptness {promptness}\naccuracy {accuracy}\ncommunication {communication}",
+        "оперативность {promptness}\nточность {accuracy}\nобщение {communication}",
+    ),
+    "order.comment": ("Comment", "Комментарий"),
+    "order.status_link": ("Status page", "Страница статуса"),
+    "order.from_qr": ("the customer, by QR code", "заказчик по QR-коду"),
     "conflict.title": (
         "Someone else changed this order (you edited version {mine}, it is now {theirs}). "
         "Nothing was saved; your edits are still in the form.",

@@ -218,7 +218,7 @@ def rating_of(*, session: Session, order_id: int) -> RatingView | None:
     return found[0] if found else None
 
 
-@requires("ratings.read")
+@requires("ratings.read", scoped=True)  # a technician's or customer's own: order_filter
 def list_ratings(
     *,
     session: Session,

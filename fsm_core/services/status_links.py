@@ -58,6 +58,18 @@ def link_url(*, session: Session, order_id: int) -> str:
     return status_url(base, link.token)
 
 
+@requires("orders.read", scoped=True)
+def current_url(*, session: Session, order_id: int) -> str | None:
+    """The address of the order's status page when it has a link already, else None: a
+    read that makes nothing (for a reader's session, or a user whose database login may
+    not write links)."""
+    link = session.get(StatusLink, order_id)
+    if link is None:
+        return None
+    base = company_settings.load(session=session)["passport_base_url"]
+    return status_url(base, link.token)
+
+
 @requires("orders.edit", scoped=True)
 def replace_link(*, session: Session, order_id: int) -> StatusLink:
     """A new token for the order: the link sent before stops working at once."""

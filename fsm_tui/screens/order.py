@@ -39,11 +39,12 @@ from textual.widgets import (
 )
 
 from fsm_core.errors import Conflict, FsmError
-from fsm_core.formatting import due_time, local_time, moment, sla_for
+from fsm_core.formatting import due_time, local_time, moment, number, sla_for
 from fsm_core.i18n import criticality_name, label, sla_name
 from fsm_core.models import Criticality, Order
 from fsm_core.services import order_queries, orders
 from fsm_core.services.gps.order_view import OrderGps, order_gps
+from fsm_core.services.order_feedback import OrderFeedback, order_feedback, rating_level
 from fsm_core.services.order_queries import HistoryLine
 from fsm_core.timeparse import parse_datetime
 from fsm_core.values import format_phone
@@ -132,6 +133,7 @@ def read_order(
         raise NotFound("order", f"#{order_id}")
     details = order_queries.order_details(session=session, order=order, now=now)
     details["gps"] = order_gps(session=session, order_id=order_id, lang=lang, now=now)
+    details["feedback"] = order_feedback(session=session, order_id=order_id)
     history = order_queries.history_lines(session=session, order_id=order_id, lang=lang, tz=tz)
     details["notifications"] = _notifications(session, order_id)
     return details, history
@@ -146,6 +148,23 @@ def _notifications(session: Any, order_id: int) -> list[Any]:
     if principal_of(session).scope("notify.read") is None:
         return []
     return notify.list_notifications(session=session, order_id=order_id)[::-1]
+
+
+RATING_STYLE = {"low": "bold red", "fair": "bold yellow", "good": "bold green"}
+
+
+def rating_style(mean: Any) -> str:
+    return RATING_STYLE[rating_level(mean)]
+
+
+def make_link(backend: Any, order_id: int, details: Details) -> None:
+    """The order's status link, made when it has none and this user makes links (the
+    first time anyone who changes orders opens it), so that the screen shows it from its
+    first frame (in a worker, after :func:`read_order`)."""
+    feedback: OrderFeedback | None = details.get("feedback")
+    if feedback is not None and feedback.link_wanted:
+        with backend.transaction() as session:
+            details["feedback"] = order_feedback(session=session, order_id=order_id, make_link=True)
 
 
 @dataclass
@@ -380,6 +399,7 @@ class OrderScreen(FsmScreen):
         backend = self.fsm.backend
         with backend.reader() as session:
             details, history = self._read(session)
+        make_link(backend, self.order_id, details)
         self.post_message(Loaded(details, history))
 
     def _read(self, session: Any) -> tuple[Details, list[HistoryLine]]:
@@ -720,7 +740,15 @@ class OrderScreen(FsmScreen):
         style = {"ok": "green", "at_risk": "bold yellow", "violated": "bold red"}.get(status, "")
         header = Text()
         header.append(t("order.title", lang, number=d["number"]), style="bold")
+        if d.get("source") == "qr":
+            header.append(f" {cells.QR_MARK}", style="bold")
         header.append(f" · {catalog.stage_name(d['stage'], lang)}")
+        feedback: OrderFeedback | None = d.get("feedback")
+        rating = feedback.rating if feedback is not None else None
+        if rating is not None:
+            mean = number(rating.rating, lang=lang)
+            header.append(" · ")
+            header.append(f"★ {mean}", style=rating_style(rating.rating))
         header.append(f" · {d.get('assignee') or d.get('crew') or '—'}")
         header.append(f" · SLA {sla_name(d['sla_status'], lang)}: ")
         header.append(sla, style=style)
@@ -735,7 +763,7 @@ class OrderScreen(FsmScreen):
         table = Table.grid(padding=(0, 1))
         table.add_column(style="dim", no_wrap=True)
         table.add_column(overflow="fold")
-        rows = [
+        rows: list[tuple[str, str | Text]] = [
             ("number", d["number"]),
             ("stage", catalog.stage_name(d["stage"], lang)),
             ("assignee", d.get("assignee") or "—"),
@@ -749,13 +777,39 @@ class OrderScreen(FsmScreen):
             ("location_hint", d.get("location_hint") or "—"),
             ("phone", format_phone(d["contact_phone"]) if d.get("contact_phone") else "—"),
             ("closed", when(d.get("closed_at"))),
+        ]
+        if d.get("source") == "qr":  # the customer sent it from the object's QR passport
+            rows.insert(
+                [k for k, _ in rows].index("created") + 1,
+                ("source", f"{cells.QR_MARK} {t('order.from_qr', lang)}"),
+            )
+        for key, value in rows:
+            table.add_row(label(key, lang), value)
+        # the customer's side: their rating (once given) and their order's status page
+        if rating is not None:
+            shown = Text(f"★ {number(rating.rating, lang=lang)}", style=rating_style(rating.rating))
+            scores = t(
+                "order.scores",
+                lang,
+                promptness=rating.promptness,
+                accuracy=rating.accuracy,
+                communication=rating.communication,
+            )
+            shown.append(f"\n{scores}", style="dim")
+            table.add_row(t("order.rating", lang), shown)
+            if rating.comment:
+                comment = cells.one_line(rating.comment)
+                quoted = f"«{comment}»" if lang == "ru" else f"“{comment}”"
+                table.add_row(t("order.comment", lang), Text(quoted, style="italic"))
+        if feedback is not None and feedback.status_url:
+            table.add_row(t("order.status_link", lang), feedback.status_url)
+        for key, value in (
             ("version", str(d["version"])),
             (
                 "allowed_stages",
                 ", ".join(catalog.stage_name(c, lang) for c in d.get("allowed_stages", [])) or "—",
             ),
-        ]
-        for key, value in rows:
+        ):
             table.add_row(label(key, lang), value)
         place: OrderGps | None = d.get("gps")
         if place is not None:  # only when its people are tracked: else as it always was

@@ -254,7 +254,8 @@ class KanbanBoard(WorkerErrors, HorizontalScroll):
         stage = self.catalog.stage(row["stage_code"])
         sla, status = sla_for(row, stage, self.backend.now(), lang, parts=1)
         card = Text(no_wrap=True, overflow="ellipsis")
-        self._line(card, (row["number"], "bold"), (sla, SLA_STYLE.get(status, "")), width)
+        number = f"{row['number']} {cells.QR_MARK}" if cells.from_qr(row) else row["number"]
+        self._line(card, (number, "bold"), (sla, SLA_STYLE.get(status, "")), width)
         card.append("\n" + cells.fit(row.get("customer") or "", width).rstrip())
         where = row.get("object") or cells.one_line(row.get("description"))
         card.append("\n" + cells.fit(where, width).rstrip())

@@ -56,7 +56,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("number", "number", 8),
+    Column("number", "number", 9),  # 26-0087 ▦: a customer's QR request
     Column("created", "created", 12),
     Column("stage", "stage", 13),
     Column("criticality", "crit", 8),
@@ -118,6 +118,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
         "order-table--cursor-blurred",
         "order-table--pending",
         "order-table--number",
+        "order-table--qr",
         "order-table--crit-high",
         "order-table--crit-critical",
         "order-table--crit-low",
@@ -566,6 +567,7 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
             "description": (cells.one_line(row.get("description")), None),
         }
         values = [by_key[c.key] for c in self.columns]
+        number_at = next((i for i, c in enumerate(self.columns) if c.key == "number"), -1)
         body_style = line_style
         if finished:
             finished_style = self.get_component_rich_style("order-table--finished")
@@ -575,6 +577,13 @@ class OrderTable(WorkerErrors, cells.LineDrawn, ScrollView, can_focus=True):
             if i:
                 segments.append(Segment(" ", body_style))
             cell_style = body_style + _foreground(style) if style is not None else body_style
+            if i == number_at:
+                number, mark = cells.number_cell(row, w)
+                segments.append(Segment(number, cell_style))
+                if mark:
+                    qr = self.get_component_rich_style("order-table--qr")
+                    segments.append(Segment(mark, body_style + _foreground(qr)))
+                continue
             segments.append(Segment(self._fit(text, w), cell_style))
         used = sum(widths) + len(widths) - 1
         if used < width:

@@ -30,6 +30,10 @@ COMMANDS: list[tuple[tuple[str, ...], set[str]]] = [
     (("orders", "show", "{own}"), EVERYONE),  # Иванов's order is СМ-Трейд's
     (("orders", "show", "{other}"), {A, D, S, V}),
     (("orders", "history", "{own}"), EVERYONE),
+    # the status link is made by those who change orders; the others see it once made
+    (("orders", "link", "{own}"), {A, D}),
+    (("orders", "link", "{other}", "--replace"), {A, D}),
+    (("ratings", "list"), {A, D, T, V, C}),  # a technician's and a customer's own
     # a customer's contact asks from the object's QR passport (fsm serve), not by naming
     # customers: the directory is not theirs to read
     (("orders", "create", "-c", "СМ-Трейд", "-d", "Течёт кран"), {A, D}),
@@ -55,6 +59,7 @@ COMMANDS: list[tuple[tuple[str, ...], set[str]]] = [
     (("stages", "list"), EVERYONE),
     (("export", "companies", "-o", "{tmp}/companies.csv"), {A, D, S, V}),
     (("labels", "objects", "--customer", "СМ-Трейд", "-o", "{tmp}/labels.pdf"), {A, D}),
+    (("labels", "revoke", "O-SMT-NEV"), {A, D}),
     (("gps", "devices", "list"), {A}),
     (("db", "backup", "{tmp}/backup.fsmbak"), {A}),
 ]

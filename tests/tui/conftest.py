@@ -50,6 +50,19 @@ def act_folder_fixed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FSM_ACT_DIR", "/srv/fsm/acts")
 
 
+@pytest.fixture(autouse=True)
+def status_links_numbered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening an order makes its status link (the dispatcher's first look): numbered
+    tokens instead of random ones, so screenshots show the same link every run."""
+    from itertools import count
+
+    numbers = count(1)
+    monkeypatch.setattr(
+        "fsm_core.services.status_links.new_link_token",
+        lambda: f"TestLink{next(numbers):014d}",
+    )
+
+
 @pytest.fixture
 def demo_url(with_demo: None, db_url: str) -> str:
     """A fresh database with the demo company, on each back-end in turn."""
