@@ -49,8 +49,10 @@ from fsm_core.services.stages import (
     StageView,
     Workflow,
     after_move_hooks,
+    drop_after_order_saved,
     guards,
     load_workflow,
+    run_after_order_saved,
 )
 
 
@@ -945,6 +947,7 @@ def _save(session: Session, order: Order, expected_version: int | None) -> Order
     try:
         session.flush()
     except StaleDataError:
+        drop_after_order_saved(session)
         # this session's transaction is spoilt; read what won on a connection of its own
         reader = session.get_bind().execution_options(fsm_begin="DEFERRED")
         with Session(reader) as fresh:
@@ -955,6 +958,7 @@ def _save(session: Session, order: Order, expected_version: int | None) -> Order
             current_version=current.version if current else -1,
             current=snapshot(current) if current else None,
         ) from None
+    run_after_order_saved(session)
     return order
 
 

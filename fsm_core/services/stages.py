@@ -157,6 +157,28 @@ def register_after_move(hook: AfterMove) -> AfterMove:
     return hook
 
 
+_AFTER_SAVE = "fsm_after_order_saved"
+
+
+def after_order_saved(session: Session, action: Callable[[], object]) -> None:
+    """Run ``action`` once the order being changed is written (in the same transaction),
+    not now: an after-move rule that reads the database or flushes would write the order
+    halfway through its change — a second UPDATE, a second version, and a concurrent
+    writer's conflict raised where nobody turns it into a :class:`Conflict`."""
+    session.info.setdefault(_AFTER_SAVE, []).append(action)
+
+
+def run_after_order_saved(session: Session) -> None:
+    """What :func:`after_order_saved` deferred, in order (the order services call it once
+    the order is flushed)."""
+    for action in session.info.pop(_AFTER_SAVE, []):
+        action()
+
+
+def drop_after_order_saved(session: Session) -> None:
+    session.info.pop(_AFTER_SAVE, None)
+
+
 def after_move_hooks() -> tuple[AfterMove, ...]:
     import importlib
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from fsm_core import clock
+from fsm_core.models import Order
 from fsm_core.models.customer import Notification
 from fsm_core.services import notify, orders, parties, settings
 from fsm_core.services.notify import sender, templates
@@ -92,6 +94,22 @@ def test_a_rolled_back_change_queues_nothing_a_committed_one_queues_its_rows(db,
     payload = json.loads(by_channel["email"].payload)
     assert payload["number"] == order.number
     assert payload["status_url"].startswith("https://svc.example.ru/s/")
+
+
+def test_queuing_a_notification_changes_the_order_once_per_move(db, world):
+    """The outbox is written beside the move, not by flushing the order halfway through
+    it: a second UPDATE would count as a second change (its version), and a dispatcher
+    editing the order meanwhile would be told someone else changed it twice."""
+    _configure(db, world, smtp_url="smtp://127.0.0.1:2525")  # queued, never sent here
+    order = _order(world, assignee_id=world.ivanov.id)
+    versions = [order.version]
+    for minutes, stage in enumerate(("en_route", "in_progress", "done"), start=1):
+        with clock.frozen(NOW + timedelta(minutes=minutes)), db.transaction() as s:
+            orders.move_order(session=s, order_id=order.id, stage=stage, actor="t")
+        with db.reader() as s:
+            versions.append(s.get(Order, order.id).version)
+    assert versions == [1, 2, 3, 4]
+    assert {r.event for r in _rows(db, order_id=order.id)} >= {"en_route", "done"}
 
 
 def test_each_event_is_queued_once_per_occurrence(db, world):

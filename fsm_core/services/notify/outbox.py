@@ -24,7 +24,7 @@ from fsm_core.models import Company, Contact, Order, ServiceObject
 from fsm_core.models.customer import NotificationEvent, NotificationState, StatusLink
 from fsm_core.models.planning import Visit
 from fsm_core.services import settings as company_settings
-from fsm_core.services.stages import StageView, register_after_move
+from fsm_core.services.stages import StageView, after_order_saved, register_after_move
 
 EMAIL, APPRISE = "email", "apprise"
 CHANNELS = (EMAIL, APPRISE)
@@ -208,7 +208,6 @@ def _en_route(session: Session, order: Order) -> int:
     from fsm_core.services import arrival
 
     assert order.id is not None
-    session.flush()
     found = arrival.estimate(session=session, order_id=order.id)
     now = clock.now()
     visit_id = session.execute(
@@ -246,10 +245,12 @@ DONE_CATEGORY = "done"
 
 
 def _after_move(session: Session, order: Order, src: StageView, dst: StageView, actor: str) -> None:
+    # queued once the order is written: the queue reads the database (and may make the
+    # status link), which must not write the order halfway through its move
     if dst.code == EN_ROUTE_STAGE:
-        _en_route(session, order)
+        after_order_saved(session, lambda: _en_route(session, order))
     elif dst.category == DONE_CATEGORY and src.category != DONE_CATEGORY:
-        _done(session, order)
+        after_order_saved(session, lambda: _done(session, order))
 
 
 register_after_move(_after_move)
