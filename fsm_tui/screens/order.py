@@ -3,7 +3,8 @@
 **Order** (its fields, editable, and what the core derives: stage, SLA, deadlines, where)
 first and **History** (the change log) last; between them the features' tabs, each an
 :class:`OrderTab` in :data:`ORDER_TABS` (a pane factory that gets the order id and the app),
-in the reference product's order: Checklists, Execution, Act, Messages, Materials. The
+in the reference product's order: Checklists, Execution, Act, Messages, Materials;
+after History, Analytics (:data:`AFTER_HISTORY`). The
 panes live in :mod:`fsm_tui.tabs`.
 
 Saving sends only the fields the user changed, with the version the screen loaded. When
@@ -54,6 +55,7 @@ from fsm_tui.messages import OrdersChanged, PositionsArrived
 from fsm_tui.screens.base import FsmScreen
 from fsm_tui.screens.modal import error_field
 from fsm_tui.tabs.act import ActPane
+from fsm_tui.tabs.analytics import AnalyticsPane
 from fsm_tui.tabs.base import OrderPane
 from fsm_tui.tabs.checklists import ChecklistPane
 from fsm_tui.tabs.execution import ExecutionPane
@@ -92,6 +94,11 @@ ORDER_TABS: list[OrderTab] = [
     OrderTab("materials", *UI["tab.materials"], MaterialsPane),
 ]
 """Feature tabs, in the reference product's order."""
+
+AFTER_HISTORY: list[OrderTab] = [
+    OrderTab("analytics", *UI["tab.analytics"], AnalyticsPane),
+]
+"""Tabs after History, which keeps the number it had (7) before they came."""
 
 # the editable fields, in the form's order, with their labels
 FIELDS: tuple[tuple[str, str], ...] = (
@@ -208,10 +215,10 @@ class OrderScreen(FsmScreen):
         Binding("ctrl+pageup", "next_tab(-1)", "Previous tab", show=False, id="order.prev_tab"),
         # a tab by its number, as the tab bar shows it (digits type into a field when one
         # has the focus; alt+digits do not reach the app in every terminal)
-        Binding("1", "tab(1)", "Tabs", key_display="1…7", id="order.tab_1"),
+        Binding("1", "tab(1)", "Tabs", key_display="1…8", id="order.tab_1"),
         *(
             Binding(str(n), f"tab({n})", f"Tab {n}", show=False, id=f"order.tab_{n}")
-            for n in range(2, 8)
+            for n in range(2, 9)
         ),
     ]
 
@@ -338,6 +345,8 @@ class OrderScreen(FsmScreen):
                 yield TabPane(f"{n} {tab.title(lang)}", id=f"tab-{tab.id}")
             with TabPane(f"{len(ORDER_TABS) + 2} {t('tab.history', lang)}", id="tab-history"):
                 yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+            for n, tab in enumerate(AFTER_HISTORY, start=len(ORDER_TABS) + 3):
+                yield TabPane(f"{n} {tab.title(lang)}", id=f"tab-{tab.id}")
         app = self.fsm
         status = StatusLine(lang=lang, database_url=app.backend.display_url, user=app.backend.user)
         status.section = t("section.board", lang)
@@ -872,7 +881,12 @@ class OrderScreen(FsmScreen):
         self._load()
 
     def _tab_ids(self) -> list[str]:
-        return ["tab-order", *(f"tab-{tab.id}" for tab in ORDER_TABS), "tab-history"]
+        return [
+            "tab-order",
+            *(f"tab-{tab.id}" for tab in ORDER_TABS),
+            "tab-history",
+            *(f"tab-{tab.id}" for tab in AFTER_HISTORY),
+        ]
 
     def action_tab(self, n: int) -> None:
         """The n-th tab, counting from 1 (Order), with the focus in it: the tab's own keys
@@ -917,7 +931,9 @@ class OrderScreen(FsmScreen):
         """A feature's pane is made when its tab is first shown: opening an order builds
         the form only, not five panes the user may never look at."""
         pane = event.pane
-        tab = next((tab for tab in ORDER_TABS if f"tab-{tab.id}" == pane.id), None)
+        tab = next(
+            (tab for tab in (*ORDER_TABS, *AFTER_HISTORY) if f"tab-{tab.id}" == pane.id), None
+        )
         if tab is not None and not pane.children:
             await pane.mount(tab.make(self.order_id, self.fsm))
         if pane.id is not None and self._focus_wanted == pane.id:
