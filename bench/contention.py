@@ -100,16 +100,16 @@ def worker(args: argparse.Namespace) -> None:
     from sqlmodel import select
 
     from fsm_core.db import Database
-    from fsm_core.models import Employee, ServiceObject
+    from fsm_core.identity import establish
+    from fsm_core.models import AppUser, Employee, ServiceObject
     from fsm_core.services import chat, orders
-    from fsm_core.services.users import resolve_actor
 
     rng = random.Random(args.index)
-    database = Database(args.worker)
+    database = Database(args.worker, identify=establish)  # who runs it, as `fsm` would
     with database.reader() as session:
         objects = [(o.id, o.customer_id) for o in session.exec(select(ServiceObject)).all()]
         employees = [e.id for e in session.exec(select(Employee)).all() if e.active]
-        user = resolve_actor(session=session, name=None)
+        user = session.get(AppUser, database.principal.user_id)
         session.expunge(user)
     actor = f"dispatcher-{args.index}"
     state: dict[str, int] = {}
