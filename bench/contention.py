@@ -76,6 +76,20 @@ if Staging is not None:
                 json.dump([began[0], committed[0] if committed else now, now], fh)
 
     Staging.publish, Staging.close = publish, close
+    turns = []
+    real_turn = getattr(Staging, "write_turn", None)
+    if real_turn is not None:  # an fsm whose import writes its orders ahead (SQLite)
+
+        def write_turn(self, write):
+            began_turn = time.time()
+            try:
+                return real_turn(self, write)
+            finally:
+                turns.append([time.time() - began_turn, self.held[-1] if self.held else 0.0])
+                with open(window + ".turns", "w") as fh:
+                    json.dump(turns, fh)
+
+        Staging.write_turn = write_turn
 if search_index is not None:
     real_catch_up = search_index.catch_up
 
@@ -334,6 +348,15 @@ def main() -> None:
                     f"{indexed - end:.1f} s; {len(after)} actions began meanwhile, the "
                     f"longest wait {max(after, default=0):.2f} s"
                 )
+        turns_file = Path(str(window) + ".turns")
+        if turns_file.exists():
+            turns = json.loads(turns_file.read_text())
+            whole, held = [t[0] for t in turns], [t[1] for t in turns]
+            print(
+                f"  orders written ahead in {len(turns)} short transactions: the write lock "
+                f"held p50 {pct(held, 50):.3f} s, max {max(held):.3f} s; with the wait for "
+                f"it and the pause after, p50 {pct(whole, 50):.3f} s, max {max(whole):.3f} s"
+            )
         longest = sorted(records, key=lambda r: -r["wait"])[:5]
         print(
             "  longest waits (s after the import started; it ended at "

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from fsm_core.errors import DatabaseUnavailable, InvalidInput, SchemaOutOfDate
 
-HEAD = "0013"
+HEAD = "0014"
 
 _HERE = Path(__file__).resolve().parent
 
