@@ -85,7 +85,9 @@ if Staging is not None:
             try:
                 return real_turn(self, write)
             finally:
-                turns.append([time.time() - began_turn, self.held[-1] if self.held else 0.0])
+                turns.append(
+                    [time.time() - began_turn, self.held[-1] if self.held else 0.0, began_turn]
+                )
                 with open(window + ".turns", "w") as fh:
                     json.dump(turns, fh)
 
@@ -356,6 +358,32 @@ def main() -> None:
                 f"  orders written ahead in {len(turns)} short transactions: the write lock "
                 f"held p50 {pct(held, 50):.3f} s, max {max(held):.3f} s; with the wait for "
                 f"it and the pause after, p50 {pct(whole, 50):.3f} s, max {max(whole):.3f} s"
+            )
+            # when the import held the lock: each turn's (it ends with a pause as long as
+            # it held the lock, at least 20 ms), and the publishing
+            locked = [
+                (at + took - max(0.02, h) - h, at + took - max(0.02, h)) for took, h, at in turns
+            ]
+            if window.exists():
+                start, end, _ = json.loads(window.read_text())
+                locked.append((start, end))
+
+            def overlaps(r: dict) -> bool:
+                return any(r["at"] < b and r["at"] + r["wait"] > a for a, b in locked)
+
+            behind = [r["wait"] for r in records if not r["error"] and overlaps(r)]
+            other = [r["wait"] for r in records if not r["error"] and not overlaps(r)]
+            first = turns[0][2] - began_at
+            early = [r["wait"] for r in records if not r["error"] and r["at"] < turns[0][2]]
+            print(
+                f"  actions that waited while the import held the lock: {len(behind)}, wait "
+                f"p50 {pct(behind, 50):.3f} s, p95 {pct(behind, 95):.3f} s, max "
+                f"{max(behind, default=0):.3f} s; the others: p95 {pct(other, 95):.3f} s, "
+                f"max {max(other, default=0):.3f} s"
+            )
+            print(
+                f"  (its first write at {first:.1f} s; before it, only reading the file, the "
+                f"longest wait {max(early, default=0):.2f} s: the machine's cores, not the lock)"
             )
         longest = sorted(records, key=lambda r: -r["wait"])[:5]
         print(

@@ -153,3 +153,26 @@ def _gone_owner() -> str:
     ).stdout.strip()
     assert tag != process_tag()
     return import_batches.owner().rsplit(":", 1)[0] + ":" + tag
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_copy_made_while_an_import_runs_leaves_its_orders_out(
+    with_demo, db_url, db, tmp_path: Path
+):
+    """`fsm db copy` reads the tables as they are, not through the ORM: an import's
+    orders written ahead (and their batch) stay out of the copy, where no reader would
+    hide them (a PostgreSQL target does not)."""
+    from fsm_core import db_copy
+
+    with db.reader() as s:
+        before = s.exec(select(func.count()).select_from(Order)).one()
+    importing = PausedImport(db_url, _orders_file(tmp_path / "o.csv", 3000))
+    try:
+        assert _hidden_ids(db_url)
+        target = f"sqlite:///{tmp_path / 'copy.db'}"
+        db_copy.copy_database(source=db, to_url=target)
+    finally:
+        assert importing.finish().committed
+    with sqlite3.connect(sqlite_path(target)) as conn:
+        assert conn.execute("SELECT count(*) FROM orders").fetchone() == (before,)
+        assert conn.execute("SELECT count(*) FROM import_batch").fetchone() == (0,)
