@@ -356,14 +356,13 @@ def main() -> None:
             whole, held = [t[0] for t in turns], [t[1] for t in turns]
             print(
                 f"  orders written ahead in {len(turns)} short transactions: the write lock "
-                f"held p50 {pct(held, 50):.3f} s, max {max(held):.3f} s; with the wait for "
-                f"it and the pause after, p50 {pct(whole, 50):.3f} s, max {max(whole):.3f} s"
+                f"held p50 {pct(held, 50):.3f} s, max {max(held):.3f} s; with the pause owed "
+                f"to the others before it and the wait for it, p50 {pct(whole, 50):.3f} s, "
+                f"max {max(whole):.3f} s"
             )
-            # when the import held the lock: each turn's (it ends with a pause as long as
-            # it held the lock, at least 20 ms), and the publishing
-            locked = [
-                (at + took - max(0.02, h) - h, at + took - max(0.02, h)) for took, h, at in turns
-            ]
+            # when the import held the lock: the end of each turn's (its commit), and the
+            # publishing
+            locked = [(at + took - h, at + took) for took, h, at in turns]
             if window.exists():
                 start, end, _ = json.loads(window.read_text())
                 locked.append((start, end))

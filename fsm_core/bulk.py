@@ -295,6 +295,7 @@ class Staging:
         self.in_turn = False
         self.published = False
         self.held: list[float] = []
+        self._free_until = 0.0  # time.monotonic(): the others' turn after the last write turn
         """how long each write turn held the write lock, in seconds (the bench reads it)"""
         self._raw: Any = _driver(self.connection)
         self.info: dict[str, Any] = {}  # what the writers keep about the job
@@ -327,6 +328,7 @@ class Staging:
 
         if not begun:  # the session's transaction begins first: it is the one to commit
             self.session.connection()
+        self._let_others_in()
         self._raw.set_authorizer(None)
         if self._raw.in_transaction:
             self._raw.execute("COMMIT")
@@ -343,8 +345,9 @@ class Staging:
     def write_turn(self, write: Callable[[], T]) -> T:
         """Run ``write`` in a short write transaction of its own, committed at once
         (SQLite): the job's read transaction ends, ``BEGIN IMMEDIATE`` takes its turn
-        among the writers, ``write`` runs and commits, a new read transaction goes on, and
-        a short pause lets the writers that waited meanwhile in. What ``write`` writes must
+        among the writers, ``write`` runs and commits, and a new read transaction goes on.
+        The next turn (or :meth:`lock`) comes no sooner than this one held the lock after
+        it (20 ms at least): the writers that waited meanwhile get in. What ``write`` writes must
         stay invisible to the others until the job publishes (an import's batch). Once the
         job holds the lock for good (:meth:`lock`), ``write`` runs in its transaction."""
         if self.locked:
@@ -353,6 +356,7 @@ class Staging:
         from fsm_core.import_batches import YIELD
 
         self.session.connection()  # the session's transaction has begun: it goes on
+        self._let_others_in()
         raw = self._raw
         raw.set_authorizer(None)
         self.in_turn = True
@@ -376,9 +380,16 @@ class Staging:
             self.in_turn = False
             raw.set_authorizer(self._authorize)
         # the others' turn: at least as long as this one held the lock, so that the job
-        # never has the lock more than half the time however busy the machine
-        time.sleep(max(YIELD, held))
+        # never has the lock more than half the time however busy the machine. The job
+        # goes on with its reading meanwhile; the next turn waits for what is left of it
+        self._free_until = time.monotonic() + max(YIELD, held)
         return result
+
+    def _let_others_in(self) -> None:
+        """Wait out the pause the last write turn owes the other writers."""
+        left = self._free_until - time.monotonic()
+        if left > 0:
+            time.sleep(left)
 
     @property
     def raw(self) -> Any:
