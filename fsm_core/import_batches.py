@@ -100,18 +100,32 @@ def _visible(cls: Any) -> Any:
     return or_(cls.import_batch_id.is_(None), cls.import_batch_id.not_in(unpublished))
 
 
+_HIDDEN = "fsm_hidden_batches"  # session.info: (its transaction, the hidden batches)
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _hide(state: ORMExecuteState) -> None:
     """Every ORM statement leaves out the orders of unpublished batches (see the module
     doc), wherever it names ``Order`` (joins and aliases too)."""
+    session = state.session
+    # asked once a transaction: its snapshot (SQLite's, from its first read on) holds the
+    # batches and their orders alike
+    transaction = session.get_transaction()
+    known = session.info.get(_HIDDEN)
+    if known is not None and known[0] is transaction:
+        if not known[1]:
+            return  # nearly always: no import is running
+    elif not (state.is_select or state.is_update or state.is_delete):
+        return
+    else:
+        connection = session.connection()
+        hidden = hidden_batches(connection) if connection.dialect.name == "sqlite" else []
+        session.info[_HIDDEN] = (transaction, hidden)
+        if not hidden:
+            return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if state.is_column_load or state.execution_options.get("fsm_every_order"):
-        return
-    session = state.session
-    if session.get_bind().dialect.name != "sqlite":
-        return
-    if not hidden_batches(session.connection()):
         return
     state.statement = state.statement.options(
         with_loader_criteria(Order, _visible, include_aliases=True)
