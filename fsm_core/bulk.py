@@ -7,22 +7,29 @@ UTC-aware datetimes (converted here to SQLite's text form), integers for money i
 (:func:`kopecks`), booleans, strings, None.
 
 A long job (an import) writes through a :class:`Staging`: the rows it will add are held
-back in temporary tables of its own connection, and published in one short transaction
-at its end, so that the others' writes go on meanwhile (see the class).
+back in temporary tables of its own connection (PostgreSQL, a dry run) or written ahead
+in short write transactions, hidden until published (SQLite's new orders, see
+fsm_core/import_batches.py), and published in one short transaction at its end, so that
+the others' writes go on meanwhile (see the class).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, event
 from sqlmodel import Session
 
+from fsm_core.errors import DatabaseUnavailable
 from fsm_core.values import KOPECK
+
+T = TypeVar("T")
 
 
 def kopecks(amount: Decimal | None) -> int | None:
@@ -240,9 +247,10 @@ def staging_of(session: Session) -> Staging | None:
 
 
 def _writing(session: Session) -> None:
-    """About to write the database's own tables: a staged job takes its turn first."""
+    """About to write the database's own tables: a staged job takes its turn first
+    (unless it writes in a short turn of its own, :meth:`Staging.write_turn`)."""
     stage = staging_of(session)
-    if stage is not None:
+    if stage is not None and not stage.in_turn:
         stage.lock()
 
 
@@ -259,7 +267,9 @@ class Staging:
     transaction.
 
     On SQLite the job holds no write lock until then: it reads in a read transaction and
-    writes only its temporary tables, so other writers go on. The database itself refuses
+    writes only its temporary tables, or the real ones in short turns of its own
+    (:meth:`write_turn`: new orders, hidden from every reader until it publishes), so
+    other writers go on. The database itself refuses
     (an authorizer) any write to its own tables before the job has its turn, so a writer
     that forgot to stage cannot hold the lock unnoticed. A job that must change existing
     records one by one through the services (a row that moves an order, a customer made
@@ -281,7 +291,14 @@ class Staging:
         self.locked = not self.sqlite
         self._tables: dict[str, tuple[str, set[str]]] = {}  # table -> (temp table, columns)
         self._publishers: dict[str, Callable[[], None]] = {}
+        self._abandoners: dict[str, Callable[[], None]] = {}
+        self.in_turn = False
+        self.published = False
+        self.held: list[float] = []
+        self._free_until = 0.0  # time.monotonic(): the others' turn after the last write turn
+        """how long each write turn held the write lock, in seconds (the bench reads it)"""
         self._raw: Any = _driver(self.connection)
+        self.info: dict[str, Any] = {}  # what the writers keep about the job
         session.info[_STAGING] = self
         if self.sqlite:
             self._raw.set_authorizer(self._authorize)
@@ -311,11 +328,78 @@ class Staging:
 
         if not begun:  # the session's transaction begins first: it is the one to commit
             self.session.connection()
+        self._let_others_in()
         self._raw.set_authorizer(None)
         if self._raw.in_transaction:
             self._raw.execute("COMMIT")
         begin_writing(self._raw, "IMMEDIATE", wait=self.wait)
         self.locked = True
+
+    @property
+    def writes_ahead(self) -> bool:
+        """Whether new orders are written ahead into the real table, hidden until
+        published (SQLite, except in a dry run; see fsm_core/import_batches.py), rather
+        than held back in temporary tables."""
+        return self.sqlite and not self.dry_run
+
+    def write_turn(self, write: Callable[[], T]) -> T:
+        """Run ``write`` in a short write transaction of its own, committed at once
+        (SQLite): the job's read transaction ends, ``BEGIN IMMEDIATE`` takes its turn
+        among the writers, ``write`` runs and commits, and a new read transaction goes on.
+        The next turn (or :meth:`lock`) comes no sooner than this one held the lock after
+        it (20 ms at least): the writers that waited meanwhile get in. What ``write`` writes must
+        stay invisible to the others until the job publishes (an import's batch). Once the
+        job holds the lock for good (:meth:`lock`), ``write`` runs in its transaction."""
+        if self.locked:
+            return write()
+        from fsm_core.db import begin_writing
+        from fsm_core.import_batches import YIELD
+
+        self.session.connection()  # the session's transaction has begun: it goes on
+        self._let_others_in()
+        raw = self._raw
+        raw.set_authorizer(None)
+        self.in_turn = True
+        try:
+            if raw.in_transaction:
+                raw.execute("COMMIT")  # the read transaction so far: it wrote only temp
+            begin_writing(raw, "IMMEDIATE", wait=self.wait)
+            held = time.perf_counter()
+            try:
+                result = write()
+                raw.execute("COMMIT")
+                held = time.perf_counter() - held
+                self.held.append(held)
+            except BaseException:
+                if raw.in_transaction:
+                    raw.execute("ROLLBACK")
+                raise
+            finally:
+                raw.execute("BEGIN DEFERRED")
+        finally:
+            self.in_turn = False
+            raw.set_authorizer(self._authorize)
+        # the others' turn: at least as long as this one held the lock, so that the job
+        # never has the lock more than half the time however busy the machine. The job
+        # goes on with its reading meanwhile; the next turn waits for what is left of it
+        self._free_until = time.monotonic() + max(YIELD, held)
+        return result
+
+    def _let_others_in(self) -> None:
+        """Wait out the pause the last write turn owes the other writers."""
+        left = self._free_until - time.monotonic()
+        if left > 0:
+            time.sleep(left)
+
+    @property
+    def raw(self) -> Any:
+        """The job's DB-API connection."""
+        return self._raw
+
+    def on_abandon(self, key: str, abandon: Callable[[], None]) -> None:
+        """Have ``abandon`` run (once per ``key``) if the job ends without publishing:
+        what :meth:`write_turn` wrote ahead is taken back."""
+        self._abandoners.setdefault(key, abandon)
 
     def table(self, name: str, columns: Sequence[str] = ()) -> str | None:
         """The temporary table holding back rows of ``name`` (None: none held back, or it
@@ -395,9 +479,23 @@ class Staging:
         for publish in self._publishers.values():
             publish()
 
+    def committed(self) -> None:
+        """The publishing transaction has committed: nothing is to be taken back."""
+        self.published = True
+
     def close(self) -> None:
-        """Forget the staging (after the commit or rollback); its tables are dropped."""
+        """Forget the staging (after the commit or rollback); its tables are dropped, and
+        what it wrote ahead is taken back unless it was published."""
         self.session.info.pop(_STAGING, None)
+        if not self.published and self._abandoners:
+            if self._raw.in_transaction:
+                self._raw.execute("ROLLBACK")
+            self._raw.set_authorizer(None)
+            for abandon in self._abandoners.values():
+                # a busy or broken database: the batch stays hidden, and the next program
+                # to open the database once this process is gone drops it
+                with suppress(sqlite3.Error, DatabaseUnavailable):
+                    abandon()
         if self.sqlite:
             event.remove(self.connection, "savepoint", self._on_savepoint)
             self._raw.set_authorizer(None)

@@ -41,6 +41,7 @@ from sqlmodel import Session, create_engine
 if TYPE_CHECKING:
     from fsm_core.access import Principal
 
+from fsm_core import import_batches
 from fsm_core.audit import AuditedSession
 from fsm_core.errors import DatabaseUnavailable, SchemaOutOfDate
 
@@ -344,7 +345,20 @@ class Database:
             refuse_unknown(current)
         self._schema_checked = True
         if self.is_sqlite:
+            self._drop_abandoned_imports()
             self._index_pending_orders()
+
+    def _drop_abandoned_imports(self) -> None:
+        """Delete the orders an import wrote ahead and never published, its process gone
+        (killed; see fsm_core/import_batches.py). Hidden from every reader until then, so a
+        database this program may not write is left as it is."""
+
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            if raw is None:
+                return
+            with suppress(sqlite3.Error, DatabaseUnavailable):
+                import_batches.drop_abandoned(raw, wait=self.write_wait)
 
     def _index_pending_orders(self) -> None:
         """Index the orders an import published but could not index before it stopped

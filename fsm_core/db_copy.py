@@ -35,7 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, and_, create_engine, func, select, text
+from sqlalchemy import Table, and_, create_engine, func, or_, select, text
 from sqlalchemy.engine import URL, Connection
 
 from fsm_core.backup import BackupError, in_russian, what_is_there
@@ -276,7 +276,7 @@ def _copy_table(src: Connection, target: Connection, table: Table) -> int:
     own = [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
     later: list[dict[str, Any]] = []
     n = 0
-    result = src.execution_options(yield_per=BATCH).execute(select(table).order_by(*key))
+    result = src.execution_options(yield_per=BATCH).execute(_published(select(table), table))
     for batch in result.partitions(BATCH):
         values = [dict(row._mapping) for row in batch]
         for row in values:
@@ -318,12 +318,33 @@ def _set_sequences(target: Connection, everything: list[Table]) -> None:
             )
 
 
+def _published(query: Any, table: Table) -> Any:
+    """``query`` of ``table``'s rows in key order, without the orders of an import still
+    running (SQLite: written ahead, hidden until it publishes; see
+    fsm_core/import_batches.py), which a copy must not make visible, nor their batch."""
+    if table.name == "import_batch":
+        query = query.where(table.c.published.is_(True))
+    elif table.name == "orders":
+        batches = tables_by_name()["import_batch"]
+        unpublished = select(batches.c.id).where(batches.c.published.is_(False))
+        query = query.where(
+            or_(table.c.import_batch_id.is_(None), table.c.import_batch_id.not_in(unpublished))
+        )
+    return query.order_by(*table.primary_key.columns)
+
+
+def tables_by_name() -> dict[str, Table]:
+    return {t.name: t for t in tables()}
+
+
 def _compare_sample(src: Connection, target: Connection, table: Table, sample: int) -> int:
     """Up to ``sample`` random rows of the source, each compared with the copy's."""
     if sample <= 0:
         return 0
     key = list(table.primary_key.columns)
-    picked = src.execute(select(table).order_by(func.random()).limit(sample)).all()
+    picked = src.execute(
+        _published(select(table), table).order_by(None).order_by(func.random()).limit(sample)
+    ).all()
     for row in picked:
         theirs = row._mapping
         where = and_(*(c == theirs[c.name] for c in key))

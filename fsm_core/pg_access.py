@@ -122,6 +122,9 @@ TABLES: dict[str, dict[Role, Grant]] = {
         customer="ra",
     ),
     "order_counter": _g({_A: "raw", _D: "raw", _C: "raw"}),
+    # the imports that write orders ahead of publishing them (SQLite's way; PostgreSQL
+    # publishes from temporary tables and leaves this empty)
+    "import_batch": _read(EVERYONE, admin="rawd", dispatcher="rawd"),
     "order_history": _g(_each(EVERYONE, "ra")),
     "visit": _read((_V, _C), admin="rawd", dispatcher="rawd", technician="rw"),
     **_same(

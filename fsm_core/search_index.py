@@ -2,11 +2,13 @@
 
 The FTS5 table ``order_search`` is kept in step with ``orders`` by triggers. Indexing
 200,000 imported orders that way costs about as much again as inserting them, and all of
-it under the write lock the import holds while it publishes: the other writers waited
-5.5 s. So an import's publishing transaction notes the ids it adds as *not yet indexed*
-(a row of ``order_search_pending``: ``lo``..``hi``), which the triggers skip, and after
-its commit indexes them in short transactions of their own (:func:`catch_up`), a chunk
-at a time, the others' writes going on between them.
+it under the write lock: the other writers waited 5.5 s. So each short transaction in
+which an import writes its orders ahead (see fsm_core/import_batches.py) notes the ids it
+adds as *not yet indexed* (a row of ``order_search_pending``: ``lo``..``hi``), which the
+triggers skip, and once the import has published them it indexes them in short
+transactions of their own (:func:`catch_up`), a chunk at a time, the others' writes going
+on between them. (An import that is dropped deletes its orders unindexed, and the ranges
+left empty with them.)
 
 Meanwhile nothing is lost: the search reads the orders of the pending ranges themselves
 (``_pending_ids`` in :mod:`fsm_core.services.order_queries`), with the same folded

@@ -8,10 +8,12 @@ again); ``dry_run`` checks everything and writes nothing. Rows stream through in
 memory does not grow with the file.
 
 The import does not keep the others from working meanwhile: it runs on a connection of
-its own through a :class:`~fsm_core.bulk.Staging`, which holds the checked new rows back
-in temporary tables while the file is read, and publishes them at the end in one short
-transaction under the write lock. Until then nothing of the file is visible, and a killed
-import leaves nothing behind.
+its own through a :class:`~fsm_core.bulk.Staging`, and publishes the file at the end in
+one short transaction. On SQLite its new orders are written ahead as the file is read, a
+batch at a time in short write transactions, hidden from every reader until it publishes
+(fsm_core/import_batches.py); on PostgreSQL they are held back in temporary tables. Until
+then nothing of the file is visible, and a failed or killed import leaves nothing behind
+(a killed one's hidden orders are deleted by the next program that opens the database).
 """
 
 from __future__ import annotations
@@ -529,6 +531,7 @@ def run_import(
             stage.publish()
             _record(session, report, principal=principal, command=options.command)
             session.commit()
+            stage.committed()
             report.committed = True
             _index_published(session, db)
     except _Rollback:

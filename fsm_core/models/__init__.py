@@ -14,6 +14,7 @@ from fsm_core.models.base import metadata
 from fsm_core.models.catalog import WorkType
 from fsm_core.models.objects import ServiceObject
 from fsm_core.models.orders import (
+    ImportBatch,
     Order,
     OrderCounter,
     OrderHistory,
@@ -102,6 +103,7 @@ __all__ = [
     "ExecutionRecord",
     "GpsDevice",
     "Holiday",
+    "ImportBatch",
     "Item",
     "MapBackground",
     "MaterialUse",

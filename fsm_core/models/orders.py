@@ -146,6 +146,9 @@ class Order(Table, table=True):
     source: str = Field(default=OrderSource.MANUAL.value, max_length=20)
     created_by: str = Field(max_length=100)
     version: int = Field(default=1, sa_column=_version)
+    # the import that wrote the order ahead of publishing it (SQLite): hidden from every
+    # reader while that import_batch is not published (see fsm_core/import_batches.py)
+    import_batch_id: int | None = Field(default=None)
 
 
 class OrderHistory(Table, table=True):
@@ -161,6 +164,24 @@ class OrderHistory(Table, table=True):
     field: str | None = Field(default=None, max_length=50)
     old_value: str | None = Field(default=None, sa_column=Column(Text))
     new_value: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ImportBatch(Table, table=True):
+    """An import that writes its orders ahead, in short transactions, before one short
+    transaction publishes them all (SQLite; see fsm_core/import_batches.py). Its orders
+    are hidden from every reader until ``published``; those of a batch whose process is
+    gone unpublished are deleted by the next program that opens the database."""
+
+    __tablename__ = "import_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=200)  # host and process (fsm_core.files.process_tag)
+    started_at: datetime = utc_field(default_now=True)
+    published: bool = Field(default=False)
+    first_id: int | None = Field(default=None)  # the ids its orders lie between
+    last_id: int | None = Field(default=None)
+    counters: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    """JSON: order-number scope -> [value before the batch, value after it]"""
 
 
 class OrderCounter(Table, table=True):

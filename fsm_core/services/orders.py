@@ -8,6 +8,7 @@ changed field with the actor and the time. A change made on a stale copy of the 
 from __future__ import annotations
 
 import re
+import sqlite3
 import string
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 from sqlmodel import select as sqlmodel_select
 
-from fsm_core import clock, search_index
+from fsm_core import clock, import_batches, search_index
 from fsm_core.access import authorize_customer, requires
 from fsm_core.bulk import execute_in, insert_rows, select_in, staging_of
 from fsm_core.errors import Conflict, Duplicate, InvalidInput, NotFound, TransitionNotAllowed
@@ -90,6 +91,7 @@ def _bump_counter(session: Session, scope: str, amount: int = 1) -> int:
         insert = dialect_insert(session=session)
         session.execute(insert(OrderCounter).values(scope=scope, value=0).on_conflict_do_nothing())
         value = session.execute(bump).scalar_one()
+    import_batches.record_bump(session, scope, int(value), amount)
     return int(value)
 
 
@@ -610,6 +612,11 @@ def store_new_orders(
     for row in rows:
         row[_CREATED_BY] = actor
     stage = staging_of(session)
+    if stage is not None and stage.writes_ahead:
+        stage.write_turn(lambda: _write_ahead(ctx, stage, rows, months, given, now=now))
+        stage.on_publish("orders", lambda: _publish_batch(ctx, stage, actor=actor, now=now))
+        stage.on_abandon("orders", lambda: _abandon_batch(ctx, stage))
+        return [r[_NUMBER] for r in rows]
     if stage is not None:
         _hold_back(ctx, stage, rows, months, actor=actor, now=now)
         return [r[_NUMBER] for r in rows]
@@ -640,6 +647,120 @@ def record_creations(ctx: OrderContext, *, after_id: int, actor: str, now: datet
         return
     statement = _CREATION_HISTORY.replace("{which}", "o.id > ?")
     ctx.session.connection().exec_driver_sql(statement, (now, actor, after_id))
+
+
+# --- a long import's orders on SQLite, written ahead and published at its end --------------
+
+_BATCH = "fsm_import_batch"  # Staging.info key: the batch's id
+
+
+def _write_ahead(
+    ctx: OrderContext,
+    stage: Any,
+    rows: Sequence[list[Any]],
+    months: Sequence[tuple[int, int] | None],
+    given: Sequence[str],
+    *,
+    now: datetime,
+) -> None:
+    """In a write turn of the import (see fsm_core/import_batches.py): number the rows,
+    insert them tagged with the import's batch (made on the first turn), note the ids
+    and counters the batch holds."""
+    session = ctx.session
+    conn = session.connection()
+    batch = stage.info.get(_BATCH)
+    if batch is None:
+        batch = stage.info[_BATCH] = import_batches.open_batch(conn, now)
+        stage.info[import_batches.COUNTER_LOG] = {}
+    session.info[import_batches.COUNTER_LOG] = stage.info[import_batches.COUNTER_LOG]
+    try:
+        wanted: list[tuple[int, int]] = []
+        unnumbered = [i for i, r in enumerate(rows) if not r[_NUMBER]]
+        for i in unnumbered:
+            month = months[i]
+            if month is None:
+                raise ValueError(f"row {i} has neither a number nor a month to number it by")
+            wanted.append(month)
+        for i, number in zip(unnumbered, _assign_numbers(ctx, wanted, set(given)), strict=True):
+            rows[i][_NUMBER] = number
+        _advance_counters(ctx, given)
+    finally:
+        session.info.pop(import_batches.COUNTER_LOG, None)
+    before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar_one()
+    # the text index of these orders is written after the import has published them, in
+    # short transactions (see fsm_core/search_index.py): none of it in this turn, and
+    # nothing of it to take back if the import is dropped
+    deferred = (
+        search_index.defer_from(conn, before + 1) if search_index.has_pending_table(conn) else None
+    )
+    try:
+        insert_rows(session, "orders", _BATCH_COLUMNS, [[*row, batch] for row in rows])
+    except (IntegrityError, sqlite3.IntegrityError):
+        raise _taken_while_importing(conn, rows) from None
+    if deferred is not None:
+        search_index.defer_until(conn, deferred)
+    last = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM orders").scalar_one()
+    import_batches.note_written(
+        conn, batch, before + 1, last, stage.info[import_batches.COUNTER_LOG]
+    )
+
+
+_BATCH_COLUMNS = (*ORDER_COLUMNS, "import_batch_id")
+
+
+def _taken_while_importing(conn: Any, rows: Sequence[list[Any]]) -> Duplicate:
+    """The error for written-ahead orders whose number or external id another order
+    took while the import ran (their INSERT was refused)."""
+    for index, column, what in (
+        (_NUMBER, "number", "order number"),
+        (_EXTERNAL_ID, "external_id", "external id"),
+    ):
+        values = [r[index] for r in rows if r[index]]
+        taken = _existing_in(conn, column, values)
+        if taken:
+            return Duplicate(
+                f"{what} {sorted(taken)[0]!r} was taken by another order while the import "
+                "ran; nothing was written",
+                hint="run the import again",
+            )
+    return Duplicate("an order of the file clashes with one written meanwhile; nothing was written")
+
+
+def _existing_in(conn: Any, column: str, values: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(values), 10_000):
+        part = values[start : start + 10_000]
+        marks = ", ".join("?" * len(part))
+        found |= {
+            v
+            for (v,) in conn.exec_driver_sql(
+                f"SELECT {column} FROM orders WHERE {column} IN ({marks})", tuple(part)
+            )
+        }
+    return found
+
+
+def _publish_batch(ctx: OrderContext, stage: Any, *, actor: str, now: datetime) -> None:
+    """In the import's publishing transaction: the batch's orders become visible, each
+    with its "create" history row."""
+    conn = ctx.session.connection()
+    batch = stage.info.get(_BATCH)
+    if batch is None:
+        return
+    ids = import_batches.publish(conn, batch)
+    if ids is None:
+        return
+    history = _CREATION_HISTORY.replace(
+        "{which}", "o.id BETWEEN ? AND ? AND o.import_batch_id = ? ORDER BY o.id"
+    )
+    conn.exec_driver_sql(history, (now, actor, *ids, batch))
+
+
+def _abandon_batch(ctx: OrderContext, stage: Any) -> None:
+    """The import ends unpublished: its batch's orders are deleted again."""
+    batch = stage.info.get(_BATCH)
+    if batch is not None:
+        import_batches.abandon(stage.raw, batch, wait=stage.wait)
 
 
 # --- a long import's orders, held back and published at its end ---------------------------
@@ -1058,10 +1179,11 @@ def update_order(
         if not changes:
             return order
         if "external_id" in changes and changes["external_id"][1] is not None:
+            # an import's order not yet published holds its external id too
             clash = session.exec(
-                sqlmodel_select(Order.number).where(
-                    Order.external_id == changes["external_id"][1], Order.id != order.id
-                )
+                sqlmodel_select(Order.number)
+                .where(Order.external_id == changes["external_id"][1], Order.id != order.id)
+                .execution_options(fsm_every_order=True)
             ).first()
             if clash:
                 raise Duplicate(

@@ -864,6 +864,7 @@ NOT_AUDITED = {
     "audit_log": "the trail itself",
     "order_history": "the orders' own history, derived from the same changes",
     "order_counter": "a counter",
+    "import_batch": "an import's bookkeeping; the import is recorded when it publishes",
     "stock_balance": "follows the movements, which are recorded",
     "reservation": "recorded by stock.py, which writes it with SQL",
     "message": "a chat message is itself a record of who wrote what, and never changes",
