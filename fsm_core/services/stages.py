@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from fsm_core.access import requires
+from fsm_core.access import open_to_all, requires
 from fsm_core.errors import Duplicate, InvalidInput, NotFound
 from fsm_core.models import Order, Stage, StageCategory, StageTransition
 
@@ -160,6 +160,7 @@ def register_after_move(hook: AfterMove) -> AfterMove:
 _AFTER_SAVE = "fsm_after_order_saved"
 
 
+@open_to_all  # plumbing of the order services: reads and reveals nothing
 def after_order_saved(session: Session, action: Callable[[], object]) -> None:
     """Run ``action`` once the order being changed is written (in the same transaction),
     not now: an after-move rule that reads the database or flushes would write the order
@@ -168,6 +169,7 @@ def after_order_saved(session: Session, action: Callable[[], object]) -> None:
     session.info.setdefault(_AFTER_SAVE, []).append(action)
 
 
+@open_to_all  # plumbing of the order services: reads and reveals nothing
 def run_after_order_saved(session: Session) -> None:
     """What :func:`after_order_saved` deferred, in order (the order services call it once
     the order is flushed)."""
@@ -175,6 +177,7 @@ def run_after_order_saved(session: Session) -> None:
         action()
 
 
+@open_to_all  # plumbing of the order services: reads and reveals nothing
 def drop_after_order_saved(session: Session) -> None:
     session.info.pop(_AFTER_SAVE, None)
 
