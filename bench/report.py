@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-VERSION = "1"  # change when the generated data changes
+VERSION = "2"  # change when the generated data or the schema it is made with changes
 EMPLOYEES = 25
 ORDERS = 100_000
 WORK_PER_ORDER = 3

@@ -141,7 +141,12 @@ class WorkExecutor(Table, table=True):
     """Who did a work entry, at the hourly rate they had when it was recorded."""
 
     __tablename__ = "work_executor"
-    __table_args__ = (CheckConstraint("hours > 0", name="hours"),)
+    __table_args__ = (
+        CheckConstraint("hours > 0", name="hours"),
+        # the reports of a period sum each entry's hours and their price from the index
+        # alone, not by reading every executor's row
+        Index("ix_work_executor_hours", "work_entry_id", "employee_id", "hours", "hourly_rate"),
+    )
 
     work_entry_id: int = Field(foreign_key="work_entry.id", primary_key=True, ondelete="CASCADE")
     employee_id: int = Field(foreign_key="employee.id", primary_key=True, ondelete="RESTRICT")

@@ -3,7 +3,8 @@
 A month's report (fsm report) reads the orders finished in it (``resolved_at``), the work
 started in it (``work_entry.started_at``) and the materials written off in it
 (``material_use.created_at``); without these indexes each of them read the whole table
-through another index, row by row.
+through another index, row by row. The executors' hours and rates of those entries are
+read from an index that holds them.
 
 Revision ID: 0015
 Revises: 0014
@@ -23,6 +24,12 @@ INDEXES = (
     ("ix_orders_resolved_at", "orders", ["resolved_at"]),
     ("ix_work_entry_started_at", "work_entry", ["started_at"]),
     ("ix_material_use_created_at", "material_use", ["created_at"]),
+    # each work entry's executors, their hours and rates, read from the index alone
+    (
+        "ix_work_executor_hours",
+        "work_executor",
+        ["work_entry_id", "employee_id", "hours", "hourly_rate"],
+    ),
 )
 
 
