@@ -278,21 +278,17 @@ def employee_report(
         .cte("closed_orders")
     )
     closed_ids = select(closed.c.order_id)
-    labour = (
-        select(func.sum(line_kopecks(WorkExecutor.hours, WorkExecutor.hourly_rate)))
-        .where(WorkExecutor.work_entry_id == WorkEntry.id)
-        .scalar_subquery()
-    )
-    # each work entry once: its price unless charged by the hour, and its executors' hours
-    # unless charged at a fixed price
-    work_line = case(
-        (WorkEntry.charge == Charge.HOURS.value, 0),
-        else_=line_kopecks(WorkEntry.quantity, WorkEntry.price),
-    ) + case((WorkEntry.charge == Charge.FIXED.value, 0), else_=func.coalesce(labour, 0))
+    # the act's lines, each rounded to the kopeck as the act rounds it: a work entry's price
+    # unless it is charged by the hour, each executor's hours unless it is charged at a
+    # fixed price, and the materials (one flat union: no sum per work entry looked up)
     lines = union_all(
-        select(col(WorkEntry.order_id).label("order_id"), work_line.label("kopecks")).where(
-            col(WorkEntry.order_id).in_(closed_ids)
-        ),
+        select(
+            col(WorkEntry.order_id).label("order_id"),
+            line_kopecks(WorkEntry.quantity, WorkEntry.price).label("kopecks"),
+        ).where(col(WorkEntry.order_id).in_(closed_ids), WorkEntry.charge != Charge.HOURS.value),
+        select(WorkEntry.order_id, line_kopecks(WorkExecutor.hours, WorkExecutor.hourly_rate))
+        .join(WorkEntry, col(WorkEntry.id) == WorkExecutor.work_entry_id)
+        .where(col(WorkEntry.order_id).in_(closed_ids), WorkEntry.charge != Charge.FIXED.value),
         select(MaterialUse.order_id, line_kopecks(MaterialUse.quantity, MaterialUse.price)).where(
             col(MaterialUse.order_id).in_(closed_ids)
         ),
