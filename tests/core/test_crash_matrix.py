@@ -317,6 +317,22 @@ def site(
 # --- what a database holds, and what must not be left --------------------------------
 
 
+def opened_as_the_next_program_would(path: Path) -> None:
+    """An SQLite import writes its orders ahead, hidden behind its batch until it publishes
+    (fsm_core/import_batches.py); one killed midway leaves them in the file, seen by no
+    reader, and the next program that opens the database deletes them. Counting rows is
+    reading the file below every reader: do first what that next program does."""
+    import sqlite3
+
+    from fsm_core import import_batches
+
+    raw = sqlite3.connect(path, isolation_level=None)
+    try:
+        import_batches.drop_abandoned(raw, wait=5.0)
+    finally:
+        raw.close()
+
+
 def state(url: str) -> dict[str, int]:
     """The number of rows of every table (the search index's aside); {} for a database
     that does not exist or holds no table. On SQLite the integrity check must pass."""
@@ -325,6 +341,7 @@ def state(url: str) -> dict[str, int]:
         path = Path(parsed.database or "")
         if not path.exists() or path.stat().st_size == 0:
             return {}
+        opened_as_the_next_program_would(path)
         engine = create_engine(parsed)
     else:
         engine = create_engine(parsed.set(drivername="postgresql+psycopg"))
