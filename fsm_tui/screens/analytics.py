@@ -82,6 +82,13 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
     class Loaded(Message):
         page: AnalyticsPage
 
+    @dataclass
+    class ChartLoaded(Message):
+        """The month's orders per day, read first: the chart is drawn while the
+        employees' figures are still being read."""
+
+        days: list[Any]
+
     def __init__(self) -> None:
         super().__init__(id="analytics")
         self.page: AnalyticsPage | None = None
@@ -128,16 +135,26 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
                 day = day.replace(day=1) - timedelta(days=1)
             since, until = analytics.month_of(day)
             period = analytics.Period(since, until, tz)
-            report = analytics.employee_report(session=session, period=period)
-            summary = analytics.summary(session=session, period=period)
             days = analytics.per_bucket(
                 analytics.volume(session=session, period=period), period, "day"
             )
+            if self.page is None:  # first opened: the chart first
+                self.post_message(self.ChartLoaded(days))
+            report = analytics.employee_report(session=session, period=period)
+            summary = analytics.summary(session=session, period=period)
         self.post_message(self.Loaded(AnalyticsPage(report, summary, days)))
+
+    def on_analytics_screen_chart_loaded(self, message: ChartLoaded) -> None:
+        if self.page is None:
+            self._draw_chart(message.days)
 
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
         self.page = message.page
         self._show()
+
+    def _draw_chart(self, days: list[Any]) -> None:
+        chart = self.query_one("#analytics-chart", Static)
+        chart.update(orders_chart(days, (chart.size.width or self.size.width) - 2, self.lang))
 
     def _show(self) -> None:
         page = self.page
@@ -166,8 +183,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
                 m=report.ranked_of,
             )
         )
-        chart = self.query_one("#analytics-chart", Static)
-        chart.update(orders_chart(page.days, (chart.size.width or self.size.width) - 2, lang))
+        self._draw_chart(page.days)
         rows = sorted(
             report.rows,
             key=lambda r: (not r.active, r.ranks.get(self.sort) or 10**6, r.employee.casefold()),
