@@ -283,11 +283,10 @@ class _Keys:
                 self._numbers[order_id] = found.number
                 wanted.discard(order_id)
         if wanted:
-            self._numbers.update(
-                self.session.execute(select(Order.id, Order.number).where(Order.id.in_(wanted)))
-                .tuples()
-                .all()
-            )
+            rows = self.session.execute(
+                select(Order.id, Order.number).where(Order.id.in_(wanted))
+            ).all()
+            self._numbers.update((order_id, number) for order_id, number in rows)
 
     def entry_order(self, entry_id: int) -> int | None:
         """The order of a work entry."""

@@ -317,20 +317,16 @@ def site(
 # --- what a database holds, and what must not be left --------------------------------
 
 
-def opened_as_the_next_program_would(path: Path) -> None:
+def opened_as_the_next_program_would(url: str) -> None:
     """An SQLite import writes its orders ahead, hidden behind its batch until it publishes
     (fsm_core/import_batches.py); one killed midway leaves them in the file, seen by no
     reader, and the next program that opens the database deletes them. Counting rows is
-    reading the file below every reader: do first what that next program does."""
-    import sqlite3
-
-    from fsm_core import import_batches
-
-    raw = sqlite3.connect(path, isolation_level=None)
+    reading the file below every reader: open it first as that next program does."""
+    database = Database(url)
     try:
-        import_batches.drop_abandoned(raw, wait=5.0)
+        database.ensure_schema()
     finally:
-        raw.close()
+        database.dispose()
 
 
 def state(url: str) -> dict[str, int]:
@@ -341,7 +337,7 @@ def state(url: str) -> dict[str, int]:
         path = Path(parsed.database or "")
         if not path.exists() or path.stat().st_size == 0:
             return {}
-        opened_as_the_next_program_would(path)
+        opened_as_the_next_program_would(url)
         engine = create_engine(parsed)
     else:
         engine = create_engine(parsed.set(drivername="postgresql+psycopg"))

@@ -44,6 +44,11 @@ class ReportTable:
     rows: list[dict[str, Any]] = field(default_factory=list)
     ranked_of: int | None = None  # M of the "N of M" ranks
 
+    @classmethod
+    def of(cls, columns: list[Column], rows: Sequence[Any]) -> ReportTable:
+        """Each column read from the attribute of its key (the rows' own names)."""
+        return cls(columns, [{c.key: getattr(r, c.key) for c in columns} for r in rows])
+
     def headers(self, lang: str) -> list[str]:
         return [c.header(lang) for c in self.columns]
 
@@ -354,7 +359,7 @@ def sla_table(rows: Sequence[co.SlaRow], by: str) -> ReportTable:
         "day": Column("key", "Day", "День", "date"),
         "week": Column("key", "Week from", "Неделя с", "date"),
     }[by]
-    return ReportTable(
+    return ReportTable.of(
         [
             first,
             Column("closed", "Closed", "Закрыто", "int"),
@@ -362,21 +367,12 @@ def sla_table(rows: Sequence[co.SlaRow], by: str) -> ReportTable:
             Column("violated", "Violated", "Нарушено", "int"),
             Column("compliance", "Compliance", "Соблюдение", "share"),
         ],
-        [
-            {
-                "key": r.key,
-                "closed": r.closed,
-                "with_sla": r.with_sla,
-                "violated": r.violated,
-                "compliance": r.compliance,
-            }
-            for r in rows
-        ],
+        rows,
     )
 
 
 def objects_table(rows: Sequence[co.ObjectRow]) -> ReportTable:
-    return ReportTable(
+    return ReportTable.of(
         [
             Column("object", "Object", "Объект"),
             Column("customer", "Customer", "Заказчик"),
@@ -384,16 +380,7 @@ def objects_table(rows: Sequence[co.ObjectRow]) -> ReportTable:
             Column("closed", "Closed", "Закрыто", "int"),
             Column("violated", "SLA violated", "С нарушением SLA", "int"),
         ],
-        [
-            {
-                "object": r.object,
-                "customer": r.customer,
-                "orders": r.orders,
-                "closed": r.closed,
-                "violated": r.violated,
-            }
-            for r in rows
-        ],
+        rows,
     )
 
 
