@@ -352,9 +352,7 @@ class MapScreen(SectionScreen):
             self.canvas.set_view(view.zoom(1.5 if direction > 0 else 1 / 1.5))
 
     def action_fit(self) -> None:
-        view = self.canvas.fitted()
-        if view is not None:
-            self.canvas.set_view(view)
+        self.canvas.fit_all()
 
     def action_search(self) -> None:
         search = self.query_one("#map-search", Input)

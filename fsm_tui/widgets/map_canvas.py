@@ -429,6 +429,8 @@ class MapCanvas(Widget, can_focus=True):
         self.lang = lang
         self.scene = Scene()
         self.view: View | None = None
+        self._fit_points: list[tuple[float, float]] | None = None
+        """what the view was fitted to, while nobody moved it: a resize fits them again"""
         self._strips: list[Strip] | None = None
         self._styles: dict[str | None, Style] | None = None
         self._background = BackgroundCache()
@@ -443,13 +445,27 @@ class MapCanvas(Widget, can_focus=True):
         self.refresh()
 
     def set_view(self, view: View) -> None:
+        """Show ``view`` (a pan, a zoom, a jump): kept as it is when the canvas resizes."""
         self.view = view
+        self._fit_points = None
         self._strips = None
         self.refresh()
 
     def fitted(self, *, with_lines: bool = True) -> View | None:
         size = self.size
         return fit(self.scene.points(with_lines=with_lines), size.width, size.height)
+
+    def fit_all(self) -> bool:
+        """Show everything in the scene, and keep it all in sight when the canvas resizes
+        (a terminal resized, a narrow layout taking over after the first one) until the
+        view is moved. False: nothing to show."""
+        points = self.scene.points(with_lines=True)
+        view = fit(points, self.size.width, self.size.height)
+        if view is None:
+            return False
+        self.set_view(view)
+        self._fit_points = points
+        return True
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -469,8 +485,11 @@ class MapCanvas(Widget, can_focus=True):
         super().notify_style_update()
 
     def on_resize(self) -> None:
+        width, height = self.size.width, self.size.height
+        if self._fit_points is not None:
+            self.view = fit(self._fit_points, width, height) or self.view
         if self.view is not None:
-            self.view = self.view.resized(self.size.width, self.size.height)
+            self.view = self.view.resized(width, height)
         self._strips = None
 
     def strips(self) -> list[Strip]:

@@ -118,6 +118,52 @@ async def test_the_list_says_who_is_where(sqlite_demo_url):
     assert rows["Голубев А. Р."] == ["26-0066", "", "нет позиции"]
 
 
+@pytest.mark.asyncio
+async def test_a_fitted_map_fits_again_when_its_room_changes(sqlite_demo_url):
+    """At 80 columns the map's first layout is wide and short, the narrow one that follows
+    tall and thin: fitted once at the first, half the objects were off the map (and the
+    screenshot changed from run to run). A fitted map fits again on every resize until the
+    dispatcher moves it; a moved one keeps its place and scale."""
+    url = with_positions(sqlite_demo_url)
+    app = build_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await on_map(pilot)
+        canvas = screen.canvas
+        every = [(o.latitude, o.longitude) for o in screen.data.orders]
+
+        def all_in_sight() -> bool:
+            view = canvas.view
+            assert view is not None
+            cells = [view.to_cell(lat, lon) for lat, lon in every]
+            return all(
+                0 <= x < canvas.size.width and 0 <= y < canvas.size.height for x, y in cells
+            )
+
+        assert all_in_sight()
+        scale = {}
+        for size in ((80, 24), (200, 50), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            assert canvas.view.width == canvas.size.width, size
+            assert all_in_sight(), size
+            scale[size] = canvas.view.m_per_dot
+        assert scale[(200, 50)] < scale[(120, 40)] < scale[(80, 24)]  # the room used
+        await pilot.press("plus")  # moved by hand: a resize keeps it as it is
+        zoomed = canvas.view
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert (canvas.view.lat, canvas.view.lon, canvas.view.m_per_dot) == (
+            zoomed.lat,
+            zoomed.lon,
+            zoomed.m_per_dot,
+        )
+        await pilot.press("f")  # fitted again: follows the room again
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert canvas.view == canvas.fitted()
+        assert all_in_sight()
+
+
 # --- keys --------------------------------------------------------------------------------
 
 
