@@ -25,6 +25,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    """the listen backlog, read once when the socket starts listening (in the constructor):
+    set after it, it was the default 5, and sixteen senders connecting at once overflowed it —
+    a connection refused now and then under load, a failure no real gateway would cause"""
+
+
 @dataclass
 class Accepted:
     path: str
@@ -126,9 +134,7 @@ class Gateway:
                     with contextlib.suppress(OSError):  # a sender killed meanwhile
                         self._answer(200)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 256
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
