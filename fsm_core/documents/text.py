@@ -58,9 +58,10 @@ def shorten(text: str, *, font: str, size: float, width: float) -> str:
 
 def _break_point(word: str, n: int) -> int:
     """Where to cut a ``word`` whose first ``n`` characters fit: after a hyphen, slash,
-    dot or underscore, or before an "@", when one falls in the second half of what fits;
-    else simply after ``n`` characters."""
-    for position in range(n, n // 2, -1):
+    dot or underscore, or before an "@", the last one that leaves at least a third of what
+    fits on the line ("Дизель-" / "генератор" rather than "Дизель-генерато" / "р"); else
+    simply after ``n`` characters."""
+    for position in range(n, max(n // 3, 1), -1):
         if word[position - 1] in "-/._" or word[position] == "@":
             return position
     return n

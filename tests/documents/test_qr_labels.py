@@ -283,6 +283,12 @@ def test_a_word_too_long_for_a_line_breaks_at_a_hyphen_or_dot() -> None:
     lines = fit_lines(email, font=regular, size=8, width=width, max_lines=2)
     assert "".join(lines) == email
     assert lines[1].startswith("@")
+    # the demo's generator on a thermal label: the hyphen falls just before half of what
+    # fits, and the word was cut after "генерато" with its "р" alone on the next line
+    width = string_width("Дизель-генерато", bold, 10)
+    assert fit_lines(
+        "Дизель-генератор FG Wilson P110-3", font=bold, size=10, width=width, max_lines=4
+    ) == ["Дизель-", "генератор", "FG Wilson", "P110-3"]
 
 
 @settings(max_examples=150, deadline=None)
