@@ -9,6 +9,7 @@ of it, and a ``json://`` gateway gets it as the payload's ``key`` field and the
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -63,9 +64,23 @@ def email_message(item: Outgoing, sender: str, company: str = "") -> EmailMessag
     return message
 
 
+def _on_this_machine(address: str) -> bool:
+    """Whether ``address`` (an IP the socket is connected to) is this machine's loopback."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 def send_email(smtp_url: str, sender: str, item: Outgoing, *, company: str = "") -> None:
     """Send one e-mail. ``smtp://host[:port]`` talks STARTTLS when the server offers it;
-    ``smtps://`` is TLS from the start; ``user:password@`` logs in."""
+    ``smtps://`` is TLS from the start; ``user:password@`` logs in — over TLS, or in clear
+    only to a relay on this machine (a server elsewhere that offers no STARTTLS, or whose
+    offer someone on the way removed, gets no password). The server's certificate is
+    checked against the system's authorities (``SSL_CERT_FILE`` names others)."""
     parts = urlsplit(smtp_url)
     host = parts.hostname or ""
     context = ssl.create_default_context()
@@ -82,6 +97,16 @@ def send_email(smtp_url: str, sender: str, item: Outgoing, *, company: str = "")
             if parts.scheme == "smtp" and client.has_extn("starttls"):
                 client.starttls(context=context)
                 client.ehlo()
+            elif (
+                parts.scheme == "smtp"
+                and parts.username
+                and client.sock is not None
+                and not _on_this_machine(client.sock.getpeername()[0])
+            ):
+                raise Transient(
+                    f"mail server {host} offers no STARTTLS: the password is not sent "
+                    "in clear (use smtps:// or a server with STARTTLS)"
+                )
             if parts.username:
                 client.login(unquote(parts.username), unquote(parts.password or ""))
             client.send_message(email_message(item, sender or f"fsm@{host}", company))
