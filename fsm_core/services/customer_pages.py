@@ -438,6 +438,14 @@ def requester(
     )
 
 
+def _known_phone(session: Session, obj: ServiceObject, phone: str) -> bool:
+    """Whether a contact of the object's customer has ``phone`` (normalised)."""
+    found = session.execute(
+        select(Contact.id).where(Contact.company_id == obj.customer_id, Contact.phone == phone)
+    ).first()
+    return found is not None
+
+
 @requires("orders.create", scoped=True)
 def submit_request(
     *, session: Session, token: str, request: Request, photo: bytes | None = None
@@ -449,6 +457,12 @@ def submit_request(
 
     obj = _object(session, token)
     who = principal_of(session)
+    if request.phone and not request.name and not _known_phone(session, obj, request.phone):
+        raise InvalidInput(
+            "this number is new to us: give your name too",
+            field="name",
+            ru="этот номер нам пока не знаком: укажите имя",
+        )
     order = passports.create_order_from_scan(
         session=session,
         scanned=obj.passport_token,
