@@ -39,6 +39,7 @@ T = TypeVar("T", bound=SQLModel)
 _ID_REF = re.compile(r"^#([0-9]+)$")
 _INITIALS_SPACES = re.compile(r"\.\s*")
 _LIMIT = 6
+_WORD_LIMIT = 200  # rows read to tell a whole word from part of one
 
 
 def _by_id(session: Session, model: type[T], ref: str | int) -> T | None:
@@ -98,7 +99,21 @@ def _resolve(
     hit = _one(kind, ref, rows, describe)
     if hit is not None:
         return hit
-    rows = session.exec(select(model).where(*text_filter(text, *names), *scope).limit(_LIMIT)).all()
+    rows = session.exec(
+        select(model).where(*text_filter(text, *names), *scope).limit(_WORD_LIMIT)
+    ).all()
+    if len(rows) > 1:
+        # a whole word wins over part of one: "Петров" is Петров А. С., not also Иванов
+        # Кирилл Петрович; "сервис" is ООО «Сервис Плюс», not also ООО «Автосервис»
+        word = re.compile(rf"(?<!\w){re.escape(key)}(?!\w)")
+        whole = [
+            row
+            for row in rows
+            if any(word.search(search_fold(getattr(row, c.key)) or "") for c in names)
+        ]
+        if len(whole) == 1 and len(rows) < _WORD_LIMIT:
+            return whole[0]
+        rows = (whole or rows)[:_LIMIT]
     hit = _one(kind, ref, rows, describe)
     if hit is not None:
         return hit

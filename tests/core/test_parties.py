@@ -116,6 +116,29 @@ def test_lookup_by_what_people_type(db, world):
             lookup.resolve_order(session=s, ref="26-9999")
 
 
+def test_a_whole_word_wins_over_part_of_a_word(db, world):
+    """«Петров» is Петров А. С.'s surname and part of Иванов Кирилл Петрович's patronymic:
+    the surname is meant (it was refused as ambiguous, `fsm report employee Петров`). Part
+    of a word alone still finds whom it fits, and a word two people share stays ambiguous."""
+    with db.reader() as s:
+        assert lookup.resolve_employee(session=s, ref="Петров").id == world.petrov.id
+        assert lookup.resolve_employee(session=s, ref="петров").id == world.petrov.id
+        assert lookup.resolve_employee(session=s, ref="Петрович").id == world.ivanov.id
+        assert lookup.resolve_employee(session=s, ref="Кирилл").id == world.ivanov.id
+    with db.transaction() as s:
+        parties.create_employee(
+            session=s, data={"full_name": "Петров Борис Ильич", "short_name": "Петров Б. И."}
+        )
+    with db.reader() as s, pytest.raises(Ambiguous) as err:
+        lookup.resolve_employee(session=s, ref="Петров")
+    assert len(err.value.candidates) == 2  # the two Петровы, not Иванов
+    with db.transaction() as s:
+        parties.create_company(session=s, data={"name": "ООО «Сервис Плюс»"})
+        parties.create_company(session=s, data={"name": "ООО «Автосервис»"})
+    with db.reader() as s:
+        assert lookup.resolve_company(session=s, ref="сервис").name == "ООО «Сервис Плюс»"
+
+
 def test_an_exact_name_wins_over_longer_ones(db):
     with db.transaction() as s:
         parties.create_company(session=s, data={"name": "Альфа"})
