@@ -4,7 +4,11 @@ materials and ratings; as a table, JSON, CSV or Excel, or a chart in the termina
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -75,8 +79,81 @@ class Scope:
         return f"{p.since:%d.%m.%Y} – {p.until:%d.%m.%Y}"
 
 
-def _scope(session: Any, since: str | None, until: str | None, **names: Any) -> Scope:
-    return Scope(session, since, until, **names)
+@dataclass(frozen=True)
+class ScopeArgs:
+    """The period and filters as given on the command line, and ``--pdf``."""
+
+    since: str | None = None
+    until: str | None = None
+    customer: str | None = None
+    obj: str | None = None
+    area: str | None = None
+    crew: str | None = None
+    criticality: str | None = None
+    work_type: str | None = None
+    pdf: str | None = None
+
+    def open(self, session: Any) -> Scope | None:
+        """The scope read in ``session``; None when ``--pdf`` was given and the management
+        report is written instead."""
+        names = {
+            "customer": self.customer,
+            "object_": self.obj,
+            "crew": self.crew,
+            "criticality": self.criticality,
+            "work_type": self.work_type,
+        }
+        if self.area is not None:
+            names["area"] = self.area
+        scope = Scope(session, self.since, self.until, **names)
+        if self.pdf:
+            _pdf(session, scope, self.pdf)
+            return None
+        return scope
+
+
+_SCOPE_OPTIONS: list[tuple[str, Any]] = [
+    ("since", Since),
+    ("until", Until),
+    ("customer", Customer),
+    ("obj", Object),
+    ("area", Area),
+    ("crew", CrewOpt),
+    ("criticality", Criticality),
+    ("work_type", WorkType),
+    ("pdf", Pdf),
+]
+
+
+def scoped(*, area: bool = True) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A report command taking the period, the filters and ``--pdf`` (``--area`` too unless
+    ``area=False``): the options are added to its signature for Typer, after its arguments
+    and before its own options, and handed to it together as ``given: ScopeArgs``."""
+
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
+        own = [
+            p for p in inspect.signature(fn, eval_str=True).parameters.values() if p.name != "given"
+        ]
+        taken = [name for name, _ in _SCOPE_OPTIONS if area or name != "area"]
+        common = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=kind)
+            for name, kind in _SCOPE_OPTIONS
+            if name in taken
+        ]
+        arguments = [p for p in own if p.default is inspect.Parameter.empty]
+        options = [p for p in own if p.default is not inspect.Parameter.empty]
+        kinds = inspect.Parameter.KEYWORD_ONLY
+        params = [p.replace(kind=kinds) for p in (*arguments, *common, *options)]
+
+        @functools.wraps(fn)
+        def command(**values: Any) -> None:
+            args = ScopeArgs(**{name: values.pop(name) for name in taken})
+            fn(given=args, **values)
+
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        return command
+
+    return wrap
 
 
 def _pdf(session: Any, scope: Scope, path: str) -> None:
@@ -205,16 +282,9 @@ def _whole_ticks(plt: Any, top: int) -> None:
 
 
 @app.command("employees")
+@scoped()
 def employees(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -246,19 +316,8 @@ def employees(
     if sort not in METRICS:
         raise typer.BadParameter("one of: " + ", ".join(METRICS), param_hint="--sort")
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         report = employee_report(
             session=session, period=scope.period, filters=scope.filters, gps=gps
@@ -293,16 +352,10 @@ def employees(
 
 
 @app.command("employee")
+@scoped(area=False)
 def employee(
     name: Annotated[str, typer.Argument(help="The employee: short name, name, e-mail or id.")],
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     json_: Json = False,
 ) -> None:
     """The employee card: position, area, hourly rate, and each metric with its "N of M"."""
@@ -312,18 +365,8 @@ def employee(
 
     with STATE.reader() as session:
         person = lookup.resolve_employee(session=session, ref=name)
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         report = employee_report(
             session=session, period=scope.period, filters=scope.filters, gps=True
@@ -344,16 +387,9 @@ def employee(
 
 
 @app.command("orders")
+@scoped()
 def orders(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -371,19 +407,8 @@ def orders(
     fmt = _choose_format(json_, nl, csv, xlsx, chart)
     lang = STATE.language
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         if fmt == "chart":
             unit = "week" if week else "day"
@@ -428,16 +453,9 @@ def orders(
 
 
 @app.command("sla")
+@scoped()
 def sla(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     by: Annotated[
         str, typer.Option("--by", help="customer, criticality, day or week.")
     ] = "customer",
@@ -459,19 +477,8 @@ def sla(
     if fmt == "chart" and by not in ("day", "week"):
         by = "day"
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         rows = sla_compliance(session=session, period=scope.period, by=by, filters=scope.filters)
     if fmt == "chart":
@@ -500,16 +507,9 @@ def sla(
 
 
 @app.command("objects")
+@scoped()
 def objects(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10_000)] = 10,
     json_: Json = False,
     nl: JsonLines = False,
@@ -523,35 +523,17 @@ def objects(
 
     fmt = _choose_format(json_, nl, csv, xlsx, False)
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         rows = top_objects(session=session, period=scope.period, filters=scope.filters, limit=limit)
     _emit(fmt, objects_table(rows), out=out, title=_t("Objects", "Объекты") + f", {scope.caption}")
 
 
 @app.command("materials")
+@scoped()
 def materials(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     json_: Json = False,
     nl: JsonLines = False,
     csv: Csv = False,
@@ -564,19 +546,8 @@ def materials(
 
     fmt = _choose_format(json_, nl, csv, xlsx, False)
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         rows = used(session=session, period=scope.period, filters=scope.filters)
     _emit(
@@ -588,16 +559,9 @@ def materials(
 
 
 @app.command("ratings")
+@scoped()
 def ratings(
-    since: Since = None,
-    until: Until = None,
-    customer: Customer = None,
-    obj: Object = None,
-    area: Area = None,
-    crew: CrewOpt = None,
-    criticality: Criticality = None,
-    work_type: WorkType = None,
-    pdf: Pdf = None,
+    given: ScopeArgs,
     json_: Json = False,
     csv: Csv = False,
     xlsx: Xlsx = False,
@@ -610,19 +574,8 @@ def ratings(
 
     fmt = _choose_format(json_, False, csv, xlsx, chart)
     with STATE.reader() as session:
-        scope = _scope(
-            session,
-            since,
-            until,
-            customer=customer,
-            object_=obj,
-            area=area,
-            crew=crew,
-            criticality=criticality,
-            work_type=work_type,
-        )
-        if pdf:
-            _pdf(session, scope, pdf)
+        scope = given.open(session)
+        if scope is None:
             return
         spread = ratings_distribution(session=session, period=scope.period, filters=scope.filters)
     if fmt == "json":
