@@ -323,7 +323,7 @@ def employees(
             session=session, period=scope.period, filters=scope.filters, gps=gps
         )
     report.rows.sort(
-        key=lambda r: (not r.active, r.ranks.get(sort) or 10**6, r.employee.casefold())
+        key=lambda r: (not r.ranked, r.ranks.get(sort) or 10**6, r.employee.casefold())
     )
     table = employees_table(report)
     title = _t("Employees", "Сотрудники") + f", {scope.caption}"

@@ -186,7 +186,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         self._draw_chart(page.days)
         rows = sorted(
             report.rows,
-            key=lambda r: (not r.active, r.ranks.get(self.sort) or 10**6, r.employee.casefold()),
+            key=lambda r: (not r.ranked, r.ranks.get(self.sort) or 10**6, r.employee.casefold()),
         )
         self.table.set_lines([self._line(r, report.ranked_of) for r in rows], keep=False)
 
@@ -201,7 +201,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         return Line(
             r.employee_id,
             (
-                (r.employee, "strong") if r.active else (r.employee, "dim"),
+                (r.employee, "strong") if r.ranked else (r.employee, "dim"),
                 ranked(str(r.closed), "closed"),
                 ranked(cell_text(r.sla_violated_share, "share", lang), "sla_violated"),
                 ranked(cell_text(r.hours, "hours", lang), "hours"),

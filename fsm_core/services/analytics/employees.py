@@ -1,4 +1,7 @@
-"""Each employee's figures for a period, and their rank "N of M" among the active employees.
+"""Each employee's figures for a period, and their rank "N of M" among the active employees
+who could have taken orders: an employee whose login is an office one (its roles hold no
+technician's: a dispatcher, an admin, a storekeeper) is not ranked, and is listed only when
+they did field work in the period.
 
 Who is credited with what (the README's "Analytics" says the same for users):
 
@@ -34,8 +37,16 @@ from sqlalchemy import Integer, and_, case, exists, func, literal, not_, select,
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from fsm_core.access import requires
-from fsm_core.models import Employee, MaterialUse, Order, WorkEntry, WorkExecutor
+from fsm_core.access import Role, requires
+from fsm_core.models import (
+    AppUser,
+    Employee,
+    MaterialUse,
+    Order,
+    UserRole,
+    WorkEntry,
+    WorkExecutor,
+)
 from fsm_core.models.catalog import Charge
 from fsm_core.models.customer import OrderRating
 from fsm_core.services.analytics.common import (
@@ -81,6 +92,7 @@ class EmployeeStats:
     area: str | None
     hourly_rate: Decimal | None
     active: bool
+    field_staff: bool = True  # False: an office login (no technician role)
     closed: int = 0
     sla_violated: int = 0
     hours: Decimal = Decimal("0.0")
@@ -94,6 +106,11 @@ class EmployeeStats:
     revenue: Decimal = Decimal("0.00")
     ranks: dict[str, int | None] = field(default_factory=dict)
     gps: GpsStats | None = None  # read when asked for, and when the phones said anything
+
+    @property
+    def ranked(self) -> bool:
+        """Among those ranked: active, and not an office login."""
+        return self.active and self.field_staff
 
     @property
     def sla_violated_share(self) -> Decimal | None:
@@ -140,7 +157,7 @@ class EmployeeStats:
             "resolve_rank": self.ranks.get("resolve"),
             "revenue": str(self.revenue),
             "revenue_rank": self.ranks.get("revenue"),
-            "ranked_of": ranked_of if self.active else None,
+            "ranked_of": ranked_of if self.ranked else None,
             **self._gps_json(),
         }
 
@@ -214,6 +231,20 @@ def employee_report(
             hourly_rate=e.hourly_rate,
             active=e.active,
         )
+
+    office = set(
+        session.execute(
+            select(AppUser.employee_id).where(
+                col(AppUser.employee_id).is_not(None),
+                AppUser.active,
+                ~exists().where(
+                    UserRole.user_id == AppUser.id, UserRole.role == Role.TECHNICIAN.value
+                ),
+            )
+        ).scalars()
+    )
+    for employee_id in office & people.keys():
+        people[employee_id].field_staff = False
 
     # closed, violated, first-time fix, times: one pass over the period's finished orders
     later = aliased(Order)
@@ -343,8 +374,8 @@ def employee_report(
         scores[employee_id] = score
 
     # who stays on the report: the active, and the inactive who did something
-    rows = [r for r in people.values() if r.active or r.closed or r.hours or r.rated or r.revenue]
-    active = [r for r in rows if r.active]
+    rows = [r for r in people.values() if r.ranked or r.closed or r.hours or r.rated or r.revenue]
+    active = [r for r in rows if r.ranked]
     metric_values: dict[str, dict[int, Any]] = {
         "closed": {r.employee_id: r.closed for r in active},
         "sla_violated": {r.employee_id: r.sla_violated_share for r in active},
@@ -367,7 +398,7 @@ def employee_report(
             r.gps = tracked.get(r.employee_id)
         for employee_id, places in gps_ranks(tracked, [r.employee_id for r in active]).items():
             people[employee_id].ranks.update(places)
-    rows.sort(key=lambda r: (not r.active, r.ranks.get("closed") or 0, r.employee.casefold()))
+    rows.sort(key=lambda r: (not r.ranked, r.ranks.get("closed") or 0, r.employee.casefold()))
     return EmployeeReport(
         period=period,
         rows=rows,

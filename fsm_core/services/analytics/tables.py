@@ -229,7 +229,7 @@ def employee_card(report: EmployeeReport, row: EmployeeStats, lang: str) -> list
 
     def ranked(metric: str) -> str:
         rank = row.ranks.get(metric)
-        if rank is None or not row.active:
+        if rank is None or not row.ranked:
             return ""
         return f"  ({rank} {'из' if lang == 'ru' else 'of'} {report.ranked_of})"
 
