@@ -171,6 +171,12 @@ class StatusPage:
     may_rate: bool
     rating: tuple[int, int, int, str | None, str] | None
     """promptness, accuracy, communication, comment, mean"""
+    gone_at: datetime | None = None
+    """the moment the link stops working (the order closed ``status_link_days`` before);
+    None while the order is not closed"""
+    clock_bound: bool = False
+    """whether what the page shows may change with the clock alone (an order in work: its
+    arrival estimate is worked out from "now", a visit planned for today)"""
 
 
 def logo_path(value: str) -> Path | None:
@@ -524,8 +530,11 @@ def status_page(
     order, category, technician, obj_name, address, parent_address, rated = found
     assert order.id is not None
     days = int(brand.settings["status_link_days"])
-    if order.closed_at is not None and now - order.closed_at > timedelta(days=days):
-        raise PageNotFound  # as status_links.order_by_token: expired is not found
+    gone_at = None
+    if order.closed_at is not None:
+        gone_at = order.closed_at + timedelta(days=days)
+        if now > gone_at:
+            raise PageNotFound  # as status_links.order_by_token: expired is not found
     if address is None and parent_address is None and order.object_id is not None:
         address = _place(session, order.object_id)[0]  # deeper in the tree
     if technician is None:  # a crew's order: the technician of its latest visit
@@ -558,6 +567,8 @@ def status_page(
         act=done and _has_act(session, order.id),
         may_rate=done and rated is None,
         rating=_scores(rated),
+        gone_at=gone_at,
+        clock_bound=category == StageCategory.ACTIVE.value,
     )
 
 
