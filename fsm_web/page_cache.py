@@ -46,6 +46,8 @@ CLOCK_SECONDS = 1.0
 PAGES_KEPT = 2048
 """Pages kept at most (tokens × browser languages); the least recently used goes first."""
 
+_monotonic = time.monotonic  # the tests move it
+
 _NONCE = secrets.token_hex(16)
 SLOTS = {name: f"fsm-slot-{_NONCE}-{name}" for name in ("csrf", "name", "phone")}
 """The markers a page is rendered with where a visitor's own values go: random per
@@ -123,7 +125,7 @@ class Page:
         return cls(
             pieces=tuple(_SPLIT.split(html)),
             version=version,
-            stale_after=time.monotonic() + CLOCK_SECONDS if clock_bound else None,
+            stale_after=_monotonic() + CLOCK_SECONDS if clock_bound else None,
             gone_at=gone_at,
         )
 
@@ -137,7 +139,7 @@ class Page:
     def usable(self, version: Hashable) -> bool:
         if version != self.version:
             return False
-        if self.stale_after is not None and time.monotonic() >= self.stale_after:
+        if self.stale_after is not None and _monotonic() >= self.stale_after:
             return False
         return self.gone_at is None or clock.now() < self.gone_at
 
