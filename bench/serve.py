@@ -53,6 +53,8 @@ PER_ADDRESS = 500
 TOKENS = 3
 """Labels (and orders) each client asks for in turn: a page is opened at most 1,200 times a
 minute (its token's limit), and a fast server would reach that within a run."""
+ALONE = 8
+"""Labels (and orders, half of them en route) the one client at a time asks for in turn."""
 
 
 def build(url: str, clients: int) -> tuple[list[str], list[str]]:
@@ -281,11 +283,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["FSM_DATA_DIR"] = folder
         url = f"sqlite:///{folder}/bench.db"
-        count = args.clients * TOKENS + 2  # and two asked for alone
+        count = args.clients * TOKENS + ALONE  # and some asked for one client at a time
         passports, statuses = build(url, count)
         spare = range(args.clients * TOKENS, count)
-        alone_passport = passports[spare[-1]]
-        alone_status = statuses[next(i for i in spare if i % 2 == 0)]  # en route
+        alone_passports = [f"/p/{passports[i]}" for i in spare]
+        alone_statuses = [f"/s/{statuses[i]}" for i in spare if i % 2 == 0]  # en route
 
         def turns(kind: str, tokens: list[str]) -> list[list[str]]:
             return [
@@ -303,6 +305,7 @@ def main() -> None:
             health = [["/health"]] * args.clients
             asyncio.run(load(host, port, 1.0, health))  # warm up
             asyncio.run(load(host, port, 1.0, turns("p", passports), first=300))
+            asyncio.run(load(host, port, 1.0, turns("s", statuses), first=400))
             reference = summary(
                 "reference", asyncio.run(load(host, port, args.seconds, health)), args.seconds
             )
@@ -318,13 +321,13 @@ def main() -> None:
             )
             print("one client at a time (no queueing: what a page itself costs):")
             alone = {}
-            for name, path in (
-                ("reference", "/health"),
-                ("passport", f"/p/{alone_passport}"),
-                ("status", f"/s/{alone_status}"),
+            for name, paths in (
+                ("reference", ["/health"]),
+                ("passport", alone_passports),
+                ("status", alone_statuses),
             ):
-                # client 1000: a new address each request (the 50 above used up their minute)
-                clients = asyncio.run(load(host, port, 1.0, [[path]], first=1000))
+                # client 1000: a new address each request
+                clients = asyncio.run(load(host, port, 1.0, [paths], first=1000))
                 alone[name] = summary(f"  {name}", clients, 1.0)
             took = submissions(url, f"http://{host}:{port}", passports[0], SUBMISSIONS)
         finally:

@@ -15,9 +15,10 @@ anew. A kept page is served only while the version is the one it was read under,
 revoked label or link, a moved stage, a new message or position shows on the very next
 request, as if nothing were kept.
 
-What the clock alone changes is bounded separately: an entry may carry a moment it stops
-(a finished order's link expires) and a time to live (a page showing an arrival estimate,
-worked out from "now", is worked out again at least every :data:`CLOCK_SECONDS`).
+What the clock alone changes is bounded separately: a page may carry the first moment it
+could read otherwise with nothing written (a finished order's link expires; an arrival
+estimate's minute moves on, or its basis changes: see
+:func:`fsm_core.services.arrival.estimate_until`), and is not served from then on.
 
 PostgreSQL has no such counter on a connection (its NOTIFY triggers cover orders and
 messages, not a rotated label): there :meth:`Changes.version` is None and nothing is kept.
@@ -29,7 +30,6 @@ import re
 import secrets
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -41,12 +41,8 @@ from markupsafe import escape
 from fsm_core import clock
 from fsm_core.db import Database
 
-CLOCK_SECONDS = 1.0
-"""How long a page that depends on the clock (an arrival estimate) is kept at most."""
 PAGES_KEPT = 2048
 """Pages kept at most (tokens × browser languages); the least recently used goes first."""
-
-_monotonic = time.monotonic  # the tests move it
 
 _NONCE = secrets.token_hex(16)
 SLOTS = {name: f"fsm-slot-{_NONCE}-{name}" for name in ("csrf", "name", "phone")}
@@ -108,26 +104,12 @@ class Page:
     pieces: tuple[str, ...]
     """literal, slot name, literal, slot name, ..., literal"""
     version: Hashable
-    stale_after: float | None = None
-    """``time.monotonic()`` past which it is rendered anew (it depends on the clock)"""
-    gone_at: datetime | None = None
-    """the moment its token stops working (a finished order's link expires)"""
+    until: datetime | None = None
+    """the moment from which it may read otherwise with nothing written (None: never)"""
 
     @classmethod
-    def of(
-        cls,
-        html: str,
-        *,
-        version: Hashable,
-        clock_bound: bool = False,
-        gone_at: datetime | None = None,
-    ) -> Page:
-        return cls(
-            pieces=tuple(_SPLIT.split(html)),
-            version=version,
-            stale_after=_monotonic() + CLOCK_SECONDS if clock_bound else None,
-            gone_at=gone_at,
-        )
+    def of(cls, html: str, *, version: Hashable, until: datetime | None = None) -> Page:
+        return cls(pieces=tuple(_SPLIT.split(html)), version=version, until=until)
 
     def fill(self, **values: str) -> str:
         """The page with ``values`` (escaped) in its slots; a slot not given is empty."""
@@ -139,9 +121,7 @@ class Page:
     def usable(self, version: Hashable) -> bool:
         if version != self.version:
             return False
-        if self.stale_after is not None and _monotonic() >= self.stale_after:
-            return False
-        return self.gone_at is None or clock.now() < self.gone_at
+        return self.until is None or clock.now() < self.until
 
 
 class PageCache:

@@ -171,12 +171,11 @@ class StatusPage:
     may_rate: bool
     rating: tuple[int, int, int, str | None, str] | None
     """promptness, accuracy, communication, comment, mean"""
-    gone_at: datetime | None = None
-    """the moment the link stops working (the order closed ``status_link_days`` before);
-    None while the order is not closed"""
-    clock_bound: bool = False
-    """whether what the page shows may change with the clock alone (an order in work: its
-    arrival estimate is worked out from "now", a visit planned for today)"""
+    changes_at: datetime | None = None
+    """the first moment the page may show something else with nothing written: the link
+    expires (``status_link_days`` after the order closed), the arrival estimate's minute
+    moves on or its basis changes (:func:`~fsm_core.services.arrival.estimate_until`);
+    None: the clock alone never changes it"""
 
 
 def logo_path(value: str) -> Path | None:
@@ -545,9 +544,12 @@ def status_page(
             .order_by(col(Visit.start_at).desc())
             .limit(1)
         ).scalar()
-    estimate = arrival.estimate_of(
+    estimate, until = arrival.estimate_until(
         session=session, order=order, category=category, cfg=brand.settings, now=now
     )
+    moments = [t for t in (gone_at, until) if t is not None]
+    if estimate is not None:
+        moments.append(_next_minute(now, estimate))
     done = category in FINISHED
     return StatusPage(
         number=order.number,
@@ -567,8 +569,17 @@ def status_page(
         act=done and _has_act(session, order.id),
         may_rate=done and rated is None,
         rating=_scores(rated),
-        gone_at=gone_at,
-        clock_bound=category == StageCategory.ACTIVE.value,
+        changes_at=min(moments, default=None),
+    )
+
+
+def _next_minute(now: datetime, estimate: Arrival) -> datetime:
+    """The first moment one of the estimate's times, as the page shows them (to the
+    minute), may read otherwise: each may be "now" plus a fixed time, so each reaches
+    its next minute as much later as it is short of it now."""
+    return min(
+        now + timedelta(minutes=1) - timedelta(seconds=t.second, microseconds=t.microsecond)
+        for t in (estimate.at, estimate.earliest, estimate.latest)
     )
 
 

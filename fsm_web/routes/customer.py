@@ -446,13 +446,13 @@ def _read_status(
 
 def _status_kept(site: Site, token: str, accept: str | None, version: Hashable | None) -> Page:
     """The status page with a slot for the visitor's CSRF field, rendered anew; kept no
-    longer than the link works, nor, where it shows what the clock changes (an arrival
-    estimate), than :data:`~fsm_web.page_cache.CLOCK_SECONDS`."""
+    longer than it reads the same with nothing written (the link expires, the arrival
+    estimate moves on)."""
     brand, view = _read_status(site, token, accept, version)
     html = render_html(
         "status.html", brand=brand, s=view, token=token, csrf=SLOTS["csrf"], values={}, errors={}
     )
-    return Page.of(html, version=version, clock_bound=view.clock_bound, gone_at=view.gone_at)
+    return Page.of(html, version=version, until=view.changes_at)
 
 
 async def _status_page(

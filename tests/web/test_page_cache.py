@@ -219,9 +219,7 @@ def test_a_stage_a_message_and_a_position_show_on_the_next_request(world, reads)
         assert len(s.exec(select(Message)).all()) == 1
 
 
-def test_an_arrival_estimate_is_worked_out_again_as_the_clock_moves(
-    world, reads, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_arrival_estimate_is_worked_out_again_as_its_minute_moves_on(world, reads) -> None:
     setup_company(world)
     order = world.order(object_id=world.ac.id)
     token = status_token(world, order.id)
@@ -237,24 +235,30 @@ def test_an_arrival_estimate_is_worked_out_again_as_the_clock_moves(
                 source="osmand",
             )
         )
-    ticks = [1000.0]
-    monkeypatch.setattr(page_cache, "_monotonic", lambda: ticks[0])
+    with world.db.reader() as s:
+        brand = customer_pages.brand(session=s, accept_language="ru")
+        view = customer_pages.status_page(session=s, token=token, brand=brand, now=NOW)
+    assert view.arrival is not None
+    assert view.changes_at is not None
+    assert NOW < view.changes_at <= NOW + timedelta(minutes=1)
+    reads["status"] = 0
 
     async def script(http: httpx.AsyncClient) -> None:
         first = await http.get(f"/s/{token}")
-        with clock.frozen(NOW + timedelta(minutes=3)):
-            ticks[0] += page_cache.CLOCK_SECONDS / 2
+        with clock.frozen(view.changes_at - timedelta(microseconds=1)):
             meanwhile = await http.get(f"/s/{token}")
-            if is_sqlite(world):  # kept a moment (PostgreSQL keeps nothing)
-                assert meanwhile.text == first.text
-            ticks[0] += page_cache.CLOCK_SECONDS
-            later = await http.get(f"/s/{token}")
-        assert later.status_code == 200
-        assert later.text != first.text  # 3 minutes on
+        assert meanwhile.text == first.text  # the same minutes shown
+        with clock.frozen(view.changes_at):
+            moved = await http.get(f"/s/{token}")
+        assert moved.status_code == 200
+        assert moved.text != first.text  # a minute later
+        with clock.frozen(NOW + timedelta(minutes=30)):  # the fix is stale: by the plan
+            stale = await http.get(f"/s/{token}")
+        assert 'id="eta"' not in stale.text
 
     with served(world.db.url) as app:
         run(app, script)
-    assert reads["status"] == (2 if is_sqlite(world) else 3)
+    assert reads["status"] == (3 if is_sqlite(world) else 4)
 
 
 def test_a_page_without_an_estimate_does_not_expire_with_the_clock(world, reads) -> None:
