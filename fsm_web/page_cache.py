@@ -81,7 +81,7 @@ class Changes:
                     self._conn = sqlite3.connect(
                         self._path, check_same_thread=False, isolation_level=None
                     )
-                    self._conn.execute("PRAGMA busy_timeout=1000")
+                    self._conn.execute("PRAGMA busy_timeout=100")  # the event loop waits meanwhile
                 return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
             except sqlite3.Error:
                 self._close()

@@ -8,6 +8,11 @@ threads (a write may wait for SQLite's lock; the event loop keeps answering mean
 Reading SQLite in the event loop itself was tried and measured (bench/serve.py): half the
 pages a second, twice the p95 — the threads overlap SQLite's own work, which releases the
 interpreter lock.
+
+On SQLite a page a phone opens is kept as rendered while nothing it shows can have changed
+(:mod:`fsm_web.page_cache`): asked again, it is answered in the event loop with no thread,
+session, query or template — the rate limits, the visitor's CSRF field and remembered name
+and phone are still each request's own.
 """
 
 from __future__ import annotations
