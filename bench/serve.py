@@ -214,7 +214,14 @@ async def load(
     return clients
 
 
-def summary(name: str, clients: list[Client], seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the process has used so far (Linux: /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summary(name: str, clients: list[Client], seconds: float, cpu: float) -> float:
+    """Prints the run's figures (``cpu``: the server's CPU seconds meanwhile); its p95."""
     latencies = sorted(x for c in clients for x in c.latencies)
     answers: dict[int, int] = {}
     for c in clients:
@@ -223,9 +230,19 @@ def summary(name: str, clients: list[Client], seconds: float) -> float:
     q = statistics.quantiles(latencies, n=100)
     print(
         f"{name:10} {len(latencies) / seconds:8.0f} req/s  p50 {q[49] * 1000:6.1f} ms  "
-        f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  answers {answers}"
+        f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  "
+        f"server CPU {cpu / len(latencies) * 1e6:5.0f} µs/request  answers {answers}"
     )
     return q[94]
+
+
+def measure(
+    name: str, pid: int, host: str, port: int, seconds: float, paths: list[list[str]], first: int
+) -> float:
+    """One run of :func:`load`, summed up; its p95."""
+    before = cpu_seconds(pid)
+    clients = asyncio.run(load(host, port, seconds, paths, first=first))
+    return summary(name, clients, seconds, cpu_seconds(pid) - before)
 
 
 def submissions(url: str, base: str, token: str, count: int) -> list[float]:
@@ -306,19 +323,10 @@ def main() -> None:
             asyncio.run(load(host, port, 1.0, health))  # warm up
             asyncio.run(load(host, port, 1.0, turns("p", passports), first=300))
             asyncio.run(load(host, port, 1.0, turns("s", statuses), first=400))
-            reference = summary(
-                "reference", asyncio.run(load(host, port, args.seconds, health)), args.seconds
-            )
-            passport = summary(
-                "passport",
-                asyncio.run(load(host, port, args.seconds, turns("p", passports), first=100)),
-                args.seconds,
-            )
-            status = summary(
-                "status",
-                asyncio.run(load(host, port, args.seconds, turns("s", statuses), first=200)),
-                args.seconds,
-            )
+            pid, seconds = process.pid, args.seconds
+            reference = measure("reference", pid, host, port, seconds, health, 0)
+            passport = measure("passport", pid, host, port, seconds, turns("p", passports), 100)
+            status = measure("status", pid, host, port, seconds, turns("s", statuses), 200)
             print("one client at a time (no queueing: what a page itself costs):")
             alone = {}
             for name, paths in (
@@ -327,8 +335,7 @@ def main() -> None:
                 ("status", alone_statuses),
             ):
                 # client 1000: a new address each request
-                clients = asyncio.run(load(host, port, 1.0, [paths], first=1000))
-                alone[name] = summary(f"  {name}", clients, 1.0)
+                alone[name] = measure(f"  {name}", pid, host, port, 1.0, [paths], 1000)
             took = submissions(url, f"http://{host}:{port}", passports[0], SUBMISSIONS)
         finally:
             process.send_signal(signal.SIGINT)
