@@ -59,7 +59,8 @@ ALONE = 8
 
 def build(url: str, clients: int) -> tuple[list[str], list[str]]:
     """The database: ``clients`` objects with labels and as many orders with status links
-    (every other one en route, its technician 1.5 km away a minute ago)."""
+    (every other one en route, its technician 1.5 to 3 km away a minute ago: at one
+    distance, every estimate would show its next minute at the same moment)."""
     from fsm_core.db import Database
     from fsm_core.models import Position
     from fsm_core.services import customer_pages, objects, orders, parties, settings
@@ -130,7 +131,7 @@ def build(url: str, clients: int) -> tuple[list[str], list[str]]:
                     Position(
                         employee_id=technician.id,
                         fix_at=datetime.now(UTC) - timedelta(minutes=1),
-                        latitude=59.93 + n / 1000 + 1500 / 111_195.0,
+                        latitude=59.93 + n / 1000 + (1500 + n * 97 % 1500) / 111_195.0,
                         longitude=30.36,
                         source="osmand",
                     )
