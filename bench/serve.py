@@ -14,8 +14,10 @@ each:
   passport:  GET /p/{token}    (each client its own three labels, in turn)
   status:    GET /s/{token}    (each client its own three orders, in turn)
 
-and prints requests per second and p50/p95/p99 latency of each, and the p95 ratios; then the
-same routes with one client at a time (what a page costs without queueing). Then it
+and prints requests per second, p50/p95/p99 latency and the server's CPU time per request
+of each (the one figure the other programs of a shared host hardly move), and the p95
+ratios; then the same routes with one client at a time (what a page costs without
+queueing). Then it
 sends the request form 20 times and times each from the POST to the moment a live
 subscription in this process (as the dashboard's board has one) reports the new order.
 
