@@ -2,8 +2,8 @@
 server answers on a route that does nothing, and how soon does a request sent from the
 passport page reach another process's board?
 
-Starts ``fsm serve`` (one uvicorn process, httptools) on a new SQLite database with 50
-labelled objects and 50 orders with status links (half of them en route, with a fresh
+Starts ``fsm serve`` (one uvicorn process, httptools) on a new SQLite database with 152
+labelled objects and 152 orders with status links (half of them en route, with a fresh
 position, so that their pages work out an arrival estimate); then, in this process, 50
 concurrent clients (one keep-alive connection each, a minimal HTTP/1.1 client on asyncio
 streams; each its own address, as 50 phones are, through X-Forwarded-For, which uvicorn
@@ -11,11 +11,13 @@ takes from 127.0.0.1) ask as fast as they are answered, for the same number of s
 each:
 
   reference: GET /health       (no database, no template)
-  passport:  GET /p/{token}    (each client its own label)
-  status:    GET /s/{token}    (each client its own order)
+  passport:  GET /p/{token}    (each client its own three labels, in turn)
+  status:    GET /s/{token}    (each client its own three orders, in turn)
 
-and prints requests per second and p50/p95/p99 latency of each, and the p95 ratios; then the
-same routes with one client at a time (what a page costs without queueing). Then it
+and prints requests per second, p50/p95/p99 latency and the server's CPU time per request
+of each (the one figure the other programs of a shared host hardly move), and the p95
+ratios; then the same routes with one client at a time (what a page costs without
+queueing). Then it
 sends the request form 20 times and times each from the POST to the moment a live
 subscription in this process (as the dashboard's board has one) reports the new order.
 
@@ -23,8 +25,9 @@ subscription in this process (as the dashboard's board has one) reports the new 
     python bench/serve.py --seconds 5
 
 The server and this generator share the machine's cores: on two cores that is the floor of
-what is measured, and is printed. The pages' rate limits allow a phone 600 pages a minute:
-a run longer than that at more than 10 pages a second per client is refused (429, counted).
+what is measured, and is printed. The pages' rate limits stay on (600 pages a minute from
+an address, 1,200 opens of a token): a client takes a new address every 500 requests and
+asks for three tokens in turn, and any refusal (429) is counted in the answers.
 """
 
 from __future__ import annotations
@@ -47,11 +50,19 @@ from common import ROOT, compile_bytecode
 
 CLIENTS = 50
 SUBMISSIONS = 20
+PER_ADDRESS = 500
+"""Requests a client sends from one address before it takes the next."""
+TOKENS = 3
+"""Labels (and orders) each client asks for in turn: a page is opened at most 1,200 times a
+minute (its token's limit), and a fast server would reach that within a run."""
+ALONE = 8
+"""Labels (and orders, half of them en route) the one client at a time asks for in turn."""
 
 
 def build(url: str, clients: int) -> tuple[list[str], list[str]]:
     """The database: ``clients`` objects with labels and as many orders with status links
-    (every other one en route, its technician 1.5 km away a minute ago)."""
+    (every other one en route, its technician 1.5 to 3 km away a minute ago: at one
+    distance, every estimate would show its next minute at the same moment)."""
     from fsm_core.db import Database
     from fsm_core.models import Position
     from fsm_core.services import customer_pages, objects, orders, parties, settings
@@ -122,7 +133,7 @@ def build(url: str, clients: int) -> tuple[list[str], list[str]]:
                     Position(
                         employee_id=technician.id,
                         fix_at=datetime.now(UTC) - timedelta(minutes=1),
-                        latitude=59.93 + n / 1000 + 1500 / 111_195.0,
+                        latitude=59.93 + n / 1000 + (1500 + n * 97 % 1500) / 111_195.0,
                         longitude=30.36,
                         source="osmand",
                     )
@@ -173,12 +184,15 @@ class Client:
             writer.close()
 
 
-def requests(host: str, path: str, n: int) -> Iterator[bytes]:
-    """Client ``n``'s requests: its own address and cookie (client 1000 and on: a new
-    address every request, as if many phones took turns on one connection)."""
+def requests(host: str, paths: list[str], n: int) -> Iterator[bytes]:
+    """Client ``n``'s requests, of ``paths`` in turn: its own cookie, and its own address
+    for :data:`PER_ADDRESS` requests, then the next (as if phones took turns on one
+    connection: one phone would soon meet the pages' limit of 600 a minute); client 1000
+    and on a new address every request."""
     i = 0
     while True:
-        address = n * 100_000 + i if n >= 1000 else n
+        address = n * 100_000 + i if n >= 1000 else n * 1000 + i // PER_ADDRESS
+        path = paths[i % len(paths)]
         yield (
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept-Language: ru-RU,ru;q=0.9\r\n"
             f"X-Forwarded-For: 10.{address >> 16 & 255}.{address >> 8 & 255}.{address & 255}\r\n"
@@ -188,9 +202,10 @@ def requests(host: str, path: str, n: int) -> Iterator[bytes]:
 
 
 async def load(
-    host: str, port: int, seconds: float, paths: list[str], *, first: int = 0
+    host: str, port: int, seconds: float, paths: list[list[str]], *, first: int = 0
 ) -> list[Client]:
-    """``paths[n]`` asked by client ``first + n`` (its own address and cookie)."""
+    """``paths[n]`` asked in turn by client ``first + n`` (its own addresses and cookie:
+    each run its own ``first``, so that no address is counted in two runs' minute)."""
     clients = [Client(host, port) for _ in paths]
     until = time.perf_counter() + seconds
     await asyncio.gather(
@@ -202,7 +217,14 @@ async def load(
     return clients
 
 
-def summary(name: str, clients: list[Client], seconds: float) -> float:
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) the process has used so far (Linux: /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summary(name: str, clients: list[Client], seconds: float, cpu: float) -> float:
+    """Prints the run's figures (``cpu``: the server's CPU seconds meanwhile); its p95."""
     latencies = sorted(x for c in clients for x in c.latencies)
     answers: dict[int, int] = {}
     for c in clients:
@@ -211,9 +233,19 @@ def summary(name: str, clients: list[Client], seconds: float) -> float:
     q = statistics.quantiles(latencies, n=100)
     print(
         f"{name:10} {len(latencies) / seconds:8.0f} req/s  p50 {q[49] * 1000:6.1f} ms  "
-        f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  answers {answers}"
+        f"p95 {q[94] * 1000:6.1f} ms  p99 {q[98] * 1000:6.1f} ms  "
+        f"server CPU {cpu / len(latencies) * 1e6:5.0f} µs/request  answers {answers}"
     )
     return q[94]
+
+
+def measure(
+    name: str, pid: int, host: str, port: int, seconds: float, paths: list[list[str]], first: int
+) -> float:
+    """One run of :func:`load`, summed up; its p95."""
+    before = cpu_seconds(pid)
+    clients = asyncio.run(load(host, port, seconds, paths, first=first))
+    return summary(name, clients, seconds, cpu_seconds(pid) - before)
 
 
 def submissions(url: str, base: str, token: str, count: int) -> list[float]:
@@ -271,7 +303,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["FSM_DATA_DIR"] = folder
         url = f"sqlite:///{folder}/bench.db"
-        passports, statuses = build(url, args.clients)
+        count = args.clients * TOKENS + ALONE  # and some asked for one client at a time
+        passports, statuses = build(url, count)
+        spare = range(args.clients * TOKENS, count)
+        alone_passports = [f"/p/{passports[i]}" for i in spare]
+        alone_statuses = [f"/s/{statuses[i]}" for i in spare if i % 2 == 0]  # en route
+
+        def turns(kind: str, tokens: list[str]) -> list[list[str]]:
+            return [
+                [f"/{kind}/{t}" for t in tokens[n * TOKENS : (n + 1) * TOKENS]]
+                for n in range(args.clients)
+            ]
+
         process, host, port = start_server(url, Path(folder) / "serve.log")
         try:
             time.sleep(0.5)
@@ -279,32 +322,23 @@ def main() -> None:
                 f"fsm serve on {host}:{port}, SQLite, {args.clients} concurrent clients, "
                 f"{os.cpu_count()} cores shared with this generator"
             )
-            health = ["/health"] * args.clients
+            health = [["/health"]] * args.clients
             asyncio.run(load(host, port, 1.0, health))  # warm up
-            asyncio.run(load(host, port, 1.0, [f"/p/{t}" for t in passports]))
-            reference = summary(
-                "reference", asyncio.run(load(host, port, args.seconds, health)), args.seconds
-            )
-            passport = summary(
-                "passport",
-                asyncio.run(load(host, port, args.seconds, [f"/p/{t}" for t in passports])),
-                args.seconds,
-            )
-            status = summary(
-                "status",
-                asyncio.run(load(host, port, args.seconds, [f"/s/{t}" for t in statuses])),
-                args.seconds,
-            )
+            asyncio.run(load(host, port, 1.0, turns("p", passports), first=300))
+            asyncio.run(load(host, port, 1.0, turns("s", statuses), first=400))
+            pid, seconds = process.pid, args.seconds
+            reference = measure("reference", pid, host, port, seconds, health, 0)
+            passport = measure("passport", pid, host, port, seconds, turns("p", passports), 100)
+            status = measure("status", pid, host, port, seconds, turns("s", statuses), 200)
             print("one client at a time (no queueing: what a page itself costs):")
             alone = {}
-            for name, path in (
-                ("reference", "/health"),
-                ("passport", f"/p/{passports[1]}"),
-                ("status", f"/s/{statuses[0]}"),
+            for name, paths in (
+                ("reference", ["/health"]),
+                ("passport", alone_passports),
+                ("status", alone_statuses),
             ):
-                # client 1000: a new address each request (the 50 above used up their minute)
-                clients = asyncio.run(load(host, port, 1.0, [path], first=1000))
-                alone[name] = summary(f"  {name}", clients, 1.0)
+                # client 1000: a new address each request
+                alone[name] = measure(f"  {name}", pid, host, port, 1.0, [paths], 1000)
             took = submissions(url, f"http://{host}:{port}", passports[0], SUBMISSIONS)
         finally:
             process.send_signal(signal.SIGINT)

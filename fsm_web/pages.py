@@ -156,6 +156,22 @@ PAGE_HEADERS = {
 """The customer's pages run no script at all: none is allowed."""
 
 
+def render_html(template: str, *, brand: Any, **context: Any) -> str:
+    """``template`` rendered in the brand's language and time zone."""
+    lang = brand.lang if brand is not None else "ru"
+    words = Words(lang)
+    clock = Clock(brand.tz if brand is not None else "UTC", lang)
+    return ENV.get_template(template).render(
+        brand=brand, lang=lang, t=words, clock=clock, **context
+    )
+
+
+def html_response(
+    html: str, *, status: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
+
+
 def render(
     template: str,
     *,
@@ -164,13 +180,9 @@ def render(
     headers: dict[str, str] | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    lang = brand.lang if brand is not None else "ru"
-    words = Words(lang)
-    clock = Clock(brand.tz if brand is not None else "UTC", lang)
-    html = ENV.get_template(template).render(
-        brand=brand, lang=lang, t=words, clock=clock, **context
+    return html_response(
+        render_html(template, brand=brand, **context), status=status, headers=headers
     )
-    return HTMLResponse(html, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
 
 
 def message_page(

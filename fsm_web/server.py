@@ -63,6 +63,7 @@ def make_app(
     ``web-secret``)."""
     writer = FixWriter(database, window=batch_window, max_batch=max_batch)
     sender = NotifySender(database, interval=notify_interval)
+    site = customer.Site(database, secret=secret)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,6 +74,7 @@ def make_app(
         finally:
             await sender.stop()
             await writer.stop()
+            site.changes.close()
 
     app = Starlette(
         routes=[
@@ -87,5 +89,5 @@ def make_app(
     app.state.writer = writer
     app.state.notify = sender
     app.state.database = database
-    app.state.site = customer.Site(database, secret=secret)
+    app.state.site = site
     return app

@@ -122,13 +122,37 @@ def estimate_of(
 ) -> Arrival | None:
     """:func:`estimate` of an order already read, whose stage is of ``category`` (the
     status page reads them once for everything it shows)."""
+    return _work_out(session, order, category, cfg, now)[0]
+
+
+@requires("orders.read", scoped=True)
+def estimate_until(
+    *, session: Session, order: Order, category: str, cfg: CompanySettings, now: datetime
+) -> tuple[Arrival | None, datetime | None]:
+    """:func:`estimate_of`, and until when the clock alone leaves it of the same kind
+    (None: it never does): until then, with nothing written, working it out again gives
+    the same basis, and times that are either the same or as far from "now" as they were
+    (a position's estimate moves with the clock: "in 12 minutes"). Past that moment a
+    visit has ended or begun, a fix has grown stale, or a new day has begun."""
+    return _work_out(session, order, category, cfg, now)
+
+
+def _work_out(
+    session: Session, order: Order, category: str, cfg: CompanySettings, now: datetime
+) -> tuple[Arrival | None, datetime | None]:
     from fsm_core.services.gps.positions import latest_positions
 
     if category != StageCategory.ACTIVE.value or order.id is None:
-        return None
+        return None, None
     visit = _today_visit(session, order.id, now, cfg.tz)
+    # which visit is today's changes when it ends, or when the day does
+    local = now.astimezone(cfg.tz)
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    until = (start_of_day + timedelta(days=1)).astimezone(now.tzinfo)
+    if visit is not None:
+        until = min(until, visit.end_at)
     if order.stage_code != EN_ROUTE and visit is None:
-        return None
+        return None, until
     employee_id = visit.employee_id if visit is not None and visit.employee_id else None
     employee_id = employee_id or order.assignee_id
     technician = None
@@ -139,6 +163,11 @@ def estimate_of(
         if order.object_id is not None:
             latest = latest_positions(session=session, employee_ids=[employee_id]).get(employee_id)
         fresh = timedelta(minutes=cfg.gps_fresh_minutes)
+        if latest is not None:
+            if now < latest.at:  # a fix from ahead of the clock: fresh once that comes
+                until = min(until, latest.at)
+            elif now - latest.at <= fresh:  # fresh until it is older than that
+                until = min(until, latest.at + fresh)
         if latest is not None and timedelta(0) <= now - latest.at <= fresh:
             from fsm_core.services.gps.stays import metres
 
@@ -154,7 +183,8 @@ def estimate_of(
                     speed_kmh=cfg.travel_speed_kmh,
                 )
                 found = position_window(now, seconds)
-                return Arrival(found.at, found.earliest, found.latest, "position", technician)
+                arrival = Arrival(found.at, found.earliest, found.latest, "position", technician)
+                return arrival, until
 
     if visit is not None:
         start, end = visit.start_at, visit.end_at
@@ -162,9 +192,9 @@ def estimate_of(
         start = order.planned_start
         end = order.planned_end or start + timedelta(minutes=cfg.visit_minutes)
     else:
-        return None
+        return None, until
     if start >= now:
-        return Arrival(start, start, max(end, start), "plan", technician)
+        return Arrival(start, start, max(end, start), "plan", technician), min(until, start)
     if end <= now:
-        return Arrival(now, now, now, "plan", technician)
-    return Arrival(now, now, end, "plan", technician)
+        return Arrival(now, now, now, "plan", technician), until
+    return Arrival(now, now, end, "plan", technician), min(until, end)

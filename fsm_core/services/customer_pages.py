@@ -171,6 +171,11 @@ class StatusPage:
     may_rate: bool
     rating: tuple[int, int, int, str | None, str] | None
     """promptness, accuracy, communication, comment, mean"""
+    changes_at: datetime | None = None
+    """the first moment the page may show something else with nothing written: the link
+    expires (``status_link_days`` after the order closed), the arrival estimate's minute
+    moves on or its basis changes (:func:`~fsm_core.services.arrival.estimate_until`);
+    None: the clock alone never changes it"""
 
 
 def logo_path(value: str) -> Path | None:
@@ -538,8 +543,11 @@ def status_page(
     order, category, technician, obj_name, address, parent_address, rated = found
     assert order.id is not None
     days = int(brand.settings["status_link_days"])
-    if order.closed_at is not None and now - order.closed_at > timedelta(days=days):
-        raise PageNotFound  # as status_links.order_by_token: expired is not found
+    gone_at = None
+    if order.closed_at is not None:
+        gone_at = order.closed_at + timedelta(days=days)
+        if now > gone_at:
+            raise PageNotFound  # as status_links.order_by_token: expired is not found
     if address is None and parent_address is None and order.object_id is not None:
         address = _place(session, order.object_id)[0]  # deeper in the tree
     if technician is None:  # a crew's order: the technician of its latest visit
@@ -550,9 +558,12 @@ def status_page(
             .order_by(col(Visit.start_at).desc())
             .limit(1)
         ).scalar()
-    estimate = arrival.estimate_of(
+    estimate, until = arrival.estimate_until(
         session=session, order=order, category=category, cfg=brand.settings, now=now
     )
+    moments = [t for t in (gone_at, until) if t is not None]
+    if estimate is not None:
+        moments.append(_next_minute(now, estimate))
     done = category in FINISHED
     return StatusPage(
         number=order.number,
@@ -572,6 +583,17 @@ def status_page(
         act=done and _has_act(session, order.id),
         may_rate=done and rated is None,
         rating=_scores(rated),
+        changes_at=min(moments, default=None),
+    )
+
+
+def _next_minute(now: datetime, estimate: Arrival) -> datetime:
+    """The first moment one of the estimate's times, as the page shows them (to the
+    minute), may read otherwise: each may be "now" plus a fixed time, so each reaches
+    its next minute as much later as it is short of it now."""
+    return min(
+        now + timedelta(minutes=1) - timedelta(seconds=t.second, microseconds=t.microsecond)
+        for t in (estimate.at, estimate.earliest, estimate.latest)
     )
 
 

@@ -8,6 +8,11 @@ threads (a write may wait for SQLite's lock; the event loop keeps answering mean
 Reading SQLite in the event loop itself was tried and measured (bench/serve.py): half the
 pages a second, twice the p95 — the threads overlap SQLite's own work, which releases the
 interpreter lock.
+
+On SQLite a page a phone opens is kept as rendered while nothing it shows can have changed
+(:mod:`fsm_web.page_cache`): asked again, it is answered in the event loop with no thread,
+session, query or template — the rate limits, the visitor's CSRF field and remembered name
+and phone are still each request's own.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +37,8 @@ from fsm_core.db import Database
 from fsm_core.errors import DatabaseUnavailable, Duplicate, FsmError, InvalidInput
 from fsm_core.services import customer_pages as cp
 from fsm_web import guard
-from fsm_web.pages import HERE, Words, message_page, render
+from fsm_web.page_cache import SLOTS, Changes, Page, PageCache
+from fsm_web.pages import HERE, Words, html_response, message_page, render, render_html
 from fsm_web.safety import Refused, read_body
 
 T = TypeVar("T")
@@ -53,7 +59,8 @@ TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 
 class Site:
-    """What the pages share: the database, the CSRF secret, the rate limiter."""
+    """What the pages share: the database, the CSRF secret, the rate limiter, the pages
+    as rendered (SQLite; see :mod:`fsm_web.page_cache`)."""
 
     def __init__(self, database: Database, *, secret: bytes | None = None) -> None:
         self.database = database
@@ -61,24 +68,64 @@ class Site:
         self.limiter = guard.RateLimiter()
         self.css = (HERE / "static" / "site.css").read_bytes()
         self.readers: anyio.CapacityLimiter | None = None  # made in the event loop
-        self._brands: dict[str, cp.Brand] = {}
-        self._brands_at = 0.0
+        self.changes = Changes(database)
+        self.pages = PageCache()
+        self._brands: tuple[Hashable, dict[str, cp.Brand]] = (None, {})
+        self._logo_setting = ""
 
-    def brand(self, session: Any, accept_language: str | None) -> cp.Brand:
-        """The company's brand and settings for a browser's languages, read at most once a
-        second (a page a phone opens reads no settings of its own): a changed setting
-        shows within a second."""
-        now = time.monotonic()
-        if now - self._brands_at > BRAND_SECONDS:
-            self._brands = {}
-            self._brands_at = now
-        key = (accept_language or "")[:200]
-        found = self._brands.get(key)
+    def version(self) -> Hashable | None:
+        """What a kept page or brand was read under and is served only while it stays
+        the same: the database's version (:class:`~fsm_web.page_cache.Changes`) and the
+        logo file's size and time (the pages show a logo only while it is a PNG or JPEG:
+        the file may change while the settings do not). None: nothing is kept (PostgreSQL)."""
+        version = self.changes.version()
+        if version is None:
+            return None
+        return (version, _file_stamp(self._logo_setting))
+
+    def _stamp(self, version: Hashable | None) -> Hashable:
+        if version is not None:
+            return ("version", version)
+        return ("second", time.monotonic() // BRAND_SECONDS)
+
+    def kept_brand(self, accept_language: str | None, version: Hashable | None) -> cp.Brand | None:
+        """The brand read before for these languages, if it is still current: while the
+        database's version is the same (SQLite), else within the same second."""
+        stamp, brands = self._brands
+        if stamp != self._stamp(version):
+            return None
+        return brands.get((accept_language or "")[:200])
+
+    def brand(
+        self, session: Any, accept_language: str | None, version: Hashable | None = None
+    ) -> cp.Brand:
+        """The company's brand and settings for a browser's languages (a page a phone
+        opens reads no settings of its own): read again once the database has changed
+        (``version``, read before ``session`` began), or without one, once a second (a
+        changed setting shows within a second)."""
+        found = self.kept_brand(accept_language, version)
         if found is None:
             found = cp.brand(session=session, accept_language=accept_language)
-            if len(self._brands) < 256:
-                self._brands[key] = found
+            self._logo_setting = found.settings["company_logo"]
+            stamp = self._stamp(version)
+            kept_stamp, brands = self._brands
+            if kept_stamp != stamp:
+                brands = {}
+                self._brands = (stamp, brands)
+            if len(brands) < 256:
+                brands[(accept_language or "")[:200]] = found
         return found
+
+
+def _file_stamp(setting: str) -> tuple[int, int, int] | None:
+    """The logo file's inode, size and modification time (None: no such file)."""
+    if not setting.strip():
+        return None
+    try:
+        found = Path(setting.strip()).expanduser().stat()
+    except (OSError, ValueError):
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
 
 
 async def _read(site: Site, fn: Callable[..., T], *args: Any) -> T:
@@ -103,9 +150,20 @@ def _token(request: Request) -> str:
     return token if 16 <= len(token) <= 64 and set(token) <= TOKEN_CHARS else ""
 
 
-def _brand(site: Site, request: Request) -> cp.Brand:
+def _brand(site: Site, accept: str | None, version: Hashable | None) -> cp.Brand:
     with site.database.reader() as session:
-        return site.brand(session, request.headers.get("accept-language"))
+        return site.brand(session, accept, version)
+
+
+async def _current_brand(site: Site, request: Request) -> cp.Brand:
+    """The brand for the request's languages: the one kept while it is current (no
+    thread, no session), else read."""
+    accept = request.headers.get("accept-language")
+    version = site.version()
+    found = site.kept_brand(accept, version)
+    if found is not None:
+        return found
+    return await _read(site, _brand, site, accept, version)
 
 
 def _csrf(site: Site, request: Request) -> tuple[str, str | None]:
@@ -168,7 +226,7 @@ def _remember(response: Response, request: Request, name: str, phone: str) -> No
 
 async def _safe_brand(site: Site, request: Request) -> cp.Brand | None:
     try:
-        return await _read(site, _brand, site, request)
+        return await _current_brand(site, request)
     except FsmError:
         return None
 
@@ -267,10 +325,45 @@ def _text(form: FormData, name: str) -> str:
 # --- the passport page -----------------------------------------------------------------------
 
 
-def _read_passport(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.PassportPage]:
+def _read_passport(
+    site: Site, token: str, accept: str | None, version: Hashable | None = None
+) -> tuple[cp.Brand, cp.PassportPage]:
     with site.database.reader() as session:
-        brand = site.brand(session, accept)
+        brand = site.brand(session, accept, version)
         return brand, cp.passport_page(session=session, token=token, brand=brand)
+
+
+def _passport_kept(site: Site, token: str, accept: str | None, version: Hashable | None) -> Page:
+    """The passport page with slots for a visitor's own values, rendered anew."""
+    brand, passport = _read_passport(site, token, accept, version)
+    html = render_html(
+        "passport.html",
+        brand=brand,
+        p=passport,
+        csrf=SLOTS["csrf"],
+        values={"name": SLOTS["name"], "phone": SLOTS["phone"]},
+        errors={},
+    )
+    return Page.of(html, version=version)
+
+
+async def _kept_page(
+    site: Site, kind: str, token: str, request: Request, read: Callable[..., Page]
+) -> Response:
+    """A page as kept while the database is unchanged (else read and rendered in a
+    worker thread, and kept), with the visitor's CSRF field and, on the passport, the
+    name and phone this phone sent last time."""
+    accept = request.headers.get("accept-language")
+    key = (kind, token, (accept or "")[:200])
+    version = site.version()  # before the page's data is read: see page_cache
+    page = site.pages.get(key, version)
+    if page is None:
+        page = await _read(site, read, site, token, accept, version)
+        if version is not None:
+            site.pages.put(key, page)
+    csrf, fresh = _csrf(site, request)
+    values = _remembered(request) if kind == "p" else {}
+    return _set_csrf(html_response(page.fill(csrf=csrf, **values)), request, fresh)
 
 
 async def _passport_form(
@@ -281,6 +374,8 @@ async def _passport_form(
     errors: dict[str, str] | None = None,
 ) -> Response:
     site = _site(request)
+    if status == 200 and values is None and not errors:
+        return await _kept_page(site, "p", _token(request), request, _passport_kept)
     brand, passport = await _read(
         site, _read_passport, site, _token(request), request.headers.get("accept-language")
     )
@@ -322,7 +417,7 @@ async def passport_post(request: Request) -> Response:
     form = await _form(request, limit=REQUEST_LIMIT)
     values = {k: _text(form, k) for k in ("description", "name", "phone")}
     upload = form.get("photo")
-    brand = await _read(site, _brand, site, request)
+    brand = await _current_brand(site, request)
     try:
         checked = cp.check_request(
             description=values["description"], name=values["name"], phone=values["phone"]
@@ -346,10 +441,23 @@ async def passport_post(request: Request) -> Response:
 # --- the status page -------------------------------------------------------------------------
 
 
-def _read_status(site: Site, token: str, accept: str | None) -> tuple[cp.Brand, cp.StatusPage]:
+def _read_status(
+    site: Site, token: str, accept: str | None, version: Hashable | None = None
+) -> tuple[cp.Brand, cp.StatusPage]:
     with site.database.reader() as session:
-        brand = site.brand(session, accept)
+        brand = site.brand(session, accept, version)
         return brand, cp.status_page(session=session, token=token, brand=brand)
+
+
+def _status_kept(site: Site, token: str, accept: str | None, version: Hashable | None) -> Page:
+    """The status page with a slot for the visitor's CSRF field, rendered anew; kept no
+    longer than it reads the same with nothing written (the link expires, the arrival
+    estimate moves on)."""
+    brand, view = _read_status(site, token, accept, version)
+    html = render_html(
+        "status.html", brand=brand, s=view, token=token, csrf=SLOTS["csrf"], values={}, errors={}
+    )
+    return Page.of(html, version=version, until=view.changes_at)
 
 
 async def _status_page(
@@ -361,6 +469,8 @@ async def _status_page(
 ) -> Response:
     site = _site(request)
     token = _token(request)
+    if status == 200 and not values and not errors:
+        return await _kept_page(site, "s", token, request, _status_kept)
     brand, view = await _read(
         site, _read_status, site, token, request.headers.get("accept-language")
     )
@@ -396,7 +506,7 @@ async def message(request: Request) -> Response:
     token = _token(request)
     form = await _form(request, limit=FORM_LIMIT)
     text = _text(form, "text")
-    brand = await _read(site, _brand, site, request)
+    brand = await _current_brand(site, request)
     wait = site.limiter.hit("message-token", token)
     if wait:
         return await _error(
@@ -424,7 +534,7 @@ async def rate(request: Request) -> Response:
     token = _token(request)
     form = await _form(request, limit=FORM_LIMIT)
     values = {k: _text(form, k) for k in ("promptness", "accuracy", "communication", "comment")}
-    brand = await _read(site, _brand, site, request)
+    brand = await _current_brand(site, request)
     try:
         await run_in_threadpool(_rate, site, token, values, brand.lang)
     except Duplicate as exc:

@@ -6,10 +6,12 @@ The object (the air conditioner in the shop on Nevsky) takes its site's point,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from fsm_core import clock
 from fsm_core.models import Position
 from fsm_core.services import arrival, customer_pages, orders, settings
 from fsm_core.services.gps.stays import M_PER_DEG
@@ -141,3 +143,73 @@ def test_a_customer_may_ask_only_of_their_own_orders(world) -> None:
 
         with pytest.raises(Forbidden):
             arrival.estimate(session=s, order_id=other.id, now=NOW)
+
+
+def until(world, order_id: int, now=NOW):
+    from fsm_core.models import Order, Stage
+    from fsm_core.services import settings as company_settings
+
+    with world.db.reader() as s:
+        order = s.get(Order, order_id)
+        category = s.get(Stage, order.stage_code).category
+        cfg = company_settings.load(session=s)
+        return arrival.estimate_until(session=s, order=order, category=category, cfg=cfg, now=now)
+
+
+def same_kind(first: arrival.Arrival | None, later: arrival.Arrival | None, moved) -> bool:
+    """Whether ``later`` (worked out ``moved`` after ``first``) has the same basis, and
+    each time the same or as far from "now" as it was."""
+    if first is None or later is None:
+        return first is later
+    return first.basis == later.basis and all(
+        b in (a, a + moved)
+        for a, b in zip(
+            (first.at, first.earliest, first.latest),
+            (later.at, later.earliest, later.latest),
+            strict=True,
+        )
+    )
+
+
+@pytest.mark.parametrize("case", ["position", "plan ahead", "plan under way", "none"])
+def test_until_the_moment_it_gives_the_clock_changes_nothing_but_now(world, case) -> None:
+    configure(world)
+    if case == "position":
+        order = en_route(world)
+        fix(world, north_m=2000, age=timedelta(minutes=4))
+        expected = NOW + timedelta(minutes=6)  # the fix is stale after 10 minutes
+    elif case == "none":
+        order = en_route(world)  # no fix, no plan: nothing until the day ends (09:00 UTC
+        expected = None  # is noon in Moscow): a visit of tomorrow may be today's then
+    else:
+        order = world.order(object_id=world.ac.id)
+        start = NOW + (timedelta(hours=2) if case == "plan ahead" else timedelta(hours=-1))
+        with clock.frozen(NOW - timedelta(hours=2)), world.db.transaction() as s:
+            planning.add_visit(
+                session=s,
+                order_id=order.id,
+                start=start,
+                end=start + timedelta(hours=1, minutes=30),
+                employee_id=world.ivanov.id,
+                actor="t",
+            )
+        expected = start if case == "plan ahead" else start + timedelta(hours=1, minutes=30)
+    first, moment = until(world, order.id)
+    if expected is None:
+        assert first is None
+        assert moment is not None
+        assert moment.astimezone(ZoneInfo("Europe/Moscow")).time() == time(0, 0)
+    else:
+        assert first is not None
+        assert moment == expected
+    for step in (timedelta(seconds=1), (moment - NOW) / 2, moment - NOW - timedelta(seconds=1)):
+        assert same_kind(first, until(world, order.id, NOW + step)[0], step)
+    after = moment + timedelta(seconds=1) - NOW
+    if case != "none":
+        assert not same_kind(first, until(world, order.id, NOW + after)[0], after)
+
+
+def test_a_stage_not_in_work_never_changes_with_the_clock(world) -> None:
+    configure(world)
+    order = world.order(object_id=world.ac.id)
+    assert until(world, order.id) == (None, None)
