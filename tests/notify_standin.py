@@ -80,10 +80,8 @@ class Gateway:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
-                self.close_connection = True
 
             def do_GET(self) -> None:  # the reference: a plain request, no work
                 with gateway._lock:

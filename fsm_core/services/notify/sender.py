@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session
 
 from fsm_core import clock
@@ -61,6 +64,9 @@ LEASE = timedelta(minutes=5)
 """How long a claimed row is the claiming sender's; then another sender may take it."""
 BATCH = 500
 WORKERS = 16
+CONFIRM_WAIT = 0.05
+"""Seconds a message answered waits for others to be confirmed with it (one transaction)."""
+CONFIRM_MOST = 200
 
 
 # --- quiet hours -------------------------------------------------------------------------
@@ -135,7 +141,12 @@ def claim(
     session.execute(
         update(Notification).where(Notification.id.in_(ids)).values(claimed_until=now + lease)
     )
-    rows = session.execute(select(Notification).where(Notification.id.in_(ids))).scalars()
+    n = Notification
+    rows = session.execute(
+        select(n.id, n.key, n.event, n.channel, n.recipient, n.locale, n.payload, n.attempts)
+        .where(n.id.in_(ids))
+        .order_by(n.next_attempt_at, n.id)
+    )
     return [
         Claimed(
             id=row.id or 0,
@@ -212,15 +223,20 @@ def confirm(*, session: Session, outcomes: Iterable[Outcome], now: datetime) -> 
         session.execute(
             update(Notification).where(Notification.id.in_(released)).values(claimed_until=None)
         )
-    for row in changes:  # few: the failures of one wave
-        row_id = row.pop("id")
+    table = Notification.__table__  # type: ignore[attr-defined]
+    for final in (True, False):  # one statement for each shape of row, run for all its rows
+        rows = [row for row in changes if ("state" in row) is final]
+        if not rows:
+            continue
+        values = {name: bindparam(f"v_{name}") for name in rows[0] if name != "id"}
         session.execute(
-            update(Notification)
+            update(table)
             .where(
-                Notification.id == row_id,
-                Notification.state == NotificationState.PENDING.value,
+                table.c.id == bindparam("v_id"),
+                table.c.state == NotificationState.PENDING.value,
             )
-            .values(**row)
+            .values(values),
+            [{f"v_{name}": value for name, value in row.items()} for row in rows],
         )
     return retried, failed
 
@@ -258,7 +274,8 @@ class Report:
 Send = Callable[[Outgoing], None]
 
 
-def _senders(values: company_settings.CompanySettings) -> dict[str, Send]:
+def _senders(values: company_settings.CompanySettings, closing: ExitStack) -> dict[str, Send]:
+    """The pass's channels; what they keep open (a gateway's connections) ``closing`` ends."""
     smtp_url, sender = values["smtp_url"], values["notify_from"]
     apprise_url, company = values["notify_apprise_url"], values["company_name"]
 
@@ -272,6 +289,10 @@ def _senders(values: company_settings.CompanySettings) -> dict[str, Send]:
             raise Transient("no Apprise URL: set notify_apprise_url")
         channels.send_apprise(apprise_url, item)
 
+    if urlsplit(apprise_url).scheme.lower() in channels.JSON_SCHEMES:
+        gateway = channels.JsonGateway(apprise_url)
+        closing.callback(gateway.close)
+        return {EMAIL: email, APPRISE: gateway.send}
     return {EMAIL: email, APPRISE: apprise}
 
 
@@ -314,6 +335,7 @@ def deliver(
     workers: int = WORKERS,
     lease: timedelta = LEASE,
     on_confirmed: Callable[[list[Outcome]], None] | None = None,
+    confirm_wait: float = CONFIRM_WAIT,
 ) -> Report:
     """One pass of the sender over ``database`` (a :class:`fsm_core.db.Database`): claim
     up to ``limit`` due rows, send them with ``workers`` threads, confirm each as its
@@ -334,23 +356,33 @@ def deliver(
     report.claimed = len(batch)
     if not batch:
         return report
-    senders = _senders(values)
+    closing = ExitStack()
+    senders = _senders(values, closing)
     # a message is begun only well within the claim, so that no other sender can have
     # taken it meanwhile (a slow mail server: 30 s a step); the rest go back to the queue
     deadline = time.monotonic() + lease.total_seconds() * 0.8
     cache: dict[Path, str] = {}
     folder = values["notify_templates"]
-    pending: set[Future[Outcome]] = set()
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(batch)))) as pool:
+    answered: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+
+    def attempt(send: Send | None, item: Claimed, outgoing: Outgoing | str) -> None:
+        answered.put(_attempt(send, item, outgoing, deadline))
+
+    with closing, ThreadPoolExecutor(max_workers=max(1, min(workers, len(batch)))) as pool:
         for item in batch:
-            outgoing = _outgoing(item, folder, cache)
-            send = senders.get(item.channel)
-            pending.add(pool.submit(_attempt, send, item, outgoing, deadline))
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            time.sleep(0.005)  # let a few more finish: one transaction confirms them all
-            more, pending = wait(pending, timeout=0)
-            outcomes = [future.result() for future in (*finished, *more)]
+            pool.submit(attempt, senders.get(item.channel), item, _outgoing(item, folder, cache))
+        left = len(batch)
+        while left:
+            # what answers within CONFIRM_WAIT of the first is confirmed with it, in one
+            # transaction: fewer commits, and a sender killed meanwhile resends only those
+            outcomes = [answered.get()]
+            until = time.monotonic() + confirm_wait
+            while len(outcomes) < min(left, CONFIRM_MOST):
+                try:
+                    outcomes.append(answered.get(timeout=max(0.0, until - time.monotonic())))
+                except queue.Empty:
+                    break
+            left -= len(outcomes)
             with database.transaction() as session:
                 retried, failed = confirm(session=session, outcomes=outcomes, now=at)
             report.sent += sum(1 for o in outcomes if o.ok)
