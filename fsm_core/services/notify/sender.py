@@ -228,7 +228,7 @@ def confirm(*, session: Session, outcomes: Iterable[Outcome], now: datetime) -> 
         rows = [row for row in changes if ("state" in row) is final]
         if not rows:
             continue
-        values = {name: bindparam(f"v_{name}") for name in rows[0] if name != "id"}
+        values: dict[str, Any] = {n: bindparam(f"v_{n}") for n in rows[0] if n != "id"}
         session.execute(
             update(table)
             .where(
