@@ -171,10 +171,18 @@ def send_apprise(template: str, item: Outgoing) -> None:
         raise Transient(reason[:500])
 
 
-@functools.cache
+_tls_lock = threading.Lock()
+
+
 def _tls(verify: bool) -> ssl.SSLContext:
     """One TLS context a process for every gateway connection (making one reads the
     system's certificates: 50 ms, as long as a hundred messages take)."""
+    with _tls_lock:  # the sending threads start together: one of them makes it
+        return _tls_context(verify)
+
+
+@functools.cache
+def _tls_context(verify: bool) -> ssl.SSLContext:
     if verify:
         return ssl.create_default_context()
     context = ssl.create_default_context()
@@ -258,9 +266,8 @@ class JsonGateway:
         headers = {"User-Agent": plugin.app_id, "Content-Type": "application/json"}
         headers.update(plugin.headers)
         if plugin.user:  # requests' basic authentication
-            headers.update(
-                urllib3.util.make_headers(basic_auth=f"{plugin.user}:{plugin.password or ''}")
-            )
+            basic = urllib3.util.make_headers(basic_auth=f"{plugin.user}:{plugin.password or ''}")
+            headers["Authorization"] = basic["authorization"]
         url = f"{'https' if plugin.secure else 'http'}://{plugin.host}"
         if isinstance(plugin.port, int):
             url += f":{plugin.port}"
