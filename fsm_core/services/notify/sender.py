@@ -8,14 +8,16 @@ One pass (:func:`deliver`):
    each other; on SQLite the claim is one short write transaction. A sender killed
    mid-batch leaves its rows claimed until the lease ends; then they come back;
 2. **sends** them outside any transaction, several at once (a thread each), through
-   SMTP or Apprise;
-3. **confirms** each as soon as its channel answered (short transactions of whatever has
-   finished meanwhile): sent; or another attempt after 1 min, 5 min, 30 min, 2 h, 12 h;
-   after the last, "failed" (the dead letters ``fsm notify list --failed`` shows and
-   ``fsm notify retry`` sends again).
+   SMTP, a ``json://`` gateway (over a connection each thread keeps alive) or Apprise;
+3. **confirms** them as their channels answer — what answers within ``CONFIRM_WAIT``
+   (50 ms) of the first in one short transaction: sent; or another attempt after 1 min,
+   5 min, 30 min, 2 h, 12 h; after the last, "failed" (the dead letters
+   ``fsm notify list --failed`` shows and ``fsm notify retry`` sends again). A
+   confirmation that fails stops the pass: nothing more is sent that could not be recorded.
 
 A message confirmed is never sent again; one sent but not yet confirmed when the sender
-died is sent again, with the same idempotency key, for its receiver to drop.
+died (in flight, or answered in its last 50 ms) is sent again, with the same idempotency
+key, for its receiver to drop.
 
 Quiet hours (``notify_quiet_hours``, in the company's time zone): nothing is claimed in
 them; rows due meanwhile wait until they end.
@@ -327,6 +329,37 @@ def _outgoing(item: Claimed, folder: str, cache: dict[Path, str]) -> Outgoing | 
     return Outgoing(item.id, item.key, item.channel, item.recipient, text.subject, text.body)
 
 
+def _confirm_as_answered(
+    database: Any,
+    answered: queue.SimpleQueue[Outcome],
+    left: int,
+    at: datetime,
+    report: Report,
+    on_confirmed: Callable[[list[Outcome]], None] | None,
+    confirm_wait: float,
+) -> None:
+    """Confirm the ``left`` outcomes as the channels give them: what answers within
+    ``confirm_wait`` of the first is confirmed with it, in one transaction — fewer commits,
+    and a sender killed meanwhile sends again only those and what was in flight."""
+    while left:
+        outcomes = [answered.get()]
+        until = time.monotonic() + confirm_wait
+        while len(outcomes) < min(left, CONFIRM_MOST):
+            try:
+                outcomes.append(answered.get(timeout=max(0.0, until - time.monotonic())))
+            except queue.Empty:
+                break
+        left -= len(outcomes)
+        with database.transaction() as session:
+            retried, failed = confirm(session=session, outcomes=outcomes, now=at)
+        report.sent += sum(1 for o in outcomes if o.ok)
+        report.retried += retried
+        report.failed += failed
+        report.errors.extend(f"{o.item.key}: {o.error}" for o in outcomes if o.error)
+        if on_confirmed is not None:
+            on_confirmed(outcomes)
+
+
 def deliver(
     database: Any,
     *,
@@ -371,26 +404,15 @@ def deliver(
     with closing, ThreadPoolExecutor(max_workers=max(1, min(workers, len(batch)))) as pool:
         for item in batch:
             pool.submit(attempt, senders.get(item.channel), item, _outgoing(item, folder, cache))
-        left = len(batch)
-        while left:
-            # what answers within CONFIRM_WAIT of the first is confirmed with it, in one
-            # transaction: fewer commits, and a sender killed meanwhile resends only those
-            outcomes = [answered.get()]
-            until = time.monotonic() + confirm_wait
-            while len(outcomes) < min(left, CONFIRM_MOST):
-                try:
-                    outcomes.append(answered.get(timeout=max(0.0, until - time.monotonic())))
-                except queue.Empty:
-                    break
-            left -= len(outcomes)
-            with database.transaction() as session:
-                retried, failed = confirm(session=session, outcomes=outcomes, now=at)
-            report.sent += sum(1 for o in outcomes if o.ok)
-            report.retried += retried
-            report.failed += failed
-            report.errors.extend(f"{o.item.key}: {o.error}" for o in outcomes if o.error)
-            if on_confirmed is not None:
-                on_confirmed(outcomes)
+        try:
+            _confirm_as_answered(
+                database, answered, len(batch), at, report, on_confirmed, confirm_wait
+            )
+        except BaseException:
+            # what cannot be recorded as sent would be sent again: send no more, the
+            # rows not begun stay claimed until the lease ends, as a killed sender's
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     return report
 
 
