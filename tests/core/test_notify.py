@@ -436,8 +436,8 @@ def test_a_sender_killed_mid_batch_resends_only_what_was_not_confirmed(db, db_ur
         assert set(gateway.keys()) == {r.key for r in rows}  # none lost
         doubled = {k for k, n in Counter(gateway.keys()).items() if n > 1}
         assert not doubled & confirmed
-        # only what was in flight (two workers) or answered in the last CONFIRM_WAIT (50 ms,
-        # at 50 ms a message: one a worker) when it died
+        # only what was in flight (two workers) or answered in the last CONFIRM_WAIT (20 ms,
+        # at 50 ms a message: at most one a worker) when it died
         assert len(doubled) <= 4
 
 
@@ -590,7 +590,7 @@ def test_a_jsons_gateway_is_spoken_to_over_tls_its_certificate_checked(db, world
 def test_a_pass_that_cannot_confirm_sends_no_more(db, world):
     """What the sender cannot record as sent it would send again: when a confirmation
     fails (the database gone), the pass stops sending and leaves the rest to its claim."""
-    with Gateway(delay=0.02) as gateway:
+    with Gateway(delay=0.2) as gateway:  # slow: what begins while it confirms is little
         _configure(db, world, gateway=gateway, notify_quiet_hours="")
         for _ in range(40):
             _order(world)
@@ -602,3 +602,19 @@ def test_a_pass_that_cannot_confirm_sends_no_more(db, world):
             notify.deliver(db, now=NOW, workers=2, confirm_wait=0, on_confirmed=refuse)
         assert gateway.calls <= 6  # what was in flight when it failed, not the batch's 40
         assert len(_rows(db, state="pending")) >= 34
+
+
+def test_a_jsons_gateway_s_certificate_is_trusted_as_apprise_trusts_it(
+    db, world, certificate, monkeypatch
+):
+    """REQUESTS_CA_BUNDLE (what Apprise's requests reads) names the certificates to trust."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+    channels._tls_context.cache_clear()
+    try:
+        with Gateway(tls=certificate) as gateway:
+            _configure(db, world, gateway=gateway, notify_quiet_hours="")
+            _order(world)
+            assert notify.deliver(db, now=NOW).sent == 1
+            assert gateway.keys() == [r.key for r in _rows(db)]
+    finally:
+        channels._tls_context.cache_clear()  # the next test's own certificates

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import smtplib
 import ssl
 import threading
@@ -183,8 +184,11 @@ def _tls(verify: bool) -> ssl.SSLContext:
 
 @functools.cache
 def _tls_context(verify: bool) -> ssl.SSLContext:
-    if verify:
-        return ssl.create_default_context()
+    if verify:  # the certificates Apprise's requests trusts: its bundle unless told another
+        import certifi
+
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        return ssl.create_default_context(cafile=bundle or certifi.where())
     context = ssl.create_default_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE

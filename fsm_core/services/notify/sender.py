@@ -10,13 +10,13 @@ One pass (:func:`deliver`):
 2. **sends** them outside any transaction, several at once (a thread each), through
    SMTP, a ``json://`` gateway (over a connection each thread keeps alive) or Apprise;
 3. **confirms** them as their channels answer — what answers within ``CONFIRM_WAIT``
-   (50 ms) of the first in one short transaction: sent; or another attempt after 1 min,
+   (20 ms) of the first in one short transaction: sent; or another attempt after 1 min,
    5 min, 30 min, 2 h, 12 h; after the last, "failed" (the dead letters
    ``fsm notify list --failed`` shows and ``fsm notify retry`` sends again). A
    confirmation that fails stops the pass: nothing more is sent that could not be recorded.
 
 A message confirmed is never sent again; one sent but not yet confirmed when the sender
-died (in flight, or answered in its last 50 ms) is sent again, with the same idempotency
+died (in flight, or answered in its last 20 ms) is sent again, with the same idempotency
 key, for its receiver to drop.
 
 Quiet hours (``notify_quiet_hours``, in the company's time zone): nothing is claimed in
@@ -66,7 +66,7 @@ LEASE = timedelta(minutes=5)
 """How long a claimed row is the claiming sender's; then another sender may take it."""
 BATCH = 500
 WORKERS = 16
-CONFIRM_WAIT = 0.05
+CONFIRM_WAIT = 0.02
 """Seconds a message answered waits for others to be confirmed with it (one transaction)."""
 CONFIRM_MOST = 200
 
