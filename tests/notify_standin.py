@@ -1,8 +1,10 @@
 """Stand-ins for what notifications go to, started by the tests and the benchmark.
 
 - :class:`Gateway`: a real HTTP server in a thread standing in for an SMS or messenger
-  gateway behind Apprise's ``json://``. It keeps every payload it accepted (with the
-  ``key`` field and ``X-Idempotency-Key`` header the sender adds) and fails on purpose:
+  gateway behind Apprise's ``json://`` (``jsons://`` given a certificate). Like a real
+  one it keeps a client's connection alive between requests (HTTP/1.1). It keeps every
+  payload it accepted (with the ``key`` field and ``X-Idempotency-Key`` header the sender
+  adds, and the request's method and headers) and counts the connections; it fails on purpose:
   ``fail_share`` of the calls answer 500, ``hang_share`` of them hang for ``hang`` seconds
   (longer than the client waits: a time-out) and then answer 504, or ``down`` fails every
   call. Which call fails is drawn from a seeded random generator, so a run repeats.
@@ -15,6 +17,7 @@ import contextlib
 import json
 import random
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +41,9 @@ class Accepted:
     path: str
     payload: dict[str, Any]
     header_key: str | None
+    method: str = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    """by lower-case name"""
 
     @property
     def key(self) -> str:
@@ -56,7 +62,11 @@ class Gateway:
     """a message that failed this often goes through (a transient failure ends), so that a
     run's outcome does not hang on the draws; 0: no limit"""
     seed: int = 19
+    tls: tuple[str, str] | None = None
+    """a certificate and its key: the gateway speaks HTTPS (``jsons://``)"""
     accepted: list[Accepted] = field(default_factory=list)
+    connections: int = 0
+    """TCP connections accepted: a client that keeps its connection alive opens few"""
     calls: int = 0
     failures: int = 0
     hangs: int = 0
@@ -76,14 +86,17 @@ class Gateway:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                with gateway._lock:
+                    gateway.connections += 1
+
             def _answer(self, status: int, body: bytes = b"{}") -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
-                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(body)
-                self.close_connection = True
 
             def do_GET(self) -> None:  # the reference: a plain request, no work
                 with gateway._lock:
@@ -120,6 +133,8 @@ class Gateway:
                                 self.path,
                                 payload,
                                 self.headers.get("X-Idempotency-Key"),
+                                self.command,
+                                {k.lower(): v for k, v in self.headers.items()},
                             )
                         )
                 if verdict == "fail":
@@ -134,14 +149,21 @@ class Gateway:
                     with contextlib.suppress(OSError):  # a sender killed meanwhile
                         self._answer(200)
 
+            do_PUT = do_POST  # json://…?method=PUT
+
         self._server = _Server(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def url(self, path: str = "/sms/{phone}", **params: str) -> str:
         """The Apprise URL of this gateway (``rto``: seconds the client waits for an answer)."""
         query = "&".join(f"{k}={v}" for k, v in params.items())
-        return f"json://127.0.0.1:{self.port}{path}" + (f"?{query}" if query else "")
+        scheme = "jsons" if self.tls else "json"
+        return f"{scheme}://127.0.0.1:{self.port}{path}" + (f"?{query}" if query else "")
 
     def keys(self) -> list[str]:
         with self._lock:
