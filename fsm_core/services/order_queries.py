@@ -401,6 +401,9 @@ def _common(session: Session, found: Any, threshold: int | None = None) -> bool:
     return int(session.execute(select(func.count()).select_from(first)).scalar_one()) >= threshold
 
 
+_NAMED_IDS = "fsm_search_named_ids"  # session.info: (transaction, term, its names' ids)
+
+
 def _direct_condition(key: str, session: Session) -> Any:
     """PostgreSQL: the order's folded number, description or external id contains ``key``
     (what its pg_trgm indexes answer), or its customer or object is one of those whose
@@ -409,14 +412,21 @@ def _direct_condition(key: str, session: Session) -> Any:
     the indexes (a rare term: a bitmap of the trigram and customer/object indexes, read
     until the limit) and reading the orders in table or date order (a common one: the
     first rows hold enough)."""
-    customers, objects = _named_elsewhere(key)
-    named = union_all(
-        select(literal_column("'c'").label("kind"), customers.subquery().c.id),
-        select(literal_column("'o'").label("kind"), objects.subquery().c.id),
-    )
-    ids: dict[str, list[int]] = {"c": [], "o": []}
-    for kind, found in session.execute(named):
-        ids[kind].append(int(found))
+    # read once a transaction per term (a page may be looked for twice, see list_orders)
+    transaction = session.get_transaction()
+    known = session.info.get(_NAMED_IDS)
+    if known is not None and known[0] is transaction and known[1] == key:
+        ids: dict[str, list[int]] = known[2]
+    else:
+        customers, objects = _named_elsewhere(key)
+        named = union_all(
+            select(literal_column("'c'").label("kind"), customers.subquery().c.id),
+            select(literal_column("'o'").label("kind"), objects.subquery().c.id),
+        )
+        ids = {"c": [], "o": []}
+        for kind, found in session.execute(named):
+            ids[kind].append(int(found))
+        session.info[_NAMED_IDS] = (transaction, key, ids)
     conditions = [
         folded(column).contains(key, autoescape=True)
         for column in (Order.number, Order.description, Order.external_id)

@@ -450,3 +450,41 @@ def test_board_counts_count_an_order_found_twice_once(
         assert sum(stage_counts(session=s, filters=OrderFilter(text="ёлк")).values()) == len(
             expected(db, "ёлк")
         )
+
+
+def test_pending_ranges_one_after_the_other_make_one(db: Database, world: Any) -> None:
+    """SQLite: an import's write-ahead turns defer the indexing of ids that follow on from
+    the last turn's: the range is extended (indexed later CHUNK ids a transaction), while
+    ids after someone else's orders (indexed by the triggers) start a range of their own."""
+    from fsm_core import search_index
+
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL's trigram indexes are kept by the server")
+
+    def turn(s: Any) -> int:
+        conn = s.connection()
+        first = conn.exec_driver_sql("SELECT max(id) FROM orders").scalar_one() + 1
+        pending = search_index.defer_from(conn, first)
+        orders.create_order(
+            session=s, data={"customer_id": world["customers"][0], "description": "x"}, actor="t"
+        )
+        search_index.defer_until(conn, pending)
+        return pending
+
+    with db.transaction() as s:
+        a = turn(s)
+    with db.transaction() as s:
+        b = turn(s)
+    with db.transaction() as s:  # someone else's order, indexed at once
+        orders.create_order(
+            session=s, data={"customer_id": world["customers"][1], "description": "y"}, actor="t"
+        )
+    with db.transaction() as s:
+        c = turn(s)
+    assert a == b != c
+    with db.reader() as s:
+        ranges = s.execute(text("SELECT lo, hi FROM order_search_pending ORDER BY lo")).all()
+        last = s.execute(text("SELECT max(id) FROM orders")).scalar_one()
+    assert [(hi - lo + 1) for lo, hi in ranges] == [2, 1]
+    assert ranges[1][0] == ranges[0][1] + 2
+    assert ranges[1][1] == last
