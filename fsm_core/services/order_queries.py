@@ -22,6 +22,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    union,
     union_all,
 )
 from sqlalchemy import text as sql_text
@@ -405,6 +406,13 @@ _NAMED_IDS = "fsm_search_named_ids"  # session.info: (transaction, term, its nam
 
 
 def _direct_condition(key: str, session: Session) -> Any:
+    """See :func:`_direct_parts`: either part (the customers' and objects' first, which
+    costs less to test)."""
+    own, named = _direct_parts(key, session)
+    return own if named is None else or_(named, own)
+
+
+def _direct_parts(key: str, session: Session) -> tuple[Any, Any]:
     """PostgreSQL: the order's folded number, description or external id contains ``key``
     (what its pg_trgm indexes answer), or its customer or object is one of those whose
     names contain it, their ids read first (two small tables) and given as arrays: with
@@ -419,25 +427,28 @@ def _direct_condition(key: str, session: Session) -> Any:
         ids: dict[str, list[int]] = known[2]
     else:
         customers, objects = _named_elsewhere(key)
-        named = union_all(
+        both = union_all(
             select(literal_column("'c'").label("kind"), customers.subquery().c.id),
             select(literal_column("'o'").label("kind"), objects.subquery().c.id),
         )
         ids = {"c": [], "o": []}
-        for kind, found in session.execute(named):
+        for kind, found in session.execute(both):
             ids[kind].append(int(found))
         session.info[_NAMED_IDS] = (transaction, key, ids)
-    conditions = [
-        folded(column).contains(key, autoescape=True)
-        for column in (Order.number, Order.description, Order.external_id)
-    ]
+    named: list[Any] = []
     if ids["c"]:
         listed = bindparam("fsm_customer_ids", ids["c"], ARRAY(Integer))
-        conditions.append(col(Order.customer_id) == any_(listed))
+        named.append(col(Order.customer_id) == any_(listed))
     if ids["o"]:
         listed = bindparam("fsm_object_ids", ids["o"], ARRAY(Integer))
-        conditions.append(col(Order.object_id) == any_(listed))
-    return or_(*conditions)
+        named.append(col(Order.object_id) == any_(listed))
+    own = or_(
+        *(
+            folded(column).contains(key, autoescape=True)
+            for column in (Order.number, Order.description, Order.external_id)
+        )
+    )
+    return own, (or_(*named) if named else None)
 
 
 def _first_ids(session: Session, found: Any, limit: int) -> list[int] | None:
@@ -698,6 +709,8 @@ def board_counts(
     cap = COUNT_CAP
     first = _streamed_first(session, flt, now, cap)
     if first is None:
+        first = _pg_capped_first(session, flt, now, cap)
+    if first is None:
         query = select(Order.stage_code).select_from(Order)
         first = (
             apply_filter(query=query, session=session, flt=flt, now=now, capped=True)
@@ -738,6 +751,34 @@ def _streamed_first(session: Session, flt: OrderFilter, now: datetime, cap: int)
     query = select(Order.id, Order.stage_code).select_from(joined).distinct()
     others = replace(flt, text=None)
     return apply_filter(query=query, session=session, flt=others, now=now).limit(cap + 1).subquery()
+
+
+def _pg_capped_first(session: Session, flt: OrderFilter, now: datetime, cap: int) -> Any:
+    """PostgreSQL's first ``cap + 1`` matching orders (their ``stage_code``) as a
+    subquery; None where it does not apply (no trigram index, a short term, or no
+    customer or object matches: then :func:`text_condition`'s one condition serves).
+
+    The orders of matching customers and objects and those whose own texts match are
+    read apart, the first ``cap + 1`` of each, and joined without duplicates: each part
+    is planned for itself, by its own index or in table order. Tested together, the
+    planner read the table in order for a customer's name (16,040 orders of 100,000),
+    and every other order cost three folded LIKEs: 30 ms, against 9 ms through the
+    indexes. Either part holding more than ``cap`` orders makes the union hold more,
+    and both under it make it exact."""
+    key = search_fold(flt.text.strip()) if flt.text else None
+    if not key or len(key) < MIN_INDEXED_TERM or text_index(session) != "pg_trgm":
+        return None
+    own, named = _direct_parts(key, session)
+    if named is None:
+        return None
+    others = replace(flt, text=None)
+
+    def first_of(condition: Any) -> Any:
+        query = select(Order.id, Order.stage_code).select_from(Order).where(condition)
+        return apply_filter(query=query, session=session, flt=others, now=now).limit(cap + 1)
+
+    both = union(first_of(named), first_of(own)).subquery("search_first")
+    return select(both.c.stage_code).limit(cap + 1).subquery()
 
 
 class _CrossJoin(Join):
