@@ -146,7 +146,11 @@ def main() -> None:
         build(url, args.orders)
         measure(f"SQLite, {args.orders:,} orders", url, args.runs)
     if args.pg:
-        with scratch_database(args.pg, "fsm_bench_search") as pg_url:
+        from sqlalchemy.engine import make_url
+
+        # named after the URL's database (search_bench: search_bench_scratch_<pid>)
+        prefix = f"{make_url(args.pg).database or 'fsm_bench'}_scratch"
+        with scratch_database(args.pg, prefix) as pg_url:
             build(pg_url, args.orders)
             measure(f"PostgreSQL, {args.orders:,} orders", pg_url, args.runs)
 

@@ -64,7 +64,18 @@ def defer_from(connection: Any, first_id: int) -> int:
     """In a publishing transaction, before it inserts its orders: every id from
     ``first_id`` on is not indexed by the triggers (no one else inserts meanwhile: this
     transaction holds the write lock). Returns the pending range's row id, for
-    :func:`defer_until`."""
+    :func:`defer_until`. A range that ends just before ``first_id`` (the same import's
+    last write-ahead turn, when no one inserted since) is extended rather than a new one
+    added: :func:`catch_up` then indexes :data:`CHUNK` ids a transaction, not one turn's
+    2,000 (50 transactions and pauses for 100,000 orders instead of 20)."""
+    before = connection.exec_driver_sql(
+        f"SELECT rowid FROM {PENDING} WHERE hi = ? LIMIT 1", (first_id - 1,)
+    ).scalar()
+    if before is not None:
+        connection.exec_driver_sql(
+            f"UPDATE {PENDING} SET hi = ? WHERE rowid = ?", (_LAST_ID, before)
+        )
+        return int(before)
     cursor = connection.exec_driver_sql(
         f"INSERT INTO {PENDING} (lo, hi) VALUES (?, ?)", (first_id, _LAST_ID)
     )

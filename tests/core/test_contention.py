@@ -485,11 +485,13 @@ def test_an_import_killed_while_indexing_its_orders_loses_nothing(
     raw = sqlite3.connect(sqlite_path(sqlite_url))
     try:
         assert raw.execute("SELECT count(*) FROM orders").fetchone()[0] == before + 3000
-        # one range per batch the import wrote ahead (see fsm_core/import_batches.py)
+        # the batches the import wrote ahead one after the other (see
+        # fsm_core/import_batches.py), no one inserting between them, make one range
         ranges = raw.execute("SELECT lo, hi FROM order_search_pending").fetchall()
-        # a transaction of the indexing takes one range at most: the first batch of 500 was
-        # indexed, the second transaction killed
-        assert sum(hi - lo + 1 for lo, hi in ranges) == 2500
+        assert len(ranges) == 1
+        # a transaction of the indexing takes CHUNK ids (1,000 here) of it: the first
+        # was indexed, the second transaction killed
+        assert sum(hi - lo + 1 for lo, hi in ranges) == 2000
         last = raw.execute("SELECT id FROM orders WHERE external_id = 'IMP-02999'").fetchone()[0]
         assert any(lo <= last <= hi for lo, hi in ranges)
     finally:

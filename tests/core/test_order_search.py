@@ -5,6 +5,7 @@ index follows every change of an order, a customer or an object."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -388,3 +389,102 @@ def test_board_counts_without_a_term_are_exact(
             sum(exact.values()),
             False,
         )
+
+
+@pytest.mark.parametrize("window", [2, 5, 9])
+def test_pages_found_among_the_newest_orders_are_the_pages(
+    db: Database, world: Any, monkeypatch: pytest.MonkeyPatch, window: int
+) -> None:
+    """PostgreSQL looks for a page among the ``PAGE_WINDOW`` newest orders first, and
+    through the index when they hold too few: either way each page is the one reading
+    every order in date order gives (SQLite reads them as before)."""
+    monkeypatch.setattr(order_queries, "PAGE_WINDOW", window)
+    with db.transaction() as s:  # dates out of the ids' order, some the same
+        for order in s.execute(select(Order)).scalars():
+            order.created_at = datetime(2026, 3, 1, 9, tzinfo=UTC) + timedelta(
+                minutes=order.id * 7 % 11
+            )
+    with db.reader() as s:
+        dated = s.execute(select(Order.id, Order.created_at)).all()
+    newest_first = [i for i, _ in sorted(dated, key=lambda r: (r[1], r[0]), reverse=True)]
+    for term in TERMS:
+        want = expected(db, term) if term.strip() else set(newest_first)
+        ordered = [i for i in newest_first if i in want]
+        for offset, limit in ((0, 1), (0, 3), (1, 2), (2, 5)):
+            flt = OrderFilter(text=term)
+            with db.reader() as s:
+                page = list_orders(session=s, filters=flt, limit=limit, offset=offset)
+            assert [row["id"] for row in page] == ordered[offset : offset + limit], (term, offset)
+
+
+def test_board_counts_count_an_order_found_twice_once(
+    db: Database, world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An order whose own text and customer's name both hold the term is counted once,
+    under the cap and over it, and the other filters narrow the capped count as they do
+    the exact one."""
+    with db.transaction() as s:
+        customer = world["customers"][0]  # ООО «Ёлка»
+        for text in ("Ёлка упала на витрину", "ёлку не привезли"):
+            orders.create_order(
+                session=s, data={"customer_id": customer, "description": text}, actor="t"
+            )
+    for cap in (2, 100):
+        monkeypatch.setattr(order_queries, "COUNT_CAP", cap)
+        for flt in (
+            OrderFilter(text="ёлк"),
+            OrderFilter(text="ЁЛКА", stages=["new"]),
+            OrderFilter(text="ёлк", stages=["closed"]),
+            OrderFilter(text="ёлк", open_only=True, criticalities=["normal"]),
+        ):
+            with db.reader() as s:
+                exact = stage_counts(session=s, filters=flt)
+                counted = order_queries.board_counts(session=s, filters=flt)
+            n = sum(exact.values())
+            if n <= cap:
+                assert (counted.by_stage, counted.total, counted.capped) == (exact, n, False), flt
+            else:
+                assert (counted.total, counted.capped) == (cap, True), flt
+                assert all(0 < k <= exact[code] for code, k in counted.by_stage.items()), flt
+    with db.reader() as s:
+        assert sum(stage_counts(session=s, filters=OrderFilter(text="ёлк")).values()) == len(
+            expected(db, "ёлк")
+        )
+
+
+def test_pending_ranges_one_after_the_other_make_one(db: Database, world: Any) -> None:
+    """SQLite: an import's write-ahead turns defer the indexing of ids that follow on from
+    the last turn's: the range is extended (indexed later CHUNK ids a transaction), while
+    ids after someone else's orders (indexed by the triggers) start a range of their own."""
+    from fsm_core import search_index
+
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL's trigram indexes are kept by the server")
+
+    def turn(s: Any) -> int:
+        conn = s.connection()
+        first = conn.exec_driver_sql("SELECT max(id) FROM orders").scalar_one() + 1
+        pending = search_index.defer_from(conn, first)
+        orders.create_order(
+            session=s, data={"customer_id": world["customers"][0], "description": "x"}, actor="t"
+        )
+        search_index.defer_until(conn, pending)
+        return pending
+
+    with db.transaction() as s:
+        a = turn(s)
+    with db.transaction() as s:
+        b = turn(s)
+    with db.transaction() as s:  # someone else's order, indexed at once
+        orders.create_order(
+            session=s, data={"customer_id": world["customers"][1], "description": "y"}, actor="t"
+        )
+    with db.transaction() as s:
+        c = turn(s)
+    assert a == b != c
+    with db.reader() as s:
+        ranges = s.execute(text("SELECT lo, hi FROM order_search_pending ORDER BY lo")).all()
+        last = s.execute(text("SELECT max(id) FROM orders")).scalar_one()
+    assert [(hi - lo + 1) for lo, hi in ranges] == [2, 1]
+    assert ranges[1][0] == ranges[0][1] + 2
+    assert ranges[1][1] == last
