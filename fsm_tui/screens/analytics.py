@@ -8,6 +8,7 @@ Opened with F8 or from the command palette.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -35,6 +36,8 @@ SORTS = tuple(analytics.METRICS)
 
 
 CHART_HEIGHT = 11
+CHART_WAIT = 1.0
+"""Seconds the employees' figures wait at most for the chart to be drawn first."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,13 @@ class AnalyticsPage:
     report: analytics.EmployeeReport
     summary: Any
     days: list[Any]  # analytics.company.DailyCount, one a day of the month
+
+
+def warm_up() -> None:
+    """Import what the chart is drawn with (plotext's first import: 90 ms), so that the
+    section's first open does not wait for it (the app calls this in a thread once the
+    dashboard is up)."""
+    import plotext  # noqa: F401
 
 
 def orders_chart(days: list[Any], width: int, lang: str) -> Text:
@@ -94,6 +104,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         self.page: AnalyticsPage | None = None
         self.sort = SORTS[0]
         self.month = 0  # months back from the last full one
+        self._chart_shown = threading.Event()
 
     def compose(self) -> ComposeResult:
         lang = self.lang
@@ -128,6 +139,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="analytics-load")
     def _load(self, months_back: int) -> None:
+        first = self.page is None
         with self.fsm.backend.reader() as session:
             tz = company_settings.load(session=session).tz
             day = clock.now().astimezone(tz).date().replace(day=1) - timedelta(days=1)
@@ -135,11 +147,13 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
                 day = day.replace(day=1) - timedelta(days=1)
             since, until = analytics.month_of(day)
             period = analytics.Period(since, until, tz)
-            days = analytics.per_bucket(
-                analytics.volume(session=session, period=period), period, "day"
-            )
-            if self.page is None:  # first opened: the chart first
+            days = analytics.daily_counts(session=session, period=period)
+            if first:
+                # the chart first; the employees' figures (seconds of Python on a big
+                # month) are read once it is on the screen, so that reading them does not
+                # hold the interpreter while the chart is being drawn
                 self.post_message(self.ChartLoaded(days))
+                self._chart_shown.wait(CHART_WAIT)
             report = analytics.employee_report(session=session, period=period)
             summary = analytics.summary(session=session, period=period)
         self.post_message(self.Loaded(AnalyticsPage(report, summary, days)))
@@ -147,6 +161,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
     def on_analytics_screen_chart_loaded(self, message: ChartLoaded) -> None:
         if self.page is None:
             self._draw_chart(message.days)
+        self.call_after_refresh(self._chart_shown.set)
 
     def on_analytics_screen_loaded(self, message: Loaded) -> None:
         self.page = message.page

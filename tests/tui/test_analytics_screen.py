@@ -3,6 +3,8 @@ their ranks, sorted by any metric, month by month, and an employee's card."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from textual.widgets import Static
 
@@ -59,6 +61,50 @@ async def test_last_months_employees_ranked_sorted_and_their_card(demo_url):
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, AnalyticsScreen)
+
+
+@pytest.mark.asyncio
+async def test_the_chart_is_drawn_before_the_employees_are_read(demo_url, monkeypatch):
+    """The employees' figures (seconds on a big month, in Python) are read once the chart
+    is on the screen, not while it is being drawn."""
+    from fsm_core.services import analytics
+
+    seen: list[bool] = []
+    report = analytics.employee_report
+
+    def recording(**kwargs):
+        seen.append(isinstance(app.screen, AnalyticsScreen) and app.screen._chart_shown.is_set())
+        return report(**kwargs)
+
+    monkeypatch.setattr(analytics, "employee_report", recording)
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: bool(_lines(app)), what="the employees")
+        chart = str(app.screen.query_one("#analytics-chart", Static).render())
+    assert seen == [True]
+    assert "received" in chart
+
+
+@pytest.mark.asyncio
+async def test_the_chart_library_is_imported_ahead_off_the_screen_thread(demo_url, monkeypatch):
+    """Once the dashboard is up it imports what the chart is drawn with, in a thread, so
+    that the section's first open does not wait for it."""
+    from fsm_tui.screens import analytics as screen
+
+    calls: list[bool] = []
+    monkeypatch.setattr(
+        screen,
+        "warm_up",
+        lambda: calls.append(threading.current_thread() is threading.main_thread()),
+    )
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.reload_catalog()  # a catalog read again warms nothing again
+        await settle(pilot)
+    assert calls == [False]
 
 
 @pytest.mark.asyncio
