@@ -293,10 +293,9 @@ class FsmApp(App[None]):
 
     def action_analytics(self) -> None:
         """Analytics: the employees of last month ranked, each one's card."""
-        from fsm_tui.screens.analytics import AnalyticsScreen
+        from fsm_tui.screens.analytics import open_section
 
-        if not isinstance(self.screen, AnalyticsScreen):
-            self.push_screen(AnalyticsScreen())
+        open_section(self)
 
     def action_audit(self) -> None:
         """The audit trail (admins: the core refuses anyone else, and the screen says so)."""

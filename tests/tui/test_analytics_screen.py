@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from fsm_tui.screens.analytics import AnalyticsScreen, EmployeeCard
 from fsm_tui.widgets.line_table import LineTable
-from tests.tui.conftest import SIZE, build_app, palette, settle, wait_until
+from tests.tui.conftest import SIZE, build_app, palette, screen_text, settle, wait_until
 
 
 def _lines(app) -> list[tuple]:
@@ -82,9 +82,65 @@ async def test_the_chart_is_drawn_before_the_employees_are_read(demo_url, monkey
         await settle(pilot)
         await pilot.press("f8")
         await wait_until(pilot, lambda: bool(_lines(app)), what="the employees")
-        chart = str(app.screen.query_one("#analytics-chart", Static).render())
+        shown = screen_text(app)
     assert seen == [True]
-    assert "received" in chart
+    assert "received" in shown
+
+
+@pytest.mark.asyncio
+async def test_f8_opens_the_section_with_the_chart_in_its_first_frame(demo_url, monkeypatch):
+    """The chart's figures are read before the screen is pushed, so its first frame has
+    the chart; the employees come after."""
+    from fsm_tui.app import FsmApp
+    from fsm_tui.screens import analytics as section
+
+    pushed: list[object] = []
+    push = FsmApp.push_screen
+
+    def recording(self, screen, *args, **kwargs):
+        if isinstance(screen, AnalyticsScreen):
+            pushed.append(screen.head)
+        return push(self, screen, *args, **kwargs)
+
+    monkeypatch.setattr(FsmApp, "push_screen", recording)
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: bool(_lines(app)), what="the employees")
+        await pilot.press("f8")  # open already: nothing more
+        await settle(pilot)
+        days = app.screen.page.days
+    assert len(pushed) == 1
+    assert pushed[0] == days  # the same figures the chart shows with the table
+    assert section.HEAD_START_WAIT < 0.5
+
+
+@pytest.mark.asyncio
+async def test_a_slow_read_opens_the_section_without_the_chart_then_draws_it(demo_url, monkeypatch):
+    """The figures late (a busy database): the screen opens after HEAD_START_WAIT and the
+    chart comes when they do."""
+    import time
+
+    from fsm_core.services import analytics
+    from fsm_tui.screens import analytics as section
+
+    counts = analytics.daily_counts
+
+    def slow(**kwargs):
+        time.sleep(section.HEAD_START_WAIT * 3)
+        return counts(**kwargs)
+
+    monkeypatch.setattr(analytics, "daily_counts", slow)
+    app = build_app(demo_url, lang="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, AnalyticsScreen), what="screen")
+        assert app.screen.head is None
+        await wait_until(pilot, lambda: bool(_lines(app)), what="the employees")
+        await settle(pilot)
+        assert "received" in screen_text(app)
 
 
 @pytest.mark.asyncio
