@@ -369,6 +369,28 @@ def test_the_backlog_by_age(db, company):
     assert sum(r.orders for r in earlier) == 1
 
 
+def test_the_backlog_on_sqlite_is_not_read_through_the_received_moment(db, company):
+    """On SQLite the open orders are found through the finished moment's index (few are
+    unfinished at a month's end), not the received one's (every order before it: on
+    100,000 orders 250–370 ms instead of 27); PostgreSQL's planner chooses itself."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.reader() as s:
+            analytics.backlog(session=s, at=clock.now())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    [query] = [q for q in statements if "GROUP BY" in q]
+    unindexed = "(+ orders.created_at) <" in query
+    assert unindexed == (db.engine.dialect.name == "sqlite")
+
+
 # --- ranking rules --------------------------------------------------------------------
 
 

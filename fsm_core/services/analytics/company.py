@@ -39,6 +39,7 @@ from fsm_core.services.analytics.common import (
     share,
     stages_in,
     to_decimal,
+    unindexed,
     violated,
 )
 
@@ -190,7 +191,10 @@ def backlog(*, session: Session, at: datetime, filters: Filters = NO_FILTERS) ->
         and_(col(Order.resolution_due).is_not(None), Order.resolution_due < at),
     )
     still_open = and_(
-        Order.created_at < at,
+        # on SQLite through the index of the finished moment (the few not finished by
+        # then), not of the received one (every order before ``at``): 250–370 → 27 ms on
+        # a month's end in 100,000 orders
+        unindexed(session, Order.created_at) < at,
         or_(col(Order.resolved_at).is_(None), Order.resolved_at >= at),
         or_(col(Order.closed_at).is_(None), Order.closed_at >= at),
     )
