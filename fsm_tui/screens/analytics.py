@@ -62,6 +62,14 @@ def orders_chart(days: list[Any], width: int, lang: str) -> Text:
     axes in the screen's own."""
     import plotext as plt
 
+    with _PLOTEXT:  # one figure for the process: drawn by one thread at a time
+        return _orders_chart(plt, days, width, lang)
+
+
+_PLOTEXT = threading.Lock()
+
+
+def _orders_chart(plt: Any, days: list[Any], width: int, lang: str) -> Text:
     plt.clear_figure()
     plt.limit_size(False, False)  # the panel, not the terminal plotext sees, is the limit
     plt.plotsize(max(40, width), CHART_HEIGHT)
@@ -91,11 +99,20 @@ class OrdersChart:
         self.days, self.lang = days, lang
         self._drawn: dict[int, Text] = {}
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width - 2  # as wide as the panel, two columns to spare
+    def prepare(self, screen_width: int) -> None:
+        """Draw ahead (in a worker, before the screen is up) at the width the panel will
+        have on a screen ``screen_width`` wide (the dialog's border and padding, see
+        fsm.tcss); painted at another width, the chart is drawn then."""
+        self._draw(screen_width - 4)
+
+    def _draw(self, panel_width: int) -> Text:
+        width = panel_width - 2  # as wide as the panel, two columns to spare
         if width not in self._drawn:
             self._drawn[width] = orders_chart(self.days, width, self.lang)
-        yield self._drawn[width]
+        return self._drawn[width]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self._draw(options.max_width)
 
 
 def open_section(app: Any) -> None:
@@ -115,17 +132,19 @@ def open_section(app: Any) -> None:
             opening["pushed"] = True
             app.push_screen(screen)
 
-    def arrived(days: list[Any]) -> None:
+    def arrived(days: list[Any], chart: OrdersChart) -> None:
         if opening["pushed"]:
             screen.post_message(AnalyticsScreen.ChartLoaded(days))
         else:
-            screen.head = days
+            screen.head = chart
             push()
 
     def read() -> None:
         with app.backend.reader() as session:
             days = analytics.daily_counts(session=session, period=month_period(session, 0))
-        app.call_from_thread(arrived, days)
+        chart = OrdersChart(days, app.lang)
+        chart.prepare(app.size.width)  # while the screen waits, rather than in its frame
+        app.call_from_thread(arrived, days, chart)
 
     # a failed read is reported by the app; the screen opens all the same and reads again
     app.run_worker(read, thread=True, group="analytics-open", exit_on_error=False)
@@ -167,7 +186,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         self.page: AnalyticsPage | None = None
         self.sort = SORTS[0]
         self.month = 0  # months back from the last full one
-        self.head: list[Any] | None = None  # the chart's figures, read before the screen
+        self.head: OrdersChart | None = None  # the chart, read before the screen
         self._chart_shown = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -176,7 +195,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
             box.border_title = t("analytics.title", lang)
             yield Static("", id="analytics-summary")
             yield Static(
-                "" if self.head is None else OrdersChart(self.head, lang),
+                "" if self.head is None else self.head,
                 id="analytics-chart",
                 markup=False,
             )
@@ -212,7 +231,7 @@ class AnalyticsScreen(AppNode, WorkerErrors, ModalScreen[None]):
         first = self.page is None
         with self.fsm.backend.reader() as session:
             period = month_period(session, months_back)
-            days = self.head if first and self.head is not None else None
+            days = self.head.days if first and self.head is not None else None
             if days is None:
                 days = analytics.daily_counts(session=session, period=period)
                 if first:
