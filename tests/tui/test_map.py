@@ -135,7 +135,9 @@ async def test_a_fitted_map_fits_again_when_its_room_changes(sqlite_demo_url):
             view = canvas.view
             assert view is not None
             cells = [view.to_cell(lat, lon) for lat, lon in every]
-            return all(0 <= x < canvas.size.width and 0 <= y < canvas.size.height for x, y in cells)
+            return all(
+                0 <= x < canvas.size.width and 0 <= y < canvas.size.height for x, y in cells
+            )
 
         assert all_in_sight()
         scale = {}
