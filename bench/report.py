@@ -35,7 +35,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-VERSION = "2"  # change when the generated data or the schema it is made with changes
+from fsm_core.migrations import HEAD as _HEAD
+
+VERSION = "2"  # change when the generated data changes (the schema's revision is below)
 EMPLOYEES = 25
 ORDERS = 100_000
 WORK_PER_ORDER = 3
@@ -43,8 +45,10 @@ HISTORY_PER_ORDER = 10
 START = datetime(2025, 12, 1, tzinfo=UTC)
 DAYS = 365
 MONTH = (date(2026, 10, 1), date(2026, 10, 31))
-SQLITE_FILE = Path(tempfile.gettempdir()) / f"fsm-bench-report-v{VERSION}.db"
-PG_NAME = f"fsm_bench_report_v{VERSION}"
+# the schema's revision is part of the name: a cache made at an older one is refused
+# by a newer fsm, and helpers on other branches may share the directory
+SQLITE_FILE = Path(tempfile.gettempdir()) / f"fsm-bench-report-v{VERSION}-s{_HEAD}.db"
+PG_NAME = f"fsm_bench_report_v{VERSION}_s{_HEAD}"
 
 STAGE_PATH = ["new", "assigned", "en_route", "in_progress", "on_hold", "in_progress", "done"]
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from fsm_core.errors import DatabaseUnavailable, InvalidInput, SchemaOutOfDate
 
-HEAD = "0016"
+HEAD = "0017"
 
 _HERE = Path(__file__).resolve().parent
 

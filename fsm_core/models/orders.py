@@ -113,7 +113,8 @@ class Order(Table, table=True):
         Index("ix_orders_customer_created", "customer_id", "created_at"),
         Index("ix_orders_object_created", "object_id", "created_at"),
         Index("ix_orders_resolution_due", "resolution_due"),
-        Index("ix_orders_resolved_at", "resolved_at"),  # the reports of a period
+        # the reports of a period; the stage: the finished orders counted from the index alone
+        Index("ix_orders_resolved_stage", "resolved_at", "stage_code"),
     )
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _version}
 

@@ -271,6 +271,23 @@ def test_the_day_boundary_is_the_company_zones(db, company):
     assert sum(d.received for d in first) == 7  # O1, O2, O3, O6, O7, O8, O9
 
 
+def test_the_daily_counts_are_the_volumes_per_bucket(db, company):
+    """The dashboard's chart reads daily_counts: the same figures per_bucket makes of
+    volume's rows, day by day and week by week, filtered or not."""
+    with db.reader() as s:
+        for unit in ("day", "week"):
+            for filters in (analytics.NO_FILTERS, Filters(object_ids=(company.w.ac.id,))):
+                rows = analytics.volume(session=s, period=NOVEMBER, filters=filters, unit=unit)
+                expected = analytics.per_bucket(rows, NOVEMBER, unit)
+                got = analytics.daily_counts(session=s, period=NOVEMBER, filters=filters, unit=unit)
+                assert got == expected
+                assert sum(d.closed for d in got) == (6 if filters is analytics.NO_FILTERS else 1)
+        days = analytics.daily_counts(session=s, period=NOVEMBER)
+    assert len(days) == 30
+    assert (days[0].first, days[0].closed) == (date(2026, 11, 1), 1)  # O4, by Moscow's day
+    assert (sum(d.received for d in days), sum(d.closed for d in days)) == (7, 6)
+
+
 def test_filters_narrow_the_orders_and_the_employees(db, company):
     by_object = report(db, filters=Filters(object_ids=(company.w.ac.id,)))
     assert by_object.company_closed == 1
@@ -350,6 +367,28 @@ def test_the_backlog_by_age(db, company):
     # on 04.11 12:00: O2, reopened at 09:00 and finished again on 05.11 (its timestamps
     # now say so); O1 and O3 were finished before, O6 cancelled, O7 not yet received
     assert sum(r.orders for r in earlier) == 1
+
+
+def test_the_backlog_on_sqlite_is_not_read_through_the_received_moment(db, company):
+    """On SQLite the open orders are found through the finished moment's index (few are
+    unfinished at a month's end), not the received one's (every order before it: on
+    100,000 orders 250–370 ms instead of 27); PostgreSQL's planner chooses itself."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.reader() as s:
+            analytics.backlog(session=s, at=clock.now())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    [query] = [q for q in statements if "GROUP BY" in q]
+    unindexed = "(+ orders.created_at) <" in query
+    assert unindexed == (db.engine.dialect.name == "sqlite")
 
 
 # --- ranking rules --------------------------------------------------------------------

@@ -149,6 +149,49 @@ def test_the_newest_schema_keeps_the_order_text_index(empty_url):
         database.dispose()
 
 
+def test_0017_counts_the_finished_orders_from_an_index_of_their_moment_and_stage(empty_url):
+    """0017 replaces ``ix_orders_resolved_at`` with (resolved_at, stage_code), keeping the
+    orders; its downgrade puts the old index back."""
+
+    def indexes(database: Database) -> dict[str, list[str]]:
+        with database.engine.connect() as conn:
+            return {
+                i["name"]: list(i["column_names"])
+                for i in inspect(conn).get_indexes("orders")
+                if i["name"] in ("ix_orders_resolved_at", "ix_orders_resolved_stage")
+            }
+
+    from alembic import command
+
+    database = Database(empty_url)
+    try:
+        database.upgrade("0016")
+        assert indexes(database) == {"ix_orders_resolved_at": ["resolved_at"]}
+        with database.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO company (id, name, created_at) VALUES (1, 'A', :t)"),
+                {"t": "2026-11-26 09:00:00+00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO orders (number, customer_id, description, criticality, "
+                    "stage_code, resolved_at, created_at, updated_at, source, created_by, "
+                    "version) VALUES ('O-1', 1, 'x', 'high', 'done', :t, :t, :t, 'manual', "
+                    "'t', 1)"
+                ),
+                {"t": "2026-11-26 10:00:00+00:00"},
+            )
+        database.upgrade()
+        assert indexes(database) == {"ix_orders_resolved_stage": ["resolved_at", "stage_code"]}
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT number FROM orders")).scalars().all() == ["O-1"]
+            command.downgrade(migrations.alembic_config(conn), "0016")
+            conn.commit()
+        assert indexes(database) == {"ix_orders_resolved_at": ["resolved_at"]}
+    finally:
+        database.dispose()
+
+
 def test_head_constant_matches_the_newest_migration():
     assert migrations.script_directory().get_current_head() == migrations.HEAD
 

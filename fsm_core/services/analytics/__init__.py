@@ -17,7 +17,9 @@ from fsm_core.services.analytics.common import (
     shrunk,
 )
 from fsm_core.services.analytics.company import (
+    DailyCount,
     backlog,
+    daily_counts,
     materials,
     per_bucket,
     ratings_distribution,
@@ -37,6 +39,7 @@ from fsm_core.services.analytics.order_stats import OrderStats, order_report, st
 __all__ = [
     "METRICS",
     "NO_FILTERS",
+    "DailyCount",
     "EmployeeReport",
     "EmployeeStats",
     "Filters",
@@ -45,6 +48,7 @@ __all__ = [
     "backlog",
     "buckets",
     "competition_ranks",
+    "daily_counts",
     "employee_report",
     "materials",
     "month_of",

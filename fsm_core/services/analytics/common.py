@@ -26,7 +26,8 @@ from sqlalchemy import (
     type_coerce,
     values,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlmodel import Session, col
 
 from fsm_core import clock
@@ -213,6 +214,19 @@ def seconds_between(session: Session, start: Any, end: Any) -> Any:
     if session.get_bind().dialect.name == "sqlite":
         return type_coerce((func.julianday(end) - func.julianday(start)) * 86400.0, Float)
     return type_coerce(func.extract("epoch", end - start), Float)
+
+
+@open_to_all
+def unindexed(session: Session, column_: Any) -> Any:
+    """``column_`` as SQLite's planner will not read through its index (SQLite's unary
+    ``+``), for a condition that selects most of the table while another, OR-ed one
+    through another index, selects few; PostgreSQL's planner weighs them itself."""
+    if session.get_bind().dialect.name == "sqlite":
+        plain: Any = col(column_)
+        return UnaryExpression(
+            plain.expression, operator=operators.custom_op("+"), type_=plain.type
+        )
+    return column_
 
 
 @open_to_all

@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal, not_, or_, select
+from sqlalchemy import Integer, and_, case, func, literal, not_, or_, select, union_all
 from sqlmodel import Session, col
 
 from fsm_core.access import requires
@@ -23,6 +23,7 @@ from fsm_core.models import (
 )
 from fsm_core.models.customer import OrderRating
 from fsm_core.services.analytics.common import (
+    DONE_CATEGORIES,
     NO_FILTERS,
     Filters,
     Period,
@@ -36,7 +37,9 @@ from fsm_core.services.analytics.common import (
     raw,
     rounded,
     share,
+    stages_in,
     to_decimal,
+    unindexed,
     violated,
 )
 
@@ -106,6 +109,48 @@ def per_bucket(rows: list[VolumeRow], period: Period, unit: str) -> list[DailyCo
     ]
 
 
+@requires("reports.read")
+def daily_counts(
+    *, session: Session, period: Period, filters: Filters = NO_FILTERS, unit: str = "day"
+) -> list[DailyCount]:
+    """The orders received and closed per day or week, every bucket present: what
+    :func:`per_bucket` makes of :func:`volume`, in one query of two small aggregates (a
+    row a bucket and kind), each read from an index alone (``ix_orders_created_at``;
+    ``ix_orders_resolved_stage``, which holds the stage that says the order is done).
+
+    The done stages are read first and sent as a list: PostgreSQL planned the subquery
+    :func:`done` uses as a join that compared every done order with every day (2.8 million
+    pairs for a month of 100,000 orders: 0.5–1.3 s instead of 15–45 ms)."""
+    from fsm_core.services.analytics.common import buckets as cut
+
+    done_stages = list(session.execute(stages_in(DONE_CATEGORIES)).scalars())
+    table = bucket_table(period, unit)
+    per_kind = [
+        select(table.c.first, literal(kind), func.count())
+        .select_from(table)
+        .join(Order, in_bucket(table, moment))
+        .where(*extra, *filters.orders())
+        .group_by(table.c.first)
+        for kind, moment, extra in (
+            ("received", Order.created_at, []),
+            (
+                "closed",
+                Order.resolved_at,
+                [col(Order.resolved_at).is_not(None), col(Order.stage_code).in_(done_stages)],
+            ),
+        )
+    ]
+    counts: dict[tuple[date, str], int] = {
+        (_day(first), kind): int(n) for first, kind, n in session.execute(union_all(*per_kind))
+    }
+    return [
+        DailyCount(
+            b.first, counts.get((b.first, "received"), 0), counts.get((b.first, "closed"), 0)
+        )
+        for b in cut(period, unit)
+    ]
+
+
 AGES: tuple[tuple[str, str, str, int | None], ...] = (
     # key, English, Russian, days (None: older)
     ("under_1d", "under a day", "меньше суток", 1),
@@ -146,7 +191,10 @@ def backlog(*, session: Session, at: datetime, filters: Filters = NO_FILTERS) ->
         and_(col(Order.resolution_due).is_not(None), Order.resolution_due < at),
     )
     still_open = and_(
-        Order.created_at < at,
+        # on SQLite through the index of the finished moment (the few not finished by
+        # then), not of the received one (every order before ``at``): 250–370 → 27 ms on
+        # a month's end in 100,000 orders
+        unindexed(session, Order.created_at) < at,
         or_(col(Order.resolved_at).is_(None), Order.resolved_at >= at),
         or_(col(Order.closed_at).is_(None), Order.closed_at >= at),
     )
