@@ -245,8 +245,9 @@ class MapScreen(SectionScreen):
         scene = build_scene(self.data, self.background, selected=self.selected, lang=self.lang)
         canvas.show(scene)
         if not self._fitted and canvas.size.width > 0:
-            self._fitted = True
-            self.action_fit()
+            # the markers alone: the selected one's track may or may not have arrived by
+            # the first frame with room, and the first view must not depend on which
+            self._fitted = canvas.fit_all(with_lines=False)
         self._summary()
 
     def _summary(self) -> None:

@@ -432,6 +432,7 @@ class MapCanvas(Widget, can_focus=True):
         self._fit_points: list[tuple[float, float]] | None = None
         """what the view was fitted to, while nobody moved it: a resize fits them again"""
         self._strips: list[Strip] | None = None
+        self._strips_size = Size(0, 0)
         self._styles: dict[str | None, Style] | None = None
         self._background = BackgroundCache()
 
@@ -455,11 +456,11 @@ class MapCanvas(Widget, can_focus=True):
         size = self.size
         return fit(self.scene.points(with_lines=with_lines), size.width, size.height)
 
-    def fit_all(self) -> bool:
-        """Show everything in the scene, and keep it all in sight when the canvas resizes
-        (a terminal resized, a narrow layout taking over after the first one) until the
-        view is moved. False: nothing to show."""
-        points = self.scene.points(with_lines=True)
+    def fit_all(self, *, with_lines: bool = True) -> bool:
+        """Show everything in the scene (the markers alone without ``with_lines``), and
+        keep it all in sight when the canvas resizes (a terminal resized, a narrow layout
+        taking over after the first one) until the view is moved. False: nothing to show."""
+        points = self.scene.points(with_lines=with_lines)
         view = fit(points, self.size.width, self.size.height)
         if view is None:
             return False
@@ -484,26 +485,34 @@ class MapCanvas(Widget, can_focus=True):
         self._strips = None
         super().notify_style_update()
 
-    def on_resize(self) -> None:
-        width, height = self.size.width, self.size.height
+    def _view_at(self, width: int, height: int) -> View | None:
+        """The view at this size: fitted again while it follows a fit, else the same centre
+        and scale with the new size."""
         if self._fit_points is not None:
             self.view = fit(self._fit_points, width, height) or self.view
         if self.view is not None:
             self.view = self.view.resized(width, height)
+        return self.view
+
+    def on_resize(self) -> None:
+        self._view_at(self.size.width, self.size.height)
         self._strips = None
+        self.refresh()  # a frame may have been drawn at the new size before this event
 
     def strips(self) -> list[Strip]:
-        """The picture at the present view and size, made once per change."""
-        if self._strips is None:
-            size: Size = self.size
+        """The picture at the present view and size, made once per change (and drawn at the
+        present size even when the resize event has not been handled yet)."""
+        size: Size = self.size
+        if self._strips is None or self._strips_size != size:
             styles = self._style_map()
-            if self.view is None or size.width <= 0 or size.height <= 0:
+            view = self._view_at(size.width, size.height) if size.width > 0 else None
+            if view is None or size.width <= 0 or size.height <= 0:
                 blank = Strip([Segment(" " * max(size.width, 0), styles[None])])
                 self._strips = [blank] * max(size.height, 0)
             else:
-                view = self.view.resized(size.width, size.height)
                 rows = render(self.scene, view, lang=self.lang, cache=self._background)
                 self._strips = to_strips(rows, styles, size.width)
+            self._strips_size = size
         return self._strips
 
     def render_line(self, y: int) -> Strip:

@@ -162,6 +162,36 @@ async def test_a_fitted_map_fits_again_when_its_room_changes(sqlite_demo_url):
         assert all_in_sight()
 
 
+@pytest.mark.asyncio
+async def test_a_frame_drawn_before_the_resize_event_is_fitted_already(
+    sqlite_demo_url, monkeypatch
+):
+    """Textual sets a widget's new size, may draw a frame at it, and only then delivers the
+    Resize event: under load the narrow screenshot was that frame, at the old scale. The
+    picture is made for the size it is drawn at."""
+    from textual.geometry import Size
+
+    from fsm_tui.widgets.map_canvas import MapCanvas, fit
+
+    url = with_positions(sqlite_demo_url)
+    app = build_app(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await on_map(pilot)
+        canvas = screen.canvas
+        wide = canvas.view
+        assert wide is not None
+        markers = canvas.scene.points(with_lines=False)
+        # the compositor has given the canvas its new size; the Resize event is still queued
+        monkeypatch.setattr(MapCanvas, "size", property(lambda self: Size(60, 12)))
+        picture = canvas.strips()
+        assert len(picture) == 12
+        expected = fit(markers, 60, 12)
+        assert expected is not None
+        assert canvas.view is not None
+        assert canvas.view.m_per_dot == pytest.approx(expected.m_per_dot)
+        assert canvas.view.m_per_dot > wide.m_per_dot
+
+
 # --- keys --------------------------------------------------------------------------------
 
 
