@@ -452,14 +452,12 @@ def test_board_counts_count_an_order_found_twice_once(
         )
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL indexes by itself
 def test_pending_ranges_one_after_the_other_make_one(db: Database, world: Any) -> None:
     """SQLite: an import's write-ahead turns defer the indexing of ids that follow on from
     the last turn's: the range is extended (indexed later CHUNK ids a transaction), while
     ids after someone else's orders (indexed by the triggers) start a range of their own."""
     from fsm_core import search_index
-
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL's trigram indexes are kept by the server")
 
     def turn(s: Any) -> int:
         conn = s.connection()

@@ -276,9 +276,8 @@ def test_a_page_without_an_estimate_does_not_expire_with_the_clock(world, reads)
     assert reads["status"] == (1 if is_sqlite(world) else 2)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL keeps no pages
 def test_the_database_version_sees_every_other_connection_s_commit(world) -> None:
-    if not is_sqlite(world):
-        pytest.skip("PostgreSQL keeps no pages")
     server = Database(world.db.url)  # the server's own engine
     changes = page_cache.Changes(server)
     try:
