@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,8 +14,10 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+import trustme
 from sqlmodel import select
 
 from fsm_core import clock
@@ -553,22 +554,20 @@ def test_what_answers_within_the_wait_is_confirmed_in_one_transaction(db, world)
 
 @pytest.fixture
 def certificate(tmp_path):
-    """A self-signed certificate for 127.0.0.1 (openssl's command line)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("no openssl command to make a certificate with")
-    cert, key = tmp_path / "gateway.pem", tmp_path / "gateway.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return str(cert), str(key)
+    """A certificate for 127.0.0.1 from a throwaway authority (trustme): the gateway's
+    chain and key (``.tls``) and the authority's own certificate (``.ca``)."""
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
+    cert, key, ca = tmp_path / "gateway.pem", tmp_path / "gateway.key", tmp_path / "ca.pem"
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    authority.cert_pem.write_to_path(str(ca))
+    return SimpleNamespace(tls=(str(cert), str(key)), ca=str(ca))
 
 
 def test_a_jsons_gateway_is_spoken_to_over_tls_its_certificate_checked(db, world, certificate):
     channels._tls_context.cache_clear()
-    with Gateway(tls=certificate) as gateway:
+    with Gateway(tls=certificate.tls) as gateway:
         _configure(db, world, gateway=gateway, notify_quiet_hours="")
         _order(world)
         _order(world)
@@ -608,10 +607,10 @@ def test_a_jsons_gateway_s_certificate_is_trusted_as_apprise_trusts_it(
     db, world, certificate, monkeypatch
 ):
     """REQUESTS_CA_BUNDLE (what Apprise's requests reads) names the certificates to trust."""
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate.ca)
     channels._tls_context.cache_clear()
     try:
-        with Gateway(tls=certificate) as gateway:
+        with Gateway(tls=certificate.tls) as gateway:
             _configure(db, world, gateway=gateway, notify_quiet_hours="")
             _order(world)
             assert notify.deliver(db, now=NOW).sent == 1
