@@ -718,12 +718,21 @@ def _taken_while_importing(conn: Any, rows: Sequence[list[Any]]) -> Duplicate:
         values = [r[index] for r in rows if r[index]]
         taken = _existing_in(conn, column, values)
         if taken:
-            return Duplicate(
-                f"{what} {sorted(taken)[0]!r} was taken by another order while the import "
-                "ran; nothing was written",
-                hint="run the import again",
-            )
-    return Duplicate("an order of the file clashes with one written meanwhile; nothing was written")
+            return _clashed(what, sorted(taken)[0])
+    return _clashed()
+
+
+def _clashed(what: str | None = None, value: object = None) -> Duplicate:
+    """The error of an import whose number or external id (``what``, ``value``) another
+    order took while it ran; without them, when the clashing value was not found again."""
+    if what is None:
+        return Duplicate(
+            "an order of the file clashes with one written meanwhile; nothing was written"
+        )
+    return Duplicate(
+        f"{what} {value!r} was taken by another order while the import ran; nothing was written",
+        hint="run the import again",
+    )
 
 
 def _existing_in(conn: Any, column: str, values: Sequence[str]) -> set[str]:
@@ -876,12 +885,8 @@ def _taken_meanwhile(conn: Any, staged: str, named: str) -> Duplicate:
             f"SELECT o.{column} FROM orders o WHERE o.{column} IN ({rows}) LIMIT 1"
         ).first()
         if clash is not None:
-            return Duplicate(
-                f"{what} {clash[0]!r} was taken by another order while the import ran; "
-                "nothing was written",
-                hint="run the import again",
-            )
-    return Duplicate("an order of the file clashes with one written meanwhile; nothing was written")
+            return _clashed(what, clash[0])
+    return _clashed()
 
 
 def _existing(session: Session, column: Any, values: Sequence[str]) -> set[str]:
