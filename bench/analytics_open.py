@@ -41,6 +41,7 @@ NOW = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # the section opens on last mont
 
 
 def measure(url: str, opens: int) -> dict[str, Any]:
+    from common import record_frames, settle
     from textual import events
     from textual.widgets import DataTable, Static
 
@@ -65,24 +66,7 @@ def measure(url: str, opens: int) -> dict[str, Any]:
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            display = app._display
-            console = app.console
-
-            def recording(screen: Any, renderable: Any) -> None:
-                display(screen, renderable)
-                if renderable is not None and hasattr(renderable, "render_segments"):
-                    renderable.render_segments(console)
-                shown = what(screen)
-                if shown:
-                    frames.append((time.perf_counter(), time.process_time(), shown))
-
-            app._display = recording  # type: ignore[method-assign]
-
-            async def settle() -> None:
-                for _ in range(4):
-                    workers = [w for w in app.workers if w.group != LIVE_GROUP]
-                    await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
-                    await pilot.pause()
+            record_frames(app, what, frames)
 
             async def open_with(key: str, first: tuple[str, ...], last: str) -> list[float]:
                 frames.clear()
@@ -95,12 +79,12 @@ def measure(url: str, opens: int) -> dict[str, Any]:
                     await asyncio.sleep(0.0005)
                 at, cpu_at, _ = next(f for f in frames if f[2] in first)
                 done = next(f for f in frames if f[2] == last)[0]
-                await settle()
+                await settle(app, pilot, leave=LIVE_GROUP)
                 await pilot.press("escape")
-                await settle()
+                await settle(app, pilot, leave=LIVE_GROUP)
                 return [at - sent, cpu_at - cpu, done - sent]
 
-            await settle()
+            await settle(app, pilot, leave=LIVE_GROUP)
             result["analytics"] = []
             result["help"] = []
             for _ in range(opens):

@@ -1,5 +1,6 @@
 """What the benchmark scripts share: the project's root, its bytecode compiled as an install
-would have it, a scratch PostgreSQL database, and the median of repeated timings."""
+would have it, a scratch PostgreSQL database, the median of repeated timings, and, for the
+dashboard's benches, frames noted as they are drawn and a wait for the app's workers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,3 +54,32 @@ def median_seconds(fn: Callable[[], object], repeat: int) -> float:
         fn()
         runs.append(time.perf_counter() - started)
     return statistics.median(runs)
+
+
+def record_frames(app: Any, label: Callable[[Any], object], frames: list[Any]) -> None:
+    """Have the running ``app`` note each frame it draws whose screen ``label`` names:
+    (wall time, CPU time, the label). Each frame is also rendered to segments, as a
+    terminal would be sent it, so that the times include that work."""
+    display = app._display
+    console = app.console
+
+    def recording(screen: Any, renderable: Any) -> None:
+        display(screen, renderable)
+        if renderable is not None and hasattr(renderable, "render_segments"):
+            renderable.render_segments(console)
+        shown = label(screen)
+        if shown:
+            frames.append((time.perf_counter(), time.process_time(), shown))
+
+    app._display = recording
+
+
+async def settle(app: Any, pilot: Any, *, leave: str) -> None:
+    """Wait for the app's workers (all but the ``leave`` group, which runs till the end)
+    and the messages they post, a few rounds."""
+    import asyncio
+
+    for _ in range(4):
+        workers = [w for w in app.workers if w.group != leave]
+        await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
+        await pilot.pause()

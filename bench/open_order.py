@@ -57,6 +57,7 @@ def build(url: str) -> None:
 
 def measure(url: str, orders: int, profile: str | None) -> dict[str, Any]:
     """Run in the measuring process: drive the app, time it, return the figures."""
+    from common import record_frames, settle
     from textual import events
     from textual.widgets import DataTable
 
@@ -85,23 +86,7 @@ def measure(url: str, orders: int, profile: str | None) -> dict[str, Any]:
 
     async def run() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            display = app._display
-            console = app.console
-
-            def recording(screen: Any, renderable: Any) -> None:
-                display(screen, renderable)
-                if renderable is not None and hasattr(renderable, "render_segments"):
-                    renderable.render_segments(console)  # what a terminal would be sent
-                if shown(screen):
-                    frames.append((time.perf_counter(), time.process_time(), screen))
-
-            app._display = recording  # type: ignore[method-assign]
-
-            async def settle() -> None:
-                for _ in range(4):
-                    workers = [w for w in app.workers if w.group != LIVE_GROUP]
-                    await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
-                    await pilot.pause()
+            record_frames(app, lambda screen: screen if shown(screen) else None, frames)
 
             async def open_with(key: str, kind: type) -> tuple[float, float]:
                 """Send ``key``; seconds until the first frame of a ``kind`` screen showing
@@ -120,15 +105,15 @@ def measure(url: str, orders: int, profile: str | None) -> dict[str, Any]:
                 if profiler is not None:
                     profiler.disable()
                 at, cpu_at, _ = next(f for f in frames if isinstance(f[2], kind))
-                await settle()
+                await settle(app, pilot, leave=LIVE_GROUP)
                 await pilot.press("escape")
-                await settle()
+                await settle(app, pilot, leave=LIVE_GROUP)
                 return at - sent, cpu_at - cpu
 
-            await settle()
+            await settle(app, pilot, leave=LIVE_GROUP)
             while app.catalog is None or not app.catalog.complete:
                 await asyncio.sleep(0.01)
-            await settle()
+            await settle(app, pilot, leave=LIVE_GROUP)
             order_s: list[tuple[float, float]] = []
             help_s: list[tuple[float, float]] = []
             opened: list[int] = []
@@ -136,7 +121,7 @@ def measure(url: str, orders: int, profile: str | None) -> dict[str, Any]:
                 help_s.append(await open_with("f1", HelpScreen))
                 if n:
                     await pilot.press("down")
-                    await settle()
+                    await settle(app, pilot, leave=LIVE_GROUP)
                 order_s.append(await open_with("enter", OrderScreen))
                 opened.append(next(f[2] for f in frames if isinstance(f[2], OrderScreen)).order_id)
             result["order_s"] = order_s
