@@ -87,7 +87,16 @@ def import_(
         str | None,
         typer.Option("--rejects", help="Write rejected rows (with an error column) here."),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, max=1_000_000)] = 2000,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            max=1_000_000,
+            help="Rows checked at a time, and new orders written per turn (default: checked "
+            "2,000 at a time, written 8,000 a turn).",
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(

@@ -165,9 +165,16 @@ def select_in(
         return []
     found = _select_in(session, table, columns, key, values)
     stage = staging_of(session)
-    staged = stage.table(table, (*columns, key)) if stage is not None else None
-    if staged is not None:  # rows held back count as there: the job sees its own writes
+    if stage is None:
+        return found
+    # rows held back (or gathered to be written ahead) count as there: the job sees its
+    # own writes
+    staged = stage.table(table, (*columns, key))
+    if staged is not None:
         found += _select_in(session, staged, columns, key, values)
+    look_up = stage.look_ups.get(table)
+    if look_up is not None:
+        found += look_up(columns, key, values)
     return found
 
 
@@ -241,6 +248,19 @@ _STAGING = "fsm_staging"
 _MAIN_WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 
 
+def let_others_in(raw: Any, until: float) -> None:
+    """Pause until ``until`` (``time.monotonic()``) for the writers waiting for SQLite's
+    write lock on ``raw``'s database, but no longer than any of them still waits."""
+    from fsm_core.db import writers_waiting
+
+    while (left := until - time.monotonic()) > 0 and writers_waiting(raw):
+        time.sleep(min(left, _LOOK_AGAIN))
+
+
+_LOOK_AGAIN = 0.005
+"""Seconds between two looks at whether writers are still waiting, in a pause for them."""
+
+
 def staging_of(session: Session) -> Staging | None:
     """The :class:`Staging` ``session`` writes through, if any."""
     return session.info.get(_STAGING)
@@ -282,8 +302,17 @@ class Staging:
     orders spare the order counter, which every new order locks, until the end.
     """
 
-    def __init__(self, session: Session, *, wait: float, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        wait: float,
+        dry_run: bool = False,
+        turn_rows: int | None = None,
+    ) -> None:
         self.session = session
+        self.turn_rows = turn_rows
+        """rows a writer writes ahead per :meth:`write_turn` (None: its own default)"""
         self.wait = wait
         self.dry_run = dry_run
         self.connection = session.connection()
@@ -291,6 +320,9 @@ class Staging:
         self.locked = not self.sqlite
         self._tables: dict[str, tuple[str, set[str]]] = {}  # table -> (temp table, columns)
         self._publishers: dict[str, Callable[[], None]] = {}
+        self._before_publishing: dict[str, Callable[[], None]] = {}
+        self.look_ups: dict[str, Callable[[Sequence[str], str, Sequence[Any]], list[Any]]] = {}
+        """table -> the rows a writer gathered for it, found by :func:`select_in`"""
         self._abandoners: dict[str, Callable[[], None]] = {}
         self.in_turn = False
         self.published = False
@@ -346,10 +378,11 @@ class Staging:
         """Run ``write`` in a short write transaction of its own, committed at once
         (SQLite): the job's read transaction ends, ``BEGIN IMMEDIATE`` takes its turn
         among the writers, ``write`` runs and commits, and a new read transaction goes on.
-        The next turn (or :meth:`lock`) comes no sooner than this one held the lock after
-        it (20 ms at least): the writers that waited meanwhile get in. What ``write`` writes must
-        stay invisible to the others until the job publishes (an import's batch). Once the
-        job holds the lock for good (:meth:`lock`), ``write`` runs in its transaction."""
+        While other writers wait for the lock, the next turn (or :meth:`lock`) comes no
+        sooner than this one held the lock after it (20 ms at least): they get in; when no
+        one waits, at once. What ``write`` writes must stay invisible to the others until
+        the job publishes (an import's batch). Once the job holds the lock for good
+        (:meth:`lock`), ``write`` runs in its transaction."""
         if self.locked:
             return write()
         from fsm_core.db import begin_writing
@@ -379,17 +412,17 @@ class Staging:
         finally:
             self.in_turn = False
             raw.set_authorizer(self._authorize)
-        # the others' turn: at least as long as this one held the lock, so that the job
-        # never has the lock more than half the time however busy the machine. The job
-        # goes on with its reading meanwhile; the next turn waits for what is left of it
+        # the others' turn, if anyone waited meanwhile: at least as long as this one held
+        # the lock, so that the job never has the lock more than half the time however
+        # busy the machine. The job goes on with its reading meanwhile; the next turn
+        # waits for what is left of it, or until no one waits any more
         self._free_until = time.monotonic() + max(YIELD, held)
         return result
 
     def _let_others_in(self) -> None:
-        """Wait out the pause the last write turn owes the other writers."""
-        left = self._free_until - time.monotonic()
-        if left > 0:
-            time.sleep(left)
+        """Wait out the pause the last write turn owes the other writers, while any of
+        them is still waiting (:func:`fsm_core.db.writers_waiting`)."""
+        let_others_in(self._raw, self._free_until)
 
     @property
     def raw(self) -> Any:
@@ -473,8 +506,22 @@ class Staging:
         """Have ``publish`` run (once per ``key``) when the job publishes."""
         self._publishers.setdefault(key, publish)
 
+    def on_look_up(
+        self, table: str, look_up: Callable[[Sequence[str], str, Sequence[Any]], list[Any]]
+    ) -> None:
+        """Have :func:`select_in` on ``table`` also find what ``look_up(columns, key,
+        values)`` returns: rows a writer gathered, not yet written."""
+        self.look_ups[table] = look_up
+
+    def before_publish(self, key: str, finish: Callable[[], None]) -> None:
+        """Have ``finish`` run (once per ``key``) when the job publishes, before it takes
+        the write lock: what it still writes ahead (in a :meth:`write_turn`)."""
+        self._before_publishing.setdefault(key, finish)
+
     def publish(self) -> None:
         """Take the write lock, then write what was held back (the caller commits)."""
+        for finish in self._before_publishing.values():
+            finish()
         self.lock()
         for publish in self._publishers.values():
             publish()

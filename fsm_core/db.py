@@ -30,6 +30,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: a long job pauses after each of its turns
+    fcntl = None  # type: ignore[assignment]
+
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -200,6 +205,7 @@ def begin_writing(raw: sqlite3.Connection, mode: str = "IMMEDIATE", *, wait: flo
     pause = 0.001
     (timeout,) = raw.execute("PRAGMA busy_timeout").fetchone()
     raw.execute("PRAGMA busy_timeout=0")
+    waiting: int | None = None
     try:
         while True:
             try:
@@ -208,6 +214,8 @@ def begin_writing(raw: sqlite3.Connection, mode: str = "IMMEDIATE", *, wait: flo
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
+                if waiting is None:
+                    waiting = _start_waiting(raw)
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise DatabaseUnavailable(
@@ -222,7 +230,63 @@ def begin_writing(raw: sqlite3.Connection, mode: str = "IMMEDIATE", *, wait: flo
                 time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
                 pause = min(pause * 2, 0.02)
     finally:
+        if waiting is not None and waiting >= 0:
+            os.close(waiting)  # and with it its lock: no longer waiting
         raw.execute(f"PRAGMA busy_timeout={int(timeout)}")
+
+
+# A writer that finds the write lock taken says so to the other processes for as long as
+# it waits: it holds a shared lock (flock) on a file beside the database. A long job that
+# writes in short turns (an import, the search index catching up) asks after each turn
+# whether anyone holds it, and pauses for them only then (see fsm_core.bulk.Staging).
+WAITING_SUFFIX = "-waiting"
+
+
+def _waiting_file(raw: sqlite3.Connection) -> str | None:
+    """The file beside ``raw``'s database that its waiting writers lock (None: an
+    in-memory or temporary database, or a system without flock)."""
+    if fcntl is None:
+        return None
+    found = raw.execute("PRAGMA database_list").fetchone()
+    return found[2] + WAITING_SUFFIX if found and found[2] else None
+
+
+def _start_waiting(raw: sqlite3.Connection) -> int:
+    """Hold a shared lock on the waiting file while this connection waits for the write
+    lock; returns its descriptor (closing it ends the wait), or -1 when there is no such
+    file to hold (the wait then goes unannounced: the job pauses as if someone waited)."""
+    path = _waiting_file(raw)
+    if path is None or fcntl is None:
+        return -1
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o660)
+    except OSError:
+        return -1
+    # (a job asking this very moment holds it alone: it sees this waiter next time)
+    with suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    return fd
+
+
+def writers_waiting(raw: sqlite3.Connection) -> bool:
+    """Whether some connection (of any process) is waiting for the write lock of
+    ``raw``'s SQLite database right now; True when that cannot be told."""
+    path = _waiting_file(raw)
+    if path is None or fcntl is None:
+        return True
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False  # no writer has ever had to wait for this database
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # a waiter holds its shared lock
+    finally:
+        os.close(fd)
+    return False
 
 
 class Database:

@@ -3,9 +3,10 @@
 Publishing 200,000 imported orders in one transaction held SQLite's write lock for 2.5–3 s
 (inserting them into ``orders`` and its indexes alone took 1.3–1.5 s), and every other
 writer waited that long. So an import on SQLite writes its new orders into ``orders`` as
-it reads the file, a batch at a time, each batch in a short write transaction of its own
-(:meth:`fsm_core.bulk.Staging.write_turn`, with a pause after it for the writers waiting
-meanwhile), every row tagged with the import's :class:`~fsm_core.models.ImportBatch`. Its
+it reads the file, some thousands at a time (:data:`fsm_core.services.orders.AHEAD_ROWS`),
+each lot in a short write transaction of its own (:meth:`fsm_core.bulk.Staging.write_turn`,
+with a pause after it while other writers wait for the lock), every row tagged with the
+import's :class:`~fsm_core.models.ImportBatch`. Its
 one publishing transaction then only flips the batch to ``published`` and writes the
 orders' "create" history rows.
 
@@ -186,6 +187,7 @@ def abandon(raw: sqlite3.Connection, batch: int, *, wait: float) -> None:
     """Delete an unpublished batch's orders, :data:`CHUNK` at a time in transactions of
     their own, give back the numbers it took where no one numbered an order after it,
     and forget the batch. ``raw``: an sqlite3 connection outside any transaction."""
+    from fsm_core.bulk import let_others_in
     from fsm_core.db import begin_writing
 
     while True:
@@ -222,7 +224,7 @@ def abandon(raw: sqlite3.Connection, batch: int, *, wait: float) -> None:
             raise
         if not more:
             return
-        time.sleep(YIELD)
+        let_others_in(raw, time.monotonic() + YIELD)
 
 
 def _forget_pending(raw: sqlite3.Connection) -> None:

@@ -50,6 +50,9 @@ from fsm_core.importing.readers import ALTERNATIVES, Source, SourceRow, encoding
 from fsm_core.importing.registry import ENTITIES
 from fsm_core.importing.resolver import Resolver
 
+CHECK_BATCH = 2000
+"""Rows checked at a time by default: what a worker hands over in one piece."""
+
 
 @dataclass
 class ImportOptions:
@@ -60,7 +63,10 @@ class ImportOptions:
     dry_run: bool = False
     skip_invalid: bool = False
     rejects: str | Path | None = None
-    batch_size: int = 2000
+    batch_size: int | None = None
+    """rows checked at a time, and new orders written per turn on SQLite (see
+    fsm_core/import_batches.py); None: checked :data:`CHECK_BATCH` at a time, written
+    :data:`fsm_core.services.orders.AHEAD_ROWS` a turn"""
     actor: str = "import"
     command: str | None = None
     """the command that runs the import (``fsm import``), for the audit trail"""
@@ -444,7 +450,9 @@ class _Rollback(Exception):
 
 
 @contextmanager
-def _staged(db: Database, *, dry_run: bool) -> Iterator[tuple[Session, Staging]]:
+def _staged(
+    db: Database, *, dry_run: bool, turn_rows: int | None
+) -> Iterator[tuple[Session, Staging]]:
     """The import's session, on a connection of its own, writing through a staging (see
     the module doc); the caller publishes and commits. Anything else rolls back."""
     db.ensure_schema()
@@ -452,7 +460,7 @@ def _staged(db: Database, *, dry_run: bool) -> Iterator[tuple[Session, Staging]]
         db.engine.connect() as connection,
         Session(bind=connection, expire_on_commit=False) as session,
     ):
-        stage = Staging(session, wait=db.write_wait, dry_run=dry_run)
+        stage = Staging(session, wait=db.write_wait, dry_run=dry_run, turn_rows=turn_rows)
         try:
             yield session, stage
         except BaseException:
@@ -515,7 +523,10 @@ def run_import(
     run: ImportRun | None = None
     principal = db.principal  # who imports: asked now, before the import holds the database
     try:
-        with _staged(db, dry_run=options.dry_run) as (session, stage):
+        with _staged(db, dry_run=options.dry_run, turn_rows=options.batch_size) as (
+            session,
+            stage,
+        ):
             run = ImportRun(
                 session,
                 entity_name=entity,
@@ -673,7 +684,7 @@ def _process(
     checker = RowChecker(run, plan)
     workers = parallel.workers_for(run, entity, options)
     if workers > 1 and isinstance(entity, CheckedInWorkers):
-        parallel.run(run, entity, checker, workers, options.batch_size)
+        parallel.run(run, entity, checker, workers, options.batch_size or CHECK_BATCH)
     else:
         _process_serially(run, entity, checker, options)
     if not run.stop_writing:
@@ -686,7 +697,8 @@ def _process_serially(
     checker: RowChecker,
     options: ImportOptions,
 ) -> None:
-    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.batch_size)
+    wanted = options.batch_size or CHECK_BATCH
+    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, wanted)
     batch: list[Row] = []
     for source_row in run.source.rows():
         row, problem = checker.check(source_row)

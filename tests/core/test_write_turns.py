@@ -1,0 +1,173 @@
+"""A long job's short write turns on SQLite: it pauses for the other writers only while
+one of them waits, and an import writes its new orders a turn's worth at a time.
+
+The pause after each turn (as long as the turn held the lock) is what keeps a long import
+from holding the others up; taken when no one waits, it only made the import slower. A
+writer waiting for the lock says so (a shared lock on ``<database>-waiting``, see
+fsm_core.db.begin_writing) and the job looks (:func:`fsm_core.db.writers_waiting`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from fsm_core import bulk
+from fsm_core.db import WAITING_SUFFIX, begin_writing, writers_waiting
+from fsm_core.errors import DatabaseUnavailable
+from fsm_core.importing import engine
+from fsm_core.importing.engine import ImportOptions, run_import
+from fsm_core.importing.readers import open_source
+from fsm_core.services import orders as order_service
+from tests.core.test_contention import HeldLock, sqlite_path
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def _connect(url: str) -> sqlite3.Connection:
+    return sqlite3.connect(sqlite_path(url), isolation_level=None, check_same_thread=False)
+
+
+class Waiter(threading.Thread):
+    """A writer asking for the write lock while another holds it."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.conn = _connect(url)
+        self.got = threading.Event()
+
+    def run(self) -> None:
+        begin_writing(self.conn, "IMMEDIATE", wait=20)
+        self.got.set()
+        self.conn.execute("ROLLBACK")
+
+
+def _until(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
+
+
+def test_a_waiting_writer_is_seen_while_it_waits_and_no_longer(with_demo, db_url):
+    looker = _connect(db_url)
+    assert not writers_waiting(looker)  # no writer has ever waited: no file even
+    held = HeldLock(db_url)
+    held.start()
+    assert held.taken.wait(10)
+    waiter = Waiter(db_url)
+    waiter.start()
+    try:
+        assert _until(lambda: writers_waiting(looker))
+        assert not waiter.got.is_set()
+    finally:
+        held.release.set()
+    assert waiter.got.wait(10)
+    waiter.join(10)
+    assert _until(lambda: not writers_waiting(looker))
+    assert Path(sqlite_path(db_url) + WAITING_SUFFIX).exists()  # kept for the next waiter
+
+
+def test_a_writer_that_gives_up_no_longer_counts_as_waiting(with_demo, db_url):
+    looker = _connect(db_url)
+    held = HeldLock(db_url)
+    held.start()
+    assert held.taken.wait(10)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            begin_writing(_connect(db_url), "IMMEDIATE", wait=0.2)
+        assert not writers_waiting(looker)
+    finally:
+        held.release.set()
+
+
+class _Clock:
+    """``time`` for fsm_core.bulk, recording its sleeps."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def perf_counter(self) -> float:
+        return time.perf_counter()
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        time.sleep(seconds)
+
+
+def test_the_pause_is_taken_only_while_someone_waits(with_demo, db_url, monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(bulk, "time", clock)
+    conn = _connect(db_url)
+    bulk.let_others_in(conn, time.monotonic() + 0.2)
+    assert clock.slept == []  # no one waits: no pause at all
+    # a writer waiting (its shared lock on the file) until the pause is half over
+    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    threading.Timer(0.1, os.close, (fd,)).start()
+    started = time.monotonic()
+    bulk.let_others_in(conn, started + 5)
+    assert clock.slept  # paused while it waited ...
+    assert time.monotonic() - started < 4  # ... and not for the whole 5 s once it got in
+
+
+def _orders_file(path: Path, rows: int, numbers: dict[int, str] | None = None) -> Path:
+    lines = ["Внешний код;Номер;Заказчик;Описание"]
+    lines += [
+        f"IMP-{i:05d};{(numbers or {}).get(i, '')};ООО «СМ-Трейд»;Заявка из файла {i}"
+        for i in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_import_writes_its_orders_a_turns_worth_at_a_time(
+    with_demo, db_url, db, tmp_path, monkeypatch
+):
+    """Checked 250 rows at a time, written 1,000 a turn: 2,500 rows in three turns (the
+    last, of 500, before publishing), not one turn per 250."""
+    monkeypatch.setattr(engine, "CHECK_BATCH", 250)
+    monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
+    turns: list[int] = []
+    write_turn = bulk.Staging.write_turn
+
+    def counted(self, write):
+        before = self.session.connection().exec_driver_sql("SELECT count(*) FROM orders").scalar()
+        result = write_turn(self, write)
+        after = self.session.connection().exec_driver_sql("SELECT count(*) FROM orders").scalar()
+        turns.append(after - before)
+        return result
+
+    monkeypatch.setattr(bulk.Staging, "write_turn", counted)
+    source = open_source(_orders_file(tmp_path / "o.csv", 2500))
+    report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    assert report.committed
+    assert report.inserted == 2500
+    assert turns == [1000, 1000, 500]
+
+
+def test_a_number_given_twice_in_one_turn_is_refused_at_its_line(
+    with_demo, db_url, db, tmp_path, monkeypatch
+):
+    """The second row giving a number that an earlier row of the same, not yet written
+    turn gave is refused at its line, as when the first had been written already."""
+    monkeypatch.setattr(engine, "CHECK_BATCH", 100)
+    path = _orders_file(tmp_path / "o.csv", 300, numbers={10: "26-7777", 250: "26-7777"})
+    source = open_source(path)
+    report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    assert not report.committed
+    assert report.rejected == 1
+    (problem,) = report.first_errors
+    assert "252" in problem
+    assert "order number '26-7777' is already taken" in problem
