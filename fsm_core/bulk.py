@@ -43,9 +43,23 @@ def sqlite_time(value: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores for a UTC moment (kept identical, so
     that rows written here and through the ORM sort and compare alike):
     ``2026-11-26 09:00:00.000000``."""
+    if value.tzinfo is UTC and not value.second and not value.microsecond:
+        # a whole minute, as nearly every imported time is: its hour's text is made once
+        # (isoformat costs ~1.5 µs a value, a fifth of checking an imported order)
+        hour = value.toordinal() * 24 + value.hour
+        head = _HOURS.get(hour)
+        if head is None:
+            if len(_HOURS) > 100_000:
+                _HOURS.clear()
+            head = _HOURS[hour] = value.isoformat(" ")[:13]
+        return head + _WHOLE_MINUTES[value.minute]
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(" ", "microseconds")[:26]
+
+
+_HOURS: dict[int, str] = {}  # hours since 0001-01-01 -> "2026-11-26 09"
+_WHOLE_MINUTES = [f":{minute:02d}:00.000000" for minute in range(60)]
 
 
 # Rows handed to sqlite3 directly carry aware datetimes; the adapter turns them into the
