@@ -95,6 +95,7 @@ _WINDOW = re.compile(r"\s*(\d{1,4})\s*[-–]\s*(\d{1,4})\s*")
 _FIRST_YEAR, _LAST_YEAR = 2, 9998
 
 
+@lru_cache(maxsize=16)  # every date read asks: an import reads hundreds of thousands
 def read_window(value: str) -> tuple[int, int]:
     """``1970-2100`` as (1970, 2100); anything else raises ValueError saying why."""
     match = _WINDOW.fullmatch(value)
