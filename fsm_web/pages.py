@@ -78,6 +78,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "send_message": ("Send", "Отправить"),
     "act": ("Download the act (PDF)", "Скачать акт (PDF)"),
     "rate": ("Rate the work", "Оцените работу"),
+    "rating": ("Your rating of the work", "Оценка работы"),
     "promptness": ("Promptness", "Оперативность"),
     "accuracy": ("Accuracy", "Точность"),
     "communication": ("Communication", "Общение"),

@@ -307,6 +307,8 @@ def test_a_done_order_gives_its_act_and_is_rated_once(world, browser) -> None:
     )
     assert first.status_code == 200  # after the redirect
     assert "Ваша оценка: 4,67 из 5" in first.text
+    assert "Оцените работу" not in first.text  # no longer asked once rated
+    assert "Оценка работы" in first.text
     second = browser.http.post(
         f"/s/{token}/rate",
         data={"csrf": csrf, "promptness": "1", "accuracy": "1", "communication": "1"},
