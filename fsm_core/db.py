@@ -262,6 +262,9 @@ def _start_waiting(raw: sqlite3.Connection) -> int:
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o660)
     except OSError:
         return -1
+    with suppress(OSError):  # shared like the database: its owner's and group's (the umask)
+        if os.fstat(fd).st_mode & 0o777 != 0o660:
+            os.fchmod(fd, 0o660)
     # (a job asking this very moment holds it alone: it sees this waiter next time)
     with suppress(OSError):
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
@@ -58,6 +59,17 @@ def _until(predicate, timeout: float = 10.0) -> bool:
 
 
 def test_a_waiting_writer_is_seen_while_it_waits_and_no_longer(with_demo, db_url):
+    old = os.umask(0o022)
+    try:
+        _a_waiting_writer_is_seen(db_url)
+    finally:
+        os.umask(old)
+    # the file's owner's and group's, like the database: the people of one company
+    waiting = Path(sqlite_path(db_url) + WAITING_SUFFIX)
+    assert stat.S_IMODE(waiting.stat().st_mode) == 0o660
+
+
+def _a_waiting_writer_is_seen(db_url: str) -> None:
     looker = _connect(db_url)
     assert not writers_waiting(looker)  # no writer has ever waited: no file even
     held = HeldLock(db_url)
