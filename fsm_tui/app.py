@@ -51,6 +51,7 @@ from fsm_tui.messages import (
 )
 from fsm_tui.safe_text import ControlCharacters
 from fsm_tui.text import localize_bindings, t
+from fsm_tui.textual_fixes import fix_styles_cache
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,7 @@ class FsmApp(App[None]):
         head_start: HeadStart | None = None,
     ) -> None:
         self._control_characters = ControlCharacters()  # before App asks for the filters
+        fix_styles_cache()
         super().__init__()
         self.backend = backend
         self._head_start = head_start
@@ -341,6 +343,17 @@ class FsmApp(App[None]):
         if self.catalog is None:
             self.post_message(CatalogLoaded(self.backend.catalog(complete=False)))
         self.post_message(CatalogLoaded(self.backend.catalog()))
+
+    def watch_catalog(self, catalog: Catalog | None) -> None:
+        """Tell the open screens. They are not made to ``watch`` the app's catalog: Textual
+        keeps such a watcher, and through it the whole screen, until the catalog next
+        changes (textualize/textual#6666), so every order screen closed stayed in memory
+        and each full collection of the garbage collector took longer."""
+        from fsm_tui.screens.base import FsmScreen
+
+        for node in list(self.screens_to_notify):
+            if isinstance(node, FsmScreen):
+                node._catalog_changed(catalog)
 
     def on_catalog_loaded(self, message: CatalogLoaded) -> None:
         first = message.catalog.complete and not self._warmed_up
