@@ -22,6 +22,7 @@ from fsm_tui.backend import Catalog
 from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged, PositionsArrived
 from fsm_tui.node import AppNode
 from fsm_tui.text import t
+from fsm_tui.textual_fixes import forget_closed_watchers
 from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 from fsm_tui.workers import WorkerErrors
@@ -39,11 +40,13 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
     def on_mount(self) -> None:
         self._throttle_last = {}
         self._throttle_pending = set()
-        self.fsm.screens_to_notify.add(self)
-        self.watch(self.app, "catalog", self._catalog_changed, init=True)
+        self.fsm.screens_to_notify.add(self)  # the app calls _catalog_changed on these too
+        self._catalog_changed(self.fsm.catalog)
 
     def on_unmount(self) -> None:
         self.fsm.screens_to_notify.discard(self)
+        # what its widgets watched on the app (a TextArea the theme) would keep them alive
+        self.app.call_later(forget_closed_watchers, self.app)
 
     def _catalog_changed(self, catalog: Catalog | None) -> None:
         if catalog is not None:

@@ -63,6 +63,7 @@ from fsm_tui.tabs.materials import MaterialsPane
 from fsm_tui.tabs.messages import messages_pane
 from fsm_tui.text import UI, t
 from fsm_tui.widgets.chat_thread import ChatThread, Composer
+from fsm_tui.widgets.form_select import FormSelect
 from fsm_tui.widgets.key_footer import KeyFooter
 from fsm_tui.widgets.status_line import StatusLine
 
@@ -277,7 +278,7 @@ class OrderScreen(FsmScreen):
                             yield Button(t("conflict.discard", lang), id="discard")
                         with Grid(id="fields"):
                             yield Label(label("customer", lang))
-                            yield Select[int](
+                            yield FormSelect[int](
                                 [(c.name, c.id) for c in catalog.customers],
                                 allow_blank=False,
                                 compact=True,
@@ -285,7 +286,7 @@ class OrderScreen(FsmScreen):
                                 value=chosen("customer_id"),
                             )
                             yield Label(label("object", lang))
-                            yield Select[int](
+                            yield FormSelect[int](
                                 [(o.label, o.id) for o in catalog.objects_of(customer)]
                                 if values
                                 else [],
@@ -295,7 +296,7 @@ class OrderScreen(FsmScreen):
                                 value=chosen("object_id"),
                             )
                             yield Label(label("contact", lang))
-                            yield Select[int](
+                            yield FormSelect[int](
                                 [(c.name, c.id) for c in catalog.contacts_of(customer)]
                                 if values
                                 else [],
@@ -305,7 +306,7 @@ class OrderScreen(FsmScreen):
                                 value=chosen("contact_id"),
                             )
                             yield Label(label("criticality", lang))
-                            yield Select(
+                            yield FormSelect(
                                 [(criticality_name(c.value, lang), c.value) for c in Criticality],
                                 allow_blank=False,
                                 compact=True,

@@ -40,8 +40,15 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         lang = getattr(self.app, "lang", "en")
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and widget.description in TEXTUAL_WORDS:
-                widget.description = t(TEXTUAL_WORDS[widget.description], lang)
+            if isinstance(widget, FooterKey):
+                if widget.description in TEXTUAL_WORDS:
+                    widget.description = t(TEXTUAL_WORDS[widget.description], lang)
+                # a key takes its compact (the default, or the footer's it is bound to)
+                # once mounted, and is styled again for each: it gets it before it mounts
+                # (the command palette's key is not bound: compact, as it defaults)
+                compact = widget.has_class("-command-palette") or self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
             yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:

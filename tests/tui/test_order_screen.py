@@ -183,3 +183,28 @@ async def test_deadlines_are_shown_by_day_in_the_coming_week_and_with_their_cale
         assert "Срок реакции      чт 12:30" in text
         assert "Срок решения      пт 15:00" in text  # Thu 12–18, Fri 9–15
         assert "Календарь SLA     пн–пт 09:00–18:00" in text
+
+
+async def test_a_closed_order_screen_is_freed(app):
+    """Closing an order lets its screen, widgets and drawn lines go: nothing the app keeps
+    (a watcher of its catalog or theme, a cache of line styles) holds on to them, or every
+    order opened would stay in memory and each garbage collection would take longer."""
+    import gc
+    import weakref
+
+    from textual.widgets import DataTable
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        gone = {
+            "screen": weakref.ref(screen),
+            "description": weakref.ref(screen.query_one("#description", TextArea)),
+            "history": weakref.ref(screen.query_one("#history", DataTable)),
+            "its lines": weakref.ref(screen.query_one("#order-info")._styles_cache),
+        }
+        del screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        gc.collect()
+        assert [name for name, ref in gone.items() if ref() is not None] == []
