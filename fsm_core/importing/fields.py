@@ -205,7 +205,34 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
             return None
         return start
 
+    # a workbook's date cells come as naive datetimes: the same, by their hour
+    cell_hours: dict[int, datetime | None] = {}
+
+    def cell_hour_start(value: datetime) -> datetime | None:
+        try:
+            start, last = read_any(value.replace(minute=0)), read_any(value.replace(minute=59))
+        except CellError:
+            return None
+        if start is None or last is None or last - start != _MINUTES[59]:
+            return None
+        return start
+
     def read(value: Any) -> datetime | None:
+        if (
+            type(value) is datetime
+            and value.tzinfo is None
+            and not value.second
+            and not value.microsecond
+        ):
+            key = value.toordinal() * 24 + value.hour
+            start = cell_hours.get(key, _UNSEEN)
+            if start is _UNSEEN:
+                if len(cell_hours) > _CACHE_SIZE:
+                    cell_hours.clear()
+                start = cell_hours[key] = cell_hour_start(value)
+            if start is not None:
+                return start + _MINUTES[value.minute]
+            return read_any(value)
         if type(value) is str:
             n = len(value)
             if (

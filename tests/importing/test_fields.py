@@ -25,7 +25,18 @@ def test_dates_read_through_the_hour_cache_match_the_zone_database(zone):
             for text in (moment.strftime("%d.%m.%Y %H:%M"), moment.strftime("%Y-%m-%d %H:%M")):
                 assert read(text) == expected, (zone, text)
                 assert read(text) == expected, (zone, text, "again, from the cache")
+            # a workbook's date cell: a naive datetime, cached by its hour as well
+            assert read(moment) == expected, (zone, moment)
+            assert read(moment) == expected, (zone, moment, "again, from the cache")
             moment += timedelta(minutes=7)
+
+
+def test_a_date_cell_outside_the_window_or_not_a_whole_minute_goes_the_long_way():
+    read = datetime_reader(ZoneInfo("Europe/Moscow"))
+    for _ in range(2):
+        assert read(datetime(2024, 1, 1, 10, 5, 7)) == datetime(2024, 1, 1, 7, 5, 7, tzinfo=UTC)
+        with pytest.raises(CellError, match="outside the years"):
+            read(datetime(2150, 1, 1, 10, 5))
 
 
 def test_a_plain_date_and_a_deadline_are_cached_apart():
