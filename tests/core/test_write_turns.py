@@ -144,29 +144,54 @@ def _orders_file(path: Path, rows: int, numbers: dict[int, str] | None = None) -
     return path
 
 
-def test_an_import_writes_its_orders_a_turns_worth_at_a_time(
-    with_demo, db_url, db, tmp_path, monkeypatch
-):
-    """Checked 250 rows at a time, written 1,000 a turn: 2,500 rows in three turns (the
-    last, of 500, before publishing), not one turn per 250."""
-    monkeypatch.setattr(engine, "CHECK_BATCH", 250)
-    monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
-    turns: list[int] = []
+@pytest.fixture
+def turns(monkeypatch) -> list[int]:
+    """The orders each write turn of an import added, in order."""
+    counts: list[int] = []
     write_turn = bulk.Staging.write_turn
 
     def counted(self, write):
         before = self.session.connection().exec_driver_sql("SELECT count(*) FROM orders").scalar()
         result = write_turn(self, write)
         after = self.session.connection().exec_driver_sql("SELECT count(*) FROM orders").scalar()
-        turns.append(after - before)
+        counts.append(after - before)
         return result
 
     monkeypatch.setattr(bulk.Staging, "write_turn", counted)
+    return counts
+
+
+def test_an_import_writes_its_orders_a_turns_worth_at_a_time(
+    with_demo, db_url, db, tmp_path, monkeypatch, turns
+):
+    """Checked 250 rows at a time, written 1,000 a turn: 2,500 rows in three turns (the
+    last, of 500, before publishing), not one turn per 250."""
+    monkeypatch.setattr(engine, "CHECK_BATCH", 250)
+    monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
     source = open_source(_orders_file(tmp_path / "o.csv", 2500))
     report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
     assert report.committed
     assert report.inserted == 2500
     assert turns == [1000, 1000, 500]
+
+
+def test_while_others_wait_the_import_writes_shorter_turns(
+    with_demo, db_url, db, tmp_path, monkeypatch, turns
+):
+    """A writer waiting all along (its shared lock on the waiting file): the turns are of
+    AHEAD_ROWS_BUSY (250 here), each followed by its pause, not of AHEAD_ROWS (1,000)."""
+    monkeypatch.setattr(engine, "CHECK_BATCH", 250)
+    monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
+    monkeypatch.setattr(order_service, "AHEAD_ROWS_BUSY", 250)
+    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        source = open_source(_orders_file(tmp_path / "o.csv", 1500))
+        report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    finally:
+        os.close(fd)
+    assert report.committed
+    assert turns == [250] * 6
 
 
 def test_a_number_given_twice_in_one_turn_is_refused_at_its_line(
