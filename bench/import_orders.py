@@ -11,8 +11,10 @@ short name; 10 columns), then, in one run:
                                                              ratio to the CSV, goal <= 1.3)
   and, with --pg URL, the same import on PostgreSQL (rows/s).
 
-It prints wall times, the ratio (goal <= 0.5) and each command's peak memory: the largest
-process's (from /usr/bin/time when present, else the child's ru_maxrss) and, where /proc
+It prints wall times, the ratio (issue 16: no more than the 0.82-0.85 it was before issue
+15's write-ahead import and the search index; 0.7 aimed at) and each command's peak
+memory: the largest process's (from /usr/bin/time when present, else the child's
+ru_maxrss) and, where /proc
 tells, the peak summed over the command's processes (an import checks a large file in
 worker processes, which share most of their pages with it: proportional set sizes).
 
@@ -243,7 +245,10 @@ def main() -> None:
             f"  fsm import orders (SQLite)        {seconds:6.2f} s   {memory(peak, tree)}"
             f"   {args.rows / seconds:,.0f} rows/s"
         )
-        print(f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}   (goal <= 0.5)")
+        print(
+            f"  ratio fsm / sqlite-utils          {seconds / ref_seconds:6.2f}"
+            "   (goal: at most 0.82-0.85 as before, 0.7 aimed at)"
+        )
         book = work / "orders.xlsx"
         make_xlsx(data, book)
         prepare(url := f"sqlite:///{work / 'xlsx.db'}")
