@@ -79,6 +79,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "act": ("Download the act (PDF)", "Скачать акт (PDF)"),
     "rate": ("Rate the work", "Оцените работу"),
     "rating": ("Your rating of the work", "Оценка работы"),
+    "no_contact": (
+        "This request was left without a name or phone, so it cannot be written to here: call us.",
+        "Заявка оставлена без имени и телефона, поэтому написать сюда нельзя: позвоните нам.",
+    ),
     "promptness": ("Promptness", "Оперативность"),
     "accuracy": ("Accuracy", "Точность"),
     "communication": ("Communication", "Общение"),

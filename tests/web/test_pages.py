@@ -351,6 +351,13 @@ def test_a_request_without_name_or_phone_and_in_english(world, browser) -> None:
             for h in s.exec(select(OrderHistory).where(OrderHistory.order_id == order.id)).all()
         }
     assert actors == {"customer (via QR)"}
+    # its status page says how to reach the company instead of offering a chat form that
+    # could only answer "call us"
+    status = browser.http.get(
+        f"/s/{status_token(world, order.id)}", headers={"accept-language": "en"}
+    )
+    assert "left without a name or phone" in status.text
+    assert 'action="/s/' not in status.text.split('id="chat"')[1]
 
 
 def test_the_logo_the_stylesheet_and_the_headers_of_every_answer(world, browser, tmp_path) -> None:
