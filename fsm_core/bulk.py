@@ -262,19 +262,6 @@ _STAGING = "fsm_staging"
 _MAIN_WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 
 
-def let_others_in(raw: Any, until: float) -> None:
-    """Pause until ``until`` (``time.monotonic()``) for the writers waiting for SQLite's
-    write lock on ``raw``'s database, but no longer than any of them still waits."""
-    from fsm_core.db import writers_waiting
-
-    while (left := until - time.monotonic()) > 0 and writers_waiting(raw):
-        time.sleep(min(left, _LOOK_AGAIN))
-
-
-_LOOK_AGAIN = 0.005
-"""Seconds between two looks at whether writers are still waiting, in a pause for them."""
-
-
 def staging_of(session: Session) -> Staging | None:
     """The :class:`Staging` ``session`` writes through, if any."""
     return session.info.get(_STAGING)
@@ -436,6 +423,8 @@ class Staging:
     def _let_others_in(self) -> None:
         """Wait out the pause the last write turn owes the other writers, while any of
         them is still waiting (:func:`fsm_core.db.writers_waiting`)."""
+        from fsm_core.db import let_others_in
+
         let_others_in(self._raw, self._free_until)
 
     @property

@@ -256,7 +256,7 @@ def _start_waiting(raw: sqlite3.Connection) -> int:
     lock; returns its descriptor (closing it ends the wait), or -1 when there is no such
     file to hold (the wait then goes unannounced: the job pauses as if someone waited)."""
     path = _waiting_file(raw)
-    if path is None or fcntl is None:
+    if path is None:
         return -1
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o660)
@@ -275,7 +275,7 @@ def writers_waiting(raw: sqlite3.Connection) -> bool:
     """Whether some connection (of any process) is waiting for the write lock of
     ``raw``'s SQLite database right now; True when that cannot be told."""
     path = _waiting_file(raw)
-    if path is None or fcntl is None:
+    if path is None:
         return True
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -290,6 +290,17 @@ def writers_waiting(raw: sqlite3.Connection) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def let_others_in(raw: sqlite3.Connection, until: float) -> None:
+    """Pause until ``until`` (``time.monotonic()``) for the writers waiting for SQLite's
+    write lock on ``raw``'s database, but no longer than any of them still waits."""
+    while (left := until - time.monotonic()) > 0 and writers_waiting(raw):
+        time.sleep(min(left, _LOOK_AGAIN))
+
+
+_LOOK_AGAIN = 0.005
+"""Seconds between two looks at whether writers are still waiting, in a pause for them."""
 
 
 class Database:

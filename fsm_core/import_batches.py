@@ -187,8 +187,7 @@ def abandon(raw: sqlite3.Connection, batch: int, *, wait: float) -> None:
     """Delete an unpublished batch's orders, :data:`CHUNK` at a time in transactions of
     their own, give back the numbers it took where no one numbered an order after it,
     and forget the batch. ``raw``: an sqlite3 connection outside any transaction."""
-    from fsm_core.bulk import let_others_in
-    from fsm_core.db import begin_writing
+    from fsm_core.db import begin_writing, let_others_in
 
     while True:
         begin_writing(raw, "IMMEDIATE", wait=wait)

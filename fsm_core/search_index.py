@@ -97,7 +97,7 @@ def catch_up(raw: sqlite3.Connection, *, wait: float, chunk: int | None = None) 
     transaction, each taking its turn among the writers (waiting up to ``wait`` seconds).
     ``raw``: an sqlite3 connection outside any transaction. Several processes catching
     up at once share the work: each chunk reads the ranges under the lock."""
-    from fsm_core.bulk import let_others_in
+    from fsm_core.db import let_others_in
 
     while index_chunk(raw, wait=wait, chunk=chunk or CHUNK):
         # the others' turn, if any waits: a writer waiting for the lock retries every

@@ -74,6 +74,11 @@ class ImportOptions:
     # machine (see importing/parallel.py), 0 or 1 checks them all in this process
     workers: int | None = None
 
+    @property
+    def check_batch(self) -> int:
+        """Rows checked at a time."""
+        return self.batch_size or CHECK_BATCH
+
 
 @dataclass
 class ImportReport:
@@ -684,7 +689,7 @@ def _process(
     checker = RowChecker(run, plan)
     workers = parallel.workers_for(run, entity, options)
     if workers > 1 and isinstance(entity, CheckedInWorkers):
-        parallel.run(run, entity, checker, workers, options.batch_size or CHECK_BATCH)
+        parallel.run(run, entity, checker, workers, options.check_batch)
     else:
         _process_serially(run, entity, checker, options)
     if not run.stop_writing:
@@ -697,8 +702,7 @@ def _process_serially(
     checker: RowChecker,
     options: ImportOptions,
 ) -> None:
-    wanted = options.batch_size or CHECK_BATCH
-    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, wanted)
+    batch_size = 1 if isinstance(entity, RecordEntity) else max(1, options.check_batch)
     batch: list[Row] = []
     for source_row in run.source.rows():
         row, problem = checker.check(source_row)

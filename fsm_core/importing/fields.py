@@ -190,31 +190,25 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
 
     # A sheet's dates repeat their day and hour thousands of times, and turning a local
     # time into UTC through the zone database is most of reading one. The two shapes
-    # files nearly always carry, "14.04.2022 16:40" and "2022-04-14 16:40", are read as
-    # the UTC start of their hour (found once, by read_any) plus their minutes; a plain
-    # date is looked up whole. An hour whose UTC offset changes inside it is not cached.
-    hours: dict[str, datetime | None] = {}
+    # files nearly always carry, "14.04.2022 16:40" and "2022-04-14 16:40", and a
+    # workbook's date cells (naive datetimes) at a whole minute are read as the UTC start
+    # of their hour (found once, by read_any) plus their minutes; a plain date is looked
+    # up whole. An hour whose UTC offset changes inside it is not cached.
+    hours: dict[str | int, datetime | None] = {}  # the text's hour, or the cell's hour number
     days: dict[str, datetime | None] = {}
 
-    def hour_start(prefix: str) -> datetime | None:
+    def hour_start(key: str | int, first: Any, last: Any) -> datetime | None:
+        """The UTC start of the hour whose minutes 0 and 59 are ``first`` and ``last``,
+        remembered under ``key`` (None: not a plain hour, or not a readable one)."""
+        if len(hours) > _CACHE_SIZE:
+            hours.clear()
         try:
-            start, last = read_any(prefix + ":00"), read_any(prefix + ":59")
+            start, end = read_any(first), read_any(last)
         except CellError:
-            return None
-        if start is None or last is None or last - start != _MINUTES[59]:
-            return None
-        return start
-
-    # a workbook's date cells come as naive datetimes: the same, by their hour
-    cell_hours: dict[int, datetime | None] = {}
-
-    def cell_hour_start(value: datetime) -> datetime | None:
-        try:
-            start, last = read_any(value.replace(minute=0)), read_any(value.replace(minute=59))
-        except CellError:
-            return None
-        if start is None or last is None or last - start != _MINUTES[59]:
-            return None
+            start = end = None
+        if start is None or end is None or end - start != _MINUTES[59]:
+            start = None
+        hours[key] = start
         return start
 
     def read(value: Any) -> datetime | None:
@@ -225,11 +219,9 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
             and not value.microsecond
         ):
             key = value.toordinal() * 24 + value.hour
-            start = cell_hours.get(key, _UNSEEN)
+            start = hours.get(key, _UNSEEN)
             if start is _UNSEEN:
-                if len(cell_hours) > _CACHE_SIZE:
-                    cell_hours.clear()
-                start = cell_hours[key] = cell_hour_start(value)
+                start = hour_start(key, value.replace(minute=0), value.replace(minute=59))
             if start is not None:
                 return start + _MINUTES[value.minute]
             return read_any(value)
@@ -246,9 +238,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                 prefix = value[:13]
                 start = hours.get(prefix, _UNSEEN)
                 if start is _UNSEEN:
-                    if len(hours) > _CACHE_SIZE:
-                        hours.clear()
-                    start = hours[prefix] = hour_start(prefix)
+                    start = hour_start(prefix, prefix + ":00", prefix + ":59")
                 if start is not None:
                     return start + _MINUTES[int(value[14:16])]
             elif n == 10 and value[2] == value[5] == ".":

@@ -92,7 +92,7 @@ def workers_for(run: ImportRun, entity: Entity, options: ImportOptions) -> int:
         and source.total_bytes is not None  # a regular file, which workers can open again
         and source.shareable
         and not options.create_missing  # creating a customer mid-file needs the database
-        and (options.batch_size or 2) > 1
+        and options.check_batch > 1
     )
     if not eligible:
         return 1

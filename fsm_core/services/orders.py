@@ -670,6 +670,10 @@ class _Ahead:
     them as if written: a later row giving the same number is refused at its line."""
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget them (written)."""
         self.rows: list[list[Any]] = []
         self.months: list[tuple[int, int] | None] = []
         self.by: dict[str, dict[Any, list[Any]]] = {"number": {}, "external_id": {}}
@@ -711,7 +715,7 @@ def _gather_ahead(
     ahead = stage.info.get(_AHEAD)
     if ahead is None:
         ahead = stage.info[_AHEAD] = _Ahead()
-        stage.on_look_up("orders", lambda *a: stage.info[_AHEAD].look_up(*a))
+        stage.on_look_up("orders", ahead.look_up)
         stage.before_publish("orders", lambda: _flush_ahead(ctx, stage, now=now))
     ahead.add(rows, months)
     gathered = len(ahead.rows)
@@ -730,7 +734,7 @@ def _flush_ahead(ctx: OrderContext, stage: Any, *, now: datetime) -> None:
         return
     given = list(ahead.by["number"])
     stage.write_turn(lambda: _write_ahead(ctx, stage, ahead.rows, ahead.months, given, now=now))
-    stage.info[_AHEAD] = _Ahead()
+    ahead.clear()
 
 
 def _write_ahead(

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from fsm_core import bulk
-from fsm_core.db import WAITING_SUFFIX, begin_writing, writers_waiting
+from fsm_core import db as fsm_db
+from fsm_core.db import WAITING_SUFFIX, begin_writing, let_others_in, writers_waiting
 from fsm_core.errors import DatabaseUnavailable
 from fsm_core.importing import engine
 from fsm_core.importing.engine import ImportOptions, run_import
@@ -102,7 +103,7 @@ def test_a_writer_that_gives_up_no_longer_counts_as_waiting(with_demo, db_url):
 
 
 class _Clock:
-    """``time`` for fsm_core.bulk, recording its sleeps."""
+    """``time`` for fsm_core.db, recording its sleeps."""
 
     def __init__(self) -> None:
         self.slept: list[float] = []
@@ -120,16 +121,16 @@ class _Clock:
 
 def test_the_pause_is_taken_only_while_someone_waits(with_demo, db_url, monkeypatch):
     clock = _Clock()
-    monkeypatch.setattr(bulk, "time", clock)
+    monkeypatch.setattr(fsm_db, "time", clock)
     conn = _connect(db_url)
-    bulk.let_others_in(conn, time.monotonic() + 0.2)
+    let_others_in(conn, time.monotonic() + 0.2)
     assert clock.slept == []  # no one waits: no pause at all
     # a writer waiting (its shared lock on the file) until the pause is half over
     fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
     fcntl.flock(fd, fcntl.LOCK_SH)
     threading.Timer(0.1, os.close, (fd,)).start()
     started = time.monotonic()
-    bulk.let_others_in(conn, started + 5)
+    let_others_in(conn, started + 5)
     assert clock.slept  # paused while it waited ...
     assert time.monotonic() - started < 4  # ... and not for the whole 5 s once it got in
 
