@@ -8,6 +8,7 @@ import threading
 import pytest
 from textual.widgets import Static
 
+from fsm_tui.screens import analytics as analytics_screen
 from fsm_tui.screens.analytics import AnalyticsScreen, EmployeeCard
 from fsm_tui.widgets.line_table import LineTable
 from tests.tui.conftest import SIZE, build_app, palette, screen_text, settle, wait_until
@@ -77,6 +78,9 @@ async def test_the_chart_is_drawn_before_the_employees_are_read(demo_url, monkey
         return report(**kwargs)
 
     monkeypatch.setattr(analytics, "employee_report", recording)
+    # the order is what is tested, not how long a loaded host takes to draw: the wait's
+    # bound (one second) is only a guard against a chart that never comes
+    monkeypatch.setattr(analytics_screen, "CHART_WAIT", 60.0)
     app = build_app(demo_url, lang="en")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
