@@ -30,8 +30,10 @@ from typing import Any
 
 PENDING = "order_search_pending"
 CHUNK = 10_000
-"""Orders indexed per catch-up transaction: ~0.1–0.2 s of the write lock on two cores
-(5,000 a transaction took a third longer in all: the index merges segments after each)."""
+"""Orders indexed per statement of a catch-up transaction: ~0.1–0.2 s of the write lock
+on two cores. A transaction goes on with the next chunk while no other writer waits for
+the lock (10 transactions of 10,000 took 1.2 times as long as one of 100,000 statements
+in ten chunks: each commit writes the index's pending segment)."""
 YIELD = 0.03
 """Seconds between two catch-up transactions, for the writers waiting meanwhile."""
 
@@ -108,27 +110,40 @@ def catch_up(raw: sqlite3.Connection, *, wait: float, chunk: int | None = None) 
 
 def index_chunk(raw: sqlite3.Connection, *, wait: float, chunk: int) -> bool:
     """One transaction of :func:`catch_up`: the first ``chunk`` ids of the first pending
-    range indexed, the range shortened (or gone). False: nothing was pending."""
-    from fsm_core.db import begin_writing
+    range indexed, the range shortened (or gone), and so on with the next ``chunk`` for as
+    long as no other writer waits for the lock. False: nothing was pending."""
+    from fsm_core.db import begin_writing, writers_waiting
 
     begin_writing(raw, "IMMEDIATE", wait=wait)
+    indexed = False
     try:
-        found = raw.execute(f"SELECT rowid, lo, hi FROM {PENDING} ORDER BY lo LIMIT 1").fetchone()
-        if found is not None:
-            rowid, lo, hi = found
-            last = min(hi, lo + chunk - 1)
-            if last >= lo:
-                raw.execute(_INDEX, (lo, last))
-            if last >= hi:
-                raw.execute(f"DELETE FROM {PENDING} WHERE rowid = ?", (rowid,))
-            else:
-                raw.execute(f"UPDATE {PENDING} SET lo = ? WHERE rowid = ?", (last + 1, rowid))
+        while _index_next(raw, chunk):
+            indexed = True
+            if writers_waiting(raw):
+                break
         raw.execute("COMMIT")
     except BaseException:
         if raw.in_transaction:
             raw.execute("ROLLBACK")
         raise
-    return found is not None
+    return indexed
+
+
+def _index_next(raw: sqlite3.Connection, chunk: int) -> bool:
+    """Within a catch-up transaction: index the first ``chunk`` ids of the first pending
+    range and shorten it (or drop it). False: nothing was pending."""
+    found = raw.execute(f"SELECT rowid, lo, hi FROM {PENDING} ORDER BY lo LIMIT 1").fetchone()
+    if found is None:
+        return False
+    rowid, lo, hi = found
+    last = min(hi, lo + chunk - 1)
+    if last >= lo:
+        raw.execute(_INDEX, (lo, last))
+    if last >= hi:
+        raw.execute(f"DELETE FROM {PENDING} WHERE rowid = ?", (rowid,))
+    else:
+        raw.execute(f"UPDATE {PENDING} SET lo = ? WHERE rowid = ?", (last + 1, rowid))
+    return True
 
 
 def anything_pending(raw: sqlite3.Connection) -> bool:

@@ -439,11 +439,13 @@ def test_a_killed_import_leaves_the_database_as_it_was(with_demo, db_url, tmp_pa
 
 _KILLED_INDEXING = """
 import os, signal, sys
-from fsm_core import search_index
+from fsm_core import db, search_index
 from fsm_cli.launch import main
 
 url, path = sys.argv[1:3]
 search_index.CHUNK = 1000
+# as if another writer waited all along: each catch-up transaction indexes one chunk
+db.writers_waiting = lambda raw: True
 real_chunk = search_index.index_chunk
 calls = []
 

@@ -209,3 +209,54 @@ def test_a_number_given_twice_in_one_turn_is_refused_at_its_line(
     (problem,) = report.first_errors
     assert "252" in problem
     assert "order number '26-7777' is already taken" in problem
+
+
+@pytest.fixture
+def index_transactions(monkeypatch) -> list[int]:
+    """The orders each catch-up transaction of the search index indexed, in order."""
+    from fsm_core import search_index
+
+    counts: list[int] = []
+    real = search_index.index_chunk
+
+    def pending(raw: sqlite3.Connection) -> int:
+        found = raw.execute(f"SELECT sum(hi - lo + 1) FROM {search_index.PENDING}").fetchone()
+        return int(found[0] or 0)
+
+    def counted(raw, **kwargs):
+        before = pending(raw)
+        result = real(raw, **kwargs)
+        if result:
+            counts.append(before - pending(raw))
+        return result
+
+    monkeypatch.setattr(search_index, "index_chunk", counted)
+    monkeypatch.setattr(search_index, "CHUNK", 1000)
+    return counts
+
+
+def test_the_index_catches_up_in_one_transaction_while_no_one_waits(
+    with_demo, db_url, db, tmp_path, index_transactions
+):
+    """2,500 imported orders indexed 1,000 (CHUNK) a statement, all in one transaction:
+    no commit between the chunks when no other writer wants the lock."""
+    source = open_source(_orders_file(tmp_path / "o.csv", 2500))
+    report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    assert report.committed
+    assert index_transactions == [2500]
+
+
+def test_while_others_wait_the_index_catches_up_a_chunk_a_transaction(
+    with_demo, db_url, db, tmp_path, index_transactions
+):
+    """A writer waiting all along: each catch-up transaction indexes one chunk and lets
+    it in."""
+    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        source = open_source(_orders_file(tmp_path / "o.csv", 2500))
+        report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    finally:
+        os.close(fd)
+    assert report.committed
+    assert index_transactions == [1000, 1000, 500]
