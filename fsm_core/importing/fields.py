@@ -197,17 +197,24 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
     hours: dict[str | int, datetime | None] = {}  # the text's hour, or the cell's hour number
     days: dict[str, datetime | None] = {}
 
-    def hour_start(key: str | int, first: Any, last: Any) -> datetime | None:
-        """The UTC start of the hour whose minutes 0 and 59 are ``first`` and ``last``,
-        remembered under ``key`` (None: not a plain hour, or not a readable one)."""
+    def hour_start(key: str | int, first: Any) -> datetime | None:
+        """The UTC start of the hour whose minute 0 is ``first``, remembered under ``key``
+        (None: not a plain hour — the zone's offset changes within it — or not a readable
+        one). Its minute 59 is not read as well (that was half of reading a file's new
+        hours): the clock shows it 59 minutes later when the offset stays the same."""
         if len(hours) > _CACHE_SIZE:
             hours.clear()
         try:
-            start, end = read_any(first), read_any(last)
+            start = read_any(first)
         except CellError:
-            start = end = None
-        if start is None or end is None or end - start != _MINUTES[59]:
             start = None
+        if start is not None:
+            # on the clock from there: minute 0, and minute 59 59 minutes later (else the
+            # hour began or ends in a change of the zone's offset)
+            shown = start.astimezone(tz).replace(tzinfo=None)
+            then = (start + _MINUTES[59]).astimezone(tz).replace(tzinfo=None)
+            if shown.minute or then - shown != _MINUTES[59]:
+                start = None
         hours[key] = start
         return start
 
@@ -221,7 +228,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
             key = value.toordinal() * 24 + value.hour
             start = hours.get(key, _UNSEEN)
             if start is _UNSEEN:
-                start = hour_start(key, value.replace(minute=0), value.replace(minute=59))
+                start = hour_start(key, value.replace(minute=0))
             if start is not None:
                 return start + _MINUTES[value.minute]
             return read_any(value)
@@ -238,7 +245,7 @@ def datetime_reader(tz: tzinfo, *, end_of_day: bool = False) -> Reader:
                 prefix = value[:13]
                 start = hours.get(prefix, _UNSEEN)
                 if start is _UNSEEN:
-                    start = hour_start(prefix, prefix + ":00", prefix + ":59")
+                    start = hour_start(prefix, prefix + ":00")
                 if start is not None:
                     return start + _MINUTES[int(value[14:16])]
             elif n == 10 and value[2] == value[5] == ".":

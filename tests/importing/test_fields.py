@@ -12,7 +12,14 @@ from fsm_core.importing.fields import CellError, datetime_reader
 
 @pytest.mark.parametrize(
     "zone",
-    ["Europe/Moscow", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe"],
+    [
+        "Europe/Moscow",
+        "Europe/Berlin",
+        "Asia/Kolkata",
+        "America/St_Johns",
+        "Australia/Lord_Howe",
+        "America/Santiago",
+    ],
 )
 def test_dates_read_through_the_hour_cache_match_the_zone_database(zone):
     tz = ZoneInfo(zone)
