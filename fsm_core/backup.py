@@ -146,13 +146,32 @@ def _pg_counts(conn: Any) -> dict[str, int]:
 
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """``url`` as libpq takes it (no ``+psycopg``), and the environment carrying its
-    password: a password never goes on a command line, where ``ps`` shows it."""
+    """``url`` as libpq's keyword/value connection string, and the environment carrying
+    its password: a password never goes on a command line, where ``ps`` shows it.
+
+    Keywords, not a URL: SQLAlchemy writes a space in a query value as ``+``, which libpq
+    does not read back as a space (``?options=-c statement_timeout=0`` reached pg_dump as
+    the parameter "+statement_timeout"). The URL's query parameters are libpq's own, as
+    psycopg passes them on too."""
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
-    plain = url.set(drivername="postgresql", password=None)
-    return plain.render_as_string(hide_password=False), env
+    given: dict[str, object] = {
+        "host": url.host,
+        "port": url.port,
+        "user": url.username,
+        "dbname": url.database,
+    }
+    for key, value in url.query.items():
+        given[key] = value[-1] if isinstance(value, tuple) else value
+    words = [f"{key}={_libpq_value(str(v))}" for key, v in given.items() if v not in (None, "")]
+    return " ".join(words), env
+
+
+def _libpq_value(value: str) -> str:
+    """A value quoted as a libpq connection string wants it (in single quotes, with
+    backslashes and quotes escaped)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _pg_tool(name: str) -> str:

@@ -492,3 +492,24 @@ def test_backup_restore_and_copy_speak_russian(db_url, with_demo, target, tmp_pa
     assert "это не архив резервной копии fsm" in refused.stderr
     refused = invoke(db_url, "db", "backup", str(tmp_path), lang="ru", code=1)
     assert "это папка; укажите имя файла архива" in refused.stderr
+
+
+@pytest.mark.postgres
+def test_libpq_options_with_spaces_reach_pg_dump_and_pg_restore_whole(pg_db: Database) -> None:
+    """The connection string handed to pg_dump and pg_restore keeps a URL's libpq
+    ``options`` as they are: SQLAlchemy's URL text wrote their space as ``+``, which
+    libpq read as part of the parameter's name ("+statement_timeout"), and the backup
+    failed."""
+    url = make_url(pg_db.url).update_query_dict(
+        {"options": "-c statement_timeout=4321", "application_name": "it's \\x"}
+    )
+    dsn, env = bk._libpq(url)
+    shown = subprocess.run(
+        ["psql", "-d", dsn, "-Atc", "SHOW statement_timeout", "-c", "SHOW application_name"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == ["4321ms", "it's \\x"]
