@@ -230,7 +230,9 @@ class OrderScreen(FsmScreen):
         task: tuple[str, str] | None = None,
         loaded: tuple[Details, list[HistoryLine]] | None = None,
     ) -> None:
-        super().__init__(id="order-screen")
+        # no id: two order screens may be open at once (one per section, or one opened
+        # from the palette over another), and the app's screens may not share one
+        super().__init__()
         # the app's width class (-wide, -narrow) from the start: the widgets are then
         # styled once, as they mount, not again when the first resize adds the class
         self.add_class(*self.fsm.breakpoint_classes(), update=False)
