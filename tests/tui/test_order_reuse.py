@@ -12,10 +12,10 @@ from sqlalchemy import select
 from textual.widgets import DataTable, Input, TabbedContent, TabPane, Tabs, TextArea
 
 from fsm_core.models import Order
-from fsm_tui.messages import OrdersChanged
+from fsm_tui.messages import LiveStateChanged, OrdersChanged
 from fsm_tui.screens.board import BoardScreen
 from fsm_tui.screens.order import AFTER_HISTORY, ORDER_TABS, Loaded, OrderScreen, read_order
-from tests.tui.conftest import SIZE, build_app, screen_text, settle
+from tests.tui.conftest import SIZE, build_app, palette, screen_text, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -155,8 +155,7 @@ async def test_a_task_from_the_palette_starts_in_the_reused_screen(sqlite_demo_u
         first = await used_and_closed(app, pilot)
         await pilot.press("down")
         row = app.screen.current_row()
-        app.open_order(row["id"], task=("execution", "work"))
-        await settle(pilot)
+        await palette(pilot, "Записать работу")  # the board's current order, its Execution tab
         # the work form over the order screen, the order's Execution tab under it
         order_screen = next(s for s in app.screen_stack if isinstance(s, OrderScreen))
         assert order_screen is first
@@ -307,3 +306,16 @@ async def test_the_order_tab_is_back_at_once_when_closed(sqlite_demo_url):
         assert app._spare_order is screen
         assert not app.animator.is_being_animated(underline, "highlight_start")
         assert (underline.highlight_start, underline.highlight_end) == at_order_tab
+
+
+async def test_the_status_line_says_the_live_state_of_when_it_is_shown(sqlite_demo_url):
+    from fsm_tui.widgets.status_line import StatusLine
+
+    app = build_app(sqlite_demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        first = await used_and_closed(app, pilot)
+        app.broadcast(LiveStateChanged("lost"))  # heard by the board, not the screen set aside
+        await settle(pilot)
+        await pilot.press("down")
+        assert await open_current(app, pilot) is first
+        assert first.query_one(StatusLine).live == "lost"
