@@ -1047,13 +1047,15 @@ class OrderScreen(FsmScreen):
         self._task_wanted = None
         content = pane.children[0]
         action = wanted[1]
-        if isinstance(content, OrderPane):
-            if getattr(content, "data", None) is not None:
-                self.call_after_refresh(content.run_action, action)
-            else:
-                content.pending_action = action  # run when it has read the order
+        if isinstance(content, OrderPane) and getattr(content, "data", None) is None:
+            content.pending_action = action  # run when it has read the order
         else:
-            self.call_after_refresh(content.run_action, action)
+            self.call_after_refresh(self._run_task, content, action, self.opening)
+
+    async def _run_task(self, content: Widget, action: str, opening: int) -> None:
+        # not when the screen closed meanwhile: it would start for the order it showed
+        if opening == self.opening:
+            await content.run_action(action)
 
     @on(TabbedContent.TabActivated, "#order-tabs")
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:

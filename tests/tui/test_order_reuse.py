@@ -319,3 +319,20 @@ async def test_the_status_line_says_the_live_state_of_when_it_is_shown(sqlite_de
         await pilot.press("down")
         assert await open_current(app, pilot) is first
         assert first.query_one(StatusLine).live == "lost"
+
+
+async def test_a_task_about_to_start_when_the_screen_closes_does_not(sqlite_demo_url):
+    """A tab's action queued to run after the next frame (a task from the palette) is not
+    run once the screen has closed: it would open its form for the order just closed."""
+    app = build_app(sqlite_demo_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_current(app, pilot)
+        await pilot.press("3")  # Execution, read
+        await settle(pilot)
+        pane = screen.query_one("#tab-execution", TabPane)
+        screen._task_wanted = ("tab-execution", "work")
+        screen._start_task(pane)  # queued after the next refresh
+        screen.action_back()
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert app._spare_order is screen
