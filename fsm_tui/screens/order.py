@@ -267,6 +267,7 @@ class OrderScreen(FsmScreen):
         """Closed and kept by the app for the next order (see :meth:`put_aside`)."""
         self._aside_in: tuple[Any, ...] | None = None
         self._emptying: list[AwaitRemove] = []
+        self._reset_wanted = False
 
     # --- layout --------------------------------------------------------------------------
 
@@ -409,17 +410,27 @@ class OrderScreen(FsmScreen):
         """The screen was closed and the app keeps it for the next order opened (see
         ``FsmApp.keep_order_screen``): back to what a new screen is before it is filled,
         while no one sees it, and nothing of this order kept. It follows nothing meanwhile
-        (no reloads, no app-wide news) and its workers' results are dropped."""
+        (no reloads, no app-wide news) and its workers' results are dropped. Its widgets
+        are reset once the section's screen is drawn (see :meth:`_reset`), so that closing
+        the order takes no longer to show than it did."""
         self.aside = True
         self.opening += 1
         self._aside_in = self._surroundings()
         self.fsm.screens_to_notify.discard(self)
         self.workers.cancel_node(self)
         self.forget_throttled()
-        self.set_focus(None)
         self.loaded = self.details = self.version = self.conflict = None
         self.baseline = {}
         self.first_task = self._focus_wanted = self._task_wanted = None
+        self._reset_wanted = True
+        self.app.call_after_refresh(self._reset)
+
+    def _reset(self) -> None:
+        """Put the widgets back as a new screen has them, while no one sees them."""
+        if not self._reset_wanted:
+            return
+        self._reset_wanted = False
+        self.set_focus(None)
         self._hide_conflict()
         self.query_one("#conflict", Static).update("")
         self._clear_error()
@@ -461,7 +472,9 @@ class OrderScreen(FsmScreen):
         return self.aside and self._aside_in == self._surroundings()
 
     async def emptied(self) -> None:
-        """Wait until the panes of the order it showed are gone (see :meth:`put_aside`)."""
+        """Wait until the screen is reset and the panes of the order it showed are gone
+        (see :meth:`put_aside`)."""
+        self._reset()  # when the order is opened before the section's screen was drawn
         emptying, self._emptying = self._emptying, []
         for removal in emptying:
             await removal
