@@ -14,7 +14,9 @@ counts when the screen's compositor hands its update to the app for the terminal
 renders it headlessly too; the bench then also encodes it as the terminal would receive
 it). The median of each, and their ratio, are printed, and the same in the process's CPU
 time (threads included), which a busy host disturbs less than the wall clock; the first
-order is cold (its modules imported then) and counted like the others. Nothing is
+order is cold (its modules imported then) and counted like the others; it is also the only
+one whose screen is made: each later one is shown in the screen closed before it (see
+``FsmApp.on_order_read``), so "first" is what a new order screen costs. Nothing is
 asserted.
 
 Goal (issue 16): an order's fields on screen ≤ 150 ms from ``enter``.

@@ -77,6 +77,10 @@ SECTIONS: tuple[Section, ...] = (
 )
 
 
+SPARE_ORDER_SCREEN = "fsm-spare-order-screen"
+"""The name the order screen kept for the next order is installed under."""
+
+
 def _section_bindings() -> list[BindingType]:
     return [
         Binding(s.key, f"section('{s.mode}')", s.mode.title(), id=f"app.section.{s.mode}")
@@ -209,6 +213,8 @@ class FsmApp(App[None]):
         # every open screen, and widgets that follow the app-wide news themselves (a chat
         # thread in an order screen's tab): broadcast() posts each of them a copy
         self.screens_to_notify: weakref.WeakSet[MessagePump] = weakref.WeakSet()
+        self._spare_order: OrderScreen | None = None
+        """An order screen closed and kept for the next order opened (see on_order_read)."""
         self.cursor_blink = True
         localize_bindings(self, self.lang)
         self.title = t("app_title", self.lang)
@@ -458,10 +464,46 @@ class FsmApp(App[None]):
         if not worker.is_cancelled:
             self.post_message(OrderRead(order_id, task, loaded))
 
-    def on_order_read(self, message: OrderRead) -> None:
+    async def on_order_read(self, message: OrderRead) -> None:
+        """Show the order read: in the order screen closed last, when the app kept it (made
+        again for this order before it is shown: see ``OrderScreen.reopen``), else in a new
+        one. Making the screen's ~75 widgets and styling them took half of the time from
+        ``enter`` to the order on screen."""
         from fsm_tui.screens.order import OrderScreen
 
+        screen, self._spare_order = self._spare_order, None
+        if screen is not None:
+            self.uninstall_screen(screen)
+            if screen.can_reopen():
+                await screen.emptied()
+                screen.reopen(message.order_id, loaded=message.loaded, task=message.task)
+                self.push_screen(screen)
+                return
+            await screen.remove()  # made for another language, catalog, size or theme
         self.push_screen(OrderScreen(message.order_id, task=message.task, loaded=message.loaded))
+
+    def keep_order_screen(self, screen: Screen[Any]) -> bool:
+        """Keep the order screen being closed for the next order opened, instead of letting
+        Textual remove it (an installed screen is not removed when popped): True when kept.
+        One is kept at most, none once the app is closing, and only one shown right over
+        its section's screen: Textual notes the screens under the one it draws in a context
+        variable (``visible_screen_stack``), which the tasks of the widgets made afterwards
+        (a footer's keys, a list's overlay) inherit, so a screen kept after it was shown over
+        another order screen (opened from the palette) would keep that one in memory."""
+        from fsm_tui.screens.order import OrderScreen
+
+        stack = self.screen_stack
+        if (
+            self._spare_order is not None
+            or self._exit
+            or not isinstance(screen, OrderScreen)
+            or len(stack) != 2
+            or stack[-1] is not screen
+        ):
+            return False
+        self.install_screen(screen, SPARE_ORDER_SCREEN)
+        self._spare_order = screen
+        return True
 
     def _when_catalog(self, then: Callable[[Catalog], object]) -> None:
         if self.catalog is None or not self.catalog.complete:
@@ -643,5 +685,6 @@ def run(
 
 if TYPE_CHECKING:  # the screens' view of the app is the app
     from fsm_tui.protocol import Dashboard
+    from fsm_tui.screens.order import OrderScreen
 
     _dashboard: type[Dashboard] = FsmApp

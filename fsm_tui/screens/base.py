@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.timer import Timer
 
 from fsm_tui.backend import Catalog
 from fsm_tui.messages import LiveStateChanged, MessagesArrived, OrdersChanged, PositionsArrived
@@ -35,11 +36,11 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
     """Base of every full screen: localised bindings, app-wide messages, worker errors."""
 
     _throttle_last: dict[str, float]
-    _throttle_pending: set[str]
+    _throttle_pending: dict[str, Timer]
 
     def on_mount(self) -> None:
         self._throttle_last = {}
-        self._throttle_pending = set()
+        self._throttle_pending = {}
         self.fsm.screens_to_notify.add(self)  # the app calls _catalog_changed on these too
         self._catalog_changed(self.fsm.catalog)
 
@@ -85,14 +86,20 @@ class FsmScreen(AppNode, WorkerErrors, Screen[Any]):
             self._throttle_last[key] = now
             call()
         elif key not in self._throttle_pending:
-            self._throttle_pending.add(key)
 
             def later() -> None:
-                self._throttle_pending.discard(key)
+                self._throttle_pending.pop(key, None)
                 self._throttle_last[key] = monotonic()
                 call()
 
-            self.set_timer(every - (now - last), later)
+            self._throttle_pending[key] = self.set_timer(every - (now - last), later)
+
+    def forget_throttled(self) -> None:
+        """Drop the calls :meth:`throttled` still has to make, and when it last made them."""
+        for timer in self._throttle_pending.values():
+            timer.stop()
+        self._throttle_pending.clear()
+        self._throttle_last.clear()
 
     def on_live_state_changed(self, message: LiveStateChanged) -> None:
         message.stop()

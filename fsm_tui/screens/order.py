@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.await_remove import AwaitRemove
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
@@ -175,15 +176,22 @@ def make_link(backend: Any, order_id: int, details: Details) -> None:
             details["feedback"] = order_feedback(session=session, order_id=order_id, make_link=True)
 
 
+# What the screen's workers bring back carries the screen's ``opening`` (see
+# OrderScreen.reopen) at the time they started: a screen reused for another order drops what
+# is still coming for the one it showed before.
+
+
 @dataclass
 class Loaded(Message):
     details: Details
     history: list[HistoryLine]
+    opening: int = 0
 
 
 @dataclass
 class GpsLoaded(Message):
     place: OrderGps | None
+    opening: int = 0
 
 
 @dataclass
@@ -191,6 +199,7 @@ class Saved(Message):
     details: Details
     history: list[HistoryLine]
     changed: bool
+    opening: int = 0
 
 
 @dataclass
@@ -198,6 +207,7 @@ class ConflictFound(Message):
     error: Conflict
     current: Details
     history: list[HistoryLine] = field(default_factory=list)
+    opening: int = 0
 
 
 class OrderScreen(FsmScreen):
@@ -230,7 +240,9 @@ class OrderScreen(FsmScreen):
         task: tuple[str, str] | None = None,
         loaded: tuple[Details, list[HistoryLine]] | None = None,
     ) -> None:
-        super().__init__(id="order-screen")
+        # no id: two order screens may be open at once (one per section, or one opened
+        # from the palette over another), and the app's screens may not share one
+        super().__init__()
         # the app's width class (-wide, -narrow) from the start: the widgets are then
         # styled once, as they mount, not again when the first resize adds the class
         self.add_class(*self.fsm.breakpoint_classes(), update=False)
@@ -248,6 +260,14 @@ class OrderScreen(FsmScreen):
         self._filled_for: int | None = None
         self._focus_wanted: str | None = None
         self._task_wanted: tuple[str, str] | None = None
+        self.opening = 0
+        """How many times the screen was closed or reopened (see :meth:`put_aside`): what
+        its workers bring back is for the order of the opening they started in."""
+        self.aside = False
+        """Closed and kept by the app for the next order (see :meth:`put_aside`)."""
+        self._aside_in: tuple[Any, ...] | None = None
+        self._emptying: list[AwaitRemove] = []
+        self._reset_wanted = False
 
     # --- layout --------------------------------------------------------------------------
 
@@ -368,10 +388,7 @@ class OrderScreen(FsmScreen):
         self.query_one("#conflict").display = False
         self.query_one("#conflict-buttons").display = False
         self.query_one("#error-form").display = False
-        history = self.query_one("#history", DataTable)
-        lang = self.lang
-        for key in ("when", "who", "what", "old", "new"):
-            history.add_column(label(key, lang), key=key)
+        self._add_history_columns(self.query_one("#history", DataTable))
         if self.loaded is not None:
             details, rows = self.loaded
             self.loaded = None
@@ -380,6 +397,115 @@ class OrderScreen(FsmScreen):
             self._load()
         if self.first_task is not None:
             self.run_task(*self.first_task)
+
+    # --- reused for the next order ------------------------------------------------------
+
+    def _surroundings(self) -> tuple[Any, ...]:
+        """What the screen's widgets were made and styled for besides the order: when any of
+        it changed while the screen was set aside, it is not reused (a new one is made)."""
+        app = self.app
+        return (app.lang, self.fsm.catalog, app.size, app.theme, app.ansi_color, app.app_focus)
+
+    def put_aside(self) -> None:
+        """The screen was closed and the app keeps it for the next order opened (see
+        ``FsmApp.keep_order_screen``): back to what a new screen is before it is filled,
+        while no one sees it, and nothing of this order kept. It follows nothing meanwhile
+        (no reloads, no app-wide news) and its workers' results are dropped. Its widgets
+        are reset once the section's screen is drawn (see :meth:`_reset`), so that closing
+        the order takes no longer to show than it did."""
+        self.aside = True
+        self.opening += 1
+        self._aside_in = self._surroundings()
+        self.fsm.screens_to_notify.discard(self)
+        self.workers.cancel_node(self)
+        self.forget_throttled()
+        self.loaded = self.details = self.version = self.conflict = None
+        self.baseline = {}
+        self.first_task = self._focus_wanted = self._task_wanted = None
+        self._reset_wanted = True
+        self.app.call_after_refresh(self._reset)
+
+    def _reset(self) -> None:
+        """Put the widgets back as a new screen has them, while no one sees them."""
+        if not self._reset_wanted:
+            return
+        self._reset_wanted = False
+        self.set_focus(None)
+        self._hide_conflict()
+        self.query_one("#conflict", Static).update("")
+        self._clear_error()
+        self.query_one("#error-form", Label).update("")
+        tabs = self.query_one("#order-tabs", TabbedContent)
+        if tabs.active != "tab-order":
+            # the Order tab, its underline at once: no animation left to finish when shown
+            animation_level = self.app.animation_level
+            self.app.animation_level = "none"
+            try:
+                tabs.active = "tab-order"
+            finally:
+                self.app.animation_level = animation_level
+        self._emptying = [
+            pane.remove_children()
+            for tab in (*ORDER_TABS, *AFTER_HISTORY)
+            if (pane := self.query_one(f"#tab-{tab.id}", TabPane)).children
+        ]
+        self.query_one("#order-header", Static).update("")
+        self.query_one("#order-info", Static).update("")
+        history = self.query_one("#history", DataTable)
+        history.clear(columns=True)  # columns as wide as their titles again
+        self._add_history_columns(history)
+        # the fields as new ones: empty, the cursor and the view at their start
+        area = self.query_one("#description", TextArea)
+        area.load_text("")
+        area.scroll_home(animate=False, immediate=True)
+        for name in (*TIME_FIELDS, "external_id"):
+            field_input = self.query_one(f"#{name}", Input)
+            field_input.value = ""
+            field_input.scroll_home(animate=False, immediate=True)
+            # a value set now puts the cursor at its end, as on an Input made with it
+            field_input._initial_value = True
+        self.query_one("#order-form", VerticalScroll).scroll_home(animate=False, immediate=True)
+        self._update_auto_focus()  # what a new screen has the focus on (the tabs)
+
+    def can_reopen(self) -> bool:
+        """Is the screen (set aside) as a new one would be made now?"""
+        return self.aside and self._aside_in == self._surroundings()
+
+    async def emptied(self) -> None:
+        """Wait until the screen is reset and the panes of the order it showed are gone
+        (see :meth:`put_aside`)."""
+        self._reset()  # when the order is opened before the section's screen was drawn
+        emptying, self._emptying = self._emptying, []
+        for removal in emptying:
+            await removal
+
+    def reopen(
+        self,
+        order_id: int,
+        *,
+        loaded: tuple[Details, list[HistoryLine]],
+        task: tuple[str, str] | None = None,
+    ) -> None:
+        """Show ``order_id`` (read just now: ``loaded``) as a screen made for it would, from
+        the first frame it is pushed in (``FsmApp.on_order_read``)."""
+        assert self.aside
+        self.order_id = order_id
+        self.opening += 1  # after the order id: a worker that reads this one reads the new id
+        self.aside = False
+        self._aside_in = None
+        self._resumed = False  # nothing changed since it was styled: see post_message
+        self.fsm.screens_to_notify.add(self)
+        for line in self.query(StatusLine):
+            line.live = self.fsm.live_state  # it heard no news while set aside
+        details, rows = loaded
+        self._show(details, rows, refill=True)
+        if task is not None:
+            self.run_task(*task)
+
+    def _add_history_columns(self, history: DataTable[Any]) -> None:
+        lang = self.lang
+        for key in ("when", "who", "what", "old", "new"):
+            history.add_column(label(key, lang), key=key)
 
     def catalog_ready(self, catalog: Catalog) -> None:
         for line in self.query(StatusLine):
@@ -404,24 +530,30 @@ class OrderScreen(FsmScreen):
 
     # --- loading -------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="order-load")
     def _load(self) -> None:
+        if not self.aside:
+            self._load_order(self.order_id, self.opening)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="order-load")
+    def _load_order(self, order_id: int, opening: int) -> None:
         backend = self.fsm.backend
         with backend.reader() as session:
-            details, history = self._read(session)
-        make_link(backend, self.order_id, details)
-        self.post_message(Loaded(details, history))
+            details, history = self._read(session, order_id)
+        make_link(backend, order_id, details)
+        self.post_message(Loaded(details, history, opening))
 
-    def _read(self, session: Any) -> tuple[Details, list[HistoryLine]]:
+    def _read(self, session: Any, order_id: int) -> tuple[Details, list[HistoryLine]]:
         return read_order(
             session,
-            self.order_id,
+            order_id,
             now=self.fsm.backend.now(),
             lang=self.lang,
             tz=self.catalog.tz,
         )
 
     def on_loaded(self, message: Loaded) -> None:
+        if message.opening != self.opening:
+            return  # read for the order this screen showed before
         dirty = self.is_dirty()
         if dirty and self.conflict is None and self._form_of(message.details) == self.baseline:
             # only what the form does not edit moved on (the stage, the assignee: say, this
@@ -455,17 +587,19 @@ class OrderScreen(FsmScreen):
             return
         self.throttled("order-gps", self.GPS_EVERY, self._load_gps)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="order-gps")
     def _load_gps(self) -> None:
+        if not self.aside:
+            self._read_gps(self.order_id, self.opening)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="order-gps")
+    def _read_gps(self, order_id: int, opening: int) -> None:
         backend = self.fsm.backend
         with backend.reader() as session:
-            place = order_gps(
-                session=session, order_id=self.order_id, lang=self.lang, now=backend.now()
-            )
-        self.post_message(GpsLoaded(place))
+            place = order_gps(session=session, order_id=order_id, lang=self.lang, now=backend.now())
+        self.post_message(GpsLoaded(place, opening))
 
     def on_gps_loaded(self, message: GpsLoaded) -> None:
-        if self.details is not None:
+        if message.opening == self.opening and self.details is not None:
             self.details["gps"] = message.place
             self._show_info(self.details)
 
@@ -563,10 +697,10 @@ class OrderScreen(FsmScreen):
         if not edits:
             self.notify(t("order.unchanged", self.lang))
             return
-        self._save(edits, self.version)
+        self._save(edits, self.version, self.order_id, self.opening)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="order-save")
-    def _save(self, edits: dict[str, Any], version: int) -> None:
+    def _save(self, edits: dict[str, Any], version: int, order_id: int, opening: int) -> None:
         backend = self.fsm.backend
         tz = self.catalog.tz
         data: dict[str, Any] = {}
@@ -589,21 +723,23 @@ class OrderScreen(FsmScreen):
                 before = version
                 order = orders.update_order(
                     session=session,
-                    order_id=self.order_id,
+                    order_id=order_id,
                     data=data,
                     actor=backend.user,
                     expected_version=version,
                 )
                 changed = order.version != before
-                details, history = self._read(session)
+                details, history = self._read(session, order_id)
         except Conflict as conflict:
             with backend.reader() as session:
-                current, history = self._read(session)
-            self.post_message(ConflictFound(conflict, current, history))
+                current, history = self._read(session, order_id)
+            self.post_message(ConflictFound(conflict, current, history, opening))
             return
-        self.post_message(Saved(details, history, changed))
+        self.post_message(Saved(details, history, changed, opening))
 
     def on_saved(self, message: Saved) -> None:
+        if message.opening != self.opening:
+            return  # the screen was closed (and shows another order now)
         self.conflict = None
         self._hide_conflict()
         self._show(message.details, message.history, refill=True)
@@ -644,6 +780,8 @@ class OrderScreen(FsmScreen):
     # --- conflicts -----------------------------------------------------------------------
 
     def on_conflict_found(self, message: ConflictFound) -> None:
+        if message.opening != self.opening:
+            return
         self.conflict = message
         self.details = message.current
         self._show_info(message.current)
@@ -876,7 +1014,10 @@ class OrderScreen(FsmScreen):
         return not (action == "save" and isinstance(self.focused, Composer))
 
     def action_back(self) -> None:
+        kept = self.fsm.keep_order_screen(self)  # before the pop, which would remove it
         self.dismiss(None)
+        if kept:
+            self.put_aside()
 
     def action_reload(self) -> None:
         self._load()
@@ -919,18 +1060,22 @@ class OrderScreen(FsmScreen):
         self._task_wanted = None
         content = pane.children[0]
         action = wanted[1]
-        if isinstance(content, OrderPane):
-            if getattr(content, "data", None) is not None:
-                self.call_after_refresh(content.run_action, action)
-            else:
-                content.pending_action = action  # run when it has read the order
+        if isinstance(content, OrderPane) and getattr(content, "data", None) is None:
+            content.pending_action = action  # run when it has read the order
         else:
-            self.call_after_refresh(content.run_action, action)
+            self.call_after_refresh(self._run_task, content, action, self.opening)
+
+    async def _run_task(self, content: Widget, action: str, opening: int) -> None:
+        # not when the screen closed meanwhile: it would start for the order it showed
+        if opening == self.opening:
+            await content.run_action(action)
 
     @on(TabbedContent.TabActivated, "#order-tabs")
     async def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         """A feature's pane is made when its tab is first shown: opening an order builds
         the form only, not five panes the user may never look at."""
+        if self.aside:
+            return  # a tab asked for just before the screen closed: it shows nothing now
         pane = event.pane
         tab = next(
             (tab for tab in (*ORDER_TABS, *AFTER_HISTORY) if f"tab-{tab.id}" == pane.id), None

@@ -186,25 +186,55 @@ async def test_deadlines_are_shown_by_day_in_the_coming_week_and_with_their_cale
 
 
 async def test_a_closed_order_screen_is_freed(app):
-    """Closing an order lets its screen, widgets and drawn lines go: nothing the app keeps
-    (a watcher of its catalog or theme, a cache of line styles) holds on to them, or every
-    order opened would stay in memory and each garbage collection would take longer."""
+    """Closing an order lets its screen, widgets and drawn lines go, but for the one screen
+    the app keeps for the next order (see test_order_reuse.py): nothing the app keeps (a
+    watcher of its catalog or theme, a cache of line styles) holds on to the others, or
+    every order opened would stay in memory and each garbage collection would take longer.
+    The kept one holds nothing of the order it showed."""
     import gc
     import weakref
 
+    from sqlalchemy import select
     from textual.widgets import DataTable
 
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_first(app, pilot)
+        kept = await open_first(app, pilot)
+        await pilot.press("escape")  # kept for the next order
+        await settle(pilot)
+        assert app._spare_order is kept
+        await pilot.press("enter")  # shown in the kept screen
+        await settle(pilot)
+        assert app.screen is kept
+        await pilot.press("f3")  # the planner: an order opened there gets a new screen
+        await settle(pilot)
+        with app.backend.reader() as session:
+            ids = session.execute(select(Order.id).order_by(Order.id)).scalars()
+            other = next(i for i in ids if i != kept.order_id)
+        app.open_order(other)
+        await settle(pilot)
+        planner_order = app.screen
+        assert isinstance(planner_order, OrderScreen)
+        assert planner_order is not kept
+        await pilot.press("escape")  # kept now: the app had none set aside
+        await settle(pilot)
+        assert app._spare_order is planner_order
+        await pilot.press("f2")
+        await settle(pilot)
+        assert app.screen is kept
         gone = {
-            "screen": weakref.ref(screen),
-            "description": weakref.ref(screen.query_one("#description", TextArea)),
-            "history": weakref.ref(screen.query_one("#history", DataTable)),
-            "its lines": weakref.ref(screen.query_one("#order-info")._styles_cache),
+            "screen": weakref.ref(kept),
+            "description": weakref.ref(kept.query_one("#description", TextArea)),
+            "history": weakref.ref(kept.query_one("#history", DataTable)),
+            "its lines": weakref.ref(kept.query_one("#order-info")._styles_cache),
         }
-        del screen
-        await pilot.press("escape")
+        del kept
+        await pilot.press("escape")  # freed: one is kept already
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
+        assert app._spare_order is planner_order
         gc.collect()
         assert [name for name, ref in gone.items() if ref() is not None] == []
+        # and the one kept holds nothing of the order it showed
+        assert planner_order.details is None
+        assert planner_order.query_one("#history", DataTable).row_count == 0
+        assert planner_order.query_one(TextArea).text == ""
