@@ -116,6 +116,11 @@ UI: dict[str, tuple[str, str]] = {
         "Заявка {number} сохранена (версия {version}).",
     ),
     "order.unchanged": ("Nothing to save.", "Нечего сохранять."),
+    "order.leave_unsaved_title": ("Changes not saved", "Изменения не сохранены"),
+    "order.leave_unsaved": (
+        "Order {number}: leave without saving what you changed in its form?",
+        "Заявка {number}: выйти, не сохранив изменения в форме?",
+    ),
     "order.info": ("Details", "Сведения"),
     "order.position": ("Position", "Позиция"),
     "order.arrival": ("Arrival", "Прибытие"),

@@ -1014,6 +1014,22 @@ class OrderScreen(FsmScreen):
         return not (action == "save" and isinstance(self.focused, Composer))
 
     def action_back(self) -> None:
+        """Back to the section: at once, or, when the form holds edits not saved, once the
+        user said to drop them (escape pressed by habit in a field lost what was typed)."""
+        if self.details is None or not self.is_dirty():
+            self._close()
+            return
+        from fsm_tui.screens.confirm import ConfirmScreen
+
+        def answered(drop: bool | None) -> None:
+            if drop and self.is_current:
+                self._close()
+
+        question = t("order.leave_unsaved", self.lang, number=self.details["number"])
+        title = t("order.leave_unsaved_title", self.lang)
+        self.app.push_screen(ConfirmScreen(question, title=title), answered)
+
+    def _close(self) -> None:
         kept = self.fsm.keep_order_screen(self)  # before the pop, which would remove it
         self.dismiss(None)
         if kept:

@@ -238,3 +238,40 @@ async def test_a_closed_order_screen_is_freed(app):
         assert planner_order.details is None
         assert planner_order.query_one("#history", DataTable).row_count == 0
         assert planner_order.query_one(TextArea).text == ""
+
+
+async def test_leaving_with_unsaved_edits_asks_first(app, demo_db):
+    """Escape with edits not saved asks before dropping them: no (n, or escape again) keeps
+    the screen and what was typed; yes (y) goes back to the board, nothing saved. Without
+    edits escape goes back at once, as before."""
+    from fsm_tui.screens.confirm import ConfirmScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(app, pilot)
+        with demo_db.reader() as s:
+            before = s.get(Order, screen.order_id).description
+        await replace_description(pilot, screen, "Черновик")
+        for no in ("n", "escape"):
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "выйти, не сохранив" in screen_text(app)
+            await pilot.press(no)
+            await settle(pilot)
+            assert app.screen is screen
+            assert screen.query_one("#description", TextArea).text == "Черновик"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        with demo_db.reader() as s:
+            assert s.get(Order, screen.order_id).description == before
+        # an unchanged form is left at once, and the screen (kept for the next order) is
+        # used again
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
