@@ -4,6 +4,7 @@ remapping, languages, the status line, and errors shown as notifications."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.engine import make_url
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -100,7 +101,7 @@ async def test_english_and_the_status_line(demo_url):
         text = str(status.render())
         assert "Orders" in text
         assert USER in text
-        database = "fsm.db" if demo_url.startswith("sqlite") else demo_url.rsplit("/", 1)[1]
+        database = "fsm.db" if demo_url.startswith("sqlite") else make_url(demo_url).database
         assert database in text  # where the dispatcher is working
         assert "live: off" in text
         header = app.screen.table.render_line(0).text
