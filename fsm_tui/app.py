@@ -51,7 +51,11 @@ from fsm_tui.messages import (
 )
 from fsm_tui.safe_text import ControlCharacters
 from fsm_tui.text import localize_bindings, t
-from fsm_tui.textual_fixes import fix_styles_cache
+from fsm_tui.textual_fixes import (
+    exit_when_the_terminal_goes,
+    fix_styles_cache,
+    keep_writing_when_the_terminal_goes,
+)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class FsmApp(App[None]):
     ) -> None:
         self._control_characters = ControlCharacters()  # before App asks for the filters
         fix_styles_cache()
+        keep_writing_when_the_terminal_goes()
         super().__init__()
         self.backend = backend
         self._head_start = head_start
@@ -327,6 +332,7 @@ class FsmApp(App[None]):
         return [*super().get_line_filters(), self._control_characters]
 
     def on_mount(self) -> None:
+        exit_when_the_terminal_goes(self)
         if not self.cursor_blink:
             self.screen_change_signal.subscribe(self, self._still_cursors)
         self._check_keymap()
