@@ -26,8 +26,8 @@ from typing import Any
 
 from textual._styles_cache import StylesCache
 from textual.app import App
-from textual.drivers._writer_thread import WriterThread
 from textual.color import Color
+from textual.drivers._writer_thread import WriterThread
 from textual.style import Style
 
 
