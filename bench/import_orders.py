@@ -282,7 +282,8 @@ def main() -> None:
                 prepare(pg_url)
                 # the same demo company: the rows' customer, object and user ids hold here
                 copy = f"\\copy orders ({_columns()}) FROM '{checked}' CSV"
-                copied, peak, tree = run(["psql", "-X", "-q", "-d", _libpq(pg_url), "-c", copy])
+                dsn, env = _libpq(pg_url)
+                copied, peak, tree = run(["psql", "-X", "-q", "-d", dsn, "-c", copy], env)
                 print(
                     f"  psql \\copy of the same checked rows {copied:5.2f} s   {memory(peak, tree)}"
                     "   (into orders, its indexes and triggers)"
@@ -293,12 +294,18 @@ def main() -> None:
                 )
 
 
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+def _libpq(url: str) -> tuple[str, dict[str, str]]:
+    """``url`` as psql takes it, as fsm's backup hands it to pg_dump."""
+    from sqlalchemy.engine import make_url
+
+    from fsm_core.backup import libpq_connection
+
+    return libpq_connection(make_url(url))
 
 
 def _psql(url: str, command: str) -> None:
-    subprocess.run(["psql", "-X", "-q", "-d", _libpq(url), "-c", command], check=True)
+    dsn, env = _libpq(url)
+    subprocess.run(["psql", "-X", "-q", "-d", dsn, "-c", command], check=True, env=env)
 
 
 def _columns() -> str:

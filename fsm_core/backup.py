@@ -145,7 +145,7 @@ def _pg_counts(conn: Any) -> dict[str, int]:
     }
 
 
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+def libpq_connection(url: URL) -> tuple[str, dict[str, str]]:
     """``url`` as libpq's keyword/value connection string, and the environment carrying
     its password: a password never goes on a command line, where ``ps`` shows it.
 
@@ -403,7 +403,7 @@ def _pg_snapshot(
     revision are read in, so the manifest describes exactly what was dumped."""
     tool = _pg_tool("pg_dump")
     dump = work / "fsm.pgdump"
-    dsn, env = _libpq(database.engine.url)
+    dsn, env = libpq_connection(database.engine.url)
     with database.engine.connect() as probe:
         _check_pg_client(tool, probe)
     snapshot_reader = database.engine.connect().execution_options(isolation_level="REPEATABLE READ")
@@ -1012,7 +1012,7 @@ def _restore_pg(
             finally:
                 engine.dispose()
         published = unpacked.publish()  # before the rows that name them
-        dsn, env = _libpq(into)
+        dsn, env = libpq_connection(into)
         # without the row-level security policies: they name the group roles of the
         # database dumped (fsm_<its name>_<role>), which the target's server may not have;
         # the target's own are granted below (fsm_core/pg_access.py)

@@ -503,7 +503,7 @@ def test_libpq_options_with_spaces_reach_pg_dump_and_pg_restore_whole(pg_db: Dat
     url = make_url(pg_db.url).update_query_dict(
         {"options": "-c statement_timeout=4321", "application_name": "it's \\x"}
     )
-    dsn, env = bk._libpq(url)
+    dsn, env = bk.libpq_connection(url)
     shown = subprocess.run(
         ["psql", "-d", dsn, "-Atc", "SHOW statement_timeout", "-c", "SHOW application_name"],
         capture_output=True,

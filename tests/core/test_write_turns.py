@@ -15,6 +15,8 @@ import sqlite3
 import stat
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -145,6 +147,24 @@ def _orders_file(path: Path, rows: int, numbers: dict[int, str] | None = None) -
     return path
 
 
+@contextmanager
+def _a_writer_waiting(db_url: str) -> Iterator[None]:
+    """A writer waiting for the lock all along, as begin_writing says it: its shared lock
+    on the waiting file."""
+    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _import(db, tmp_path: Path, rows: int):
+    """Import ``rows`` new orders in this process."""
+    source = open_source(_orders_file(tmp_path / "o.csv", rows))
+    return run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+
+
 @pytest.fixture
 def turns(monkeypatch) -> list[int]:
     """The orders each write turn of an import added, in order."""
@@ -169,8 +189,7 @@ def test_an_import_writes_its_orders_a_turns_worth_at_a_time(
     last, of 500, before publishing), not one turn per 250."""
     monkeypatch.setattr(engine, "CHECK_BATCH", 250)
     monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
-    source = open_source(_orders_file(tmp_path / "o.csv", 2500))
-    report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    report = _import(db, tmp_path, 2500)
     assert report.committed
     assert report.inserted == 2500
     assert turns == [1000, 1000, 500]
@@ -184,13 +203,8 @@ def test_while_others_wait_the_import_writes_shorter_turns(
     monkeypatch.setattr(engine, "CHECK_BATCH", 250)
     monkeypatch.setattr(order_service, "AHEAD_ROWS", 1000)
     monkeypatch.setattr(order_service, "AHEAD_ROWS_BUSY", 250)
-    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        source = open_source(_orders_file(tmp_path / "o.csv", 1500))
-        report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
-    finally:
-        os.close(fd)
+    with _a_writer_waiting(db_url):
+        report = _import(db, tmp_path, 1500)
     assert report.committed
     assert turns == [250] * 6
 
@@ -240,8 +254,7 @@ def test_the_index_catches_up_in_one_transaction_while_no_one_waits(
 ):
     """2,500 imported orders indexed 1,000 (CHUNK) a statement, all in one transaction:
     no commit between the chunks when no other writer wants the lock."""
-    source = open_source(_orders_file(tmp_path / "o.csv", 2500))
-    report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
+    report = _import(db, tmp_path, 2500)
     assert report.committed
     assert index_transactions == [2500]
 
@@ -251,12 +264,7 @@ def test_while_others_wait_the_index_catches_up_a_chunk_a_transaction(
 ):
     """A writer waiting all along: each catch-up transaction indexes one chunk and lets
     it in."""
-    fd = os.open(sqlite_path(db_url) + WAITING_SUFFIX, os.O_RDONLY | os.O_CREAT, 0o660)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        source = open_source(_orders_file(tmp_path / "o.csv", 2500))
-        report = run_import(db, entity="orders", source=source, options=ImportOptions(workers=1))
-    finally:
-        os.close(fd)
+    with _a_writer_waiting(db_url):
+        report = _import(db, tmp_path, 2500)
     assert report.committed
     assert index_transactions == [1000, 1000, 500]
