@@ -9,7 +9,6 @@ timestamps are exactly what real use would have produced.
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -124,8 +123,12 @@ def load_demo(*, session: Session, directory: Path | None = None) -> DemoSummary
             hint="use --db to name a new database file",
         )
     now = clock.now()
-    shift = timedelta(days=math.floor((now - ANCHOR) / timedelta(days=1)))
     tz = ANCHOR_ZONE
+    # the demo's story ends on the evening before today (its "now", ANCHOR, moved by whole
+    # days): the visits it plans for today then start after their orders were made, even
+    # late in the evening, when the day's orders would otherwise be made after them
+    yesterday = now.astimezone(tz).date() - timedelta(days=1)
+    shift = yesterday - ANCHOR.date()
     summary = DemoSummary(shift_days=shift.days)
 
     company_settings.set_values(session=session, values=DEMO_COMPANY)
