@@ -115,7 +115,11 @@ class PgServer:
             conn.exec_driver_sql(sql)
 
     def create(self, name: str, *, template: str | None = None) -> str:
-        suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
+        # the server's default way of copying: from PostgreSQL 15, WAL_LOG, which copies
+        # the template's few MB through the write-ahead log. (STRATEGY FILE_COPY, asked for
+        # until now, first checkpoints the whole server, flushing what every other test
+        # wrote meanwhile: the tests' setup took ~12% longer with it.)
+        suffix = f' TEMPLATE "{template}"' if template else ""
         self.execute(f'CREATE DATABASE "{name}"{suffix}')
         return self.url_of(name)
 
