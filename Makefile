@@ -54,8 +54,10 @@ typecheck: $(VENV)/.installed-dev
 # Two workers: the suite (SQLite and PostgreSQL) takes half the time on a 2-core machine.
 PYTEST_WORKERS ?= 2
 
+# worksteal: a worker that runs out of tests takes some of another's queue, instead of
+# waiting at the end while the other works through its share of the long ones.
 test: lint check-layers typecheck
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # Redraw the dashboard's SVG snapshots after a change meant to alter what is drawn (or a
 # Textual upgrade through `make lock`); look at every changed file before committing.
