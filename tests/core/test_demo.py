@@ -22,10 +22,8 @@ MOMENTS = [
     # a working evening, after the demo's own "now" of 18:00 (it failed: "start: ... 10:00
     # is in the past" -- the orders of the day were made after the day's first visits)
     datetime(2026, 12, 7, 18, 5, tzinfo=MSK),
-    datetime(2026, 12, 8, 23, 55, tzinfo=MSK),
     datetime(2026, 12, 9, 0, 5, tzinfo=MSK),  # just after midnight
     datetime(2026, 12, 11, 19, 0, tzinfo=MSK),  # Friday evening: the next visits on Monday
-    datetime(2026, 12, 12, 18, 30, tzinfo=MSK),  # Saturday
     datetime(2026, 12, 31, 20, 0, tzinfo=MSK),  # the eve of the New Year holidays
 ]
 
