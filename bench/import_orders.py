@@ -236,15 +236,15 @@ def main() -> None:
         # sqlite-utils and fsm in turns: this machine's speed drifts by a quarter within a
         # minute, so each ratio is of two runs side by side, and the median is the headline
         pairs: list[tuple[float, float]] = []
+        raw = work / "raw.db"
+        command = [str(BIN / "fsm"), "import", "orders", str(data), "-q"]
         for turn in range(args.repeat):
-            raw = work / f"raw{turn}.db"
             ref_seconds, ref_peak, ref_tree = run(
                 [str(BIN / "sqlite-utils"), "insert", str(raw), "orders", str(data), "--csv"]
             )
             raw.unlink()
             url = f"sqlite:///{work / f'fsm{turn}.db'}"
             prepare(url)
-            command = [str(BIN / "fsm"), "import", "orders", str(data), "-q"]
             seconds, peak, tree = run(command, fsm_env(url))
             pairs.append((ref_seconds, seconds))
             if args.repeat > 1:
@@ -298,8 +298,7 @@ def main() -> None:
                 prepare(pg_url)
                 # the same demo company: the rows' customer, object and user ids hold here
                 copy = f"\\copy orders ({_columns()}) FROM '{checked}' CSV"
-                dsn, env = _libpq(pg_url)
-                copied, peak, tree = run(["psql", "-X", "-q", "-d", dsn, "-c", copy], env)
+                copied, peak, tree = run(*_psql_command(pg_url, copy))
                 print(
                     f"  psql \\copy of the same checked rows {copied:5.2f} s   {memory(peak, tree)}"
                     "   (into orders, its indexes and triggers)"
@@ -310,18 +309,20 @@ def main() -> None:
                 )
 
 
-def _libpq(url: str) -> tuple[str, dict[str, str]]:
-    """``url`` as psql takes it, as fsm's backup hands it to pg_dump."""
+def _psql_command(url: str, command: str) -> tuple[list[str], dict[str, str]]:
+    """psql running ``command`` on ``url``, and its environment: the URL handed over as
+    fsm's backup hands it to pg_dump (the password in the environment)."""
     from sqlalchemy.engine import make_url
 
     from fsm_core.backup import libpq_connection
 
-    return libpq_connection(make_url(url))
+    dsn, env = libpq_connection(make_url(url))
+    return ["psql", "-X", "-q", "-d", dsn, "-c", command], env
 
 
 def _psql(url: str, command: str) -> None:
-    dsn, env = _libpq(url)
-    subprocess.run(["psql", "-X", "-q", "-d", dsn, "-c", command], check=True, env=env)
+    argv, env = _psql_command(url, command)
+    subprocess.run(argv, check=True, env=env)
 
 
 def _columns() -> str:

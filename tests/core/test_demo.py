@@ -30,17 +30,13 @@ MOMENTS = [
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("now", MOMENTS, ids=lambda m: f"{m:%a-%d.%m-%H%M}")
-def test_the_demo_loads_at_any_hour_and_holds_together(db_url: str, now: datetime) -> None:
-    database = Database(db_url)
-    try:
-        with clock.frozen(now), database.transaction() as session:
-            load_demo(session=session)
-        with clock.frozen(now), database.transaction() as session:
-            created = dict(session.exec(select(Order.id, Order.created_at)).all())
-            visits = session.exec(select(Visit)).all()
-            messages = session.exec(select(Message)).all()
-    finally:
-        database.dispose()
+def test_the_demo_loads_at_any_hour_and_holds_together(db: Database, now: datetime) -> None:
+    with clock.frozen(now), db.transaction() as session:
+        load_demo(session=session)
+    with db.reader() as session:
+        created = dict(session.exec(select(Order.id, Order.created_at)).all())
+        visits = session.exec(select(Visit)).all()
+        messages = session.exec(select(Message)).all()
     assert visits
     assert messages
     assert max(created.values()) <= now
